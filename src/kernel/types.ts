@@ -1,0 +1,99 @@
+// The kernel boundary (DESIGN.md): the ONLY way the rest of berth touches Linux
+// networking. Every operation is idempotent so start-up reconciliation can replay it.
+// `netns` is the path of a bind-mounted network namespace file; undefined means the
+// daemon's own ("host") namespace.
+
+export interface LinkInfo {
+  index: number;
+  name: string;
+  /** IFLA_INFO_KIND: 'bridge', 'veth', 'dummy', … ('' for devices without one, e.g. lo). */
+  kind: string;
+  /** ifindex of the master (bridge) or 0. */
+  master: number;
+  mtu: number;
+  mac: string;
+  up: boolean;
+}
+
+export interface AddressInfo {
+  ifname: string;
+  index: number;
+  /** e.g. "172.17.0.1/16" */
+  cidr: string;
+}
+
+export interface RouteInfo {
+  /** "default" or a CIDR such as "172.17.0.0/16" */
+  dst: string;
+  gateway?: string;
+  /** output interface name (if known) */
+  dev?: string;
+  table: number;
+}
+
+export interface VethAttachment {
+  /** the container's netns (bind-mount path) */
+  netns: string;
+  /** host-side name, e.g. "veth1a2b3c4" */
+  hostIfName: string;
+  /** bridge to enslave the host side to (it is brought up) */
+  bridge: string;
+  /** container-side name, e.g. "eth0" */
+  ifName: string;
+  mac: string;
+  mtu: number;
+  /** addresses on the container side, CIDR form "172.17.0.2/16" */
+  addresses: string[];
+  /** default route via this gateway, when set */
+  gateway?: string;
+}
+
+export interface Kernel {
+  /** Creates a new network namespace bind-mounted at `path` (parent dir created), with lo up. Idempotent. */
+  createNetns(path: string): Promise<void>;
+  /** Unmounts (MNT_DETACH) and unlinks; the kernel then tears its veths down asynchronously. Idempotent. */
+  deleteNetns(path: string): Promise<void>;
+  /** True when `path` is a mounted netns file. */
+  netnsExists(path: string): Promise<boolean>;
+
+  listLinks(netns?: string): Promise<LinkInfo[]>;
+  getLink(name: string, netns?: string): Promise<LinkInfo | null>;
+  /** Creates the bridge (if missing), sets MTU (if given), brings it up. Idempotent. */
+  ensureBridge(name: string, mtu?: number): Promise<LinkInfo>;
+  /** Deletes a link by name; no error when it does not exist. */
+  deleteLink(name: string, netns?: string): Promise<void>;
+  setLinkUp(name: string, netns?: string): Promise<void>;
+
+  /**
+   * One container attachment in one worker round trip: veth pair with the host side
+   * enslaved to the bridge and up; the peer created directly in `netns` with its final
+   * name, MAC and MTU, brought up, addresses added, default route set (when gateway).
+   * On failure nothing is left behind.
+   */
+  attachVeth(a: VethAttachment): Promise<void>;
+  /** Removes the container-side interface (and with it the pair). Idempotent. */
+  detachVeth(netns: string, ifName: string): Promise<void>;
+
+  listAddresses(netns?: string): Promise<AddressInfo[]>;
+  /** Adds an address (CIDR) to a link; EEXIST is not an error. */
+  addAddress(ifname: string, cidr: string, netns?: string): Promise<void>;
+  deleteAddress(ifname: string, cidr: string, netns?: string): Promise<void>;
+
+  /** IPv4 routes of the main table. */
+  listRoutes(netns?: string): Promise<RouteInfo[]>;
+  /** Adds (or replaces) an IPv4 route. dst "default" or CIDR. */
+  addRoute(r: { dst: string; gateway?: string; dev?: string }, netns?: string): Promise<void>;
+
+  /** Reads/writes /proc/sys/<key with dots or slashes> in the given netns. */
+  readSysctl(key: string, netns?: string): Promise<string>;
+  writeSysctl(key: string, value: string, netns?: string): Promise<void>;
+
+  /**
+   * Runs nft commands (the syntax of `nft -f`) as ONE atomic transaction through a
+   * long-lived libnftables context in the daemon's netns. Returns nft's output
+   * (e.g. for `list table …`). Throws KernelError with nft's error text on failure.
+   */
+  nft(commands: string, opts?: { json?: boolean }): Promise<string>;
+
+  close(): Promise<void>;
+}

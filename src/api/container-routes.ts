@@ -1,0 +1,126 @@
+import type { Controller } from '../engine/controller.js';
+import type { EndpointRequest } from '../engine/containers.js';
+import type { ContainerRecord } from '../store/records.js';
+import { InvalidParameterError } from '../util/errors.js';
+import { bool, obj, str, strList, type Json } from './parse.js';
+import { parseFilters, queryBool, type Router } from './router.js';
+import { containerInspect, containerSummary } from './shapes.js';
+
+// /containers: enough of Docker's container API for networking work.
+
+export function containerRoutes(router: Router, ctl: Controller): void {
+  const { state } = ctl;
+
+  router.add('POST', '/containers/create', async (req) => {
+    const body = obj(await req.body(), 'body');
+    const hc = obj(body.HostConfig, 'HostConfig');
+    const nc = obj(obj(body.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'EndpointsConfig');
+    const cmd = [...strList(body, 'Entrypoint'), ...strList(body, 'Cmd')];
+    const c = ctl.containers.create({
+      name: req.query.get('name') ?? undefined,
+      config: {
+        image: str(body, 'Image') ?? '',
+        cmd,
+        env: strList(body, 'Env'),
+        hostname: str(body, 'Hostname') ?? '',
+        domainname: str(body, 'Domainname') ?? '',
+        workdir: str(body, 'WorkingDir') ?? '',
+        tty: bool(body, 'Tty'),
+        openStdin: bool(body, 'OpenStdin'),
+        exposedPorts: Object.keys(obj(body.ExposedPorts, 'ExposedPorts')),
+        labels: Object.fromEntries(Object.entries(obj(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)])),
+      },
+      hostConfig: {
+        networkMode: str(hc, 'NetworkMode') ?? 'bridge',
+        autoRemove: bool(hc, 'AutoRemove'),
+        rootfs: str(hc, 'BerthRootfs'),
+        dns: strList(hc, 'Dns'),
+        dnsSearch: strList(hc, 'DnsSearch'),
+        dnsOptions: strList(hc, 'DnsOptions'),
+        extraHosts: strList(hc, 'ExtraHosts'),
+        links: strList(hc, 'Links'),
+        portBindings: (obj(hc.PortBindings, 'PortBindings') as ContainerRecord['hostConfig']['portBindings']),
+        publishAllPorts: bool(hc, 'PublishAllPorts'),
+      },
+      endpoints: Object.fromEntries(Object.entries(nc).map(([k, v]) => [k, endpointRequest(obj(v, 'EndpointSettings'))])),
+      mac: str(body, 'MacAddress'),
+    });
+    return { status: 201, body: { Id: c.id, Warnings: [] } };
+  });
+
+  router.add('GET', '/containers/json', (req) => {
+    const all = queryBool(req.query, 'all');
+    const filters = parseFilters(req.query.get('filters'));
+    const list = [...state.containers.values()]
+      .filter((c) => all || c.state.status === 'running')
+      .filter((c) => matches(c, filters, ctl))
+      .sort((a, b) => b.created.localeCompare(a.created));
+    return { status: 200, body: list.map((c) => containerSummary(c, state)) };
+  });
+
+  router.add('GET', '/containers/{id}/json', (req) => ({ status: 200, body: containerInspect(state.findContainer(req.params.id), state) }));
+
+  router.add('POST', '/containers/{id}/start', async (req) => {
+    const c = state.findContainer(req.params.id);
+    if (c.state.status === 'running') return { status: 304 };
+    await ctl.containers.start(c.id);
+    return { status: 204 };
+  });
+
+  router.add('POST', '/containers/{id}/stop', async (req) => {
+    const c = state.findContainer(req.params.id);
+    if (c.state.status !== 'running') return { status: 304 };
+    await ctl.containers.stop(c.id, Number(req.query.get('t') ?? 10));
+    return { status: 204 };
+  });
+
+  router.add('POST', '/containers/{id}/kill', async (req) => {
+    await ctl.containers.kill(req.params.id, signalName(req.query.get('signal')));
+    return { status: 204 };
+  });
+
+  router.add('POST', '/containers/{id}/wait', async (req) => {
+    const code = await ctl.containers.wait(req.params.id);
+    return { status: 200, body: { StatusCode: code, Error: null } };
+  });
+
+  router.add('DELETE', '/containers/{id}', async (req) => {
+    await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
+    return { status: 204 };
+  });
+}
+
+export function endpointRequest(ec: Json): EndpointRequest {
+  const ipam = obj(ec.IPAMConfig, 'IPAMConfig');
+  return {
+    ipv4: str(ipam, 'IPv4Address'),
+    mac: str(ec, 'MacAddress'),
+    aliases: strList(ec, 'Aliases'),
+    links: strList(ec, 'Links'),
+  };
+}
+
+/** "9", "KILL", "SIGKILL" → "SIGKILL" */
+export function signalName(raw: string | null): string {
+  if (!raw) return 'SIGKILL';
+  const names: Record<string, string> = { '1': 'SIGHUP', '2': 'SIGINT', '3': 'SIGQUIT', '9': 'SIGKILL', '10': 'SIGUSR1', '12': 'SIGUSR2', '15': 'SIGTERM' };
+  if (/^\d+$/.test(raw)) {
+    if (!names[raw]) throw new InvalidParameterError(`invalid signal: ${raw}`);
+    return names[raw];
+  }
+  const up = raw.toUpperCase();
+  const sig = up.startsWith('SIG') ? up : `SIG${up}`;
+  if (!/^SIG[A-Z0-9]+$/.test(sig)) throw new InvalidParameterError(`invalid signal: ${raw}`);
+  return sig;
+}
+
+function matches(c: ContainerRecord, f: Map<string, string[]>, ctl: Controller): boolean {
+  const any = (key: string, test: (v: string) => boolean) => !f.has(key) || f.get(key)!.some(test);
+  const nets = () => ctl.state.endpointsOf({ containerId: c.id }).map((e) => ctl.state.networks.get(e.networkId));
+  return (
+    any('name', (v) => c.name.includes(v.replace(/^\//, ''))) &&
+    any('id', (v) => c.id.startsWith(v)) &&
+    any('status', (v) => c.state.status === v) &&
+    any('network', (v) => nets().some((n) => n && (n.name === v || n.id.startsWith(v))))
+  );
+}

@@ -1,0 +1,45 @@
+import { InvalidParameterError } from '../util/errors.js';
+
+// Typed reads of JSON request bodies: every external value is checked at the edge.
+
+export type Json = Record<string, unknown>;
+
+export function obj(v: unknown, what: string): Json {
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameterError(`${what} must be an object`);
+  return v as Json;
+}
+
+export function str(o: Json, key: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  if (typeof v !== 'string') throw new InvalidParameterError(`${key} must be a string`);
+  return v;
+}
+
+export function bool(o: Json, key: string): boolean {
+  const v = o[key];
+  if (v === undefined || v === null) return false;
+  if (typeof v !== 'boolean') throw new InvalidParameterError(`${key} must be a boolean`);
+  return v;
+}
+
+export function strList(o: Json, key: string): string[] {
+  const v = o[key];
+  if (v === undefined || v === null) return [];
+  if (typeof v === 'string') return [v];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new InvalidParameterError(`${key} must be a list of strings`);
+  return v as string[];
+}
+
+export function strMap(o: Json, key: string): Record<string, string> {
+  const v = o[key];
+  if (v === undefined || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) throw new InvalidParameterError(`${key} must be an object`);
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (typeof x !== 'string') throw new InvalidParameterError(`${key}.${k} must be a string`);
+    out[k] = x;
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { statusOf, InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { API_VERSION, Router, splitVersion, type Reply, type Request } from './router.js';
+
+// HTTP over a unix socket, Docker Engine API style: version headers on every response,
+// errors as {"message": …} with Docker's status codes, hijacked connections for
+// attach/exec streams (Upgrade: tcp).
+
+export const SERVER_VERSION = '0.1.0';
+
+/** What a handler returns: a JSON reply, or nothing when it wrote the response itself. */
+export interface JsonReply {
+  status: number;
+  body?: unknown;
+}
+
+export function listen(router: Router, socketPath: string, log: (msg: string) => void): Promise<Server> {
+  mkdirSync(dirname(socketPath), { recursive: true });
+  rmSync(socketPath, { force: true });
+  const server = createServer((req, res) => void dispatch(router, req, res, undefined, log));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const res = new UpgradeResponse(req, socket);
+    void dispatch(router, req, res as unknown as ServerResponse, socket, log);
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      chmodSync(socketPath, 0o660);
+      resolve(server);
+    });
+  });
+}
+
+async function dispatch(router: Router, raw: IncomingMessage, res: ServerResponse, hijack: Duplex | undefined, log: (msg: string) => void): Promise<void> {
+  const url = new URL(raw.url ?? '/', 'http://berth');
+  try {
+    const { version, path } = splitVersion(url.pathname);
+    const m = router.match(raw.method ?? 'GET', path);
+    if (m === undefined) throw new NotFoundError(`page not found: ${raw.method} ${url.pathname}`);
+    if (m === 'method') throw new NotFoundError(`method not allowed: ${raw.method} ${url.pathname}`);
+    const req: Request = { method: raw.method ?? 'GET', path, params: m.params, query: url.searchParams, version, raw, body: () => readJson(raw) };
+    const reply: Reply = { res, hijack };
+    const result = (await m.handler(req, reply)) as JsonReply | undefined;
+    if (result) send(res, result.status, result.body);
+  } catch (err) {
+    const status = statusOf(err);
+    if (status >= 500) log(`${raw.method} ${url.pathname}: ${(err as Error).stack ?? err}`);
+    if (!res.headersSent) send(res, status, { message: (err as Error).message });
+    else res.end();
+  }
+}
+
+export function commonHeaders(): Record<string, string> {
+  return { 'Api-Version': API_VERSION, Server: `Berth/${SERVER_VERSION} (linux)`, Ostype: 'linux', 'Docker-Experimental': 'false' };
+}
+
+export function send(res: ServerResponse, status: number, body?: unknown): void {
+  const headers: Record<string, string> = commonHeaders();
+  let payload = '';
+  if (body !== undefined) {
+    if (typeof body === 'string') {
+      headers['Content-Type'] = 'text/plain; charset=utf-8';
+      payload = body;
+    } else {
+      headers['Content-Type'] = 'application/json';
+      payload = JSON.stringify(body) + '\n';
+    }
+  }
+  headers['Content-Length'] = String(Buffer.byteLength(payload));
+  res.writeHead(status, headers);
+  res.end(res.req?.method === 'HEAD' ? undefined : payload);
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidParameterError('invalid JSON in request body');
+  }
+}
+
+/**
+ * The minimal ServerResponse surface our handlers use, over a socket that came through
+ * 'upgrade' (Node hands such requests to the upgrade event, not the request handler).
+ */
+class UpgradeResponse {
+  headersSent = false;
+  constructor(readonly req: IncomingMessage, private readonly socket: Duplex) {}
+  writeHead(status: number, headers: Record<string, string>): this {
+    const reason = status === 101 ? 'UPGRADED' : status < 300 ? 'OK' : 'Error';
+    const lines = [`HTTP/1.1 ${status} ${reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''];
+    this.socket.write(lines.join('\r\n'));
+    this.headersSent = true;
+    return this;
+  }
+  end(data?: string): void {
+    if (data) this.socket.write(data);
+    this.socket.end();
+  }
+}

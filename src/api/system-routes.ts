@@ -1,0 +1,74 @@
+import os from 'node:os';
+import type { Controller } from '../engine/controller.js';
+import { API_VERSION, MIN_API_VERSION, type Router } from './router.js';
+import { commonHeaders, SERVER_VERSION } from './server.js';
+
+// _ping, version, info, events, and berth's own /berth/firewall.
+
+export function systemRoutes(router: Router, ctl: Controller): void {
+  router.add('GET', '/_ping', (_req, { res }) => {
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1', Swarm: 'inactive' });
+    res.end(res.req.method === 'HEAD' ? undefined : 'OK');
+  });
+
+  router.add('GET', '/version', () => ({
+    status: 200,
+    body: {
+      Platform: { Name: 'berth' },
+      Components: [{ Name: 'Engine', Version: SERVER_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: goArch() } }],
+      Version: SERVER_VERSION,
+      ApiVersion: API_VERSION,
+      MinAPIVersion: MIN_API_VERSION,
+      GitCommit: '',
+      GoVersion: `node${process.versions.node}`,
+      Os: 'linux',
+      Arch: goArch(),
+      KernelVersion: os.release(),
+      BuildTime: '',
+    },
+  }));
+
+  router.add('GET', '/info', () => {
+    const all = [...ctl.state.containers.values()];
+    const running = all.filter((c) => c.state.status === 'running').length;
+    return {
+      status: 200,
+      body: {
+        ID: ctl.state.store.getMeta('engine-id') ?? '',
+        Containers: all.length,
+        ContainersRunning: running,
+        ContainersPaused: 0,
+        ContainersStopped: all.length - running,
+        Images: 0,
+        Driver: 'berth',
+        DockerRootDir: ctl.config.dataRoot,
+        Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: [] },
+        IPv4Forwarding: ctl.config.ipForward,
+        BridgeNfIptables: false,
+        BridgeNfIp6tables: false,
+        Name: os.hostname(),
+        NCPU: os.cpus().length,
+        MemTotal: os.totalmem(),
+        OperatingSystem: 'Linux',
+        OSType: 'linux',
+        Architecture: os.machine(),
+        KernelVersion: os.release(),
+        ServerVersion: SERVER_VERSION,
+        Swarm: { LocalNodeState: 'inactive' },
+        Warnings: ctl.config.iptables ? [] : ['WARNING: --iptables=false: berth does not program any firewall rules'],
+      },
+    };
+  });
+
+  router.add('GET', '/events', (_req, { res }) => {
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
+    const unsubscribe = ctl.events.subscribe((ev) => res.write(JSON.stringify(ev) + '\n'));
+    res.on('close', unsubscribe);
+  });
+
+  router.add('GET', '/berth/firewall', async () => ({ status: 200, body: await ctl.firewall.describe() }));
+}
+
+function goArch(): string {
+  return process.arch === 'x64' ? 'amd64' : process.arch;
+}

@@ -1,0 +1,95 @@
+import { request, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+// The CLI's way to the daemon: HTTP over the unix socket named by -H / BERTH_HOST
+// (as docker uses -H / DOCKER_HOST).
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+export class DaemonError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+export interface Response {
+  status: number;
+  body: unknown;
+}
+
+export class Client {
+  readonly socketPath: string;
+
+  constructor(host: string) {
+    if (!host.startsWith('unix://')) throw new DaemonError(`unsupported host ${host}: use unix:///path`, 0);
+    this.socketPath = host.slice('unix://'.length);
+  }
+
+  /** A JSON call; non-2xx answers throw DaemonError with the daemon's message. */
+  async call(method: string, path: string, body?: unknown): Promise<Response> {
+    const res = await this.open(method, path, body);
+    const text = await readAll(res);
+    const parsed = text && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text;
+    if ((res.statusCode ?? 500) >= 400) {
+      const message = parsed && typeof parsed === 'object' && 'message' in parsed ? String((parsed as { message: unknown }).message) : text;
+      throw new DaemonError(message, res.statusCode ?? 500);
+    }
+    return { status: res.statusCode ?? 0, body: parsed };
+  }
+
+  /** A streaming GET (logs, events); the caller reads the response. */
+  open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request({ socketPath: this.socketPath, method, path, headers: headers(payload) }, resolve);
+      req.on('error', (err) => reject(connectError(err, this.socketPath)));
+      req.end(payload);
+    });
+  }
+
+  /** A hijacked connection (attach, exec start): the raw socket after the 101 answer. */
+  hijack(path: string, body?: unknown): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request({ socketPath: this.socketPath, method: 'POST', path, headers: { ...headers(payload), Connection: 'Upgrade', Upgrade: 'tcp' } });
+      req.on('upgrade', (_res, socket, head) => {
+        if (head.length) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on('response', async (res) => {
+        const text = await readAll(res);
+        let message = text;
+        try {
+          message = JSON.parse(text).message ?? text;
+        } catch {
+          /* plain text */
+        }
+        reject(new DaemonError(message, res.statusCode ?? 500));
+      });
+      req.on('error', (err) => reject(connectError(err, this.socketPath)));
+      req.end(payload);
+    });
+  }
+}
+
+function headers(payload: string | undefined): Record<string, string> {
+  const h: Record<string, string> = { 'User-Agent': 'berth-cli' };
+  if (payload !== undefined) {
+    h['Content-Type'] = 'application/json';
+    h['Content-Length'] = String(Buffer.byteLength(payload));
+  }
+  return h;
+}
+
+export async function readAll(res: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function connectError(err: Error & { code?: string }, socket: string): Error {
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+    return new DaemonError(`Cannot connect to the berth daemon at unix://${socket}. Is berthd running?`, 0);
+  }
+  return err;
+}

@@ -1,0 +1,238 @@
+import type { Command } from 'commander';
+import type { Duplex } from 'node:stream';
+import type { Client } from './client.js';
+import { collect, failIfAny, filtersParam } from './args.js';
+import { printInspect, printList } from './output.js';
+import { demux } from './streams.js';
+import { humanDuration } from '../util/human-duration.js';
+
+// `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `kill`, `wait`, `rm`, `inspect`:
+// docker's flags and output, for process sandboxes.
+
+interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  Command: string;
+  Created: number;
+  State: string;
+  Status: string;
+}
+
+export function containerCommands(program: Command, client: () => Client): void {
+  program.command('run')
+    .description('Run a command in a new container (berth run [OPTIONS] [--] CMD [ARG...])')
+    .helpOption('--help', 'display help for command')
+    .argument('<cmd...>')
+    .option('-d, --detach', 'run the container in the background and print its ID', false)
+    .option('--rm', 'automatically remove the container when it exits', false)
+    .option('-i, --interactive', 'keep STDIN open', false)
+    .option('-t, --tty', 'allocate a pseudo-TTY', false)
+    .option('--name <name>', 'assign a name to the container')
+    .option('--network <net>', 'connect a container to a network: bridge, host, none, container:NAME, or a network name', 'bridge')
+    .option('--net <net>', 'alias of --network')
+    .option('--ip <ip>', 'IPv4 address (user-defined networks only)')
+    .option('--mac-address <mac>', 'container MAC address')
+    .option('-h, --hostname <name>', 'container host name')
+    .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
+    .option('-e, --env <K=V>', 'set environment variables', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--dns <ip>', 'set custom DNS servers', collect, [])
+    .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
+    .option('--dns-opt <opt>', 'set DNS options', collect, [])
+    .option('--dns-option <opt>', 'alias of --dns-opt', collect, [])
+    .option('--add-host <name:ip>', 'add a custom host-to-IP mapping', collect, [])
+    .option('--link <name:alias>', 'add link to another container', collect, [])
+    .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
+    .option('--expose <port>', 'expose a port or a range of ports', collect, [])
+    .option('-l, --label <k=v>', 'set metadata on a container', collect, [])
+    .passThroughOptions()
+    .action(async (cmd: string[], o) => {
+      const c = client();
+      const network: string = o.net ?? o.network;
+      const endpoint: Record<string, unknown> = {};
+      if (o.ip) endpoint.IPAMConfig = { IPv4Address: o.ip };
+      if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
+      const body = {
+        Hostname: o.hostname ?? '',
+        Cmd: cmd,
+        Env: o.env,
+        WorkingDir: o.workdir ?? '',
+        Tty: o.tty,
+        OpenStdin: o.interactive,
+        AttachStdin: o.interactive,
+        MacAddress: o.macAddress,
+        Image: o.rootfs ? o.rootfs : '',
+        ExposedPorts: Object.fromEntries(o.expose.map((p: string) => [p.includes('/') ? p : `${p}/tcp`, {}])),
+        Labels: Object.fromEntries(o.label.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])),
+        HostConfig: {
+          NetworkMode: network,
+          AutoRemove: o.rm,
+          BerthRootfs: o.rootfs,
+          Dns: o.dns,
+          DnsSearch: o.dnsSearch,
+          DnsOptions: [...o.dnsOpt, ...o.dnsOption],
+          ExtraHosts: o.addHost,
+          Links: o.link,
+        },
+        NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
+      };
+      const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string };
+      const id = created.Id;
+      if (o.detach) {
+        await startOrUndo(c, id);
+        process.stdout.write(id + '\n');
+        return;
+      }
+      const stream = await c.hijack(`/containers/${id}/attach?stream=1&stdout=1&stderr=1${o.interactive ? '&stdin=1' : ''}`);
+      const output = pump(stream, o.tty, o.interactive);
+      const waited = c.call('POST', `/containers/${id}/wait`);
+      await startOrUndo(c, id);
+      const code = ((await waited).body as { StatusCode: number }).StatusCode;
+      await output;
+      process.exitCode = code;
+    });
+
+  program.command('ps')
+    .description('List containers')
+    .option('-a, --all', 'show all containers (default shows just running)', false)
+    .option('-q, --quiet', 'only display container IDs', false)
+    .option('-f, --filter <k=v>', 'filter output (name=, id=, status=, network=)', collect, [])
+    .option('--format <fmt>', 'format output: table, json, or a Go template')
+    .option('--no-trunc', 'do not truncate output')
+    .action(async (o) => {
+      const q = filtersParam(o.filter);
+      const list = (await client().call('GET', `/containers/json${q ? q + '&' : '?'}all=${o.all ? 1 : 0}`)).body as ContainerSummary[];
+      const id = (x: ContainerSummary) => (o.trunc === false ? x.Id : x.Id.slice(0, 12));
+      const command = (x: ContainerSummary) => JSON.stringify(o.trunc === false || x.Command.length <= 20 ? x.Command : x.Command.slice(0, 19) + '…');
+      printList(list, [
+        { header: 'CONTAINER ID', value: id },
+        { header: 'IMAGE', value: (x) => x.Image },
+        { header: 'COMMAND', value: command },
+        { header: 'CREATED', value: (x) => `${humanDuration(Date.now() - x.Created * 1000)} ago` },
+        { header: 'STATUS', value: (x) => x.Status },
+        { header: 'PORTS', value: () => '' },
+        { header: 'NAMES', value: (x) => x.Names.map((n) => n.replace(/^\//, '')).join(',') },
+      ], { quiet: o.quiet, format: o.format, id, row: (x) => ({ ...x, ID: id(x), Names: x.Names.map((n) => n.replace(/^\//, '')).join(',') }) });
+    });
+
+  program.command('inspect')
+    .description('Display detailed information on containers')
+    .argument('<container...>')
+    .option('-f, --format <template>', 'format the output using the given Go template')
+    .action(async (names: string[], o) => {
+      const found: unknown[] = [];
+      const errors: string[] = [];
+      for (const n of names) {
+        try {
+          found.push((await client().call('GET', `/containers/${encodeURIComponent(n)}/json`)).body);
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+      printInspect(found, o.format);
+      failIfAny(errors);
+    });
+
+  program.command('exec')
+    .description('Run a command in a running container')
+    .helpOption('--help', 'display help for command')
+    .argument('<container>')
+    .argument('<cmd...>')
+    .option('-i, --interactive', 'keep STDIN open', false)
+    .option('-t, --tty', 'allocate a pseudo-TTY', false)
+    .option('-e, --env <K=V>', 'set environment variables', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('-d, --detach', 'run the command in the background', false)
+    .passThroughOptions()
+    .action(async (container: string, cmd: string[], o) => {
+      const c = client();
+      const exec = (await c.call('POST', `/containers/${encodeURIComponent(container)}/exec`, {
+        Cmd: cmd, Env: o.env, WorkingDir: o.workdir, Tty: o.tty, AttachStdin: o.interactive, AttachStdout: !o.detach, AttachStderr: !o.detach,
+      })).body as { Id: string };
+      if (o.detach) {
+        await c.call('POST', `/exec/${exec.Id}/start`, { Detach: true, Tty: o.tty });
+        return;
+      }
+      const stream = await c.hijack(`/exec/${exec.Id}/start`, { Detach: false, Tty: o.tty });
+      await pump(stream, o.tty, o.interactive);
+      const info = (await c.call('GET', `/exec/${exec.Id}/json`)).body as { ExitCode: number };
+      process.exitCode = info.ExitCode;
+    });
+
+  program.command('logs')
+    .description('Fetch the logs of a container')
+    .argument('<container>')
+    .option('-f, --follow', 'follow log output', false)
+    .option('-n, --tail <n>', 'number of lines to show from the end of the logs', 'all')
+    .action(async (container: string, o) => {
+      const res = await client().open('GET', `/containers/${encodeURIComponent(container)}/logs?stdout=1&stderr=1&follow=${o.follow ? 1 : 0}&tail=${o.tail}`);
+      if ((res.statusCode ?? 500) >= 400) {
+        const { readAll } = await import('./client.js');
+        const text = await readAll(res);
+        throw new Error(JSON.parse(text).message ?? text);
+      }
+      if ((res.headers['content-type'] ?? '').includes('multiplexed')) await demux(res, process.stdout, process.stderr);
+      else res.pipe(process.stdout);
+    });
+
+  for (const [name, desc] of [['start', 'Start one or more stopped containers'], ['stop', 'Stop one or more running containers'], ['kill', 'Kill one or more running containers'], ['rm', 'Remove one or more containers']] as const) {
+    const cmd = program.command(name).description(desc).argument('<container...>');
+    if (name === 'stop') cmd.option('-t, --time <seconds>', 'seconds to wait before killing the container', '10');
+    if (name === 'kill') cmd.option('-s, --signal <signal>', 'signal to send to the container', 'KILL');
+    if (name === 'rm') cmd.option('-f, --force', 'force the removal of a running container (uses SIGKILL)', false);
+    cmd.action(async (names: string[], o) => {
+      const errors: string[] = [];
+      for (const n of names) {
+        const path = `/containers/${encodeURIComponent(n)}`;
+        try {
+          if (name === 'start') await client().call('POST', `${path}/start`);
+          if (name === 'stop') await client().call('POST', `${path}/stop?t=${encodeURIComponent(o.time)}`);
+          if (name === 'kill') await client().call('POST', `${path}/kill?signal=${encodeURIComponent(o.signal)}`);
+          if (name === 'rm') await client().call('DELETE', `${path}?force=${o.force ? 1 : 0}`);
+          process.stdout.write(n + '\n');
+        } catch (err) {
+          errors.push((err as Error).message);
+        }
+      }
+      failIfAny(errors);
+    });
+  }
+
+  program.command('wait')
+    .description('Block until a container stops, then print its exit code')
+    .argument('<container...>')
+    .action(async (names: string[]) => {
+      for (const n of names) {
+        const res = (await client().call('POST', `/containers/${encodeURIComponent(n)}/wait`)).body as { StatusCode: number };
+        process.stdout.write(`${res.StatusCode}\n`);
+      }
+    });
+}
+
+/** docker run -d semantics, but a container that cannot start is removed: nothing half-made. */
+async function startOrUndo(c: Client, id: string): Promise<void> {
+  try {
+    await c.call('POST', `/containers/${id}/start`);
+  } catch (err) {
+    await c.call('DELETE', `/containers/${id}?force=1`).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** Relays a hijacked stream: stdin in (with -i), output out (raw with -t, demuxed otherwise). */
+function pump(stream: Duplex, tty: boolean, interactive: boolean): Promise<void> {
+  if (interactive) {
+    if (tty && process.stdin.isTTY) process.stdin.setRawMode(true);
+    process.stdin.pipe(stream);
+    process.stdin.on('end', () => (stream as Duplex & { end(): void }).end());
+  }
+  const done = tty ? new Promise<void>((r) => { stream.pipe(process.stdout, { end: false }); stream.on('end', r); stream.on('close', r); }) : demux(stream, process.stdout, process.stderr);
+  return done.finally(() => {
+    if (interactive) {
+      process.stdin.unpipe(stream);
+      if (tty && process.stdin.isTTY) process.stdin.setRawMode(false);
+      process.stdin.pause();
+    }
+  });
+}

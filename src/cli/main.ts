@@ -1,0 +1,42 @@
+import { Command, CommanderError } from 'commander';
+import { Client, DEFAULT_HOST } from './client.js';
+import { containerCommands } from './container-commands.js';
+import { networkCommands } from './network-commands.js';
+
+// berth: docker's networking commands against berthd. Errors print one line and exit 1
+// (125 for a run that could not start, as docker does).
+
+const program = new Command('berth')
+  .description('berth: container networking on the real kernel (docker-compatible CLI)')
+  .option('-H, --host <addr>', 'daemon socket to connect to (or $BERTH_HOST)')
+  .version('0.1.0', '-v, --version')
+  .showHelpAfterError(false)
+  .exitOverride();
+
+let client: Client | undefined;
+const getClient = () => (client ??= new Client(program.opts().host ?? process.env.BERTH_HOST ?? DEFAULT_HOST));
+
+networkCommands(program, getClient);
+containerCommands(program, getClient);
+
+program.command('version').description('Show the berth version information').action(async () => {
+  const v = (await getClient().call('GET', '/version')).body as { Version: string; ApiVersion: string; KernelVersion: string };
+  process.stdout.write(`Client: berth 0.1.0\nServer: berthd ${v.Version} (API ${v.ApiVersion}, kernel ${v.KernelVersion})\n`);
+});
+
+const system = program.command('system').description('Manage berth');
+system.command('firewall').description("Print berth's current nftables ruleset").action(async () => {
+  process.stdout.write(String((await getClient().call('GET', '/berth/firewall')).body));
+});
+system.command('info').alias('i').description('Display system-wide information').action(async () => {
+  process.stdout.write(JSON.stringify((await getClient().call('GET', '/info')).body, null, 2) + '\n');
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) {
+    process.exit(err.exitCode === 0 ? 0 : 125);
+  }
+  const isRun = process.argv.slice(2).includes('run');
+  process.stderr.write(`${(err as { status?: number }).status ? 'Error response from daemon: ' : 'berth: '}${(err as Error).message}\n`);
+  process.exit(isRun ? 125 : 1);
+});

@@ -1,0 +1,76 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { defaultConfig, type DaemonConfig } from '../engine/config.js';
+import { parseMtu } from '../drivers/bridge/options.js';
+import { isIPv4, tryParseCidr } from '../util/ip.js';
+
+// berthd's flags, with dockerd's names and meanings.
+
+export interface DaemonFlags {
+  config: DaemonConfig;
+  socket: string;
+  debug: boolean;
+}
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+
+export function parseDaemonFlags(argv: string[]): DaemonFlags {
+  const collect = (v: string, prev: string[]) => [...prev, v];
+  const program = new Command('berthd')
+    .description('berth daemon: container networking on the real kernel, speaking the Docker Engine API')
+    .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
+    .option('--exec-root <dir>', 'root directory of run-time state (netns mounts, per-container files)', '/run/berth')
+    .option('-H, --host <addr>', 'daemon socket to listen on (unix:///path)', DEFAULT_HOST)
+    .option('--bip <cidr>', 'address and subnet of the default bridge, e.g. 172.17.0.1/16', cidr)
+    .option('--fixed-cidr <cidr>', "restrict the default bridge containers' addresses to this range", cidr)
+    .option('-b, --bridge <name>', 'attach containers to this existing bridge instead of creating berth0')
+    .option('--mtu <n>', 'MTU of the default bridge and its containers', (v) => parseMtu(v), 1500)
+    .option('--ip-forward [bool]', 'enable net.ipv4.ip_forward', bool, true)
+    .option('--iptables [bool]', "program berth's nftables table (NAT, isolation)", bool, true)
+    .option('--icc [bool]', 'allow inter-container communication on the default bridge', bool, true)
+    .option('--ip <addr>', 'default host address for published ports', ipv4, '0.0.0.0')
+    .option('--dns <ip>', 'DNS server for containers (repeatable)', collect, [] as string[])
+    .option('--dns-search <domain>', 'DNS search domain for containers (repeatable)', collect, [] as string[])
+    .option('--dns-opt <opt>', 'DNS option for containers (repeatable)', collect, [] as string[])
+    .option('-D, --debug', 'debug logging', false)
+    .allowExcessArguments(false)
+    .exitOverride();
+  program.parse(argv, { from: 'user' });
+  const o = program.opts();
+  const host = String(o.host);
+  if (!host.startsWith('unix://')) throw new InvalidArgumentError(`unsupported -H ${host}: berthd listens on unix sockets (unix:///path)`);
+  return {
+    socket: host.slice('unix://'.length),
+    debug: !!o.debug,
+    config: defaultConfig({
+      dataRoot: o.dataRoot,
+      execRoot: o.execRoot,
+      bip: o.bip,
+      fixedCidr: o.fixedCidr,
+      bridge: o.bridge,
+      mtu: o.mtu,
+      ipForward: o.ipForward,
+      iptables: o.iptables,
+      icc: o.icc,
+      ip: o.ip,
+      dns: o.dns,
+      dnsSearch: o.dnsSearch,
+      dnsOptions: o.dnsOpt,
+    }),
+  };
+}
+
+function bool(v: string): boolean {
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  throw new InvalidArgumentError(`"${v}" is not a boolean (true or false)`);
+}
+
+function cidr(v: string): string {
+  if (!tryParseCidr(v)) throw new InvalidArgumentError(`invalid CIDR address: ${v}`);
+  return v;
+}
+
+function ipv4(v: string): string {
+  if (!isIPv4(v)) throw new InvalidArgumentError(`invalid IP address: ${v}`);
+  return v;
+}

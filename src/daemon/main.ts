@@ -1,0 +1,55 @@
+import type { Server } from 'node:http';
+import { containerRoutes } from '../api/container-routes.js';
+import { networkRoutes } from '../api/network-routes.js';
+import { Router } from '../api/router.js';
+import { listen } from '../api/server.js';
+import { streamRoutes } from '../api/stream-routes.js';
+import { systemRoutes } from '../api/system-routes.js';
+import { Controller } from '../engine/controller.js';
+import { parseDaemonFlags } from './flags.js';
+
+// berthd: the controller behind the Docker Engine API on a unix socket. Containers keep
+// running when berthd stops; the next start adopts them and reconciles the kernel.
+
+function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
+}
+
+async function main(): Promise<void> {
+  let flags;
+  try {
+    flags = parseDaemonFlags(process.argv.slice(2));
+  } catch (err) {
+    const e = err as { code?: string; message: string; exitCode?: number };
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(0);
+    process.stderr.write(`berthd: ${e.message.replace(/^error: /, '')}\n`);
+    process.exit(2);
+  }
+  const t0 = Date.now();
+  const ctl = await Controller.open(flags.config);
+  const router = new Router();
+  systemRoutes(router, ctl);
+  networkRoutes(router, ctl);
+  containerRoutes(router, ctl);
+  streamRoutes(router, ctl);
+  const server: Server = await listen(router, flags.socket, log);
+  log(`API listen on ${flags.socket} (ready in ${Date.now() - t0} ms)`);
+  let stopping = false;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: shutting down (containers keep running)`);
+    server.close();
+    server.closeAllConnections();
+    await ctl.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  log(`failed to start: ${(err as Error).message}`);
+  if (process.env.BERTH_DEBUG) log((err as Error).stack ?? '');
+  process.exit(1);
+});

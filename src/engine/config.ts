@@ -1,0 +1,43 @@
+// The daemon's networking configuration (dockerd's flags of the same names).
+
+export interface DaemonConfig {
+  dataRoot: string;
+  execRoot: string;
+  /** --bip: the default bridge's address and subnet, e.g. "172.17.0.1/16" */
+  bip?: string;
+  /** --fixed-cidr: containers' range inside the default bridge subnet */
+  fixedCidr?: string;
+  /** -b/--bridge: an existing bridge to use as the default network ("none" disables it) */
+  bridge?: string;
+  /** --mtu of the default bridge's containers */
+  mtu: number;
+  /** --ip-forward: set net.ipv4.ip_forward=1 */
+  ipForward: boolean;
+  /** --iptables: program berth's nftables table at all */
+  iptables: boolean;
+  /** --icc: inter-container communication on the default bridge */
+  icc: boolean;
+  /** --ip: default host address for published ports */
+  ip: string;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+}
+
+export const DEFAULT_BRIDGE_NAME = 'berth0';
+
+export function defaultConfig(overrides: Partial<DaemonConfig> = {}): DaemonConfig {
+  return {
+    dataRoot: '/var/lib/berth',
+    execRoot: '/run/berth',
+    mtu: 1500,
+    ipForward: true,
+    iptables: true,
+    icc: true,
+    ip: '0.0.0.0',
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    ...overrides,
+  };
+}

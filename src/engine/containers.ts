@@ -1,0 +1,461 @@
+import { EventEmitter, once } from 'node:events';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ipam } from '../ipam/types.js';
+import type { Kernel } from '../kernel/types.js';
+import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import { writeEtcFiles } from '../runtime/etc-files.js';
+import type { ContainerConfig, ContainerRecord, EndpointRecord, HostConfig, NetworkRecord } from '../store/records.js';
+import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
+import { hostIfName, newId, shortId, validateContainerName } from '../util/names.js';
+import { randomName } from '../util/random-name.js';
+import type { DaemonConfig } from './config.js';
+import type { NetworkService } from './networks.js';
+import type { State } from './state.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { EventBus } from './events.js';
+
+// Containers: a process sandbox joined to networks. The sandbox (netns under the
+// exec-root, endpoints, addresses) is made when the container starts, before its
+// process, and torn down when the process ends; endpoint records keep what the user
+// asked for (networks, --ip, aliases) across restarts, as Docker's do.
+
+export interface EndpointRequest {
+  ipv4?: string;
+  mac?: string;
+  aliases?: string[];
+  links?: string[];
+}
+
+export interface ContainerCreateRequest {
+  name?: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  /** extra settings per network (NetworkingConfig.EndpointsConfig), keyed by network name or id */
+  endpoints: Record<string, EndpointRequest>;
+  /** --mac-address (Config.MacAddress) for the primary network */
+  mac?: string;
+}
+
+export class ContainerService {
+  readonly lock = new KeyedLock();
+  /** emits a container's id once its exit has been recorded and its sandbox torn down */
+  private readonly exited = new EventEmitter().setMaxListeners(0);
+
+  constructor(
+    private readonly state: State,
+    private readonly networks: NetworkService,
+    private readonly ipam: Ipam,
+    private readonly kernel: Kernel,
+    private readonly runtime: ProcessRuntime,
+    private readonly config: DaemonConfig,
+    private readonly events: EventBus,
+  ) {}
+
+  stateDir(id: string): string {
+    return join(this.config.execRoot, 'containers', id);
+  }
+
+  netnsPath(id: string): string {
+    return join(this.config.execRoot, 'netns', shortId(id));
+  }
+
+  // ---- create ---------------------------------------------------------------------
+
+  create(req: ContainerCreateRequest): ContainerRecord {
+    const name = req.name ? validateContainerName(req.name.replace(/^\//, '')) : this.freeName();
+    if (this.nameTaken(name)) {
+      const other = [...this.state.containers.values()].find((c) => c.name === name)!;
+      throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
+    const id = newId();
+    const mode = req.hostConfig.networkMode || 'bridge';
+    const plan = this.planEndpoints(id, mode, req);
+    const c: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      config: { ...req.config, hostname: req.config.hostname || (mode === 'host' ? '' : id.slice(0, 12)) },
+      hostConfig: { ...req.hostConfig, networkMode: mode },
+      state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
+      sandboxKey: '',
+    };
+    this.state.store.transaction(() => {
+      this.state.saveContainer(c);
+      for (const ep of plan) this.state.saveEndpoint(ep);
+    });
+    this.events.publish('container', 'create', c.id, { name: c.name });
+    return c;
+  }
+
+  private nameTaken(name: string): boolean {
+    for (const c of this.state.containers.values()) if (c.name === name) return true;
+    return false;
+  }
+
+  private freeName(): string {
+    for (;;) {
+      const n = randomName();
+      if (!this.nameTaken(n)) return n;
+    }
+  }
+
+  /** Validates the network mode and per-network settings; returns the endpoint records. */
+  private planEndpoints(containerId: string, mode: string, req: ContainerCreateRequest): EndpointRecord[] {
+    if (mode.startsWith('container:')) {
+      const target = this.state.findContainer(mode.slice('container:'.length));
+      if (target.id === containerId) throw new InvalidParameterError('cannot join own network namespace');
+      if (Object.keys(req.endpoints).length) throw new ConflictError('conflicting options: networking settings and the network mode container');
+      return [];
+    }
+    const primary = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
+    const wanted = new Map<string, { net: NetworkRecord; req: EndpointRequest }>();
+    wanted.set(primary.id, { net: primary, req: { mac: req.mac } });
+    for (const [term, epReq] of Object.entries(req.endpoints)) {
+      const net = this.state.findNetwork(term);
+      const prev = wanted.get(net.id)?.req ?? {};
+      wanted.set(net.id, { net, req: { ...prev, ...epReq, mac: epReq.mac || prev.mac } });
+    }
+    if (wanted.size > 1 && [...wanted.values()].some((w) => w.net.driver === 'host' || w.net.driver === 'null')) {
+      throw new InvalidParameterError(`container cannot be connected to the ${primary.name} network and other networks`);
+    }
+    return [...wanted.values()].map(({ net, req: r }) => this.newEndpoint(containerId, net, r));
+  }
+
+  newEndpoint(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
+    if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
+    if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
+    const aliases = r.aliases ?? [];
+    if (aliases.length && !isUserDefined(net)) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
+    return {
+      id: newId(),
+      networkId: net.id,
+      containerId,
+      ifName: '',
+      hostIfName: '',
+      ipv4: '',
+      mac: '',
+      staticIpv4: r.ipv4 || undefined,
+      staticMac: r.mac || undefined,
+      aliases,
+      links: r.links ?? [],
+      created: new Date().toISOString(),
+    };
+  }
+
+  private checkStaticIp(net: NetworkRecord, ip: string, containerId: string): void {
+    if (!isUserDefined(net)) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
+    const cfg = net.ipamConfig[0];
+    if (!cfg || !cidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg?.subnet ?? 'none'})`);
+    if (ip === cfg.gateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
+    for (const ep of this.state.endpointsOf({ networkId: net.id })) {
+      if (ep.containerId !== containerId && (ep.ipv4 === ip || ep.staticIpv4 === ip)) {
+        const owner = this.state.containers.get(ep.containerId)?.name ?? ep.containerId.slice(0, 12);
+        throw new ConflictError(`Address already in use: ${ip} on network ${net.name} is taken by container ${owner}`);
+      }
+    }
+  }
+
+  // ---- start ----------------------------------------------------------------------
+
+  async start(term: string): Promise<ContainerRecord> {
+    const c = this.state.findContainer(term);
+    return this.lock.run([c.id], async () => {
+      if (c.state.status === 'running') return c;
+      const t0 = process.hrtime.bigint();
+      const netns = await this.setUpSandbox(c);
+      try {
+        const binds = this.writeFiles(c);
+        const proc = await this.runtime.start({
+          id: c.id,
+          netns: c.hostConfig.networkMode === 'host' ? null : netns,
+          hostname: c.config.hostname || undefined,
+          rootfs: c.hostConfig.rootfs,
+          binds,
+          argv: c.config.cmd,
+          env: c.config.env,
+          workdir: c.config.workdir || undefined,
+          interactive: c.config.openStdin,
+          tty: c.config.tty,
+          stateDir: this.stateDir(c.id),
+        });
+        c.state = { ...c.state, status: 'running', pid: proc.pid, shimPid: proc.shimPid, pidStartTime: proc.pidStartTime, startedAt: proc.startedAt, finishedAt: '0001-01-01T00:00:00Z', exitCode: 0, error: '' };
+        this.state.saveContainer(c);
+      } catch (err) {
+        await this.tearDownSandbox(c);
+        c.state = { ...c.state, error: (err as Error).message };
+        this.state.saveContainer(c);
+        throw err;
+      }
+      this.watchExit(c.id);
+      this.lastSetupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+      this.events.publish('container', 'start', c.id, { name: c.name });
+      return c;
+    });
+  }
+
+  /** Network set-up time of the last start, in ms (the daemon's own timing, for benchmarks). */
+  lastSetupMs = 0;
+
+  watchExit(id: string): void {
+    this.runtime.onExit(id, (exit) => {
+      void this.lock.run([id], async () => {
+        const c = this.state.containers.get(id);
+        if (!c || c.state.status !== 'running') return;
+        c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
+        this.state.saveContainer(c);
+        await this.tearDownSandbox(c);
+        this.events.publish('container', 'die', id, { name: c.name, exitCode: String(exit.exitCode) });
+      }).finally(() => this.exited.emit(id)).then(() => {
+        const c = this.state.containers.get(id);
+        if (c?.hostConfig.autoRemove) return this.remove(id, { force: true }).catch(() => undefined);
+      });
+    });
+  }
+
+  /** Makes the netns and joins every endpoint; on failure undoes all of it. */
+  private async setUpSandbox(c: ContainerRecord): Promise<string> {
+    const mode = c.hostConfig.networkMode;
+    if (mode.startsWith('container:')) {
+      const target = this.state.findContainer(mode.slice('container:'.length));
+      if (target.state.status !== 'running' || !target.sandboxKey) {
+        throw new ConflictError(`cannot join network of a non running container: ${target.name}`);
+      }
+      c.sandboxKey = target.sandboxKey;
+      return target.sandboxKey;
+    }
+    const eps = this.orderedEndpoints(c);
+    if (mode === 'host') {
+      c.sandboxKey = '';
+      return '';
+    }
+    const netns = this.netnsPath(c.id);
+    await this.kernel.createNetns(netns);
+    c.sandboxKey = netns;
+    this.state.saveContainer(c);
+    try {
+      let gatewaySet = false;
+      for (const ep of eps) {
+        const net = this.state.networks.get(ep.networkId)!;
+        const isGateway = !gatewaySet && !net.internal && net.driver === 'bridge';
+        await this.joinEndpoint(c, net, ep, netns, isGateway);
+        if (isGateway) gatewaySet = true;
+      }
+    } catch (err) {
+      await this.tearDownSandbox(c);
+      throw err;
+    }
+    return netns;
+  }
+
+  /** The primary network first (eth0), then the others by name. */
+  private orderedEndpoints(c: ContainerRecord): EndpointRecord[] {
+    const eps = this.state.endpointsOf({ containerId: c.id });
+    const nameOf = (e: EndpointRecord) => this.state.networks.get(e.networkId)?.name ?? '';
+    const primary = c.hostConfig.networkMode === 'default' ? 'bridge' : c.hostConfig.networkMode;
+    return eps.sort((a, b) => {
+      const pa = nameOf(a) === primary || a.networkId === primary ? 0 : 1;
+      const pb = nameOf(b) === primary || b.networkId === primary ? 0 : 1;
+      return pa - pb || nameOf(a).localeCompare(nameOf(b));
+    });
+  }
+
+  /** Allocates the address, names the interfaces and asks the driver to join. */
+  async joinEndpoint(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, netns: string, isGateway: boolean): Promise<void> {
+    const driver = this.networks.driverOf(net);
+    if (driver.needsIpam) {
+      const pool = this.networks.poolOf(net);
+      ep.ipv4 = this.ipam.requestAddress(pool, { address: ep.staticIpv4 });
+      ep.mac = ep.staticMac ?? macFromIp(ep.ipv4);
+      ep.ifName = this.nextIfName(c.id);
+      ep.hostIfName = hostIfName(newId());
+    }
+    this.state.saveEndpoint(ep);
+    try {
+      await driver.join(net, ep, { netns, isGateway });
+    } catch (err) {
+      this.releaseAddress(net, ep);
+      throw err;
+    }
+  }
+
+  private nextIfName(containerId: string): string {
+    const used = new Set(this.state.endpointsOf({ containerId }).map((e) => e.ifName));
+    for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+  }
+
+  releaseAddress(net: NetworkRecord, ep: EndpointRecord): void {
+    if (ep.ipv4) this.ipam.releaseAddress(this.networks.poolOf(net), ep.ipv4);
+    ep.ipv4 = '';
+    ep.mac = '';
+    ep.ifName = '';
+    ep.hostIfName = '';
+    if (this.state.endpoints.has(ep.id)) this.state.saveEndpoint(ep);
+  }
+
+  /**
+   * After a daemon restart, for a container whose process still runs: re-reserve its
+   * addresses and re-make any interface that is missing from its netns.
+   */
+  async restoreSandbox(c: ContainerRecord): Promise<void> {
+    const eps = this.orderedEndpoints(c).filter((e) => e.ipv4);
+    for (const ep of eps) {
+      const net = this.state.networks.get(ep.networkId);
+      if (net) this.ipam.requestAddress(this.networks.poolOf(net), { address: ep.ipv4 });
+    }
+    if (!c.sandboxKey || c.sandboxKey !== this.netnsPath(c.id) || !(await this.kernel.netnsExists(c.sandboxKey))) return;
+    let gatewaySet = false;
+    for (const ep of eps) {
+      const net = this.state.networks.get(ep.networkId)!;
+      const isGateway: boolean = !gatewaySet && !net.internal;
+      gatewaySet ||= isGateway;
+      if (await this.kernel.getLink(ep.ifName, c.sandboxKey)) continue;
+      await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, isGateway });
+    }
+  }
+
+  /** Releases addresses and deletes the netns; the kernel then removes the veths itself. */
+  async tearDownSandbox(c: ContainerRecord): Promise<void> {
+    for (const ep of this.state.endpointsOf({ containerId: c.id })) {
+      const net = this.state.networks.get(ep.networkId);
+      if (net) this.releaseAddress(net, ep);
+    }
+    if (c.sandboxKey && c.sandboxKey === this.netnsPath(c.id)) await this.kernel.deleteNetns(c.sandboxKey);
+    c.sandboxKey = '';
+    if (this.state.containers.has(c.id)) this.state.saveContainer(c);
+  }
+
+  private writeFiles(c: ContainerRecord) {
+    const eps = this.state.endpointsOf({ containerId: c.id }).filter((e) => e.ipv4);
+    const hostMode = c.hostConfig.networkMode === 'host';
+    return writeEtcFiles({
+      dir: this.stateDir(c.id),
+      hostname: c.config.hostname || c.id.slice(0, 12),
+      hostnameGiven: !!c.config.hostname,
+      addresses: eps.map((e) => e.ipv4),
+      names: [],
+      extraHosts: c.hostConfig.extraHosts.map(parseExtraHost),
+      dns: c.hostConfig.dns.length ? c.hostConfig.dns : this.config.dns,
+      dnsSearch: c.hostConfig.dnsSearch.length ? c.hostConfig.dnsSearch : this.config.dnsSearch,
+      dnsOptions: c.hostConfig.dnsOptions.length ? c.hostConfig.dnsOptions : this.config.dnsOptions,
+      hostMode,
+    });
+  }
+
+  // ---- stop, kill, remove --------------------------------------------------------
+
+  async stop(term: string, timeoutSec = 10): Promise<void> {
+    const c = this.state.findContainer(term);
+    if (c.state.status !== 'running') return;
+    await this.runtime.stop(c.id, timeoutSec);
+    await this.waitNotRunning(c.id);
+  }
+
+  async kill(term: string, signal = 'SIGKILL'): Promise<void> {
+    const c = this.state.findContainer(term);
+    if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+    this.runtime.kill(c.id, signal);
+  }
+
+  /** Resolves when the container is no longer running; returns its exit code. */
+  async wait(term: string): Promise<number> {
+    const c = this.state.findContainer(term);
+    await this.waitNotRunning(c.id);
+    return this.state.containers.get(c.id)?.state.exitCode ?? c.state.exitCode;
+  }
+
+  private async waitNotRunning(id: string): Promise<void> {
+    while (this.state.containers.get(id)?.state.status === 'running') await once(this.exited, id);
+  }
+
+  async remove(term: string, opts: { force: boolean }): Promise<void> {
+    const c = this.state.findContainer(term);
+    if (c.state.status === 'running') {
+      if (!opts.force) {
+        throw new ConflictError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
+      }
+      this.runtime.kill(c.id, 'SIGKILL');
+      await this.waitNotRunning(c.id);
+    }
+    await this.lock.run([c.id], async () => {
+      if (!this.state.containers.has(c.id)) return;
+      const dependents = [...this.state.containers.values()].filter((o) => o.hostConfig.networkMode === `container:${c.id}` && o.state.status === 'running');
+      if (dependents.length && !opts.force) {
+        throw new ConflictError(`container ${c.name} is in use as the network of container ${dependents[0].name}`);
+      }
+      await this.tearDownSandbox(c);
+      this.state.dropContainer(c.id);
+      rmSync(this.stateDir(c.id), { recursive: true, force: true });
+      this.events.publish('container', 'destroy', c.id, { name: c.name });
+    });
+  }
+
+  // ---- connect, disconnect --------------------------------------------------------
+
+  async connect(netTerm: string, containerTerm: string, r: EndpointRequest): Promise<void> {
+    const net = this.state.findNetwork(netTerm);
+    const c = this.state.findContainer(containerTerm);
+    await this.lock.run([c.id], async () => {
+      const mode = c.hostConfig.networkMode;
+      if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
+        throw new ForbiddenContainerModeError(mode);
+      }
+      if (net.driver !== 'bridge') throw new InvalidParameterError(`container cannot be connected to network ${net.name} (driver ${net.driver})`);
+      if (this.state.endpointsOf({ containerId: c.id, networkId: net.id }).length) {
+        throw new ConflictError(`endpoint with name ${c.name} already exists in network ${net.name}`);
+      }
+      const ep = this.newEndpoint(c.id, net, r);
+      this.state.saveEndpoint(ep);
+      if (c.state.status === 'running' && c.sandboxKey) {
+        const hasGateway = this.state.endpointsOf({ containerId: c.id }).some((e) => e.id !== ep.id && e.ipv4 && !this.state.networks.get(e.networkId)?.internal);
+        try {
+          await this.joinEndpoint(c, net, ep, c.sandboxKey, !hasGateway && !net.internal);
+        } catch (err) {
+          this.state.dropEndpoint(ep.id);
+          throw err;
+        }
+      }
+      this.events.publish('network', 'connect', net.id, { name: net.name, container: c.id });
+    });
+  }
+
+  async disconnect(netTerm: string, containerTerm: string, force: boolean): Promise<void> {
+    const net = this.state.findNetwork(netTerm);
+    const c = force ? this.tryFindContainer(containerTerm) : this.state.findContainer(containerTerm);
+    if (!c) return;
+    await this.lock.run([c.id], async () => {
+      const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
+      if (!ep) throw new NotFoundError(`container ${c.name} is not connected to network ${net.name}`);
+      if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
+      this.releaseAddress(net, ep);
+      this.state.dropEndpoint(ep.id);
+      this.events.publish('network', 'disconnect', net.id, { name: net.name, container: c.id });
+    });
+  }
+
+  private tryFindContainer(term: string): ContainerRecord | undefined {
+    try {
+      return this.state.findContainer(term);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+class ForbiddenContainerModeError extends BerthError {
+  constructor(mode: string) {
+    super(`container sharing network namespace with another container or host cannot be connected to any other network (network mode ${mode})`, 403);
+  }
+}
+
+function isUserDefined(n: NetworkRecord): boolean {
+  return !n.builtin && n.driver === 'bridge';
+}
+
+function parseExtraHost(entry: string): { name: string; ip: string } {
+  const i = entry.indexOf(':');
+  if (i <= 0) throw new InvalidParameterError(`invalid argument "${entry}" for "--add-host": expected NAME:IP`);
+  return { name: entry.slice(0, i), ip: entry.slice(i + 1) };
+}

@@ -1,0 +1,194 @@
+import type { Ipam } from '../ipam/types.js';
+import type { Kernel } from '../kernel/types.js';
+import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { cidrContains, parseCidr } from '../util/ip.js';
+import { newId, validateNetworkName } from '../util/names.js';
+import type { DriverRegistry, NetworkDriver } from './driver.js';
+import type { State } from './state.js';
+import type { EventBus } from './events.js';
+
+// Networks: create, remove, list, prune. Everything that can be checked is checked
+// before the first kernel change; a failure after it undoes what was made.
+
+export const PREDEFINED = ['bridge', 'host', 'none'] as const;
+
+export interface NetworkCreateRequest {
+  name: string;
+  driver?: string;
+  internal?: boolean;
+  attachable?: boolean;
+  enableIPv6?: boolean;
+  ipamDriver?: string;
+  ipamConfig?: IpamConfigRecord[];
+  ipamOptions?: Record<string, string>;
+  options?: Record<string, string>;
+  labels?: Record<string, string>;
+}
+
+export class NetworkService {
+  /** IPAM pool id of each network (rebuilt at start-up by replay) */
+  private readonly pools = new Map<string, string>();
+
+  constructor(
+    private readonly state: State,
+    private readonly drivers: DriverRegistry,
+    private readonly ipam: Ipam,
+    private readonly kernel: Kernel,
+    private readonly events: EventBus,
+  ) {}
+
+  driverOf(n: NetworkRecord): NetworkDriver {
+    const d = this.drivers.get(n.driver);
+    if (!d) throw new NotFoundError(`plugin "${n.driver}" not found`);
+    return d;
+  }
+
+  poolOf(n: NetworkRecord): string {
+    const id = this.pools.get(n.id);
+    if (!id) throw new InvalidParameterError(`network ${n.name} has no address pool`);
+    return id;
+  }
+
+  /** Re-reserves a stored network's pool and gateway in IPAM (start-up replay). */
+  replay(n: NetworkRecord): void {
+    const cfg = n.ipamConfig[0];
+    if (!cfg) return;
+    const pool = this.ipam.requestPool({ pool: cfg.subnet, subPool: cfg.ipRange });
+    this.pools.set(n.id, pool.id);
+    if (cfg.gateway) this.ipam.requestAddress(pool.id, { address: cfg.gateway, gateway: true });
+    for (const a of Object.values(cfg.auxAddresses ?? {})) this.ipam.requestAddress(pool.id, { address: a });
+  }
+
+  async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string; bridgeName?: string; externalBridge?: boolean } = {}): Promise<NetworkRecord> {
+    const routes = req.ipamConfig?.length ? [] : (await this.kernel.listRoutes()).filter((r) => r.dst !== 'default').map((r) => r.dst);
+    const record = this.reserve(req, routes, opts);
+    const driver = this.driverOf(record);
+    this.state.saveNetwork(record);
+    try {
+      await driver.createNetwork(record);
+    } catch (err) {
+      await this.undo(record);
+      throw err;
+    }
+    this.events.publish('network', 'create', record.id, { name: record.name, type: record.driver });
+    return record;
+  }
+
+  /** All synchronous checks and reservations, so two concurrent creates cannot both pass. */
+  private reserve(req: NetworkCreateRequest, routes: string[], opts: { builtin?: boolean; id?: string; bridgeName?: string; externalBridge?: boolean }): NetworkRecord {
+    const name = req.name;
+    const driverName = req.driver || 'bridge';
+    if (!opts.builtin && (PREDEFINED as readonly string[]).includes(name)) {
+      throw new ForbiddenError(`operation is not permitted on predefined ${name} network`);
+    }
+    validateNetworkName(name);
+    const driver = this.drivers.get(driverName);
+    if (!driver) throw new NotFoundError(`plugin "${driverName}" not found`);
+    if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
+    if (!driver.multiInstance && [...this.state.networks.values()].some((n) => n.driver === driverName)) {
+      throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
+    }
+    if (req.ipamDriver && req.ipamDriver !== 'default') throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
+    if ((req.ipamConfig?.length ?? 0) > 1) throw new InvalidParameterError('berth supports one IPv4 subnet per network');
+    if (req.enableIPv6) throw new InvalidParameterError('IPv6 networks are not supported yet');
+    const record: NetworkRecord = {
+      id: opts.id ?? newId(),
+      name,
+      driver: driverName,
+      scope: 'local',
+      created: new Date().toISOString(),
+      internal: !!req.internal,
+      attachable: !!req.attachable,
+      enableIPv6: false,
+      ipamDriver: 'default',
+      ipamConfig: [],
+      ipamOptions: req.ipamOptions ?? {},
+      options: req.options ?? {},
+      labels: req.labels ?? {},
+      builtin: !!opts.builtin,
+      externalBridge: opts.externalBridge || undefined,
+    };
+    if (driverName === 'bridge') record.bridgeName = opts.bridgeName;
+    driver.prepare(record);
+    const clash = record.bridgeName && [...this.state.networks.values()].find((n) => n.bridgeName === record.bridgeName);
+    if (clash) throw new ConflictError(`bridge ${record.bridgeName} is already used by network ${clash.name}`);
+    if (driver.needsIpam) record.ipamConfig = [this.allocatePool(record.id, req.ipamConfig?.[0], routes)];
+    return record;
+  }
+
+  private allocatePool(networkId: string, cfg: IpamConfigRecord | undefined, routes: string[]): IpamConfigRecord {
+    if (cfg?.ipRange && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+    if (cfg?.gateway && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+    const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes });
+    try {
+      if (cfg?.gateway) {
+        parseCidr(`${cfg.gateway}/32`);
+        if (!cidrContains(pool.subnet, cfg.gateway)) {
+          throw new InvalidParameterError(`no matching subnet for gateway ${cfg.gateway}`);
+        }
+      }
+      const gateway = this.ipam.requestAddress(pool.id, { address: cfg?.gateway, gateway: true });
+      const aux: Record<string, string> = {};
+      for (const [k, a] of Object.entries(cfg?.auxAddresses ?? {})) {
+        if (!cidrContains(pool.subnet, a)) throw new InvalidParameterError(`no matching subnet for aux-address ${a}`);
+        aux[k] = this.ipam.requestAddress(pool.id, { address: a });
+      }
+      this.pools.set(networkId, pool.id);
+      const out: IpamConfigRecord = { subnet: pool.subnet, gateway };
+      if (pool.subPool) out.ipRange = pool.subPool;
+      if (Object.keys(aux).length) out.auxAddresses = aux;
+      return out;
+    } catch (err) {
+      this.ipam.releasePool(pool.id);
+      throw err;
+    }
+  }
+
+  private async undo(n: NetworkRecord): Promise<void> {
+    await this.driverOf(n).deleteNetwork(n).catch(() => undefined);
+    this.releasePool(n);
+    this.state.dropNetwork(n.id);
+  }
+
+  /** Releases a network's pool in IPAM (the network itself is gone or being replaced). */
+  forget(n: NetworkRecord): void {
+    this.releasePool(n);
+  }
+
+  private releasePool(n: NetworkRecord): void {
+    const pool = this.pools.get(n.id);
+    if (pool) this.ipam.releasePool(pool);
+    this.pools.delete(n.id);
+  }
+
+  byName(name: string): NetworkRecord | undefined {
+    for (const n of this.state.networks.values()) if (n.name === name) return n;
+    return undefined;
+  }
+
+  async remove(term: string): Promise<void> {
+    const n = this.state.findNetwork(term);
+    if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
+    const eps = this.state.endpointsOf({ networkId: n.id });
+    if (eps.length) {
+      const names = eps.map((e) => this.state.containers.get(e.containerId)?.name ?? e.containerId.slice(0, 12));
+      throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${names.join(', ')})`);
+    }
+    this.state.dropNetwork(n.id);
+    this.releasePool(n);
+    await this.driverOf(n).deleteNetwork(n);
+    this.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+  }
+
+  /** Removes every user network without endpoints; returns the removed names. */
+  async prune(match: (n: NetworkRecord) => boolean = () => true): Promise<string[]> {
+    const removed: string[] = [];
+    for (const n of [...this.state.networks.values()]) {
+      if (n.builtin || !match(n) || this.state.endpointsOf({ networkId: n.id }).length) continue;
+      await this.remove(n.id);
+      removed.push(n.name);
+    }
+    return removed;
+  }
+}

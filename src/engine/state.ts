@@ -1,0 +1,89 @@
+import type { SqliteStore } from '../store/sqlite-store.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import { InvalidParameterError, NotFoundError } from '../util/errors.js';
+
+// The engine's view of the store: every record in memory (reads never touch SQLite, so
+// `network ls` costs the same with 1,000 containers), every change written through.
+
+export class State {
+  readonly networks = new Map<string, NetworkRecord>();
+  readonly containers = new Map<string, ContainerRecord>();
+  readonly endpoints = new Map<string, EndpointRecord>();
+
+  constructor(readonly store: SqliteStore) {
+    for (const n of store.listNetworks()) this.networks.set(n.id, n);
+    for (const c of store.listContainers()) this.containers.set(c.id, c);
+    for (const e of store.listEndpoints()) this.endpoints.set(e.id, e);
+  }
+
+  saveNetwork(n: NetworkRecord): void {
+    this.store.putNetwork(n);
+    this.networks.set(n.id, n);
+  }
+
+  dropNetwork(id: string): void {
+    this.store.deleteNetwork(id);
+    this.networks.delete(id);
+  }
+
+  saveContainer(c: ContainerRecord): void {
+    this.store.putContainer(c);
+    this.containers.set(c.id, c);
+  }
+
+  dropContainer(id: string): void {
+    this.store.transaction(() => {
+      for (const ep of this.endpointsOf({ containerId: id })) this.store.deleteEndpoint(ep.id);
+      this.store.deleteContainer(id);
+    });
+    for (const ep of this.endpointsOf({ containerId: id })) this.endpoints.delete(ep.id);
+    this.containers.delete(id);
+  }
+
+  saveEndpoint(e: EndpointRecord): void {
+    this.store.putEndpoint(e);
+    this.endpoints.set(e.id, e);
+  }
+
+  dropEndpoint(id: string): void {
+    this.store.deleteEndpoint(id);
+    this.endpoints.delete(id);
+  }
+
+  endpointsOf(by: { containerId?: string; networkId?: string }): EndpointRecord[] {
+    const out: EndpointRecord[] = [];
+    for (const e of this.endpoints.values()) {
+      if (by.containerId !== undefined && e.containerId !== by.containerId) continue;
+      if (by.networkId !== undefined && e.networkId !== by.networkId) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  /** Docker's resolution order: full ID, exact name, unique ID prefix. */
+  findNetwork(term: string): NetworkRecord {
+    const found = resolve(term, this.networks, 'network');
+    if (!found) throw new NotFoundError(`network ${term} not found`);
+    return found;
+  }
+
+  findContainer(term: string): ContainerRecord {
+    const found = resolve(term.replace(/^\//, ''), this.containers, 'container');
+    if (!found) throw new NotFoundError(`No such container: ${term}`);
+    return found;
+  }
+}
+
+function resolve<T extends { id: string; name: string }>(term: string, all: Map<string, T>, kind: string): T | undefined {
+  if (!term) return undefined;
+  const byId = all.get(term);
+  if (byId) return byId;
+  const byName = [...all.values()].filter((x) => x.name === term);
+  if (byName.length === 1) return byName[0];
+  if (!/^[0-9a-f]+$/.test(term)) return undefined;
+  const byPrefix = [...all.values()].filter((x) => x.id.startsWith(term));
+  if (byPrefix.length > 1) {
+    throw new InvalidParameterError(`${kind} ${term} is ambiguous (${byPrefix.length} matches found based on ID prefix)`);
+  }
+  return byPrefix[0];
+}

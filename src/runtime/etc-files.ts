@@ -1,0 +1,84 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BindMount } from './types.js';
+
+// Each container's /etc/hostname, /etc/hosts and /etc/resolv.conf: files under its state
+// dir, bind-mounted over the container's own (as Docker does). Rewritten at every start,
+// so edits made inside a running container are not kept.
+
+export interface EtcFilesSpec {
+  dir: string;
+  hostname: string;
+  /** the container's own addresses (first one is its primary) */
+  addresses: string[];
+  /** extra names for the own address (container name) */
+  names: string[];
+  extraHosts: { name: string; ip: string }[];
+  /** nameservers / search / options for resolv.conf; empty nameservers → derived from the host's */
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  /** host mode: use the host's hosts and resolv.conf, and a hostname file only when asked */
+  hostMode: boolean;
+  hostnameGiven: boolean;
+}
+
+const LOCALHOST_LINES = [
+  '127.0.0.1\tlocalhost',
+  '::1\tlocalhost ip6-localhost ip6-loopback',
+  'fe00::0\tip6-localnet',
+  'ff00::0\tip6-mcastprefix',
+  'ff02::1\tip6-allnodes',
+  'ff02::2\tip6-allrouters',
+];
+
+/** Docker's fallback when the host has no usable nameserver. */
+const FALLBACK_DNS = ['8.8.8.8', '8.8.4.4'];
+
+export function writeEtcFiles(s: EtcFilesSpec, hostResolvConf = '/etc/resolv.conf'): BindMount[] {
+  mkdirSync(s.dir, { recursive: true });
+  const binds: BindMount[] = [];
+  if (!s.hostMode || s.hostnameGiven) {
+    writeFileSync(join(s.dir, 'hostname'), `${s.hostname}\n`);
+    binds.push({ source: join(s.dir, 'hostname'), target: '/etc/hostname' });
+  }
+  if (s.hostMode) return binds;
+  writeFileSync(join(s.dir, 'hosts'), renderHosts(s));
+  writeFileSync(join(s.dir, 'resolv.conf'), renderResolvConf(s, readOr(hostResolvConf)));
+  binds.push({ source: join(s.dir, 'hosts'), target: '/etc/hosts' });
+  binds.push({ source: join(s.dir, 'resolv.conf'), target: '/etc/resolv.conf' });
+  return binds;
+}
+
+export function renderHosts(s: Pick<EtcFilesSpec, 'hostname' | 'addresses' | 'names' | 'extraHosts'>): string {
+  const lines = [...LOCALHOST_LINES];
+  for (const h of s.extraHosts) lines.push(`${h.ip}\t${h.name}`);
+  const own = [...new Set([s.hostname, ...s.names])].join(' ');
+  for (const a of s.addresses) lines.push(`${a}\t${own}`);
+  return lines.join('\n') + '\n';
+}
+
+export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dnsOptions'>, host: string): string {
+  const hostLines = host.split('\n').map((l) => l.trim());
+  const field = (key: string) => hostLines.filter((l) => l.startsWith(`${key} `) || l.startsWith(`${key}\t`)).map((l) => l.slice(key.length).trim());
+  let servers = s.dns.length ? s.dns : field('nameserver').filter((ns) => !isLocalhost(ns));
+  if (servers.length === 0) servers = FALLBACK_DNS;
+  const search = s.dnsSearch.length ? s.dnsSearch : field('search').flatMap((x) => x.split(/\s+/));
+  const options = s.dnsOptions.length ? s.dnsOptions : field('options').flatMap((x) => x.split(/\s+/));
+  const out = servers.map((ns) => `nameserver ${ns}`);
+  if (search.length) out.push(`search ${search.join(' ')}`);
+  if (options.length) out.push(`options ${options.join(' ')}`);
+  return out.join('\n') + '\n';
+}
+
+function isLocalhost(ns: string): boolean {
+  return ns.startsWith('127.') || ns === '::1';
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}

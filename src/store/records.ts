@@ -1,0 +1,102 @@
+// What berth keeps durably. These are the store's shapes; the API's Docker-shaped JSON is
+// derived from them in src/api/, never stored.
+
+export interface IpamConfigRecord {
+  subnet: string;
+  gateway?: string;
+  ipRange?: string;
+  auxAddresses?: Record<string, string>;
+}
+
+export interface NetworkRecord {
+  id: string;
+  name: string;
+  driver: string;
+  scope: 'local';
+  created: string;
+  internal: boolean;
+  attachable: boolean;
+  enableIPv6: boolean;
+  ipamDriver: string;
+  ipamConfig: IpamConfigRecord[];
+  ipamOptions: Record<string, string>;
+  options: Record<string, string>;
+  labels: Record<string, string>;
+  /** predefined (bridge, host, none): cannot be removed */
+  builtin: boolean;
+  /** bridge driver: the Linux bridge's name */
+  bridgeName?: string;
+  /** bridge driver: the bridge was there before berth (-b): never created nor deleted by berth */
+  externalBridge?: boolean;
+}
+
+export interface EndpointRecord {
+  id: string;
+  networkId: string;
+  containerId: string;
+  /** container-side interface name (eth0, eth1, …); '' for host/null */
+  ifName: string;
+  /** host-side veth name; '' for host/null */
+  hostIfName: string;
+  /** assigned IPv4 address (no prefix); '' while the container is not running or for host/null */
+  ipv4: string;
+  mac: string;
+  /** user-requested address (--ip / IPAMConfig.IPv4Address) */
+  staticIpv4?: string;
+  staticMac?: string;
+  aliases: string[];
+  links: string[];
+  created: string;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing' | 'dead';
+
+export interface ContainerState {
+  status: ContainerStatus;
+  pid: number;
+  shimPid: number;
+  exitCode: number;
+  startedAt: string;
+  finishedAt: string;
+  error: string;
+  /** the starttime field of /proc/PID/stat, to recognise our process after a daemon restart */
+  pidStartTime?: string;
+}
+
+export interface ContainerConfig {
+  image: string;
+  cmd: string[];
+  env: string[];
+  hostname: string;
+  domainname: string;
+  workdir: string;
+  tty: boolean;
+  openStdin: boolean;
+  exposedPorts: string[];
+  labels: Record<string, string>;
+}
+
+export interface HostConfig {
+  /** "bridge" | "host" | "none" | "container:<id>" | network name */
+  networkMode: string;
+  autoRemove: boolean;
+  rootfs?: string;
+  dns: string[];
+  dnsSearch: string[];
+  dnsOptions: string[];
+  extraHosts: string[];
+  links: string[];
+  portBindings: Record<string, { HostIp: string; HostPort: string }[]>;
+  publishAllPorts: boolean;
+}
+
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  created: string;
+  config: ContainerConfig;
+  hostConfig: HostConfig;
+  state: ContainerState;
+  /** netns file of the sandbox while it exists ('' otherwise; the shared one for container: mode) */
+  sandboxKey: string;
+}

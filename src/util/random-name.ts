@@ -1,0 +1,10 @@
+import { randomInt } from 'node:crypto';
+
+// Names for containers created without --name, in Docker's "adjective_scientist" style.
+
+const LEFT = ['admiring', 'brave', 'clever', 'dazzling', 'eager', 'festive', 'gallant', 'happy', 'jolly', 'keen', 'lucid', 'modest', 'nifty', 'optimistic', 'peaceful', 'quirky', 'relaxed', 'serene', 'trusting', 'vibrant', 'wizardly', 'zealous'];
+const RIGHT = ['babbage', 'curie', 'darwin', 'einstein', 'feynman', 'goodall', 'hopper', 'johnson', 'kepler', 'lovelace', 'meitner', 'noether', 'pasteur', 'ritchie', 'shannon', 'thompson', 'turing', 'wozniak'];
+
+export function randomName(): string {
+  return `${LEFT[randomInt(LEFT.length)]}_${RIGHT[randomInt(RIGHT.length)]}`;
+}

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { labFor } from '../lab/lab.js';
+import { hostLinks, hostOk, inspect, nftTables, ok, pingFrom, runSleeper } from './helpers.js';
+
+// Seed scenarios 8-9 and the daemon's life: egress NAT, berthd flags, restarts.
+
+const ECHO_CLIENT = fileURLToPath(new URL('../lab/echo-client.js', import.meta.url));
+
+async function echoFromContainer(lab: Awaited<ReturnType<typeof labFor>>, name: string): Promise<string> {
+  const r = await lab.berth(['exec', name, 'node', ECHO_CLIENT, 'tcp', lab.internetAddr, String(lab.echoPort), '3000']);
+  return r.code === 0 ? r.stdout.trim() : `failed: ${r.stderr.trim()}`;
+}
+
+describe('berthd', { concurrency: false }, () => {
+  test('egress leaves with the host uplink address (masquerade) and ip_forward is on', async (t) => {
+    const lab = await labFor(t);
+    await runSleeper(lab, 'out');
+    assert.equal(await echoFromContainer(lab, 'out'), `from ${lab.hostUplinkAddr}`);
+    assert.equal(await hostOk(lab, ['cat', '/proc/sys/net/ipv4/ip_forward']), '1');
+    const ruleset = await ok(lab, ['system', 'firewall']);
+    assert.match(ruleset, /table ip berth/);
+    assert.match(ruleset, /masquerade/);
+    assert.match(ruleset, /172\.17\.0\.0\/16/);
+    await ok(lab, ['network', 'create', 'my_net1']);
+    await runSleeper(lab, 'out2', ['--network', 'my_net1']);
+    assert.equal(await echoFromContainer(lab, 'out2'), `from ${lab.hostUplinkAddr}`);
+  });
+
+  test('--bip, --fixed-cidr and --mtu shape the default bridge', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--bip', '192.0.2.1/24', '--fixed-cidr', '192.0.2.128/25', '--mtu', '1400'] });
+    assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}', 'bridge']), '192.0.2.0/24 192.0.2.1 192.0.2.128/25');
+    await runSleeper(lab, 'b1');
+    assert.equal(await inspect(lab, 'b1', '{{.NetworkSettings.IPAddress}}'), '192.0.2.129');
+    assert.match(await ok(lab, ['exec', 'b1', 'ip', '-o', 'link', 'show', 'eth0']), /mtu 1400/);
+  });
+
+  test('-b uses an existing bridge and its address; berth never deletes it', async (t) => {
+    const lab = await labFor(t, { startDaemon: false });
+    await hostOk(lab, ['ip', 'link', 'add', 'mybr', 'type', 'bridge']);
+    await hostOk(lab, ['ip', 'addr', 'add', '192.0.2.1/24', 'dev', 'mybr']);
+    await hostOk(lab, ['ip', 'link', 'set', 'mybr', 'up']);
+    await lab.startDaemon(['-b', 'mybr']);
+    assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'bridge']), '192.0.2.0/24 192.0.2.1');
+    await runSleeper(lab, 'onmybr');
+    const links = await hostLinks(lab);
+    assert.ok(links.some((l) => l.master === 'mybr'));
+    assert.ok(!links.some((l) => l.ifname === 'berth0'));
+    await ok(lab, ['rm', '-f', 'onmybr']);
+    await lab.stopDaemon();
+    assert.ok((await hostLinks(lab)).some((l) => l.ifname === 'mybr'));
+  });
+
+  test('--iptables=false programs no firewall; --ip-forward=false leaves the sysctl alone', async (t) => {
+    const lab = await labFor(t, { startDaemon: false });
+    await hostOk(lab, ['sysctl', '-w', 'net.ipv4.ip_forward=0']);
+    await lab.startDaemon(['--iptables=false', '--ip-forward=false']);
+    await runSleeper(lab, 'plain');
+    assert.equal(await nftTables(lab), '');
+    assert.equal(await hostOk(lab, ['cat', '/proc/sys/net/ipv4/ip_forward']), '0');
+    assert.ok(await pingFrom(lab, 'plain', '172.17.0.1'));
+  });
+
+  test('a restart keeps networks, running containers and addresses, and reconciles the kernel', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', 'keep']);
+    await runSleeper(lab, 'k1', ['--network', 'keep']);
+    await runSleeper(lab, 'k2', ['--network', 'keep']);
+    await runSleeper(lab, 'd1');
+    const pid = await inspect(lab, 'k1', '{{.State.Pid}}');
+    const tablesBefore = await ok(lab, ['system', 'firewall']);
+    await lab.killDaemon();
+    // while berthd is down: someone deletes berth's table and a container's veth
+    await hostOk(lab, ['nft', 'delete', 'table', 'ip', 'berth']);
+    await lab.startDaemon();
+    assert.equal(await inspect(lab, 'k1', '{{.State.Status}} {{.State.Pid}}'), `running ${pid}`);
+    assert.equal(await inspect(lab, 'k2', '{{.NetworkSettings.Networks.keep.IPAddress}}'), '172.18.0.3');
+    assert.ok(await pingFrom(lab, 'k1', '172.18.0.3'));
+    assert.equal(await ok(lab, ['system', 'firewall']), tablesBefore, 'the table is back, with no duplicates');
+    // new containers do not get addresses that are still in use
+    await runSleeper(lab, 'k3', ['--network', 'keep']);
+    assert.equal(await inspect(lab, 'k3', '{{.NetworkSettings.Networks.keep.IPAddress}}'), '172.18.0.4');
+    // a container that died while berthd was down is found exited, its sandbox gone
+    const d1 = await inspect(lab, 'd1', '{{.State.Pid}}');
+    await lab.killDaemon();
+    await hostOk(lab, ['kill', '-9', d1]);
+    await lab.startDaemon();
+    assert.match(await inspect(lab, 'd1', '{{.State.Status}}'), /exited/);
+    assert.equal(await inspect(lab, 'd1', '{{.NetworkSettings.SandboxKey}}'), '');
+    assert.equal(await ok(lab, ['network', 'ls', '-q', '--filter', 'name=keep']).then((s) => s.length), 12);
+  });
+});

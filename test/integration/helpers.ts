@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import type { Lab, RunResult } from '../lab/lab.js';
+
+// Small assertions shared by the integration tests: every one goes through the real
+// CLI and the real kernel.
+
+export async function ok(lab: Lab, args: string[]): Promise<string> {
+  const r = await lab.berth(args);
+  assert.equal(r.code, 0, `berth ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+  return r.stdout.trim();
+}
+
+export async function fails(lab: Lab, args: string[], message: RegExp): Promise<RunResult> {
+  const r = await lab.berth(args);
+  assert.notEqual(r.code, 0, `berth ${args.join(' ')} should fail but printed: ${r.stdout}`);
+  assert.match(r.stderr, message);
+  assert.equal(r.stderr.trim().split('\n').length, 1, `expected one error line, got: ${r.stderr}`);
+  return r;
+}
+
+export async function hostOk(lab: Lab, argv: string[]): Promise<string> {
+  const r = await lab.inHost(argv);
+  assert.equal(r.code, 0, `${argv.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+export async function inspect(lab: Lab, name: string, format: string): Promise<string> {
+  return ok(lab, ['inspect', '-f', format, name]);
+}
+
+/** Runs a long-lived container (sleep) detached and returns its id. */
+export async function runSleeper(lab: Lab, name: string, extra: string[] = []): Promise<string> {
+  return ok(lab, ['run', '-d', '--name', name, ...extra, '--', 'sleep', '3600']);
+}
+
+export async function pingFrom(lab: Lab, container: string, target: string): Promise<boolean> {
+  const r = await lab.berth(['exec', container, 'ping', '-c1', '-W1', target]);
+  return r.code === 0;
+}
+
+/** Host-side view: interfaces in the lab host netns (name → {kind, master}). */
+export async function hostLinks(lab: Lab): Promise<{ ifname: string; master?: string; linkinfo?: { info_kind?: string } }[]> {
+  return JSON.parse(await hostOk(lab, ['ip', '-d', '-j', 'link', 'show']));
+}
+
+export async function nftTables(lab: Lab): Promise<string> {
+  return hostOk(lab, ['nft', 'list', 'tables']);
+}

@@ -1,0 +1,84 @@
+// Proves the test lab itself: its wiring, its echo server, its isolation and its teardown.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DAEMON_PATH, Lab, withLab } from '../lab/lab.js';
+import { labProcesses, mountsUnder, netnsInode } from '../lab/teardown.js';
+import { run, runOk } from '../lab/exec.js';
+
+const noDaemon = { startDaemon: false };
+
+test('the lab host and the internet reach each other over the uplink', async (t) => {
+  await withLab(t, noDaemon, async (lab) => {
+    const out = await lab.inHost(['ping', '-c', '1', '-W', '2', lab.internetAddr]);
+    assert.equal(out.code, 0, out.stdout + out.stderr);
+    const back = await lab.inInternet(['ping', '-c', '1', '-W', '2', lab.hostUplinkAddr]);
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+  });
+});
+
+test('the echo server reports the lab host uplink address as the source, over tcp and udp', async (t) => {
+  await withLab(t, noDaemon, async (lab) => {
+    assert.equal(await lab.echoFrom(lab.hostNs, 'tcp'), '198.51.100.2');
+    assert.equal(await lab.echoFrom(lab.hostNs, 'udp'), '198.51.100.2');
+  });
+});
+
+test('the internet has no route back to container-style addresses', async (t) => {
+  await withLab(t, noDaemon, async (lab) => {
+    const route = await lab.inInternet(['ip', 'route', 'get', '172.17.0.1']);
+    assert.notEqual(route.code, 0, `unexpected route: ${route.stdout}`);
+    assert.match(route.stderr, /unreachable/i);
+    const ping = await lab.inInternet(['ping', '-c', '1', '-W', '1', '172.17.0.1']);
+    assert.notEqual(ping.code, 0);
+  });
+});
+
+test('the lab host starts with no interface but lo and its uplink', async (t) => {
+  await withLab(t, noDaemon, async (lab) => {
+    const links = JSON.parse(await runOk(['ip', '-j', '-n', lab.hostNs.split('/').pop() ?? '', 'link'])) as { ifname: string }[];
+    assert.deepEqual(links.map((l) => l.ifname).sort(), ['lo', 'uplink0']);
+  });
+});
+
+test('destroy removes the lab namespaces, its mounts, its processes and its dir', async () => {
+  const lab = await Lab.create(noDaemon);
+  // Leave behind what a daemon would: a sandbox netns bind-mounted under the exec-root,
+  // a process living in it, a process mentioning the lab dir, and a tmpfs.
+  const sandbox = join(lab.execRoot, 'sandbox1');
+  writeFileSync(sandbox, '');
+  await runOk(['unshare', `--net=${sandbox}`, 'true']);
+  const sleeper = lab.spawnIn(sandbox, ['sleep', '600']);
+  await runOk(['mkdir', '-p', join(lab.dir, 'shm')]);
+  await runOk(['mount', '-t', 'tmpfs', 'tmpfs', join(lab.dir, 'shm')]);
+  const shim = await runOk(['bash', '-c', `exec -a "shim ${lab.dir}" sleep 600 >/dev/null 2>&1 & echo $!`]);
+  const inodes = new Set([netnsInode(sandbox), netnsInode(lab.hostNs), netnsInode(lab.internetNs)].map(Number));
+  assert.ok(labProcesses(lab.dir, inodes).length >= 3, 'the lab has its echo server, sleeper and shim');
+
+  await lab.destroy();
+
+  assert.equal(sleeper.running, false);
+  assert.equal(existsSync(`/proc/${shim.trim()}/cmdline`) && !(await isZombie(shim.trim())), false, 'shim killed');
+  assert.deepEqual(labProcesses(lab.dir, inodes), []);
+  assert.deepEqual(mountsUnder(lab.dir), []);
+  const netns = await runOk(['ip', 'netns', 'list']);
+  assert.doesNotMatch(netns, new RegExp(lab.name));
+  assert.equal(existsSync(lab.dir), false);
+});
+
+async function isZombie(pid: string): Promise<boolean> {
+  const r = await run(['cat', `/proc/${pid}/stat`]);
+  return r.code !== 0 || / Z /.test(r.stdout);
+}
+
+test('berthd started by the lab answers /_ping on its unix socket', { skip: !existsSync(DAEMON_PATH) && 'berthd not built yet' }, async (t) => {
+  await withLab(t, {}, async (lab) => {
+    const res = await lab.api('GET', '/_ping');
+    assert.equal(res.status, 200);
+    await lab.restartDaemon();
+    assert.equal((await lab.api('GET', '/_ping')).status, 200);
+    await lab.killDaemon();
+    await assert.rejects(lab.api('GET', '/_ping'));
+  });
+});

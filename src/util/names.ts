@@ -1,0 +1,75 @@
+// Names and ids as Docker spells them: validation of user-chosen names, random 64-hex
+// ids, their 12-char short form, and the host-side veth name of an endpoint.
+
+import { createHash, randomBytes } from 'node:crypto';
+import { InvalidParameterError } from './errors.js';
+
+const NAME_CHARS = '[a-zA-Z0-9][a-zA-Z0-9_.-]';
+/** Docker requires at least two characters in a container name. */
+const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+const NETWORK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+export const MAX_NETWORK_NAME = 64;
+
+/**
+ * Validates a container name; a leading "/" (Docker's stored form) is accepted and
+ * stripped. Returns the bare name.
+ */
+export function validateContainerName(name: string): string {
+  const bare = typeof name === 'string' && name.startsWith('/') ? name.slice(1) : name;
+  if (typeof bare !== 'string' || !CONTAINER_NAME.test(bare)) {
+    throw new InvalidParameterError(
+      `Invalid container name (${String(name)}), only ${NAME_CHARS} are allowed`);
+  }
+  return bare;
+}
+
+/**
+ * Validates a network name. Stricter than Docker (which accepts "bad name!"): the
+ * name ends up in DNS answers, interface labels and firewall comments.
+ */
+export function validateNetworkName(name: string): string {
+  if (typeof name !== 'string' || !NETWORK_NAME.test(name)) {
+    throw new InvalidParameterError(
+      `invalid network name ${JSON.stringify(String(name))}: only ${NAME_CHARS} are allowed`);
+  }
+  if (name.length > MAX_NETWORK_NAME) {
+    throw new InvalidParameterError(
+      `invalid network name ${JSON.stringify(name)}: at most ${MAX_NETWORK_NAME} characters are allowed`);
+  }
+  return name;
+}
+
+export function isValidNetworkName(name: string): boolean {
+  return typeof name === 'string' && NETWORK_NAME.test(name) && name.length <= MAX_NETWORK_NAME;
+}
+
+/** A fresh 64-char lowercase hex id (256 random bits). */
+export function newId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** The 12-char form shown by `docker ps` / `docker network ls`. */
+export function shortId(id: string): string {
+  return id.slice(0, 12);
+}
+
+const HEX_PREFIX = /^[0-9a-f]{1,64}$/;
+
+/** Could `s` be (a prefix of) an id? Lowercase hex, 1..64 chars. */
+export function isHexPrefix(s: string): boolean {
+  return typeof s === 'string' && HEX_PREFIX.test(s);
+}
+
+export function isFullId(s: string): boolean {
+  return isHexPrefix(s) && s.length === 64;
+}
+
+/**
+ * Host side of an endpoint's veth: "veth" + 7 hex chars (11 bytes, under IFNAMSIZ).
+ * Derived by hashing the endpoint id so reconciliation finds the same name after a
+ * restart, and so ids that share a prefix still spread out.
+ */
+export function hostIfName(endpointId: string): string {
+  const digest = createHash('sha256').update(endpointId).digest('hex');
+  return `veth${digest.slice(0, 7)}`;
+}

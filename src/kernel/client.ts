@@ -1,0 +1,169 @@
+import { Worker } from 'node:worker_threads';
+import { InvalidParameterError, KernelError } from '../util/errors.js';
+import type { AddressInfo, Kernel, LinkInfo, RouteInfo, VethAttachment } from './types.js';
+import type { OpName } from './ops.js';
+import type { KernelReply, KernelRequest } from './protocol.js';
+import {
+  assertAttachment, assertCidr, assertIfName, assertIp, assertMtu, assertNetnsPath, assertRouteDst,
+  assertSysctlKey,
+} from './validate.js';
+
+// The main-thread face of the kernel layer: validates arguments, posts each operation to
+// the kernel worker and turns error replies into KernelError. The worker is unref'd
+// while idle, so an idle kernel never keeps the process alive; in-flight requests do.
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  done: Promise<unknown>;
+}
+
+class KernelClient implements Kernel {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private closed = false;
+
+  constructor(private readonly worker: Worker) {
+    worker.on('message', (m: KernelReply) => this.onReply(m));
+    worker.on('error', (e) => this.failAll(`kernel worker crashed: ${e.message}`));
+    worker.on('exit', (code) => this.failAll(`kernel worker exited (code ${code})`));
+    worker.unref();
+  }
+
+  private call<T>(op: OpName, args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(new KernelError(`kernel is closed (${op})`, 'ESHUTDOWN'));
+    const id = this.nextId++;
+    let entry: Omit<Pending, 'done'> | undefined;
+    const p = new Promise<T>((resolve, reject) => {
+      entry = { resolve: resolve as (v: unknown) => void, reject };
+    });
+    this.pending.set(id, { ...(entry as Omit<Pending, 'done'>), done: p });
+    if (this.pending.size === 1) this.worker.ref();
+    this.worker.postMessage({ id, op, args } satisfies KernelRequest);
+    return p;
+  }
+
+  private onReply(m: KernelReply): void {
+    if (!('id' in m)) return;
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if ('error' in m) p.reject(new KernelError(m.error.message, m.error.code, m.error.errno));
+    else p.resolve(m.result);
+  }
+
+  private failAll(message: string): void {
+    this.closed = true;
+    for (const p of this.pending.values()) p.reject(new KernelError(message, 'EIO'));
+    this.pending.clear();
+  }
+
+  /** Validation errors become rejections, so callers see one failure path. */
+  private checked<T>(check: () => void, run: () => Promise<T>): Promise<T> {
+    try {
+      check();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return run();
+  }
+
+  private optNetns(netns: string | undefined): void {
+    if (netns !== undefined) assertNetnsPath(netns);
+  }
+
+  createNetns(path: string): Promise<void> {
+    return this.checked(() => assertNetnsPath(path), () => this.call('createNetns', [path]));
+  }
+  deleteNetns(path: string): Promise<void> {
+    return this.checked(() => assertNetnsPath(path), () => this.call('deleteNetns', [path]));
+  }
+  netnsExists(path: string): Promise<boolean> {
+    return this.checked(() => assertNetnsPath(path), () => this.call('netnsExists', [path]));
+  }
+
+  listLinks(netns?: string): Promise<LinkInfo[]> {
+    return this.checked(() => this.optNetns(netns), () => this.call('listLinks', [netns]));
+  }
+  getLink(name: string, netns?: string): Promise<LinkInfo | null> {
+    return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('getLink', [name, netns]));
+  }
+  ensureBridge(name: string, mtu?: number): Promise<LinkInfo> {
+    return this.checked(() => { assertIfName(name); if (mtu !== undefined) assertMtu(mtu); },
+      () => this.call('ensureBridge', [name, mtu]));
+  }
+  deleteLink(name: string, netns?: string): Promise<void> {
+    return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('deleteLink', [name, netns]));
+  }
+  setLinkUp(name: string, netns?: string): Promise<void> {
+    return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('setLinkUp', [name, netns]));
+  }
+
+  attachVeth(a: VethAttachment): Promise<void> {
+    return this.checked(() => assertAttachment(a), () => this.call('attachVeth', [a]));
+  }
+  detachVeth(netns: string, ifName: string): Promise<void> {
+    return this.checked(() => { assertNetnsPath(netns); assertIfName(ifName); }, () => this.call('detachVeth', [netns, ifName]));
+  }
+
+  listAddresses(netns?: string): Promise<AddressInfo[]> {
+    return this.checked(() => this.optNetns(netns), () => this.call('listAddresses', [netns]));
+  }
+  addAddress(ifname: string, cidr: string, netns?: string): Promise<void> {
+    return this.checked(() => { assertIfName(ifname); assertCidr(cidr); this.optNetns(netns); },
+      () => this.call('addAddress', [ifname, cidr, netns]));
+  }
+  deleteAddress(ifname: string, cidr: string, netns?: string): Promise<void> {
+    return this.checked(() => { assertIfName(ifname); assertCidr(cidr); this.optNetns(netns); },
+      () => this.call('deleteAddress', [ifname, cidr, netns]));
+  }
+
+  listRoutes(netns?: string): Promise<RouteInfo[]> {
+    return this.checked(() => this.optNetns(netns), () => this.call('listRoutes', [netns]));
+  }
+  addRoute(r: { dst: string; gateway?: string; dev?: string }, netns?: string): Promise<void> {
+    return this.checked(() => {
+      assertRouteDst(r.dst);
+      if (r.gateway !== undefined) assertIp(r.gateway);
+      if (r.dev !== undefined) assertIfName(r.dev);
+      if (r.gateway === undefined && r.dev === undefined) throw new InvalidParameterError(`route ${r.dst} needs a gateway or a dev`);
+      this.optNetns(netns);
+    }, () => this.call('addRoute', [{ dst: r.dst, gateway: r.gateway, dev: r.dev }, netns]));
+  }
+
+  readSysctl(key: string, netns?: string): Promise<string> {
+    return this.checked(() => { assertSysctlKey(key); this.optNetns(netns); }, () => this.call('readSysctl', [key, netns]));
+  }
+  writeSysctl(key: string, value: string, netns?: string): Promise<void> {
+    return this.checked(() => { assertSysctlKey(key); this.optNetns(netns); },
+      () => this.call('writeSysctl', [key, String(value), netns]));
+  }
+
+  nft(commands: string, opts?: { json?: boolean }): Promise<string> {
+    return this.call('nft', [commands, opts?.json === true]);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // In-flight requests finish first (new ones are refused from here on).
+    await Promise.allSettled([...this.pending.values()].map((p) => p.done));
+    await this.worker.terminate();
+  }
+}
+
+/** Starts the kernel worker and resolves once it is ready (libc loaded, home netns held). */
+export async function openKernel(): Promise<Kernel> {
+  const worker = new Worker(new URL('./worker.js', import.meta.url));
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void => reject(new KernelError(`cannot start kernel worker: ${e.message}`, 'EIO'));
+    worker.once('error', onError);
+    worker.once('message', (m: KernelReply) => {
+      worker.off('error', onError);
+      if ('ready' in m) resolve();
+      else reject(new KernelError('kernel worker: unexpected first message', 'EIO'));
+    });
+  });
+  return new KernelClient(worker);
+}

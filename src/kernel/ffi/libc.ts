@@ -1,0 +1,90 @@
+import koffi from 'koffi';
+
+// libc through koffi: only the syscalls the kernel worker needs. Every wrapper throws
+// SysError with the errno right after the call, before anything else can clobber it.
+// These calls block and some act on the calling thread only (setns, unshare): they are
+// meant to run on the kernel worker thread, never on the main thread.
+
+const libc = koffi.load('libc.so.6');
+
+const c = {
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  bind: libc.func('int bind(int fd, const void *addr, uint32 len)'),
+  send: libc.func('long send(int fd, const void *buf, size_t len, int flags)'),
+  recv: libc.func('long recv(int fd, void *buf, size_t len, int flags)'),
+  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32 len)'),
+  close: libc.func('int close(int fd)'),
+  setns: libc.func('int setns(int fd, int nstype)'),
+  unshare: libc.func('int unshare(int flags)'),
+  mount: libc.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const void *data)'),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+  gettid: libc.func('int gettid()'),
+  strerror: libc.func('const char *strerror(int errnum)'),
+};
+
+export const CLONE_NEWNET = 0x40000000;
+export const MS_BIND = 0x1000;
+export const MS_REC = 0x4000;
+export const MS_PRIVATE = 1 << 18;
+export const MNT_DETACH = 2;
+
+const errnoNames = new Map<number, string>(
+  Object.entries(koffi.os.errno).map(([name, n]) => [n, name] as [number, string]),
+);
+
+export function errnoName(errno: number): string {
+  return errnoNames.get(errno) ?? `E${errno}`;
+}
+
+export function strerror(errno: number): string {
+  return String(c.strerror(errno));
+}
+
+/** A failed syscall (or a netlink error reply): errno plus optional kernel detail (extack). */
+export class SysError extends Error {
+  readonly code: string;
+  constructor(readonly errno: number, readonly detail = '') {
+    super(strerror(errno) + (detail ? ` (${detail})` : ''));
+    this.code = errnoName(errno);
+  }
+}
+
+function check(rc: number | bigint): number {
+  const n = Number(rc);
+  if (n < 0) throw new SysError(koffi.errno());
+  return n;
+}
+
+export function socket(domain: number, type: number, protocol: number): number {
+  return check(c.socket(domain, type, protocol));
+}
+export function bind(fd: number, addr: Buffer): void {
+  check(c.bind(fd, addr, addr.length));
+}
+export function send(fd: number, buf: Buffer): number {
+  return check(c.send(fd, buf, buf.length, 0));
+}
+export function recv(fd: number, buf: Buffer): number {
+  return check(c.recv(fd, buf, buf.length, 0));
+}
+export function setsockopt(fd: number, level: number, name: number, val: Buffer): void {
+  check(c.setsockopt(fd, level, name, val, val.length));
+}
+export function close(fd: number): void {
+  check(c.close(fd));
+}
+export function setns(fd: number, nstype: number): void {
+  check(c.setns(fd, nstype));
+}
+export function unshare(flags: number): void {
+  check(c.unshare(flags));
+}
+export function mount(src: string | null, target: string, fstype: string | null, flags: number): void {
+  check(c.mount(src, target, fstype, flags, null));
+}
+export function umount2(target: string, flags: number): void {
+  check(c.umount2(target, flags));
+}
+export function gettid(): number {
+  return check(c.gettid());
+}

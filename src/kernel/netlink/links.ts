@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import type { LinkInfo } from '../types.js';
+import { SysError } from '../ffi/libc.js';
+import {
+  AF_UNSPEC, IFF_UP, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_INFO_DATA,
+  IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, NLM_F_CREATE, NLM_F_EXCL,
+  RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
+} from './constants.js';
+import { attr, attrString, attrU32, nested, parseAttrs, strAttr, u32Attr, type NlMessage } from './message.js';
+import type { NetlinkSocket } from './socket.js';
+
+// Links over rtnetlink: list/get, bridge and veth creation, up, MTU, delete.
+
+const ENODEV = 19;
+
+/** struct ifinfomsg: family, pad, type, index, flags, change. */
+export function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
+  const b = Buffer.alloc(IFINFOMSG_LEN);
+  b.writeUInt8(AF_UNSPEC, 0);
+  b.writeInt32LE(index, 4);
+  b.writeUInt32LE(flags, 8);
+  b.writeUInt32LE(change, 12);
+  return b;
+}
+
+export function macBytes(mac: string): Buffer {
+  return Buffer.from(mac.split(/[:-]/).map((h) => parseInt(h, 16)));
+}
+
+function formatMac(b: Buffer | undefined): string {
+  return b ? [...b].map((x) => x.toString(16).padStart(2, '0')).join(':') : '';
+}
+
+export function parseLink(m: NlMessage): LinkInfo {
+  const a = parseAttrs(m.payload, IFINFOMSG_LEN);
+  const info = a.get(IFLA_LINKINFO);
+  return {
+    index: m.payload.readInt32LE(4),
+    name: attrString(a.get(IFLA_IFNAME)),
+    kind: info ? attrString(parseAttrs(info).get(IFLA_INFO_KIND)) : '',
+    master: attrU32(a.get(IFLA_MASTER)),
+    mtu: attrU32(a.get(IFLA_MTU)),
+    mac: formatMac(a.get(IFLA_ADDRESS)),
+    up: (m.payload.readUInt32LE(8) & IFF_UP) !== 0,
+  };
+}
+
+const skipStats = (): Buffer => u32Attr(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+
+export function listLinks(s: NetlinkSocket): LinkInfo[] {
+  return s.dump(RTM_GETLINK, [ifinfomsg(), skipStats()]).filter((m) => m.type === RTM_NEWLINK).map(parseLink);
+}
+
+export function getLink(s: NetlinkSocket, name: string): LinkInfo | null {
+  try {
+    const msgs = s.get(RTM_GETLINK, [ifinfomsg(), strAttr(IFLA_IFNAME, name), skipStats()]);
+    const m = msgs.find((x) => x.type === RTM_NEWLINK);
+    return m ? parseLink(m) : null;
+  } catch (e) {
+    if (e instanceof SysError && e.errno === ENODEV) return null;
+    throw e;
+  }
+}
+
+/** A random locally administered unicast MAC. */
+function randomMac(): Buffer {
+  const b = randomBytes(6);
+  b[0] = (b[0] & 0xfe) | 0x02;
+  return b;
+}
+
+/**
+ * A bridge with a MAC of its own: without one the kernel gives it the lowest port MAC,
+ * so the gateway's MAC would change (and containers' ARP caches go stale) as ports come and go.
+ */
+export function createBridge(s: NetlinkSocket, name: string, mtu?: number): void {
+  const attrs = [
+    strAttr(IFLA_IFNAME, name),
+    attr(IFLA_ADDRESS, randomMac()),
+    nested(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'bridge')]),
+  ];
+  if (mtu !== undefined) attrs.push(u32Attr(IFLA_MTU, mtu));
+  s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(), ...attrs]);
+}
+
+export function setLinkUp(s: NetlinkSocket, name: string): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(0, IFF_UP, IFF_UP), strAttr(IFLA_IFNAME, name)]);
+}
+
+export function setLinkMtu(s: NetlinkSocket, name: string, mtu: number): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name), u32Attr(IFLA_MTU, mtu)]);
+}
+
+/** Deletes by name; false when there was no such link. */
+export function deleteLink(s: NetlinkSocket, name: string): boolean {
+  try {
+    s.request(RTM_DELLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name)]);
+    return true;
+  } catch (e) {
+    if (e instanceof SysError && e.errno === ENODEV) return false;
+    throw e;
+  }
+}
+
+export interface VethSpec {
+  hostName: string;
+  /** ifindex of the bridge the host end joins */
+  master: number;
+  mtu: number;
+  peerName: string;
+  peerMac: string;
+  /** fd of the netns the peer is created in */
+  peerNsFd: number;
+}
+
+/**
+ * One RTM_NEWLINK: host end enslaved and up, peer born inside the target netns with its
+ * final name, MAC and MTU. The peer is left down: IFF_UP in the peer's ifinfomsg fails
+ * with ENOTCONN (seen on 6.18), so the caller brings it up from inside the netns.
+ */
+export function createVeth(s: NetlinkSocket, v: VethSpec): void {
+  const peer = Buffer.concat([
+    ifinfomsg(),
+    strAttr(IFLA_IFNAME, v.peerName),
+    attr(IFLA_ADDRESS, macBytes(v.peerMac)),
+    u32Attr(IFLA_MTU, v.mtu),
+    u32Attr(IFLA_NET_NS_FD, v.peerNsFd),
+  ]);
+  const linkinfo = nested(IFLA_LINKINFO, [
+    strAttr(IFLA_INFO_KIND, 'veth'),
+    nested(IFLA_INFO_DATA, [attr(VETH_INFO_PEER, peer)]),
+  ]);
+  s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [
+    ifinfomsg(0, IFF_UP, IFF_UP),
+    strAttr(IFLA_IFNAME, v.hostName),
+    u32Attr(IFLA_MTU, v.mtu),
+    u32Attr(IFLA_MASTER, v.master),
+    linkinfo,
+  ]);
+}

@@ -1,0 +1,65 @@
+import type { RouteInfo } from '../types.js';
+import {
+  AF_INET, NLM_F_CREATE, NLM_F_REPLACE, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_TABLE, RTMSG_LEN,
+  RTM_GETROUTE, RTM_NEWROUTE, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
+} from './constants.js';
+import { bytesToIp, ipToBytes } from './ipbytes.js';
+import { attr, attrU32, parseAttrs, u32Attr } from './message.js';
+import type { NetlinkSocket } from './socket.js';
+
+// IPv4 routes of the main table over rtnetlink.
+
+/** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags. */
+function rtmsg(family: number, dstLen: number, scope: number): Buffer {
+  const b = Buffer.alloc(RTMSG_LEN);
+  b.writeUInt8(family, 0);
+  b.writeUInt8(dstLen, 1);
+  b.writeUInt8(RT_TABLE_MAIN, 4);
+  b.writeUInt8(RTPROT_BOOT, 5);
+  b.writeUInt8(scope, 6);
+  b.writeUInt8(RTN_UNICAST, 7);
+  return b;
+}
+
+export interface RouteSpec {
+  dst: string;
+  gateway?: string;
+  /** output ifindex, 0 when the kernel should find it from the gateway */
+  oif: number;
+}
+
+/**
+ * Adds or replaces (NLM_F_CREATE|NLM_F_REPLACE) one route. The family follows the
+ * gateway or destination, so an IPv6 default route works too.
+ */
+export function replaceRoute(s: NetlinkSocket, r: RouteSpec): void {
+  const isDefault = r.dst === 'default';
+  const [ip, len] = isDefault ? [r.gateway ?? '0.0.0.0', 0] : [r.dst.split('/')[0], Number(r.dst.split('/')[1])];
+  const dst = ipToBytes(ip);
+  const body = [rtmsg(dst.family, len, r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK)];
+  if (!isDefault) body.push(attr(RTA_DST, dst.bytes));
+  if (r.gateway) body.push(attr(RTA_GATEWAY, ipToBytes(r.gateway).bytes));
+  if (r.oif) body.push(u32Attr(RTA_OIF, r.oif));
+  s.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, body);
+}
+
+/** IPv4 main-table routes; `names` maps ifindex → name. */
+export function listRoutes(s: NetlinkSocket, names: Map<number, string>): RouteInfo[] {
+  const out: RouteInfo[] = [];
+  for (const m of s.dump(RTM_GETROUTE, [rtmsg(AF_INET, 0, 0)])) {
+    if (m.type !== RTM_NEWROUTE) continue;
+    const a = parseAttrs(m.payload, RTMSG_LEN);
+    const table = a.has(RTA_TABLE) ? attrU32(a.get(RTA_TABLE)) : m.payload.readUInt8(4);
+    if (table !== RT_TABLE_MAIN) continue;
+    const dstLen = m.payload.readUInt8(1);
+    const dst = a.get(RTA_DST);
+    const route: RouteInfo = { dst: dst ? `${bytesToIp(dst)}/${dstLen}` : 'default', table };
+    if (dstLen === 0 && dst) route.dst = 'default';
+    const gw = a.get(RTA_GATEWAY);
+    if (gw) route.gateway = bytesToIp(gw);
+    const oif = attrU32(a.get(RTA_OIF));
+    if (oif && names.has(oif)) route.dev = names.get(oif);
+    out.push(route);
+  }
+  return out;
+}

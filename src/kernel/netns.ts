@@ -1,0 +1,125 @@
+import { closeSync, mkdirSync, openSync, statfsSync, unlinkSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as libc from './ffi/libc.js';
+import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_PRIVATE, MS_REC } from './ffi/libc.js';
+import { attempt, errnoOf } from './failure.js';
+import { NetlinkSocket } from './netlink/socket.js';
+import { setLinkUp } from './netlink/links.js';
+
+// Network namespaces as bind-mounted files, and the per-thread switch into them. Worker
+// thread only: setns/unshare move the calling thread, and the discipline is always
+// switch → synchronous syscalls → switch home in `finally`.
+
+const NSFS_MAGIC = 0x6e736673;
+const EINVAL = 22;
+const ENOENT = 2;
+
+let homeFd = -1;
+const privateDirs = new Set<string>();
+
+/** Remembers the thread's netns at start-up: every switch returns here. */
+export function initHomeNetns(): void {
+  if (homeFd < 0) homeFd = openSync('/proc/thread-self/ns/net', 'r');
+}
+
+function goHome(): void {
+  libc.setns(homeFd, CLONE_NEWNET);
+}
+
+/** Opens a netns file (an fd for setns or IFLA_NET_NS_FD). */
+export function openNetns(path: string): number {
+  return attempt(`cannot open netns ${path}`, () => openSync(path, 'r'));
+}
+
+/** Runs fn inside the netns at `path` (or at home when undefined), then switches back. */
+export function inNetns<T>(path: string | undefined, fn: () => T): T {
+  if (path === undefined) return fn();
+  const fd = openNetns(path);
+  try {
+    attempt(`cannot enter netns ${path}`, () => libc.setns(fd, CLONE_NEWNET));
+    try {
+      return fn();
+    } finally {
+      goHome();
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function netnsExists(path: string): boolean {
+  try {
+    return statfsSync(path).type === NSFS_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes `dir` a private mount of its own (as `ip netns` does for /run/netns), so netns
+ * bind mounts under it neither propagate elsewhere nor get refused. Once per dir.
+ */
+function ensurePrivateDir(dir: string): void {
+  if (privateDirs.has(dir)) return;
+  attempt(`cannot prepare netns directory ${dir}`, () => {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    try {
+      libc.mount(null, dir, null, MS_PRIVATE | MS_REC);
+    } catch (e) {
+      if (errnoOf(e) !== EINVAL) throw e; // EINVAL: not a mount point yet
+      libc.mount(dir, dir, null, MS_BIND | MS_REC);
+      libc.mount(null, dir, null, MS_PRIVATE | MS_REC);
+    }
+  });
+  privateDirs.add(dir);
+}
+
+export function createNetns(path: string): void {
+  if (netnsExists(path)) return;
+  ensurePrivateDir(dirname(path));
+  const created = !existsSync(path);
+  if (created) attempt(`cannot create netns file ${path}`, () => closeSync(openSync(path, 'wx', 0o444)));
+  try {
+    attempt(`cannot create netns ${path}`, () => libc.unshare(CLONE_NEWNET));
+    try {
+      attempt(`cannot mount netns ${path}`, () => libc.mount('/proc/thread-self/ns/net', path, null, MS_BIND));
+      attempt(`cannot bring lo up in netns ${path}`, bringLoUp);
+    } finally {
+      goHome();
+    }
+  } catch (e) {
+    if (created) removeNetns(path);
+    throw e;
+  }
+}
+
+function bringLoUp(): void {
+  const s = NetlinkSocket.open();
+  try {
+    setLinkUp(s, 'lo');
+  } finally {
+    s.close();
+  }
+}
+
+/** Detaches every mount on `path` and unlinks it; a missing or unmounted file is fine. */
+function removeNetns(path: string): void {
+  for (let i = 0; i < 8; i++) {
+    try {
+      libc.umount2(path, MNT_DETACH);
+    } catch (e) {
+      const errno = errnoOf(e);
+      if (errno === EINVAL || errno === ENOENT) break;
+      throw e;
+    }
+  }
+  try {
+    unlinkSync(path);
+  } catch (e) {
+    if (errnoOf(e) !== ENOENT) throw e;
+  }
+}
+
+export function deleteNetns(path: string): void {
+  attempt(`cannot delete netns ${path}`, () => removeNetns(path));
+}

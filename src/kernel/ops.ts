@@ -1,0 +1,102 @@
+import type { AddressInfo, LinkInfo, RouteInfo } from './types.js';
+import { OpError, attempt } from './failure.js';
+import { attachVeth, detachVeth } from './attach.js';
+import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
+import { runNft } from './nftables.js';
+import { readSysctl, writeSysctl } from './sysctl.js';
+import { homeSocket, where, withSocket } from './sockets.js';
+import * as addrs from './netlink/addrs.js';
+import * as links from './netlink/links.js';
+import { listRoutes, replaceRoute } from './netlink/routes.js';
+import type { NetlinkSocket } from './netlink/socket.js';
+
+// The worker-side implementation of every Kernel operation: synchronous, arguments
+// already validated by the client. The worker dispatches requests here by name.
+
+const EEXIST = 17;
+const ENODEV = 19;
+
+function indexOf(s: NetlinkSocket, name: string, what: string): number {
+  const link = attempt(what, () => links.getLink(s, name));
+  if (!link) throw new OpError(`${what}: link ${name} not found`, 'ENODEV', ENODEV);
+  return link.index;
+}
+
+function linkNames(s: NetlinkSocket): Map<number, string> {
+  return new Map(links.listLinks(s).map((l) => [l.index, l.name]));
+}
+
+function ensureBridge(name: string, mtu?: number): LinkInfo {
+  const s = homeSocket();
+  const what = `cannot create bridge ${name}`;
+  let link = attempt(what, () => links.getLink(s, name));
+  if (!link) {
+    attempt(what, () => {
+      try {
+        links.createBridge(s, name, mtu);
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== EEXIST) throw e; // lost a race: fine
+      }
+    });
+    link = attempt(what, () => links.getLink(s, name));
+  }
+  if (!link || link.kind !== 'bridge') {
+    throw new OpError(`${what}: a link named ${name} exists and is not a bridge`, 'EEXIST', EEXIST);
+  }
+  if (mtu !== undefined && link.mtu !== mtu) attempt(`cannot set MTU ${mtu} on ${name}`, () => links.setLinkMtu(s, name, mtu));
+  if (!link.up) attempt(`cannot bring ${name} up`, () => links.setLinkUp(s, name));
+  return attempt(what, () => links.getLink(s, name)) ?? link;
+}
+
+export const ops = {
+  createNetns: (path: string): void => createNetns(path),
+  deleteNetns: (path: string): void => deleteNetns(path),
+  netnsExists: (path: string): boolean => netnsExists(path),
+
+  listLinks: (netns?: string): LinkInfo[] =>
+    withSocket(netns, (s) => attempt(`cannot list links${where(netns)}`, () => links.listLinks(s))),
+  getLink: (name: string, netns?: string): LinkInfo | null =>
+    withSocket(netns, (s) => attempt(`cannot get link ${name}${where(netns)}`, () => links.getLink(s, name))),
+  ensureBridge,
+  deleteLink: (name: string, netns?: string): void =>
+    withSocket(netns, (s) => void attempt(`cannot delete link ${name}${where(netns)}`, () => links.deleteLink(s, name))),
+  setLinkUp: (name: string, netns?: string): void =>
+    withSocket(netns, (s) => attempt(`cannot bring ${name} up${where(netns)}`, () => links.setLinkUp(s, name))),
+
+  attachVeth,
+  detachVeth,
+
+  listAddresses: (netns?: string): AddressInfo[] =>
+    withSocket(netns, (s) => attempt(`cannot list addresses${where(netns)}`, () => addrs.listAddresses(s, linkNames(s)))),
+  addAddress: (ifname: string, cidr: string, netns?: string): void =>
+    withSocket(netns, (s) => {
+      const what = `cannot add address ${cidr} to ${ifname}${where(netns)}`;
+      const index = indexOf(s, ifname, what);
+      attempt(what, () => addrs.addAddress(s, index, cidr));
+    }),
+  deleteAddress: (ifname: string, cidr: string, netns?: string): void =>
+    withSocket(netns, (s) => {
+      const what = `cannot delete address ${cidr} from ${ifname}${where(netns)}`;
+      const link = attempt(what, () => links.getLink(s, ifname));
+      if (link) attempt(what, () => addrs.deleteAddress(s, link.index, cidr));
+    }),
+
+  listRoutes: (netns?: string): RouteInfo[] =>
+    withSocket(netns, (s) => attempt(`cannot list routes${where(netns)}`, () => listRoutes(s, linkNames(s)))),
+  addRoute: (r: { dst: string; gateway?: string; dev?: string }, netns?: string): void =>
+    withSocket(netns, (s) => {
+      const what = `cannot add route ${r.dst}${where(netns)}`;
+      const oif = r.dev ? indexOf(s, r.dev, what) : 0;
+      attempt(what, () => replaceRoute(s, { dst: r.dst, gateway: r.gateway, oif }));
+    }),
+
+  readSysctl: (key: string, netns?: string): string =>
+    inNetns(netns, () => attempt(`cannot read sysctl ${key}${where(netns)}`, () => readSysctl(key))),
+  writeSysctl: (key: string, value: string, netns?: string): void =>
+    inNetns(netns, () => attempt(`cannot write sysctl ${key}${where(netns)}`, () => writeSysctl(key, value))),
+
+  nft: (commands: string, json?: boolean): string => runNft(commands, json),
+};
+
+export type Ops = typeof ops;
+export type OpName = keyof Ops;

@@ -1,0 +1,70 @@
+import { isIP } from 'node:net';
+import { InvalidParameterError } from '../util/errors.js';
+import type { VethAttachment } from './types.js';
+
+// Every name and address is checked here, on the main thread, before it can reach the
+// kernel (or an nft command line). Failures are InvalidParameterError (HTTP 400).
+
+const IFNAME = /^[a-zA-Z0-9_.-]+$/;
+const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const SYSCTL_KEY = /^[a-zA-Z0-9_.\/-]+$/;
+
+/** Linux interface names: 1..15 bytes (IFNAMSIZ-1), no "/", whitespace or ":"; not "." / "..". */
+export function assertIfName(name: string): void {
+  if (typeof name !== 'string' || !IFNAME.test(name) || Buffer.byteLength(name) > 15 || name === '.' || name === '..') {
+    throw new InvalidParameterError(`invalid interface name ${JSON.stringify(name)}: 1 to 15 characters from [a-zA-Z0-9_.-]`);
+  }
+}
+
+/** Six colon-separated hex octets of a unicast address (the kernel refuses multicast). */
+export function assertMac(mac: string): void {
+  if (typeof mac !== 'string' || !MAC.test(mac) || (parseInt(mac.slice(0, 2), 16) & 1) === 1) {
+    throw new InvalidParameterError(`invalid MAC address ${JSON.stringify(mac)}`);
+  }
+}
+
+export function assertIp(ip: string): void {
+  if (typeof ip !== 'string' || isIP(ip) === 0) throw new InvalidParameterError(`invalid IP address ${JSON.stringify(ip)}`);
+}
+
+/** "a.b.c.d/n" (n 0..32) or "v6/n" (n 0..128). */
+export function assertCidr(cidr: string): void {
+  const m = typeof cidr === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(cidr) : null;
+  const family = m ? isIP(m[1]) : 0;
+  const prefix = m ? Number(m[2]) : -1;
+  if (!m || family === 0 || prefix > (family === 4 ? 32 : 128)) {
+    throw new InvalidParameterError(`invalid CIDR address ${JSON.stringify(cidr)}`);
+  }
+}
+
+/** A route destination: "default" or a CIDR. */
+export function assertRouteDst(dst: string): void {
+  if (dst !== 'default') assertCidr(dst);
+}
+
+export function assertMtu(mtu: number): void {
+  if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new InvalidParameterError(`invalid MTU ${mtu}: must be 68..65535`);
+}
+
+export function assertNetnsPath(path: string): void {
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0') || path.split('/').includes('..')) {
+    throw new InvalidParameterError(`invalid netns path ${JSON.stringify(path)}: must be absolute`);
+  }
+}
+
+export function assertSysctlKey(key: string): void {
+  if (typeof key !== 'string' || !SYSCTL_KEY.test(key) || key.split(/[./]/).some((p) => p === '' || p === '..')) {
+    throw new InvalidParameterError(`invalid sysctl key ${JSON.stringify(key)}`);
+  }
+}
+
+export function assertAttachment(a: VethAttachment): void {
+  assertNetnsPath(a.netns);
+  assertIfName(a.hostIfName);
+  assertIfName(a.bridge);
+  assertIfName(a.ifName);
+  assertMac(a.mac);
+  assertMtu(a.mtu);
+  a.addresses.forEach(assertCidr);
+  if (a.gateway !== undefined) assertIp(a.gateway);
+}

@@ -1,0 +1,274 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { openKernel } from '../../src/kernel/client.js';
+import type { Kernel, VethAttachment } from '../../src/kernel/types.js';
+import { InvalidParameterError, KernelError } from '../../src/util/errors.js';
+
+// The kernel layer against the real kernel. Runs inside a throwaway lab (fresh netns +
+// mount ns with a tmpfs on /run); every claim is checked independently with iproute2,
+// nft and ping run through execFile.
+
+const run = promisify(execFile);
+
+/** True only in a lab: root, and not the machine's root netns (which has eth0/ifb0). */
+function labReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  const links = readFileSync('/proc/net/dev', 'utf8');
+  if (/^\s*(eth0|ifb0):/m.test(links)) return 'not inside a throwaway lab netns';
+  return undefined;
+}
+const skip = labReason();
+
+let k: Kernel;
+let dir: string;
+const BR = 'brk0';
+
+async function ipj(args: string[], netns?: string): Promise<any[]> {
+  const argv = netns ? ['--net=' + netns, 'ip', '-j', ...args] : ['ip', '-j', ...args];
+  const { stdout } = netns ? await run('nsenter', argv) : await run(argv[0], argv.slice(1));
+  return stdout.trim() ? JSON.parse(stdout) : [];
+}
+
+function attachment(n: number, netns: string, over: Partial<VethAttachment> = {}): VethAttachment {
+  return {
+    netns, hostIfName: `vethk${n}`, bridge: BR, ifName: 'eth0',
+    mac: `02:42:0a:58:00:${(n + 2).toString(16).padStart(2, '0')}`,
+    mtu: 1450, addresses: [`10.88.0.${n + 2}/16`], gateway: '10.88.0.1', ...over,
+  };
+}
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(existsSync('/run') ? '/run' : '/tmp', 'berth-kernel-test-'));
+  k = await openKernel();
+  await k.ensureBridge(BR);
+  await k.addAddress(BR, '10.88.0.1/16');
+});
+
+after(async () => {
+  if (skip) return;
+  for (const ns of ['c1', 'c3']) await k.deleteNetns(join(dir, ns));
+  await k.deleteLink(BR);
+  await k.close();
+  // createNetns made the directory a private bind mount of itself
+  await run('umount', ['-l', dir]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('invalid interface names, MACs and CIDRs are rejected before reaching the kernel', { skip }, async () => {
+  const before = (await k.listLinks()).map((l) => l.name);
+  for (const bad of ['', '.', '..', 'has space', 'a/b', 'x:y', 'sixteen-chars-xx', 'é'.repeat(8)]) {
+    await assert.rejects(k.ensureBridge(bad), InvalidParameterError, `name ${JSON.stringify(bad)}`);
+  }
+  const ns = join(dir, 'never');
+  await assert.rejects(k.attachVeth(attachment(90, ns, { hostIfName: 'bad name' })), InvalidParameterError);
+  await assert.rejects(k.attachVeth(attachment(90, ns, { mac: '02:42:zz:00:00:01' })), InvalidParameterError);
+  await assert.rejects(k.attachVeth(attachment(90, ns, { mac: '01:00:5e:00:00:01' })), InvalidParameterError);
+  await assert.rejects(k.attachVeth(attachment(90, ns, { addresses: ['10.88.0.300/16'] })), InvalidParameterError);
+  await assert.rejects(k.addAddress(BR, '10.0.0.1/33'), InvalidParameterError);
+  await assert.rejects(k.readSysctl('net/../../etc/passwd'), InvalidParameterError);
+  assert.deepEqual((await k.listLinks()).map((l) => l.name), before);
+  assert.equal(existsSync(ns), false);
+});
+
+test('ensureBridge creates a bridge once, sets its MTU and brings it up', { skip }, async () => {
+  const first = await k.ensureBridge('brk1', 1400);
+  const again = await k.ensureBridge('brk1', 1400);
+  assert.equal(again.index, first.index);
+  assert.deepEqual({ kind: first.kind, mtu: first.mtu, up: first.up }, { kind: 'bridge', mtu: 1400, up: true });
+  const [seen] = await ipj(['-d', 'link', 'show', 'brk1']);
+  assert.equal(seen.linkinfo.info_kind, 'bridge');
+  assert.equal(seen.mtu, 1400);
+  assert.ok(seen.flags.includes('UP'));
+  assert.equal(seen.address, first.mac);
+  await k.ensureBridge('brk1', 1500);
+  assert.equal((await k.getLink('brk1'))?.mtu, 1500);
+  await k.deleteLink('brk1');
+  await k.deleteLink('brk1');
+  assert.equal(await k.getLink('brk1'), null);
+});
+
+test('createNetns + attachVeth give the container an eth0 with MAC, MTU, address and default route', { skip }, async () => {
+  const ns = join(dir, 'c1');
+  await k.createNetns(ns);
+  await k.createNetns(ns); // idempotent
+  assert.equal(await k.netnsExists(ns), true);
+  const a = attachment(1, ns);
+  await k.attachVeth(a);
+
+  const [eth0] = await ipj(['link', 'show', 'eth0'], ns);
+  assert.equal(eth0.address, a.mac);
+  assert.equal(eth0.mtu, 1450);
+  assert.ok(eth0.flags.includes('UP'));
+  const [lo] = await ipj(['link', 'show', 'lo'], ns);
+  assert.ok(lo.flags.includes('UP'));
+  const [addr] = await ipj(['-4', 'addr', 'show', 'eth0'], ns);
+  assert.deepEqual(addr.addr_info.map((x: any) => `${x.local}/${x.prefixlen}`), ['10.88.0.3/16']);
+  const routes = await ipj(['-4', 'route'], ns);
+  assert.ok(routes.some((r: any) => r.dst === 'default' && r.gateway === '10.88.0.1' && r.dev === 'eth0'));
+
+  const ports = await ipj(['link', 'show', 'master', BR]);
+  const host = ports.find((p: any) => p.ifname === 'vethk1');
+  assert.ok(host, 'host end enslaved to the bridge under its requested name');
+  assert.ok(host.flags.includes('UP'));
+  assert.equal(host.mtu, 1450);
+
+  const viaKernel = await k.getLink('eth0', ns);
+  assert.equal(viaKernel?.kind, 'veth');
+  assert.equal(viaKernel?.mac, a.mac);
+  assert.equal((await k.getLink('vethk1'))?.master, (await k.getLink(BR))?.index);
+});
+
+test('two attached namespaces reach each other through the bridge', { skip }, async () => {
+  const ns2 = join(dir, 'c2');
+  await k.createNetns(ns2);
+  await k.attachVeth(attachment(2, ns2));
+  await run('nsenter', ['--net=' + join(dir, 'c1'), 'ping', '-c1', '-W1', '10.88.0.4']);
+  await run('nsenter', ['--net=' + ns2, 'ping', '-c1', '-W1', '10.88.0.3']);
+  await run('nsenter', ['--net=' + ns2, 'ping', '-c1', '-W1', '10.88.0.1']);
+});
+
+test('detachVeth removes both ends and is idempotent', { skip }, async () => {
+  const ns = join(dir, 'c2');
+  await k.detachVeth(ns, 'eth0');
+  assert.equal((await ipj(['link', 'show'], ns)).some((l: any) => l.ifname === 'eth0'), false);
+  assert.equal((await ipj(['link', 'show'])).some((l: any) => l.ifname === 'vethk2'), false);
+  await k.detachVeth(ns, 'eth0');
+  await k.detachVeth(join(dir, 'no-such-netns'), 'eth0');
+});
+
+test('deleteNetns removes the file and its mount, and is idempotent', { skip }, async () => {
+  const ns = join(dir, 'c2');
+  await k.deleteNetns(ns);
+  assert.equal(existsSync(ns), false);
+  assert.equal(await k.netnsExists(ns), false);
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(` ${ns} `));
+  await k.deleteNetns(ns);
+});
+
+test('addresses and routes can be added, listed, replaced and deleted', { skip }, async () => {
+  await k.ensureBridge('brk2');
+  await k.addAddress('brk2', '10.99.0.1/24');
+  await k.addAddress('brk2', '10.99.0.1/24'); // EEXIST is not an error
+  await k.addAddress('brk2', 'fd00:99::1/64');
+  const addrs = await k.listAddresses();
+  assert.ok(addrs.some((a) => a.ifname === 'brk2' && a.cidr === '10.99.0.1/24'));
+  assert.ok(addrs.some((a) => a.ifname === 'brk2' && a.cidr === 'fd00:99::1/64'));
+  assert.ok(addrs.some((a) => a.ifname === BR && a.cidr === '10.88.0.1/16'));
+
+  await k.addRoute({ dst: '10.77.0.0/16', gateway: '10.99.0.254' });
+  await k.addRoute({ dst: '10.77.0.0/16', gateway: '10.99.0.253', dev: 'brk2' }); // replaces
+  await k.addRoute({ dst: '10.66.0.0/16', dev: 'brk2' });
+  const routes = await k.listRoutes();
+  assert.deepEqual(routes.filter((r) => r.dst === '10.77.0.0/16').map((r) => [r.gateway, r.dev]), [['10.99.0.253', 'brk2']]);
+  assert.ok(routes.some((r) => r.dst === '10.66.0.0/16' && r.dev === 'brk2' && r.gateway === undefined && r.table === 254));
+  assert.ok(routes.some((r) => r.dst === '10.99.0.0/24' && r.dev === 'brk2'));
+  const seen = await ipj(['-4', 'route', 'show', '10.77.0.0/16']);
+  assert.equal(seen[0].gateway, '10.99.0.253');
+
+  const inNs = await k.listRoutes(join(dir, 'c1'));
+  assert.ok(inNs.some((r) => r.dst === 'default' && r.gateway === '10.88.0.1' && r.dev === 'eth0'));
+
+  await k.deleteAddress('brk2', '10.99.0.1/24');
+  await k.deleteAddress('brk2', '10.99.0.1/24');
+  assert.equal((await k.listAddresses()).some((a) => a.cidr === '10.99.0.1/24'), false);
+  await k.deleteLink('brk2');
+});
+
+test('a sysctl written inside a netns differs from the host value', { skip }, async () => {
+  const ns = join(dir, 'c1');
+  const key = 'net.ipv4.ip_forward';
+  await k.writeSysctl(key, '0');
+  await k.writeSysctl(key, '1', ns);
+  assert.equal(await k.readSysctl(key, ns), '1');
+  assert.equal(await k.readSysctl('net/ipv4/ip_forward'), '0');
+  const { stdout } = await run('nsenter', ['--net=' + ns, 'cat', '/proc/sys/net/ipv4/ip_forward']);
+  assert.equal(stdout.trim(), '1');
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), '0');
+});
+
+test('nft runs a transaction creating a table, a set and an element, and lists it back', { skip }, async () => {
+  await k.nft('add table ip bk\nadd set ip bk addrs { type ipv4_addr; }\nadd element ip bk addrs { 10.1.2.3 }');
+  const text = await k.nft('list table ip bk');
+  assert.match(text, /set addrs/);
+  assert.match(text, /10\.1\.2\.3/);
+  const json = JSON.parse(await k.nft('list set ip bk addrs', { json: true }));
+  const set = json.nftables.find((x: any) => x.set)?.set;
+  assert.deepEqual(set.elem, ['10.1.2.3']);
+  const { stdout } = await run('nft', ['-j', 'list', 'set', 'ip', 'bk', 'addrs']);
+  assert.ok(stdout.includes('10.1.2.3'));
+});
+
+test('a failing nft transaction throws nft\'s message and changes nothing', { skip }, async () => {
+  const err = await k.nft('add table ip bk2\nadd element ip bk nosuchset { 10.9.9.9 }').catch((e: unknown) => e);
+  assert.ok(err instanceof KernelError);
+  assert.match(err.message, /^nft: Error: No such file or directory/);
+  const { stdout } = await run('nft', ['list', 'tables']);
+  assert.ok(!stdout.includes('bk2'), 'the table of the failed transaction was not created');
+  await assert.rejects(k.nft('this is not nft'), KernelError);
+  await k.nft('delete table ip bk');
+});
+
+test('attachVeth with a name that already exists fails and leaves no half-made link', { skip }, async () => {
+  const c1 = join(dir, 'c1');
+  const ns = join(dir, 'c3');
+  await k.createNetns(ns);
+  // host name taken (by c1's host end)
+  const e1 = await k.attachVeth(attachment(3, ns, { hostIfName: 'vethk1' })).catch((e: unknown) => e);
+  assert.ok(e1 instanceof KernelError);
+  assert.equal(e1.code, 'EEXIST');
+  assert.match(e1.message, /^cannot create veth vethk1: File exists/);
+  assert.deepEqual((await ipj(['link', 'show'], ns)).map((l: any) => l.ifname), ['lo']);
+  // container name taken inside the netns
+  await k.attachVeth(attachment(3, ns));
+  const e2 = await k.attachVeth(attachment(4, ns, { ifName: 'eth0' })).catch((e: unknown) => e);
+  assert.ok(e2 instanceof KernelError && e2.code === 'EEXIST');
+  assert.equal((await ipj(['link', 'show'])).some((l: any) => l.ifname === 'vethk4'), false);
+  // c1's own link is untouched
+  assert.ok(await k.getLink('vethk1'));
+  assert.ok(await k.getLink('eth0', c1));
+});
+
+test('attachVeth that fails after creating the pair removes it again', { skip }, async () => {
+  const ns = join(dir, 'c4');
+  await k.createNetns(ns);
+  // a gateway outside the container's subnet: the default route is refused (ENETUNREACH)
+  const a = attachment(5, ns, { addresses: ['10.88.0.7/16'], gateway: '192.0.2.1' });
+  const err = await k.attachVeth(a).catch((e: unknown) => e);
+  assert.ok(err instanceof KernelError);
+  assert.match(err.message, /default route via 192\.0\.2\.1/);
+  assert.equal(await k.getLink('vethk5'), null);
+  assert.deepEqual((await ipj(['link', 'show'], ns)).map((l: any) => l.ifname), ['lo']);
+  await k.deleteNetns(ns);
+});
+
+test('attachVeth to a missing bridge fails with ENODEV', { skip }, async () => {
+  const ns = join(dir, 'c3');
+  const err = await k.attachVeth(attachment(6, ns, { bridge: 'nobridge', ifName: 'eth1' })).catch((e: unknown) => e);
+  assert.ok(err instanceof KernelError && err.code === 'ENODEV');
+});
+
+test('benchmark: createNetns + attachVeth, 100 times on one bridge (printed, not asserted)', { skip }, async (t) => {
+  const times: number[] = [];
+  const paths: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    const ns = join(dir, `bench${i}`);
+    paths.push(ns);
+    const t0 = process.hrtime.bigint();
+    await k.createNetns(ns);
+    await k.attachVeth(attachment(i, ns, {
+      hostIfName: `vethb${i}`, mac: `02:42:0a:59:00:${(i + 2).toString(16).padStart(2, '0')}`,
+      addresses: [`10.89.0.${i + 2}/16`], gateway: '10.89.0.1',
+    }));
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  const med = sorted[50];
+  const p90 = sorted[90];
+  t.diagnostic(`createNetns+attachVeth x100: median ${med.toFixed(2)} ms, p90 ${p90.toFixed(2)} ms`);
+  for (const p of paths) await k.deleteNetns(p);
+});

@@ -1,11 +1,12 @@
 // Proves the test lab itself: its wiring, its echo server, its isolation and its teardown.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAEMON_PATH, Lab, withLab } from '../lab/lab.js';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_PATH, Lab, LabProcess, withLab } from '../lab/lab.js';
 import { labProcesses, mountsUnder, netnsInode } from '../lab/teardown.js';
-import { run, runOk } from '../lab/exec.js';
+import { run, runOk, sleep } from '../lab/exec.js';
 
 const noDaemon = { startDaemon: false };
 
@@ -81,4 +82,46 @@ test('berthd started by the lab answers /_ping on its unix socket', { skip: !exi
     await lab.killDaemon();
     await assert.rejects(lab.api('GET', '/_ping'));
   });
+});
+
+const IN_LAB = fileURLToPath(new URL('../../../scripts/in-lab.sh', import.meta.url));
+const HOLDER = fileURLToPath(new URL('../lab/lab-holder.js', import.meta.url));
+
+/** Pids (as we see them) of the processes below root whose command line contains text. */
+function descendantsMatching(root: number, text: string): number[] {
+  const parentOf = (pid: number): number => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  };
+  const found: number[] = [];
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(text)) continue;
+      for (let p = Number(name); p > 1; p = parentOf(p)) if (p === root) found.push(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return found;
+}
+
+test('a lab world killed with -9 takes its namespaces and processes with it', async () => {
+  const world = new LabProcess(['bash', IN_LAB, 'node', HOLDER]);
+  try {
+    await world.waitForOutput('ready', 20_000);
+    const worldPid = world.child.pid ?? 0;
+    const [echoPid] = descendantsMatching(worldPid, 'echo-server.js');
+    assert.ok(echoPid, 'the inner lab runs its echo server');
+    // A veth pair whose far end sits in the inner lab's internet netns: it can only go away
+    // when that netns is destroyed.
+    await runOk(['ip', 'link', 'add', 'probe0', 'type', 'veth', 'peer', 'name', 'probe1', 'netns', String(echoPid)]);
+    await world.stop('SIGKILL');
+    let links = '';
+    for (let i = 0; i < 200 && /probe0/.test((links = await runOk(['ip', '-o', 'link']))); i++) await sleep(50);
+    assert.doesNotMatch(links, /probe0/, 'the inner netns was destroyed');
+    assert.deepEqual(descendantsMatching(worldPid, 'echo-server.js'), []);
+  } finally {
+    await world.stop('SIGKILL');
+    await run(['ip', 'link', 'del', 'probe0']);
+  }
 });

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Prepare a Debian 12 machine (as root) to build and test berth.
+# Idempotent: re-running only does what is still missing.
+#   1. Debian packages the kernel tests and benchmarks use (only the missing ones).
+#   2. npm dependencies, with the native modules (better-sqlite3, koffi) proven loadable.
+#   3. npm run build.
+# Environment: BERTH_SETUP_FORCE_INSTALL=1 reinstalls node_modules even when it looks current.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PACKAGES=(iproute2 nftables libnftables1 util-linux iputils-ping dnsutils bridge-utils
+  procps iperf3 busybox-static gcc libc6-dev)
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }
+
+# Runs a command quietly; on failure shows its output and stops.
+quiet() {
+  local what=$1 out
+  shift
+  if ! out=$("$@" 2>&1); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    die "$what (command: $*)"
+  fi
+}
+
+missing_packages() {
+  local pkg status
+  for pkg in "${PACKAGES[@]}"; do
+    status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$pkg" 2>/dev/null || true)
+    [[ $status == ii* ]] || printf '%s\n' "$pkg"
+  done
+}
+
+# apt lists count as fresh when updated within the last day.
+apt_lists_fresh() {
+  [[ -n $(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -1440 -print -quit 2>/dev/null) ]]
+}
+
+install_packages() {
+  local missing
+  mapfile -t missing < <(missing_packages)
+  if ((${#missing[@]} == 0)); then
+    log "debian packages: all present"
+    return
+  fi
+  [[ $(id -u) == 0 ]] || die "missing packages (${missing[*]}) and not root: install them as root"
+  command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get"
+  if ! apt_lists_fresh; then
+    log "apt-get update"
+    quiet "apt-get update" apt-get update -qq
+  fi
+  log "installing: ${missing[*]}"
+  quiet "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+native_modules_load() {
+  node -e "require('better-sqlite3')(':memory:').close(); require('koffi')" >/dev/null 2>&1
+}
+
+# node_modules is current when npm's hidden lockfile is newer than both manifests.
+node_modules_current() {
+  local hidden=node_modules/.package-lock.json
+  [[ -f $hidden && $hidden -nt package.json ]] || return 1
+  [[ ! -f package-lock.json || $hidden -nt package-lock.json ]]
+}
+
+install_node_modules() {
+  command -v node >/dev/null || die "node is not installed"
+  command -v npm >/dev/null || die "npm is not installed"
+  if [[ ${BERTH_SETUP_FORCE_INSTALL:-} != 1 ]] && node_modules_current && native_modules_load; then
+    log "node_modules: current"
+    return
+  fi
+  if [[ -f package-lock.json ]]; then
+    log "npm ci"
+    quiet "npm ci" npm ci --no-audit --no-fund --loglevel=error
+  else
+    log "npm install (no lockfile yet)"
+    quiet "npm install" npm install --no-audit --no-fund --loglevel=error
+  fi
+  if ! native_modules_load; then
+    log "native modules do not load: npm rebuild better-sqlite3"
+    quiet "npm rebuild better-sqlite3" npm rebuild better-sqlite3 --loglevel=error
+  fi
+  node -e "require('better-sqlite3')(':memory:').close()" >/dev/null 2>&1 \
+    || die "better-sqlite3's native module does not load after a rebuild"
+  node -e "require('koffi')" >/dev/null 2>&1 || die "koffi does not load"
+}
+
+build() {
+  log "npm run build"
+  quiet "npm run build" npm run build --silent
+}
+
+install_packages
+install_node_modules
+build
+log "done"

@@ -1,0 +1,38 @@
+// Runs in the lab's "internet" namespace. On TCP and UDP it answers every client with the
+// source address it sees ("from 198.51.100.2\n"), which is how tests observe NAT.
+// Usage: node echo-server.js [PORT] [HOST]; prints "ready" once both sockets listen.
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
+
+const port = Number(process.argv[2] ?? 7777);
+const host = process.argv[3] ?? '0.0.0.0';
+
+function plainAddress(addr: string | undefined): string {
+  return (addr ?? 'unknown').replace(/^::ffff:/, '');
+}
+
+function listenTcp(): Promise<void> {
+  const server = createServer((socket) => {
+    socket.on('error', () => undefined);
+    socket.end(`from ${plainAddress(socket.remoteAddress)}\n`);
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function listenUdp(): Promise<void> {
+  const socket = createSocket('udp4');
+  socket.on('message', (_msg, rinfo) => {
+    socket.send(`from ${rinfo.address}\n`, rinfo.port, rinfo.address);
+  });
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port, host, () => resolve());
+  });
+}
+
+process.on('SIGTERM', () => process.exit(0));
+await Promise.all([listenTcp(), listenUdp()]);
+process.stdout.write('ready\n');

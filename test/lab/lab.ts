@@ -1,0 +1,276 @@
+// The lab every integration test runs in: a fresh "host" network namespace where berthd
+// runs as if it were the machine, an "internet" namespace behind an uplink with an echo
+// server, and a temp dir for the daemon's state. See topology.ts for the wiring.
+//
+// Labs must be made inside a throwaway world (scripts/in-lab.sh, which npm test uses):
+// then even a test killed with -9 leaves nothing behind. destroy() cleans up eagerly so
+// that many labs can live one after another in one world.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { TestContext } from 'node:test';
+import { apiRequest, type ApiResponse } from './api-client.js';
+import { inNetnsArgv, run, runOk, sleep, type RunOptions, type RunResult } from './exec.js';
+import { LabProcess } from './process.js';
+import { killLabProcesses, netnsInode, netnsInodesUnder, unmountUnder } from './teardown.js';
+import { HOST_UPLINK_ADDR, INTERNET_ADDR, netnsPath, wireLab } from './topology.js';
+
+export type { RunResult, RunOptions } from './exec.js';
+export type { ApiResponse } from './api-client.js';
+export { LabProcess } from './process.js';
+
+export interface LabOptions {
+  /** Extra berthd flags, used by every start of the daemon. */
+  daemonArgs?: string[];
+  /** Start berthd in create() (default true). */
+  startDaemon?: boolean;
+}
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const DIST = join(REPO_ROOT, 'dist');
+export const CLI_PATH = join(DIST, 'src/cli/main.js');
+/** BERTH_LAB_DAEMON lets the harness itself be tried against a stand-in before berthd exists. */
+export const DAEMON_PATH = process.env.BERTH_LAB_DAEMON ?? join(DIST, 'src/daemon/main.js');
+const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
+const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
+const LAB_ROOT = '/run/berth-lab';
+const ECHO_PORT = 7777;
+const PING_TIMEOUT_MS = 15_000;
+
+let labCounter = 0;
+
+/** Only lo in our netns and the in-lab marker: we are not in the machine's root namespace. */
+function assertInLabWorld(): void {
+  const ifaces = readFileSync('/proc/self/net/dev', 'utf8')
+    .split('\n')
+    .slice(2)
+    .map((l) => l.split(':')[0]?.trim())
+    .filter((n): n is string => !!n);
+  const foreign = ifaces.filter((n) => n !== 'lo');
+  if (process.env.BERTH_LAB_WORLD !== '1' || foreign.length > 0 || process.getuid?.() !== 0) {
+    throw new Error(
+      'labs run only as root inside scripts/in-lab.sh (npm test does that); ' +
+        `here: uid ${process.getuid?.()}, interfaces ${ifaces.join(',')}, BERTH_LAB_WORLD=${process.env.BERTH_LAB_WORLD ?? ''}`,
+    );
+  }
+}
+
+function uniqueName(): string {
+  labCounter += 1;
+  return `lab${process.pid.toString(36)}${labCounter}`;
+}
+
+export class Lab {
+  readonly hostUplinkAddr = HOST_UPLINK_ADDR;
+  readonly internetAddr = INTERNET_ADDR;
+  readonly echoPort = ECHO_PORT;
+  readonly socket: string;
+  readonly hostNs: string;
+  readonly internetNs: string;
+  private daemon: LabProcess | undefined;
+  private daemonHistory = '';
+  private lastExtraArgs: string[] = [];
+  private readonly helpers = new Set<LabProcess>();
+  private destroyed = false;
+
+  private constructor(
+    readonly name: string,
+    readonly dir: string,
+    private readonly opts: LabOptions,
+  ) {
+    this.socket = join(dir, 'berth.sock');
+    this.hostNs = netnsPath(`${name}-host`);
+    this.internetNs = netnsPath(`${name}-inet`);
+  }
+
+  static async create(opts: LabOptions = {}): Promise<Lab> {
+    assertInLabWorld();
+    mkdirSync(LAB_ROOT, { recursive: true });
+    const name = uniqueName();
+    const lab = new Lab(name, mkdtempSync(join(LAB_ROOT, `${name}-`)), opts);
+    try {
+      mkdirSync(join(lab.dir, 'data'));
+      mkdirSync(join(lab.dir, 'exec'));
+      await wireLab(`${name}-host`, `${name}-inet`);
+      await lab.startEchoServer();
+      if (opts.startDaemon ?? true) await lab.startDaemon();
+    } catch (err) {
+      await lab.destroy().catch(() => undefined);
+      throw err;
+    }
+    return lab;
+  }
+
+  get dataRoot(): string {
+    return join(this.dir, 'data');
+  }
+
+  get execRoot(): string {
+    return join(this.dir, 'exec');
+  }
+
+  private async startEchoServer(): Promise<void> {
+    const p = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']);
+    await p.waitForOutput('ready\n');
+  }
+
+  /** Starts a long-running process in a netns; destroy() stops it. */
+  spawnIn(nsPath: string, argv: string[], env?: Record<string, string>): LabProcess {
+    const p = new LabProcess(inNetnsArgv(nsPath, argv), env);
+    this.helpers.add(p);
+    return p;
+  }
+
+  // ---- the daemon ----
+
+  daemonArgv(extraArgs: string[]): string[] {
+    return [
+      'node', DAEMON_PATH,
+      '--data-root', this.dataRoot,
+      '--exec-root', this.execRoot,
+      '-H', `unix://${this.socket}`,
+      ...(this.opts.daemonArgs ?? []),
+      ...extraArgs,
+    ];
+  }
+
+  async startDaemon(extraArgs?: string[]): Promise<void> {
+    if (this.daemon?.running) throw new Error('lab: berthd is already running');
+    if (!existsSync(DAEMON_PATH)) throw new Error(`lab: no daemon at ${DAEMON_PATH} (npm run build?)`);
+    this.lastExtraArgs = extraArgs ?? this.lastExtraArgs;
+    this.daemon = new LabProcess(inNetnsArgv(this.hostNs, this.daemonArgv(this.lastExtraArgs)));
+    await this.waitForPing(this.daemon);
+  }
+
+  private async waitForPing(daemon: LabProcess): Promise<void> {
+    const deadline = Date.now() + PING_TIMEOUT_MS;
+    for (;;) {
+      if (!daemon.running) throw new Error(`berthd ${daemon.describeExit()} before answering /_ping:\n${daemon.output()}`);
+      const res = await apiRequest(this.socket, 'GET', '/_ping', undefined, 1000).catch(() => undefined);
+      if (res?.status === 200) return;
+      if (Date.now() > deadline) {
+        await daemon.stop('SIGKILL');
+        throw new Error(`berthd did not answer /_ping within ${PING_TIMEOUT_MS} ms:\n${daemon.output()}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  async stopDaemon(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const d = this.daemon;
+    if (!d) return;
+    await d.stop(signal);
+    this.daemonHistory += `${d.output()}\n[lab] berthd ${d.describeExit()}\n`;
+    this.daemon = undefined;
+  }
+
+  killDaemon(): Promise<void> {
+    return this.stopDaemon('SIGKILL');
+  }
+
+  async restartDaemon(extraArgs?: string[]): Promise<void> {
+    await this.stopDaemon();
+    await this.startDaemon(extraArgs);
+  }
+
+  /** Everything every berthd of this lab printed, oldest first. */
+  daemonLog(): string {
+    return this.daemonHistory + (this.daemon?.output() ?? '');
+  }
+
+  // ---- commands ----
+
+  berth(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.inHost(['node', CLI_PATH, '-H', `unix://${this.socket}`, ...args], opts);
+  }
+
+  inHost(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.inNetns(this.hostNs, argv, opts);
+  }
+
+  inInternet(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.inNetns(this.internetNs, argv, opts);
+  }
+
+  inNetns(nsPath: string, argv: string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run(inNetnsArgv(nsPath, argv), opts);
+  }
+
+  /**
+   * Asks the internet's echo server, from inside nsPath, which source address it sees.
+   * Returns that address (e.g. '198.51.100.2'); throws when there is no answer.
+   */
+  async echoFrom(nsPath: string, proto: 'tcp' | 'udp' = 'tcp', host: string = INTERNET_ADDR): Promise<string> {
+    const argv = ['node', ECHO_CLIENT, proto, host, String(ECHO_PORT), '3000'];
+    const r = await this.inNetns(nsPath, argv, { timeoutMs: 10_000 });
+    const m = /^from (\S+)$/m.exec(r.stdout);
+    if (r.code !== 0 || !m?.[1]) throw new Error(`echo ${proto} from ${nsPath} failed: ${r.stderr.trim() || r.stdout.trim()}`);
+    return m[1];
+  }
+
+  api(method: string, path: string, body?: unknown): Promise<ApiResponse> {
+    return apiRequest(this.socket, method, path, body);
+  }
+
+  // ---- teardown ----
+
+  /** Best effort: every step runs, errors are collected and thrown together at the end. */
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const errors: string[] = [];
+    const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(`${what}: ${(err as Error).message}`);
+      }
+    };
+    await step('stop berthd', () => this.stopDaemon());
+    await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
+    const netns = netnsInodesUnder(this.dir);
+    for (const ns of [this.hostNs, this.internetNs]) {
+      const ino = netnsInode(ns);
+      if (ino !== undefined) netns.add(ino);
+    }
+    await step('kill lab processes', () => killLabProcesses(this.dir, netns));
+    await step('unmount', async () => errors.push(...(await unmountUnder(this.dir))));
+    for (const ns of [this.hostNs, this.internetNs]) {
+      if (existsSync(ns)) await step(`delete netns ${ns}`, () => runOk(['ip', 'netns', 'delete', ns.split('/').pop() ?? '']));
+    }
+    await step(`remove ${this.dir}`, () => rm(this.dir, { recursive: true, force: true }));
+    if (errors.length > 0) throw new Error(`lab ${this.name} teardown:\n  ${errors.join('\n  ')}`);
+  }
+}
+
+function tail(text: string, chars: number): string {
+  return text.length <= chars ? text : `…${text.slice(-chars)}`;
+}
+
+/**
+ * Makes a lab for one test, and always destroys it. When fn fails, the daemon's log is
+ * attached to the test's output.
+ */
+export async function withLab<T>(t: TestContext, opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.create(opts);
+  let result: T;
+  try {
+    result = await fn(lab);
+  } catch (err) {
+    const log = lab.daemonLog();
+    if (log) t.diagnostic(`berthd log:\n${tail(log, 6000)}`);
+    // The test's own failure matters more than a teardown error that may follow from it.
+    await lab.destroy().catch((e: Error) => t.diagnostic(e.message));
+    throw err;
+  }
+  await lab.destroy();
+  return result;
+}
+
+/** A lab destroyed when the test (or suite) ends: for labs shared by several subtests. */
+export async function labFor(t: TestContext, opts: LabOptions = {}): Promise<Lab> {
+  const lab = await Lab.create(opts);
+  t.after(() => lab.destroy());
+  return lab;
+}

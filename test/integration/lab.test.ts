@@ -125,3 +125,24 @@ test('a lab world killed with -9 takes its namespaces and processes with it', as
     await run(['ip', 'link', 'del', 'probe0']);
   }
 });
+
+test('the internet answers DNS for its names and NXDOMAIN for others', async (t) => {
+  await withLab(t, noDaemon, async (lab) => {
+    const dig = (name: string) => lab.inHost(['dig', '+short', '+time=2', '+tries=1', `@${lab.internetDns}`, name, 'A']);
+    assert.equal((await dig('echo.internet.test')).stdout.trim(), '203.0.113.10');
+    const nx = await lab.inHost(['dig', '+time=2', '+tries=1', `@${lab.internetDns}`, 'nowhere.test', 'A']);
+    assert.match(nx.stdout, /status: NXDOMAIN/);
+    assert.match(lab.internetDnsLog(), /query echo\.internet\.test 1 from 198\.51\.100\.2/);
+  });
+});
+
+test('lan hosts reach the lab host over the lan bridge, and destroy removes them', async () => {
+  const lab = await Lab.create(noDaemon);
+  const a = await lab.addLanHost('a');
+  const b = await lab.addLanHost('b');
+  assert.deepEqual([a.addr, b.addr], ['198.18.0.2', '198.18.0.3']);
+  assert.equal((await lab.inNetns(a.ns, ['ping', '-c', '1', '-W', '2', '198.18.0.1'])).code, 0);
+  assert.equal((await lab.inNetns(a.ns, ['ping', '-c', '1', '-W', '2', b.addr])).code, 0);
+  await lab.destroy();
+  assert.doesNotMatch(await runOk(['ip', 'netns', 'list']), new RegExp(lab.name));
+});

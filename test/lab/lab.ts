@@ -14,11 +14,19 @@ import { apiRequest, type ApiResponse } from './api-client.js';
 import { inNetnsArgv, run, runOk, sleep, type RunOptions, type RunResult } from './exec.js';
 import { LabProcess } from './process.js';
 import { killLabProcesses, netnsInode, netnsInodesUnder, unmountUnder } from './teardown.js';
-import { HOST_UPLINK_ADDR, INTERNET_ADDR, netnsPath, wireLab } from './topology.js';
+import { HOST_UPLINK_ADDR, INTERNET_ADDR, netnsPath, wireLab, wireLanBridge, wireLanHost } from './topology.js';
 
 export type { RunResult, RunOptions } from './exec.js';
 export type { ApiResponse } from './api-client.js';
 export { LabProcess } from './process.js';
+
+/** A host on the lab's "lan" bridge (see addLanHost). */
+export interface LanHost {
+  name: string;
+  /** /run/netns/... of its own network namespace */
+  ns: string;
+  addr: string;
+}
 
 export interface LabOptions {
   /** Extra berthd flags, used by every start of the daemon. */
@@ -34,6 +42,7 @@ export const CLI_PATH = join(DIST, 'src/cli/main.js');
 export const DAEMON_PATH = process.env.BERTH_LAB_DAEMON ?? join(DIST, 'src/daemon/main.js');
 const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
 const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
+const DNS_SERVER = fileURLToPath(new URL('./dns-server.js', import.meta.url));
 const LAB_ROOT = '/run/berth-lab';
 const ECHO_PORT = 7777;
 const PING_TIMEOUT_MS = 15_000;
@@ -65,6 +74,8 @@ export class Lab {
   readonly hostUplinkAddr = HOST_UPLINK_ADDR;
   readonly internetAddr = INTERNET_ADDR;
   readonly echoPort = ECHO_PORT;
+  /** The internet's DNS server (UDP 53): names in dns-server.ts, NXDOMAIN for the rest. */
+  readonly internetDns = INTERNET_ADDR;
   readonly socket: string;
   readonly hostNs: string;
   readonly internetNs: string;
@@ -72,6 +83,8 @@ export class Lab {
   private daemonHistory = '';
   private lastExtraArgs: string[] = [];
   private readonly helpers = new Set<LabProcess>();
+  private dnsServer: LabProcess | undefined;
+  private readonly lanHosts: LanHost[] = [];
   private destroyed = false;
 
   private constructor(
@@ -113,6 +126,27 @@ export class Lab {
   private async startEchoServer(): Promise<void> {
     const p = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']);
     await p.waitForOutput('ready\n');
+    this.dnsServer = this.spawnIn(this.internetNs, ['node', DNS_SERVER, INTERNET_ADDR, '53']);
+    await this.dnsServer.waitForOutput('ready\n');
+  }
+
+  /** What the internet's DNS server saw: lines "query NAME TYPE from ADDR". */
+  internetDnsLog(): string {
+    return this.dnsServer?.output() ?? '';
+  }
+
+  /**
+   * Adds a host on the "lan" bridge lan0 of the lab host (198.18.0.1/24; hosts from .2):
+   * its own netns with eth0 and a default route via the lab host.
+   */
+  async addLanHost(name: string): Promise<LanHost> {
+    if (!/^[a-z0-9]{1,8}$/.test(name)) throw new Error(`lan host name must be [a-z0-9]{1,8}: ${name}`);
+    if (this.lanHosts.length === 0) await wireLanBridge(`${this.name}-host`);
+    const nsName = `${this.name}-lan-${name}`;
+    const host: LanHost = { name, ns: netnsPath(nsName), addr: '' };
+    this.lanHosts.push(host);
+    host.addr = await wireLanHost(`${this.name}-host`, nsName, this.lanHosts.length + 1);
+    return host;
   }
 
   /** Starts a long-running process in a netns; destroy() stops it. */
@@ -230,13 +264,14 @@ export class Lab {
     await step('stop berthd', () => this.stopDaemon());
     await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
     const netns = netnsInodesUnder(this.dir);
-    for (const ns of [this.hostNs, this.internetNs]) {
+    const allNetns = [this.hostNs, this.internetNs, ...this.lanHosts.map((h) => h.ns)];
+    for (const ns of allNetns) {
       const ino = netnsInode(ns);
       if (ino !== undefined) netns.add(ino);
     }
     await step('kill lab processes', () => killLabProcesses(this.dir, netns));
     await step('unmount', async () => errors.push(...(await unmountUnder(this.dir))));
-    for (const ns of [this.hostNs, this.internetNs]) {
+    for (const ns of allNetns) {
       if (existsSync(ns)) await step(`delete netns ${ns}`, () => runOk(['ip', 'netns', 'delete', ns.split('/').pop() ?? '']));
     }
     await step(`remove ${this.dir}`, () => rm(this.dir, { recursive: true, force: true }));

@@ -40,3 +40,36 @@ export async function wireLab(hostName: string, internetName: string): Promise<v
     `link set ${INTERNET_IF} up`,
   ]);
 }
+
+// The optional "lan": a bridge lan0 in the lab host, with lan hosts (own netns each) on it.
+//   host ns lan0 198.18.0.1/24  ── lan hosts 198.18.0.2, .3, … (default route via .1)
+export const LAN_BRIDGE = 'lan0';
+export const LAN_HOST_ADDR = '198.18.0.1';
+const LAN_PREFIX = '198.18.0';
+
+export async function wireLanBridge(hostName: string): Promise<void> {
+  await batchIn(hostName, [
+    `link add ${LAN_BRIDGE} type bridge`,
+    `addr add ${LAN_HOST_ADDR}/24 dev ${LAN_BRIDGE}`,
+    `link set ${LAN_BRIDGE} up`,
+  ]);
+}
+
+/** Adds lan host number n (2..254) in netns nsName; returns its address. */
+export async function wireLanHost(hostName: string, nsName: string, n: number): Promise<string> {
+  const addr = `${LAN_PREFIX}.${n}`;
+  const hostSide = `lanh${n}`;
+  await runOk(['ip', 'netns', 'add', nsName]);
+  await batchIn(hostName, [
+    `link add ${hostSide} type veth peer name eth0 netns ${nsName}`,
+    `link set ${hostSide} master ${LAN_BRIDGE}`,
+    `link set ${hostSide} up`,
+  ]);
+  await batchIn(nsName, [
+    'link set lo up',
+    `addr add ${addr}/24 dev eth0`,
+    'link set eth0 up',
+    `route add default via ${LAN_HOST_ADDR}`,
+  ]);
+  return addr;
+}

@@ -14,7 +14,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SUITE_TIMEOUT_MS = 20 * 60 * 1000;
+const SUITE_TIMEOUT_MS = Number(process.env.BERTH_SUITE_TIMEOUT_MS) || 20 * 60 * 1000;
 const TEST_TIMEOUT_MS = 5 * 60 * 1000;
 const CONCURRENCY = Math.max(1, Number(process.env.BERTH_TEST_CONCURRENCY ?? 2) || 1);
 const IN_CI = !!process.env.CI && process.env.CI !== 'false';
@@ -24,6 +24,7 @@ const problems = [];
 const live = new Set();
 const work = mkdtempSync(join(tmpdir(), 'berth-tests-'));
 let tapCounter = 0;
+const snapshotFile = join(work, 'root-ns.json');
 
 function testFiles(dir) {
   const abs = join(ROOT, dir);
@@ -127,7 +128,7 @@ async function integrationTests() {
     return;
   }
   const queue = [...files];
-  const stream = CONCURRENCY === 1;
+  const stream = Math.min(CONCURRENCY, files.length) === 1;
   const worker = async () => {
     for (let f = queue.shift(); f; f = queue.shift()) {
       await runNodeTests(relative(ROOT, f), [f], ['bash', join(ROOT, 'scripts/in-lab.sh')], stream);
@@ -158,13 +159,17 @@ function killAll(reason) {
   totals.failed += 1;
   // Killing in-lab.sh (it exec'd unshare --kill-child) ends its whole namespace world.
   for (const child of live) child.kill('SIGKILL');
+  const leaks = spawnSync(process.execPath, [join(ROOT, 'scripts/leak-check.mjs'), 'check', snapshotFile], { stdio: 'inherit' });
+  if (leaks.status !== 0) {
+    totals.failed += 1;
+    problems.push('leak check: the root namespace has leftovers (see above)');
+  }
   finish();
 }
 
-setTimeout(() => killAll(`the suite ran past ${SUITE_TIMEOUT_MS / 60000} minutes and was stopped`), SUITE_TIMEOUT_MS).unref();
+setTimeout(() => killAll(`the suite ran past ${Math.round(SUITE_TIMEOUT_MS / 1000)} s and was stopped`), SUITE_TIMEOUT_MS).unref();
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => killAll(`interrupted by ${sig}`));
 
-const snapshotFile = join(work, 'root-ns.json');
 const snap = spawnSync(process.execPath, [join(ROOT, 'scripts/leak-check.mjs'), 'snapshot', snapshotFile], { encoding: 'utf8' });
 if (snap.status !== 0) problems.push(`leak-check snapshot failed: ${snap.stderr}`);
 await unitTests();

@@ -106,7 +106,7 @@ export class Lab {
       mkdirSync(join(lab.dir, 'data'));
       mkdirSync(join(lab.dir, 'exec'));
       await wireLab(`${name}-host`, `${name}-inet`);
-      await lab.startEchoServer();
+      await lab.startInternetServers();
       if (opts.startDaemon ?? true) await lab.startDaemon();
     } catch (err) {
       await lab.destroy().catch(() => undefined);
@@ -123,11 +123,11 @@ export class Lab {
     return join(this.dir, 'exec');
   }
 
-  private async startEchoServer(): Promise<void> {
-    const p = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']);
-    await p.waitForOutput('ready\n');
+  /** The internet's echo server (TCP and UDP) and DNS server, started side by side. */
+  private async startInternetServers(): Promise<void> {
+    const echo = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']);
     this.dnsServer = this.spawnIn(this.internetNs, ['node', DNS_SERVER, INTERNET_ADDR, '53']);
-    await this.dnsServer.waitForOutput('ready\n');
+    await Promise.all([echo.waitForOutput('ready\n'), this.dnsServer.waitForOutput('ready\n')]);
   }
 
   /** What the internet's DNS server saw: lines "query NAME TYPE from ADDR". */

@@ -195,12 +195,11 @@ export class Executor {
     if (first.kind === 'identifier') return this.evalFunction(dot, cmd, first.name, final);
     const hasArgs = cmd.args.length > 1 || final !== NO_FINAL;
     if (hasArgs) {
-      if (first.kind === 'field' || first.kind === 'variable' || first.kind === 'chain') {
-        const name = first.kind === 'variable' && first.idents.length === 0 ? first.name : first.idents[first.idents.length - 1] ?? describeArg(first);
-        return this.failAt(first, `${name} has arguments but cannot be invoked as function`);
-      }
+      const idents = first.kind === 'field' || first.kind === 'variable' || first.kind === 'chain' ? first.idents : [];
+      if (idents.length > 0) return this.failAt(first, `${idents[idents.length - 1]} is not a method but has arguments`);
       return this.failAt(first, `can't give argument to non-function ${describeArg(first)}`);
     }
+    if (first.kind === 'nil') return this.failAt(first, 'nil is not a command');
     return this.evalArg(dot, first);
   }
 
@@ -248,7 +247,7 @@ export class Executor {
     const count = argNodes.length + (final === NO_FINAL ? 0 : 1);
     if (count < fn.minArgs || count > fn.maxArgs) {
       const want = fn.maxArgs === Infinity ? `at least ${fn.minArgs}` : String(fn.minArgs);
-      this.fail(cmd.pos, describeCommand(cmd), `wrong number of args for ${name}: want ${want} got ${count}`);
+      this.fail(cmd.args[0].pos, name, `wrong number of args for ${name}: want ${want} got ${count}`);
     }
     if (name === 'and' || name === 'or') return this.evalLogic(dot, name, argNodes, final);
     const args = argNodes.map((a) => this.evalArg(dot, a));

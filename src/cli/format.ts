@@ -181,8 +181,17 @@ export function formatList(items: unknown[], format: string | undefined, opts: L
   const body = items.map((i) => row(i) + '\n').join('');
   if (parsed.kind === 'template') return body;
   const titles = Object.fromEntries(row.fields.map((f) => [f, opts.headers[f] ?? defaultHeader(f)]));
-  const header = compileTemplate(parsed.template, { header: true })(titles);
-  return tabwrite(header + '\n' + body);
+  return tabwrite(renderHeader(parsed.template, titles) + '\n' + body);
+}
+
+/** The header row; docker ignores errors here (e.g. `.Config.Image` on a title
+ *  string), since the rows already rendered without them. */
+function renderHeader(template: string, titles: Record<string, string>): string {
+  try {
+    return compileTemplate(template, { header: true })(titles);
+  } catch {
+    return '';
+  }
 }
 
 /** `docker inspect` output: an indented JSON array by default (or "json"), else

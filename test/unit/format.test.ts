@@ -73,6 +73,10 @@ test('table format takes column titles from docker\'s header names, with shell \
     'c0ffee         web\n');
 });
 
+test('a header that cannot be rendered is left empty instead of failing the listing', () => {
+  assert.equal(formatList([{ Config: { Image: 'alpine' } }], 'table {{.Config.Image}}', listOpts), '\nalpine\n');
+});
+
 test('a field docker has no title for is titled by splitting its name', () => {
   assert.equal(defaultHeader('IPv4Address'), 'IPV4 ADDRESS');
   assert.equal(defaultHeader('Subnet'), 'SUBNET');

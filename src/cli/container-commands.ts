@@ -4,7 +4,7 @@ import type { Client } from './client.js';
 import { collect, failIfAny, filtersParam } from './args.js';
 import { printInspect, printList } from './output.js';
 import { demux } from './streams.js';
-import { humanDuration } from '../util/human-duration.js';
+import { timeAgo } from './format.js';
 
 // `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `kill`, `wait`, `rm`, `inspect`:
 // docker's flags and output, for process sandboxes.
@@ -109,7 +109,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         { header: 'CONTAINER ID', value: id },
         { header: 'IMAGE', value: (x) => x.Image },
         { header: 'COMMAND', value: command },
-        { header: 'CREATED', value: (x) => `${humanDuration(Date.now() - x.Created * 1000)} ago` },
+        { header: 'CREATED', value: (x) => timeAgo(x.Created * 1000) },
         { header: 'STATUS', value: (x) => x.Status },
         { header: 'PORTS', value: () => '' },
         { header: 'NAMES', value: (x) => x.Names.map((n) => n.replace(/^\//, '')).join(',') },

@@ -10,6 +10,7 @@ const program = new Command('berth')
   .description('berth: container networking on the real kernel (docker-compatible CLI)')
   .option('-H, --host <addr>', 'daemon socket to connect to (or $BERTH_HOST)')
   .version('0.1.0', '-v, --version')
+  .enablePositionalOptions()
   .showHelpAfterError(false)
   .exitOverride();
 

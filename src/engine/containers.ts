@@ -366,6 +366,11 @@ export class ContainerService {
     return this.state.containers.get(c.id)?.state.exitCode ?? c.state.exitCode;
   }
 
+  /** Resolves once the container is not running (its exit recorded, its sandbox gone). */
+  exitOf(id: string): Promise<void> {
+    return this.waitNotRunning(id);
+  }
+
   private async waitNotRunning(id: string): Promise<void> {
     while (this.state.containers.get(id)?.state.status === 'running') await once(this.exited, id);
   }

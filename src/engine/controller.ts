@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { builtinDrivers } from '../drivers/index.js';
 import { DefaultIpam } from '../ipam/allocator.js';
 import { chooseDefaultBridgeSubnet } from '../ipam/choose-subnet.js';
+import { fixedCidrSubPool } from '../ipam/fixed-cidr.js';
 import { openKernel } from '../kernel/client.js';
 import { Firewall, type NetworkPolicy } from '../kernel/firewall.js';
 import type { Kernel } from '../kernel/types.js';
@@ -65,8 +66,8 @@ export class Controller {
   private async start(): Promise<void> {
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     for (const n of this.state.networks.values()) this.networks.replay(n);
-    await this.ensurePredefined();
     await this.firewall.reset(this.bridgePolicies());
+    await this.ensurePredefined();
     for (const n of this.state.networks.values()) await this.networks.driverOf(n).createNetwork(n);
     await this.restoreContainers();
     await this.removeOrphans();
@@ -97,7 +98,7 @@ export class Controller {
       {
         name: 'bridge',
         driver: 'bridge',
-        ipamConfig: [{ subnet: wanted.subnet, gateway: wanted.gateway, ipRange: this.config.fixedCidr }],
+        ipamConfig: [{ subnet: wanted.subnet, gateway: wanted.gateway, ipRange: this.config.fixedCidr ? fixedCidrSubPool(wanted.subnet, this.config.fixedCidr) : undefined }],
         options: {
           'com.docker.network.bridge.default_bridge': 'true',
           'com.docker.network.bridge.enable_icc': String(this.config.icc),

@@ -36,6 +36,34 @@ export interface ProcessState {
   /** pid of the supervising shim (parent of the container process) */
   shimPid: number;
   startedAt: string;
+  /** starttime field of /proc/PID/stat ('' when the process was already gone): tells our
+   *  process from a later one that reuses its pid, after a daemon restart */
+  pidStartTime: string;
+}
+
+/** `docker exec`: a command run inside a running container's namespaces and root. */
+export interface ExecSpec {
+  argv: string[];
+  /** "K=V" entries added to (or overriding) the container process's own environment */
+  env?: string[];
+  tty: boolean;
+  interactive: boolean;
+  /** default: the container process's current directory */
+  workdir?: string;
+}
+
+/** What `docker logs` asks for. */
+export interface LogOptions {
+  /** keep streaming new output until the container exits */
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** only the last N lines (counted over both streams); undefined, 'all' = everything */
+  tail?: number | string;
+  /** TTY containers: payload only, without the 8-byte frame headers (Docker's raw stream) */
+  raw?: boolean;
+  /** follow ends (after a last read) when this settles, as well as when the container exits */
+  until?: Promise<unknown>;
 }
 
 export interface ExitStatus {

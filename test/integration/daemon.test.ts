@@ -32,7 +32,7 @@ describe('berthd', { concurrency: false }, () => {
     const lab = await labFor(t, { daemonArgs: ['--bip', '192.0.2.1/24', '--fixed-cidr', '192.0.2.128/25', '--mtu', '1400'] });
     assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}}{{end}}', 'bridge']), '192.0.2.0/24 192.0.2.1 192.0.2.128/25');
     await runSleeper(lab, 'b1');
-    assert.equal(await inspect(lab, 'b1', '{{.NetworkSettings.IPAddress}}'), '192.0.2.129');
+    assert.equal(await inspect(lab, 'b1', '{{.NetworkSettings.IPAddress}}'), '192.0.2.128');
     assert.match(await ok(lab, ['exec', 'b1', 'ip', '-o', 'link', 'show', 'eth0']), /mtu 1400/);
   });
 

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The guided tour: berthd with its embedded store, in a safe lab (a fresh network
+// namespace acting as "the host", plus an "internet" namespace behind an uplink), and
+// the seed scenarios run through the real berth CLI. Run inside scripts/in-lab.sh.
+// BERTH_DEMO_KEEP=1 keeps berthd running afterwards with a shell in the lab.
+import { Lab } from '../dist/test/lab/lab.js';
+import { spawnSync } from 'node:child_process';
+
+const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const lab = await Lab.create();
+
+async function show(args, note) {
+  if (note) process.stdout.write(`\n${bold('# ' + note)}\n`);
+  process.stdout.write(`$ berth ${args.map((a) => (/[\s{}|!]/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
+  const r = await lab.berth(args);
+  process.stdout.write(r.stdout + (r.stderr ? r.stderr : ''));
+  return r;
+}
+
+try {
+  process.stdout.write(`${bold('berthd')} is running in lab netns ${lab.hostNs} (socket ${lab.socket}, state ${lab.dir}/data)\n`);
+  await show(['network', 'ls'], '1. a fresh daemon: bridge, host, none');
+  await show(['network', 'rm', 'bridge'], '   predefined networks cannot be removed');
+  await show(['run', '-d', '--name', 'c1', '--', 'sleep', '3600'], '2. bridge mode: own netns, eth0 on berth0');
+  await show(['exec', 'c1', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+  await show(['exec', 'c1', 'ip', 'route']);
+  await show(['run', '--rm', '--network', 'host', '-h', 'demo', '--', 'hostname'], '3. host mode: host interfaces, own hostname');
+  await show(['run', '--rm', '--network', 'none', '--', 'ip', '-o', 'link'], '4. none: only lo');
+  await show(['run', '--rm', '--network', 'container:c1', '--', 'ip', '-4', '-o', 'addr', 'show', 'eth0'], '5. container:c1 shares c1\'s netns');
+  await show(['network', 'create', 'my_net1'], '10. a user-defined network gets the next free pool');
+  await show(['run', '-d', '--name', 'vm1', '--network', 'my_net1', '--', 'sleep', '3600']);
+  await show(['run', '-d', '--name', 'vm2', '--network', 'my_net1', '--ip', '172.18.0.10', '--', 'sleep', '3600'], '12. --ip on a user-defined network');
+  await show(['network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$c.Name}} {{$c.IPv4Address}} {{$c.MacAddress}}{{"\\n"}}{{end}}', 'my_net1']);
+  await show(['exec', 'vm1', 'ping', '-c1', '-W1', '172.18.0.10'], '7. same network: reachable');
+  await show(['exec', 'c1', 'ping', '-c1', '-W1', '172.18.0.10'], '13. different networks: isolated');
+  await show(['network', 'connect', 'my_net1', 'c1'], '14. connect adds eth1 without a restart');
+  await show(['exec', 'c1', 'ping', '-c1', '-W1', '172.18.0.10']);
+  await show(['network', 'rm', 'my_net1'], '15. rm refuses while containers are attached');
+  await show(['exec', 'vm1', 'node', 'dist/test/lab/echo-client.js', 'tcp', lab.internetAddr, String(lab.echoPort)], `8. egress to the "internet" (${lab.internetAddr}) leaves with the host's uplink address`);
+  await show(['system', 'firewall'], "berth's whole firewall: one nftables table, sets instead of rule chains");
+  await show(['ps']);
+  if (process.env.BERTH_DEMO_KEEP === '1') {
+    process.stdout.write(`\n${bold('A shell in the lab host netns; try `berth ps`. Exit to tear everything down.')}\n`);
+    spawnSync('nsenter', [`--net=${lab.hostNs}`, 'bash'], { stdio: 'inherit', env: { ...process.env, BERTH_HOST: `unix://${lab.socket}`, PATH: `${process.cwd()}/bin:${process.env.PATH}` } });
+  }
+} finally {
+  await lab.destroy();
+}

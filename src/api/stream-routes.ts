@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import type { ChildProcess } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import type { Controller } from '../engine/controller.js';
+import { ConflictError, NotFoundError } from '../util/errors.js';
+import { bool, obj, str, strList } from './parse.js';
+import { queryBool, type Reply, type Router } from './router.js';
+import { commonHeaders } from './server.js';
+
+// Streams: logs, attach and exec. Attach and exec hijack the connection (Upgrade: tcp,
+// 101) like dockerd; output uses Docker's multiplexed framing unless the process has a TTY.
+
+interface ExecRecord {
+  id: string;
+  containerId: string;
+  argv: string[];
+  env: string[];
+  workdir?: string;
+  tty: boolean;
+  stdin: boolean;
+  running: boolean;
+  exitCode: number | null;
+  pid: number;
+}
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
+
+export function streamRoutes(router: Router, ctl: Controller): void {
+  const { state } = ctl;
+  const execs = new Map<string, ExecRecord>();
+
+  router.add('GET', '/containers/{id}/logs', (req, { res }) => {
+    const c = state.findContainer(req.params.id);
+    const follow = queryBool(req.query, 'follow') && c.state.status === 'running';
+    const stream = ctl.runtime.logStream(ctl.containers.stateDir(c.id), {
+      follow,
+      stdout: queryBool(req.query, 'stdout'),
+      stderr: queryBool(req.query, 'stderr'),
+      tail: req.query.get('tail') ?? 'all',
+      raw: c.config.tty,
+      until: follow ? ctl.containers.exitOf(c.id) : undefined,
+    });
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': c.config.tty ? RAW : MUX });
+    stream.pipe(res);
+    res.on('close', () => stream.destroy());
+  });
+
+  router.add('POST', '/containers/{id}/attach', (req, reply) => {
+    const c = state.findContainer(req.params.id);
+    const socket = upgrade(reply, c.config.tty);
+    const output = ctl.runtime.logStream(ctl.containers.stateDir(c.id), {
+      follow: true,
+      stdout: queryBool(req.query, 'stdout'),
+      stderr: queryBool(req.query, 'stderr'),
+      tail: 'all',
+      raw: c.config.tty,
+      until: ctl.containers.exitOf(c.id),
+    });
+    output.pipe(socket);
+    if (queryBool(req.query, 'stdin') && c.config.openStdin) {
+      socket.on('data', (d: Buffer) => ctl.runtime.writeStdin(ctl.containers.stateDir(c.id), d));
+      socket.on('end', () => ctl.runtime.closeStdin(ctl.containers.stateDir(c.id)));
+    }
+    socket.on('close', () => output.destroy());
+  });
+
+  router.add('POST', '/containers/{id}/resize', (req) => {
+    const c = state.findContainer(req.params.id);
+    ctl.runtime.resize(ctl.containers.stateDir(c.id), Number(req.query.get('h')), Number(req.query.get('w')));
+    return { status: 200 };
+  });
+
+  router.add('POST', '/containers/{id}/exec', async (req) => {
+    const c = state.findContainer(req.params.id);
+    if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+    const body = obj(await req.body(), 'body');
+    const e: ExecRecord = {
+      id: randomBytes(32).toString('hex'),
+      containerId: c.id,
+      argv: strList(body, 'Cmd'),
+      env: strList(body, 'Env'),
+      workdir: str(body, 'WorkingDir'),
+      tty: bool(body, 'Tty'),
+      stdin: bool(body, 'AttachStdin'),
+      running: false,
+      exitCode: null,
+      pid: 0,
+    };
+    if (!e.argv.length) throw new ConflictError('No exec command specified');
+    execs.set(e.id, e);
+    return { status: 201, body: { Id: e.id } };
+  });
+
+  router.add('POST', '/exec/{id}/start', async (req, reply) => {
+    const e = execs.get(req.params.id);
+    if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
+    const c = state.findContainer(e.containerId);
+    const body = obj(await req.body(), 'body');
+    const child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
+    e.running = true;
+    e.pid = child.pid ?? 0;
+    const finished = new Promise<void>((resolve) => child.on('close', (code, signal) => {
+      e.running = false;
+      e.exitCode = code ?? (signal ? 128 + signalNumber(signal) : 255);
+      resolve();
+    }));
+    if (bool(body, 'Detach')) return { status: 200 };
+    const socket = upgrade(reply, e.tty);
+    relayExec(child, socket, e, finished);
+  });
+
+  router.add('GET', '/exec/{id}/json', (req) => {
+    const e = execs.get(req.params.id);
+    if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
+    return { status: 200, body: { ID: e.id, ContainerID: e.containerId, Running: e.running, ExitCode: e.exitCode, Pid: e.pid, OpenStdin: e.stdin, ProcessConfig: { tty: e.tty, entrypoint: e.argv[0], arguments: e.argv.slice(1) } } };
+  });
+
+  router.add('POST', '/exec/{id}/resize', () => ({ status: 200 }));
+}
+
+/** Answers 101 (or 200 for clients that did not ask to upgrade) and returns the raw socket. */
+function upgrade(reply: Reply, tty: boolean): Duplex {
+  const headers = { ...commonHeaders(), 'Content-Type': tty ? RAW : MUX };
+  if (reply.hijack) {
+    reply.res.writeHead(101, { ...headers, Connection: 'Upgrade', Upgrade: 'tcp' });
+    return reply.hijack;
+  }
+  reply.res.writeHead(200, headers);
+  reply.res.flushHeaders();
+  return reply.res.socket as Duplex;
+}
+
+function relayExec(child: ChildProcess, socket: Duplex, e: ExecRecord, finished: Promise<void>): void {
+  const frame = (stream: number) => (d: Buffer) => {
+    if (e.tty) return void socket.write(d);
+    const h = Buffer.alloc(8);
+    h[0] = stream;
+    h.writeUInt32BE(d.length, 4);
+    socket.write(Buffer.concat([h, d]));
+  };
+  child.stdout?.on('data', frame(1));
+  child.stderr?.on('data', frame(2));
+  if (child.stdin) {
+    if (e.stdin) {
+      socket.on('data', (d: Buffer) => child.stdin?.write(d));
+      socket.on('end', () => child.stdin?.end());
+    } else {
+      child.stdin.end();
+    }
+  }
+  socket.on('error', () => undefined);
+  void finished.then(() => socket.end());
+}
+
+function signalNumber(sig: string): number {
+  const map: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
+  return map[sig] ?? 0;
+}
+

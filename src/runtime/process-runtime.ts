@@ -1,0 +1,299 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { execInContainer } from './exec.js';
+import { logStream } from './log-stream.js';
+import { isOurProcess, processStartTime } from './proc.js';
+import { checkSpec, shimPath, shimRunArgs } from './shim-binary.js';
+import { StateFile, clearRunFiles, readErrorFile, readExitFile, readPidFile } from './state-files.js';
+import type { ExecSpec, ExitStatus, LogOptions, ProcessSpec, ProcessState } from './types.js';
+
+// Starts and supervises container processes through berth-shim (src/runtime/shim). The
+// shim runs detached in its own session, so containers survive a daemon restart; the
+// daemon re-attaches to them with adopt(). Exit is learnt from the shim's own exit while
+// we are its parent, else from DIR/exit (inotify on the state dir, plus a slow poll).
+
+const START_TIMEOUT_MS = 10_000;
+const ADOPT_POLL_MS = 1000;
+
+type ExitCallback = (exit: ExitStatus) => void;
+
+interface Tracked {
+  stateDir: string;
+  pid: number;
+  shimPid: number;
+  pidStartTime: string;
+  exit?: ExitStatus;
+  callbacks: ExitCallback[];
+  watcher?: FSWatcher;
+  timer?: NodeJS.Timeout;
+  child?: ChildProcess;
+}
+
+export class ProcessRuntime {
+  private readonly tracked = new Map<string, Tracked>();
+  private readonly stdinWriters = new Map<string, Socket>();
+
+  async start(spec: ProcessSpec): Promise<ProcessState> {
+    checkSpec(spec);
+    const prev = this.tracked.get(spec.id);
+    if (prev && !prev.exit) throw new ConflictError(`container ${spec.id} is already running`);
+    if (prev) this.forget(spec.id);
+    mkdirSync(spec.stateDir, { recursive: true });
+    clearRunFiles(spec.stateDir);
+    // detached: its own session, so it survives us; close() unrefs it
+    const child = spawn(shimPath(), shimRunArgs(spec), { detached: true, stdio: 'ignore' });
+    const pid = await waitForPid(spec.stateDir, child);
+    const state: ProcessState = {
+      pid,
+      shimPid: child.pid ?? 0,
+      startedAt: new Date().toISOString(),
+      pidStartTime: processStartTime(pid),
+    };
+    const t = this.track(spec.id, spec.stateDir, state);
+    t.child = child;
+    if (child.exitCode !== null || child.signalCode !== null) this.finish(spec.id);
+    else child.once('exit', () => this.finish(spec.id));
+    return state;
+  }
+
+  /** Re-attaches to a container started by an earlier daemon (after a restart). */
+  adopt(id: string, stateDir: string, state: Pick<ProcessState, 'pid' | 'shimPid'> & { pidStartTime?: string }): void {
+    const t = this.track(id, stateDir, { pid: state.pid, shimPid: state.shimPid, pidStartTime: state.pidStartTime ?? '' });
+    const check = () => {
+      // a zombie shim counts as gone: its new parent may not have reaped it yet
+      const shimGone = t.shimPid > 0 ? !isOurProcess(t.shimPid) : !isOurProcess(t.pid, t.pidStartTime);
+      if (readExitFile(stateDir) || shimGone) this.finish(id);
+    };
+    try {
+      t.watcher = watch(stateDir, (_event, name) => { if (name === StateFile.exit) check(); });
+    } catch {
+      t.watcher = undefined;
+    }
+    t.timer = setInterval(check, ADOPT_POLL_MS);
+    check();
+  }
+
+  /** Calls cb once when the container process ends (at once, later, if it already has). */
+  onExit(id: string, cb: ExitCallback): void {
+    const t = this.get(id);
+    if (t.exit) {
+      const exit = t.exit;
+      setImmediate(() => cb(exit));
+      return;
+    }
+    t.callbacks.push(cb);
+  }
+
+  /** SIGTERM, then SIGKILL after timeoutSec (< 0: wait for ever); resolves once it has exited. */
+  async stop(id: string, timeoutSec = 10): Promise<void> {
+    const t = this.get(id);
+    if (t.exit) return;
+    this.kill(id, 'SIGTERM');
+    if (timeoutSec >= 0 && !(await this.exitedWithin(t, timeoutSec * 1000))) this.kill(id, 'SIGKILL');
+    if (!t.exit) await this.exitedWithin(t, Infinity);
+  }
+
+  /** Signals the container process; a no-op once it has exited (the caller checks status). */
+  kill(id: string, signal: string | number = 'SIGKILL'): void {
+    const t = this.get(id);
+    if (t.exit) return;
+    try {
+      process.kill(t.pid, signal);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ERR_UNKNOWN_SIGNAL' || e.code === 'EINVAL') throw new InvalidParameterError(`invalid signal: ${String(signal)}`);
+      if (e.code !== 'ESRCH') throw new BerthError(`cannot signal container ${id}: ${e.message}`, 500);
+    }
+  }
+
+  readExit(stateDir: string): ExitStatus | undefined {
+    return readExitFile(stateDir);
+  }
+
+  /** The recorded pid is alive and still the process we started (start time matches). */
+  isRunning(state: Pick<ProcessState, 'pid'> & { pidStartTime?: string }): boolean {
+    return isOurProcess(state.pid, state.pidStartTime);
+  }
+
+  logStream(stateDir: string, opts: LogOptions): Readable {
+    return logStream(stateDir, opts);
+  }
+
+  /**
+   * Sends bytes to the stdin of the container whose state dir this is (started with
+   * interactive). Writes keep their order. Never throws: false when there is no stdin to
+   * write to (not interactive, or the container is gone) and the bytes were dropped.
+   */
+  writeStdin(stateDir: string, data: string | Buffer): boolean {
+    const w = this.stdinWriter(stateDir);
+    if (!w) return false;
+    w.write(data);
+    return true;
+  }
+
+  /** EOF on the container's stdin, once everything written before has been passed on. */
+  closeStdin(stateDir: string): void {
+    const w = this.stdinWriters.get(stateDir);
+    this.stdinWriters.delete(stateDir);
+    const send = () => { try { control(stateDir, 'close-stdin'); } catch { /* container gone */ } };
+    if (!w) return send();
+    w.end(() => { w.destroy(); send(); });
+  }
+
+  /** Window size of a container started with tty. */
+  resize(stateDir: string, rows: number, cols: number): void {
+    if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 0 || cols < 0 || rows > 65535 || cols > 65535) {
+      throw new InvalidParameterError('invalid terminal size');
+    }
+    control(stateDir, `resize ${rows} ${cols}`);
+  }
+
+  exec(state: Pick<ProcessState, 'pid'> & { pidStartTime?: string }, spec: ExecSpec): ChildProcess {
+    return execInContainer(state, spec);
+  }
+
+  /** Stops watching (the daemon is shutting down); containers keep running. */
+  close(): void {
+    for (const id of [...this.tracked.keys()]) this.forget(id);
+    for (const w of this.stdinWriters.values()) w.destroy();
+    this.stdinWriters.clear();
+  }
+
+  // ---- internals --------------------------------------------------------------------
+
+  private get(id: string): Tracked {
+    const t = this.tracked.get(id);
+    if (!t) throw new NotFoundError(`No such container process: ${id}`);
+    return t;
+  }
+
+  private track(id: string, stateDir: string, s: Pick<ProcessState, 'pid' | 'shimPid' | 'pidStartTime'>): Tracked {
+    this.forget(id);
+    const t: Tracked = { stateDir, pid: s.pid, shimPid: s.shimPid, pidStartTime: s.pidStartTime, callbacks: [] };
+    this.tracked.set(id, t);
+    return t;
+  }
+
+  private forget(id: string): void {
+    const t = this.tracked.get(id);
+    if (!t) return;
+    t.watcher?.close();
+    if (t.timer) clearInterval(t.timer);
+    t.child?.removeAllListeners('exit');
+    t.child?.unref();
+    this.tracked.delete(id);
+  }
+
+  /** The shim is gone: its exit file says how the container ended. */
+  private finish(id: string): void {
+    const t = this.tracked.get(id);
+    if (!t || t.exit) return;
+    t.watcher?.close();
+    if (t.timer) clearInterval(t.timer);
+    t.child?.unref();
+    // no exit file: the shim itself was killed before it could write one
+    t.exit = readExitFile(t.stateDir) ?? { exitCode: 255, finishedAt: new Date().toISOString() };
+    this.stdinWriters.get(t.stateDir)?.destroy();
+    this.stdinWriters.delete(t.stateDir);
+    const callbacks = t.callbacks.splice(0);
+    for (const cb of callbacks) cb(t.exit);
+  }
+
+  private exitedWithin(t: Tracked, ms: number): Promise<boolean> {
+    if (t.exit) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = Number.isFinite(ms) ? setTimeout(() => resolve(false), ms) : undefined;
+      t.callbacks.push(() => {
+        if (timer) clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** One writer per state dir, so successive writes reach the FIFO in order. */
+  private stdinWriter(stateDir: string): Socket | undefined {
+    let w = this.stdinWriters.get(stateDir);
+    if (w && !w.destroyed) return w;
+    let fd: number;
+    try {
+      fd = openFifo(stateDir, StateFile.stdin);
+    } catch {
+      return undefined;
+    }
+    w = new Socket({ fd, readable: false, writable: true });
+    w.on('error', () => { w?.destroy(); this.stdinWriters.delete(stateDir); });
+    this.stdinWriters.set(stateDir, w);
+    return w;
+  }
+}
+
+/** Opens one of the shim's FIFOs for writing; ENXIO means no shim reads it any more. */
+function openFifo(stateDir: string, name: string): number {
+  try {
+    return openSync(join(stateDir, name), constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && name === StateFile.stdin) throw new ConflictError('the container was not started with an open stdin');
+    throw new ConflictError('the container is not running');
+  }
+}
+
+/** One control line to the shim (shorter than PIPE_BUF, so the write is atomic). */
+function control(stateDir: string, line: string): void {
+  const fd = openFifo(stateDir, StateFile.ctl);
+  try {
+    writeSync(fd, `${line}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Resolves with the container pid once the shim wrote DIR/pid; rejects with DIR/error. */
+function waitForPid(stateDir: string, child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (err?: Error, pid?: number) => {
+      if (settled) return;
+      settled = true;
+      watcher?.close();
+      clearTimeout(timer);
+      child.off('exit', onShimExit);
+      child.off('error', onSpawnError);
+      if (err) reject(err);
+      else resolve(pid!);
+    };
+    const check = (): boolean => {
+      const pid = readPidFile(stateDir);
+      if (pid) { done(undefined, pid); return true; }
+      const error = readErrorFile(stateDir);
+      if (error !== undefined) { done(setupError(error)); return true; }
+      return false;
+    };
+    const onShimExit = () => {
+      if (!check()) done(new BerthError('container set-up failed: berth-shim exited without a word', 500));
+    };
+    const onSpawnError = (err: Error) => done(new BerthError(`cannot start berth-shim: ${err.message}`, 500));
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(stateDir, () => void check());
+    } catch {
+      watcher = undefined;
+    }
+    const timer = setTimeout(() => {
+      if (!check()) done(new BerthError('container set-up timed out', 500));
+    }, START_TIMEOUT_MS);
+    child.once('exit', onShimExit);
+    child.once('error', onSpawnError);
+    check();
+  });
+}
+
+/** Errors the user caused (bad path, bad namespace file) are 400s; the rest are 500s. */
+function setupError(text: string): Error {
+  const msg = `failed to create container process: ${text}`;
+  return /No such file|Not a directory|Invalid argument|Permission denied/.test(text) ? new InvalidParameterError(msg) : new BerthError(msg, 500);
+}

@@ -1,0 +1,648 @@
+/*
+ * berth-shim: the tiny supervisor of one container process (a "mini conmon").
+ *
+ * Why C and not Node: a container process must join a network namespace and make new
+ * UTS and mount namespaces of its own before it execs. setns(CLONE_NEWNS) and unshare()
+ * need a single-threaded process, and Node is never single-threaded, nor can it fork.
+ * One exec of this small binary (like runc's nsexec or conmon) is the fastest safe way.
+ *
+ * Two modes:
+ *   run:  berth-shim --id ID --state-dir DIR [--netns PATH] [--hostname H] [--rootfs DIR]
+ *                    [--bind SRC:DST[:ro]]... [--workdir D] [--env K=V]... [--interactive]
+ *                    [--tty] -- CMD ARGS...
+ *         Spawned detached by the daemon (its own session, so it outlives a daemon
+ *         restart). Forks the container process, writes DIR/pid once set-up succeeded
+ *         (DIR/error when it failed), relays output into DIR/log in Docker's multiplexed
+ *         framing, feeds DIR/stdin (a FIFO) to the process with --interactive, obeys
+ *         lines on the DIR/ctl FIFO ("resize ROWS COLS", "close-stdin"), and writes
+ *         DIR/exit = {"exitCode":N,"finishedAt":"..."} when the process ends.
+ *   join: berth-shim --join PID [--env K=V]... [--workdir D] [--tty] -- CMD ARGS...
+ *         Runs CMD inside the net, uts and mount namespaces and the root of process PID
+ *         (docker exec). Without --tty it execs CMD itself, on the caller's stdio. With
+ *         --tty it relays its stdin/stdout to a pseudo-terminal and reads "ROWS COLS"
+ *         lines from fd 3; its exit code is CMD's.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LIST 256
+#define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+extern char **environ;
+
+struct bind {
+  const char *src;
+  char dst[4096];
+  int ro;
+};
+
+struct opts {
+  const char *id, *state_dir, *netns, *hostname, *rootfs, *workdir;
+  int join_pid, interactive, tty;
+  struct bind binds[MAX_LIST];
+  int nbinds;
+  const char *env[MAX_LIST];
+  int nenv;
+  char **argv;
+};
+
+static struct opts o;
+
+/* ---- small helpers -------------------------------------------------------------- */
+
+static void die(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("berth-shim: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  exit(125);
+}
+
+static void state_path(char *buf, size_t len, const char *name) {
+  snprintf(buf, len, "%s/%s", o.state_dir, name);
+}
+
+/* Writes DIR/name atomically (tmp + rename), so readers never see half a file. */
+static int write_state_file(const char *name, const char *text) {
+  char tmp[4096], dst[4096];
+  snprintf(tmp, sizeof tmp, "%s/.%s.tmp", o.state_dir, name);
+  state_path(dst, sizeof dst, name);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  size_t len = strlen(text);
+  ssize_t n = write(fd, text, len);
+  close(fd);
+  if (n != (ssize_t)len) return -1;
+  return rename(tmp, dst);
+}
+
+static void set_nonblock(int fd) { fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+static int write_all(int fd, const char *buf, size_t len) {
+  while (len > 0) {
+    ssize_t n = write(fd, buf, len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) {
+      struct pollfd p = {fd, POLLOUT, 0};
+      poll(&p, 1, -1);
+      continue;
+    }
+    if (n <= 0) return -1;
+    buf += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+/* ---- argument parsing ----------------------------------------------------------- */
+
+static const char *need(int argc, char **argv, int *i) {
+  if (*i + 1 >= argc) die("%s needs a value", argv[*i]);
+  return argv[++*i];
+}
+
+static void parse_bind(const char *spec) {
+  if (o.nbinds >= MAX_LIST) die("too many --bind");
+  struct bind *b = &o.binds[o.nbinds++];
+  char *copy = strdup(spec);
+  char *colon = strchr(copy, ':');
+  if (!colon || colon == copy) die("bad --bind %s (want SRC:DST[:ro])", spec);
+  *colon = 0;
+  char *dst = colon + 1, *mode = strchr(dst, ':');
+  if (mode) {
+    *mode++ = 0;
+    if (strcmp(mode, "ro") == 0) b->ro = 1;
+    else if (strcmp(mode, "rw") != 0) die("bad --bind mode %s", mode);
+  }
+  if (dst[0] != '/') die("bind target must be absolute: %s", dst);
+  b->src = copy;
+  snprintf(b->dst, sizeof b->dst, "%s", dst);
+}
+
+static void parse_args(int argc, char **argv) {
+  int i;
+  for (i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0) { i++; break; }
+    else if (strcmp(a, "--id") == 0) o.id = need(argc, argv, &i);
+    else if (strcmp(a, "--state-dir") == 0) o.state_dir = need(argc, argv, &i);
+    else if (strcmp(a, "--netns") == 0) o.netns = need(argc, argv, &i);
+    else if (strcmp(a, "--hostname") == 0) o.hostname = need(argc, argv, &i);
+    else if (strcmp(a, "--rootfs") == 0) o.rootfs = need(argc, argv, &i);
+    else if (strcmp(a, "--workdir") == 0) o.workdir = need(argc, argv, &i);
+    else if (strcmp(a, "--bind") == 0) parse_bind(need(argc, argv, &i));
+    else if (strcmp(a, "--join") == 0) o.join_pid = atoi(need(argc, argv, &i));
+    else if (strcmp(a, "--interactive") == 0) o.interactive = 1;
+    else if (strcmp(a, "--tty") == 0) o.tty = 1;
+    else if (strcmp(a, "--env") == 0) {
+      if (o.nenv >= MAX_LIST - 3) die("too many --env");
+      o.env[o.nenv++] = need(argc, argv, &i);
+    } else die("unknown option %s", a);
+  }
+  if (i >= argc) die("no command given (after --)");
+  o.argv = &argv[i];
+  if (!o.join_pid && !o.state_dir) die("--state-dir is required");
+}
+
+/* ---- the environment the command gets -------------------------------------------- */
+
+static int has_env(const char *key) {
+  size_t k = strlen(key);
+  for (int i = 0; i < o.nenv; i++)
+    if (strncmp(o.env[i], key, k) == 0 && o.env[i][k] == '=') return 1;
+  return 0;
+}
+
+/* Exactly the given variables, plus PATH and HOSTNAME defaults when absent (as Docker). */
+static char **build_env(void) {
+  static char *envp[MAX_LIST];
+  static char host_var[300];
+  int n = 0;
+  for (int i = 0; i < o.nenv; i++) envp[n++] = (char *)o.env[i];
+  if (!has_env("PATH")) envp[n++] = DEFAULT_PATH;
+  if (!has_env("HOSTNAME") && !o.join_pid) {
+    char h[256] = "";
+    gethostname(h, sizeof h - 1);
+    snprintf(host_var, sizeof host_var, "HOSTNAME=%s", h);
+    envp[n++] = host_var;
+  }
+  envp[n] = NULL;
+  return envp;
+}
+
+/* Never returns: execvp with the container's env (PATH lookup uses the new PATH). */
+static void exec_command(void) {
+  environ = build_env();
+  execvp(o.argv[0], o.argv);
+  int err = errno;
+  int code = (err == ENOENT || err == ENOTDIR) ? 127 : 126;
+  const char *why = strerror(err);
+  if (err == ENOENT) why = strchr(o.argv[0], '/') ? "no such file or directory" : "executable file not found in $PATH";
+  dprintf(2, "berth-shim: exec \"%s\": %s\n", o.argv[0], why);
+  _exit(code);
+}
+
+/* ---- container set-up (runs in the forked child) --------------------------------- */
+
+static char setup_err[1024];
+
+static int fail(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(setup_err, sizeof setup_err, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* In a chroot the target may not exist yet (tiny rootfs): make an empty file for it. */
+static int ensure_target(const char *path, int is_dir) {
+  struct stat st;
+  if (stat(path, &st) == 0) return 0;
+  char tmp[8192];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = 0;
+    mkdir(tmp, 0755);
+    *p = '/';
+  }
+  if (is_dir) return mkdir(path, 0755);
+  int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  close(fd);
+  return 0;
+}
+
+static int do_binds(void) {
+  for (int i = 0; i < o.nbinds; i++) {
+    struct bind *b = &o.binds[i];
+    char target[8192];
+    snprintf(target, sizeof target, "%s%s", o.rootfs ? o.rootfs : "", b->dst);
+    struct stat st;
+    if (stat(b->src, &st) != 0) return fail("bind source %s: %s", b->src, strerror(errno));
+    if (o.rootfs && ensure_target(target, S_ISDIR(st.st_mode)) != 0)
+      return fail("bind target %s: %s", target, strerror(errno));
+    if (mount(b->src, target, NULL, MS_BIND, NULL) != 0)
+      return fail("bind mount %s on %s: %s", b->src, b->dst, strerror(errno));
+    if (b->ro && mount(NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) != 0)
+      return fail("read-only remount of %s: %s", b->dst, strerror(errno));
+  }
+  return 0;
+}
+
+static int container_setup(int netns_fd) {
+  if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
+    return fail("join network namespace %s: %s", o.netns, strerror(errno));
+  if (unshare(CLONE_NEWUTS | CLONE_NEWNS) != 0) return fail("unshare uts+mount: %s", strerror(errno));
+  /* private, so our binds never propagate back to the host's mount namespace */
+  if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("make / private: %s", strerror(errno));
+  if (o.hostname && sethostname(o.hostname, strlen(o.hostname)) != 0)
+    return fail("set hostname %s: %s", o.hostname, strerror(errno));
+  if (do_binds() != 0) return -1;
+  if (o.rootfs) {
+    if (chroot(o.rootfs) != 0) return fail("chroot %s: %s", o.rootfs, strerror(errno));
+    if (chdir("/") != 0) return fail("chdir / in rootfs: %s", strerror(errno));
+  }
+  const char *wd = o.workdir ? o.workdir : "/";
+  if (chdir(wd) != 0) return fail("chdir to working directory %s: %s", wd, strerror(errno));
+  return 0;
+}
+
+/* ---- pseudo-terminal -------------------------------------------------------------- */
+
+/* Opened before any setns/chroot: the container's root may have no /dev at all. */
+static int open_pty(int *slave) {
+  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) return -1;
+  const char *name = ptsname(m);
+  if (!name) return -1;
+  *slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (*slave < 0) return -1;
+  struct winsize ws = {.ws_row = 24, .ws_col = 80};
+  ioctl(m, TIOCSWINSZ, &ws);
+  return m;
+}
+
+/* In the child: the pty slave becomes its controlling terminal and stdio. */
+static void take_tty(int slave, int stdin_too) {
+  setsid();
+  ioctl(slave, TIOCSCTTY, 0);
+  if (stdin_too) dup2(slave, 0);
+  dup2(slave, 1);
+  dup2(slave, 2);
+}
+
+/* ---- the relay loop (both modes) -------------------------------------------------- */
+
+struct relay {
+  int out[2];        /* sources: [0] stream 1 (or the pty master), [1] stream 2 */
+  int log_fd;        /* framed sink (run mode); -1 = raw to fd 1 (join+tty) */
+  int in_src;        /* stdin source: the FIFO (run) or fd 0 (join+tty); -1 = none */
+  int in_dst;        /* child's stdin: pipe write end or pty master */
+  int ctl;           /* control lines: ctl FIFO (run) or fd 3 (join+tty) */
+  int master;        /* pty master or -1 */
+  int sig;           /* signalfd */
+  pid_t child;
+  int status, done;
+  char inbuf[65536];
+  size_t inlen, inoff;
+  int close_in;      /* close in_dst once inbuf is flushed */
+  char ctlbuf[256];
+  size_t ctllen;
+};
+
+static void emit(struct relay *r, int stream, const char *buf, size_t n) {
+  if (r->log_fd < 0) { write_all(1, buf, n); return; }
+  unsigned char hdr[8] = {(unsigned char)stream, 0, 0, 0,
+                          (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                          (unsigned char)(n >> 8), (unsigned char)n};
+  struct iovec iov[2] = {{hdr, 8}, {(void *)buf, n}};
+  /* O_APPEND + one writev: a frame is never interleaved with another */
+  if (writev(r->log_fd, iov, 2) < 0) { /* nothing better to do than drop it */ }
+}
+
+/* Reads what is there from an output source; returns 0 on EOF/EIO (source closed). */
+static int pump_out(struct relay *r, int idx) {
+  char buf[32768];
+  for (;;) {
+    ssize_t n = read(r->out[idx], buf, sizeof buf);
+    if (n > 0) { emit(r, idx + 1, buf, (size_t)n); continue; }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return 1;
+    if (r->out[idx] == r->master) { r->master = -1; r->in_dst = -1; r->inlen = 0; }
+    close(r->out[idx]);
+    r->out[idx] = -1;
+    return 0;
+  }
+}
+
+static void close_stdin_now(struct relay *r) {
+  if (r->in_dst < 0) return;
+  if (r->master >= 0) { char eof = 4; write(r->master, &eof, 1); } /* ^D: EOF for the tty reader */
+  else close(r->in_dst);
+  r->in_dst = -1;
+  if (r->in_src > 0) close(r->in_src);
+  r->in_src = -1;
+}
+
+/* Moves stdin bytes to the child until the source is empty or the child's pipe is full. */
+static void pump_in(struct relay *r) {
+  while (r->in_dst >= 0) {
+    if (r->inlen == 0) {
+      if (r->in_src < 0) break;
+      ssize_t n = read(r->in_src, r->inbuf, sizeof r->inbuf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) break;
+      if (n <= 0) { /* stdin ended (join+tty: the caller closed its side) */
+        if (r->in_src > 0) close(r->in_src);
+        r->in_src = -1;
+        if (r->master < 0) r->close_in = 1;
+        break;
+      }
+      r->inlen = (size_t)n;
+      r->inoff = 0;
+    }
+    ssize_t n = write(r->in_dst, r->inbuf + r->inoff, r->inlen);
+    if (n < 0 && errno == EAGAIN) return; /* wait for POLLOUT */
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) { r->inlen = 0; close_stdin_now(r); return; } /* EPIPE: reader gone */
+    r->inoff += (size_t)n;
+    r->inlen -= (size_t)n;
+  }
+  /* close-stdin is obeyed only once everything written before it has been passed on */
+  if (r->inlen == 0 && r->close_in) close_stdin_now(r);
+}
+
+static void ctl_line(struct relay *r, char *line) {
+  unsigned rows, cols;
+  if (strcmp(line, "close-stdin") == 0) { r->close_in = 1; return; }
+  if (strncmp(line, "resize ", 7) == 0) line += 7;
+  if (sscanf(line, "%u %u", &rows, &cols) == 2 && r->master >= 0) {
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
+    ioctl(r->master, TIOCSWINSZ, &ws);
+  }
+}
+
+static void pump_ctl(struct relay *r) {
+  ssize_t n = read(r->ctl, r->ctlbuf + r->ctllen, sizeof r->ctlbuf - r->ctllen - 1);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    if (r->ctl > 2) close(r->ctl);
+    r->ctl = -1;
+    return;
+  }
+  if (n < 0) return;
+  r->ctllen += (size_t)n;
+  r->ctlbuf[r->ctllen] = 0;
+  char *start = r->ctlbuf, *nl;
+  while ((nl = strchr(start, '\n'))) {
+    *nl = 0;
+    ctl_line(r, start);
+    start = nl + 1;
+  }
+  r->ctllen = strlen(start);
+  memmove(r->ctlbuf, start, r->ctllen);
+  if (r->ctllen == sizeof r->ctlbuf - 1) r->ctllen = 0; /* overlong line: drop it */
+}
+
+/* SIGCHLD: reap everything (we are a subreaper); remember our child's status. */
+static void pump_sig(struct relay *r) {
+  struct signalfd_siginfo si;
+  while (read(r->sig, &si, sizeof si) == sizeof si) {
+    if (si.ssi_signo != SIGCHLD && r->child > 0 && !r->done) kill(r->child, (int)si.ssi_signo);
+  }
+  int st;
+  pid_t p;
+  while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (p == r->child) { r->status = st; r->done = 1; }
+  }
+}
+
+static void relay_loop(struct relay *r) {
+  while (!r->done || r->out[0] >= 0 || r->out[1] >= 0) {
+    struct pollfd p[6];
+    int n = 0, ii = -1, iw = -1, ic = -1, o0 = -1, o1 = -1;
+    p[n] = (struct pollfd){r->sig, POLLIN, 0}; n++;
+    if (r->out[0] >= 0) { o0 = n; p[n++] = (struct pollfd){r->out[0], POLLIN, 0}; }
+    if (r->out[1] >= 0) { o1 = n; p[n++] = (struct pollfd){r->out[1], POLLIN, 0}; }
+    if (r->in_src >= 0 && r->inlen == 0 && r->in_dst >= 0) { ii = n; p[n++] = (struct pollfd){r->in_src, POLLIN, 0}; }
+    if (r->inlen > 0 && r->in_dst >= 0) { iw = n; p[n++] = (struct pollfd){r->in_dst, POLLOUT, 0}; }
+    if (r->ctl >= 0) { ic = n; p[n++] = (struct pollfd){r->ctl, POLLIN, 0}; }
+    /* once the child is gone, only drain what is already buffered (a grandchild may
+       still hold the pipes open; it must not keep the exit from being reported) */
+    int timeout = r->done ? 0 : -1;
+    int k = poll(p, (nfds_t)n, timeout);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0 && r->done) break;
+    if (p[0].revents) pump_sig(r);
+    if (o0 >= 0 && p[o0].revents) pump_out(r, 0);
+    if (o1 >= 0 && p[o1].revents) pump_out(r, 1);
+    if (ic >= 0 && p[ic].revents) pump_ctl(r);
+    if ((ii >= 0 && p[ii].revents) || (iw >= 0 && p[iw].revents) || r->close_in) pump_in(r);
+  }
+}
+
+static int exit_code_of(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return 255;
+}
+
+static int make_sigfd(sigset_t *old) {
+  sigset_t set;
+  sigemptyset(&set);
+  int sigs[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+  for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) sigaddset(&set, sigs[i]);
+  sigprocmask(SIG_BLOCK, &set, old);
+  return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+/* ---- run mode ---------------------------------------------------------------------- */
+
+static int open_fifo(const char *name) {
+  char path[4096];
+  state_path(path, sizeof path, name);
+  if (mkfifo(path, 0600) != 0 && errno != EEXIST) return -1;
+  /* read-write: we are our own writer, so the FIFO never reports EOF between clients */
+  return open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+}
+
+static void report_setup_error(const char *msg) {
+  char line[1200];
+  snprintf(line, sizeof line, "%s\n", msg);
+  write_state_file("error", line);
+}
+
+static void write_exit(int code) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  struct tm tm;
+  gmtime_r(&ts.tv_sec, &tm);
+  char when[64], json[160];
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(json, sizeof json, "{\"exitCode\":%d,\"finishedAt\":\"%s.%09ldZ\"}\n", code, when, ts.tv_nsec);
+  write_state_file("exit", json);
+}
+
+static void clear_state_files(void) {
+  const char *names[] = {"pid", "error", "exit"};
+  char path[4096];
+  for (int i = 0; i < 3; i++) { state_path(path, sizeof path, names[i]); unlink(path); }
+}
+
+static int run_mode(void) {
+  struct relay r = {.out = {-1, -1}, .in_src = -1, .in_dst = -1, .ctl = -1, .master = -1};
+  char path[4096];
+  clear_state_files();
+  prctl(PR_SET_CHILD_SUBREAPER, 1); /* orphans of the container are reaped here */
+  signal(SIGPIPE, SIG_IGN);
+  state_path(path, sizeof path, "log");
+  r.log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (r.log_fd < 0) { report_setup_error("cannot open the log file"); return 1; }
+
+  int child_in = -1, child_out = -1, child_err = -1, slave = -1, pfd[2];
+  if (o.tty) {
+    r.master = open_pty(&slave);
+    if (r.master < 0) { report_setup_error("cannot allocate a pseudo-terminal"); return 1; }
+    r.out[0] = r.master;
+  } else {
+    if (pipe2(pfd, O_CLOEXEC) != 0) return 1;
+    r.out[0] = pfd[0]; child_out = pfd[1];
+    if (pipe2(pfd, O_CLOEXEC) != 0) return 1;
+    r.out[1] = pfd[0]; child_err = pfd[1];
+  }
+  if (o.interactive) {
+    r.in_src = open_fifo("stdin");
+    if (r.in_src < 0) { report_setup_error("cannot make the stdin FIFO"); return 1; }
+    if (o.tty) r.in_dst = r.master;
+    else {
+      if (pipe2(pfd, O_CLOEXEC) != 0) return 1;
+      child_in = pfd[0]; r.in_dst = pfd[1];
+    }
+  }
+  if (!o.interactive && !o.tty) child_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  r.ctl = open_fifo("ctl");
+
+  int netns_fd = -1;
+  if (o.netns && (netns_fd = open(o.netns, O_RDONLY | O_CLOEXEC)) < 0) {
+    snprintf(setup_err, sizeof setup_err, "open network namespace %s: %s", o.netns, strerror(errno));
+    report_setup_error(setup_err);
+    return 1;
+  }
+  int sync[2];
+  if (pipe2(sync, O_CLOEXEC) != 0) return 1;
+  sigset_t old;
+  r.sig = make_sigfd(&old);
+
+  pid_t pid = fork();
+  if (pid < 0) { report_setup_error("fork failed"); return 1; }
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    close(sync[0]);
+    if (o.tty) take_tty(slave, 1);
+    else setsid();
+    if (child_in >= 0) dup2(child_in, 0);
+    if (child_out >= 0) dup2(child_out, 1);
+    if (child_err >= 0) dup2(child_err, 2);
+    if (container_setup(netns_fd) != 0) {
+      char msg[1100];
+      int len = snprintf(msg, sizeof msg, "E%s", setup_err);
+      write(sync[1], msg, (size_t)len);
+      _exit(125);
+    }
+    write(sync[1], "K", 1);
+    exec_command(); /* sync[1] closes on exec (CLOEXEC) */
+  }
+  r.child = pid;
+  close(sync[1]);
+  if (slave >= 0) close(slave);
+  if (child_in >= 0) close(child_in);
+  if (child_out >= 0) close(child_out);
+  if (child_err >= 0) close(child_err);
+  if (netns_fd >= 0) close(netns_fd);
+
+  char msg[1100];
+  ssize_t n;
+  do n = read(sync[0], msg, sizeof msg - 1); while (n < 0 && errno == EINTR);
+  close(sync[0]);
+  if (n <= 0 || msg[0] != 'K') {
+    msg[n > 0 ? n : 0] = 0;
+    report_setup_error(n > 1 ? msg + 1 : "container process died during set-up");
+    waitpid(pid, NULL, 0);
+    return 1;
+  }
+  char pidtext[32];
+  snprintf(pidtext, sizeof pidtext, "%d\n", pid);
+  write_state_file("pid", pidtext);
+
+  set_nonblock(r.out[0]);
+  if (r.out[1] >= 0) set_nonblock(r.out[1]);
+  if (r.in_dst >= 0) set_nonblock(r.in_dst);
+  relay_loop(&r);
+  write_exit(exit_code_of(r.status));
+  return 0;
+}
+
+/* ---- join mode (exec) ------------------------------------------------------------- */
+
+static int open_ns(const char *what) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/%s", o.join_pid, what);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) die("cannot open %s (is the container running?): %s", path, strerror(errno));
+  return fd;
+}
+
+/* Net, uts, mount namespaces and the root of the target; then its (or the given) cwd. */
+static void join_container(int ns[3], int root, int cwd) {
+  static const int types[3] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWNS};
+  for (int i = 0; i < 3; i++)
+    if (setns(ns[i], types[i]) != 0) die("setns: %s", strerror(errno));
+  if (fchdir(root) != 0 || chroot(".") != 0) die("enter container root: %s", strerror(errno));
+  if (o.workdir) {
+    if (chdir(o.workdir) != 0) die("chdir to %s: %s", o.workdir, strerror(errno));
+  } else if (fchdir(cwd) != 0 && chdir("/") != 0) {
+    die("chdir /: %s", strerror(errno));
+  }
+}
+
+static int join_mode(void) {
+  int ns[3] = {open_ns("ns/net"), open_ns("ns/uts"), open_ns("ns/mnt")};
+  int root = open_ns("root"), cwd = open_ns("cwd");
+  if (!o.tty) {
+    join_container(ns, root, cwd);
+    exec_command();
+  }
+  struct relay r = {.out = {-1, -1}, .log_fd = -1, .in_src = 0, .ctl = 3};
+  int slave;
+  signal(SIGPIPE, SIG_IGN);
+  r.master = open_pty(&slave);
+  if (r.master < 0) die("cannot allocate a pseudo-terminal");
+  r.out[0] = r.master;
+  r.in_dst = r.master;
+  if (fcntl(3, F_GETFD) < 0) r.ctl = -1;
+  sigset_t old;
+  r.sig = make_sigfd(&old);
+  pid_t pid = fork();
+  if (pid < 0) die("fork: %s", strerror(errno));
+  if (pid == 0) {
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    take_tty(slave, 1);
+    if (r.ctl >= 0) close(r.ctl);
+    join_container(ns, root, cwd);
+    exec_command();
+  }
+  r.child = pid;
+  close(slave);
+  set_nonblock(r.master);
+  set_nonblock(0);
+  if (r.ctl >= 0) set_nonblock(r.ctl);
+  relay_loop(&r);
+  return exit_code_of(r.status);
+}
+
+int main(int argc, char **argv) {
+  parse_args(argc, argv);
+  return o.join_pid ? join_mode() : run_mode();
+}

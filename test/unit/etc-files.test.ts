@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { renderHosts, renderResolvConf } from '../../src/runtime/etc-files.js';
+
+test('resolv.conf drops localhost nameservers and falls back to public ones', () => {
+  const host = 'nameserver 127.0.0.53\nnameserver 192.0.2.53\nsearch example.org\noptions edns0\n';
+  assert.equal(renderResolvConf({ dns: [], dnsSearch: [], dnsOptions: [] }, host), 'nameserver 192.0.2.53\nsearch example.org\noptions edns0\n');
+  assert.equal(renderResolvConf({ dns: [], dnsSearch: [], dnsOptions: [] }, 'nameserver 127.0.0.1\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.equal(renderResolvConf({ dns: ['192.0.2.1'], dnsSearch: ['a.test'], dnsOptions: ['ndots:2'] }, host), 'nameserver 192.0.2.1\nsearch a.test\noptions ndots:2\n');
+});
+
+test('hosts has the localhost lines, extra hosts and the own address with hostname', () => {
+  const text = renderHosts({ hostname: 'abc123', addresses: ['172.17.0.2'], names: ['web'], extraHosts: [{ name: 'db', ip: '192.0.2.9' }] });
+  const lines = text.trim().split('\n');
+  assert.equal(lines[0], '127.0.0.1\tlocalhost');
+  assert.equal(lines[1], '::1\tlocalhost ip6-localhost ip6-loopback');
+  assert.ok(lines.includes('192.0.2.9\tdb'));
+  assert.equal(lines.at(-1), '172.17.0.2\tabc123 web');
+});

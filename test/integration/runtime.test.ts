@@ -101,7 +101,7 @@ test('a container in a netns sees only that netns, with its own hostname while t
   const [name, env] = r.out.split('\n');
   assert.equal(name, 'box1');
   assert.equal(env, 'env=box1');
-  assert.match(r.out, /: inside0:/);
+  assert.match(r.out, /: inside0@inside1:/);
   assert.match(r.out, /: lo:/);
   assert.doesNotMatch(r.out, /labonly0/);
   assert.equal(hostname(), before);
@@ -169,7 +169,8 @@ test('logs keep stdout and stderr apart, tail the last lines, and follow until t
   assert.deepEqual(followed, { 1: 'out1\nout2\nout3\n', 2: 'err1\n' });
   assert.equal(await readLog(w, s.stateDir, { stdout: true, stderr: false }), 'out1\nout2\nout3\n');
   assert.equal(await readLog(w, s.stateDir, { stdout: false, stderr: true }), 'err1\n');
-  assert.equal(await readLog(w, s.stateDir, both, 2), 'out2\nout3\n');
+  assert.equal(await readLog(w, s.stateDir, { stdout: true, stderr: false }, 2), 'out2\nout3\n');
+  assert.equal(await readLog(w, s.stateDir, both, 1), 'out3\n');
 });
 
 test('stop sends SIGTERM, then SIGKILL to a process that ignores TERM', { skip }, async (t) => {
@@ -218,7 +219,7 @@ test('exec runs inside the container\'s namespaces and returns the command\'s ex
   const r = await collect(w.rt.exec(state, { argv: ['sh', '-c', 'hostname; echo "$FROM_CONTAINER $EXTRA"; ip -o link; exit 5'], env: ['EXTRA=x'], tty: false, interactive: false }));
   assert.equal(r.code, 5, r.err);
   assert.match(r.out, /^vm1\nyes x\n/);
-  assert.match(r.out, /: inside0:/);
+  assert.match(r.out, /: inside0@inside1:/);
   const ping = await collect(w.rt.exec(state, { argv: ['ping', '-c1', '-W2', '127.0.0.1'], tty: false, interactive: false }));
   assert.equal(ping.code, 0, ping.out + ping.err);
   const missing = await collect(w.rt.exec(state, { argv: ['no-such-command-here'], tty: false, interactive: false }));

@@ -152,7 +152,8 @@ async function* logFrames(stateDir: string, opts: LogOptions): AsyncGenerator<Bu
         tail = undefined;
       }
       if (!waiter || finalPass) return;
-      if (untilSettled || finished(stateDir)) {
+      // with `until` (attach before start, follow) the caller knows better than the state files
+      if (untilSettled || (!opts.until && finished(stateDir))) {
         // the shim writes exit only after the last frame: one more pass catches up
         finalPass = true;
         fh ??= await openLog(stateDir);

@@ -4,7 +4,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
-import { execInContainer } from './exec.js';
+import { execInContainer, resizeExec } from './exec.js';
 import { logStream } from './log-stream.js';
 import { isOurProcess, processStartTime } from './proc.js';
 import { checkSpec, shimPath, shimRunArgs } from './shim-binary.js';
@@ -154,6 +154,11 @@ export class ProcessRuntime {
 
   exec(state: Pick<ProcessState, 'pid'> & { pidStartTime?: string }, spec: ExecSpec): ChildProcess {
     return execInContainer(state, spec);
+  }
+
+  /** Window size of an exec started with tty. */
+  resizeExec(child: ChildProcess, rows: number, cols: number): void {
+    resizeExec(child, rows, cols);
   }
 
   /** Stops watching (the daemon is shutting down); containers keep running. */

@@ -129,6 +129,8 @@ test('exit codes are the process\'s own: 0, 3, 127 for a missing command, 137 fo
   assert.equal(missing.exit.exitCode, 127);
   assert.match(missing.err, /no-such-command-here.*not found/);
   assert.equal((await run(w, spec(w, ['sh', '-c', 'kill -9 $$']))).exit.exitCode, 137);
+  const piped = await run(w, spec(w, ['sh', '-c', 'yes | head -n1']));
+  assert.deepEqual([piped.exit.exitCode, piped.out, piped.err], [0, 'y\n', ''], 'SIGPIPE keeps its default action');
   const exit = (await run(w, spec(w, ['true']))).exit;
   assert.match(exit.finishedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
 });
@@ -224,9 +226,14 @@ test('exec runs inside the container\'s namespaces and returns the command\'s ex
   assert.equal(ping.code, 0, ping.out + ping.err);
   const missing = await collect(w.rt.exec(state, { argv: ['no-such-command-here'], tty: false, interactive: false }));
   assert.equal(missing.code, 127);
-  const tty = await collect(w.rt.exec(state, { argv: ['sh', '-c', 'tty; exit 4'], tty: true, interactive: false }));
-  assert.equal(tty.code, 4);
-  assert.match(tty.out, /\/dev\/pts\//);
+  const ttyExec = w.rt.exec(state, { argv: ['sh', '-c', 'read x; tty; stty size; exit 4'], tty: true, interactive: true });
+  const tty = collect(ttyExec);
+  w.rt.resizeExec(ttyExec, 33, 77);
+  ttyExec.stdin?.write('go\n');
+  assert.equal((await tty).code, 4);
+  assert.match((await tty).out, /\/dev\/pts\/\d+\r?\n33 77/);
+  const pipe = await collect(w.rt.exec(state, { argv: ['sh', '-c', 'yes | head -n1'], tty: false, interactive: false }));
+  assert.deepEqual(pipe, { code: 0, out: 'y\n', err: '' }, 'SIGPIPE is not ignored in the container');
   const cat = w.rt.exec(state, { argv: ['cat'], tty: false, interactive: true });
   const done = collect(cat);
   cat.stdin?.end('through exec\n');

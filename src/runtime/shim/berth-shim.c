@@ -194,6 +194,7 @@ static char **build_env(void) {
 
 /* Never returns: execvp with the container's env (PATH lookup uses the new PATH). */
 static void exec_command(void) {
+  signal(SIGPIPE, SIG_DFL); /* the shim ignores it; the container must not inherit that */
   environ = build_env();
   execvp(o.argv[0], o.argv);
   int err = errno;
@@ -565,6 +566,14 @@ static int run_mode(void) {
   char msg[1100];
   ssize_t n;
   do n = read(sync[0], msg, sizeof msg - 1); while (n < 0 && errno == EINTR);
+  if (n > 0 && msg[0] == 'K') {
+    /* EOF comes when exec closes the CLOEXEC pipe (or the child dies after a failed exec):
+       only then is /proc/PID the command itself (its environ, its exe), as `docker exec`
+       right after `start` expects */
+    char rest[16];
+    ssize_t m;
+    do m = read(sync[0], rest, sizeof rest); while (m > 0 || (m < 0 && errno == EINTR));
+  }
   close(sync[0]);
   if (n <= 0 || msg[0] != 'K') {
     msg[n > 0 ? n : 0] = 0;

@@ -289,7 +289,9 @@ function waitForPid(stateDir: string, child: ChildProcess): Promise<number> {
       watcher = undefined;
     }
     const timer = setTimeout(() => {
-      if (!check()) done(new BerthError('container set-up timed out', 500));
+      if (check()) return;
+      child.kill('SIGKILL'); // a shim stuck in set-up must not linger as a half-started container
+      done(new BerthError('container set-up timed out', 500));
     }, START_TIMEOUT_MS);
     child.once('exit', onShimExit);
     child.once('error', onSpawnError);

@@ -7,6 +7,8 @@
 #   - mount: private propagation, so nothing mounted in here is seen outside; a tmpfs on /run
 #     makes /run/netns (named netns from `ip netns add`), /run/berth and the lab dirs
 #     (/run/berth-lab) private to this world; /proc is remounted for the new pid ns.
+#     sysfs is remounted too: /sys/class/net shows the interfaces of the netns that mounted
+#     it, so the inherited /sys would show (and let a write reach) the machine's real eth0.
 #   - pid: a bash is pid 1 of a new pid namespace, CMD its child.
 # Why nothing can leak, even on `kill -9` of CMD or of this script: --kill-child makes the
 # kernel SIGKILL the namespace's init when unshare dies; when a pid namespace's init dies the
@@ -30,6 +32,7 @@ fi
 # shellcheck disable=SC2016
 inner='set -e
 mount -t tmpfs -o mode=0755 tmpfs /run
+mount -t sysfs sysfs /sys
 mkdir -p /run/netns /run/berth-lab
 ip link set lo up
 export BERTH_LAB_WORLD=1

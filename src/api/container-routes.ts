@@ -80,7 +80,11 @@ export function containerRoutes(router: Router, ctl: Controller): void {
   });
 
   router.add('POST', '/containers/{id}/wait', async (req) => {
-    const code = await ctl.containers.wait(req.params.id);
+    const condition = req.query.get('condition') || 'not-running';
+    if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed') {
+      throw new InvalidParameterError(`invalid condition: "${condition}"`);
+    }
+    const code = await ctl.containers.wait(req.params.id, condition === 'next-exit' ? 'next-exit' : 'not-running');
     return { status: 200, body: { StatusCode: code, Error: null } };
   });
 

@@ -55,7 +55,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
       stderr: queryBool(req.query, 'stderr'),
       tail: 'all',
       raw: c.config.tty,
-      until: ctl.containers.exitOf(c.id),
+      until: c.state.status === 'running' ? ctl.containers.exitOf(c.id) : ctl.containers.nextExit(c.id),
     });
     output.pipe(socket);
     if (queryBool(req.query, 'stdin') && c.config.openStdin) {

@@ -86,7 +86,7 @@ export function containerCommands(program: Command, client: () => Client): void 
       }
       const stream = await c.hijack(`/containers/${id}/attach?stream=1&stdout=1&stderr=1${o.interactive ? '&stdin=1' : ''}`);
       const output = pump(stream, o.tty, o.interactive);
-      const waited = c.call('POST', `/containers/${id}/wait`);
+      const waited = c.call('POST', `/containers/${id}/wait?condition=next-exit`);
       await startOrUndo(c, id);
       const code = ((await waited).body as { StatusCode: number }).StatusCode;
       await output;

@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
@@ -82,6 +82,7 @@ export class ContainerService {
       state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
       sandboxKey: '',
     };
+    mkdirSync(this.stateDir(id), { recursive: true, mode: 0o700 });
     this.state.store.transaction(() => {
       this.state.saveContainer(c);
       for (const ep of plan) this.state.saveEndpoint(ep);
@@ -360,10 +361,16 @@ export class ContainerService {
   }
 
   /** Resolves when the container is no longer running; returns its exit code. */
-  async wait(term: string): Promise<number> {
+  async wait(term: string, condition: 'not-running' | 'next-exit' = 'not-running'): Promise<number> {
     const c = this.state.findContainer(term);
-    await this.waitNotRunning(c.id);
+    if (condition === 'next-exit') await this.nextExit(c.id);
+    else await this.waitNotRunning(c.id);
     return this.state.containers.get(c.id)?.state.exitCode ?? c.state.exitCode;
+  }
+
+  /** Resolves when the container next exits (for attach and `wait --condition next-exit` before start). */
+  async nextExit(id: string): Promise<void> {
+    await once(this.exited, id);
   }
 
   /** Resolves once the container is not running (its exit recorded, its sandbox gone). */

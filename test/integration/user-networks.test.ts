@@ -38,9 +38,9 @@ describe('user-defined networks', { concurrency: false }, () => {
   test('--ip works on user-defined networks only, and a taken address is refused', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '--subnet', '172.22.0.0/24', 'fixed']);
-    await runSleeper(lab, 'a', ['--network', 'fixed', '--ip', '172.22.0.10']);
-    assert.equal(await inspect(lab, 'a', '{{.NetworkSettings.Networks.fixed.IPAddress}}'), '172.22.0.10');
-    assert.match(await ok(lab, ['exec', 'a', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /172\.22\.0\.10\/24/);
+    await runSleeper(lab, 'a1', ['--network', 'fixed', '--ip', '172.22.0.10']);
+    assert.equal(await inspect(lab, 'a1', '{{.NetworkSettings.Networks.fixed.IPAddress}}'), '172.22.0.10');
+    assert.match(await ok(lab, ['exec', 'a1', 'ip', '-4', '-o', 'addr', 'show', 'eth0']), /172\.22\.0\.10\/24/);
     await fails(lab, ['run', '-d', '--network', 'fixed', '--ip', '172.22.0.10', '--', 'sleep', '1'], /already in use/i);
     await fails(lab, ['run', '-d', '--ip', '172.17.0.10', '--', 'sleep', '1'], /user specified IP address is supported on user defined networks only/);
     await fails(lab, ['run', '-d', '--network', 'fixed', '--ip', '10.9.9.9', '--', 'sleep', '1'], /does not belong/);
@@ -87,13 +87,13 @@ describe('user-defined networks', { concurrency: false }, () => {
     await ok(lab, ['network', 'create', 'busy']);
     await ok(lab, ['network', 'create', 'idle1']);
     await ok(lab, ['network', 'create', 'idle2']);
-    await runSleeper(lab, 'x', ['--network', 'busy']);
+    await runSleeper(lab, 'x1', ['--network', 'busy']);
     await fails(lab, ['network', 'rm', 'busy'], /network busy has active endpoints/);
     const pruned = await ok(lab, ['network', 'prune', '-f']);
     assert.match(pruned, /Deleted Networks:\nidle1\nidle2/);
     const names = (await ok(lab, ['network', 'ls', '--format', '{{.Name}}'])).split('\n');
     assert.deepEqual(names, ['bridge', 'busy', 'host', 'none']);
-    await ok(lab, ['rm', '-f', 'x']);
+    await ok(lab, ['rm', '-f', 'x1']);
     assert.equal(await ok(lab, ['network', 'rm', 'busy']), 'busy');
     const bridges = await hostOk(lab, ['ip', '-o', 'link', 'show', 'type', 'bridge']);
     assert.deepEqual(bridges.split('\n').map((l) => l.split(':')[1].trim()), ['berth0']);

@@ -59,8 +59,14 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     });
     output.pipe(socket);
     if (queryBool(req.query, 'stdin') && c.config.openStdin) {
-      socket.on('data', (d: Buffer) => ctl.runtime.writeStdin(ctl.containers.stateDir(c.id), d));
-      socket.on('end', () => ctl.runtime.closeStdin(ctl.containers.stateDir(c.id)));
+      // attach comes before start: hold the client's input until there is a process to take it
+      socket.pause();
+      const running = c.state.status === 'running' ? Promise.resolve() : ctl.containers.nextStart(c.id);
+      void running.then(() => {
+        socket.on('data', (d: Buffer) => ctl.runtime.writeStdin(ctl.containers.stateDir(c.id), d));
+        socket.on('end', () => ctl.runtime.closeStdin(ctl.containers.stateDir(c.id)));
+        socket.resume();
+      });
     }
     socket.on('close', () => output.destroy());
   });

@@ -4,7 +4,6 @@ import type { Client } from './client.js';
 import { collect, failIfAny, filtersParam } from './args.js';
 import { printInspect, printList } from './output.js';
 import { demux } from './streams.js';
-import { timeAgo } from './format.js';
 
 // `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `kill`, `wait`, `rm`, `inspect`:
 // docker's flags and output, for process sandboxes.
@@ -103,9 +102,10 @@ export function containerCommands(program: Command, client: () => Client): void 
     .action(async (o) => {
       const q = filtersParam(o.filter);
       const list = (await client().call('GET', `/containers/json${q ? q + '&' : '?'}all=${o.all ? 1 : 0}`)).body as ContainerSummary[];
+      const { timeAgo } = await import('./format.js');
       const id = (x: ContainerSummary) => (o.trunc === false ? x.Id : x.Id.slice(0, 12));
       const command = (x: ContainerSummary) => JSON.stringify(o.trunc === false || x.Command.length <= 20 ? x.Command : x.Command.slice(0, 19) + '…');
-      printList(list, [
+      await printList(list, [
         { header: 'CONTAINER ID', value: id },
         { header: 'IMAGE', value: (x) => x.Image },
         { header: 'COMMAND', value: command },
@@ -130,7 +130,7 @@ export function containerCommands(program: Command, client: () => Client): void 
           errors.push((err as Error).message);
         }
       }
-      printInspect(found, o.format);
+      await printInspect(found, o.format);
       failIfAny(errors);
     });
 

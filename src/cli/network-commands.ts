@@ -57,7 +57,7 @@ export function networkCommands(program: Command, client: () => Client): void {
       const list = (await client().call('GET', `/networks${filtersParam(o.filter)}`)).body as NetworkJson[];
       list.sort((a, b) => a.Name.localeCompare(b.Name));
       const id = (n: NetworkJson) => (o.trunc === false ? n.Id : n.Id.slice(0, 12));
-      printList(list, [
+      await printList(list, [
         { header: 'NETWORK ID', value: id },
         { header: 'NAME', value: (n) => n.Name },
         { header: 'DRIVER', value: (n) => n.Driver },
@@ -80,7 +80,7 @@ export function networkCommands(program: Command, client: () => Client): void {
           errors.push((err as Error).message);
         }
       }
-      printInspect(found, o.format);
+      await printInspect(found, o.format);
       failIfAny(errors);
     });
 

@@ -1,15 +1,16 @@
-import { renderTemplate } from '../util/gotemplate/index.js';
-import { formatTable } from './format.js';
-
 // How list and inspect commands print: Docker's table, --format json, or a Go template.
+// The template engine and the table writer load only when used, to keep the CLI's start fast.
+
+const templates = () => import('../util/gotemplate/index.js');
 
 export function printJsonArray(items: unknown[]): void {
   process.stdout.write(JSON.stringify(items, null, 4) + '\n');
 }
 
 /** inspect: the JSON array, or one rendered template line per object. */
-export function printInspect(items: unknown[], format?: string): void {
+export async function printInspect(items: unknown[], format?: string): Promise<void> {
   if (!format) return printJsonArray(items);
+  const { renderTemplate } = await templates();
   for (const item of items) process.stdout.write(renderTemplate(format, item) + '\n');
 }
 
@@ -19,7 +20,7 @@ export interface Column<T> {
 }
 
 /** ls/ps: a table, `--format json` (one object per line), or a template per row. */
-export function printList<T>(items: T[], columns: Column<T>[], opts: { quiet?: boolean; format?: string; row?: (x: T) => unknown; id: (x: T) => string }): void {
+export async function printList<T>(items: T[], columns: Column<T>[], opts: { quiet?: boolean; format?: string; row?: (x: T) => unknown; id: (x: T) => string }): Promise<void> {
   if (opts.quiet) {
     for (const x of items) process.stdout.write(opts.id(x) + '\n');
     return;
@@ -29,9 +30,11 @@ export function printList<T>(items: T[], columns: Column<T>[], opts: { quiet?: b
     return;
   }
   if (opts.format && !opts.format.startsWith('table')) {
+    const { renderTemplate } = await templates();
     for (const x of items) process.stdout.write(renderTemplate(opts.format, opts.row ? opts.row(x) : x) + '\n');
     return;
   }
+  const { formatTable } = await import('./format.js');
   const table = formatTable(columns.map((c) => c.header), items.map((x) => columns.map((c) => c.value(x))));
   process.stdout.write(table.endsWith('\n') ? table : table + '\n');
 }

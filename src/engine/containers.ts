@@ -40,7 +40,7 @@ export interface ContainerCreateRequest {
 
 export class ContainerService {
   readonly lock = new KeyedLock();
-  /** emits a container's id once its exit has been recorded and its sandbox torn down */
+  /** emits a container's id once its exit has been recorded and its sandbox torn down, and `start:<id>` once it runs */
   private readonly exited = new EventEmitter().setMaxListeners(0);
 
   constructor(
@@ -191,6 +191,7 @@ export class ContainerService {
         throw err;
       }
       this.watchExit(c.id);
+      this.exited.emit(`start:${c.id}`);
       this.lastSetupMs = Number(process.hrtime.bigint() - t0) / 1e6;
       this.events.publish('container', 'start', c.id, { name: c.name });
       return c;
@@ -366,6 +367,11 @@ export class ContainerService {
     if (condition === 'next-exit') await this.nextExit(c.id);
     else await this.waitNotRunning(c.id);
     return this.state.containers.get(c.id)?.state.exitCode ?? c.state.exitCode;
+  }
+
+  /** Resolves when the container next starts (attach delivers stdin only to a running process). */
+  async nextStart(id: string): Promise<void> {
+    await once(this.exited, `start:${id}`);
   }
 
   /** Resolves when the container next exits (for attach and `wait --condition next-exit` before start). */

@@ -12,7 +12,7 @@ export function networkSummary(n: NetworkRecord): Record<string, unknown> {
   return {
     Name: n.name,
     Id: n.id,
-    Created: n.driver === 'bridge' ? n.created : n.builtin ? ZERO_TIME : n.created,
+    Created: n.builtin && n.driver !== 'bridge' ? ZERO_TIME : n.created,
     Scope: n.scope,
     Driver: n.driver,
     EnableIPv6: n.enableIPv6,
@@ -109,7 +109,7 @@ export function containerInspect(c: ContainerRecord, state: State): Record<strin
       FinishedAt: st.finishedAt,
     },
     Image: c.config.image,
-    ResolvConfPath: `${c.sandboxKey ? '' : ''}`,
+    ResolvConfPath: '',
     HostnamePath: '',
     HostsPath: '',
     LogPath: '',

@@ -21,6 +21,7 @@ interface ExecRecord {
   running: boolean;
   exitCode: number | null;
   pid: number;
+  child?: ChildProcess;
 }
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -106,6 +107,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     const child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
     e.running = true;
     e.pid = child.pid ?? 0;
+    e.child = child;
     const finished = new Promise<void>((resolve) => child.on('close', (code, signal) => {
       e.running = false;
       e.exitCode = code ?? (signal ? 128 + signalNumber(signal) : 255);
@@ -122,7 +124,12 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     return { status: 200, body: { ID: e.id, ContainerID: e.containerId, Running: e.running, ExitCode: e.exitCode, Pid: e.pid, OpenStdin: e.stdin, ProcessConfig: { tty: e.tty, entrypoint: e.argv[0], arguments: e.argv.slice(1) } } };
   });
 
-  router.add('POST', '/exec/{id}/resize', () => ({ status: 200 }));
+  router.add('POST', '/exec/{id}/resize', (req) => {
+    const e = execs.get(req.params.id);
+    if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
+    if (e.child && e.running) ctl.runtime.resizeExec(e.child, Number(req.query.get('h')), Number(req.query.get('w')));
+    return { status: 200 };
+  });
 }
 
 /** Answers 101 (or 200 for clients that did not ask to upgrade) and returns the raw socket. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import type { Client } from './client.js';
 import { collect, failIfAny, filtersParam } from './args.js';
-import { printInspect, printList } from './output.js';
+import { inspectEach, printList } from './output.js';
 import { demux } from './streams.js';
 
 // `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `kill`, `wait`, `rm`, `inspect`:
@@ -121,17 +121,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .argument('<container...>')
     .option('-f, --format <template>', 'format the output using the given Go template')
     .action(async (names: string[], o) => {
-      const found: unknown[] = [];
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          found.push((await client().call('GET', `/containers/${encodeURIComponent(n)}/json`)).body);
-        } catch (err) {
-          errors.push((err as Error).message);
-        }
-      }
-      await printInspect(found, o.format);
-      failIfAny(errors);
+      await inspectEach(names, o.format, async (n) => (await client().call('GET', `/containers/${encodeURIComponent(n)}/json`)).body);
     });
 
   program.command('exec')

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Client } from './client.js';
-import { printInspect, printList } from './output.js';
+import { inspectEach, printList } from './output.js';
 import { collect, keyValues, filtersParam, failIfAny } from './args.js';
 
 // `berth network …`: the same subcommands, flags and output as `docker network …`.
@@ -71,17 +71,7 @@ export function networkCommands(program: Command, client: () => Client): void {
     .option('-f, --format <template>', 'format the output using the given Go template')
     .option('-v, --verbose', 'verbose output', false)
     .action(async (names: string[], o) => {
-      const found: unknown[] = [];
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          found.push((await client().call('GET', `/networks/${encodeURIComponent(n)}`)).body);
-        } catch (err) {
-          errors.push((err as Error).message);
-        }
-      }
-      await printInspect(found, o.format);
-      failIfAny(errors);
+      await inspectEach(names, o.format, async (n) => (await client().call('GET', `/networks/${encodeURIComponent(n)}`)).body);
     });
 
   net.command('rm')

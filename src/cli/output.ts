@@ -1,3 +1,4 @@
+import { failIfAny } from './args.js';
 // How list and inspect commands print: Docker's table, --format json, or a Go template.
 // The template engine and the table writer load only when used, to keep the CLI's start fast.
 
@@ -12,6 +13,21 @@ export async function printInspect(items: unknown[], format?: string): Promise<v
   if (!format) return printJsonArray(items);
   const { renderTemplate } = await templates();
   for (const item of items) process.stdout.write(renderTemplate(format, item) + '\n');
+}
+
+/** inspect NAME…: prints what was found, then one error line per name that was not (exit 1). */
+export async function inspectEach(names: string[], format: string | undefined, fetch: (name: string) => Promise<unknown>): Promise<void> {
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  for (const n of names) {
+    try {
+      found.push(await fetch(n));
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  await printInspect(found, format);
+  failIfAny(errors);
 }
 
 export interface Column<T> {

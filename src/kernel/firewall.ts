@@ -73,11 +73,6 @@ export class Firewall {
     if (this.enabled) await this.kernel.nft(elementsOf('delete', p));
   }
 
-  /** Removes berth's table (used by `berthd --iptables=false` to leave nothing behind). */
-  async removeAll(): Promise<void> {
-    await this.kernel.nft(`add table ip ${TABLE}\ndelete table ip ${TABLE}`);
-  }
-
   /** The ruleset as nft prints it, for a person to read. */
   async describe(): Promise<string> {
     if (!this.enabled) return '';

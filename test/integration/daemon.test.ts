@@ -90,4 +90,18 @@ describe('berthd', { concurrency: false }, () => {
     assert.equal(await inspect(lab, 'd1', '{{.NetworkSettings.SandboxKey}}'), '');
     assert.equal(await ok(lab, ['network', 'ls', '-q', '--filter', 'name=keep']).then((s) => s.length), 12);
   });
+
+  test('at start, what berth owns but no longer knows is removed', async (t) => {
+    const lab = await labFor(t);
+    await lab.stopDaemon();
+    // a bridge named like a berth network that the store does not know, and a stray veth on berth0
+    await hostOk(lab, ['ip', 'link', 'add', 'br-0123456789ab', 'type', 'bridge']);
+    await hostOk(lab, ['ip', 'link', 'add', 'veth1234567', 'master', 'berth0', 'type', 'veth', 'peer', 'name', 'strayp']);
+    await hostOk(lab, ['ip', 'link', 'add', 'mine0', 'type', 'bridge']);
+    await lab.startDaemon();
+    const names = (await hostLinks(lab)).map((l) => l.ifname);
+    assert.ok(!names.includes('br-0123456789ab'), 'stale berth bridge removed');
+    assert.ok(!names.includes('veth1234567'), 'stale veth removed');
+    assert.ok(names.includes('mine0'), 'bridges berth does not own are left alone');
+  });
 });

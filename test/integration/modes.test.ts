@@ -33,6 +33,9 @@ describe('network modes and default networks', { concurrency: false }, () => {
     assert.match(route, /^default via 172\.17\.0\.1 dev eth0/m);
     const link = await ok(lab, ['exec', 'c1', 'ip', '-o', 'link', 'show', 'eth0']);
     assert.match(link, /link\/ether 02:42:ac:11:00:02 /);
+    // the container's own sysfs: its interfaces, not the host's
+    assert.equal(await ok(lab, ['exec', 'c1', 'cat', '/sys/class/net/eth0/address']), '02:42:ac:11:00:02');
+    assert.ok(!(await ok(lab, ['exec', 'c1', 'ls', '/sys/class/net'])).includes('berth0'));
     assert.equal(await inspect(lab, 'c1', '{{.NetworkSettings.Networks.bridge.IPAddress}} {{.NetworkSettings.IPAddress}}'), '172.17.0.2 172.17.0.2');
     const pid = Number(await inspect(lab, 'c1', '{{.State.Pid}}'));
     assert.ok(pid > 1);

@@ -253,6 +253,21 @@ static int do_binds(void) {
   return 0;
 }
 
+/*
+ * sysfs shows the interfaces of the netns that mounted it: without a fresh one, the
+ * container's /sys/class/net would list the host's interfaces (Docker mounts its own too).
+ * Read-only; skipped when the rootfs has no /sys.
+ */
+static int mount_sysfs(void) {
+  char target[8192];
+  snprintf(target, sizeof target, "%s/sys", o.rootfs ? o.rootfs : "");
+  struct stat st;
+  if (stat(target, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+  if (mount("sysfs", target, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
+    return fail("mount sysfs on %s: %s", target, strerror(errno));
+  return 0;
+}
+
 static int container_setup(int netns_fd) {
   if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
     return fail("join network namespace %s: %s", o.netns, strerror(errno));
@@ -262,6 +277,7 @@ static int container_setup(int netns_fd) {
   if (o.hostname && sethostname(o.hostname, strlen(o.hostname)) != 0)
     return fail("set hostname %s: %s", o.hostname, strerror(errno));
   if (do_binds() != 0) return -1;
+  if (netns_fd >= 0 && mount_sysfs() != 0) return -1;
   if (o.rootfs) {
     if (chroot(o.rootfs) != 0) return fail("chroot %s: %s", o.rootfs, strerror(errno));
     if (chdir("/") != 0) return fail("chdir / in rootfs: %s", strerror(errno));

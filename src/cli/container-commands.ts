@@ -103,17 +103,17 @@ export function containerCommands(program: Command, client: () => Client): void 
       const q = filtersParam(o.filter);
       const list = (await client().call('GET', `/containers/json${q ? q + '&' : '?'}all=${o.all ? 1 : 0}`)).body as ContainerSummary[];
       const { timeAgo } = await import('./format.js');
-      const id = (x: ContainerSummary) => (o.trunc === false ? x.Id : x.Id.slice(0, 12));
-      const command = (x: ContainerSummary) => JSON.stringify(o.trunc === false || x.Command.length <= 20 ? x.Command : x.Command.slice(0, 19) + '…');
-      await printList(list, [
-        { header: 'CONTAINER ID', value: id },
-        { header: 'IMAGE', value: (x) => x.Image },
-        { header: 'COMMAND', value: command },
-        { header: 'CREATED', value: (x) => timeAgo(x.Created * 1000) },
-        { header: 'STATUS', value: (x) => x.Status },
-        { header: 'PORTS', value: () => '' },
-        { header: 'NAMES', value: (x) => x.Names.map((n) => n.replace(/^\//, '')).join(',') },
-      ], { quiet: o.quiet, format: o.format, id, row: (x) => ({ ...x, ID: id(x), Names: x.Names.map((n) => n.replace(/^\//, '')).join(',') }) });
+      await printList(list.map((x) => ({
+        ID: o.trunc === false ? x.Id : x.Id.slice(0, 12),
+        Image: x.Image,
+        Command: JSON.stringify(o.trunc === false || x.Command.length <= 20 ? x.Command : x.Command.slice(0, 19) + '…'),
+        CreatedAt: new Date(x.Created * 1000).toISOString(),
+        RunningFor: timeAgo(x.Created * 1000),
+        Status: x.Status,
+        State: x.State,
+        Ports: '',
+        Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
+      })), { quiet: o.quiet, format: o.format, kind: 'container', defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}' });
     });
 
   program.command('inspect')

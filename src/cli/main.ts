@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { Client, DEFAULT_HOST } from './client.js';
+import { Client, DaemonError, DEFAULT_HOST } from './client.js';
 import { containerCommands } from './container-commands.js';
 import { networkCommands } from './network-commands.js';
 
@@ -38,6 +38,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     process.exit(err.exitCode === 0 ? 0 : 125);
   }
   const isRun = process.argv.slice(2).includes('run');
-  process.stderr.write(`${(err as { status?: number }).status ? 'Error response from daemon: ' : 'berth: '}${(err as Error).message}\n`);
+  const fromDaemon = err instanceof DaemonError && err.status > 0;
+  process.stderr.write(`${fromDaemon ? 'Error response from daemon: ' : ''}${(err as Error).message}\n`);
   process.exit(isRun ? 125 : 1);
 });

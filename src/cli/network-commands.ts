@@ -56,13 +56,16 @@ export function networkCommands(program: Command, client: () => Client): void {
     .action(async (o) => {
       const list = (await client().call('GET', `/networks${filtersParam(o.filter)}`)).body as NetworkJson[];
       list.sort((a, b) => a.Name.localeCompare(b.Name));
-      const id = (n: NetworkJson) => (o.trunc === false ? n.Id : n.Id.slice(0, 12));
-      await printList(list, [
-        { header: 'NETWORK ID', value: id },
-        { header: 'NAME', value: (n) => n.Name },
-        { header: 'DRIVER', value: (n) => n.Driver },
-        { header: 'SCOPE', value: (n) => n.Scope },
-      ], { quiet: o.quiet, format: o.format, id, row: (n) => ({ ...n, ID: id(n), Labels: Object.entries(n.Labels).map(([k, v]) => `${k}=${v}`).join(','), IPv6: 'false', Internal: String(n.Internal), CreatedAt: n.Created }) });
+      await printList(list.map((n) => ({
+        ID: o.trunc === false ? n.Id : n.Id.slice(0, 12),
+        Name: n.Name,
+        Driver: n.Driver,
+        Scope: n.Scope,
+        IPv6: 'false',
+        Internal: String(n.Internal),
+        Labels: Object.entries(n.Labels).map(([k, v]) => `${k}=${v}`).join(','),
+        CreatedAt: n.Created,
+      })), { quiet: o.quiet, format: o.format, kind: 'network', defaultTable: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}' });
     });
 
   net.command('inspect')

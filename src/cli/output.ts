@@ -1,22 +1,13 @@
 import { failIfAny } from './args.js';
-// How list and inspect commands print: Docker's table, --format json, or a Go template.
-// The template engine and the table writer load only when used, to keep the CLI's start fast.
 
-const templates = () => import('../util/gotemplate/index.js');
+// How list and inspect commands print: Docker's table, --format json, or a Go template
+// (cli/format.ts). That module and the template engine load only when something is
+// printed, to keep the CLI's start fast.
 
-export function printJsonArray(items: unknown[]): void {
-  process.stdout.write(JSON.stringify(items, null, 4) + '\n');
-}
-
-/** inspect: the JSON array, or one rendered template line per object. */
-export async function printInspect(items: unknown[], format?: string): Promise<void> {
-  if (!format) return printJsonArray(items);
-  const { renderTemplate } = await templates();
-  for (const item of items) process.stdout.write(renderTemplate(format, item) + '\n');
-}
+const format = () => import('./format.js');
 
 /** inspect NAME…: prints what was found, then one error line per name that was not (exit 1). */
-export async function inspectEach(names: string[], format: string | undefined, fetch: (name: string) => Promise<unknown>): Promise<void> {
+export async function inspectEach(names: string[], template: string | undefined, fetch: (name: string) => Promise<unknown>): Promise<void> {
   const found: unknown[] = [];
   const errors: string[] = [];
   for (const n of names) {
@@ -26,31 +17,25 @@ export async function inspectEach(names: string[], format: string | undefined, f
       errors.push((err as Error).message);
     }
   }
-  await printInspect(found, format);
+  if (found.length) process.stdout.write((await format()).formatInspect(found, template));
   failIfAny(errors);
 }
 
-export interface Column<T> {
-  header: string;
-  value: (x: T) => string;
+export interface ListOptions {
+  quiet?: boolean;
+  format?: string;
+  /** the table docker prints without --format, e.g. 'table {{.ID}}\t{{.Name}}' */
+  defaultTable: string;
+  kind: 'network' | 'container';
 }
 
-/** ls/ps: a table, `--format json` (one object per line), or a template per row. */
-export async function printList<T>(items: T[], columns: Column<T>[], opts: { quiet?: boolean; format?: string; row?: (x: T) => unknown; id: (x: T) => string }): Promise<void> {
+/** ls/ps: rows are objects with docker's field names (ID, Name, …). */
+export async function printList(rows: { ID: string }[], opts: ListOptions): Promise<void> {
   if (opts.quiet) {
-    for (const x of items) process.stdout.write(opts.id(x) + '\n');
+    for (const r of rows) process.stdout.write(r.ID + '\n');
     return;
   }
-  if (opts.format === 'json') {
-    for (const x of items) process.stdout.write(JSON.stringify(opts.row ? opts.row(x) : x) + '\n');
-    return;
-  }
-  if (opts.format && !opts.format.startsWith('table')) {
-    const { renderTemplate } = await templates();
-    for (const x of items) process.stdout.write(renderTemplate(opts.format, opts.row ? opts.row(x) : x) + '\n');
-    return;
-  }
-  const { formatTable } = await import('./format.js');
-  const table = formatTable(columns.map((c) => c.header), items.map((x) => columns.map((c) => c.value(x))));
-  process.stdout.write(table.endsWith('\n') ? table : table + '\n');
+  const f = await format();
+  const headers = opts.kind === 'network' ? f.NETWORK_HEADERS : f.CONTAINER_HEADERS;
+  process.stdout.write(f.formatList(rows, opts.format, { defaultTable: opts.defaultTable, headers }));
 }

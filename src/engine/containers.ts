@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
-import { writeEtcFiles } from '../runtime/etc-files.js';
 import type { ContainerConfig, ContainerRecord, EndpointRecord, HostConfig, NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
@@ -14,6 +13,8 @@ import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
+import { isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
+import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
@@ -70,6 +71,8 @@ export class ContainerService {
       throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
+    req.hostConfig.extraHosts.forEach(parseExtraHost);
+    for (const l of req.hostConfig.links) this.state.findContainer(parseLink(l).name);
     const id = newId();
     const mode = req.hostConfig.networkMode || 'bridge';
     const plan = this.planEndpoints(id, mode, req);
@@ -168,15 +171,15 @@ export class ContainerService {
       const t0 = process.hrtime.bigint();
       const netns = await this.setUpSandbox(c);
       try {
-        const binds = this.writeFiles(c);
+        const files = sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns);
         const proc = await this.runtime.start({
           id: c.id,
           netns: c.hostConfig.networkMode === 'host' ? null : netns,
           hostname: c.config.hostname || undefined,
           rootfs: c.hostConfig.rootfs,
-          binds,
+          binds: files.binds,
           argv: c.config.cmd,
-          env: c.config.env,
+          env: [...c.config.env, ...files.env],
           workdir: c.config.workdir || undefined,
           interactive: c.config.openStdin,
           tty: c.config.tty,
@@ -197,6 +200,9 @@ export class ContainerService {
       return c;
     });
   }
+
+  /** containers on user-defined networks use the embedded resolver (set when it runs) */
+  embeddedDns = false;
 
   /** Network set-up time of the last start, in ms (the daemon's own timing, for benchmarks). */
   lastSetupMs = 0;
@@ -329,23 +335,6 @@ export class ContainerService {
     if (this.state.containers.has(c.id)) this.state.saveContainer(c);
   }
 
-  private writeFiles(c: ContainerRecord) {
-    const eps = this.state.endpointsOf({ containerId: c.id }).filter((e) => e.ipv4);
-    const hostMode = c.hostConfig.networkMode === 'host';
-    return writeEtcFiles({
-      dir: this.stateDir(c.id),
-      hostname: c.config.hostname || c.id.slice(0, 12),
-      hostnameGiven: !!c.config.hostname,
-      addresses: eps.map((e) => e.ipv4),
-      names: [],
-      extraHosts: c.hostConfig.extraHosts.map(parseExtraHost),
-      dns: c.hostConfig.dns.length ? c.hostConfig.dns : this.config.dns,
-      dnsSearch: c.hostConfig.dnsSearch.length ? c.hostConfig.dnsSearch : this.config.dnsSearch,
-      dnsOptions: c.hostConfig.dnsOptions.length ? c.hostConfig.dnsOptions : this.config.dnsOptions,
-      hostMode,
-    });
-  }
-
   // ---- stop, kill, remove --------------------------------------------------------
 
   async stop(term: string, timeoutSec = 10): Promise<void> {
@@ -466,14 +455,4 @@ class ForbiddenContainerModeError extends BerthError {
   constructor(mode: string) {
     super(`container sharing network namespace with another container or host cannot be connected to any other network (network mode ${mode})`, 403);
   }
-}
-
-function isUserDefined(n: NetworkRecord): boolean {
-  return !n.builtin && n.driver === 'bridge';
-}
-
-function parseExtraHost(entry: string): { name: string; ip: string } {
-  const i = entry.indexOf(':');
-  if (i <= 0) throw new InvalidParameterError(`invalid argument "${entry}" for "--add-host": expected NAME:IP`);
-  return { name: entry.slice(0, i), ip: entry.slice(i + 1) };
 }

@@ -14,6 +14,10 @@ export interface EtcFilesSpec {
   /** extra names for the own address (container name) */
   names: string[];
   extraHosts: { name: string; ip: string }[];
+  /** legacy --link entries: the linked container's address and its names (alias, short id, name) */
+  links: { ip: string; names: string[] }[];
+  /** the embedded resolver's address (user-defined networks): the only nameserver; `dns` then goes upstream */
+  embeddedDns?: string;
   /** nameservers / search / options for resolv.conf; empty nameservers → derived from the host's */
   dns: string[];
   dnsSearch: string[];
@@ -50,21 +54,28 @@ export function writeEtcFiles(s: EtcFilesSpec, hostResolvConf = '/etc/resolv.con
   return binds;
 }
 
-export function renderHosts(s: Pick<EtcFilesSpec, 'hostname' | 'addresses' | 'names' | 'extraHosts'>): string {
+export function renderHosts(s: Pick<EtcFilesSpec, 'hostname' | 'addresses' | 'names' | 'extraHosts' | 'links'>): string {
   const lines = [...LOCALHOST_LINES];
   for (const h of s.extraHosts) lines.push(`${h.ip}\t${h.name}`);
+  for (const l of s.links) lines.push(`${l.ip}\t${l.names.join(' ')}`);
   const own = [...new Set([s.hostname, ...s.names])].join(' ');
   for (const a of s.addresses) lines.push(`${a}\t${own}`);
   return lines.join('\n') + '\n';
 }
 
-export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dnsOptions'>, host: string): string {
+/**
+ * Without embedded DNS: the host's nameservers minus localhost ones (unreachable from a
+ * container), or --dns. With it: only the embedded resolver, plus `ndots:0` as Docker
+ * writes, so that bare container names are tried as they are first.
+ */
+export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns'>, host: string): string {
   const hostLines = host.split('\n').map((l) => l.trim());
   const field = (key: string) => hostLines.filter((l) => l.startsWith(`${key} `) || l.startsWith(`${key}\t`)).map((l) => l.slice(key.length).trim());
-  let servers = s.dns.length ? s.dns : field('nameserver').filter((ns) => !isLocalhost(ns));
+  let servers = s.embeddedDns ? [s.embeddedDns] : s.dns.length ? s.dns : field('nameserver').filter((ns) => !isLocalhost(ns));
   if (servers.length === 0) servers = FALLBACK_DNS;
   const search = s.dnsSearch.length ? s.dnsSearch : field('search').flatMap((x) => x.split(/\s+/));
-  const options = s.dnsOptions.length ? s.dnsOptions : field('options').flatMap((x) => x.split(/\s+/));
+  const hostOptions = s.dnsOptions.length ? s.dnsOptions : field('options').flatMap((x) => x.split(/\s+/));
+  const options = s.embeddedDns ? ['ndots:0', ...hostOptions.filter((o) => !o.startsWith('ndots:'))] : hostOptions;
   const out = servers.map((ns) => `nameserver ${ns}`);
   if (search.length) out.push(`search ${search.join(' ')}`);
   if (options.length) out.push(`options ${options.join(' ')}`);

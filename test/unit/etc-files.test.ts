@@ -9,11 +9,17 @@ test('resolv.conf drops localhost nameservers and falls back to public ones', ()
   assert.equal(renderResolvConf({ dns: ['192.0.2.1'], dnsSearch: ['a.test'], dnsOptions: ['ndots:2'] }, host), 'nameserver 192.0.2.1\nsearch a.test\noptions ndots:2\n');
 });
 
+test('with embedded DNS the resolver is the only nameserver, with ndots:0', () => {
+  const host = 'nameserver 192.0.2.53\nsearch example.org\noptions edns0 ndots:3\n';
+  assert.equal(renderResolvConf({ dns: ['192.0.2.1'], dnsSearch: [], dnsOptions: [], embeddedDns: '172.18.0.1' }, host), 'nameserver 172.18.0.1\nsearch example.org\noptions ndots:0 edns0\n');
+});
+
 test('hosts has the localhost lines, extra hosts and the own address with hostname', () => {
-  const text = renderHosts({ hostname: 'abc123', addresses: ['172.17.0.2'], names: ['web'], extraHosts: [{ name: 'db', ip: '192.0.2.9' }] });
+  const text = renderHosts({ hostname: 'abc123', addresses: ['172.17.0.2'], names: ['web'], extraHosts: [{ name: 'db', ip: '192.0.2.9' }], links: [{ ip: '172.17.0.3', names: ['web', '0123456789ab', 'd1'] }] });
   const lines = text.trim().split('\n');
   assert.equal(lines[0], '127.0.0.1\tlocalhost');
   assert.equal(lines[1], '::1\tlocalhost ip6-localhost ip6-loopback');
   assert.ok(lines.includes('192.0.2.9\tdb'));
+  assert.ok(lines.includes('172.17.0.3\tweb 0123456789ab d1'));
   assert.equal(lines.at(-1), '172.17.0.2\tabc123 web');
 });

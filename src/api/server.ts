@@ -15,6 +15,7 @@ export const SERVER_VERSION = '0.1.0';
 export interface JsonReply {
   status: number;
   body?: unknown;
+  headers?: Record<string, string>;
 }
 
 export function listen(router: Router, socketPath: string, log: (msg: string) => void): Promise<Server> {
@@ -45,7 +46,7 @@ async function dispatch(router: Router, raw: IncomingMessage, res: ServerRespons
     const req: Request = { method: raw.method ?? 'GET', path, params: m.params, query: url.searchParams, version, raw, body: () => readJson(raw) };
     const reply: Reply = { res, hijack };
     const result = (await m.handler(req, reply)) as JsonReply | undefined;
-    if (result) send(res, result.status, result.body);
+    if (result) send(res, result.status, result.body, result.headers);
   } catch (err) {
     const status = statusOf(err);
     if (status >= 500) log(`${raw.method} ${url.pathname}: ${(err as Error).stack ?? err}`);
@@ -58,8 +59,8 @@ export function commonHeaders(): Record<string, string> {
   return { 'Api-Version': API_VERSION, Server: `Berth/${SERVER_VERSION} (linux)`, Ostype: 'linux', 'Docker-Experimental': 'false' };
 }
 
-export function send(res: ServerResponse, status: number, body?: unknown): void {
-  const headers: Record<string, string> = commonHeaders();
+export function send(res: ServerResponse, status: number, body?: unknown, extra: Record<string, string> = {}): void {
+  const headers: Record<string, string> = { ...commonHeaders(), ...extra };
   let payload = '';
   if (body !== undefined) {
     if (typeof body === 'string') {

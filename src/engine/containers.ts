@@ -164,12 +164,14 @@ export class ContainerService {
 
   // ---- start ----------------------------------------------------------------------
 
-  async start(term: string): Promise<ContainerRecord> {
+  /** Starts the container; returns the network set-up time in ms (the daemon's own timing). */
+  async start(term: string): Promise<number> {
     const c = this.state.findContainer(term);
     return this.lock.run([c.id], async () => {
-      if (c.state.status === 'running') return c;
+      if (c.state.status === 'running') return 0;
       const t0 = process.hrtime.bigint();
       const netns = await this.setUpSandbox(c);
+      const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
       try {
         const files = sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns);
         const proc = await this.runtime.start({
@@ -195,17 +197,13 @@ export class ContainerService {
       }
       this.watchExit(c.id);
       this.exited.emit(`start:${c.id}`);
-      this.lastSetupMs = Number(process.hrtime.bigint() - t0) / 1e6;
       this.events.publish('container', 'start', c.id, { name: c.name });
-      return c;
+      return setupMs;
     });
   }
 
   /** containers on user-defined networks use the embedded resolver (set when it runs) */
   embeddedDns = false;
-
-  /** Network set-up time of the last start, in ms (the daemon's own timing, for benchmarks). */
-  lastSetupMs = 0;
 
   watchExit(id: string): void {
     this.runtime.onExit(id, (exit) => {

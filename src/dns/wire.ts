@@ -1,0 +1,290 @@
+// DNS wire format, by hand, for the hot path: parsing a plain query (one question, no
+// compression, at most one OPT record) and building the few answers the resolver makes
+// itself. Anything this parser declines goes to the dns-packet slow path (slow-parse.ts).
+// Hand-rolled because dns-packet's generic decode/encode costs ~18 µs per query against
+// ~11 µs here (shared/KERNEL-COSTS.md §5).
+
+export const TYPE_A = 1;
+export const TYPE_SOA = 6;
+export const TYPE_PTR = 12;
+export const TYPE_AAAA = 28;
+export const TYPE_OPT = 41;
+export const TYPE_ANY = 255;
+export const CLASS_IN = 1;
+
+export const RCODE_NOERROR = 0;
+export const RCODE_FORMERR = 1;
+export const RCODE_SERVFAIL = 2;
+export const RCODE_NXDOMAIN = 3;
+export const RCODE_NOTIMP = 4;
+export const RCODE_REFUSED = 5;
+
+export const HEADER_LEN = 12;
+/** A UDP answer's size limit without EDNS (RFC 1035). */
+export const PLAIN_UDP_SIZE = 512;
+/** The payload size we advertise in our own OPT record (the DNS flag day's value). */
+export const OUR_UDP_SIZE = 1232;
+const MAX_NAME_LEN = 255;
+
+export interface Question {
+  /** Lower-case, dot-separated, no trailing dot ('' for the root). */
+  name: string;
+  type: number;
+  qclass: number;
+  /** The question section exactly as the client sent it (its case is echoed back). */
+  wire: Buffer;
+  /** Whether the query carried an OPT record, and the UDP payload size it allows. */
+  edns: boolean;
+  udpSize: number;
+}
+
+/** The header's opcode (0 = QUERY). */
+export function opcodeOf(msg: Buffer): number {
+  return ((msg[2] ?? 0) >> 3) & 0x0f;
+}
+
+export function isResponse(msg: Buffer): boolean {
+  return ((msg[2] ?? 0) & 0x80) !== 0;
+}
+
+/**
+ * Reads an uncompressed name at off. Returns the lower-case name and the offset after it,
+ * or undefined when the name is compressed, too long, runs past the end or has a label with
+ * a dot in it (which a dotted string cannot represent).
+ */
+export function readPlainName(msg: Buffer, off: number): { name: string; end: number } | undefined {
+  let name = '';
+  let wireLen = 0;
+  for (;;) {
+    if (off >= msg.length) return undefined;
+    const len = msg[off] as number;
+    if (len === 0) return { name, end: off + 1 };
+    if (len > 63) return undefined;
+    wireLen += len + 1;
+    if (wireLen > MAX_NAME_LEN || off + 1 + len > msg.length) return undefined;
+    const label = msg.latin1Slice(off + 1, off + 1 + len);
+    if (label.includes('.')) return undefined;
+    name = name === '' ? label : `${name}.${label}`;
+    off += 1 + len;
+  }
+}
+
+/** An OPT pseudo-record at off that ends the message exactly; returns its payload size. */
+function readOpt(msg: Buffer, off: number): number | undefined {
+  if (off + 11 > msg.length || msg[off] !== 0) return undefined;
+  if (msg.readUInt16BE(off + 1) !== TYPE_OPT) return undefined;
+  const rdlen = msg.readUInt16BE(off + 9);
+  if (off + 11 + rdlen !== msg.length) return undefined;
+  return msg.readUInt16BE(off + 3);
+}
+
+/** Parses a plain query; undefined means "not plain: use the slow path". */
+export function parseQuery(msg: Buffer): Question | undefined {
+  if (msg.length < HEADER_LEN + 5) return undefined;
+  if (((msg[2] as number) & 0xf8) !== 0) return undefined; // QR=0, opcode QUERY
+  if (msg.readUInt16BE(4) !== 1 || msg.readUInt16BE(6) !== 0 || msg.readUInt16BE(8) !== 0) return undefined;
+  const arcount = msg.readUInt16BE(10);
+  if (arcount > 1) return undefined;
+  const n = readPlainName(msg, HEADER_LEN);
+  if (!n || n.end + 4 > msg.length) return undefined;
+  const end = n.end + 4;
+  let udpSize = PLAIN_UDP_SIZE;
+  if (arcount === 1) {
+    const size = readOpt(msg, end);
+    if (size === undefined) return undefined;
+    udpSize = Math.max(PLAIN_UDP_SIZE, size);
+  } else if (end !== msg.length) {
+    return undefined;
+  }
+  return {
+    name: n.name.toLowerCase(),
+    type: msg.readUInt16BE(n.end),
+    qclass: msg.readUInt16BE(n.end + 2),
+    wire: msg.subarray(HEADER_LEN, end),
+    edns: arcount === 1,
+    udpSize,
+  };
+}
+
+/** A name in wire form (uncompressed). Labels longer than 63 bytes are cut (never sent). */
+export function encodeName(name: string): Buffer {
+  const labels = name === '' ? [] : name.split('.');
+  const parts: Buffer[] = [];
+  for (const l of labels) {
+    const b = Buffer.from(l, 'latin1').subarray(0, 63);
+    parts.push(Buffer.from([b.length]), b);
+  }
+  parts.push(Buffer.from([0]));
+  return Buffer.concat(parts);
+}
+
+/** The question section for a name, type and class. */
+export function encodeQuestion(name: string, type: number, qclass: number): Buffer {
+  const tail = Buffer.alloc(4);
+  tail.writeUInt16BE(type, 0);
+  tail.writeUInt16BE(qclass, 2);
+  return Buffer.concat([encodeName(name), tail]);
+}
+
+/** An answer record's data: 4 address bytes for A, a name for PTR. */
+export type Rdata = { type: typeof TYPE_A; ip: string } | { type: typeof TYPE_PTR; name: string };
+
+export interface Answer {
+  id: number;
+  /** The query's flags byte 2 (RD is echoed). */
+  rd: boolean;
+  rcode: number;
+  authoritative: boolean;
+  question: Question | undefined;
+  records: Rdata[];
+  ttl: number;
+  /** Set when records were left out to fit the client's size: the client retries over TCP. */
+  truncated?: boolean;
+}
+
+function rdataBytes(r: Rdata): Buffer {
+  if (r.type === TYPE_PTR) return encodeName(r.name);
+  const b = Buffer.allocUnsafe(4);
+  const p = r.ip.split('.');
+  for (let i = 0; i < 4; i++) b[i] = Number(p[i]) & 0xff;
+  return b;
+}
+
+const OPT_RECORD = (() => {
+  const b = Buffer.alloc(11);
+  b.writeUInt16BE(TYPE_OPT, 1);
+  b.writeUInt16BE(OUR_UDP_SIZE, 3);
+  return b;
+})();
+
+function writeHeader(b: Buffer, a: Answer, ancount: number, arcount: number): void {
+  b.writeUInt16BE(a.id, 0);
+  b[2] = 0x80 | (a.authoritative ? 0x04 : 0) | (a.truncated ? 0x02 : 0) | (a.rd ? 0x01 : 0);
+  b[3] = 0x80 | (a.rcode & 0x0f); // RA: we recurse on the client's behalf
+  b.writeUInt16BE(a.question ? 1 : 0, 4);
+  b.writeUInt16BE(ancount, 6);
+  b.writeUInt16BE(0, 8);
+  b.writeUInt16BE(arcount, 10);
+}
+
+/** The question without a trailing OPT record (Question.wire ends at the question). */
+function questionBytes(q: Question): Buffer {
+  return q.wire;
+}
+
+/**
+ * Builds an answer, fitting it into maxSize: records that do not fit are dropped and TC
+ * is set (a UDP client then asks again over TCP).
+ */
+export function encodeAnswer(a: Answer, maxSize = 65535): Buffer {
+  const q = a.question;
+  const qb = q ? questionBytes(q) : Buffer.alloc(0);
+  const opt = q?.edns ? OPT_RECORD : undefined;
+  const rrs = a.records.map((r) => {
+    const data = rdataBytes(r);
+    const rr = Buffer.allocUnsafe(12 + data.length);
+    rr.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's name
+    rr.writeUInt16BE(r.type, 2);
+    rr.writeUInt16BE(CLASS_IN, 4);
+    rr.writeUInt32BE(a.ttl, 6);
+    rr.writeUInt16BE(data.length, 10);
+    data.copy(rr, 12);
+    return rr;
+  });
+  let size = HEADER_LEN + qb.length + (opt?.length ?? 0);
+  let fit = 0;
+  for (const rr of rrs) {
+    if (size + rr.length > maxSize) break;
+    size += rr.length;
+    fit++;
+  }
+  const header = Buffer.allocUnsafe(HEADER_LEN);
+  const truncated = a.truncated || fit < rrs.length;
+  writeHeader(header, { ...a, truncated }, fit, opt ? 1 : 0);
+  return Buffer.concat([header, qb, ...rrs.slice(0, fit), ...(opt ? [opt] : [])], size);
+}
+
+/** A header-only error reply (REFUSED to strangers, FORMERR to unreadable queries). */
+export function encodeBareError(msg: Buffer, rcode: number): Buffer {
+  const b = Buffer.alloc(HEADER_LEN);
+  b.writeUInt16BE(msg.readUInt16BE(0), 0);
+  b[2] = 0x80 | ((msg[2] ?? 0) & 0x79); // QR, keep opcode and RD
+  b[3] = 0x80 | rcode;
+  return b;
+}
+
+/** A reply with just the question and an rcode (SERVFAIL, NXDOMAIN, NODATA, NOTIMP). */
+export function encodeRcode(id: number, rd: boolean, q: Question, rcode: number, authoritative = false): Buffer {
+  return encodeAnswer({ id, rd, rcode, authoritative, question: q, records: [], ttl: 0 });
+}
+
+/** The query's id and RD flag. */
+export function idOf(msg: Buffer): number {
+  return msg.readUInt16BE(0);
+}
+
+export function rdOf(msg: Buffer): boolean {
+  return ((msg[2] ?? 0) & 0x01) !== 0;
+}
+
+/** Offset just past a (possibly compressed) name at off, or -1 when it runs off the end. */
+export function skipName(msg: Buffer, off: number): number {
+  for (let hops = 0; hops < 128; hops++) {
+    if (off >= msg.length) return -1;
+    const len = msg[off] as number;
+    if (len === 0) return off + 1;
+    if ((len & 0xc0) === 0xc0) return off + 2 <= msg.length ? off + 2 : -1;
+    if (len > 63) return -1;
+    off += 1 + len;
+  }
+  return -1;
+}
+
+export interface ResponseShape {
+  rcode: number;
+  truncated: boolean;
+  ancount: number;
+  /** Offsets of the TTL field of every record except OPT, in order. */
+  ttlOffsets: number[];
+  /** TTL of each answer-section record, and of any SOA in the authority section. */
+  answerTtls: number[];
+  soaMinimum: number | undefined;
+}
+
+/** Walks a response's records (for the cache); undefined when it is malformed. */
+export function walkResponse(msg: Buffer): ResponseShape | undefined {
+  if (msg.length < HEADER_LEN) return undefined;
+  const qd = msg.readUInt16BE(4);
+  const an = msg.readUInt16BE(6);
+  const ns = msg.readUInt16BE(8);
+  const ar = msg.readUInt16BE(10);
+  let off = HEADER_LEN;
+  for (let i = 0; i < qd; i++) {
+    off = skipName(msg, off);
+    if (off < 0 || off + 4 > msg.length) return undefined;
+    off += 4;
+  }
+  const shape: ResponseShape = {
+    rcode: (msg[3] as number) & 0x0f,
+    truncated: ((msg[2] as number) & 0x02) !== 0,
+    ancount: an,
+    ttlOffsets: [],
+    answerTtls: [],
+    soaMinimum: undefined,
+  };
+  for (let i = 0; i < an + ns + ar; i++) {
+    off = skipName(msg, off);
+    if (off < 0 || off + 10 > msg.length) return undefined;
+    const type = msg.readUInt16BE(off);
+    const ttl = msg.readUInt32BE(off + 4);
+    const rdlen = msg.readUInt16BE(off + 8);
+    if (off + 10 + rdlen > msg.length) return undefined;
+    if (type !== TYPE_OPT) shape.ttlOffsets.push(off + 4);
+    if (i < an) shape.answerTtls.push(ttl);
+    else if (i < an + ns && type === TYPE_SOA && rdlen >= 20) {
+      shape.soaMinimum = Math.min(ttl, msg.readUInt32BE(off + 10 + rdlen - 4));
+    }
+    off += 10 + rdlen;
+  }
+  return shape;
+}

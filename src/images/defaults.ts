@@ -1,0 +1,36 @@
+import type { ResolvedImage } from './store.js';
+
+// Docker's rule for combining a container's request with its image's config: a
+// request Entrypoint replaces the image's and drops the image's Cmd; a request Cmd
+// replaces the image's; request Env wins per variable; WorkingDir falls back.
+
+export interface RunRequest {
+  entrypoint: string[];
+  cmd: string[];
+  env: string[];
+  workdir: string;
+}
+
+export interface RunSpec {
+  /** entrypoint + cmd, what the process runs */
+  argv: string[];
+  env: string[];
+  workdir: string;
+  rootfs: string;
+}
+
+export function withImageDefaults(img: ResolvedImage, req: RunRequest): RunSpec {
+  const ownEntrypoint = req.entrypoint.length > 0;
+  const entrypoint = ownEntrypoint ? req.entrypoint : img.entrypoint;
+  const cmd = req.cmd.length > 0 ? req.cmd : ownEntrypoint ? [] : img.cmd;
+  return { argv: [...entrypoint, ...cmd], env: mergeEnv(img.env, req.env), workdir: req.workdir || img.workdir, rootfs: img.rootfs };
+}
+
+/** Image variables first, each replaced in place by a request variable of the same name. */
+export function mergeEnv(base: string[], over: string[]): string[] {
+  const key = (e: string) => e.split('=')[0];
+  const overKeys = new Map(over.map((e) => [key(e), e]));
+  const merged = base.map((e) => overKeys.get(key(e)) ?? e);
+  const baseKeys = new Set(base.map(key));
+  return [...merged, ...over.filter((e) => !baseKeys.has(key(e)))];
+}

@@ -22,6 +22,8 @@ import type { EventBus } from './events.js';
 // process, and torn down when the process ends; endpoint records keep what the user
 // asked for (networks, --ip, aliases) across restarts, as Docker's do.
 
+const MAX_BRIDGE_PORTS = 1023;
+
 export interface EndpointRequest {
   ipv4?: string;
   mac?: string;
@@ -271,6 +273,7 @@ export class ContainerService {
   /** Allocates the address, names the interfaces and asks the driver to join. */
   async joinEndpoint(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, netns: string, isGateway: boolean): Promise<void> {
     const driver = this.networks.driverOf(net);
+    if (net.driver === 'bridge') this.checkBridgeRoom(net);
     if (driver.needsIpam) {
       const pool = this.networks.poolOf(net);
       ep.ipv4 = this.ipam.requestAddress(pool, { address: ep.staticIpv4 });
@@ -284,6 +287,15 @@ export class ContainerService {
     } catch (err) {
       this.releaseAddress(net, ep);
       throw err;
+    }
+  }
+
+  /** The kernel's BR_PORT_BITS allows 1,024 ports and the bridge takes one: say so before making anything. */
+  private checkBridgeRoom(net: NetworkRecord): void {
+    let ports = 0;
+    for (const e of this.state.endpointsOf({ networkId: net.id })) if (e.ipv4) ports++;
+    if (ports >= MAX_BRIDGE_PORTS) {
+      throw new ConflictError(`network ${net.name} is full: a bridge network holds at most ${MAX_BRIDGE_PORTS} containers`);
     }
   }
 

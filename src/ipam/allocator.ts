@@ -11,7 +11,7 @@ import { ConflictError, InvalidParameterError, NotFoundError } from '../util/err
 import { Ipv4Cidr, parseCidr } from '../util/ip.js';
 import { AddressPool } from './address-pool.js';
 import {
-  DefaultPoolSpec, DOCKER_DEFAULT_POOLS, findFreeDefaultPool, PoolObstacle, routeObstacles,
+  DefaultPoolSpec, BERTH_DEFAULT_POOLS, findFreeDefaultPool, PoolObstacle, routeObstacles,
   validatePoolSpec,
 } from './default-pools.js';
 import type { AddressRequest, Ipam, Pool, PoolRequest } from './types.js';
@@ -31,7 +31,7 @@ export class DefaultIpam implements Ipam {
   private readonly defaults: readonly DefaultPoolSpec[];
 
   constructor(opts: DefaultIpamOptions = {}) {
-    this.defaults = (opts.defaultPools ?? DOCKER_DEFAULT_POOLS).map(validatePoolSpec);
+    this.defaults = (opts.defaultPools ?? BERTH_DEFAULT_POOLS).map(validatePoolSpec);
   }
 
   requestPool(req: PoolRequest): Pool {

@@ -18,6 +18,16 @@ export const DOCKER_DEFAULT_POOLS: readonly DefaultPoolSpec[] = Object.freeze([
   { base: '192.168.0.0/16', size: 20 },
 ]);
 
+/**
+ * berth's defaults: Docker's 31 first (same subnets in the same order, so habits and
+ * scripts hold), then 10.128.0.0/9 cut into /20s (4,094 addresses each, room for a full
+ * 1,023-port bridge): 2,048 more networks before "could not find an available … pool".
+ */
+export const BERTH_DEFAULT_POOLS: readonly DefaultPoolSpec[] = Object.freeze([
+  ...DOCKER_DEFAULT_POOLS,
+  { base: '10.128.0.0/9', size: 20 },
+]);
+
 /** Something a candidate pool must not overlap, with a word on what it is. */
 export interface PoolObstacle {
   cidr: string;

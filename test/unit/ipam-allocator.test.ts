@@ -1,3 +1,4 @@
+import { DOCKER_DEFAULT_POOLS } from '../../src/ipam/default-pools.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DefaultIpam, ERR_POOL_OVERLAP } from '../../src/ipam/allocator.js';
@@ -169,15 +170,24 @@ test('default pool choice skips excluded routes and reserved pools', () => {
   assert.equal(r.subnet, '192.168.32.0/20');
 });
 
-test('running out of default pools says so and names what is in the way', () => {
+test('berth\'s default pools give Docker\'s 31 first, then 2,048 /20s from 10.128.0.0/9', () => {
   const ipam = new DefaultIpam();
+  const subnets = Array.from({ length: 250 }, () => ipam.requestPool({}).subnet);
+  assert.equal(subnets[0], '172.17.0.0/16');
+  assert.equal(subnets[30], '192.168.240.0/20');
+  assert.equal(subnets[31], '10.128.0.0/20');
+  assert.equal(subnets[249], '10.141.160.0/20');
+});
+
+test('running out of default pools says so and names what is in the way', () => {
+  const ipam = new DefaultIpam({ defaultPools: DOCKER_DEFAULT_POOLS });
   for (let i = 0; i < 31; i++) ipam.requestPool({});
   assert.equal(ipam.listPools().length, 31);
   assert.equal(ipam.listPools()[30].subnet, '192.168.240.0/20');
   assert.throws(() => ipam.requestPool({}), (err: unknown) => err instanceof ConflictError
     && err.message.startsWith('could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network')
     && err.message.includes('172.17.0.0/16 (network pool)'));
-  const fresh = new DefaultIpam();
+  const fresh = new DefaultIpam({ defaultPools: DOCKER_DEFAULT_POOLS });
   assert.throws(() => fresh.requestPool({ exclude: ['172.16.0.0/12', '192.168.0.0/16'] }),
     (err: unknown) => err instanceof ConflictError
       && err.message.includes('172.16.0.0/12 (excluded)') && err.message.includes('192.168.0.0/16 (excluded)'));

@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { defaultConfig, type DaemonConfig } from '../engine/config.js';
 import { parseMtu } from '../drivers/bridge/options.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
+import { parseDefaultAddressPool } from '../ipam/default-pools.js';
 
 // berthd's flags, with dockerd's names and meanings.
 
@@ -31,6 +32,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
     .option('--dns <ip>', 'DNS server for containers (repeatable)', collect, [] as string[])
     .option('--dns-search <domain>', 'DNS search domain for containers (repeatable)', collect, [] as string[])
     .option('--dns-opt <opt>', 'DNS option for containers (repeatable)', collect, [] as string[])
+    .option('--default-address-pool <base=CIDR,size=N>', 'default pool for networks without --subnet (repeatable; replaces the defaults)', collect, [] as string[])
     .option('-D, --debug', 'debug logging', false)
     .allowExcessArguments(false)
     .exitOverride();
@@ -55,6 +57,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
       dns: o.dns,
       dnsSearch: o.dnsSearch,
       dnsOptions: o.dnsOpt,
+      defaultAddressPools: o.defaultAddressPool.length ? o.defaultAddressPool.map(parseDefaultAddressPool) : undefined,
     }),
   };
 }

@@ -1,3 +1,5 @@
+import type { DefaultPoolSpec } from '../ipam/default-pools.js';
+
 // The daemon's networking configuration (dockerd's flags of the same names).
 
 export interface DaemonConfig {
@@ -22,6 +24,8 @@ export interface DaemonConfig {
   dns: string[];
   dnsSearch: string[];
   dnsOptions: string[];
+  /** --default-address-pool base=CIDR,size=N (repeatable): replaces the default pools */
+  defaultAddressPools?: DefaultPoolSpec[];
 }
 
 export const DEFAULT_BRIDGE_NAME = 'berth0';

@@ -37,7 +37,7 @@ export class Controller {
     readonly kernel: Kernel,
     readonly runtime: ProcessRuntime,
   ) {
-    const ipam = new DefaultIpam();
+    const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
     this.firewall = new Firewall(kernel, config.iptables);
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events);

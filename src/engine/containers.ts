@@ -290,6 +290,20 @@ export class ContainerService {
     }
   }
 
+  /** After a disconnect took the default route with it, the next network (by name) carries it. */
+  private async ensureDefaultRoute(c: ContainerRecord): Promise<void> {
+    const routes = await this.kernel.listRoutes(c.sandboxKey);
+    if (routes.some((r) => r.dst === 'default')) return;
+    for (const ep of this.orderedEndpoints(c)) {
+      const net = this.state.networks.get(ep.networkId);
+      const gateway = net?.ipamConfig[0]?.gateway;
+      if (ep.ipv4 && net && !net.internal && gateway) {
+        await this.kernel.addRoute({ dst: 'default', gateway, dev: ep.ifName }, c.sandboxKey);
+        return;
+      }
+    }
+  }
+
   /** The kernel's BR_PORT_BITS allows 1,024 ports and the bridge takes one: say so before making anything. */
   private checkBridgeRoom(net: NetworkRecord): void {
     let ports = 0;
@@ -448,6 +462,7 @@ export class ContainerService {
       if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
       this.releaseAddress(net, ep);
       this.state.dropEndpoint(ep.id);
+      if (c.sandboxKey && c.state.status === 'running') await this.ensureDefaultRoute(c);
       this.events.publish('network', 'disconnect', net.id, { name: net.name, container: c.id });
     });
   }

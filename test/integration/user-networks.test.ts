@@ -80,6 +80,10 @@ describe('user-defined networks', { concurrency: false }, () => {
     assert.ok(!links.includes('eth1'));
     assert.equal(await pingFrom(lab, 'vm1', peerIp), false);
     await fails(lab, ['network', 'connect', 'nosuchnet', 'vm1'], /network nosuchnet not found/);
+    // the default route moves to the remaining network when its network is disconnected
+    await ok(lab, ['network', 'connect', 'my_net2', 'vm1']);
+    await ok(lab, ['network', 'disconnect', 'bridge', 'vm1']);
+    assert.match(await ok(lab, ['exec', 'vm1', 'ip', 'route']), /^default via 172\.18\.0\.1 dev eth/m);
   });
 
   test('network rm refuses while containers are attached; prune removes unused networks', async (t) => {

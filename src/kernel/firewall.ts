@@ -1,9 +1,27 @@
 import type { Kernel } from './types.js';
 import { assertIfName } from './validate.js';
+import { isIPv4 } from '../util/ip.js';
+import { InvalidParameterError } from '../util/errors.js';
 
-// berth's firewall lives in its own nftables table and nowhere else. Rules are fixed at
-// table creation; every per-network change is a set-element update inside one
-// transaction, so its cost does not grow with the number of networks or containers.
+// berth's firewall lives in its own nftables tables and nowhere else: `ip berth` (filter,
+// NAT, published ports) and `bridge berth` (inter-container traffic on one bridge). Rules
+// are fixed at table creation; every per-network, per-port and per-link change is a
+// set/map element update inside one transaction, so its cost does not grow with the
+// number of networks, containers or published ports.
+//
+// br_netfilter note: when it is loaded (bridge-nf-call-iptables=1, the default in every
+// netns once the module is in), frames bridged between two ports of a bridge also walk
+// the `ip` hooks with iif = oif = the bridge, and a DNAT back onto the same bridge is
+// re-bridged rather than routed. The rules below give the same verdicts with and without
+// it; the one thing they cannot do is send a frame back out the port it came in on
+// (a container reaching itself through its own published port with br_netfilter on):
+// that needs hairpin mode on the container's bridge port, as Docker sets without its proxy.
+//
+// Sysctls: net.ipv4.conf.<bridge>.route_localnet=1 on every bridge (addNetwork), because
+// a host process connecting to 127.0.0.1:PORT is DNATed to a container, and the kernel
+// refuses to route a packet with a 127.0.0.0/8 source out of a non-loopback device unless
+// route_localnet is on for that device; the LOOPBACK masquerade below then gives it the
+// gateway address, so the container's answer finds its way back.
 
 export const TABLE = 'berth';
 
@@ -14,68 +32,223 @@ export interface NetworkPolicy {
   internal: boolean;
   /** masquerade traffic leaving the host (com.docker.network.bridge.enable_ip_masquerade) */
   masquerade: boolean;
-  /** inter-container communication on the bridge (only enforceable with br_netfilter) */
+  /** inter-container communication on the bridge (com.docker.network.bridge.enable_icc) */
   icc: boolean;
 }
 
-/** The full table: used at start-up (atomic replace) and golden-tested without root. */
-export function renderTable(policies: NetworkPolicy[]): string {
-  return [
-    `table ip ${TABLE} {`,
-    '  set bridges { type ifname; comment "every berth bridge"; }',
-    '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
-    '  set masquerade_subnets { type ipv4_addr; flags interval; comment "subnets whose egress leaves with the host address"; }',
-    '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
-    '  chain forward {',
-    '    type filter hook forward priority filter; policy accept;',
-    '    oifname @bridges ct state established,related accept comment "replies to containers"',
-    '    iifname . oifname @icc accept comment "ICC: same network"',
-    '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
-    '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
-    '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
-    '    iifname @bridges accept comment "EGRESS"',
-    '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
-    '  }',
-    '  chain postrouting {',
-    '    type nat hook postrouting priority srcnat; policy accept;',
-    '    ip saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"',
-    '  }',
-    '}',
-    ...policies.map((p) => elementsOf('add', p)).filter((s) => s.length > 0),
-  ].join('\n');
+export type PortProto = 'tcp' | 'udp';
+
+/** One published port: hostIp '0.0.0.0' means every local address. */
+export interface DnatEntry {
+  hostIp: string;
+  proto: PortProto;
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
 }
 
-function elementsOf(verb: 'add' | 'delete', p: NetworkPolicy): string {
+/** `--link`: `clientIp` may reach `serverIp` on proto/port (an exposed port), and the replies come back. */
+export interface LinkEntry {
+  clientIp: string;
+  serverIp: string;
+  proto: PortProto;
+  port: number;
+}
+
+export interface FirewallState {
+  ports?: DnatEntry[];
+  links?: LinkEntry[];
+}
+
+export const ANY_IP = '0.0.0.0';
+
+/** The packet-mark bit berth sets on DNATed flows (see the bridge table). */
+export const DNAT_MARK = '0x00200000';
+
+const IP_TABLE = [
+  `table ip ${TABLE} {`,
+  '  set bridges { type ifname; comment "every berth bridge"; }',
+  '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
+  '  set masquerade_subnets { type ipv4_addr; flags interval; comment "subnets whose egress leaves with the host address"; }',
+  '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
+  '  set subnet_bridges { type ipv4_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }',
+  '  set guarded_subnets { type ipv4_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }',
+  '  set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }',
+  '  map published { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }',
+  '  map published_any { type inet_proto . inet_service : ipv4_addr . inet_service; comment "published on 0.0.0.0: proto . port -> container ip . port"; }',
+  '  chain raw_prerouting {',
+  '    type filter hook prerouting priority raw; policy accept;',
+  '    iifname != "lo" ip daddr 127.0.0.0/8 drop comment "LOOPBACK: 127.0.0.0/8 only from the host itself (moby#41872)"',
+  '    ip daddr @guarded_subnets ip daddr . iifname != @subnet_bridges fib daddr type != local drop comment "DIRECT ACCESS: container addresses only from their own bridge"',
+  '  }',
+  '  chain prerouting {',
+  '    type nat hook prerouting priority dstnat; policy accept;',
+  '    ip daddr != 127.0.0.0/8 jump published comment "loopback bindings are for the host only"',
+  '  }',
+  '  chain output {',
+  '    type nat hook output priority -100; policy accept;',
+  '    jump published comment "from the host itself, 127.0.0.1 included"',
+  '  }',
+  '  chain published {',
+  '    meta l4proto { tcp, udp } dnat ip to ip daddr . meta l4proto . th dport map @published comment "PUBLISHED: one host address"',
+  '    meta l4proto { tcp, udp } fib daddr type local dnat ip to meta l4proto . th dport map @published_any comment "PUBLISHED: any local address"',
+  '  }',
+  '  chain mark_published {',
+  '    type filter hook prerouting priority dstnat + 10; policy accept;',
+  `    ct status dnat meta mark set meta mark | ${DNAT_MARK} comment "PUBLISHED: tells the bridge table this flow was DNATed"`,
+  '  }',
+  '  chain forward {',
+  '    type filter hook forward priority filter; policy accept;',
+  '    oifname @bridges ct state established,related accept comment "replies to containers"',
+  '    iifname . oifname @icc accept comment "ICC: same network"',
+  '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
+  '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
+  '    oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"',
+  '    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container\'s exposed port"',
+  '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
+  '    iifname @bridges accept comment "EGRESS"',
+  '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
+  '  }',
+  '  chain postrouting {',
+  '    type nat hook postrouting priority srcnat; policy accept;',
+  '    ip saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"',
+  '    oifname @bridges ip saddr 127.0.0.0/8 masquerade comment "LOOPBACK: host 127.0.0.1 -> container, answered via the gateway"',
+  '    oifname @bridges ct status dnat ip saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"',
+  '  }',
+  '}',
+];
+
+// Frames between two ports of one bridge never reach the ip hooks without br_netfilter:
+// icc=false is enforced here, at the bridge layer, by destination subnet (kernels may lack
+// bridge meta keys and bridge conntrack, so neither is used). With br_netfilter, a DNAT back
+// onto the same bridge is re-bridged: DNAT_MARK (set in the ip table) lets it through.
+const BRIDGE_TABLE = [
+  `table bridge ${TABLE} {`,
+  '  set no_icc_subnets { type ipv4_addr; flags interval; comment "subnets of bridges with enable_icc=false"; }',
+  '  set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }',
+  '  chain forward {',
+  '    type filter hook forward priority filter; policy accept;',
+  '    ether type != ip accept comment "ARP and the rest pass"',
+  '    ip daddr != @no_icc_subnets accept comment "ICC: on"',
+  `    meta mark & ${DNAT_MARK} == ${DNAT_MARK} accept comment "PUBLISHED: re-bridged after a DNAT (br_netfilter)"`,
+  '    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container\'s exposed port"',
+  '    meta l4proto { tcp, udp } ip daddr . ip saddr . meta l4proto . th sport @links accept comment "LINK: replies"',
+  '    drop comment "NO ICC: containers on this bridge cannot reach each other"',
+  '  }',
+  '}',
+];
+
+/** The full tables: used at start-up (atomic replace) and golden-tested without root. */
+export function renderTable(policies: NetworkPolicy[], state: FirewallState = {}): string {
+  return [
+    ...IP_TABLE,
+    ...BRIDGE_TABLE,
+    ...policies.map((p) => networkElements('add', p)),
+    portElements('add', state.ports ?? []),
+    linkElements('add', state.links ?? []),
+  ].filter((s) => s.length > 0).join('\n');
+}
+
+export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy): string {
   assertIfName(p.bridge);
+  const subnet = assertSubnet(p.subnet);
   const b = JSON.stringify(p.bridge);
-  const lines = [`${verb} element ip ${TABLE} bridges { ${b} }`];
-  if (p.internal) lines.push(`${verb} element ip ${TABLE} internal_bridges { ${b} }`);
-  if (p.masquerade && !p.internal) lines.push(`${verb} element ip ${TABLE} masquerade_subnets { ${p.subnet} }`);
-  if (p.icc) lines.push(`${verb} element ip ${TABLE} icc { ${b} . ${b} }`);
+  const el = (set: string, value: string, family = 'ip') => `${verb} element ${family} ${TABLE} ${set} { ${value} }`;
+  const lines = [el('bridges', b), el('subnet_bridges', `${subnet} . ${b}`)];
+  if (p.internal || p.masquerade) lines.push(el('guarded_subnets', subnet));
+  if (p.internal) lines.push(el('internal_bridges', b));
+  if (p.masquerade && !p.internal) lines.push(el('masquerade_subnets', subnet));
+  if (p.icc) lines.push(el('icc', `${b} . ${b}`));
+  else lines.push(el('no_icc_subnets', subnet, 'bridge'));
   return lines.join('\n');
 }
 
-/** The firewall handle the bridge driver uses. `enabled: false` is `--iptables=false`. */
+export function portElements(verb: 'add' | 'delete', ports: DnatEntry[]): string {
+  const one: string[] = [];
+  const any: string[] = [];
+  for (const p of ports) {
+    assertIp(p.hostIp);
+    assertIp(p.containerIp);
+    const value = `${p.proto} . ${assertPort(p.hostPort)}`;
+    const target = verb === 'add' ? ` : ${p.containerIp} . ${assertPort(p.containerPort)}` : '';
+    if (p.hostIp === ANY_IP) any.push(value + target);
+    else one.push(`${p.hostIp} . ${value}${target}`);
+  }
+  return [
+    one.length ? `${verb} element ip ${TABLE} published { ${one.join(', ')} }` : '',
+    any.length ? `${verb} element ip ${TABLE} published_any { ${any.join(', ')} }` : '',
+  ].filter(Boolean).join('\n');
+}
+
+export function linkElements(verb: 'add' | 'delete', links: LinkEntry[]): string {
+  if (!links.length) return '';
+  const values = links.map((l) => `${assertIp(l.clientIp)} . ${assertIp(l.serverIp)} . ${l.proto} . ${assertPort(l.port)}`).join(', ');
+  return ['ip', 'bridge'].map((family) => `${verb} element ${family} ${TABLE} links { ${values} }`).join('\n');
+}
+
+function assertIp(ip: string): string {
+  if (!isIPv4(ip)) throw new InvalidParameterError(`firewall: invalid IPv4 address ${JSON.stringify(ip)}`);
+  return ip;
+}
+
+function assertPort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidParameterError(`firewall: invalid port ${port}`);
+  return port;
+}
+
+function assertSubnet(cidr: string): string {
+  const [ip, prefix, ...rest] = cidr.split('/');
+  if (rest.length || !isIPv4(ip ?? '') || !/^\d{1,2}$/.test(prefix ?? '') || Number(prefix) > 32) {
+    throw new InvalidParameterError(`firewall: invalid subnet ${JSON.stringify(cidr)}`);
+  }
+  return cidr;
+}
+
+/** The firewall handle the bridge driver and the port mapper use. `enabled: false` is `--iptables=false`. */
 export class Firewall {
   constructor(private readonly kernel: Kernel, readonly enabled: boolean) {}
 
-  /** Replaces berth's table atomically with one holding exactly these networks. */
-  async reset(policies: NetworkPolicy[]): Promise<void> {
+  /** Replaces berth's tables atomically with ones holding exactly these networks, ports and links. */
+  async reset(policies: NetworkPolicy[], state: FirewallState = {}): Promise<void> {
     if (!this.enabled) return;
-    await this.kernel.nft([`add table ip ${TABLE}`, `delete table ip ${TABLE}`, renderTable(policies)].join('\n'));
+    await this.kernel.nft([
+      `add table ip ${TABLE}`, `delete table ip ${TABLE}`,
+      `add table bridge ${TABLE}`, `delete table bridge ${TABLE}`,
+      renderTable(policies, state),
+    ].join('\n'));
   }
 
   async addNetwork(p: NetworkPolicy): Promise<void> {
-    if (this.enabled) await this.kernel.nft(elementsOf('add', p));
+    if (!this.enabled) return;
+    await this.kernel.nft(networkElements('add', p));
+    // Why: see the header (127.0.0.1 -> container needs route_localnet on the bridge).
+    await this.kernel.writeSysctl(`net/ipv4/conf/${p.bridge}/route_localnet`, '1').catch(() => undefined);
   }
 
   async removeNetwork(p: NetworkPolicy): Promise<void> {
-    if (this.enabled) await this.kernel.nft(elementsOf('delete', p));
+    if (this.enabled) await this.kernel.nft(networkElements('delete', p));
   }
 
-  /** The ruleset as nft prints it, for a person to read. */
+  /** Adds published ports: one transaction whatever their number. */
+  async publish(ports: DnatEntry[]): Promise<void> {
+    if (this.enabled && ports.length) await this.kernel.nft(portElements('add', ports));
+  }
+
+  async unpublish(ports: DnatEntry[]): Promise<void> {
+    if (this.enabled && ports.length) await this.kernel.nft(portElements('delete', ports));
+  }
+
+  async addLinks(links: LinkEntry[]): Promise<void> {
+    if (this.enabled && links.length) await this.kernel.nft(linkElements('add', links));
+  }
+
+  async removeLinks(links: LinkEntry[]): Promise<void> {
+    if (this.enabled && links.length) await this.kernel.nft(linkElements('delete', links));
+  }
+
+  /** Every berth table as nft prints it, for a person to read. */
   async describe(): Promise<string> {
     if (!this.enabled) return '';
-    return this.kernel.nft(`list table ip ${TABLE}`);
+    return this.kernel.nft(`list table ip ${TABLE}\nlist table bridge ${TABLE}`);
   }
 }

@@ -1,24 +1,163 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { renderTable } from '../../src/kernel/firewall.js';
+import { Firewall, linkElements, networkElements, portElements, renderTable, type DnatEntry } from '../../src/kernel/firewall.js';
+import type { Kernel } from '../../src/kernel/types.js';
 
-test('the firewall table holds fixed rules and one set element per network fact', () => {
-  const text = renderTable([
-    { bridge: 'berth0', subnet: '172.17.0.0/16', internal: false, masquerade: true, icc: true },
-    { bridge: 'br-0123456789ab', subnet: '172.18.0.0/16', internal: true, masquerade: true, icc: false },
-  ]);
-  assert.match(text, /^table ip berth \{/);
-  assert.match(text, /ip saddr @masquerade_subnets oifname != @bridges masquerade/);
-  assert.match(text, /add element ip berth masquerade_subnets \{ 172\.17\.0\.0\/16 \}/);
-  assert.doesNotMatch(text, /masquerade_subnets \{ 172\.18/, 'internal networks are never masqueraded');
-  assert.match(text, /add element ip berth internal_bridges \{ "br-0123456789ab" \}/);
-  assert.match(text, /add element ip berth icc \{ "berth0" \. "berth0" \}/);
-  assert.doesNotMatch(text, /icc \{ "br-0123456789ab"/);
-  // rules do not grow with networks: only element lines differ
-  const rules = (t: string) => t.split('\n').filter((l) => !l.startsWith('add element'));
-  assert.deepEqual(rules(text), rules(renderTable([])));
+const NETWORKS = [
+  { bridge: 'berth0', subnet: '172.17.0.0/16', internal: false, masquerade: true, icc: true },
+  { bridge: 'br-0123456789ab', subnet: '172.18.0.0/16', internal: true, masquerade: true, icc: false },
+];
+const PORTS: DnatEntry[] = [
+  { hostIp: '0.0.0.0', proto: 'tcp', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 },
+  { hostIp: '127.0.0.1', proto: 'udp', hostPort: 5353, containerIp: '172.17.0.2', containerPort: 53 },
+];
+const LINKS = [{ clientIp: '172.17.0.3', serverIp: '172.17.0.2', proto: 'tcp' as const, port: 80 }];
+
+// Golden: the whole text berth loads at start-up. A change here is a change of behaviour.
+const GOLDEN = `
+table ip berth {
+  set bridges { type ifname; comment "every berth bridge"; }
+  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }
+  set masquerade_subnets { type ipv4_addr; flags interval; comment "subnets whose egress leaves with the host address"; }
+  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }
+  set subnet_bridges { type ipv4_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }
+  set guarded_subnets { type ipv4_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }
+  set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
+  map published { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }
+  map published_any { type inet_proto . inet_service : ipv4_addr . inet_service; comment "published on 0.0.0.0: proto . port -> container ip . port"; }
+  chain raw_prerouting {
+    type filter hook prerouting priority raw; policy accept;
+    iifname != "lo" ip daddr 127.0.0.0/8 drop comment "LOOPBACK: 127.0.0.0/8 only from the host itself (moby#41872)"
+    ip daddr @guarded_subnets ip daddr . iifname != @subnet_bridges fib daddr type != local drop comment "DIRECT ACCESS: container addresses only from their own bridge"
+  }
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr != 127.0.0.0/8 jump published comment "loopback bindings are for the host only"
+  }
+  chain output {
+    type nat hook output priority -100; policy accept;
+    jump published comment "from the host itself, 127.0.0.1 included"
+  }
+  chain published {
+    meta l4proto { tcp, udp } dnat ip to ip daddr . meta l4proto . th dport map @published comment "PUBLISHED: one host address"
+    meta l4proto { tcp, udp } fib daddr type local dnat ip to meta l4proto . th dport map @published_any comment "PUBLISHED: any local address"
+  }
+  chain mark_published {
+    type filter hook prerouting priority dstnat + 10; policy accept;
+    ct status dnat meta mark set meta mark | 0x00200000 comment "PUBLISHED: tells the bridge table this flow was DNATed"
+  }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    oifname @bridges ct state established,related accept comment "replies to containers"
+    iifname . oifname @icc accept comment "ICC: same network"
+    iifname @internal_bridges drop comment "INTERNAL: no egress"
+    oifname @internal_bridges drop comment "INTERNAL: no ingress"
+    oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"
+    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container's exposed port"
+    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"
+    iifname @bridges accept comment "EGRESS"
+    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"
+    oifname @bridges ip saddr 127.0.0.0/8 masquerade comment "LOOPBACK: host 127.0.0.1 -> container, answered via the gateway"
+    oifname @bridges ct status dnat ip saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"
+  }
+}
+table bridge berth {
+  set no_icc_subnets { type ipv4_addr; flags interval; comment "subnets of bridges with enable_icc=false"; }
+  set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    ether type != ip accept comment "ARP and the rest pass"
+    ip daddr != @no_icc_subnets accept comment "ICC: on"
+    meta mark & 0x00200000 == 0x00200000 accept comment "PUBLISHED: re-bridged after a DNAT (br_netfilter)"
+    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container's exposed port"
+    meta l4proto { tcp, udp } ip daddr . ip saddr . meta l4proto . th sport @links accept comment "LINK: replies"
+    drop comment "NO ICC: containers on this bridge cannot reach each other"
+  }
+}
+add element ip berth bridges { "berth0" }
+add element ip berth subnet_bridges { 172.17.0.0/16 . "berth0" }
+add element ip berth guarded_subnets { 172.17.0.0/16 }
+add element ip berth masquerade_subnets { 172.17.0.0/16 }
+add element ip berth icc { "berth0" . "berth0" }
+add element ip berth bridges { "br-0123456789ab" }
+add element ip berth subnet_bridges { 172.18.0.0/16 . "br-0123456789ab" }
+add element ip berth guarded_subnets { 172.18.0.0/16 }
+add element ip berth internal_bridges { "br-0123456789ab" }
+add element bridge berth no_icc_subnets { 172.18.0.0/16 }
+add element ip berth published { 127.0.0.1 . udp . 5353 : 172.17.0.2 . 53 }
+add element ip berth published_any { tcp . 8080 : 172.17.0.2 . 80 }
+add element ip berth links { 172.17.0.3 . 172.17.0.2 . tcp . 80 }
+add element bridge berth links { 172.17.0.3 . 172.17.0.2 . tcp . 80 }`;
+
+test('the rendered tables match the golden text, rule for rule and element for element', () => {
+  assert.equal(renderTable(NETWORKS, { ports: PORTS, links: LINKS }), GOLDEN.slice(1));
 });
 
-test('interface names are validated before they reach nft', () => {
+test('rules do not grow with networks, ports or links: only element lines differ', () => {
+  const rules = (t: string) => t.split('\n').filter((l) => !l.startsWith('add element'));
+  assert.deepEqual(rules(renderTable(NETWORKS, { ports: PORTS, links: LINKS })), rules(renderTable([])));
+});
+
+test('a network is a handful of element updates; internal ones are never masqueraded, no-icc ones go to the bridge table', () => {
+  const text = networkElements('add', NETWORKS[1]!);
+  assert.match(text, /add element ip berth internal_bridges \{ "br-0123456789ab" \}/);
+  assert.match(text, /add element bridge berth no_icc_subnets \{ 172\.18\.0\.0\/16 \}/);
+  assert.doesNotMatch(text, /masquerade_subnets/);
+  assert.doesNotMatch(text, /icc \{ "br-0123456789ab"/);
+  assert.equal(networkElements('delete', NETWORKS[1]!), text.replaceAll('add element', 'delete element'));
+});
+
+test('published ports are map elements: 0.0.0.0 in published_any, one address in published; deletes name only the key', () => {
+  assert.equal(portElements('add', PORTS), [
+    'add element ip berth published { 127.0.0.1 . udp . 5353 : 172.17.0.2 . 53 }',
+    'add element ip berth published_any { tcp . 8080 : 172.17.0.2 . 80 }',
+  ].join('\n'));
+  assert.equal(portElements('delete', PORTS), [
+    'delete element ip berth published { 127.0.0.1 . udp . 5353 }',
+    'delete element ip berth published_any { tcp . 8080 }',
+  ].join('\n'));
+  assert.equal(portElements('add', []), '');
+});
+
+test('a link is one element in each table', () => {
+  assert.equal(linkElements('add', LINKS), [
+    'add element ip berth links { 172.17.0.3 . 172.17.0.2 . tcp . 80 }',
+    'add element bridge berth links { 172.17.0.3 . 172.17.0.2 . tcp . 80 }',
+  ].join('\n'));
+});
+
+test('names, addresses and ports are validated before they reach nft', () => {
   assert.throws(() => renderTable([{ bridge: 'x"; flush ruleset', subnet: '10.0.0.0/8', internal: false, masquerade: true, icc: true }]));
+  assert.throws(() => networkElements('add', { ...NETWORKS[0]!, subnet: '10.0.0.0/8 }; flush ruleset; {' }));
+  assert.throws(() => portElements('add', [{ ...PORTS[0]!, containerIp: '1.2.3.4 } ; flush ruleset' }]));
+  assert.throws(() => portElements('add', [{ ...PORTS[0]!, hostPort: 70000 }]));
+  assert.throws(() => linkElements('add', [{ ...LINKS[0]!, port: 0 }]));
+});
+
+function recordingKernel(log: string[]): Kernel {
+  return {
+    nft: async (cmds: string) => { log.push(cmds); return ''; },
+    writeSysctl: async (key: string, value: string) => { log.push(`sysctl ${key}=${value}`); },
+  } as unknown as Kernel;
+}
+
+test('each firewall operation is one nft transaction; --iptables=false touches nothing', async () => {
+  const log: string[] = [];
+  const fw = new Firewall(recordingKernel(log), true);
+  await fw.publish(PORTS);
+  await fw.unpublish(PORTS);
+  await fw.publish([]);
+  await fw.addNetwork(NETWORKS[0]!);
+  assert.equal(log.length, 4);
+  assert.equal(log[3], 'sysctl net/ipv4/conf/berth0/route_localnet=1');
+  const off: string[] = [];
+  const disabled = new Firewall(recordingKernel(off), false);
+  await disabled.reset(NETWORKS, { ports: PORTS });
+  await disabled.publish(PORTS);
+  await disabled.addNetwork(NETWORKS[0]!);
+  assert.deepEqual(off, []);
 });

@@ -1,0 +1,165 @@
+// berth in a lab: berthd started by test/lab, containers created through its API (and every
+// 50th through the CLI), then removed; leak checks against the state before the first one.
+import { basename, join } from 'node:path';
+import { DAEMON_PATH, Lab } from '../../test/lab/lab.js';
+import { run } from '../../test/lab/exec.js';
+import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
+import { added, linkSummary } from './netns.js';
+import { emptyRun, type SystemRun } from './results.js';
+import { median } from './stats.js';
+import { nowMs } from './timing.js';
+
+/** The daemon's own timing of a start, when it reports it (proposed API addition). */
+const SETUP_HEADER = 'x-berth-setup-ms';
+
+export interface BerthOptions {
+  n: number;
+  networks: number;
+  /** Write a V8 CPU profile of berthd into this directory. */
+  profileDir?: string;
+  log: (line: string) => void;
+}
+
+async function must(lab: Lab, args: string[]): Promise<string> {
+  const r = await lab.berth(args, { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout.trim();
+}
+
+async function apiOk(lab: Lab, method: string, path: string, body?: unknown) {
+  const r = await lab.api(method, path, body);
+  if (r.status >= 400) throw new Error(`berthd ${method} ${path}: ${r.status} ${r.text.trim()}`);
+  return r;
+}
+
+async function startDaemon(lab: Lab, profileDir?: string): Promise<void> {
+  const prev = process.env.NODE_OPTIONS;
+  if (profileDir) process.env.NODE_OPTIONS = `${prev ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
+  try {
+    await lab.startDaemon();
+  } finally {
+    if (prev === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = prev;
+  }
+}
+
+/** What must be back to its old self after the last removal. */
+interface Snapshot {
+  links: string[];
+  mounts: string[];
+  nft: string[];
+}
+
+async function snapshot(lab: Lab): Promise<Snapshot> {
+  const nft = await lab.inHost(['nft', 'list', 'table', 'ip', 'berth']);
+  return {
+    links: await linkSummary(basename(lab.hostNs)),
+    mounts: mountsUnder(lab.dir),
+    nft: nft.stdout.split('\n').map((l) => l.trim()).filter(Boolean),
+  };
+}
+
+async function leaks(lab: Lab, before: Snapshot, nets: string[]): Promise<string[]> {
+  const after = await snapshot(lab);
+  const out = [
+    ...added(before.links, after.links).map((l) => `link ${l}`),
+    // the netns directory becomes a mount point with the first container, and stays (like /run/netns)
+    ...added(before.mounts, after.mounts).filter((m) => m !== join(lab.execRoot, 'netns')).map((m) => `mount ${m}`),
+    ...added(before.nft, after.nft).map((l) => `nft +${l}`),
+    ...added(after.nft, before.nft).map((l) => `nft -${l}`),
+  ];
+  for (const n of nets) {
+    const body = (await apiOk(lab, 'GET', `/networks/${n}`)).body as { Containers?: Record<string, unknown> };
+    const held = Object.keys(body.Containers ?? {}).length;
+    if (held) out.push(`network ${n} still lists ${held} endpoints`);
+  }
+  const all = (await apiOk(lab, 'GET', '/containers/json?all=1')).body as unknown[];
+  if (all.length) out.push(`${all.length} containers still known`);
+  const sleepers = pidsWithArgs('sleep', '3600').length;
+  if (sleepers) out.push(`${sleepers} container processes still running`);
+  return out;
+}
+
+async function medianOf(times: number, fn: () => Promise<unknown>): Promise<number> {
+  const xs: number[] = [];
+  for (let i = 0; i < times; i++) {
+    const t0 = nowMs();
+    await fn();
+    xs.push(nowMs() - t0);
+  }
+  return median(xs);
+}
+
+export async function runBerth(o: BerthOptions): Promise<SystemRun> {
+  const res = emptyRun('berth', 'API POST /containers/create + /start over the unix socket, wall time (network set-up + process start + store)');
+  const lab = await Lab.create({ startDaemon: false });
+  try {
+    await startDaemon(lab, o.profileDir);
+    const daemonPid = pidsWithArgs(DAEMON_PATH, lab.dataRoot)[0];
+    const nets: string[] = [];
+    for (let k = 0; k < o.networks; k++) {
+      await must(lab, ['network', 'create', `benchnet${k}`]);
+      nets.push(`benchnet${k}`);
+    }
+    const before = await snapshot(lab);
+    const ids = await createAll(lab, o, nets, res);
+    res.rssMb = daemonPid ? rssMb(daemonPid) : undefined;
+    res.rssWhat = 'berthd VmRSS';
+    res.networkLsMs = await medianOf(5, () => must(lab, ['network', 'ls']));
+    res.networkLsWhat = '`berth network ls` (node CLI, via nsenter), median of 5';
+    const apiLs = await medianOf(5, () => apiOk(lab, 'GET', '/networks'));
+    const nodeStart = await medianOf(5, () => run(['node', '-e', '0']));
+    res.notes.push(`\`network ls\` parts: API GET /networks ${apiLs.toFixed(1)} ms; a bare \`node -e 0\` here ${nodeStart.toFixed(0)} ms`);
+    const t1 = nowMs();
+    for (const id of ids) {
+      const ts = nowMs();
+      await apiOk(lab, 'DELETE', `/containers/${id}?force=1`);
+      res.teardownMs.push(nowMs() - ts);
+    }
+    res.removeWallMs = nowMs() - t1;
+    res.leaks = await leaks(lab, before, nets);
+  } catch (err) {
+    const log = lab.daemonLog();
+    o.log(`berthd log (tail):\n${log.slice(-4000)}`);
+    throw err;
+  } finally {
+    await lab.destroy();
+  }
+  return res;
+}
+
+async function createAll(lab: Lab, o: BerthOptions, nets: string[], res: SystemRun): Promise<string[]> {
+  const api: (number | undefined)[] = [];
+  const daemon: (number | undefined)[] = [];
+  const cli: (number | undefined)[] = [];
+  const createMs: number[] = [];
+  const ids: string[] = [];
+  const t0 = nowMs();
+  for (let i = 1; i <= o.n; i++) {
+    const net = nets[(i - 1) % nets.length];
+    const ts = nowMs();
+    if (i % 50 === 0) {
+      ids.push(await must(lab, ['run', '-d', '--network', net, '--', 'sleep', '3600']));
+      cli[i - 1] = nowMs() - ts;
+    } else {
+      const c = await apiOk(lab, 'POST', '/containers/create', { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
+      const tc = nowMs();
+      createMs.push(tc - ts);
+      const id = (c.body as { Id: string }).Id;
+      ids.push(id);
+      const s = await apiOk(lab, 'POST', `/containers/${id}/start`);
+      api[i - 1] = nowMs() - ts;
+      const h = s.headers[SETUP_HEADER];
+      if (typeof h === 'string' && h !== '') daemon[i - 1] = Number(h);
+    }
+    if (i % 100 === 0) o.log(`berth: ${i} running (${((nowMs() - t0) / 1000).toFixed(1)} s)`);
+  }
+  res.createWallMs = nowMs() - t0;
+  res.reached = ids.length;
+  if (daemon.some((v) => v !== undefined)) res.series.push({ label: 'berth: daemon-timed network set-up (X-Berth-Setup-Ms)', samples: daemon, plot: true });
+  else res.notes.push('berthd does not report its own set-up time yet (no X-Berth-Setup-Ms header): the API create+start time is an upper bound on it');
+  res.series.push({ label: 'berth: API create+start', samples: api, plot: true });
+  res.series.push({ label: 'berth: CLI `berth run -d` (every 50th)', samples: cli, plot: false });
+  res.notes.push(`API create alone: median ${median(createMs).toFixed(2)} ms (the rest of create+start is start)`);
+  return ids;
+}

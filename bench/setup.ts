@@ -1,0 +1,93 @@
+// `npm run bench:setup`: container network set-up, berth side by side with dockerd 20.10,
+// netavark 1.4 and the CNI plugins, in one run inside a lab world (scripts/bench.sh).
+// Env: BENCH_N (1000), BENCH_ANCHORS (netavark,cni,docker), BENCH_ANCHOR_BUDGET_S (200),
+// BENCH_DOCKER_BUDGET_S (240), BENCH_PROF=1 (CPU profile of berthd), BENCH_OUT (bench/results).
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runCni } from './anchors/cni.js';
+import { runDocker } from './anchors/docker.js';
+import { runNetavark, type AnchorOptions } from './anchors/netavark.js';
+import { runBerth } from './lib/berth-system.js';
+import { envInt, networksFor } from './lib/budget.js';
+import { cpuModel, loadavg } from './lib/host.js';
+import { renderProfile } from './lib/cpuprofile.js';
+import { renderReport } from './lib/report.js';
+import type { SystemRun } from './lib/results.js';
+import { setupChart } from './lib/svg.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const ANCHORS: Record<string, { pkg: string; fn: (o: AnchorOptions) => Promise<SystemRun> }> = {
+  netavark: { pkg: '/usr/lib/podman/netavark', fn: runNetavark },
+  cni: { pkg: '/usr/lib/cni/bridge', fn: runCni },
+  docker: { pkg: '/usr/sbin/dockerd', fn: runDocker },
+};
+
+function log(line: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+}
+
+function requireLabWorld(): void {
+  if (process.env.BERTH_LAB_WORLD !== '1') throw new Error('run this inside a lab world: bash scripts/bench.sh dist/bench/setup.js');
+}
+
+async function main(): Promise<void> {
+  requireLabWorld();
+  const n = envInt('BENCH_N', 1000);
+  const networks = networksFor(n);
+  const out = process.env.BENCH_OUT || join(REPO, 'bench/results');
+  const wanted = (process.env.BENCH_ANCHORS ?? 'netavark,cni,docker').split(',').map((x) => x.trim()).filter((x) => x && x !== 'none');
+  const profileDir = process.env.BENCH_PROF === '1' ? '/run/berth-lab/bench-prof' : undefined;
+  mkdirSync(out, { recursive: true });
+  const work = '/run/berth-lab/bench';
+  mkdirSync(work, { recursive: true });
+  const loadBefore = loadavg();
+  log(`N=${n} over ${networks} networks; anchors: ${wanted.join(',') || 'none'}; load ${loadBefore}`);
+  const runs: SystemRun[] = [];
+  runs.push(await runBerth({ n, networks, profileDir, log }));
+  log(`berth done: ${runs[0].reached} containers`);
+  for (const name of wanted) {
+    const a = ANCHORS[name];
+    if (!a) throw new Error(`unknown anchor ${name} (netavark, cni, docker)`);
+    if (!existsSync(a.pkg)) {
+      log(`${name}: ${a.pkg} missing (apt-get install -y netavark aardvark-dns containernetworking-plugins docker.io busybox-static): skipped`);
+      continue;
+    }
+    const budgetS = name === 'docker' ? envInt('BENCH_DOCKER_BUDGET_S', 240) : envInt('BENCH_ANCHOR_BUDGET_S', 200);
+    try {
+      runs.push(await a.fn({ n, networks, budgetS, dir: join(work, name), log }));
+      log(`${name} done: ${runs[runs.length - 1].reached} containers`);
+    } catch (err) {
+      log(`${name} failed: ${(err as Error).stack ?? err}`);
+    }
+  }
+  const ctx = {
+    date: new Date().toISOString(),
+    machine: `${cpus().length} × ${cpuModel()}`,
+    loadBefore,
+    loadAfter: loadavg(),
+    n,
+    networks,
+    node: process.version,
+    plotFile: 'setup.svg',
+  };
+  writeFileSync(join(out, 'setup.svg'), setupChart(runs, `Container network set-up vs containers existing (${ctx.date.slice(0, 10)}, load ${loadBefore.split(' ')[0]})`));
+  writeFileSync(join(out, 'setup.md'), renderReport(runs, ctx));
+  writeFileSync(join(out, 'setup.json'), JSON.stringify({ ctx, runs }, null, 1));
+  if (profileDir) writeProfile(profileDir, out, n);
+  log(`wrote ${join(out, 'setup.md')}, setup.svg, setup.json`);
+}
+
+function writeProfile(dir: string, out: string, n: number): void {
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
+  if (!files.length) return log(`no CPU profile in ${dir}`);
+  const note = `berthd run with --cpu-prof while ${n} containers were created through the API (every 50th through the CLI) and removed.`;
+  writeFileSync(join(out, 'setup-profile.md'), renderProfile(join(dir, files[0]), note));
+  log(`wrote ${join(out, 'setup-profile.md')}`);
+}
+
+main().catch((err) => {
+  log(`failed: ${(err as Error).stack ?? err}`);
+  process.exit(1);
+});

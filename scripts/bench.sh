@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Usage: scripts/bench.sh [bench/X.js]   (default bench/setup.js, relative to dist/)
+# Builds, snapshots dist/ (so a rebuild in this work tree cannot pull files from under a
+# long run), then runs the benchmark inside a throwaway lab world (scripts/in-lab.sh):
+# everything it makes (netns, bridges, rules, daemons, mounts) dies with that world.
+# Knobs are environment variables, e.g. BENCH_N=200 BENCH_ANCHORS=netavark,cni.
+# BENCH_NO_BUILD=1 skips the build. Results go to bench/results/ (BENCH_OUT).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+bench=${1:-bench/setup.js}
+[[ ${BENCH_NO_BUILD:-} == 1 ]] || npm run build >&2
+snap=$(mktemp -d /tmp/berth-bench.XXXXXX)
+trap 'rm -rf "$snap"' EXIT
+cp -a dist "$snap/dist"
+cp package.json "$snap/"
+ln -s "$repo/node_modules" "$snap/node_modules"
+export BENCH_OUT=${BENCH_OUT:-$repo/bench/results}
+bash scripts/in-lab.sh node "$snap/dist/$bench"

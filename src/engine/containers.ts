@@ -16,6 +16,7 @@ import { KeyedLock } from './keyed-lock.js';
 import { isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
 import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
+import type { Observers } from './observer.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
 // exec-root, endpoints, addresses) is made when the container starts, before its
@@ -54,6 +55,7 @@ export class ContainerService {
     private readonly runtime: ProcessRuntime,
     private readonly config: DaemonConfig,
     private readonly events: EventBus,
+    private readonly observers: Observers,
   ) {}
 
   stateDir(id: string): string {
@@ -284,8 +286,9 @@ export class ContainerService {
     this.state.saveEndpoint(ep);
     try {
       await driver.join(net, ep, { netns, isGateway });
+      await this.observers.endpointUp(c, net, ep, isGateway);
     } catch (err) {
-      this.releaseAddress(net, ep);
+      await this.releaseAddress(c, net, ep);
       throw err;
     }
   }
@@ -318,7 +321,9 @@ export class ContainerService {
     for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
   }
 
-  releaseAddress(net: NetworkRecord, ep: EndpointRecord): void {
+  /** Tells the observers the endpoint goes down, then gives its address back. */
+  async releaseAddress(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    if (ep.ipv4) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
     if (ep.ipv4) this.ipam.releaseAddress(this.networks.poolOf(net), ep.ipv4);
     ep.ipv4 = '';
     ep.mac = '';
@@ -343,8 +348,8 @@ export class ContainerService {
       const net = this.state.networks.get(ep.networkId)!;
       const isGateway: boolean = !gatewaySet && !net.internal;
       gatewaySet ||= isGateway;
-      if (await this.kernel.getLink(ep.ifName, c.sandboxKey)) continue;
-      await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, isGateway });
+      if (!(await this.kernel.getLink(ep.ifName, c.sandboxKey))) await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, isGateway });
+      await this.observers.endpointUp(c, net, ep, isGateway);
     }
   }
 
@@ -352,7 +357,7 @@ export class ContainerService {
   async tearDownSandbox(c: ContainerRecord): Promise<void> {
     for (const ep of this.state.endpointsOf({ containerId: c.id })) {
       const net = this.state.networks.get(ep.networkId);
-      if (net) this.releaseAddress(net, ep);
+      if (net) await this.releaseAddress(c, net, ep);
     }
     if (c.sandboxKey && c.sandboxKey === this.netnsPath(c.id)) await this.kernel.deleteNetns(c.sandboxKey);
     c.sandboxKey = '';
@@ -460,7 +465,7 @@ export class ContainerService {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
       if (!ep) throw new NotFoundError(`container ${c.name} is not connected to network ${net.name}`);
       if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
-      this.releaseAddress(net, ep);
+      await this.releaseAddress(c, net, ep);
       this.state.dropEndpoint(ep.id);
       if (c.sandboxKey && c.state.status === 'running') await this.ensureDefaultRoute(c);
       this.events.publish('network', 'disconnect', net.id, { name: net.name, container: c.id });

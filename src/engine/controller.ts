@@ -16,6 +16,7 @@ import { DEFAULT_BRIDGE_NAME, type DaemonConfig } from './config.js';
 import { ContainerService } from './containers.js';
 import { DriverRegistry } from './driver.js';
 import { EventBus } from './events.js';
+import { Observers } from './observer.js';
 import { NetworkService } from './networks.js';
 import { State } from './state.js';
 import { BridgeDriver } from '../drivers/bridge/driver.js';
@@ -26,6 +27,7 @@ import { BridgeDriver } from '../drivers/bridge/driver.js';
 
 export class Controller {
   readonly events = new EventBus();
+  readonly observers = new Observers();
   readonly networks: NetworkService;
   readonly containers: ContainerService;
   readonly firewall: Firewall;
@@ -40,8 +42,8 @@ export class Controller {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
     this.firewall = new Firewall(kernel, config.iptables);
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
-    this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events);
-    this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events);
+    this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
+    this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers);
   }
 
   static async open(config: DaemonConfig): Promise<Controller> {
@@ -68,7 +70,7 @@ export class Controller {
     for (const n of this.state.networks.values()) this.networks.replay(n);
     await this.firewall.reset(this.bridgePolicies());
     await this.ensurePredefined();
-    for (const n of this.state.networks.values()) await this.networks.driverOf(n).createNetwork(n);
+    for (const n of this.state.networks.values()) await this.networks.restore(n);
     await this.restoreContainers();
     await this.removeOrphans();
   }

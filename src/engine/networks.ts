@@ -7,6 +7,7 @@ import { newId, validateNetworkName } from '../util/names.js';
 import type { DriverRegistry, NetworkDriver } from './driver.js';
 import type { State } from './state.js';
 import type { EventBus } from './events.js';
+import type { Observers } from './observer.js';
 
 // Networks: create, remove, list, prune. Everything that can be checked is checked
 // before the first kernel change; a failure after it undoes what was made.
@@ -36,6 +37,7 @@ export class NetworkService {
     private readonly ipam: Ipam,
     private readonly kernel: Kernel,
     private readonly events: EventBus,
+    private readonly observers: Observers,
   ) {}
 
   driverOf(n: NetworkRecord): NetworkDriver {
@@ -48,6 +50,12 @@ export class NetworkService {
     const id = this.pools.get(n.id);
     if (!id) throw new InvalidParameterError(`network ${n.name} has no address pool`);
     return id;
+  }
+
+  /** Re-makes a stored network in the kernel and tells the observers (start-up). */
+  async restore(n: NetworkRecord): Promise<void> {
+    await this.driverOf(n).createNetwork(n);
+    await this.observers.networkUp(n);
   }
 
   /** Re-reserves a stored network's pool and gateway in IPAM (start-up replay). */
@@ -67,6 +75,7 @@ export class NetworkService {
     this.state.saveNetwork(record);
     try {
       await driver.createNetwork(record);
+      await this.observers.networkUp(record);
     } catch (err) {
       await this.undo(record);
       throw err;
@@ -146,6 +155,7 @@ export class NetworkService {
   }
 
   private async undo(n: NetworkRecord): Promise<void> {
+    await this.observers.networkDown(n);
     await this.driverOf(n).deleteNetwork(n).catch(() => undefined);
     this.releasePool(n);
     this.state.dropNetwork(n.id);
@@ -177,6 +187,7 @@ export class NetworkService {
     }
     this.state.dropNetwork(n.id);
     this.releasePool(n);
+    await this.observers.networkDown(n);
     await this.driverOf(n).deleteNetwork(n);
     this.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }

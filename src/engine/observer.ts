@@ -1,0 +1,48 @@
+import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+
+// What other parts of berth (the embedded DNS, published ports) learn from the engine:
+// endpoints coming up and going down, networks appearing and going away. Each call is
+// idempotent, so start-up can replay them; an observer that throws on `endpointUp`
+// fails the start or connect, which is then undone.
+
+export interface EngineObserver {
+  networkUp?(net: NetworkRecord): Promise<void> | void;
+  networkDown?(net: NetworkRecord): Promise<void> | void;
+  /** the endpoint has its address and its interface in the container's netns */
+  endpointUp?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Promise<void> | void;
+  /** called before the endpoint's address is released */
+  endpointDown?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> | void;
+}
+
+export class Observers {
+  private readonly list: EngineObserver[] = [];
+
+  add(o: EngineObserver): void {
+    this.list.push(o);
+  }
+
+  async networkUp(net: NetworkRecord): Promise<void> {
+    for (const o of this.list) await o.networkUp?.(net);
+  }
+
+  async networkDown(net: NetworkRecord): Promise<void> {
+    for (const o of this.list) await o.networkDown?.(net);
+  }
+
+  async endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Promise<void> {
+    for (const o of this.list) await o.endpointUp?.(c, net, ep, isGateway);
+  }
+
+  /** Best effort: every observer is told, the first error is thrown afterwards. */
+  async endpointDown(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    let first: unknown;
+    for (const o of this.list) {
+      try {
+        await o.endpointDown?.(c, net, ep);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first) throw first;
+  }
+}

@@ -62,7 +62,7 @@ export function readPlainName(msg: Buffer, off: number): { name: string; end: nu
     if (len > 63) return undefined;
     wireLen += len + 1;
     if (wireLen > MAX_NAME_LEN || off + 1 + len > msg.length) return undefined;
-    const label = msg.latin1Slice(off + 1, off + 1 + len);
+    const label = msg.toString('latin1', off + 1, off + 1 + len);
     if (label.includes('.')) return undefined;
     name = name === '' ? label : `${name}.${label}`;
     off += 1 + len;

@@ -1,0 +1,211 @@
+// The resolver's view of the world: which container endpoints exist on which network,
+// under which names. A client is identified by its source address; it sees the names of
+// the networks its container is attached to (every endpoint of the same container), plus
+// its own --link aliases. Names are stored lower-case without a trailing dot.
+
+export interface EndpointRecord {
+  networkId: string;
+  containerId: string;
+  /** The endpoint's IPv4 address on this network. */
+  ip: string;
+  /** Container name, short id, hostname, network aliases: what others resolve it by. */
+  names: string[];
+  /** The container's --dns servers; unset: the resolver's default upstreams. */
+  upstreams?: string[];
+  /** The container's search domains: `NAME.<domain>` also resolves NAME. */
+  searchDomains?: string[];
+  /** --link aliases on user networks: alias -> address, visible to this container only. */
+  linkAliases?: Record<string, string>;
+}
+
+/** The container a query came from, with everything that shapes its answers. */
+export interface Client {
+  containerId: string;
+  networks: string[];
+  upstreams: string[] | undefined;
+  searchDomains: string[];
+  linkAliases: Map<string, string>;
+}
+
+export type Resolution =
+  | { kind: 'addresses'; ips: string[] }
+  | { kind: 'pointer'; name: string }
+  | { kind: 'nxdomain' }
+  | { kind: 'forward' };
+
+export function normalizeName(name: string): string {
+  return name.toLowerCase().replace(/\.+$/, '');
+}
+
+/** a.b.c.d.in-addr.arpa -> d.c.b.a, or undefined for any other name. */
+export function reverseToIp(name: string): string | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(name);
+  if (!m) return undefined;
+  const octets = [m[4], m[3], m[2], m[1]].map(Number);
+  if (octets.some((o) => o > 255)) return undefined;
+  return octets.join('.');
+}
+
+function endpointKey(networkId: string, containerId: string): string {
+  return `${networkId}\u0000${containerId}`;
+}
+
+function addTo<K, V>(map: Map<K, V[]>, key: K, v: V): void {
+  const list = map.get(key);
+  if (list) list.push(v);
+  else map.set(key, [v]);
+}
+
+function removeFrom<K, V>(map: Map<K, V[]>, key: K, v: V): void {
+  const list = map.get(key);
+  if (!list) return;
+  const i = list.indexOf(v);
+  if (i >= 0) list.splice(i, 1);
+  if (list.length === 0) map.delete(key);
+}
+
+function cleanRecord(e: EndpointRecord): EndpointRecord {
+  const names = [...new Set(e.names.map(normalizeName).filter((n) => n !== ''))];
+  const linkAliases: Record<string, string> = {};
+  for (const [alias, ip] of Object.entries(e.linkAliases ?? {})) linkAliases[normalizeName(alias)] = ip;
+  return {
+    ...e,
+    names,
+    searchDomains: (e.searchDomains ?? []).map(normalizeName).filter((d) => d !== ''),
+    linkAliases,
+  };
+}
+
+export class NameTable {
+  private readonly endpoints = new Map<string, EndpointRecord>();
+  /** network -> name -> endpoints holding it */
+  private readonly byNetwork = new Map<string, Map<string, EndpointRecord[]>>();
+  private readonly byIp = new Map<string, EndpointRecord[]>();
+  private readonly byContainer = new Map<string, EndpointRecord[]>();
+  /** name -> how many endpoints hold it, on any network (NXDOMAIN vs forward) */
+  private readonly known = new Map<string, number>();
+  private readonly rotation = new Map<string, number>();
+  /** Client views by source address, rebuilt after any change (queries far outnumber changes). */
+  private readonly clients = new Map<string, Client>();
+
+  get size(): number {
+    return this.endpoints.size;
+  }
+
+  /** Adds or replaces one endpoint's whole record. */
+  set(record: EndpointRecord): void {
+    const e = cleanRecord(record);
+    this.remove(e.networkId, e.containerId);
+    this.clients.clear();
+    this.endpoints.set(endpointKey(e.networkId, e.containerId), e);
+    let names = this.byNetwork.get(e.networkId);
+    if (!names) this.byNetwork.set(e.networkId, (names = new Map()));
+    for (const n of e.names) {
+      addTo(names, n, e);
+      this.known.set(n, (this.known.get(n) ?? 0) + 1);
+    }
+    addTo(this.byIp, e.ip, e);
+    addTo(this.byContainer, e.containerId, e);
+  }
+
+  remove(networkId: string, containerId: string): void {
+    const key = endpointKey(networkId, containerId);
+    const e = this.endpoints.get(key);
+    if (!e) return;
+    this.clients.clear();
+    this.endpoints.delete(key);
+    const names = this.byNetwork.get(networkId);
+    for (const n of e.names) {
+      if (names) removeFrom(names, n, e);
+      const c = (this.known.get(n) ?? 1) - 1;
+      if (c <= 0) {
+        this.known.delete(n);
+        this.rotation.delete(n);
+      } else this.known.set(n, c);
+    }
+    if (names?.size === 0) this.byNetwork.delete(networkId);
+    removeFrom(this.byIp, e.ip, e);
+    removeFrom(this.byContainer, e.containerId, e);
+  }
+
+  /** Forgets every endpoint on a network (the network is gone). */
+  removeNetwork(networkId: string): void {
+    for (const e of [...this.endpoints.values()]) if (e.networkId === networkId) this.remove(e.networkId, e.containerId);
+  }
+
+  replaceAll(records: EndpointRecord[]): void {
+    for (const e of [...this.endpoints.values()]) this.remove(e.networkId, e.containerId);
+    for (const r of records) this.set(r);
+  }
+
+  /** The container whose endpoint has this source address, or undefined (a stranger). */
+  client(ip: string): Client | undefined {
+    const cached = this.clients.get(ip);
+    if (cached) return cached;
+    const c = this.buildClient(ip);
+    if (c) this.clients.set(ip, c);
+    return c;
+  }
+
+  private buildClient(ip: string): Client | undefined {
+    const own = this.byIp.get(ip)?.[0];
+    if (!own) return undefined;
+    const all = this.byContainer.get(own.containerId) ?? [own];
+    const linkAliases = new Map<string, string>();
+    for (const e of all) for (const [a, v] of Object.entries(e.linkAliases ?? {})) linkAliases.set(a, v);
+    return {
+      containerId: own.containerId,
+      networks: all.map((e) => e.networkId),
+      upstreams: own.upstreams ?? all.find((e) => e.upstreams)?.upstreams,
+      searchDomains: own.searchDomains ?? [],
+      linkAliases,
+    };
+  }
+
+  /** What a name means to this client. `name` is lower-case without a trailing dot. */
+  resolve(client: Client, name: string): Resolution {
+    const ptrIp = reverseToIp(name);
+    if (ptrIp !== undefined) return this.resolvePointer(client, ptrIp);
+    let sawKnown = false;
+    for (const candidate of this.candidates(client, name)) {
+      const ips = this.addressesOf(client, candidate);
+      if (ips.length > 0) return { kind: 'addresses', ips: this.rotate(candidate, ips) };
+      if (this.known.has(candidate)) sawKnown = true;
+    }
+    return sawKnown ? { kind: 'nxdomain' } : { kind: 'forward' };
+  }
+
+  /** The name itself, then the name with each of the client's search domains taken off. */
+  private candidates(client: Client, name: string): string[] {
+    const out = [name];
+    for (const d of client.searchDomains) {
+      if (name.length > d.length + 1 && name.endsWith(`.${d}`)) out.push(name.slice(0, -d.length - 1));
+    }
+    return out;
+  }
+
+  private addressesOf(client: Client, name: string): string[] {
+    const linked = client.linkAliases.get(name);
+    const ips: string[] = linked ? [linked] : [];
+    for (const net of client.networks) {
+      for (const e of this.byNetwork.get(net)?.get(name) ?? []) if (!ips.includes(e.ip)) ips.push(e.ip);
+    }
+    return ips;
+  }
+
+  /** Round-robin: each query starts one further along the list. */
+  private rotate(name: string, ips: string[]): string[] {
+    if (ips.length < 2) return ips;
+    const n = this.rotation.get(name) ?? 0;
+    this.rotation.set(name, (n + 1) % 1_000_000);
+    const k = n % ips.length;
+    return [...ips.slice(k), ...ips.slice(0, k)];
+  }
+
+  private resolvePointer(client: Client, ip: string): Resolution {
+    const holders = this.byIp.get(ip);
+    if (!holders) return { kind: 'forward' };
+    const seen = holders.find((e) => client.networks.includes(e.networkId) && e.names.length > 0);
+    return seen ? { kind: 'pointer', name: seen.names[0] as string } : { kind: 'nxdomain' };
+  }
+}

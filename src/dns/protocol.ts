@@ -1,0 +1,28 @@
+// Messages between EmbeddedDns (main thread) and the resolver's worker thread.
+// Record changes are fire-and-forget (the worker applies them in order, before any later
+// message); listener changes and stats are requests answered by id.
+import type { DnsStats } from './handler.js';
+import type { EndpointRecord } from './names.js';
+
+export interface WorkerConfig {
+  upstreams: string[];
+  ttl: number;
+  upstreamTimeoutMs: number;
+  endpoints: EndpointRecord[];
+  /** Port to listen on (53; tests and benchmarks may pick another). */
+  port: number;
+}
+
+export type DnsRequest =
+  | { op: 'setEndpoint'; endpoint: EndpointRecord }
+  | { op: 'removeEndpoint'; networkId: string; containerId: string }
+  | { op: 'replaceAll'; endpoints: EndpointRecord[] }
+  | { op: 'setUpstreams'; upstreams: string[] }
+  | { op: 'addListener'; id: number; networkId: string; gateway: string }
+  | { op: 'removeListener'; id: number; networkId: string }
+  | { op: 'stats'; id: number }
+  | { op: 'stop'; id: number };
+
+export type DnsReply =
+  | { id: number; ok: true; stats?: DnsStats }
+  | { id: number; ok: false; error: string };

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as dnsPacket from 'dns-packet';
+import { AnswerCache } from '../../src/dns/cache.js';
+import { DnsHandler, type Forwarder } from '../../src/dns/handler.js';
+import { NameTable } from '../../src/dns/names.js';
+import type { Upstream } from '../../src/dns/upstream.js';
+
+const CLIENT = '10.1.0.2';
+
+class FakeUpstream implements Forwarder {
+  calls = 0;
+  fail = false;
+  async query(msg: Buffer, _qlen: number, _ups: Upstream[]): Promise<Buffer> {
+    this.calls++;
+    if (this.fail) throw new Error('unreachable');
+    const q = dnsPacket.decode(msg);
+    const name = q.questions?.[0]?.name ?? '';
+    if (name === 'missing.test') {
+      return dnsPacket.encode({ type: 'response', id: q.id, flags: 3, questions: q.questions });
+    }
+    return dnsPacket.encode({
+      type: 'response', id: q.id, flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE,
+      questions: q.questions, answers: [{ type: 'A', name, ttl: 60, data: '203.0.113.10' }],
+    });
+  }
+}
+
+function setup(): { h: DnsHandler; up: FakeUpstream; t: NameTable } {
+  const t = new NameTable();
+  t.set({ networkId: 'n1', containerId: 'c1', ip: CLIENT, names: ['vm1'] });
+  t.set({ networkId: 'n1', containerId: 'c2', ip: '10.1.0.3', names: ['vm2', 'web'] });
+  t.set({ networkId: 'n1', containerId: 'c3', ip: '10.1.0.4', names: ['vm3', 'web'] });
+  t.set({ networkId: 'n2', containerId: 'c9', ip: '10.2.0.2', names: ['far'] });
+  const up = new FakeUpstream();
+  const h = new DnsHandler(t, up, 10);
+  h.setUpstreams(['192.0.2.53']);
+  return { h, up, t };
+}
+
+function q(name: string, type: dnsPacket.RecordType = 'A', id = 7): Buffer {
+  return dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name }] });
+}
+
+/** dns-packet sets rcode at run time; its typings leave it out. */
+type Decoded = dnsPacket.DecodedPacket & { rcode: string };
+
+async function ask(h: DnsHandler, msg: Buffer, source = CLIENT, transport: 'udp' | 'tcp' = 'udp'): Promise<Decoded> {
+  const r = await h.handle(msg, source, transport);
+  assert.ok(r, 'an answer');
+  return dnsPacket.decode(r) as Decoded;
+}
+
+const ttlOf = (a: dnsPacket.Answer | undefined): number | undefined => (a as { ttl?: number } | undefined)?.ttl;
+
+const ips = (p: dnsPacket.Packet): string[] => (p.answers ?? []).map((a) => (a as { data: string }).data);
+
+test('A for a local name is answered authoritatively with a short TTL; AAAA is NOERROR with no records', async () => {
+  const { h } = setup();
+  const a = await ask(h, q('VM2.'));
+  assert.equal(a.rcode, 'NOERROR');
+  assert.equal(a.flag_aa, true);
+  assert.deepEqual(ips(a), ['10.1.0.3']);
+  assert.equal(ttlOf(a.answers?.[0]), 10);
+  const aaaa = await ask(h, q('vm2', 'AAAA'));
+  assert.equal(aaaa.rcode, 'NOERROR');
+  assert.equal(aaaa.answers?.length, 0);
+});
+
+test('a shared alias answers every member, rotating the first', async () => {
+  const { h } = setup();
+  const a = await ask(h, q('web'));
+  const b = await ask(h, q('web'));
+  assert.deepEqual([...ips(a)].sort(), ['10.1.0.3', '10.1.0.4']);
+  assert.notEqual(ips(a)[0], ips(b)[0]);
+});
+
+test('names of other networks are NXDOMAIN; strangers are REFUSED', async () => {
+  const { h } = setup();
+  assert.equal((await ask(h, q('far'))).rcode, 'NXDOMAIN');
+  assert.equal((await ask(h, q('vm1'), '192.0.2.99')).rcode, 'REFUSED');
+});
+
+test('PTR for a container address answers its name', async () => {
+  const { h } = setup();
+  const a = await ask(h, q('3.0.1.10.in-addr.arpa', 'PTR'));
+  assert.deepEqual(ips(a), ['vm2']);
+});
+
+test('forwarded answers are cached: the second query does not reach the upstream', async () => {
+  const { h, up } = setup();
+  const a = await ask(h, q('echo.internet.test', 'A', 1));
+  const b = await ask(h, q('ECHO.internet.test', 'A', 2));
+  assert.deepEqual(ips(a), ['203.0.113.10']);
+  assert.deepEqual(ips(b), ['203.0.113.10']);
+  assert.equal(b.id, 2);
+  assert.equal(b.questions?.[0]?.name, 'ECHO.internet.test');
+  assert.equal(up.calls, 1);
+  assert.equal(h.stats.cacheHits, 1);
+  await ask(h, q('missing.test'));
+  const neg = await ask(h, q('missing.test'));
+  assert.equal(neg.rcode, 'NXDOMAIN');
+  assert.equal(up.calls, 2);
+});
+
+test('concurrent identical forwarded queries share one upstream query', async () => {
+  const { h, up } = setup();
+  const answers = await Promise.all([1, 2, 3].map((id) => ask(h, q('x.test', 'A', id))));
+  assert.deepEqual(answers.map((a) => a.id), [1, 2, 3]);
+  assert.equal(up.calls, 1);
+});
+
+test('an unreachable upstream gives SERVFAIL', async () => {
+  const { h, up } = setup();
+  up.fail = true;
+  assert.equal((await ask(h, q('down.test'))).rcode, 'SERVFAIL');
+});
+
+test('malformed packets get FORMERR when the header is readable and silence otherwise', async () => {
+  const { h } = setup();
+  assert.equal(await h.handle(Buffer.from([1, 2, 3]), CLIENT, 'udp'), undefined);
+  const junk = Buffer.alloc(20, 0xff);
+  junk[2] = 0;
+  const r = await h.handle(junk, CLIENT, 'udp');
+  assert.ok(r);
+  assert.equal(r.readUInt16BE(0), 0xffff);
+  assert.equal(r[3]! & 0x0f, 1);
+});
+
+test('cache entries expire and their TTLs count down', () => {
+  const c = new AnswerCache();
+  const msg = dnsPacket.encode({
+    type: 'response', id: 1, flags: 0, questions: [{ type: 'A', name: 'a.test' }],
+    answers: [{ type: 'A', name: 'a.test', ttl: 600, data: '1.2.3.4' }],
+  });
+  const qwire = msg.subarray(12, 12 + 'a.test'.length + 2 + 4);
+  assert.equal(c.put('k', msg, qwire, 0), true);
+  const later = c.get('k', 5, qwire, 100_000);
+  assert.ok(later);
+  assert.equal(ttlOf(dnsPacket.decode(later).answers?.[0]), 500);
+  assert.equal(c.get('k', 5, qwire, 300_001), undefined, 'kept at most 300 s');
+});

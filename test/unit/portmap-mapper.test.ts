@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Firewall } from '../../src/kernel/firewall.js';
+import type { Kernel } from '../../src/kernel/types.js';
+import { PortAllocator, type Reserver } from '../../src/portmap/allocator.js';
+import { networkSettingsPorts, portLines } from '../../src/portmap/format.js';
+import { PortMapper, type PublishRequest } from '../../src/portmap/mapper.js';
+import { parsePortSpec } from '../../src/portmap/spec.js';
+
+function setup(busy = new Set<number>()) {
+  const nft: string[] = [];
+  const kernel = { nft: async (c: string) => { nft.push(c); return ''; } } as unknown as Kernel;
+  const reserver: Reserver = async (_ip, _proto, port) => {
+    if (busy.has(port)) throw Object.assign(new Error('busy'), { code: 'EADDRINUSE' });
+    return { close: async () => undefined };
+  };
+  const mapper = new PortMapper(new Firewall(kernel, true), new PortAllocator({ first: 40000, last: 40100 }, reserver));
+  return { nft, mapper };
+}
+
+const NET = { name: 'bridge', internal: false, hostBindingIpv4: '0.0.0.0' };
+
+function req(specs: string[], extra: Partial<PublishRequest> = {}): PublishRequest {
+  return { containerId: 'c1', containerIp: '172.17.0.2', network: NET, bindings: specs.flatMap(parsePortSpec), exposed: [], publishAll: false, ...extra };
+}
+
+test('a container\'s ports are published in one firewall transaction, with the network\'s default host address', async () => {
+  const { nft, mapper } = setup();
+  const ports = await mapper.publish(req(['8080:80', '127.0.0.1:5353:53/udp', '9000'], { network: { ...NET, hostBindingIpv4: '198.18.0.1' } }));
+  assert.deepEqual(ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`), ['198.18.0.1:8080->80/tcp', '127.0.0.1:5353->53/udp', '198.18.0.1:40000->9000/tcp']);
+  assert.equal(nft.length, 1);
+  assert.match(nft[0]!, /published \{ 198\.18\.0\.1 \. tcp \. 8080 : 172\.17\.0\.2 \. 80, 127\.0\.0\.1 \. udp \. 5353 : 172\.17\.0\.2 \. 53, 198\.18\.0\.1 \. tcp \. 40000 : 172\.17\.0\.2 \. 9000 \}/);
+  await mapper.unpublish('c1');
+  assert.match(nft[1]!, /^delete element ip berth published \{/);
+  await mapper.unpublish('c1');
+  assert.equal(nft.length, 2, 'unpublish is idempotent');
+});
+
+test('-P publishes every exposed port without a binding on a random port', async () => {
+  const { mapper } = setup();
+  const ports = await mapper.publish(req(['8080:80'], { exposed: ['80/tcp', '443/tcp', '53/udp'], publishAll: true }));
+  assert.deepEqual(ports.map((p) => `${p.hostPort}->${p.containerPort}/${p.proto}`), ['8080->80/tcp', '40000->443/tcp', '40001->53/udp']);
+});
+
+test('a conflict changes nothing: the ports taken so far are released and no rule is added', async () => {
+  const { nft, mapper } = setup(new Set([8081]));
+  await assert.rejects(mapper.publish(req(['8080:80', '8081:81'])), /Bind for 0\.0\.0\.0:8081 failed: port is already allocated/);
+  assert.equal(nft.length, 0);
+  const ports = await mapper.publish(req(['8080:80'], { containerId: 'c2' }));
+  assert.equal(ports[0]?.hostPort, 8080, 'the port of the failed publish is free again');
+});
+
+test('internal networks, sctp and IPv6 host addresses are refused with a clear error', async () => {
+  const { mapper } = setup();
+  await assert.rejects(mapper.publish(req(['80'], { network: { ...NET, name: 'secret', internal: true } })), /internal network "secret"/);
+  await assert.rejects(mapper.publish(req(['80/sctp'])), /sctp is not supported/);
+  await assert.rejects(mapper.publish(req(['[::1]:8080:80'])), /only IPv4 host addresses/);
+  assert.deepEqual(await mapper.publish(req([], { network: { ...NET, internal: true } })), [], 'nothing to publish is fine anywhere');
+});
+
+test('restore re-takes the stored ports in one transaction and reports the ones lost meanwhile', async () => {
+  const { nft, mapper } = setup(new Set([9999]));
+  const stored = [
+    { proto: 'tcp' as const, containerPort: 80, hostIp: '0.0.0.0', hostPort: 8080, containerIp: '172.17.0.2' },
+    { proto: 'tcp' as const, containerPort: 81, hostIp: '0.0.0.0', hostPort: 9999, containerIp: '172.17.0.2' },
+  ];
+  const failed = await mapper.restore([{ containerId: 'c1', ports: stored }]);
+  assert.deepEqual(failed, [{ containerId: 'c1', error: 'Bind for 0.0.0.0:9999 failed: port is already allocated' }]);
+  assert.equal(nft.length, 1);
+  assert.deepEqual(mapper.published('c1'), [stored[0]]);
+});
+
+test('NetworkSettings.Ports and `berth port` lines look like Docker\'s', () => {
+  const published = [
+    { proto: 'tcp' as const, containerPort: 80, hostIp: '0.0.0.0', hostPort: 8080, containerIp: '172.17.0.2' },
+    { proto: 'udp' as const, containerPort: 53, hostIp: '127.0.0.1', hostPort: 5353, containerIp: '172.17.0.2' },
+  ];
+  const ports = networkSettingsPorts(published, ['80/tcp', '443/tcp']);
+  assert.deepEqual(ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '443/tcp': null, '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }] });
+  assert.deepEqual(portLines(ports, 'web'), ['53/udp -> 127.0.0.1:5353', '80/tcp -> 0.0.0.0:8080']);
+  assert.deepEqual(portLines(ports, 'web', '80'), ['0.0.0.0:8080']);
+  assert.deepEqual(portLines(ports, 'web', '53/udp'), ['127.0.0.1:5353']);
+  assert.throws(() => portLines(ports, 'web', '443/tcp'), { status: 404, message: "No public port '443/tcp' published for web" });
+});

@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const t0 = Date.now();
-  const ctl = await Controller.open(flags.config);
+  const ctl = await Controller.open(flags.config, log);
   const router = new Router();
   systemRoutes(router, ctl);
   networkRoutes(router, ctl);

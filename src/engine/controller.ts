@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { hostNameservers } from '../runtime/etc-files.js';
 import { join } from 'node:path';
 import { builtinDrivers } from '../drivers/index.js';
 import { DefaultIpam } from '../ipam/allocator.js';
@@ -16,6 +17,8 @@ import { DEFAULT_BRIDGE_NAME, type DaemonConfig } from './config.js';
 import { ContainerService } from './containers.js';
 import { DriverRegistry } from './driver.js';
 import { EventBus } from './events.js';
+import { DnsObserver } from './dns-observer.js';
+import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
 import { NetworkService } from './networks.js';
 import { State } from './state.js';
@@ -38,6 +41,7 @@ export class Controller {
     readonly state: State,
     readonly kernel: Kernel,
     readonly runtime: ProcessRuntime,
+    private readonly log: (msg: string) => void,
   ) {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
     this.firewall = new Firewall(kernel, config.iptables);
@@ -46,10 +50,10 @@ export class Controller {
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers);
   }
 
-  static async open(config: DaemonConfig): Promise<Controller> {
+  static async open(config: DaemonConfig, log: (msg: string) => void = () => undefined): Promise<Controller> {
     const kernel = await openKernel();
     const store = new SqliteStore(config.dataRoot);
-    const c = new Controller(config, new State(store), kernel, new ProcessRuntime());
+    const c = new Controller(config, new State(store), kernel, new ProcessRuntime(), log);
     try {
       await c.start();
     } catch (err) {
@@ -60,19 +64,31 @@ export class Controller {
   }
 
   async close(): Promise<void> {
+    await this.dns?.stop();
     this.runtime.close?.();
     await this.kernel.close();
     this.state.store.close();
   }
 
+  private dns?: EmbeddedDns;
+
   private async start(): Promise<void> {
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
+    await this.startDns();
     for (const n of this.state.networks.values()) this.networks.replay(n);
     await this.firewall.reset(this.bridgePolicies());
     await this.ensurePredefined();
     for (const n of this.state.networks.values()) await this.networks.restore(n);
     await this.restoreContainers();
     await this.removeOrphans();
+  }
+
+  /** The embedded resolver, on its own thread; upstreams: --dns, else the host's resolv.conf. */
+  private async startDns(): Promise<void> {
+    const upstreams = this.config.dns.length ? this.config.dns : hostNameservers();
+    this.dns = await EmbeddedDns.start({ upstreams, onCrash: (err) => this.log(`embedded DNS stopped: ${err.message}`) });
+    this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
+    this.containers.embeddedDns = true;
   }
 
   private bridgePolicies(): NetworkPolicy[] {

@@ -82,6 +82,16 @@ export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dn
   return out.join('\n') + '\n';
 }
 
+/** The nameservers of a resolv.conf text that a container can reach (no localhost ones). */
+export function reachableNameservers(resolvConf: string): string[] {
+  return [...resolvConf.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1]).filter((ns) => !isLocalhost(ns));
+}
+
+/** The host's reachable nameservers (empty when it has none or no resolv.conf). */
+export function hostNameservers(path = '/etc/resolv.conf'): string[] {
+  return reachableNameservers(readOr(path));
+}
+
 function isLocalhost(ns: string): boolean {
   return ns.startsWith('127.') || ns === '::1';
 }

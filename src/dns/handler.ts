@@ -30,10 +30,12 @@ export interface DnsStats {
   refused: number;
   formerr: number;
   dropped: number;
+  /** Queries that hit a bug in the resolver (answered FORMERR instead): should stay 0. */
+  internalErrors: number;
 }
 
 export function emptyStats(): DnsStats {
-  return { queries: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, refused: 0, formerr: 0, dropped: 0 };
+  return { queries: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, refused: 0, formerr: 0, dropped: 0, internalErrors: 0 };
 }
 
 /** Local answers' TTL: short, records change when containers come and go. */
@@ -65,6 +67,7 @@ export class DnsHandler {
       return this.dispatch(msg, source, transport);
     } catch {
       // A bug must cost one answer, never the resolver.
+      this.stats.internalErrors++;
       return this.formErr(msg);
     }
   }

@@ -20,6 +20,9 @@ export function parseUpstream(s: string): Upstream | undefined {
   return port > 0 && port < 65536 ? { host: m[1] as string, port } : undefined;
 }
 
+/** Query ids are 16 bits: past this many in flight, answer SERVFAIL rather than search for a free one. */
+const MAX_PENDING = 30_000;
+
 export class UpstreamError extends Error {}
 
 interface Pending {
@@ -44,6 +47,7 @@ export class UpstreamClient {
    */
   async query(msg: Buffer, questionLength: number, upstreams: Upstream[], tcpIfTruncated: boolean): Promise<Buffer> {
     if (upstreams.length === 0) throw new UpstreamError('no upstream resolvers');
+    if (this.pending.size >= MAX_PENDING) throw new UpstreamError('too many queries in flight');
     const deadline = Date.now() + this.budgetMs;
     const clientId = msg.readUInt16BE(0);
     const viaUdp = await this.udp(msg, questionLength, upstreams, deadline);

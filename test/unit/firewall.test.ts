@@ -28,7 +28,10 @@ table ip berth {
   chain raw_prerouting {
     type filter hook prerouting priority raw; policy accept;
     iifname != "lo" ip daddr 127.0.0.0/8 drop comment "LOOPBACK: 127.0.0.0/8 only from the host itself (moby#41872)"
-    ip daddr @guarded_subnets ip daddr . iifname != @subnet_bridges fib daddr type != local drop comment "DIRECT ACCESS: container addresses only from their own bridge"
+  }
+  chain guard_prerouting {
+    type filter hook prerouting priority mangle; policy accept;
+    ip daddr @guarded_subnets ip daddr . iifname != @subnet_bridges fib daddr type != local ct direction original drop comment "DIRECT ACCESS: container addresses only from their own bridge (replies to DNATed flows pass)"
   }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;

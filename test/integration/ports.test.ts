@@ -1,0 +1,262 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { openKernel } from '../../src/kernel/client.js';
+import { Firewall, type LinkEntry, type NetworkPolicy } from '../../src/kernel/firewall.js';
+import type { Kernel } from '../../src/kernel/types.js';
+import { PortMapper, type PublishRequest } from '../../src/portmap/mapper.js';
+import { parsePortSpec } from '../../src/portmap/spec.js';
+import { inNetnsArgv, run, runOk } from '../lab/exec.js';
+import { LabProcess } from '../lab/process.js';
+
+// Published ports and access control at the kernel level, without the engine: this test's
+// own lab world is the "host"; it builds two bridges with netns "containers", a LAN host,
+// and drives berth's Firewall and PortMapper directly. Every reachability cell is asserted
+// both ways: a connection that should fail and succeeds fails the test, and vice versa.
+//
+//   host (this netns)  lan0 198.18.0.1/24 ── lan1 198.18.0.2 (own netns)
+//                      br1 10.1.0.1/24 ── c1 10.1.0.2 (servers on 80, 81, 82), c2 10.1.0.3
+//                      br2 10.2.0.1/24 ── c3 10.2.0.2
+
+const ECHO_SERVER = fileURLToPath(new URL('../lab/echo-server.js', import.meta.url));
+const ECHO_CLIENT = fileURLToPath(new URL('../lab/echo-client.js', import.meta.url));
+const DIR = '/run/berth-ports-test';
+const HOST = '198.18.0.1';
+const LAN = '198.18.0.2';
+const LAN_NS = '/run/netns/ports-lan1';
+const C1 = '10.1.0.2';
+const C2 = '10.1.0.3';
+const C3 = '10.2.0.2';
+const GW1 = '10.1.0.1';
+
+function labReason(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root';
+  if (process.env.BERTH_LAB_WORLD !== '1' || /^\s*(eth0|ifb0):/m.test(readFileSync('/proc/net/dev', 'utf8'))) return 'runs only inside scripts/in-lab.sh';
+  return undefined;
+}
+const skip = labReason();
+
+let kernel: Kernel;
+let firewall: Firewall;
+let mapper: PortMapper;
+const servers: LabProcess[] = [];
+const ns = (name: string) => `${DIR}/${name}`;
+
+const net1 = (icc: boolean): NetworkPolicy => ({ bridge: 'br1', subnet: '10.1.0.0/24', internal: false, masquerade: true, icc });
+const NET2: NetworkPolicy = { bridge: 'br2', subnet: '10.2.0.0/24', internal: false, masquerade: true, icc: true };
+
+async function container(name: string, bridge: string, ip: string, gw: string, n: number): Promise<void> {
+  await kernel.createNetns(ns(name));
+  await kernel.attachVeth({
+    netns: ns(name), hostIfName: `vethp${n}`, bridge, ifName: 'eth0', mac: `02:42:0a:00:00:0${n}`, mtu: 1500,
+    addresses: [`${ip}/24`], gateway: gw,
+  });
+}
+
+before(async () => {
+  if (skip) return;
+  mkdirSync(DIR, { recursive: true });
+  kernel = await openKernel();
+  await kernel.writeSysctl('net.ipv4.ip_forward', '1');
+  for (const [br, gw] of [['br1', GW1], ['br2', '10.2.0.1']] as const) {
+    await kernel.ensureBridge(br);
+    await kernel.addAddress(br, `${gw}/24`);
+  }
+  await container('c1', 'br1', C1, GW1, 1);
+  await container('c2', 'br1', C2, GW1, 2);
+  await container('c3', 'br2', C3, '10.2.0.1', 3);
+  // What attachVeth should do for published ports (br_netfilter re-bridges a DNAT back to
+  // its own port): hairpin mode on the container's bridge port.
+  await runOk(['ip', 'link', 'set', 'vethp1', 'type', 'bridge_slave', 'hairpin', 'on']);
+  await runOk(['ip', 'netns', 'add', 'ports-lan1']);
+  await runOk(['ip', '-batch', '-'], { input: [
+    'link add lan0 type bridge', `addr add ${HOST}/24 dev lan0`, 'link set lan0 up',
+    'link add lanh2 type veth peer name eth0 netns ports-lan1', 'link set lanh2 master lan0', 'link set lanh2 up', ''].join('\n') });
+  await runOk(['ip', '-n', 'ports-lan1', '-batch', '-'], { input: [
+    'link set lo up', `addr add ${LAN}/24 dev eth0`, 'link set eth0 up', `route add default via ${HOST}`,
+    // a hostile neighbour: routes to the container subnets and to 127.0.0.1 via the host
+    `route add 10.1.0.0/24 via ${HOST}`,
+    `route add 127.0.0.1/32 via ${HOST} dev eth0 table 100`,
+    'rule add pref 1 lookup local', 'rule del pref 0', 'rule add pref 0 to 127.0.0.1/32 lookup 100', ''].join('\n') });
+  await runOk(['ip', 'netns', 'exec', 'ports-lan1', 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.eth0.route_localnet=1']);
+
+  firewall = new Firewall(kernel, true);
+  await firewall.reset([]);
+  await firewall.addNetwork(net1(true));
+  await firewall.addNetwork(NET2);
+  mapper = await PortMapper.open(kernel, firewall);
+  for (const port of [80, 81, 82]) {
+    const p = new LabProcess(inNetnsArgv(ns('c1'), ['node', ECHO_SERVER, String(port), '0.0.0.0']));
+    servers.push(p);
+    await p.waitForOutput('ready\n');
+  }
+  await mapper.publish(request('c1', C1, ['8080:80', '8080:80/udp', '127.0.0.1:8081:81', '127.0.0.1:8081:81/udp']));
+});
+
+after(async () => {
+  if (skip) return;
+  await Promise.all(servers.map((s) => s.stop('SIGKILL')));
+  await mapper?.unpublish('c1');
+  await kernel?.close();
+});
+
+function request(id: string, ip: string, specs: string[]): PublishRequest {
+  return { containerId: id, containerIp: ip, network: { name: 'net1', internal: false, hostBindingIpv4: '0.0.0.0' }, bindings: specs.flatMap(parsePortSpec), exposed: [], publishAll: false };
+}
+
+type Proto = 'tcp' | 'udp';
+type From = 'lan' | 'host' | 'c1' | 'c2' | 'c3';
+
+/** The source address the echo server saw, or undefined when nothing answered. */
+async function reach(from: From, proto: Proto, addr: string, port: number): Promise<string | undefined> {
+  const argv = ['node', ECHO_CLIENT, proto, addr, String(port), '1500'];
+  const where = from === 'host' ? argv : inNetnsArgv(from === 'lan' ? LAN_NS : ns(from), argv);
+  const r = await run(where, { timeoutMs: 15_000 });
+  return r.code === 0 ? /^from (\S+)$/m.exec(r.stdout)?.[1] : undefined;
+}
+
+/** [from, proto, address, port, expected source seen by the container, or null for "must not connect"] */
+type Cell = [From, Proto, string, number, string | null];
+
+async function assertCells(cells: Cell[]): Promise<void> {
+  const got = await Promise.all(cells.map(([from, proto, addr, port]) => reach(from, proto, addr, port)));
+  const wrong = cells
+    .map((c, i) => ({ c, seen: got[i] }))
+    .filter(({ c, seen }) => (seen ?? null) !== c[4])
+    .map(({ c, seen }) => `${c[0]} -> ${c[1]} ${c[2]}:${c[3]}: expected ${c[4] === null ? 'no connection' : `from ${c[4]}`}, got ${seen === undefined ? 'no connection' : `from ${seen}`}`);
+  assert.deepEqual(wrong, [], `reachability cells that differ:\n${wrong.join('\n')}`);
+}
+
+const both = (cells: [From, string, number, string | null][]): Cell[] =>
+  cells.flatMap(([from, addr, port, seen]) => (['tcp', 'udp'] as const).map((proto): Cell => [from, proto, addr, port, seen]));
+
+/** Runs fn with br_netfilter on (bridged frames walk the ip hooks) and then off. */
+async function withAndWithoutBrNetfilter(fn: () => Promise<void>): Promise<void> {
+  for (const value of ['1', '0']) {
+    await kernel.writeSysctl('net/bridge/bridge-nf-call-iptables', value);
+    try {
+      await fn();
+    } catch (e) {
+      throw new Error(`with bridge-nf-call-iptables=${value}: ${(e as Error).message}`);
+    } finally {
+      await kernel.writeSysctl('net/bridge/bridge-nf-call-iptables', '1');
+    }
+  }
+}
+
+test('reachability matrix with icc on: published ports from everywhere, 127.0.0.1 ports from the host only, unpublished only from the same network', { skip }, () => withAndWithoutBrNetfilter(async () => {
+  await assertCells(both([
+    // LAN host: published on 0.0.0.0 yes, with its own address seen; nothing else
+    ['lan', HOST, 8080, LAN],
+    ['lan', HOST, 8081, null],
+    ['lan', '127.0.0.1', 8081, null],
+    ['lan', C1, 82, null],
+    ['lan', C1, 80, null],
+    // the host itself via 127.0.0.1: both published ports; nothing on an unpublished one
+    ['host', '127.0.0.1', 8080, GW1],
+    ['host', '127.0.0.1', 8081, GW1],
+    ['host', '127.0.0.1', 82, null],
+    // the host via its LAN address: 0.0.0.0 binding yes, 127.0.0.1 binding no; containers directly (as Docker)
+    ['host', HOST, 8080, HOST],
+    ['host', HOST, 8081, null],
+    ['host', C1, 82, GW1],
+    // same network: hairpin through the host address and the gateway address (masqueraded), direct with icc
+    ['c2', HOST, 8080, GW1],
+    ['c2', GW1, 8080, GW1],
+    ['c2', HOST, 8081, null],
+    ['c2', C1, 82, C2],
+    // another network: published port yes (its own address seen), the container directly no
+    ['c3', HOST, 8080, C3],
+    ['c3', HOST, 8081, null],
+    ['c3', C1, 82, null],
+    // the container itself through its published port
+    ['c1', HOST, 8080, GW1],
+  ]));
+}));
+
+test('a LAN packet addressed to 127.0.0.1 reaches the host and is dropped there (moby#41872)', { skip }, async () => {
+  await runOk(['nft', '-f', '-'], { input: 'table ip probe {\n chain pre {\n type filter hook prerouting priority -400;\n iifname "lan0" ip daddr 127.0.0.1 counter\n }\n}\n' });
+  try {
+    assert.equal(await reach('lan', 'udp', '127.0.0.1', 8081), undefined);
+    const listing = await runOk(['nft', 'list', 'chain', 'ip', 'probe', 'pre']);
+    assert.match(listing, /counter packets [1-9]/, 'the crafted packet did arrive on the LAN interface');
+  } finally {
+    await runOk(['nft', 'delete', 'table', 'ip', 'probe']);
+  }
+});
+
+test('icc=false: same-network containers are cut off except through published ports; a link opens exactly the exposed port', { skip }, () => withAndWithoutBrNetfilter(async () => {
+  await firewall.removeNetwork(net1(true));
+  await firewall.addNetwork(net1(false));
+  try {
+    await assertCells([
+      ...both([['c2', C1, 82, null], ['c2', C1, 80, null], ['c2', HOST, 8080, GW1], ['c3', HOST, 8080, C3], ['lan', HOST, 8080, LAN]]),
+    ]);
+    const link: LinkEntry = { clientIp: C2, serverIp: C1, proto: 'tcp', port: 80 };
+    await firewall.addLinks([link]);
+    await assertCells([
+      ['c2', 'tcp', C1, 80, C2],
+      ['c2', 'udp', C1, 80, null],
+      ['c2', 'tcp', C1, 82, null],
+      ['c3', 'tcp', C1, 80, null],
+    ]);
+    await firewall.removeLinks([link]);
+    await assertCells([['c2', 'tcp', C1, 80, null]]);
+  } finally {
+    await firewall.removeNetwork(net1(false));
+    await firewall.addNetwork(net1(true));
+  }
+}));
+
+function hostListen(port: number): Promise<Server | string> {
+  const server = createServer();
+  return new Promise((resolve) => {
+    server.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => resolve(server));
+  });
+}
+
+async function closeServer(s: Server | string): Promise<void> {
+  if (typeof s !== 'string') await new Promise<void>((r) => s.close(() => r()));
+}
+
+test('a published port is reserved against host processes; berth and host processes both cause "port is already allocated"', { skip }, async () => {
+  assert.equal(await hostListen(8080), 'EADDRINUSE', 'berth holds 8080 while it is published');
+  await assert.rejects(mapper.publish(request('other', C2, ['8080:80'])), { status: 409, message: 'Bind for 0.0.0.0:8080 failed: port is already allocated' });
+  await assert.rejects(mapper.publish(request('other', C2, ['127.0.0.1:8080:80'])), /Bind for 127\.0\.0\.1:8080 failed: port is already allocated/);
+  const held = await hostListen(9090);
+  assert.notEqual(typeof held, 'string');
+  try {
+    await assert.rejects(mapper.publish(request('other', C2, ['9191:81', '9090:80'])), /Bind for 0\.0\.0\.0:9090 failed: port is already allocated/);
+    const maps = await kernel.nft('list map ip berth published_any');
+    assert.doesNotMatch(maps, /9191|9090/, 'a failed publish changes nothing');
+    assert.notEqual(typeof (await hostListen(9191).then(async (s) => (await closeServer(s), s))), 'string', '9191 was released');
+  } finally {
+    await closeServer(held);
+  }
+});
+
+test('random ports and ranges publish, and unpublish releases the port and the rule', { skip }, async () => {
+  const [random] = await mapper.publish(request('c1b', C1, ['82']));
+  const range = sysctlRange(await kernel.readSysctl('net.ipv4.ip_local_port_range'));
+  assert.ok(random && random.hostPort >= range[0] && random.hostPort <= range[1], `random port ${random?.hostPort} in ${range}`);
+  await mapper.publish(request('c1c', C1, ['8090-8092:80-82']));
+  await assertCells([
+    ['lan', 'tcp', HOST, random!.hostPort, LAN],
+    ['lan', 'tcp', HOST, 8091, LAN],
+    ['c3', 'tcp', HOST, 8092, C3],
+  ]);
+  await mapper.unpublish('c1b');
+  await mapper.unpublish('c1c');
+  await assertCells([['lan', 'tcp', HOST, random!.hostPort, null], ['lan', 'tcp', HOST, 8091, null]]);
+  const s = await hostListen(8091);
+  assert.notEqual(typeof s, 'string', 'the host port is free again');
+  await closeServer(s);
+});
+
+function sysctlRange(text: string): [number, number] {
+  const [a, b] = text.trim().split(/\s+/).map(Number);
+  return [a ?? 0, b ?? 0];
+}

@@ -4,3 +4,4 @@ export * from './spec.js';
 export * from './allocator.js';
 export * from './mapper.js';
 export * from './format.js';
+export * from './links.js';

@@ -82,3 +82,11 @@ test('NetworkSettings.Ports and `berth port` lines look like Docker\'s', () => {
   assert.deepEqual(portLines(ports, 'web', '53/udp'), ['127.0.0.1:5353']);
   assert.throws(() => portLines(ports, 'web', '443/tcp'), { status: 404, message: "No public port '443/tcp' published for web" });
 });
+
+test('a link opens the linked container\'s exposed tcp/udp ports, from the linking container', async () => {
+  const { linkEntries } = await import('../../src/portmap/links.js');
+  assert.deepEqual(linkEntries('172.17.0.3', '172.17.0.2', ['80/tcp', '53/udp', '9/sctp']), [
+    { clientIp: '172.17.0.3', serverIp: '172.17.0.2', proto: 'tcp', port: 80 },
+    { clientIp: '172.17.0.3', serverIp: '172.17.0.2', proto: 'udp', port: 53 },
+  ]);
+});

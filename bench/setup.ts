@@ -38,14 +38,14 @@ async function main(): Promise<void> {
   const networks = networksFor(n);
   const out = process.env.BENCH_OUT || join(REPO, 'bench/results');
   const wanted = (process.env.BENCH_ANCHORS ?? 'netavark,cni,docker').split(',').map((x) => x.trim()).filter((x) => x && x !== 'none');
-  const profileDir = process.env.BENCH_PROF === '1' ? '/run/berth-lab/bench-prof' : undefined;
+  const profileDir = process.env.BENCH_PROF === '1' ? process.env.BENCH_PROF_DIR : undefined;
   mkdirSync(out, { recursive: true });
   const work = '/run/berth-lab/bench';
   mkdirSync(work, { recursive: true });
   const loadBefore = loadavg();
   log(`N=${n} over ${networks} networks; anchors: ${wanted.join(',') || 'none'}; load ${loadBefore}`);
   const runs: SystemRun[] = [];
-  runs.push(await runBerth({ n, networks, profileDir, log }));
+  runs.push(await runBerth({ n, networks, log }));
   log(`berth done: ${runs[0].reached} containers`);
   for (const name of wanted) {
     const a = ANCHORS[name];
@@ -80,10 +80,12 @@ async function main(): Promise<void> {
 }
 
 function writeProfile(dir: string, out: string, n: number): void {
-  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')) : [];
+  const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort() : [];
   if (!files.length) return log(`no CPU profile in ${dir}`);
   const note = `berthd run with --cpu-prof while ${n} containers were created through the API (every 50th through the CLI) and removed.`;
-  writeFileSync(join(out, 'setup-profile.md'), renderProfile(join(dir, files[0]), note));
+  // one file per thread: the main thread's first, then the worker threads'
+  const parts = files.map((f, i) => renderProfile(join(dir, f), i === 0 ? note : `Thread profile ${f}.`));
+  writeFileSync(join(out, 'setup-profile.md'), parts.join('\n'));
   log(`wrote ${join(out, 'setup-profile.md')}`);
 }
 

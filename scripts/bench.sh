@@ -4,7 +4,7 @@
 # long run), then runs the benchmark inside a throwaway lab world (scripts/in-lab.sh):
 # everything it makes (netns, bridges, rules, daemons, mounts) dies with that world.
 # Knobs are environment variables, e.g. BENCH_N=200 BENCH_ANCHORS=netavark,cni.
-# BENCH_NO_BUILD=1 skips the build. Results go to bench/results/ (BENCH_OUT).
+# BENCH_NO_BUILD=1 skips the build; BENCH_PROF=1 profiles berthd (bench/results/setup-profile.md). Results go to bench/results/ (BENCH_OUT).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -16,4 +16,7 @@ cp -a dist "$snap/dist"
 cp package.json "$snap/"
 ln -s "$repo/node_modules" "$snap/node_modules"
 export BENCH_OUT=${BENCH_OUT:-$repo/bench/results}
+if [[ ${BENCH_PROF:-} == 1 ]]; then
+  export BERTH_LAB_DAEMON=$snap/dist/bench/lib/profiled-daemon.js BENCH_PROF_DIR=/run/berth-lab/bench-prof
+fi
 bash scripts/in-lab.sh node "$snap/dist/$bench"

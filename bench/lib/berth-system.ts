@@ -15,8 +15,6 @@ const SETUP_HEADER = 'x-berth-setup-ms';
 export interface BerthOptions {
   n: number;
   networks: number;
-  /** Write a V8 CPU profile of berthd into this directory. */
-  profileDir?: string;
   log: (line: string) => void;
 }
 
@@ -30,17 +28,6 @@ async function apiOk(lab: Lab, method: string, path: string, body?: unknown) {
   const r = await lab.api(method, path, body);
   if (r.status >= 400) throw new Error(`berthd ${method} ${path}: ${r.status} ${r.text.trim()}`);
   return r;
-}
-
-async function startDaemon(lab: Lab, profileDir?: string): Promise<void> {
-  const prev = process.env.NODE_OPTIONS;
-  if (profileDir) process.env.NODE_OPTIONS = `${prev ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
-  try {
-    await lab.startDaemon();
-  } finally {
-    if (prev === undefined) delete process.env.NODE_OPTIONS;
-    else process.env.NODE_OPTIONS = prev;
-  }
 }
 
 /** What must be back to its old self after the last removal. */
@@ -94,7 +81,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
   const res = emptyRun('berth', 'API POST /containers/create + /start over the unix socket, wall time (network set-up + process start + store)');
   const lab = await Lab.create({ startDaemon: false });
   try {
-    await startDaemon(lab, o.profileDir);
+    await lab.startDaemon();
     const daemonPid = pidsWithArgs(DAEMON_PATH, lab.dataRoot)[0];
     const nets: string[] = [];
     for (let k = 0; k < o.networks; k++) {

@@ -15,8 +15,8 @@ export interface ReportContext {
 }
 
 function setupTable(runs: SystemRun[], windows: Window[]): string[] {
-  const head = `| system: what is timed | ${windows.map((w) => `containers ${w.label}`).join(' | ')} |`;
-  const out = [head, `|---|${windows.map(() => '---:').join('|')}|`];
+  const head = `| system: what is timed | ${windows.map((w) => `containers ${w.label}`).join(' | ')} | all samples |`;
+  const out = [head, `|---|${windows.map(() => '---:').join('|')}|---:|`];
   for (const r of runs) {
     for (const s of r.series) {
       const cells = windows.map((w) => {
@@ -24,7 +24,9 @@ function setupTable(runs: SystemRun[], windows: Window[]): string[] {
         if (st.count === 0) return '-';
         return st.count < 3 ? `${fmtMs(st.median)} (n=${st.count})` : `${fmtMs(st.median)} / ${fmtMs(st.p99)}`;
       });
-      out.push(`| ${s.label} | ${cells.join(' | ')} |`);
+      const xs = s.samples.filter((v): v is number => v !== undefined);
+      const all = xs.length ? `${fmtMs(median(xs))} / ${fmtMs(percentile(xs, 99))} (n=${xs.length})` : '-';
+      out.push(`| ${s.label} | ${cells.join(' | ')} | ${all} |`);
     }
   }
   return out;

@@ -3,8 +3,7 @@ import type { SystemRun } from './results.js';
 import { rollingMedian } from './stats.js';
 
 const W = 900;
-const H = 520;
-const M = { left: 70, right: 20, top: 40, bottom: 150 };
+const M = { left: 70, right: 20, top: 40, bottom: 60 };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
 function esc(s: string): string {
@@ -34,12 +33,13 @@ function linTicks(max: number): number[] {
 
 export function setupChart(runs: SystemRun[], title: string, width = 25): string {
   const lines = runs.flatMap((r) => r.series.filter((s) => s.plot).map((s) => ({ label: s.label, pts: rollingMedian(s.samples, width) })));
+  const H = 420 + M.bottom + Math.ceil(lines.length / 2) * 18;
   const all = lines.flatMap((l) => l.pts);
   const xMax = Math.max(10, ...all.map((p) => p[0]));
   const yLo = Math.max(0.1, Math.min(...all.map((p) => p[1])) / 1.5);
   const yHi = Math.max(1, ...all.map((p) => p[1])) * 1.5;
   const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
+  const ph = 420 - M.top;
   const x = (v: number) => M.left + (v / xMax) * pw;
   const y = (v: number) => M.top + ph - ((Math.log10(v) - Math.log10(yLo)) / (Math.log10(yHi) - Math.log10(yLo))) * ph;
   const out: string[] = [];
@@ -62,7 +62,7 @@ export function setupChart(runs: SystemRun[], title: string, width = 25): string
     const d = l.pts.map((p, j) => `${j ? 'L' : 'M'}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(' ');
     if (l.pts.length === 1) out.push(`<circle cx="${x(l.pts[0][0]).toFixed(1)}" cy="${y(l.pts[0][1]).toFixed(1)}" r="3" fill="${color}"/>`);
     else out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
-    const ly = M.top + ph + 56 + Math.floor(i / 2) * 18;
+    const ly = M.top + ph + 60 + Math.floor(i / 2) * 18;
     const lx = M.left + (i % 2) * (pw / 2);
     out.push(`<line x1="${lx}" x2="${lx + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
     out.push(`<text x="${lx + 30}" y="${ly}">${esc(l.label)}</text>`);

@@ -39,6 +39,7 @@ export function normalizeName(name: string): string {
 
 /** a.b.c.d.in-addr.arpa -> d.c.b.a, or undefined for any other name. */
 export function reverseToIp(name: string): string | undefined {
+  if (!name.endsWith('.in-addr.arpa')) return undefined;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(name);
   if (!m) return undefined;
   const octets = [m[4], m[3], m[2], m[1]].map(Number);
@@ -177,6 +178,7 @@ export class NameTable {
 
   /** The name itself, then the name with each of the client's search domains taken off. */
   private candidates(client: Client, name: string): string[] {
+    if (client.searchDomains.length === 0) return [name];
     const out = [name];
     for (const d of client.searchDomains) {
       if (name.length > d.length + 1 && name.endsWith(`.${d}`)) out.push(name.slice(0, -d.length - 1));

@@ -142,12 +142,17 @@ export interface Answer {
   truncated?: boolean;
 }
 
-function rdataBytes(r: Rdata): Buffer {
-  if (r.type === TYPE_PTR) return encodeName(r.name);
-  const b = Buffer.allocUnsafe(4);
-  const p = r.ip.split('.');
-  for (let i = 0; i < 4; i++) b[i] = Number(p[i]) & 0xff;
-  return b;
+const ipBytes = new Map<string, number>();
+
+/** An IPv4 address as a 32-bit number (memoized: the same few addresses are answered all day). */
+function ipv4Number(ip: string): number {
+  let n = ipBytes.get(ip);
+  if (n !== undefined) return n;
+  const p = ip.split('.');
+  n = (((Number(p[0]) & 0xff) << 24) | ((Number(p[1]) & 0xff) << 16) | ((Number(p[2]) & 0xff) << 8) | (Number(p[3]) & 0xff)) >>> 0;
+  if (ipBytes.size > 100_000) ipBytes.clear();
+  ipBytes.set(ip, n);
+  return n;
 }
 
 const OPT_RECORD = (() => {
@@ -157,51 +162,52 @@ const OPT_RECORD = (() => {
   return b;
 })();
 
-function writeHeader(b: Buffer, a: Answer, ancount: number, arcount: number): void {
-  b.writeUInt16BE(a.id, 0);
-  b[2] = 0x80 | (a.authoritative ? 0x04 : 0) | (a.truncated ? 0x02 : 0) | (a.rd ? 0x01 : 0);
-  b[3] = 0x80 | (a.rcode & 0x0f); // RA: we recurse on the client's behalf
-  b.writeUInt16BE(a.question ? 1 : 0, 4);
-  b.writeUInt16BE(ancount, 6);
-  b.writeUInt16BE(0, 8);
-  b.writeUInt16BE(arcount, 10);
-}
-
-/** The question without a trailing OPT record (Question.wire ends at the question). */
-function questionBytes(q: Question): Buffer {
-  return q.wire;
-}
-
 /**
- * Builds an answer, fitting it into maxSize: records that do not fit are dropped and TC
- * is set (a UDP client then asks again over TCP).
+ * Builds an answer into one buffer, fitting it into maxSize: records that do not fit are
+ * dropped and TC is set (a UDP client then asks again over TCP).
  */
 export function encodeAnswer(a: Answer, maxSize = 65535): Buffer {
   const q = a.question;
-  const qb = q ? questionBytes(q) : Buffer.alloc(0);
-  const opt = q?.edns ? OPT_RECORD : undefined;
-  const rrs = a.records.map((r) => {
-    const data = rdataBytes(r);
-    const rr = Buffer.allocUnsafe(12 + data.length);
-    rr.writeUInt16BE(0xc00c, 0); // the name: a pointer to the question's name
-    rr.writeUInt16BE(r.type, 2);
-    rr.writeUInt16BE(CLASS_IN, 4);
-    rr.writeUInt32BE(a.ttl, 6);
-    rr.writeUInt16BE(data.length, 10);
-    data.copy(rr, 12);
-    return rr;
-  });
-  let size = HEADER_LEN + qb.length + (opt?.length ?? 0);
+  const qlen = q ? q.wire.length : 0;
+  const optLen = q?.edns ? OPT_RECORD.length : 0;
+  const names = a.records.map((r) => (r.type === TYPE_PTR ? encodeName(r.name) : undefined));
+  let size = HEADER_LEN + qlen + optLen;
   let fit = 0;
-  for (const rr of rrs) {
-    if (size + rr.length > maxSize) break;
-    size += rr.length;
+  for (const n of names) {
+    const rrLen = 12 + (n ? n.length : 4);
+    if (size + rrLen > maxSize) break;
+    size += rrLen;
     fit++;
   }
-  const header = Buffer.allocUnsafe(HEADER_LEN);
-  const truncated = a.truncated || fit < rrs.length;
-  writeHeader(header, { ...a, truncated }, fit, opt ? 1 : 0);
-  return Buffer.concat([header, qb, ...rrs.slice(0, fit), ...(opt ? [opt] : [])], size);
+  const b = Buffer.allocUnsafe(size);
+  b.writeUInt16BE(a.id, 0);
+  b[2] = 0x80 | (a.authoritative ? 0x04 : 0) | (a.truncated || fit < a.records.length ? 0x02 : 0) | (a.rd ? 0x01 : 0);
+  b[3] = 0x80 | (a.rcode & 0x0f); // RA: we recurse on the client's behalf
+  b.writeUInt16BE(q ? 1 : 0, 4);
+  b.writeUInt16BE(fit, 6);
+  b.writeUInt16BE(0, 8);
+  b.writeUInt16BE(optLen ? 1 : 0, 10);
+  let off = HEADER_LEN;
+  if (q) off += q.wire.copy(b, off);
+  for (let i = 0; i < fit; i++) {
+    const r = a.records[i] as Rdata;
+    const name = names[i];
+    b.writeUInt16BE(0xc00c, off); // the name: a pointer to the question's name
+    b.writeUInt16BE(r.type, off + 2);
+    b.writeUInt16BE(CLASS_IN, off + 4);
+    b.writeUInt32BE(a.ttl, off + 6);
+    if (name) {
+      b.writeUInt16BE(name.length, off + 10);
+      name.copy(b, off + 12);
+      off += 12 + name.length;
+    } else {
+      b.writeUInt16BE(4, off + 10);
+      b.writeUInt32BE(r.type === TYPE_A ? ipv4Number(r.ip) : 0, off + 12);
+      off += 16;
+    }
+  }
+  if (optLen) OPT_RECORD.copy(b, off);
+  return b;
 }
 
 /** A header-only error reply (REFUSED to strangers, FORMERR to unreadable queries). */

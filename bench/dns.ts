@@ -1,0 +1,195 @@
+// npm run bench:dns — berth's embedded resolver against aardvark-dns, same names, same run.
+// Must run inside scripts/in-lab.sh (the npm script does that): it builds a bridge with
+// both resolvers on it (berth on .1, aardvark on .254), a "container" netns that asks,
+// and a link to the lab's internet DNS as the upstream for forwarded names.
+// For each resolver: dnsperf QPS (4 clients, 100 outstanding) and a closed-loop client's
+// p50/p99, for local and forwarded names, at rest and while this process's main thread
+// is busy with control-plane-like work (synchronous SQLite writes + record churn posted
+// to the resolver). Writes bench/results/dns.md.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { EmbeddedDns, type EndpointRecord } from '../src/dns/index.js';
+import { Lab } from '../test/lab/lab.js';
+import { run } from '../test/lab/exec.js';
+import { DnsTopology, inNs, ip, type ClientNs } from './dns-topology.js';
+
+const LATENCY_CLIENT = fileURLToPath(new URL('./dns-latency.js', import.meta.url));
+const RESULTS = fileURLToPath(new URL('../../bench/results/dns.md', import.meta.url));
+const DURATION_S = Number(process.env.BENCH_DNS_SECONDS ?? 8);
+const LATENCY_QUERIES = Number(process.env.BENCH_DNS_LATENCY_QUERIES ?? 10_000);
+const NAMES = 200;
+const AARDVARK = '/usr/lib/podman/aardvark-dns';
+
+interface Row {
+  server: string;
+  names: string;
+  condition: string;
+  qps: number;
+  avgMs: number;
+  lost: string;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+}
+
+const localNames = Array.from({ length: NAMES }, (_, i) => `ctr${i}`);
+const forwardedNames = ['echo.internet.test', 'gateway.internet.test', ...Array.from({ length: 18 }, (_, i) => `nx${i}.internet.test`)];
+
+function endpoints(client: ClientNs): EndpointRecord[] {
+  const list: EndpointRecord[] = [{ networkId: 'net1', containerId: 'client', ip: client.ip, names: ['client'] }];
+  localNames.forEach((n, i) => list.push({ networkId: 'net1', containerId: `c${i}`, ip: `10.77.0.${10 + i}`, names: [n] }));
+  return list;
+}
+
+async function startAardvark(dir: string, client: ClientNs, upstream: string): Promise<void> {
+  const lines = ['10.77.0.254 ' + upstream, `client ${client.ip}  client`];
+  localNames.forEach((n, i) => lines.push(`c${i} 10.77.0.${10 + i}  ${n}`));
+  writeFileSync(join(dir, 'net1'), `${lines.join('\n')}\n`);
+  const r = await run([AARDVARK, '--config', dir, '-p', '53', 'run'], { timeoutMs: 10_000 });
+  if (r.code !== 0) throw new Error(`aardvark-dns did not start: ${r.stderr}`);
+}
+
+function stopAardvark(dir: string): void {
+  try {
+    process.kill(Number(readFileSync(join(dir, 'aardvark.pid'), 'utf8').trim()), 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+async function dnsperf(client: ClientNs, server: string, file: string): Promise<{ qps: number; avgMs: number; lost: string }> {
+  const argv = ['dnsperf', '-s', server, '-d', file, '-l', String(DURATION_S), '-c', '4', '-q', '100', '-t', '2'];
+  const r = await run(inNs(client, argv), { timeoutMs: (DURATION_S + 30) * 1000 });
+  const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
+  const avgMs = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN) * 1000;
+  const lost = /Queries lost:\s+(\d+ \([\d.]+%\))/.exec(r.stdout)?.[1] ?? '?';
+  if (Number.isNaN(qps)) throw new Error(`dnsperf failed: ${r.stdout}\n${r.stderr}`);
+  return { qps, avgMs, lost };
+}
+
+async function latency(client: ClientNs, server: string, names: string[], count: number): Promise<Record<string, number>> {
+  const r = await run(inNs(client, ['node', LATENCY_CLIENT, server, '53', String(count), ...names]), { timeoutMs: 120_000 });
+  const line = r.stdout.trim().split('\n').pop() ?? '';
+  if (!line.startsWith('{')) throw new Error(`latency client failed: ${r.stderr}`);
+  return JSON.parse(line) as Record<string, number>;
+}
+
+/** Control-plane-like load on THIS thread: 100 ms slices of synchronous SQLite writes, with record churn. */
+function startLoad(dns: EmbeddedDns, dir: string): () => { inserts: number; busyShare: number } {
+  const db = new Database(join(dir, 'load.db'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k TEXT, v TEXT)');
+  const insert = db.prepare('INSERT INTO t (k, v) VALUES (?, ?)');
+  let running = true;
+  let inserts = 0;
+  let busy = 0;
+  let churn = 0;
+  const started = performance.now();
+  const tick = (): void => {
+    if (!running) return;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 100) {
+      insert.run(`k${inserts}`, JSON.stringify({ n: inserts, at: Date.now(), pad: 'x'.repeat(200) }));
+      inserts++;
+    }
+    // 20 containers come and go per slice: records pushed to the resolver.
+    for (let i = 0; i < 20; i++, churn++) {
+      const n = churn % 200;
+      if (churn % 400 < 200) dns.setEndpoint({ networkId: 'net1', containerId: `churn${n}`, ip: `10.77.1.${n}`, names: [`churn${n}`] });
+      else dns.removeEndpoint('net1', `churn${n}`);
+    }
+    busy += performance.now() - t0;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  return () => {
+    running = false;
+    db.close();
+    return { inserts, busyShare: busy / (performance.now() - started) };
+  };
+}
+
+async function measure(client: ClientNs, server: string, label: string, condition: string, dir: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const [kind, names] of [['local', localNames], ['forwarded', forwardedNames]] as const) {
+    const file = join(dir, `${kind}.txt`);
+    writeFileSync(file, names.map((n) => `${n} A`).join('\n') + '\n');
+    await latency(client, server, names, names.length * 2); // warm up (fills caches)
+    const perf = await dnsperf(client, server, file);
+    const lat = await latency(client, server, names, LATENCY_QUERIES);
+    rows.push({
+      server: label, names: kind, condition, ...perf,
+      p50: lat.p50 ?? NaN, p90: lat.p90 ?? NaN, p99: lat.p99 ?? NaN, p999: lat.p999 ?? NaN,
+    });
+    process.stderr.write(`bench:dns ${label} ${kind} ${condition}: ${Math.round(perf.qps)} qps, p50 ${lat.p50} µs, p99 ${lat.p99} µs\n`);
+  }
+  return rows;
+}
+
+function table(rows: Row[]): string {
+  const head = '| resolver | names | condition | dnsperf QPS | dnsperf avg (ms) | lost | p50 (µs) | p90 | p99 | p99.9 |\n|---|---|---|---|---|---|---|---|---|---|';
+  const lines = rows.map((r) =>
+    `| ${r.server} | ${r.names} | ${r.condition} | ${Math.round(r.qps).toLocaleString('en-US')} | ${r.avgMs.toFixed(2)} | ${r.lost} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.p999} |`);
+  return [head, ...lines].join('\n');
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-bench-dns-'));
+  const aardDir = join(dir, 'aardvark');
+  mkdirSync(aardDir);
+  const lab = await Lab.create({ startDaemon: false });
+  const topo = new DnsTopology('bd');
+  let dns: EmbeddedDns | undefined;
+  const load0 = loadavg()[0] ?? 0;
+  try {
+    const net = await topo.addBridge(1, '10.77.0');
+    await ip(['addr', 'add', '10.77.0.254/24', 'dev', net.bridge]);
+    const client = await topo.addClient(net, 2);
+    await topo.linkTo(lab.internetNs, '192.0.2.1', '192.0.2.2', lab.internetDns);
+    dns = await EmbeddedDns.start({ upstreams: [lab.internetDns], endpoints: endpoints(client) });
+    await dns.addListener('net1', net.gateway);
+    await startAardvark(aardDir, client, lab.internetDns);
+    const rows: Row[] = [];
+    for (const [label, server] of [['berth', net.gateway], ['aardvark-dns 1.4', '10.77.0.254']] as const) {
+      rows.push(...(await measure(client, server, label, 'at rest', dir)));
+    }
+    const stop = startLoad(dns, dir);
+    for (const [label, server] of [['berth', net.gateway], ['aardvark-dns 1.4', '10.77.0.254']] as const) {
+      rows.push(...(await measure(client, server, label, 'main thread busy', dir)));
+    }
+    const load = stop();
+    const stats = await dns.stats();
+    const note = [
+      `# DNS resolver benchmark`,
+      '',
+      `Run ${new Date().toISOString()} on ${process.arch}, ${(await import('node:os')).cpus().length} cores, load average ${load0.toFixed(2)} at start / ${(loadavg()[0] ?? 0).toFixed(2)} at end.`,
+      `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns on the same bridge.`,
+      `Closed-loop client (bench/dns-latency.ts): ${LATENCY_QUERIES} queries one at a time, µs from send to answer (includes the Node client's own overhead, the same for both).`,
+      `Local: ${NAMES} container names (A). Forwarded: 2 names that exist upstream + 18 NXDOMAIN, upstream = the lab's internet DNS (a Node server).`,
+      `"main thread busy": berthd's main thread (this process) runs 100 ms slices of synchronous SQLite inserts back to back (busy ${(load.busyShare * 100).toFixed(0)} % of the time, ${load.inserts.toLocaleString('en-US')} inserts) and posts 20 endpoint changes to the resolver per slice; aardvark runs as its own process, so for it this is CPU contention only.`,
+      '',
+      table(rows),
+      '',
+      `berth resolver counters: ${JSON.stringify(stats)}`,
+      '',
+    ].join('\n');
+    mkdirSync(join(RESULTS, '..'), { recursive: true });
+    writeFileSync(RESULTS, note);
+    process.stdout.write(`${note}\n`);
+  } finally {
+    stopAardvark(aardDir);
+    await dns?.stop();
+    await topo.remove();
+    await lab.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench:dns failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

@@ -28,7 +28,6 @@ export function imageRoutes(router: Router, ctl: Controller, images: ImageStore)
       changes: req.query.getAll('changes'),
       message: req.query.get('message') || undefined,
     });
-    ctl.events.publish('image' as never, 'import', `sha256:${img.id}`, {});
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ status: `sha256:${img.id}` }) + '\r\n');
   });
@@ -73,7 +72,7 @@ function safeFind(images: ImageStore, ref: string): ImageRecord | undefined {
   }
 }
 
-/** `reference` (globs: bb, bb:*, */bb) and `dangling` filters of `docker images`. */
+// `reference` (globs such as bb, bb:* or org/*) and `dangling` filters of `docker images`.
 function matches(img: ImageRecord, f: Map<string, string[]>): boolean {
   const dangling = f.get('dangling')?.[0];
   if (dangling !== undefined && (img.repoTags.length === 0) !== (dangling === 'true' || dangling === '1')) return false;

@@ -126,10 +126,10 @@ async function createAll(lab: Lab, o: BerthOptions, nets: string[], res: SystemR
     const net = nets[(i - 1) % nets.length];
     const ts = nowMs();
     if (i % 50 === 0) {
-      ids.push(await must(lab, ['run', '-d', '--network', net, '--', 'sleep', '3600']));
+      ids.push(await must(lab, ['run', '-d', '--name', `bench${i}`, '--network', net, '--', 'sleep', '3600']));
       cli[i - 1] = nowMs() - ts;
     } else {
-      const c = await apiOk(lab, 'POST', '/containers/create', { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
+      const c = await apiOk(lab, 'POST', `/containers/create?name=bench${i}`, { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
       const tc = nowMs();
       createMs.push(tc - ts);
       const id = (c.body as { Id: string }).Id;
@@ -147,6 +147,7 @@ async function createAll(lab: Lab, o: BerthOptions, nets: string[], res: SystemR
   else res.notes.push('berthd does not report its own set-up time yet (no X-Berth-Setup-Ms header): the API create+start time is an upper bound on it');
   res.series.push({ label: 'berth: API create+start', samples: api, plot: true });
   res.series.push({ label: 'berth: CLI `berth run -d` (every 50th)', samples: cli, plot: false });
+  res.notes.push('containers are named bench1…benchN: unnamed, berthd hangs after 396 (its random-name generator has 22×18 names and retries for ever)');
   res.notes.push(`API create alone: median ${median(createMs).toFixed(2)} ms (the rest of create+start is start)`);
   return ids;
 }

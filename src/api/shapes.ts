@@ -2,6 +2,8 @@ import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/re
 import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
 import { humanDuration } from '../util/human-duration.js';
+import { networkSettingsPorts } from '../portmap/format.js';
+import { exposedKeys, fromPortBindings } from '../portmap/spec.js';
 
 // Records → the Docker Engine API's JSON shapes (protocols.md A.4). Maps that Docker
 // always prints ({} never omitted) stay {}.
@@ -87,8 +89,7 @@ export function containerInspect(c: ContainerRecord, state: State): Record<strin
     networks[n.name] = s;
     if (n.name === 'bridge') primary = s;
   }
-  const ports: Record<string, unknown> = {};
-  for (const p of c.config.exposedPorts) ports[p] = null;
+  const ports = c.state.status === 'running' ? portsOf(c) : {};
   const st = c.state;
   return {
     Id: c.id,
@@ -168,6 +169,11 @@ export function containerInspect(c: ContainerRecord, state: State): Record<strin
   };
 }
 
+/** NetworkSettings.Ports: every exposed or published port, null when not published. */
+function portsOf(c: ContainerRecord) {
+  return networkSettingsPorts(c.publishedPorts ?? [], exposedKeys(fromPortBindings(c.hostConfig.portBindings), c.config.exposedPorts));
+}
+
 export function containerSummary(c: ContainerRecord, state: State): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
   for (const ep of state.endpointsOf({ containerId: c.id })) {
@@ -181,7 +187,7 @@ export function containerSummary(c: ContainerRecord, state: State): Record<strin
     ImageID: '',
     Command: c.config.cmd.join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: [],
+    Ports: (c.publishedPorts ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),
     Labels: c.config.labels,
     State: c.state.status,
     Status: statusText(c),

@@ -4,6 +4,8 @@ import type { Client } from './client.js';
 import { collect, failIfAny, filtersParam } from './args.js';
 import { inspectEach, printList } from './output.js';
 import { demux } from './streams.js';
+import { exposedKeys, parseExpose, parsePortSpec, toPortBindings } from '../portmap/spec.js';
+import { portLines, type NetworkPortsJson } from '../portmap/format.js';
 
 // `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `kill`, `wait`, `rm`, `inspect`:
 // docker's flags and output, for process sandboxes.
@@ -16,6 +18,7 @@ interface ContainerSummary {
   Created: number;
   State: string;
   Status: string;
+  Ports: { IP: string; PrivatePort: number; PublicPort: number; Type: string }[];
 }
 
 export function containerCommands(program: Command, client: () => Client): void {
@@ -44,11 +47,14 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--link <name:alias>', 'add link to another container', collect, [])
     .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
     .option('--expose <port>', 'expose a port or a range of ports', collect, [])
+    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port(s) to the host", collect, [])
+    .option('-P, --publish-all', 'publish all exposed ports to random ports', false)
     .option('-l, --label <k=v>', 'set metadata on a container', collect, [])
     .passThroughOptions()
     .action(async (cmd: string[], o) => {
       const c = client();
       const network: string = o.net ?? o.network;
+      const bindings = (o.publish as string[]).flatMap(parsePortSpec);
       const endpoint: Record<string, unknown> = {};
       if (o.ip) endpoint.IPAMConfig = { IPv4Address: o.ip };
       if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
@@ -62,7 +68,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         AttachStdin: o.interactive,
         MacAddress: o.macAddress,
         Image: o.rootfs ? o.rootfs : '',
-        ExposedPorts: Object.fromEntries(o.expose.map((p: string) => [p.includes('/') ? p : `${p}/tcp`, {}])),
+        ExposedPorts: Object.fromEntries(exposedKeys(bindings, o.expose.flatMap(parseExpose)).map((k) => [k, {}])),
         Labels: Object.fromEntries(o.label.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])),
         HostConfig: {
           NetworkMode: network,
@@ -73,6 +79,8 @@ export function containerCommands(program: Command, client: () => Client): void 
           DnsOptions: [...o.dnsOpt, ...o.dnsOption],
           ExtraHosts: o.addHost,
           Links: o.link,
+          PortBindings: toPortBindings(bindings),
+          PublishAllPorts: o.publishAll,
         },
         NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
       };
@@ -111,7 +119,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         RunningFor: timeAgo(x.Created * 1000),
         Status: x.Status,
         State: x.State,
-        Ports: '',
+        Ports: x.Ports.map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`).join(', '),
         Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
       })), { quiet: o.quiet, format: o.format, kind: 'container', defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}' });
     });
@@ -188,6 +196,16 @@ export function containerCommands(program: Command, client: () => Client): void 
       failIfAny(errors);
     });
   }
+
+  program.command('port')
+    .description('List port mappings or a specific mapping for the container')
+    .argument('<container>')
+    .argument('[port]', 'PORT[/PROTO]')
+    .action(async (container: string, port: string | undefined) => {
+      const body = (await client().call('GET', `/containers/${encodeURIComponent(container)}/json`)).body as { Name: string; NetworkSettings: { Ports: NetworkPortsJson } };
+      const lines = portLines(body.NetworkSettings.Ports ?? {}, body.Name.replace(/^\//, ''), port);
+      if (lines.length) process.stdout.write(lines.join('\n') + '\n');
+    });
 
   program.command('wait')
     .description('Block until a container stops, then print its exit code')

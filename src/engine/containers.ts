@@ -13,10 +13,15 @@ import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
-import { isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
+import { isUserDefined, parseExtraHost, resolveLink, sandboxFiles } from './container-files.js';
 import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
+import type { Firewall, LinkEntry } from '../kernel/firewall.js';
+import type { PortMapper } from '../portmap/mapper.js';
+import { fromPortBindings } from '../portmap/spec.js';
+import { linkEntries } from '../portmap/links.js';
+import { parseBridgeOptions } from '../drivers/bridge/options.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
 // exec-root, endpoints, addresses) is made when the container starts, before its
@@ -56,7 +61,12 @@ export class ContainerService {
     private readonly config: DaemonConfig,
     private readonly events: EventBus,
     private readonly observers: Observers,
+    private readonly ports: PortMapper,
+    private readonly firewall: Firewall,
   ) {}
+
+  /** firewall elements opened for each running container's legacy links (icc=false) */
+  private readonly linkRules = new Map<string, LinkEntry[]>();
 
   stateDir(id: string): string {
     return join(this.config.execRoot, 'containers', id);
@@ -79,6 +89,7 @@ export class ContainerService {
     for (const l of req.hostConfig.links) this.state.findContainer(parseLink(l).name);
     const id = newId();
     const mode = req.hostConfig.networkMode || 'bridge';
+    this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
       id,
@@ -96,6 +107,21 @@ export class ContainerService {
     });
     this.events.publish('container', 'create', c.id, { name: c.name });
     return c;
+  }
+
+  /** Docker's rules for -p/-P per network mode; bad bindings are a 400 here, before anything exists. */
+  private checkPublishing(mode: string, hc: HostConfig): void {
+    const bindings = fromPortBindings(hc.portBindings);
+    if (!bindings.length && !hc.publishAllPorts) return;
+    if (mode.startsWith('container:')) throw new ConflictError('conflicting options: port publishing and the container type network mode');
+    if (mode === 'host' || mode === 'none') {
+      // Docker discards them with a warning: there is nothing to forward to
+      hc.portBindings = {};
+      hc.publishAllPorts = false;
+      return;
+    }
+    const net = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
+    if (net.internal && bindings.length) throw new InvalidParameterError(`cannot publish ports of a container on internal network "${net.name}": internal networks have no way in`);
   }
 
   private nameTaken(name: string): boolean {
@@ -177,6 +203,8 @@ export class ContainerService {
       const netns = await this.setUpSandbox(c);
       const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
       try {
+        await this.publishPorts(c);
+        await this.openLinks(c);
         const files = sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns);
         const proc = await this.runtime.start({
           id: c.id,
@@ -223,6 +251,50 @@ export class ContainerService {
         if (c?.hostConfig.autoRemove) return this.remove(id, { force: true }).catch(() => undefined);
       });
     });
+  }
+
+  /** Publishes -p/-P on the endpoint that carries the default route (Docker's choice). */
+  private async publishPorts(c: ContainerRecord): Promise<void> {
+    const hc = c.hostConfig;
+    const bindings = fromPortBindings(hc.portBindings);
+    if (!bindings.length && !(hc.publishAllPorts && c.config.exposedPorts.length)) return;
+    const eps = this.orderedEndpoints(c).filter((e) => e.ipv4);
+    const isBridge = (e: EndpointRecord) => this.state.networks.get(e.networkId)?.driver === 'bridge';
+    const ep = eps.find((e) => isBridge(e) && !this.state.networks.get(e.networkId)?.internal) ?? eps.find(isBridge);
+    if (!ep) return;
+    const net = this.state.networks.get(ep.networkId)!;
+    c.publishedPorts = await this.ports.publish({
+      containerId: c.id,
+      containerIp: ep.ipv4,
+      network: { name: net.name, internal: net.internal, hostBindingIpv4: parseBridgeOptions(net, this.config).hostBindingIpv4 },
+      bindings,
+      exposed: c.config.exposedPorts,
+      publishAll: hc.publishAllPorts,
+    });
+    this.state.saveContainer(c);
+  }
+
+  /** Legacy links on the default bridge open the target's exposed ports (what icc=false needs). */
+  async openLinks(c: ContainerRecord): Promise<void> {
+    const rules: LinkEntry[] = [];
+    for (const spec of c.hostConfig.links.map(parseLink)) {
+      const link = resolveLink(c, spec, this.state);
+      const mine = this.state.endpointsOf({ containerId: c.id }).find((e) => e.ipv4 && this.state.endpointsOf({ containerId: link.target.id, networkId: e.networkId }).some((t) => t.ipv4 === link.ip));
+      if (mine) rules.push(...linkEntries(mine.ipv4, link.ip, link.target.config.exposedPorts));
+    }
+    if (!rules.length) return;
+    await this.firewall.addLinks(rules);
+    this.linkRules.set(c.id, rules);
+  }
+
+  private async closeLinksAndPorts(c: ContainerRecord): Promise<void> {
+    const rules = this.linkRules.get(c.id);
+    this.linkRules.delete(c.id);
+    if (rules) await this.firewall.removeLinks(rules).catch(() => undefined);
+    if (c.publishedPorts?.length) {
+      await this.ports.unpublish(c.id).catch(() => undefined);
+      c.publishedPorts = [];
+    }
   }
 
   /** Makes the netns and joins every endpoint; on failure undoes all of it. */
@@ -355,6 +427,7 @@ export class ContainerService {
 
   /** Releases addresses and deletes the netns; the kernel then removes the veths itself. */
   async tearDownSandbox(c: ContainerRecord): Promise<void> {
+    await this.closeLinksAndPorts(c);
     for (const ep of this.state.endpointsOf({ containerId: c.id })) {
       const net = this.state.networks.get(ep.networkId);
       if (net) await this.releaseAddress(c, net, ep);

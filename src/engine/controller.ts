@@ -7,6 +7,7 @@ import { chooseDefaultBridgeSubnet } from '../ipam/choose-subnet.js';
 import { fixedCidrSubPool } from '../ipam/fixed-cidr.js';
 import { openKernel } from '../kernel/client.js';
 import { Firewall, type NetworkPolicy } from '../kernel/firewall.js';
+import { PortMapper } from '../portmap/mapper.js';
 import type { Kernel } from '../kernel/types.js';
 import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { SqliteStore } from '../store/sqlite-store.js';
@@ -33,7 +34,6 @@ export class Controller {
   readonly observers = new Observers();
   readonly networks: NetworkService;
   readonly containers: ContainerService;
-  readonly firewall: Firewall;
   private readonly drivers: DriverRegistry;
 
   private constructor(
@@ -41,19 +41,22 @@ export class Controller {
     readonly state: State,
     readonly kernel: Kernel,
     readonly runtime: ProcessRuntime,
+    readonly firewall: Firewall,
+    readonly ports: PortMapper,
     private readonly log: (msg: string) => void,
   ) {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
-    this.firewall = new Firewall(kernel, config.iptables);
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
-    this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers);
+    this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall);
   }
 
   static async open(config: DaemonConfig, log: (msg: string) => void = () => undefined): Promise<Controller> {
     const kernel = await openKernel();
     const store = new SqliteStore(config.dataRoot);
-    const c = new Controller(config, new State(store), kernel, new ProcessRuntime(), log);
+    const firewall = new Firewall(kernel, config.iptables);
+    const ports = await PortMapper.open(kernel, firewall);
+    const c = new Controller(config, new State(store), kernel, new ProcessRuntime(), firewall, ports, log);
     try {
       await c.start();
     } catch (err) {
@@ -76,10 +79,13 @@ export class Controller {
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.startDns();
     for (const n of this.state.networks.values()) this.networks.replay(n);
-    await this.firewall.reset(this.bridgePolicies());
+    // published ports of running containers stay in the table across the replace: no dark window
+    const running = [...this.state.containers.values()].filter((c) => c.state.status === 'running');
+    await this.firewall.reset(this.bridgePolicies(), { ports: running.flatMap((c) => c.publishedPorts ?? []) });
     await this.ensurePredefined();
     for (const n of this.state.networks.values()) await this.networks.restore(n);
     await this.restoreContainers();
+    await this.restorePorts();
     await this.removeOrphans();
   }
 
@@ -162,6 +168,7 @@ export class Controller {
       if (this.runtime.isRunning(c.state)) {
         this.runtime.adopt(c.id, this.containers.stateDir(c.id), c.state);
         await this.containers.restoreSandbox(c);
+        await this.containers.openLinks(c).catch((err: Error) => this.log(`container ${c.name}: links not restored: ${err.message}`));
         this.containers.watchExit(c.id);
       } else {
         const exit = this.runtime.readExit(this.containers.stateDir(c.id));
@@ -170,6 +177,13 @@ export class Controller {
         await this.containers.tearDownSandbox(c);
       }
     }
+  }
+
+  /** Re-reserves the host ports of running containers (their DNAT elements are already in the table). */
+  private async restorePorts(): Promise<void> {
+    const running = [...this.state.containers.values()].filter((c) => c.state.status === 'running' && c.publishedPorts?.length);
+    const failed = await this.ports.restore(running.map((c) => ({ containerId: c.id, ports: c.publishedPorts ?? [] })));
+    for (const f of failed) this.log(`container ${f.containerId.slice(0, 12)}: cannot restore its published ports: ${f.error}`);
   }
 
   /** What berth made but no longer knows: stale netns files, bridges, veths. */

@@ -4,7 +4,7 @@ import { OpError, attempt } from './failure.js';
 import { netnsExists, openNetns } from './netns.js';
 import { homeSocket, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
-import { createVeth, deleteLink, getLink, setLinkUp } from './netlink/links.js';
+import { createVeth, deleteLink, getLink, setBridgePortHairpin, setLinkUp } from './netlink/links.js';
 import { replaceRoute } from './netlink/routes.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 
@@ -27,6 +27,8 @@ export function attachVeth(a: VethAttachment): void {
     closeSync(nsFd);
   }
   try {
+    const port = attempt(`cannot find veth ${a.hostIfName}`, () => getLink(host, a.hostIfName));
+    if (port) attempt(`cannot set hairpin mode on ${a.hostIfName}`, () => setBridgePortHairpin(host, port.index));
     withSocket(a.netns, (ns) => configurePeer(ns, a));
   } catch (e) {
     try {

@@ -1,3 +1,5 @@
+import type { PublishedPort } from '../portmap/mapper.js';
+
 // What berth keeps durably. These are the store's shapes; the API's Docker-shaped JSON is
 // derived from them in src/api/, never stored.
 
@@ -99,4 +101,6 @@ export interface ContainerRecord {
   state: ContainerState;
   /** netns file of the sandbox while it exists ('' otherwise; the shared one for container: mode) */
   sandboxKey: string;
+  /** host ports published while it runs (random ones included), so a restart restores exactly these */
+  publishedPorts?: PublishedPort[];
 }

@@ -5,6 +5,7 @@ import {
   AF_UNSPEC, IFF_UP, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_INFO_DATA,
   IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, NLM_F_CREATE, NLM_F_EXCL,
   RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
+  AF_BRIDGE, IFLA_BRPORT_MODE, IFLA_PROTINFO, RTM_SETLINK,
 } from './constants.js';
 import { attr, attrString, attrU32, nested, parseAttrs, strAttr, u32Attr, type NlMessage } from './message.js';
 import type { NetlinkSocket } from './socket.js';
@@ -81,6 +82,17 @@ export function createBridge(s: NetlinkSocket, name: string, mtu?: number): void
   ];
   if (mtu !== undefined) attrs.push(u32Attr(IFLA_MTU, mtu));
   s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(), ...attrs]);
+}
+
+/**
+ * Hairpin mode on a bridge port: frames may leave by the port they came in on, so a
+ * container reaches itself through its own published port (DNAT back to itself) even
+ * when br_netfilter makes the bridge see that traffic.
+ */
+export function setBridgePortHairpin(s: NetlinkSocket, index: number): void {
+  const msg = ifinfomsg(index);
+  msg.writeUInt8(AF_BRIDGE, 0);
+  s.request(RTM_SETLINK, 0, [msg, nested(IFLA_PROTINFO, [attr(IFLA_BRPORT_MODE, Buffer.from([1]))])]);
 }
 
 export function setLinkUp(s: NetlinkSocket, name: string): void {

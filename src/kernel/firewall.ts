@@ -252,6 +252,9 @@ export class Firewall {
   /** Every berth table as nft prints it, for a person to read. */
   async describe(): Promise<string> {
     if (!this.enabled) return '';
-    return this.kernel.nft(`list table ip ${TABLE}\nlist table bridge ${TABLE}`);
+    // one list per call: libnftables 1.0.6 fails (ENOENT) on two `list table` in one buffer
+    const ip = await this.kernel.nft(`list table ip ${TABLE}`);
+    const bridge = await this.kernel.nft(`list table bridge ${TABLE}`);
+    return ip + bridge;
   }
 }

@@ -11,7 +11,7 @@ const LAB_LAN_ADDR = '198.18.0.1';
 const SERVER = "const s=require('net').createServer(c=>c.end('hello from '+process.env.WHO));s.listen(80);require('dgram').createSocket('udp4').on('message',function(m,r){this.send('udp '+process.env.WHO,r.port,r.address)}).bind(81)";
 
 async function fetchTcp(lab: Lab, ns: string, host: string, port: number): Promise<string> {
-  const r = await lab.inNetns(ns, ['node', '-e', `const s=require('net').connect(${port},'${host}');let d='';s.on('data',x=>d+=x).on('end',()=>{console.log(d)}).on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),2000)`]);
+  const r = await lab.inNetns(ns, ['node', '-e', `const s=require('net').connect(${port},'${host}');let d='';s.on('data',x=>d+=x).on('end',()=>{console.log(d);process.exit(0)}).on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),2000)`]);
   return r.code === 0 ? r.stdout.trim() : '';
 }
 

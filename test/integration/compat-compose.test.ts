@@ -50,7 +50,7 @@ describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !exis
     assert.equal(await composeOk(['exec', '-T', 'client', 'wget', '-q', '-O', '-', `http://${webIp}/index.html`]), 'berth-compat');
   });
 
-  test('one service reaches the other by service name', { todo: 'needs issue 3 (DNS)' }, async () => {
+  test('one service reaches the other by service name (berth\'s DNS, issue 3)', async () => {
     assert.equal(await composeOk(['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://web/index.html']), 'berth-compat');
   });
 

@@ -104,7 +104,7 @@ for (const client of installedClients()) {
       await d(['rm', '-f', 'd1']);
     });
 
-    test('run --rm on a user network reaches another container by name', { todo: 'needs issue 3 (DNS) when it fails' }, async () => {
+    test('run --rm on a user network reaches another container by name (berth's DNS, issue 3)', async () => {
       await d(['network', 'create', 'dns_net']);
       await d(['run', '-d', '--name', 'target', '--network', 'dns_net', 'bb', 'sleep', '3600']);
       try {
@@ -115,7 +115,7 @@ for (const client of installedClients()) {
       }
     });
 
-    test('run -d -p 8080:80 httpd: the port answers on 127.0.0.1 and docker port shows it', { todo: 'needs issue 4 (published ports)' }, async () => {
+    test('run -d -p 8080:80 httpd: the port answers on 127.0.0.1 and docker port shows it (issue 4)', async () => {
       await d(['run', '-d', '--name', 'web', '-p', '8080:80', 'bb', 'httpd', '-f', '-p', '80', '-h', '/www']);
       try {
         assert.match(await d(['port', 'web']), /^80\/tcp -> 0\.0\.0\.0:8080$/m);

@@ -16,7 +16,7 @@ const fixture = (name: string): unknown => JSON.parse(readFileSync(FIXTURES + na
 
 const VARYING: RegExp[] = [
   /(.*\.)?Id/, /(.*\.)?Created/, /.*EndpointID/, /.*NetworkID/, /.*SandboxID/, /.*SandboxKey/,
-  /State\.(Pid|StartedAt|FinishedAt)/, /Config\.Hostname/, /.*DNSNames/,
+  /State\.(Pid|StartedAt|FinishedAt)/, /Config\.Hostname/, /.*DNSNames/, /.*\.Aliases/,
   /(Config\.)?Image/, /(ResolvConf|Hostname|Hosts|Log)Path/,
 ];
 

@@ -104,7 +104,7 @@ for (const client of installedClients()) {
       await d(['rm', '-f', 'd1']);
     });
 
-    test('run --rm on a user network reaches another container by name (berth's DNS, issue 3)', async () => {
+    test('run --rm on a user network reaches another container by name (berth\'s DNS, issue 3)', async () => {
       await d(['network', 'create', 'dns_net']);
       await d(['run', '-d', '--name', 'target', '--network', 'dns_net', 'bb', 'sleep', '3600']);
       try {

@@ -46,6 +46,8 @@ export class DnsHandler {
   readonly cache = new AnswerCache();
   private readonly inflight = new Map<string, Promise<Buffer | undefined>>();
   private defaults: Upstream[] = [];
+  /** Called with every answer this handler caches, so that sibling threads can cache it too. */
+  onCached: ((key: string, answer: Buffer, questionWire: Buffer, at: number) => void) | undefined;
   private defaultsKey = '';
 
   constructor(
@@ -151,7 +153,8 @@ export class DnsHandler {
   private async ask(msg: Buffer, q: Question, ups: Upstream[], transport: Transport, key: string): Promise<Buffer | undefined> {
     try {
       const answer = await this.forwarder.query(msg, q.wire.length, ups, transport === 'tcp');
-      this.cache.put(key, answer, q.wire);
+      const at = Date.now();
+      if (this.cache.put(key, answer, q.wire, at)) this.onCached?.(key, answer, q.wire, at);
       return answer;
     } catch {
       return undefined;

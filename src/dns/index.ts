@@ -19,12 +19,16 @@
 //   await dns.stop();                                // berthd shutdown
 // setEndpoint/removeEndpoint are synchronous posts applied in order, before any later
 // request; `await dns.sync()` waits until everything posted so far is in effect.
-import { Worker } from 'node:worker_threads';
-import type { DnsStats } from './handler.js';
+// It runs on 2 threads by default (SO_REUSEPORT): every call goes to each of them.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { emptyStats, type DnsStats } from './handler.js';
 import { DEFAULT_LOCAL_TTL_S } from './handler.js';
 import type { EndpointRecord } from './names.js';
-import type { DnsReply, DnsRequest, WorkerConfig } from './protocol.js';
+import { newRotation } from './names.js';
+import type { WorkerConfig } from './protocol.js';
 import { DNS_PORT } from './listener.js';
+import { ResolverThread } from './thread.js';
 
 export type { EndpointRecord } from './names.js';
 export type { DnsStats } from './handler.js';
@@ -40,84 +44,96 @@ export interface EmbeddedDnsOptions {
   endpoints?: EndpointRecord[];
   /** Listening port (53). Tests and benchmarks may use another one. */
   port?: number;
-  /** Called if the resolver's thread dies (it should not); the daemon should log it. */
+  /**
+   * Resolver threads (default: 2 when the machine has 2+ CPUs, else 1). With more than
+   * one, each binds its own UDP socket with SO_REUSEPORT; thread 0 also serves TCP.
+   */
+  threads?: number;
+  /** Called if a resolver thread dies (it should not); the daemon should log it. */
   onCrash?: (err: Error) => void;
-}
-
-interface Pending {
-  resolve: (r: DnsReply) => void;
 }
 
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 1500;
 
-export class EmbeddedDns {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
-  private dead: Error | undefined;
-
-  private constructor(private readonly worker: Worker, onCrash?: (err: Error) => void) {
-    worker.on('message', (r: DnsReply) => this.onReply(r));
-    const die = (err: Error): void => {
-      if (this.dead) return;
-      this.dead = err;
-      for (const p of this.pending.values()) p.resolve({ id: 0, ok: false, error: err.message });
-      this.pending.clear();
-      onCrash?.(err);
-    };
-    worker.on('error', die);
-    worker.on('exit', (code) => die(new Error(`DNS resolver thread exited (code ${code})`)));
-    // Listening sockets live in the worker; the daemon's own handles keep the process alive.
-    worker.unref();
+/** A channel between every two threads: ports[i] are thread i's ends. */
+function peerPorts(n: number): MessagePort[][] {
+  const ports: MessagePort[][] = Array.from({ length: n }, () => []);
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++) {
+      const ch = new MessageChannel();
+      ports[i]?.push(ch.port1);
+      ports[j]?.push(ch.port2);
+    }
   }
+  return ports;
+}
+
+export class EmbeddedDns {
+  private constructor(private readonly threads: ResolverThread[]) {}
 
   static async start(opts: EmbeddedDnsOptions): Promise<EmbeddedDns> {
-    const config: WorkerConfig = {
+    const n = Math.max(1, Math.floor(opts.threads ?? (availableParallelism() >= 2 ? 2 : 1)));
+    const rotation = newRotation(true);
+    const base = {
       upstreams: opts.upstreams,
       ttl: opts.ttl ?? DEFAULT_LOCAL_TTL_S,
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
       endpoints: opts.endpoints ?? [],
       port: opts.port ?? DNS_PORT,
+      reusePort: n > 1,
+      rotation,
     };
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: config });
-    const dns = new EmbeddedDns(worker, opts.onCrash);
+    const onDeath = (err: Error): void => opts.onCrash?.(err);
+    const peers = peerPorts(n);
+    const threads = Array.from({ length: n }, (_, i) =>
+      new ResolverThread({ ...base, tcp: i === 0, peers: peers[i] ?? [] } satisfies WorkerConfig, onDeath));
+    const dns = new EmbeddedDns(threads);
     await dns.sync();
     return dns;
   }
 
   /** Binds gateway:53 (UDP and TCP) for a network. Idempotent; throws if the bind fails. */
   async addListener(networkId: string, gateway: string): Promise<void> {
-    await this.request({ op: 'addListener', id: 0, networkId, gateway });
+    try {
+      await Promise.all(this.threads.map((t) => t.request({ op: 'addListener', id: 0, networkId, gateway })));
+    } catch (err) {
+      await this.removeListener(networkId).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** Closes a network's listener (no-op when it has none). */
   async removeListener(networkId: string): Promise<void> {
-    await this.request({ op: 'removeListener', id: 0, networkId });
+    await Promise.all(this.threads.map((t) => t.request({ op: 'removeListener', id: 0, networkId })));
   }
 
   /** The whole record of one container endpoint on one network (replaces any earlier one). */
   setEndpoint(e: EndpointRecord): void {
-    this.post({ op: 'setEndpoint', endpoint: e });
+    for (const t of this.threads) t.post({ op: 'setEndpoint', endpoint: e });
   }
 
   removeEndpoint(networkId: string, containerId: string): void {
-    this.post({ op: 'removeEndpoint', networkId, containerId });
+    for (const t of this.threads) t.post({ op: 'removeEndpoint', networkId, containerId });
   }
 
   /** Replaces every record at once (a full re-sync after reconciliation). */
   replaceAll(endpoints: EndpointRecord[]): void {
-    this.post({ op: 'replaceAll', endpoints });
+    for (const t of this.threads) t.post({ op: 'replaceAll', endpoints });
   }
 
   /** New default upstreams (container-specific ones are part of their records). Clears the cache. */
   setUpstreams(upstreams: string[]): void {
-    this.post({ op: 'setUpstreams', upstreams });
+    for (const t of this.threads) t.post({ op: 'setUpstreams', upstreams });
   }
 
-  /** Counters since start. Also a barrier: every earlier post is in effect when it resolves. */
+  /** Counters since start, summed over threads. Also a barrier: every earlier post is in effect. */
   async stats(): Promise<DnsStats> {
-    const r = await this.request({ op: 'stats', id: 0 });
-    if (!r.ok || !r.stats) throw new Error('DNS resolver returned no stats');
-    return r.stats;
+    const all = await Promise.all(this.threads.map((t) => t.request({ op: 'stats', id: 0 })));
+    const sum = emptyStats();
+    for (const r of all) {
+      for (const k of Object.keys(sum) as (keyof DnsStats)[]) sum[k] += r.stats?.[k] ?? 0;
+    }
+    return sum;
   }
 
   /** Resolves once every change posted so far is in effect. */
@@ -125,35 +141,12 @@ export class EmbeddedDns {
     await this.stats();
   }
 
-  /** Closes every socket and ends the thread. */
+  /** Closes every socket and ends the threads. */
   async stop(): Promise<void> {
-    if (this.dead) return;
-    await this.request({ op: 'stop', id: 0 }).catch(() => undefined);
-    this.dead = new Error('DNS resolver stopped');
-    await this.worker.terminate();
-  }
-
-  private post(m: DnsRequest): void {
-    if (this.dead) throw new Error(`DNS resolver is not running: ${this.dead.message}`);
-    this.worker.postMessage(m);
-  }
-
-  private async request(m: DnsRequest & { id: number }): Promise<DnsReply & { ok: true }> {
-    if (this.dead) throw new Error(`DNS resolver is not running: ${this.dead.message}`);
-    const id = this.nextId++;
-    const reply = new Promise<DnsReply>((resolve) => this.pending.set(id, { resolve }));
-    if (this.pending.size === 1) this.worker.ref();
-    this.worker.postMessage({ ...m, id });
-    const r = await reply;
-    if (!r.ok) throw new Error(r.error);
-    return r;
-  }
-
-  private onReply(r: DnsReply): void {
-    const p = this.pending.get(r.id);
-    if (!p) return;
-    this.pending.delete(r.id);
-    if (this.pending.size === 0) this.worker.unref();
-    p.resolve(r);
+    await Promise.all(this.threads.map(async (t) => {
+      if (!t.alive) return;
+      await t.request({ op: 'stop', id: 0 }).catch(() => undefined);
+      await t.terminate();
+    }));
   }
 }

@@ -5,6 +5,15 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import type { DnsHandler, Reply } from './handler.js';
+import { reusePortUdpFd } from './reuseport.js';
+
+export interface ListenerOptions {
+  port: number;
+  /** Share the UDP port with the other resolver threads (SO_REUSEPORT). */
+  reusePort: boolean;
+  /** Serve TCP too (one thread does). */
+  tcp: boolean;
+}
 
 export const DNS_PORT = 53;
 const TCP_IDLE_MS = 10_000;
@@ -14,17 +23,21 @@ export class Listener {
   private udp: Socket | undefined;
   private tcp: Server | undefined;
 
+  private readonly port: number;
+
   constructor(
     readonly gateway: string,
     private readonly handler: DnsHandler,
-    private readonly port = DNS_PORT,
-  ) {}
+    private readonly opts: ListenerOptions = { port: DNS_PORT, reusePort: false, tcp: true },
+  ) {
+    this.port = opts.port;
+  }
 
   /** Binds both sockets; on failure neither stays bound. */
   async start(): Promise<void> {
     try {
       this.udp = await this.bindUdp();
-      this.tcp = await this.bindTcp();
+      if (this.opts.tcp) this.tcp = await this.bindTcp();
     } catch (err) {
       this.close();
       throw new Error(`cannot listen for DNS on ${this.gateway}:${this.port}: ${(err as Error).message}`);
@@ -42,7 +55,8 @@ export class Listener {
     return new Promise((resolve, reject) => {
       const s = createSocket('udp4');
       s.once('error', reject);
-      s.bind(this.port, this.gateway, () => {
+      const where = this.opts.reusePort ? { fd: reusePortUdpFd(this.gateway, this.port) } : { port: this.port, address: this.gateway };
+      s.bind(where, () => {
         s.off('error', reject);
         s.on('error', () => undefined); // e.g. ICMP-caused send errors: never fatal
         s.on('message', (msg, rinfo) => this.onDatagram(s, msg, rinfo.address, rinfo.port));

@@ -77,6 +77,20 @@ function cleanRecord(e: EndpointRecord): EndpointRecord {
   };
 }
 
+/** Round-robin counters, by name hash; shared memory so every resolver thread rotates together. */
+export const ROTATION_SLOTS = 4096;
+
+export function newRotation(shared = false): Int32Array {
+  const bytes = ROTATION_SLOTS * 4;
+  return new Int32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+function slotOf(name: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
+  return (h >>> 0) % ROTATION_SLOTS;
+}
+
 export class NameTable {
   private readonly endpoints = new Map<string, EndpointRecord>();
   /** network -> name -> endpoints holding it */
@@ -85,9 +99,10 @@ export class NameTable {
   private readonly byContainer = new Map<string, EndpointRecord[]>();
   /** name -> how many endpoints hold it, on any network (NXDOMAIN vs forward) */
   private readonly known = new Map<string, number>();
-  private readonly rotation = new Map<string, number>();
   /** Client views by source address, rebuilt after any change (queries far outnumber changes). */
   private readonly clients = new Map<string, Client>();
+
+  constructor(private readonly rotation: Int32Array = newRotation()) {}
 
   get size(): number {
     return this.endpoints.size;
@@ -121,7 +136,6 @@ export class NameTable {
       const c = (this.known.get(n) ?? 1) - 1;
       if (c <= 0) {
         this.known.delete(n);
-        this.rotation.delete(n);
       } else this.known.set(n, c);
     }
     if (names?.size === 0) this.byNetwork.delete(networkId);
@@ -198,8 +212,7 @@ export class NameTable {
   /** Round-robin: each query starts one further along the list. */
   private rotate(name: string, ips: string[]): string[] {
     if (ips.length < 2) return ips;
-    const n = this.rotation.get(name) ?? 0;
-    this.rotation.set(name, (n + 1) % 1_000_000);
+    const n = Atomics.add(this.rotation, slotOf(name), 1) >>> 0;
     const k = n % ips.length;
     return [...ips.slice(k), ...ips.slice(0, k)];
   }

@@ -1,6 +1,7 @@
 // Messages between EmbeddedDns (main thread) and the resolver's worker thread.
 // Record changes are fire-and-forget (the worker applies them in order, before any later
 // message); listener changes and stats are requests answered by id.
+import type { MessagePort } from 'node:worker_threads';
 import type { DnsStats } from './handler.js';
 import type { EndpointRecord } from './names.js';
 
@@ -11,6 +12,13 @@ export interface WorkerConfig {
   endpoints: EndpointRecord[];
   /** Port to listen on (53; tests and benchmarks may pick another). */
   port: number;
+  /** Several threads share each UDP port (SO_REUSEPORT); only one serves TCP. */
+  reusePort: boolean;
+  tcp: boolean;
+  /** Ports to the sibling resolver threads: answers one caches, the others cache too. */
+  peers: MessagePort[];
+  /** Round-robin counters shared by all resolver threads (SharedArrayBuffer). */
+  rotation: Int32Array;
 }
 
 export type DnsRequest =
@@ -26,3 +34,11 @@ export type DnsRequest =
 export type DnsReply =
   | { id: number; ok: true; stats?: DnsStats }
   | { id: number; ok: false; error: string };
+
+/** A cached upstream answer shared between sibling threads. */
+export interface PeerCacheFill {
+  key: string;
+  answer: Uint8Array;
+  question: Uint8Array;
+  at: number;
+}

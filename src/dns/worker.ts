@@ -5,15 +5,24 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DnsHandler } from './handler.js';
 import { Listener } from './listener.js';
 import { NameTable } from './names.js';
-import type { DnsReply, DnsRequest, WorkerConfig } from './protocol.js';
+import type { DnsReply, DnsRequest, PeerCacheFill, WorkerConfig } from './protocol.js';
 import { UpstreamClient } from './upstream.js';
 
 const config = workerData as WorkerConfig;
-const table = new NameTable();
+const table = new NameTable(config.rotation);
 table.replaceAll(config.endpoints);
 const upstream = new UpstreamClient(config.upstreamTimeoutMs);
 const handler = new DnsHandler(table, upstream, config.ttl);
 handler.setUpstreams(config.upstreams);
+handler.onCached = (key, answer, question, at) => {
+  for (const p of config.peers) p.postMessage({ key, answer, question, at } satisfies PeerCacheFill);
+};
+for (const p of config.peers) {
+  p.on('message', (m: PeerCacheFill) => {
+    handler.cache.put(m.key, Buffer.from(m.answer), Buffer.from(m.question), m.at);
+  });
+  p.unref();
+}
 const listeners = new Map<string, Listener>();
 
 function reply(r: DnsReply): void {
@@ -25,7 +34,7 @@ async function addListener(networkId: string, gateway: string): Promise<void> {
   if (existing?.gateway === gateway) return;
   existing?.close();
   listeners.delete(networkId);
-  const l = new Listener(gateway, handler, config.port);
+  const l = new Listener(gateway, handler, { port: config.port, reusePort: config.reusePort, tcp: config.tcp });
   await l.start();
   listeners.set(networkId, l);
 }

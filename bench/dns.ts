@@ -18,7 +18,8 @@ import { DnsTopology, inNs, ip, type ClientNs } from './dns-topology.js';
 
 const LATENCY_CLIENT = fileURLToPath(new URL('./dns-latency.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../bench/results/dns.md', import.meta.url));
-const DURATION_S = Number(process.env.BENCH_DNS_SECONDS ?? 8);
+const DURATION_S = Number(process.env.BENCH_DNS_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_DNS_ROUNDS ?? 3);
 const LATENCY_QUERIES = Number(process.env.BENCH_DNS_LATENCY_QUERIES ?? 10_000);
 const NAMES = 200;
 const AARDVARK = '/usr/lib/podman/aardvark-dns';
@@ -79,7 +80,7 @@ async function latency(client: ClientNs, server: string, names: string[], count:
 }
 
 /** Control-plane-like load on THIS thread: 100 ms slices of synchronous SQLite writes, with record churn. */
-function startLoad(dns: EmbeddedDns, dir: string): () => { inserts: number; busyShare: number } {
+function startLoad(resolvers: EmbeddedDns[], dir: string): () => { inserts: number; busyShare: number } {
   const db = new Database(join(dir, 'load.db'));
   db.pragma('journal_mode = WAL');
   db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, k TEXT, v TEXT)');
@@ -99,8 +100,10 @@ function startLoad(dns: EmbeddedDns, dir: string): () => { inserts: number; busy
     // 20 containers come and go per slice: records pushed to the resolver.
     for (let i = 0; i < 20; i++, churn++) {
       const n = churn % 200;
-      if (churn % 400 < 200) dns.setEndpoint({ networkId: 'net1', containerId: `churn${n}`, ip: `10.77.1.${n}`, names: [`churn${n}`] });
-      else dns.removeEndpoint('net1', `churn${n}`);
+      for (const dns of resolvers) {
+        if (churn % 400 < 200) dns.setEndpoint({ networkId: 'net1', containerId: `churn${n}`, ip: `10.77.1.${n}`, names: [`churn${n}`] });
+        else dns.removeEndpoint('net1', `churn${n}`);
+      }
     }
     busy += performance.now() - t0;
     setImmediate(tick);
@@ -113,21 +116,44 @@ function startLoad(dns: EmbeddedDns, dir: string): () => { inserts: number; busy
   };
 }
 
-async function measure(client: ClientNs, server: string, label: string, condition: string, dir: string): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const [kind, names] of [['local', localNames], ['forwarded', forwardedNames]] as const) {
-    const file = join(dir, `${kind}.txt`);
-    writeFileSync(file, names.map((n) => `${n} A`).join('\n') + '\n');
-    await latency(client, server, names, names.length * 2); // warm up (fills caches)
-    const perf = await dnsperf(client, server, file);
-    const lat = await latency(client, server, names, LATENCY_QUERIES);
-    rows.push({
-      server: label, names: kind, condition, ...perf,
-      p50: lat.p50 ?? NaN, p90: lat.p90 ?? NaN, p99: lat.p99 ?? NaN, p999: lat.p999 ?? NaN,
-    });
-    process.stderr.write(`bench:dns ${label} ${kind} ${condition}: ${Math.round(perf.qps)} qps, p50 ${lat.p50} µs, p99 ${lat.p99} µs\n`);
+interface Server {
+  label: string;
+  address: string;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/** Every server, every workload, ROUNDS times interleaved (the machine is shared: medians). */
+async function measure(client: ClientNs, servers: Server[], condition: string, dir: string): Promise<Row[]> {
+  const cells = new Map<string, { qps: number; avgMs: number; lost: string; lat: Record<string, number> }[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [kind, names] of [['local', localNames], ['forwarded', forwardedNames]] as const) {
+      const file = join(dir, `${kind}.txt`);
+      writeFileSync(file, names.map((n) => `${n} A`).join('\n') + '\n');
+      for (const s of servers) {
+        await latency(client, s.address, names, names.length * 2); // warm up (fills caches)
+        const perf = await dnsperf(client, s.address, file);
+        const lat = await latency(client, s.address, names, LATENCY_QUERIES);
+        const key = `${s.label}|${kind}`;
+        cells.set(key, [...(cells.get(key) ?? []), { ...perf, lat }]);
+        process.stderr.write(`bench:dns ${s.label} ${kind} ${condition} #${round + 1}: ${Math.round(perf.qps)} qps, p50 ${lat.p50} µs, p99 ${lat.p99} µs\n`);
+      }
+    }
   }
-  return rows;
+  const rows: Row[] = [];
+  for (const [key, runs] of cells) {
+    const [server = '', names = ''] = key.split('|');
+    const m = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
+    rows.push({
+      server, names, condition, qps: m((r) => r.qps), avgMs: m((r) => r.avgMs),
+      lost: runs.map((r) => r.lost.split(' ')[0]).join('/'),
+      p50: m((r) => r.lat.p50 ?? NaN), p90: m((r) => r.lat.p90 ?? NaN), p99: m((r) => r.lat.p99 ?? NaN), p999: m((r) => r.lat.p999 ?? NaN),
+    });
+  }
+  return rows.sort((x, y) => x.names.localeCompare(y.names) * -1 || 0);
 }
 
 function table(rows: Row[]): string {
@@ -144,30 +170,36 @@ async function main(): Promise<void> {
   const lab = await Lab.create({ startDaemon: false });
   const topo = new DnsTopology('bd');
   let dns: EmbeddedDns | undefined;
+  let single: EmbeddedDns | undefined;
   const load0 = loadavg()[0] ?? 0;
   try {
     const net = await topo.addBridge(1, '10.77.0');
     await ip(['addr', 'add', '10.77.0.254/24', 'dev', net.bridge]);
     const client = await topo.addClient(net, 2);
     await topo.linkTo(lab.internetNs, '192.0.2.1', '192.0.2.2', lab.internetDns);
+    await ip(['addr', 'add', '10.77.0.253/24', 'dev', net.bridge]);
     dns = await EmbeddedDns.start({ upstreams: [lab.internetDns], endpoints: endpoints(client) });
     await dns.addListener('net1', net.gateway);
+    // The same resolver on one thread only (no SO_REUSEPORT), to show what the second buys.
+    single = await EmbeddedDns.start({ upstreams: [lab.internetDns], endpoints: endpoints(client), threads: 1 });
+    await single.addListener('net1', '10.77.0.253');
     await startAardvark(aardDir, client, lab.internetDns);
+    const servers: Server[] = [
+      { label: 'berth (2 threads, default)', address: net.gateway },
+      { label: 'berth (1 thread)', address: '10.77.0.253' },
+      { label: 'aardvark-dns 1.4', address: '10.77.0.254' },
+    ];
     const rows: Row[] = [];
-    for (const [label, server] of [['berth', net.gateway], ['aardvark-dns 1.4', '10.77.0.254']] as const) {
-      rows.push(...(await measure(client, server, label, 'at rest', dir)));
-    }
-    const stop = startLoad(dns, dir);
-    for (const [label, server] of [['berth', net.gateway], ['aardvark-dns 1.4', '10.77.0.254']] as const) {
-      rows.push(...(await measure(client, server, label, 'main thread busy', dir)));
-    }
+    rows.push(...(await measure(client, servers, 'at rest', dir)));
+    const stop = startLoad([dns, single], dir);
+    rows.push(...(await measure(client, servers, 'main thread busy', dir)));
     const load = stop();
     const stats = await dns.stats();
     const note = [
       `# DNS resolver benchmark`,
       '',
       `Run ${new Date().toISOString()} on ${process.arch}, ${(await import('node:os')).cpus().length} cores, load average ${load0.toFixed(2)} at start / ${(loadavg()[0] ?? 0).toFixed(2)} at end.`,
-      `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns on the same bridge.`,
+      `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns on the same bridge. Each cell is the median of ${ROUNDS} rounds, the resolvers taking turns within each round; "lost" lists each round.`,
       `Closed-loop client (bench/dns-latency.ts): ${LATENCY_QUERIES} queries one at a time, µs from send to answer (includes the Node client's own overhead, the same for both).`,
       `Local: ${NAMES} container names (A). Forwarded: 2 names that exist upstream + 18 NXDOMAIN, upstream = the lab's internet DNS (a Node server).`,
       `"main thread busy": berthd's main thread (this process) runs 100 ms slices of synchronous SQLite inserts back to back (busy ${(load.busyShare * 100).toFixed(0)} % of the time, ${load.inserts.toLocaleString('en-US')} inserts) and posts 20 endpoint changes to the resolver per slice; aardvark runs as its own process, so for it this is CPU contention only.`,
@@ -183,6 +215,7 @@ async function main(): Promise<void> {
   } finally {
     stopAardvark(aardDir);
     await dns?.stop();
+    await single?.stop();
     await topo.remove();
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });

@@ -1,30 +1,34 @@
 import type { Controller } from '../engine/controller.js';
 import type { EndpointRequest } from '../engine/containers.js';
 import type { ContainerRecord } from '../store/records.js';
-import { InvalidParameterError } from '../util/errors.js';
+import { withImageDefaults } from '../images/defaults.js';
+import { tagOf } from '../images/reference.js';
+import type { ImageStore } from '../images/store.js';
+import { InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { bool, obj, str, strList, type Json } from './parse.js';
 import { parseFilters, queryBool, type Router } from './router.js';
+import { commonHeaders } from './server.js';
 import { containerInspect, containerSummary } from './shapes.js';
 
 // /containers: enough of Docker's container API for networking work.
 
-export function containerRoutes(router: Router, ctl: Controller): void {
+export function containerRoutes(router: Router, ctl: Controller, images: ImageStore): void {
   const { state } = ctl;
 
   router.add('POST', '/containers/create', async (req) => {
     const body = obj(await req.body(), 'body');
     const hc = obj(body.HostConfig, 'HostConfig');
     const nc = obj(obj(body.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'EndpointsConfig');
-    const cmd = [...strList(body, 'Entrypoint'), ...strList(body, 'Cmd')];
+    const run = runSpec(body, hc, images);
     const c = ctl.containers.create({
       name: req.query.get('name') ?? undefined,
       config: {
         image: str(body, 'Image') ?? '',
-        cmd,
-        env: strList(body, 'Env'),
+        cmd: run.argv,
+        env: run.env,
         hostname: str(body, 'Hostname') ?? '',
         domainname: str(body, 'Domainname') ?? '',
-        workdir: str(body, 'WorkingDir') ?? '',
+        workdir: run.workdir,
         tty: bool(body, 'Tty'),
         openStdin: bool(body, 'OpenStdin'),
         exposedPorts: Object.keys(obj(body.ExposedPorts, 'ExposedPorts')),
@@ -33,7 +37,7 @@ export function containerRoutes(router: Router, ctl: Controller): void {
       hostConfig: {
         networkMode: str(hc, 'NetworkMode') ?? 'bridge',
         autoRemove: bool(hc, 'AutoRemove'),
-        rootfs: str(hc, 'BerthRootfs'),
+        rootfs: run.rootfs,
         dns: strList(hc, 'Dns'),
         dnsSearch: strList(hc, 'DnsSearch'),
         dnsOptions: strList(hc, 'DnsOptions'),
@@ -80,19 +84,40 @@ export function containerRoutes(router: Router, ctl: Controller): void {
     return { status: 204 };
   });
 
-  router.add('POST', '/containers/{id}/wait', async (req) => {
+  router.add('POST', '/containers/{id}/wait', async (req, { res }) => {
     const condition = req.query.get('condition') || 'not-running';
     if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed') {
       throw new InvalidParameterError(`invalid condition: "${condition}"`);
     }
-    const code = await ctl.containers.wait(req.params.id, condition === 'next-exit' ? 'next-exit' : 'not-running');
-    return { status: 200, body: { StatusCode: code, Error: null } };
+    const c = state.findContainer(req.params.id);
+    // Docker sends the headers at once: the Go client's ContainerWait returns only once
+    // they arrive, and `docker run` waits for that before it starts the container.
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
+    res.flushHeaders();
+    // "removed" (docker run --rm) is asked before the start: it must see the coming exit
+    const next = condition === 'next-exit' || (condition === 'removed' && (c.state.status === 'created' || c.state.status === 'running'));
+    const code = await ctl.containers.wait(c.id, next ? 'next-exit' : 'not-running');
+    res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
   });
 
   router.add('DELETE', '/containers/{id}', async (req) => {
     await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
     return { status: 204 };
   });
+}
+
+/**
+ * What the process runs and where: an image's rootfs and defaults (Config.Image), or the
+ * host's filesystem (Image "") or a directory (HostConfig.BerthRootfs, berth run --rootfs).
+ */
+function runSpec(body: Json, hc: Json, images: ImageStore): { argv: string[]; env: string[]; workdir: string; rootfs?: string } {
+  const request = { entrypoint: strList(body, 'Entrypoint'), cmd: strList(body, 'Cmd'), env: strList(body, 'Env'), workdir: str(body, 'WorkingDir') ?? '' };
+  const image = str(body, 'Image');
+  const rootfs = str(hc, 'BerthRootfs');
+  if (!image || rootfs) return { argv: [...request.entrypoint, ...request.cmd], env: request.env, workdir: request.workdir, rootfs };
+  const img = images.resolveImage(image);
+  if (!img) throw new NotFoundError(`No such image: ${tagOf(image) ?? image}`);
+  return withImageDefaults(img, request);
 }
 
 export function endpointRequest(ec: Json): EndpointRequest {

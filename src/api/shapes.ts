@@ -20,7 +20,8 @@ export function networkSummary(n: NetworkRecord): Record<string, unknown> {
     EnableIPv6: n.enableIPv6,
     IPAM: {
       Driver: n.ipamDriver,
-      Options: n.ipamOptions,
+      // dockerd: null for the predefined networks, {} for user-defined ones
+      Options: n.builtin && !Object.keys(n.ipamOptions ?? {}).length ? null : n.ipamOptions,
       Config: n.ipamConfig.map((c) => {
         const out: Record<string, unknown> = { Subnet: c.subnet };
         if (c.ipRange) out.IPRange = c.ipRange;
@@ -136,7 +137,8 @@ export function containerInspect(c: ContainerRecord, state: State): Record<strin
       AttachStdin: c.config.openStdin,
       AttachStdout: true,
       AttachStderr: true,
-      ExposedPorts: Object.fromEntries(c.config.exposedPorts.map((p) => [p, {}])),
+      // omitted when empty, as dockerd does (templates test it with {{if .Config.ExposedPorts}})
+      ...(c.config.exposedPorts.length ? { ExposedPorts: Object.fromEntries(c.config.exposedPorts.map((p) => [p, {}])) } : {}),
       Tty: c.config.tty,
       OpenStdin: c.config.openStdin,
       StdinOnce: c.config.openStdin,

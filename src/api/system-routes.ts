@@ -1,11 +1,12 @@
 import os from 'node:os';
 import type { Controller } from '../engine/controller.js';
+import type { ImageStore } from '../images/store.js';
 import { API_VERSION, MIN_API_VERSION, type Router } from './router.js';
 import { commonHeaders, SERVER_VERSION } from './server.js';
 
 // _ping, version, info, events, and berth's own /berth/firewall.
 
-export function systemRoutes(router: Router, ctl: Controller): void {
+export function systemRoutes(router: Router, ctl: Controller, images?: ImageStore): void {
   router.add('GET', '/_ping', (_req, { res }) => {
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1', Swarm: 'inactive' });
     res.end(res.req.method === 'HEAD' ? undefined : 'OK');
@@ -39,7 +40,7 @@ export function systemRoutes(router: Router, ctl: Controller): void {
         ContainersRunning: running,
         ContainersPaused: 0,
         ContainersStopped: all.length - running,
-        Images: 0,
+        Images: images?.list().length ?? 0,
         Driver: 'berth',
         DockerRootDir: ctl.config.dataRoot,
         Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: [] },

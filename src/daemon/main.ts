@@ -1,11 +1,14 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { containerRoutes } from '../api/container-routes.js';
+import { imageRoutes } from '../api/image-routes.js';
 import { networkRoutes } from '../api/network-routes.js';
 import { Router } from '../api/router.js';
 import { listen } from '../api/server.js';
 import { streamRoutes } from '../api/stream-routes.js';
 import { systemRoutes } from '../api/system-routes.js';
 import { Controller } from '../engine/controller.js';
+import { ImageStore } from '../images/store.js';
 import { parseDaemonFlags } from './flags.js';
 
 // berthd: the controller behind the Docker Engine API on a unix socket. Containers keep
@@ -28,9 +31,11 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const ctl = await Controller.open(flags.config, log);
   const router = new Router();
-  systemRoutes(router, ctl);
+  const images = new ImageStore(join(flags.config.dataRoot, 'images'));
+  systemRoutes(router, ctl, images);
+  imageRoutes(router, ctl, images);
   networkRoutes(router, ctl);
-  containerRoutes(router, ctl);
+  containerRoutes(router, ctl, images);
   streamRoutes(router, ctl);
   const server: Server = await listen(router, flags.socket, log);
   log(`API listen on ${flags.socket} (ready in ${Date.now() - t0} ms)`);

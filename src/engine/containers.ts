@@ -148,7 +148,8 @@ export class ContainerService {
     const wanted = new Map<string, { net: NetworkRecord; req: EndpointRequest }>();
     wanted.set(primary.id, { net: primary, req: { mac: req.mac } });
     for (const [term, epReq] of Object.entries(req.endpoints)) {
-      const net = this.state.findNetwork(term);
+      // docker 25+ keys the network mode's own entry "default" when no --network is given
+      const net = this.state.findNetwork(term === 'default' ? 'bridge' : term);
       const prev = wanted.get(net.id)?.req ?? {};
       wanted.set(net.id, { net, req: { ...prev, ...epReq, mac: epReq.mac || prev.mac } });
     }

@@ -80,8 +80,8 @@ export class ContainerService {
 
   create(req: ContainerCreateRequest): ContainerRecord {
     const name = req.name ? validateContainerName(req.name.replace(/^\//, '')) : this.freeName();
-    if (this.nameTaken(name)) {
-      const other = [...this.state.containers.values()].find((c) => c.name === name)!;
+    const other = this.state.containerNamed(name);
+    if (other) {
       throw new ConflictError(`Conflict. The container name "/${name}" is already in use by container "${other.id}". You have to remove (or rename) that container to be able to reuse that name.`);
     }
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
@@ -125,13 +125,13 @@ export class ContainerService {
   }
 
   private nameTaken(name: string): boolean {
-    for (const c of this.state.containers.values()) if (c.name === name) return true;
-    return false;
+    return this.state.containerNamed(name) !== undefined;
   }
 
+  /** Docker-style random names; once those run short, with a number added, so it always ends. */
   private freeName(): string {
-    for (;;) {
-      const n = randomName();
+    for (let attempt = 0; ; attempt++) {
+      const n = randomName(attempt < 10 ? 0 : attempt);
       if (!this.nameTaken(n)) return n;
     }
   }
@@ -527,7 +527,6 @@ export class ContainerService {
           throw err;
         }
       }
-      this.events.publish('network', 'connect', net.id, { name: net.name, container: c.id });
     });
   }
 
@@ -542,7 +541,6 @@ export class ContainerService {
       await this.releaseAddress(c, net, ep);
       this.state.dropEndpoint(ep.id);
       if (c.sandboxKey && c.state.status === 'running') await this.ensureDefaultRoute(c);
-      this.events.publish('network', 'disconnect', net.id, { name: net.name, container: c.id });
     });
   }
 

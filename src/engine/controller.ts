@@ -17,7 +17,7 @@ import { parseCidr } from '../util/ip.js';
 import { DEFAULT_BRIDGE_NAME, type DaemonConfig } from './config.js';
 import { ContainerService } from './containers.js';
 import { DriverRegistry } from './driver.js';
-import { EventBus } from './events.js';
+import { endpointEvents, EventBus } from './events.js';
 import { DnsObserver } from './dns-observer.js';
 import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
@@ -46,6 +46,7 @@ export class Controller {
     private readonly log: (msg: string) => void,
   ) {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
+    this.observers.add(endpointEvents(this.events));
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall);

@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import type { EngineObserver } from './observer.js';
 
 // Docker-shaped events (`/events`, `docker events`): what happened to which object.
 
@@ -25,4 +27,13 @@ export class EventBus {
     this.emitter.on('event', fn);
     return () => this.emitter.off('event', fn);
   }
+}
+
+/** Docker's network connect/disconnect events, for every endpoint that comes up or goes down. */
+export function endpointEvents(bus: EventBus): EngineObserver {
+  const attrs = (c: ContainerRecord, net: NetworkRecord) => ({ container: c.id, name: net.name, type: net.driver });
+  return {
+    endpointUp: (c: ContainerRecord, net: NetworkRecord) => bus.publish('network', 'connect', net.id, attrs(c, net)),
+    endpointDown: (c: ContainerRecord, net: NetworkRecord, _ep: EndpointRecord) => bus.publish('network', 'disconnect', net.id, attrs(c, net)),
+  };
 }

@@ -9,10 +9,15 @@ export class State {
   readonly networks = new Map<string, NetworkRecord>();
   readonly containers = new Map<string, ContainerRecord>();
   readonly endpoints = new Map<string, EndpointRecord>();
+  /** container name → id: names are unique and looked up on every create */
+  private readonly containerNames = new Map<string, string>();
 
   constructor(readonly store: SqliteStore) {
     for (const n of store.listNetworks()) this.networks.set(n.id, n);
-    for (const c of store.listContainers()) this.containers.set(c.id, c);
+    for (const c of store.listContainers()) {
+      this.containers.set(c.id, c);
+      this.containerNames.set(c.name, c.id);
+    }
     for (const e of store.listEndpoints()) this.endpoints.set(e.id, e);
   }
 
@@ -29,6 +34,12 @@ export class State {
   saveContainer(c: ContainerRecord): void {
     this.store.putContainer(c);
     this.containers.set(c.id, c);
+    this.containerNames.set(c.name, c.id);
+  }
+
+  containerNamed(name: string): ContainerRecord | undefined {
+    const id = this.containerNames.get(name);
+    return id === undefined ? undefined : this.containers.get(id);
   }
 
   dropContainer(id: string): void {
@@ -37,6 +48,8 @@ export class State {
       this.store.deleteContainer(id);
     });
     for (const ep of this.endpointsOf({ containerId: id })) this.endpoints.delete(ep.id);
+    const name = this.containers.get(id)?.name;
+    if (name !== undefined) this.containerNames.delete(name);
     this.containers.delete(id);
   }
 

@@ -24,6 +24,8 @@ type Row = { doc: string };
 
 export class SqliteStore {
   private readonly db: Database.Database;
+  /** statements prepared once: preparing per call showed up in the set-up profile */
+  private readonly stmt: Record<string, Database.Statement>;
 
   constructor(dataRoot: string) {
     mkdirSync(dataRoot, { recursive: true, mode: 0o700 });
@@ -31,6 +33,15 @@ export class SqliteStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    const upsert = (table: string) => `INSERT INTO ${table} (id, name, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc`;
+    this.stmt = {
+      putNetwork: this.db.prepare(upsert('networks')),
+      putContainer: this.db.prepare(upsert('containers')),
+      putEndpoint: this.db.prepare('INSERT INTO endpoints (id, network_id, container_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc'),
+      deleteNetwork: this.db.prepare('DELETE FROM networks WHERE id = ?'),
+      deleteContainer: this.db.prepare('DELETE FROM containers WHERE id = ?'),
+      deleteEndpoint: this.db.prepare('DELETE FROM endpoints WHERE id = ?'),
+    };
   }
 
   transaction<T>(fn: () => T): T {
@@ -52,12 +63,11 @@ export class SqliteStore {
   }
 
   putNetwork(n: NetworkRecord): void {
-    this.db.prepare('INSERT INTO networks (id, name, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc')
-      .run(n.id, n.name, JSON.stringify(n));
+    this.stmt.putNetwork.run(n.id, n.name, JSON.stringify(n));
   }
 
   deleteNetwork(id: string): void {
-    this.db.prepare('DELETE FROM networks WHERE id = ?').run(id);
+    this.stmt.deleteNetwork.run(id);
   }
 
   // containers
@@ -66,12 +76,11 @@ export class SqliteStore {
   }
 
   putContainer(c: ContainerRecord): void {
-    this.db.prepare('INSERT INTO containers (id, name, doc) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, doc = excluded.doc')
-      .run(c.id, c.name, JSON.stringify(c));
+    this.stmt.putContainer.run(c.id, c.name, JSON.stringify(c));
   }
 
   deleteContainer(id: string): void {
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    this.stmt.deleteContainer.run(id);
   }
 
   // endpoints
@@ -80,12 +89,11 @@ export class SqliteStore {
   }
 
   putEndpoint(e: EndpointRecord): void {
-    this.db.prepare('INSERT INTO endpoints (id, network_id, container_id, doc) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc')
-      .run(e.id, e.networkId, e.containerId, JSON.stringify(e));
+    this.stmt.putEndpoint.run(e.id, e.networkId, e.containerId, JSON.stringify(e));
   }
 
   deleteEndpoint(id: string): void {
-    this.db.prepare('DELETE FROM endpoints WHERE id = ?').run(id);
+    this.stmt.deleteEndpoint.run(id);
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 // berth's embedded DNS resolver: the main-thread face.
 //
-// The resolver runs on its own worker thread (worker.ts) that owns every socket, so its
-// latency does not depend on what the daemon's event loop is doing. It listens on each
+// The resolver runs on its own worker threads (worker.ts; 2 by default, each with its own
+// SO_REUSEPORT UDP socket per listener, thread 0 also serving TCP) that own every socket,
+// so its latency does not depend on what the daemon's event loop is doing. It listens on each
 // user-defined network's gateway address, UDP and TCP port 53, in the daemon's network
 // namespace; containers get `nameserver <gateway>` in resolv.conf.
 //
@@ -18,14 +19,12 @@
 //   await dns.removeListener(net.id);                // network removed
 //   await dns.stop();                                // berthd shutdown
 // setEndpoint/removeEndpoint are synchronous posts applied in order, before any later
-// request; `await dns.sync()` waits until everything posted so far is in effect.
-// It runs on 2 threads by default (SO_REUSEPORT): every call goes to each of them.
+// request; `await dns.sync()` waits until everything posted so far is in effect. Every
+// call goes to each thread; round-robin counters and cached upstream answers are shared.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { emptyStats, type DnsStats } from './handler.js';
-import { DEFAULT_LOCAL_TTL_S } from './handler.js';
-import type { EndpointRecord } from './names.js';
-import { newRotation } from './names.js';
+import { DEFAULT_LOCAL_TTL_S, emptyStats, type DnsStats } from './handler.js';
+import { newRotation, type EndpointRecord } from './names.js';
 import type { WorkerConfig } from './protocol.js';
 import { DNS_PORT } from './listener.js';
 import { ResolverThread } from './thread.js';

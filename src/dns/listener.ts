@@ -67,7 +67,7 @@ export class Listener {
 
   private onDatagram(s: Socket, msg: Buffer, address: string, port: number): void {
     const send = (r: Reply): void => {
-      if (r && this.udp === s) s.send(r, port, address, () => undefined);
+      if (r && this.udp === s) s.send(r, port, address); // no callback: lets Node try a direct send
     };
     const r = this.handler.handle(msg, address, 'udp');
     if (r instanceof Promise) r.then(send, () => undefined);

@@ -124,8 +124,13 @@ export class DnsHandler {
     const own = client.upstreams ? parseUpstreams(client.upstreams) : undefined;
     const ups = own ?? this.defaults;
     const upsKey = own ? own.map((u) => `${u.host}:${u.port}`).join(',') : this.defaultsKey;
-    const key = `${upsKey}|${q.type}|${q.qclass}|${q.name}`;
     const id = idOf(msg);
+    if (ups.length === 0) {
+      // Nobody to ask (e.g. a container only on --internal networks): say so at once.
+      this.stats.servfail++;
+      return encodeRcode(id, rdOf(msg), q, RCODE_SERVFAIL);
+    }
+    const key = `${upsKey}|${q.type}|${q.qclass}|${q.name}`;
     const hit = this.cache.get(key, id, q.wire);
     if (hit) {
       this.stats.cacheHits++;

@@ -140,3 +140,20 @@ test('cache entries expire and their TTLs count down', () => {
   assert.equal(ttlOf(dnsPacket.decode(later).answers?.[0]), 500);
   assert.equal(c.get('k', 5, qwire, 300_001), undefined, 'kept at most 300 s');
 });
+
+test('upstreams are IPv4 addresses with an optional port; anything else is skipped', async () => {
+  const { parseUpstream } = await import('../../src/dns/upstream.js');
+  assert.deepEqual(parseUpstream('203.0.113.10'), { host: '203.0.113.10', port: 53 });
+  assert.deepEqual(parseUpstream('203.0.113.10:5353'), { host: '203.0.113.10', port: 5353 });
+  assert.equal(parseUpstream('2001:db8::1'), undefined);
+  assert.equal(parseUpstream('dns.example'), undefined);
+  assert.equal(parseUpstream('1.2.3.4:0'), undefined);
+});
+
+test('a container with an empty upstream list gets SERVFAIL at once for outside names', async () => {
+  const { h, t, up } = setup();
+  t.set({ networkId: 'n1', containerId: 'c1', ip: CLIENT, names: ['vm1'], upstreams: [] });
+  const r = await ask(h, q('outside.test'));
+  assert.equal(r.rcode, 'SERVFAIL');
+  assert.equal(up.calls, 0);
+});

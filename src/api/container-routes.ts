@@ -59,10 +59,10 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
       .filter((c) => all || c.state.status === 'running')
       .filter((c) => matches(c, filters, ctl))
       .sort((a, b) => b.created.localeCompare(a.created));
-    return { status: 200, body: list.map((c) => containerSummary(c, state)) };
+    return { status: 200, body: list.map((c) => containerSummary(c, state, req.version)) };
   });
 
-  router.add('GET', '/containers/{id}/json', (req) => ({ status: 200, body: containerInspect(state.findContainer(req.params.id), state) }));
+  router.add('GET', '/containers/{id}/json', (req) => ({ status: 200, body: containerInspect(state.findContainer(req.params.id), state, req.version) }));
 
   router.add('POST', '/containers/{id}/start', async (req) => {
     const c = state.findContainer(req.params.id);

@@ -1,6 +1,7 @@
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
 import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
+import { API_VERSION, compareVersions } from './router.js';
 import { humanDuration } from '../util/human-duration.js';
 import { networkSettingsPorts } from '../portmap/format.js';
 import { exposedKeys, fromPortBindings } from '../portmap/spec.js';
@@ -59,13 +60,21 @@ export function networkInspect(n: NetworkRecord, state: State): Record<string, u
   return { ...rest, Containers: containers, Options, Labels };
 }
 
-export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord): Record<string, unknown> {
+/**
+ * EndpointSettings as the client's API version expects: from 1.44 on, DNSNames lists what
+ * the endpoint resolves by; before, user-defined networks carry the short ID among the
+ * Aliases and there is no DNSNames key at all.
+ */
+export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
   const cfg = n.ipamConfig[0];
   const live = !!ep.ipv4;
-  return {
+  const userDefined = !n.builtin && n.driver === 'bridge';
+  const modern = compareVersions(version, '1.44') >= 0;
+  const aliases = userDefined && !modern ? [...ep.aliases, c.id.slice(0, 12)] : ep.aliases;
+  const out: Record<string, unknown> = {
     IPAMConfig: ep.staticIpv4 ? { IPv4Address: ep.staticIpv4 } : null,
     Links: ep.links.length ? ep.links : null,
-    Aliases: ep.aliases.length ? ep.aliases : null,
+    Aliases: aliases.length ? aliases : null,
     MacAddress: ep.mac,
     DriverOpts: null,
     NetworkID: n.id,
@@ -76,17 +85,18 @@ export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: Contai
     IPv6Gateway: '',
     GlobalIPv6Address: '',
     GlobalIPv6PrefixLen: 0,
-    DNSNames: !n.builtin && n.driver === 'bridge' ? [c.name, ...ep.aliases, c.id.slice(0, 12)] : null,
   };
+  if (modern) out.DNSNames = userDefined ? [c.name, ...ep.aliases, c.id.slice(0, 12)] : null;
+  return out;
 }
 
-export function containerInspect(c: ContainerRecord, state: State): Record<string, unknown> {
+export function containerInspect(c: ContainerRecord, state: State, version = API_VERSION): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
   let primary: Record<string, unknown> | undefined;
   for (const ep of state.endpointsOf({ containerId: c.id })) {
     const n = state.networks.get(ep.networkId);
     if (!n) continue;
-    const s = endpointSettings(ep, n, c);
+    const s = endpointSettings(ep, n, c, version);
     networks[n.name] = s;
     if (n.name === 'bridge') primary = s;
   }
@@ -176,11 +186,11 @@ function portsOf(c: ContainerRecord) {
   return networkSettingsPorts(c.publishedPorts ?? [], exposedKeys(fromPortBindings(c.hostConfig.portBindings), c.config.exposedPorts));
 }
 
-export function containerSummary(c: ContainerRecord, state: State): Record<string, unknown> {
+export function containerSummary(c: ContainerRecord, state: State, version = API_VERSION): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
   for (const ep of state.endpointsOf({ containerId: c.id })) {
     const n = state.networks.get(ep.networkId);
-    if (n) networks[n.name] = endpointSettings(ep, n, c);
+    if (n) networks[n.name] = endpointSettings(ep, n, c, version);
   }
   return {
     Id: c.id,

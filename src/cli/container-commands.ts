@@ -25,7 +25,7 @@ export function containerCommands(program: Command, client: () => Client): void 
   program.command('run')
     .description('Run a command in a new container (berth run [OPTIONS] [--] CMD [ARG...])')
     .helpOption('--help', 'display help for command')
-    .argument('<cmd...>')
+    .argument('[cmd...]')
     .option('-d, --detach', 'run the container in the background and print its ID', false)
     .option('--rm', 'automatically remove the container when it exits', false)
     .option('-i, --interactive', 'keep STDIN open', false)
@@ -37,6 +37,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--mac-address <mac>', 'container MAC address')
     .option('-h, --hostname <name>', 'container host name')
     .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
+    .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
     .option('-e, --env <K=V>', 'set environment variables', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('--dns <ip>', 'set custom DNS servers', collect, [])
@@ -67,7 +68,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         OpenStdin: o.interactive,
         AttachStdin: o.interactive,
         MacAddress: o.macAddress,
-        Image: o.rootfs ? o.rootfs : '',
+        Image: o.image ?? '',
         ExposedPorts: Object.fromEntries(exposedKeys(bindings, o.expose.flatMap(parseExpose)).map((k) => [k, {}])),
         Labels: Object.fromEntries(o.label.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])),
         HostConfig: {

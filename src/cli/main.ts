@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { Client, DaemonError, DEFAULT_HOST } from './client.js';
 import { containerCommands } from './container-commands.js';
 import { networkCommands } from './network-commands.js';
+import { imageCommands } from './image-commands.js';
 
 // berth: docker's networking commands against berthd. Errors print one line and exit 1
 // (125 for a run that could not start, as docker does).
@@ -19,6 +20,7 @@ const getClient = () => (client ??= new Client(program.opts().host ?? process.en
 
 networkCommands(program, getClient);
 containerCommands(program, getClient);
+imageCommands(program, getClient);
 
 program.command('version').description('Show the berth version information').action(async () => {
   const v = (await getClient().call('GET', '/version')).body as { Version: string; ApiVersion: string; KernelVersion: string };

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { labFor } from '../lab/lab.js';
+import { busyboxTar } from '../compat/docker-cli.js';
+import { ok } from './helpers.js';
+
+// Images imported from a tarball, and interactive sessions: `run -it` and `exec -it`
+// under a real pseudo-terminal (util-linux `script` gives the client one), with the
+// berth CLI and the docker CLI.
+
+describe('images and interactive sessions', { concurrency: false }, () => {
+  test('berth import, images, run on the image (its rootfs and defaults), rmi', async (t) => {
+    const lab = await labFor(t);
+    const id = await ok(lab, ['import', '-c', 'ENV PATH=/bin', '-c', 'CMD ["/bin/sh", "-c", "echo default cmd"]', busyboxTar(), 'bb:1']);
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    assert.match(await ok(lab, ['images']), /^bb\s+1\s+[0-9a-f]{12}\s/m);
+    assert.equal(await ok(lab, ['run', '--rm', '--image', 'bb:1']), 'default cmd');
+    assert.equal(await ok(lab, ['run', '--rm', '--image', 'bb:1', '--', 'ls', '/bin/busybox']), '/bin/busybox');
+    await ok(lab, ['rmi', 'bb:1']);
+    assert.doesNotMatch(await ok(lab, ['images']), /^bb\s/m);
+  });
+
+  test('run -it and exec -it get a terminal; what is typed reaches the process', async (t) => {
+    const lab = await labFor(t);
+    const berth = (args: string) => `node ${process.cwd()}/dist/src/cli/main.js -H unix://${lab.socket} ${args}`;
+    const run = await lab.inHost(['script', '-qec', berth('run -it --rm -- sh -c "tty; read x; echo got:$x"'), '/dev/null'], { input: 'hello\n', timeoutMs: 20_000 });
+    assert.match(run.stdout, /\/dev\/pts\/\d+/);
+    assert.match(run.stdout, /got:hello/);
+    await ok(lab, ['run', '-d', '--name', 'box', '--', 'sleep', '600']);
+    const exec = await lab.inHost(['script', '-qec', berth('exec -it box sh -c "tty; read y; echo exec:$y; exit 4"'), '/dev/null'], { input: 'world\n', timeoutMs: 20_000 });
+    assert.match(exec.stdout, /\/dev\/pts\/\d+/);
+    assert.match(exec.stdout, /exec:world/);
+    const docker = await lab.inHost(['script', '-qec', `docker -H unix://${lab.socket} exec -it box sh -c "tty; echo docker-tty"`, '/dev/null'], { timeoutMs: 20_000 });
+    assert.match(docker.stdout, /\/dev\/pts\/\d+[\s\S]*docker-tty/);
+  });
+});

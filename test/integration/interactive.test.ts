@@ -23,11 +23,13 @@ describe('images and interactive sessions', { concurrency: false }, () => {
   test('run -it and exec -it get a terminal; what is typed reaches the process', async (t) => {
     const lab = await labFor(t);
     const berth = (args: string) => `node ${process.cwd()}/dist/src/cli/main.js -H unix://${lab.socket} ${args}`;
-    const run = await lab.inHost(['script', '-qec', berth('run -it --rm -- sh -c "tty; read x; echo got:$x"'), '/dev/null'], { input: 'hello\n', timeoutMs: 20_000 });
+    // typed once the session is up, as a person would (bytes sent before a terminal exists are not kept)
+    const typed = (text: string, cmd: string) => lab.inHost(['sh', '-c', `(sleep 2; echo ${text}) | script -qec '${cmd}' /dev/null`], { timeoutMs: 20_000 });
+    const run = await typed('hello', berth('run -it --rm -- sh -c "tty; read x; echo got:\\$x"'));
     assert.match(run.stdout, /\/dev\/pts\/\d+/);
     assert.match(run.stdout, /got:hello/);
     await ok(lab, ['run', '-d', '--name', 'box', '--', 'sleep', '600']);
-    const exec = await lab.inHost(['script', '-qec', berth('exec -it box sh -c "tty; read y; echo exec:$y; exit 4"'), '/dev/null'], { input: 'world\n', timeoutMs: 20_000 });
+    const exec = await typed('world', berth('exec -it box sh -c "tty; read y; echo exec:\\$y; exit 4"'));
     assert.match(exec.stdout, /\/dev\/pts\/\d+/);
     assert.match(exec.stdout, /exec:world/);
     const docker = await lab.inHost(['script', '-qec', `docker -H unix://${lab.socket} exec -it box sh -c "tty; echo docker-tty"`, '/dev/null'], { timeoutMs: 20_000 });

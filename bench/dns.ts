@@ -75,7 +75,7 @@ async function dnsperf(client: ClientNs, server: string, file: string): Promise<
 async function latency(client: ClientNs, server: string, names: string[], count: number): Promise<Record<string, number>> {
   const r = await run(inNs(client, ['node', LATENCY_CLIENT, server, '53', String(count), ...names]), { timeoutMs: 120_000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
-  if (!line.startsWith('{')) throw new Error(`latency client failed: ${r.stderr}`);
+  if (!line.startsWith('{')) throw new Error(`latency client against ${server} failed (${r.code}): ${r.stdout}${r.stderr}`);
   return JSON.parse(line) as Record<string, number>;
 }
 
@@ -192,8 +192,12 @@ async function main(): Promise<void> {
     const rows: Row[] = [];
     rows.push(...(await measure(client, servers, 'at rest', dir)));
     const stop = startLoad([dns, single], dir);
-    rows.push(...(await measure(client, servers, 'main thread busy', dir)));
-    const load = stop();
+    let load: ReturnType<typeof stop>;
+    try {
+      rows.push(...(await measure(client, servers, 'main thread busy', dir)));
+    } finally {
+      load = stop();
+    }
     const stats = await dns.stats();
     const note = [
       `# DNS resolver benchmark`,

@@ -43,6 +43,7 @@ export class Controller {
     readonly runtime: ProcessRuntime,
     readonly firewall: Firewall,
     readonly ports: PortMapper,
+    private readonly dns: EmbeddedDns,
     private readonly log: (msg: string) => void,
   ) {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
@@ -53,11 +54,12 @@ export class Controller {
   }
 
   static async open(config: DaemonConfig, log: (msg: string) => void = () => undefined): Promise<Controller> {
-    const kernel = await openKernel();
+    // both are threads of their own: start them side by side
+    const [kernel, dns] = await Promise.all([openKernel(), startResolver(config, log)]);
     const store = new SqliteStore(config.dataRoot);
     const firewall = new Firewall(kernel, config.iptables);
     const ports = await PortMapper.open(kernel, firewall);
-    const c = new Controller(config, new State(store), kernel, new ProcessRuntime(), firewall, ports, log);
+    const c = new Controller(config, new State(store), kernel, new ProcessRuntime(), firewall, ports, dns, log);
     try {
       await c.start();
     } catch (err) {
@@ -68,17 +70,16 @@ export class Controller {
   }
 
   async close(): Promise<void> {
-    await this.dns?.stop();
+    await this.dns.stop();
     this.runtime.close?.();
     await this.kernel.close();
     this.state.store.close();
   }
 
-  private dns?: EmbeddedDns;
-
   private async start(): Promise<void> {
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
-    await this.startDns();
+    this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
+    this.containers.embeddedDns = true;
     for (const n of this.state.networks.values()) this.networks.replay(n);
     // published ports of running containers stay in the table across the replace: no dark window
     const running = [...this.state.containers.values()].filter((c) => c.state.status === 'running');
@@ -88,14 +89,6 @@ export class Controller {
     await this.restoreContainers();
     await this.restorePorts();
     await this.removeOrphans();
-  }
-
-  /** The embedded resolver, on its own thread; upstreams: --dns, else the host's resolv.conf. */
-  private async startDns(): Promise<void> {
-    const upstreams = this.config.dns.length ? this.config.dns : hostNameservers();
-    this.dns = await EmbeddedDns.start({ upstreams, onCrash: (err) => this.log(`embedded DNS stopped: ${err.message}`) });
-    this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
-    this.containers.embeddedDns = true;
   }
 
   private bridgePolicies(): NetworkPolicy[] {
@@ -210,6 +203,12 @@ export class Controller {
 function sameShape(n: NetworkRecord, w: { bridge: string; subnet: string; gateway: string }): boolean {
   const cfg = n.ipamConfig[0];
   return n.bridgeName === w.bridge && cfg?.subnet === w.subnet && cfg?.gateway === w.gateway;
+}
+
+/** The embedded resolver, on its own threads; upstreams: --dns, else the host's resolv.conf. */
+function startResolver(config: DaemonConfig, log: (msg: string) => void): Promise<EmbeddedDns> {
+  const upstreams = config.dns.length ? config.dns : hostNameservers();
+  return EmbeddedDns.start({ upstreams, onCrash: (err) => log(`embedded DNS stopped: ${err.message}`) });
 }
 
 function safeReaddir(dir: string): string[] {

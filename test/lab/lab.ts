@@ -45,7 +45,7 @@ const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
 const DNS_SERVER = fileURLToPath(new URL('./dns-server.js', import.meta.url));
 const LAB_ROOT = '/run/berth-lab';
 const ECHO_PORT = 7777;
-const PING_TIMEOUT_MS = 15_000;
+const PING_TIMEOUT_MS = 40_000; // a loaded 2-core CI machine starts three worker threads slowly
 
 let labCounter = 0;
 

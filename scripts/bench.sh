@@ -9,6 +9,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 bench=${1:-bench/setup.js}
+# the anchors and load generators the benchmarks run side by side (Debian packages)
+bench_packages=(dnsperf aardvark-dns netavark containernetworking-plugins iptables docker.io busybox-static)
+missing=()
+for p in "${bench_packages[@]}"; do
+  dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  # no service (dockerd) may start in the machine's own namespace during the install
+  guard=0
+  [[ -e /usr/sbin/policy-rc.d ]] || { printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; guard=1; }
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  ((guard)) && rm -f /usr/sbin/policy-rc.d
+fi
 [[ ${BENCH_NO_BUILD:-} == 1 ]] || npm run build >&2
 snap=$(mktemp -d /tmp/berth-bench.XXXXXX)
 trap 'rm -rf "$snap"' EXIT

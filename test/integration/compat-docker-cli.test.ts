@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../lab/lab.js';
-import { docker, dockerEnv, dockerFails, dockerOk, importBusybox, installedClients, type DockerClient } from '../compat/docker-cli.js';
+import { DOCKER_20, docker, dockerEnv, dockerFails, dockerOk, importBusybox, installedClients, type DockerClient } from '../compat/docker-cli.js';
 
 // Issue 5's conformance suite, part 1: the stock docker CLI (28.x and Debian's 20.10)
 // against berthd, asserting on what the CLI prints. Each client gets its own lab and

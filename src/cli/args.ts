@@ -35,3 +35,20 @@ export function failIfAny(errors: string[]): void {
   for (const e of errors) process.stderr.write(`Error response from daemon: ${e}\n`);
   process.exitCode = 1;
 }
+
+/**
+ * docker's way with NAME… commands: act on each, print what succeeded (as `echo` of
+ * `printed(name)`), then one error line per failure and exit 1. `ignore` lets an error pass.
+ */
+export async function eachName(names: string[], act: (name: string) => Promise<unknown>, opts: { printed?: (name: string) => string; ignore?: (err: unknown) => boolean } = {}): Promise<void> {
+  const errors: string[] = [];
+  for (const n of names) {
+    try {
+      await act(n);
+      process.stdout.write(`${opts.printed ? opts.printed(n) : n}\n`);
+    } catch (err) {
+      if (!opts.ignore?.(err)) errors.push((err as Error).message);
+    }
+  }
+  failIfAny(errors);
+}

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import type { Client } from './client.js';
-import { collect, failIfAny, filtersParam } from './args.js';
+import { collect, eachName, filtersParam } from './args.js';
 import { inspectEach, printList } from './output.js';
 import { demux } from './streams.js';
 import { exposedKeys, parseExpose, parsePortSpec, toPortBindings } from '../portmap/spec.js';
@@ -181,20 +181,13 @@ export function containerCommands(program: Command, client: () => Client): void 
     if (name === 'kill') cmd.option('-s, --signal <signal>', 'signal to send to the container', 'KILL');
     if (name === 'rm') cmd.option('-f, --force', 'force the removal of a running container (uses SIGKILL)', false);
     cmd.action(async (names: string[], o) => {
-      const errors: string[] = [];
-      for (const n of names) {
+      await eachName(names, (n) => {
         const path = `/containers/${encodeURIComponent(n)}`;
-        try {
-          if (name === 'start') await client().call('POST', `${path}/start`);
-          if (name === 'stop') await client().call('POST', `${path}/stop?t=${encodeURIComponent(o.time)}`);
-          if (name === 'kill') await client().call('POST', `${path}/kill?signal=${encodeURIComponent(o.signal)}`);
-          if (name === 'rm') await client().call('DELETE', `${path}?force=${o.force ? 1 : 0}`);
-          process.stdout.write(n + '\n');
-        } catch (err) {
-          errors.push((err as Error).message);
-        }
-      }
-      failIfAny(errors);
+        if (name === 'start') return client().call('POST', `${path}/start`);
+        if (name === 'stop') return client().call('POST', `${path}/stop?t=${encodeURIComponent(o.time)}`);
+        if (name === 'kill') return client().call('POST', `${path}/kill?signal=${encodeURIComponent(o.signal)}`);
+        return client().call('DELETE', `${path}?force=${o.force ? 1 : 0}`);
+      });
     });
   }
 

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import type { Command } from 'commander';
 import type { Client } from './client.js';
 import { DaemonError, readAll } from './client.js';
-import { collect, failIfAny } from './args.js';
+import { collect, eachName } from './args.js';
 
 // `berth import`, `images`, `rmi`: root filesystems from tarballs (berth does not pull).
 
@@ -59,16 +59,7 @@ export function imageCommands(program: Command, client: () => Client): void {
     .argument('<image...>')
     .option('-f, --force', 'force removal of the image', false)
     .action(async (names: string[], o) => {
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          await client().call('DELETE', `/images/${encodeURIComponent(n)}?force=${o.force ? 1 : 0}`);
-          process.stdout.write(`Untagged: ${n}\n`);
-        } catch (err) {
-          errors.push((err as Error).message);
-        }
-      }
-      failIfAny(errors);
+      await eachName(names, (n) => client().call('DELETE', `/images/${encodeURIComponent(n)}?force=${o.force ? 1 : 0}`), { printed: (n) => `Untagged: ${n}` });
     });
 }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Client } from './client.js';
 import { inspectEach, printList } from './output.js';
-import { collect, keyValues, filtersParam, failIfAny } from './args.js';
+import { collect, eachName, keyValues, filtersParam } from './args.js';
 
 // `berth network …`: the same subcommands, flags and output as `docker network …`.
 
@@ -83,16 +83,9 @@ export function networkCommands(program: Command, client: () => Client): void {
     .argument('<network...>')
     .option('-f, --force', 'do not error if the network does not exist', false)
     .action(async (names: string[], o) => {
-      const errors: string[] = [];
-      for (const n of names) {
-        try {
-          await client().call('DELETE', `/networks/${encodeURIComponent(n)}`);
-          process.stdout.write(n + '\n');
-        } catch (err) {
-          if (!(o.force && (err as { status?: number }).status === 404)) errors.push((err as Error).message);
-        }
-      }
-      failIfAny(errors);
+      await eachName(names, (n) => client().call('DELETE', `/networks/${encodeURIComponent(n)}`), {
+        ignore: (err) => o.force && (err as { status?: number }).status === 404,
+      });
     });
 
   net.command('prune')

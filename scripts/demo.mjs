@@ -11,7 +11,8 @@ const lab = await Lab.create();
 
 async function show(args, note) {
   if (note) process.stdout.write(`\n${bold('# ' + note)}\n`);
-  process.stdout.write(`$ berth ${args.map((a) => (/[\s{}|!]/.test(a) ? `'${a}'` : a)).join(' ')}\n`);
+  const quote = (a) => (/[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
+  process.stdout.write(`$ berth ${args.map(quote).join(' ')}\n`);
   const r = await lab.berth(args);
   process.stdout.write(r.stdout + (r.stderr ? r.stderr : ''));
   return r;
@@ -36,8 +37,15 @@ try {
   await show(['network', 'connect', 'my_net1', 'c1'], '14. connect adds eth1 without a restart');
   await show(['exec', 'c1', 'ping', '-c1', '-W1', '172.18.0.10']);
   await show(['network', 'rm', 'my_net1'], '15. rm refuses while containers are attached');
-  await show(['exec', 'vm1', 'node', 'dist/test/lab/echo-client.js', 'tcp', lab.internetAddr, String(lab.echoPort)], `8. egress to the "internet" (${lab.internetAddr}) leaves with the host's uplink address`);
-  await show(['system', 'firewall'], "berth's whole firewall: one nftables table, sets instead of rule chains");
+  await show(['exec', 'vm1', 'node', `${process.cwd()}/dist/test/lab/echo-client.js`, 'tcp', lab.internetAddr, String(lab.echoPort)], `8. egress to the "internet" (${lab.internetAddr}) leaves with the host's uplink address`);
+  await show(['exec', 'vm2', 'ping', '-c1', '-W1', 'vm1'], '11. the embedded DNS: names on a user-defined network');
+  await show(['run', '-d', '--name', 'web', '--network', 'my_net1', '--network-alias', 'app', '-p', '8080:80', '--', 'node', '-e', "require('net').createServer(c=>c.end('hello from web\\n')).listen(80)"], '21. a published port: one nftables map element, no proxy process');
+  await show(['port', 'web']);
+  await show(['exec', 'c1', 'node', '-e', "setTimeout(()=>require('net').connect(8080,'198.51.100.2').pipe(process.stdout),300)"], '22. reached through the host address (hairpin from another container)');
+  await show(['run', '-d', '--name', 'linked', '--link', 'c1:peer', '--', 'sleep', '3600'], '17. --link on the default bridge: hosts entries and variables');
+  await show(['exec', 'linked', 'sh', '-c', 'grep peer /etc/hosts; env | grep ^PEER_']);
+  process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);
+  process.stdout.write((await lab.berth(['system', 'firewall'])).stdout.split('\n').slice(0, 20).join('\n') + '\n');
   await show(['ps']);
   if (process.env.BERTH_DEMO_KEEP === '1') {
     process.stdout.write(`\n${bold('A shell in the lab host netns; try `berth ps`. Exit to tear everything down.')}\n`);

@@ -9,20 +9,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SRC = 'src/runtime/shim/berth-shim.c';
-const OUT = 'dist/bin/berth-shim';
+// berth-spawner.c is the small fork server berthd starts shims through (see its comment).
+const PROGRAMS = [
+  { src: 'src/runtime/shim/berth-shim.c', out: 'dist/bin/berth-shim' },
+  { src: 'src/runtime/shim/berth-spawner.c', out: 'dist/bin/berth-spawner' },
+];
 
-function upToDate() {
-  const out = join(ROOT, OUT);
-  return existsSync(out) && statSync(out).mtimeMs >= statSync(join(ROOT, SRC)).mtimeMs;
+function upToDate({ src, out }) {
+  const bin = join(ROOT, out);
+  return existsSync(bin) && statSync(bin).mtimeMs >= statSync(join(ROOT, src)).mtimeMs;
 }
 
-if (upToDate()) process.exit(0);
 mkdirSync(join(ROOT, 'dist/bin'), { recursive: true });
-const argv = ['-O2', '-Wall', '-o', OUT, SRC];
-const r = spawnSync('cc', argv, { cwd: ROOT, stdio: 'inherit' });
-if (r.error || r.status !== 0) {
-  console.error(`build-shim: cc ${argv.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);
-  process.exit(1);
+for (const p of PROGRAMS) {
+  if (upToDate(p)) continue;
+  const argv = ['-O2', '-Wall', '-o', p.out, p.src];
+  const r = spawnSync('cc', argv, { cwd: ROOT, stdio: 'inherit' });
+  if (r.error || r.status !== 0) {
+    console.error(`build-shim: cc ${argv.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);
+    process.exit(1);
+  }
+  console.log(`build-shim: built ${p.out}`);
 }
-console.log(`build-shim: built ${OUT}`);

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { ShimSpawner } from './spawner.js';
 import { closeSync, constants, mkdirSync, openSync, watch, writeSync, type FSWatcher } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -30,12 +31,12 @@ interface Tracked {
   callbacks: ExitCallback[];
   watcher?: FSWatcher;
   timer?: NodeJS.Timeout;
-  child?: ChildProcess;
 }
 
 export class ProcessRuntime {
   private readonly tracked = new Map<string, Tracked>();
   private readonly stdinWriters = new Map<string, Socket>();
+  private readonly spawner = new ShimSpawner();
 
   async start(spec: ProcessSpec): Promise<ProcessState> {
     checkSpec(spec);
@@ -44,19 +45,18 @@ export class ProcessRuntime {
     if (prev) this.forget(spec.id);
     mkdirSync(spec.stateDir, { recursive: true });
     clearRunFiles(spec.stateDir);
-    // detached: its own session, so it survives us; close() unrefs it
-    const child = spawn(shimPath(), shimRunArgs(spec), { detached: true, stdio: 'ignore' });
-    const pid = await waitForPid(spec.stateDir, child);
+    // through the fork server: its own session, so it survives us, and no fork of berthd
+    const shimPid = await this.spawner.spawn(shimPath(), shimRunArgs(spec));
+    const exited = new Promise<void>((resolve) => this.spawner.onExit(shimPid, () => resolve()));
+    const pid = await waitForPid(spec.stateDir, { exited, kill: () => killQuietly(shimPid) });
     const state: ProcessState = {
       pid,
-      shimPid: child.pid ?? 0,
+      shimPid,
       startedAt: new Date().toISOString(),
       pidStartTime: processStartTime(pid),
     };
-    const t = this.track(spec.id, spec.stateDir, state);
-    t.child = child;
-    if (child.exitCode !== null || child.signalCode !== null) this.finish(spec.id);
-    else child.once('exit', () => this.finish(spec.id));
+    this.track(spec.id, spec.stateDir, state);
+    void exited.then(() => this.finish(spec.id));
     return state;
   }
 
@@ -163,6 +163,7 @@ export class ProcessRuntime {
 
   /** Stops watching (the daemon is shutting down); containers keep running. */
   close(): void {
+    this.spawner.close();
     for (const id of [...this.tracked.keys()]) this.forget(id);
     for (const w of this.stdinWriters.values()) w.destroy();
     this.stdinWriters.clear();
@@ -188,8 +189,6 @@ export class ProcessRuntime {
     if (!t) return;
     t.watcher?.close();
     if (t.timer) clearInterval(t.timer);
-    t.child?.removeAllListeners('exit');
-    t.child?.unref();
     this.tracked.delete(id);
   }
 
@@ -199,7 +198,6 @@ export class ProcessRuntime {
     if (!t || t.exit) return;
     t.watcher?.close();
     if (t.timer) clearInterval(t.timer);
-    t.child?.unref();
     // no exit file: the shim itself was killed before it could write one
     t.exit = readExitFile(t.stateDir) ?? { exitCode: 255, finishedAt: new Date().toISOString() };
     this.stdinWriters.get(t.stateDir)?.destroy();
@@ -258,7 +256,21 @@ function control(stateDir: string, line: string): void {
 }
 
 /** Resolves with the container pid once the shim wrote DIR/pid; rejects with DIR/error. */
-function waitForPid(stateDir: string, child: ChildProcess): Promise<number> {
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/** The shim being waited for: when it ends, and how to stop it. */
+interface StartingShim {
+  exited: Promise<void>;
+  kill: () => void;
+}
+
+function waitForPid(stateDir: string, shim: StartingShim): Promise<number> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const done = (err?: Error, pid?: number) => {
@@ -266,8 +278,6 @@ function waitForPid(stateDir: string, child: ChildProcess): Promise<number> {
       settled = true;
       watcher?.close();
       clearTimeout(timer);
-      child.off('exit', onShimExit);
-      child.off('error', onSpawnError);
       if (err) reject(err);
       else resolve(pid!);
     };
@@ -281,7 +291,6 @@ function waitForPid(stateDir: string, child: ChildProcess): Promise<number> {
     const onShimExit = () => {
       if (!check()) done(new BerthError('container set-up failed: berth-shim exited without a word', 500));
     };
-    const onSpawnError = (err: Error) => done(new BerthError(`cannot start berth-shim: ${err.message}`, 500));
     let watcher: FSWatcher | undefined;
     try {
       watcher = watch(stateDir, () => void check());
@@ -290,11 +299,10 @@ function waitForPid(stateDir: string, child: ChildProcess): Promise<number> {
     }
     const timer = setTimeout(() => {
       if (check()) return;
-      child.kill('SIGKILL'); // a shim stuck in set-up must not linger as a half-started container
+      shim.kill(); // a shim stuck in set-up must not linger as a half-started container
       done(new BerthError('container set-up timed out', 500));
     }, START_TIMEOUT_MS);
-    child.once('exit', onShimExit);
-    child.once('error', onSpawnError);
+    void shim.exited.then(onShimExit);
     check();
   });
 }

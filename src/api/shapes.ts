@@ -2,6 +2,7 @@ import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/re
 import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
 import { API_VERSION, compareVersions } from './router.js';
+import { isUserDefined } from '../engine/container-files.js';
 import { humanDuration } from '../util/human-duration.js';
 import { networkSettingsPorts } from '../portmap/format.js';
 import { exposedKeys, fromPortBindings } from '../portmap/spec.js';
@@ -68,7 +69,7 @@ export function networkInspect(n: NetworkRecord, state: State): Record<string, u
 export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
   const cfg = n.ipamConfig[0];
   const live = !!ep.ipv4;
-  const userDefined = !n.builtin && n.driver === 'bridge';
+  const userDefined = isUserDefined(n);
   const modern = compareVersions(version, '1.44') >= 0;
   const aliases = userDefined && !modern ? [...ep.aliases, c.id.slice(0, 12)] : ep.aliases;
   const out: Record<string, unknown> = {

@@ -54,7 +54,7 @@ export class DnsObserver implements EngineObserver {
   private linkAliases(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Record<string, string> | undefined {
     const out: Record<string, string> = {};
     for (const spec of [...c.hostConfig.links, ...ep.links].map(parseLink)) {
-      const target = [...this.state.containers.values()].find((x) => x.name === spec.name || x.id === spec.name);
+      const target = this.state.containerNamed(spec.name) ?? this.state.containers.get(spec.name);
       const theirs = target && this.state.endpointsOf({ containerId: target.id, networkId: net.id })[0];
       if (theirs?.ipv4) out[spec.alias] = theirs.ipv4;
     }

@@ -9,6 +9,8 @@ export class State {
   readonly networks = new Map<string, NetworkRecord>();
   readonly containers = new Map<string, ContainerRecord>();
   readonly endpoints = new Map<string, EndpointRecord>();
+  /** container id → its endpoints: the start path asks for them several times */
+  private readonly byContainer = new Map<string, Map<string, EndpointRecord>>();
   /** container name → id: names are unique and looked up on every create */
   private readonly containerNames = new Map<string, string>();
 
@@ -18,7 +20,7 @@ export class State {
       this.containers.set(c.id, c);
       this.containerNames.set(c.name, c.id);
     }
-    for (const e of store.listEndpoints()) this.endpoints.set(e.id, e);
+    for (const e of store.listEndpoints()) this.index(e);
   }
 
   saveNetwork(n: NetworkRecord): void {
@@ -48,6 +50,7 @@ export class State {
       this.store.deleteContainer(id);
     });
     for (const ep of this.endpointsOf({ containerId: id })) this.endpoints.delete(ep.id);
+    this.byContainer.delete(id);
     const name = this.containers.get(id)?.name;
     if (name !== undefined) this.containerNames.delete(name);
     this.containers.delete(id);
@@ -55,17 +58,27 @@ export class State {
 
   saveEndpoint(e: EndpointRecord): void {
     this.store.putEndpoint(e);
+    this.index(e);
+  }
+
+  private index(e: EndpointRecord): void {
     this.endpoints.set(e.id, e);
+    let mine = this.byContainer.get(e.containerId);
+    if (!mine) this.byContainer.set(e.containerId, (mine = new Map()));
+    mine.set(e.id, e);
   }
 
   dropEndpoint(id: string): void {
     this.store.deleteEndpoint(id);
+    const e = this.endpoints.get(id);
+    if (e) this.byContainer.get(e.containerId)?.delete(id);
     this.endpoints.delete(id);
   }
 
   endpointsOf(by: { containerId?: string; networkId?: string }): EndpointRecord[] {
     const out: EndpointRecord[] = [];
-    for (const e of this.endpoints.values()) {
+    const pool = by.containerId !== undefined ? this.byContainer.get(by.containerId)?.values() ?? [] : this.endpoints.values();
+    for (const e of pool) {
       if (by.containerId !== undefined && e.containerId !== by.containerId) continue;
       if (by.networkId !== undefined && e.networkId !== by.networkId) continue;
       out.push(e);

@@ -315,22 +315,35 @@ export class ContainerService {
       return '';
     }
     const netns = this.netnsPath(c.id);
-    await this.kernel.createNetns(netns);
-    c.sandboxKey = netns;
-    this.state.saveContainer(c);
+    const joins = this.gatewayPlan(eps);
     try {
-      let gatewaySet = false;
-      for (const ep of eps) {
-        const net = this.state.networks.get(ep.networkId)!;
-        const isGateway = !gatewaySet && !net.internal && net.driver === 'bridge';
-        await this.joinEndpoint(c, net, ep, netns, isGateway);
-        if (isGateway) gatewaySet = true;
+      for (const { net, ep } of joins) this.assignEndpoint(c.id, net, ep);
+      c.sandboxKey = netns;
+      this.state.saveContainerWithEndpoints(c, eps);
+      const veths = joins.map(({ net, ep, isGateway }) => this.networks.driverOf(net).vethFor?.(net, ep, isGateway));
+      if (veths.every((v) => v !== undefined)) {
+        await this.kernel.createSandbox(netns, veths);
+      } else {
+        await this.kernel.createNetns(netns);
+        for (const { net, ep, isGateway } of joins) await this.networks.driverOf(net).join(net, ep, { netns, isGateway });
       }
+      for (const { net, ep, isGateway } of joins) await this.observers.endpointUp(c, net, ep, isGateway);
     } catch (err) {
       await this.tearDownSandbox(c);
       throw err;
     }
     return netns;
+  }
+
+  /** The first non-internal bridge endpoint (in eth order) carries the default route. */
+  private gatewayPlan(eps: EndpointRecord[]): { net: NetworkRecord; ep: EndpointRecord; isGateway: boolean }[] {
+    let gatewaySet = false;
+    return eps.map((ep) => {
+      const net = this.state.networks.get(ep.networkId)!;
+      const isGateway = !gatewaySet && !net.internal && net.driver === 'bridge';
+      gatewaySet ||= isGateway;
+      return { net, ep, isGateway };
+    });
   }
 
   /** The primary network first (eth0), then the others by name. */
@@ -345,25 +358,27 @@ export class ContainerService {
     });
   }
 
-  /** Allocates the address, names the interfaces and asks the driver to join. */
+  /** Joins one endpoint to a running sandbox (connect): address, interfaces, observers. */
   async joinEndpoint(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, netns: string, isGateway: boolean): Promise<void> {
-    const driver = this.networks.driverOf(net);
-    if (net.driver === 'bridge') this.checkBridgeRoom(net);
-    if (driver.needsIpam) {
-      const pool = this.networks.poolOf(net);
-      ep.ipv4 = this.ipam.requestAddress(pool, { address: ep.staticIpv4 });
-      ep.mac = ep.staticMac ?? macFromIp(ep.ipv4);
-      ep.ifName = this.nextIfName(c.id);
-      ep.hostIfName = hostIfName(newId());
-    }
+    this.assignEndpoint(c.id, net, ep);
     this.state.saveEndpoint(ep);
     try {
-      await driver.join(net, ep, { netns, isGateway });
+      await this.networks.driverOf(net).join(net, ep, { netns, isGateway });
       await this.observers.endpointUp(c, net, ep, isGateway);
     } catch (err) {
       await this.releaseAddress(c, net, ep);
       throw err;
     }
+  }
+
+  /** Allocates the endpoint's address and names its interfaces (nothing in the kernel yet). */
+  private assignEndpoint(containerId: string, net: NetworkRecord, ep: EndpointRecord): void {
+    if (net.driver === 'bridge') this.checkBridgeRoom(net);
+    if (!this.networks.driverOf(net).needsIpam) return;
+    ep.ipv4 = this.ipam.requestAddress(this.networks.poolOf(net), { address: ep.staticIpv4 });
+    ep.mac = ep.staticMac ?? macFromIp(ep.ipv4);
+    ep.ifName = this.nextIfName(containerId);
+    ep.hostIfName = hostIfName(newId());
   }
 
   /** After a disconnect took the default route with it, the next network (by name) carries it. */

@@ -1,4 +1,4 @@
-import type { Kernel } from '../kernel/types.js';
+import type { Kernel, VethAttachment } from '../kernel/types.js';
 import type { Firewall } from '../kernel/firewall.js';
 import type { DaemonConfig } from './config.js';
 import type { EndpointRecord, NetworkRecord } from '../store/records.js';
@@ -36,6 +36,11 @@ export interface NetworkDriver {
   createNetwork(n: NetworkRecord): Promise<void>;
   deleteNetwork(n: NetworkRecord): Promise<void>;
   join(n: NetworkRecord, ep: EndpointRecord, target: JoinTarget): Promise<void>;
+  /**
+   * What `join` makes, as data, for drivers whose join is one veth pair: lets the engine
+   * make a new sandbox and all its interfaces in one kernel round trip.
+   */
+  vethFor?(n: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Omit<VethAttachment, 'netns'>;
   leave(n: NetworkRecord, ep: EndpointRecord, netns: string): Promise<void>;
 }
 

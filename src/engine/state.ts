@@ -61,6 +61,17 @@ export class State {
     this.index(e);
   }
 
+  /** A container and its endpoints in one transaction (the start path writes them together). */
+  saveContainerWithEndpoints(c: ContainerRecord, eps: EndpointRecord[]): void {
+    this.store.transaction(() => {
+      this.store.putContainer(c);
+      for (const e of eps) this.store.putEndpoint(e);
+    });
+    this.containers.set(c.id, c);
+    this.containerNames.set(c.name, c.id);
+    for (const e of eps) this.index(e);
+  }
+
   private index(e: EndpointRecord): void {
     this.endpoints.set(e.id, e);
     let mine = this.byContainer.get(e.containerId);
@@ -94,7 +105,8 @@ export class State {
   }
 
   findContainer(term: string): ContainerRecord {
-    const found = resolve(term.replace(/^\//, ''), this.containers, 'container');
+    const name = term.replace(/^\//, '');
+    const found = this.containers.get(name) ?? this.containerNamed(name) ?? resolve(name, this.containers, 'container');
     if (!found) throw new NotFoundError(`No such container: ${term}`);
     return found;
   }

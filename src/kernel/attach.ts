@@ -1,43 +1,94 @@
-import { closeSync } from 'node:fs';
 import type { VethAttachment } from './types.js';
 import { OpError, attempt } from './failure.js';
-import { netnsExists, openNetns } from './netns.js';
+import { closeNetnsHandle, createNetnsHandle, deleteNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
 import { homeSocket, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
 import { createVeth, deleteLink, getLink, setBridgePortHairpin, setLinkUp } from './netlink/links.js';
 import { replaceRoute } from './netlink/routes.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 
-// A container attachment in one worker call: one RTM_NEWLINK makes both veth ends (the
-// peer born inside the container netns), then the container side is configured from a
-// socket inside that netns. Any failure after the pair exists deletes the pair.
+// A container attachment: one RTM_NEWLINK makes both veth ends (the peer born inside the
+// container netns), then the container side is configured through a socket bound inside
+// that netns. Any failure after the pair exists deletes the pair. A new sandbox (netns +
+// all its veths) is one worker call: createSandbox.
 
-export function attachVeth(a: VethAttachment): void {
-  const host = homeSocket();
+/** Bridge ifindex by name: a GET per attachment is a round trip the hot path can skip. */
+const bridgeIndex = new Map<string, number>();
+
+/** The bridge was (re)made or deleted: its index must be looked up again. */
+export function forgetBridge(name: string): void {
+  bridgeIndex.delete(name);
+}
+
+function lookUpBridge(host: NetlinkSocket, a: VethAttachment): number {
   const bridge = attempt(`cannot create veth ${a.hostIfName}`, () => getLink(host, a.bridge));
   if (!bridge) throw new OpError(`cannot create veth ${a.hostIfName}: bridge ${a.bridge} not found`, 'ENODEV', 19);
-  const nsFd = openNetns(a.netns);
+  bridgeIndex.set(a.bridge, bridge.index);
+  return bridge.index;
+}
+
+function makePair(host: NetlinkSocket, ns: NetnsHandle, a: VethAttachment): void {
+  const make = (master: number) => attempt(`cannot create veth ${a.hostIfName}`, () =>
+    createVeth(host, { hostName: a.hostIfName, master, mtu: a.mtu, peerName: a.ifName, peerMac: a.mac, peerNsFd: ns.fd }));
+  const cached = bridgeIndex.get(a.bridge);
+  if (cached === undefined) return make(lookUpBridge(host, a));
   try {
-    attempt(`cannot create veth ${a.hostIfName}`, () =>
-      createVeth(host, {
-        hostName: a.hostIfName, master: bridge.index, mtu: a.mtu,
-        peerName: a.ifName, peerMac: a.mac, peerNsFd: nsFd,
-      }));
-  } finally {
-    closeSync(nsFd);
-  }
-  try {
-    const port = attempt(`cannot find veth ${a.hostIfName}`, () => getLink(host, a.hostIfName));
-    if (port) attempt(`cannot set hairpin mode on ${a.hostIfName}`, () => setBridgePortHairpin(host, port.index));
-    withSocket(a.netns, (ns) => configurePeer(ns, a));
+    make(cached);
   } catch (e) {
-    try {
-      deleteLink(host, a.hostIfName);
-    } catch {
-      // best effort: the original error is the one worth reporting
-    }
+    // the bridge may have been re-made behind berth's back: retry once with a fresh index
+    if (lookUpBridge(host, a) === cached) throw e;
+    make(bridgeIndex.get(a.bridge)!);
+  }
+}
+
+function attachInto(ns: NetnsHandle, a: VethAttachment): void {
+  const host = homeSocket();
+  makePair(host, ns, a);
+  try {
+    attempt(`cannot set hairpin mode on ${a.hostIfName}`, () => setBridgePortHairpin(host, a.hostIfName));
+    configurePeer(ns.socket, a);
+  } catch (e) {
+    deleteQuietly(host, a.hostIfName);
     throw e;
   }
+}
+
+function deleteQuietly(host: NetlinkSocket, name: string): void {
+  try {
+    deleteLink(host, name);
+  } catch {
+    // best effort: the original error is the one worth reporting
+  }
+}
+
+export function attachVeth(a: VethAttachment): void {
+  const ns = openNetnsHandle(a.netns);
+  try {
+    attachInto(ns, a);
+  } finally {
+    closeNetnsHandle(ns);
+  }
+}
+
+/**
+ * Makes the netns at `netns` and attaches every veth to it. On failure nothing is left:
+ * the pairs already made are deleted and the netns is unmounted.
+ */
+export function createSandbox(netns: string, attachments: Omit<VethAttachment, 'netns'>[]): void {
+  const ns = createNetnsHandle(netns);
+  const made: string[] = [];
+  try {
+    for (const a of attachments) {
+      attachInto(ns, { ...a, netns });
+      made.push(a.hostIfName);
+    }
+  } catch (e) {
+    for (const name of made) deleteQuietly(homeSocket(), name);
+    closeNetnsHandle(ns);
+    deleteNetns(netns);
+    throw e;
+  }
+  closeNetnsHandle(ns);
 }
 
 function configurePeer(ns: NetlinkSocket, a: VethAttachment): void {

@@ -103,6 +103,12 @@ class KernelClient implements Kernel {
   attachVeth(a: VethAttachment): Promise<void> {
     return this.checked(() => assertAttachment(a), () => this.call('attachVeth', [a]));
   }
+  createSandbox(netns: string, attachments: Omit<VethAttachment, 'netns'>[]): Promise<void> {
+    return this.checked(() => {
+      assertNetnsPath(netns);
+      for (const a of attachments) assertAttachment({ ...a, netns });
+    }, () => this.call('createSandbox', [netns, attachments]));
+  }
   detachVeth(netns: string, ifName: string): Promise<void> {
     return this.checked(() => { assertNetnsPath(netns); assertIfName(ifName); }, () => this.call('detachVeth', [netns, ifName]));
   }

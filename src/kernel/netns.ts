@@ -74,8 +74,40 @@ function ensurePrivateDir(dir: string): void {
   privateDirs.add(dir);
 }
 
-export function createNetns(path: string): void {
-  if (netnsExists(path)) return;
+/**
+ * A container netns held open by the worker during one operation: an rtnetlink socket
+ * bound inside it (no setns per request) and an fd to it (for IFLA_NET_NS_FD).
+ */
+export interface NetnsHandle {
+  path: string;
+  socket: NetlinkSocket;
+  fd: number;
+}
+
+export function closeNetnsHandle(h: NetnsHandle): void {
+  h.socket.close();
+  closeSync(h.fd);
+}
+
+/** Opens a handle on the existing netns at `path`. */
+export function openNetnsHandle(path: string): NetnsHandle {
+  const fd = openNetns(path);
+  try {
+    const socket = inNetns(path, () => attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open()));
+    return { path, socket, fd };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * Makes a netns bind-mounted at `path`, with lo up, and returns a handle on it, opened
+ * while the thread is still inside (so the new netns costs no extra switches). When a
+ * netns is already mounted there, returns a handle on that one.
+ */
+export function createNetnsHandle(path: string): NetnsHandle {
+  if (netnsExists(path)) return openNetnsHandle(path);
   ensurePrivateDir(dirname(path));
   const created = !existsSync(path);
   if (created) attempt(`cannot create netns file ${path}`, () => closeSync(openSync(path, 'wx', 0o444)));
@@ -83,7 +115,20 @@ export function createNetns(path: string): void {
     attempt(`cannot create netns ${path}`, () => libc.unshare(CLONE_NEWNET));
     try {
       attempt(`cannot mount netns ${path}`, () => libc.mount('/proc/thread-self/ns/net', path, null, MS_BIND));
-      attempt(`cannot bring lo up in netns ${path}`, bringLoUp);
+      const fd = attempt(`cannot open netns ${path}`, () => openSync('/proc/thread-self/ns/net', 'r'));
+      try {
+        const socket = attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open());
+        try {
+          attempt(`cannot bring lo up in netns ${path}`, () => setLinkUp(socket, 'lo'));
+        } catch (e) {
+          socket.close();
+          throw e;
+        }
+        return { path, socket, fd };
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
     } finally {
       goHome();
     }
@@ -93,13 +138,8 @@ export function createNetns(path: string): void {
   }
 }
 
-function bringLoUp(): void {
-  const s = NetlinkSocket.open();
-  try {
-    setLinkUp(s, 'lo');
-  } finally {
-    s.close();
-  }
+export function createNetns(path: string): void {
+  closeNetnsHandle(createNetnsHandle(path));
 }
 
 /** Detaches every mount on `path` and unlinks it; a missing or unmounted file is fine. */

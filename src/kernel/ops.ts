@@ -1,6 +1,6 @@
 import type { AddressInfo, LinkInfo, RouteInfo } from './types.js';
 import { OpError, attempt } from './failure.js';
-import { attachVeth, detachVeth } from './attach.js';
+import { attachVeth, createSandbox, detachVeth, forgetBridge } from './attach.js';
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
 import { runNft } from './nftables.js';
 import { readSysctl, writeSysctl } from './sysctl.js';
@@ -27,6 +27,7 @@ function linkNames(s: NetlinkSocket): Map<number, string> {
 }
 
 function ensureBridge(name: string, mtu?: number): LinkInfo {
+  forgetBridge(name);
   const s = homeSocket();
   const what = `cannot create bridge ${name}`;
   let link = attempt(what, () => links.getLink(s, name));
@@ -58,12 +59,15 @@ export const ops = {
   getLink: (name: string, netns?: string): LinkInfo | null =>
     withSocket(netns, (s) => attempt(`cannot get link ${name}${where(netns)}`, () => links.getLink(s, name))),
   ensureBridge,
-  deleteLink: (name: string, netns?: string): void =>
-    withSocket(netns, (s) => void attempt(`cannot delete link ${name}${where(netns)}`, () => links.deleteLink(s, name))),
+  deleteLink: (name: string, netns?: string): void => {
+    if (netns === undefined) forgetBridge(name);
+    withSocket(netns, (s) => void attempt(`cannot delete link ${name}${where(netns)}`, () => links.deleteLink(s, name)));
+  },
   setLinkUp: (name: string, netns?: string): void =>
     withSocket(netns, (s) => attempt(`cannot bring ${name} up${where(netns)}`, () => links.setLinkUp(s, name))),
 
   attachVeth,
+  createSandbox,
   detachVeth,
 
   listAddresses: (netns?: string): AddressInfo[] =>

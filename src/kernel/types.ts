@@ -71,6 +71,11 @@ export interface Kernel {
    * On failure nothing is left behind.
    */
   attachVeth(a: VethAttachment): Promise<void>;
+  /**
+   * A new sandbox in one round trip: createNetns(netns) and an attachVeth per attachment.
+   * On failure nothing of it is left (pairs deleted, netns unmounted).
+   */
+  createSandbox(netns: string, attachments: Omit<VethAttachment, 'netns'>[]): Promise<void>;
   /** Removes the container-side interface (and with it the pair). Idempotent. */
   detachVeth(netns: string, ifName: string): Promise<void>;
 

@@ -1,5 +1,6 @@
 import type { DriverContext, JoinTarget, NetworkDriver } from '../../engine/driver.js';
 import type { NetworkPolicy } from '../../kernel/firewall.js';
+import type { VethAttachment } from '../../kernel/types.js';
 import type { EndpointRecord, NetworkRecord } from '../../store/records.js';
 import { InvalidParameterError } from '../../util/errors.js';
 import { parseCidr } from '../../util/ip.js';
@@ -46,19 +47,21 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async join(n: NetworkRecord, ep: EndpointRecord, target: JoinTarget): Promise<void> {
+    await this.ctx.kernel.attachVeth({ netns: target.netns, ...this.vethFor(n, ep, target.isGateway) });
+  }
+
+  vethFor(n: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Omit<VethAttachment, 'netns'> {
     const opts = this.options(n);
     const { prefix } = parseCidr(n.ipamConfig[0].subnet);
-    const gateway = n.ipamConfig[0].gateway;
-    await this.ctx.kernel.attachVeth({
-      netns: target.netns,
+    return {
       hostIfName: ep.hostIfName,
       bridge: opts.bridgeName,
       ifName: ep.ifName,
       mac: ep.mac,
       mtu: opts.mtu,
       addresses: [`${ep.ipv4}/${prefix}`],
-      gateway: target.isGateway && !n.internal ? gateway : undefined,
-    });
+      gateway: isGateway && !n.internal ? n.ipamConfig[0].gateway : undefined,
+    };
   }
 
   async leave(_n: NetworkRecord, ep: EndpointRecord, netns: string): Promise<void> {

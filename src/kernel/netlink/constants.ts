@@ -44,16 +44,15 @@ export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
 export const IFLA_MASTER = 10;
-export const IFLA_PROTINFO = 12;
-/** nested in IFLA_PROTINFO of an AF_BRIDGE setlink: the bridge port's hairpin (reflective relay) mode */
+/** nested in IFLA_INFO_SLAVE_DATA of a bridge port: its hairpin (reflective relay) mode */
 export const IFLA_BRPORT_MODE = 4;
-export const AF_BRIDGE = 7;
-export const RTM_SETLINK = 19;
 export const IFLA_LINKINFO = 18;
 export const IFLA_NET_NS_FD = 28;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_INFO_KIND = 1;
 export const IFLA_INFO_DATA = 2;
+export const IFLA_INFO_SLAVE_KIND = 4;
+export const IFLA_INFO_SLAVE_DATA = 5;
 export const VETH_INFO_PEER = 1;
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 

@@ -5,7 +5,7 @@ import {
   AF_UNSPEC, IFF_UP, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_INFO_DATA,
   IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, NLM_F_CREATE, NLM_F_EXCL,
   RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
-  AF_BRIDGE, IFLA_BRPORT_MODE, IFLA_PROTINFO, RTM_SETLINK,
+  IFLA_BRPORT_MODE, IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND,
 } from './constants.js';
 import { attr, attrString, attrU32, nested, parseAttrs, strAttr, u32Attr, type NlMessage } from './message.js';
 import type { NetlinkSocket } from './socket.js';
@@ -89,10 +89,17 @@ export function createBridge(s: NetlinkSocket, name: string, mtu?: number): void
  * container reaches itself through its own published port (DNAT back to itself) even
  * when br_netfilter makes the bridge see that traffic.
  */
-export function setBridgePortHairpin(s: NetlinkSocket, index: number): void {
-  const msg = ifinfomsg(index);
-  msg.writeUInt8(AF_BRIDGE, 0);
-  s.request(RTM_SETLINK, 0, [msg, nested(IFLA_PROTINFO, [attr(IFLA_BRPORT_MODE, Buffer.from([1]))])]);
+export function setBridgePortHairpin(s: NetlinkSocket, name: string): void {
+  // By name, as `ip link set NAME type bridge_slave hairpin on` does: no index lookup first
+  // (a GET right after the veth is made costs ~1 ms here; this whole request ~0.1 ms).
+  s.request(RTM_NEWLINK, 0, [
+    ifinfomsg(),
+    strAttr(IFLA_IFNAME, name),
+    nested(IFLA_LINKINFO, [
+      strAttr(IFLA_INFO_SLAVE_KIND, 'bridge'),
+      nested(IFLA_INFO_SLAVE_DATA, [attr(IFLA_BRPORT_MODE, Buffer.from([1]))]),
+    ]),
+  ]);
 }
 
 export function setLinkUp(s: NetlinkSocket, name: string): void {

@@ -29,7 +29,9 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
     },
   }));
 
-  router.add('GET', '/info', () => {
+  router.add('GET', '/info', async () => {
+    const warnings = ctl.config.iptables ? [] : ['WARNING: --iptables=false: berth does not program any firewall rules'];
+    warnings.push(...(await ctl.neighbours.warnings()));
     const all = [...ctl.state.containers.values()];
     const running = all.filter((c) => c.state.status === 'running').length;
     return {
@@ -56,7 +58,7 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
         KernelVersion: os.release(),
         ServerVersion: SERVER_VERSION,
         Swarm: { LocalNodeState: 'inactive' },
-        Warnings: ctl.config.iptables ? [] : ['WARNING: --iptables=false: berth does not program any firewall rules'],
+        Warnings: warnings,
       },
     };
   });

@@ -33,6 +33,13 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
     .option('--dns-search <domain>', 'DNS search domain for containers (repeatable)', collect, [] as string[])
     .option('--dns-opt <opt>', 'DNS option for containers (repeatable)', collect, [] as string[])
     .option('--default-address-pool <base=CIDR,size=N>', 'default pool for networks without --subnet (repeatable; replaces the defaults)', collect, [] as string[])
+    .option(
+      '--neigh-gc-thresh3 <mode>',
+      'when containers outgrow the kernel neighbour (ARP) table: "report" warns in the log and in info; ' +
+        '"auto" also raises net.ipv4.neigh.default.gc_thresh{1,2,3} (host network namespace only)',
+      neighMode,
+      'report',
+    )
     .option('-D, --debug', 'debug logging', false)
     .allowExcessArguments(false)
     .exitOverride();
@@ -58,6 +65,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
       dnsSearch: o.dnsSearch,
       dnsOptions: o.dnsOpt,
       defaultAddressPools: o.defaultAddressPool.length ? o.defaultAddressPool.map(parseDefaultAddressPool) : undefined,
+      neighGcThresh3: o.neighGcThresh3,
     }),
   };
 }
@@ -66,6 +74,11 @@ function bool(v: string): boolean {
   if (/^(1|t|true)$/i.test(v)) return true;
   if (/^(0|f|false)$/i.test(v)) return false;
   throw new InvalidArgumentError(`"${v}" is not a boolean (true or false)`);
+}
+
+function neighMode(v: string): 'report' | 'auto' {
+  if (v === 'report' || v === 'auto') return v;
+  throw new InvalidArgumentError(`"${v}" is not report or auto`);
 }
 
 function cidr(v: string): string {

@@ -26,6 +26,8 @@ export interface DaemonConfig {
   dnsOptions: string[];
   /** --default-address-pool base=CIDR,size=N (repeatable): replaces the default pools */
   defaultAddressPools?: DefaultPoolSpec[];
+  /** --neigh-gc-thresh3: 'report' (default) warns when containers outgrow the neighbour table; 'auto' raises it */
+  neighGcThresh3: 'report' | 'auto';
 }
 
 export const DEFAULT_BRIDGE_NAME = 'berth0';
@@ -42,6 +44,7 @@ export function defaultConfig(overrides: Partial<DaemonConfig> = {}): DaemonConf
     dns: [],
     dnsSearch: [],
     dnsOptions: [],
+    neighGcThresh3: 'report',
     ...overrides,
   };
 }

@@ -19,6 +19,7 @@ import { ContainerService } from './containers.js';
 import { DriverRegistry } from './driver.js';
 import { endpointEvents, EventBus } from './events.js';
 import { DnsObserver } from './dns-observer.js';
+import { kernelNeighbourSysctls, NeighbourLimit } from './neighbour-limit.js';
 import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
 import { NetworkService } from './networks.js';
@@ -34,6 +35,8 @@ export class Controller {
   readonly observers = new Observers();
   readonly networks: NetworkService;
   readonly containers: ContainerService;
+  /** the neighbour-table cap and what the bridge endpoints need of it (GET /info warns) */
+  readonly neighbours: NeighbourLimit;
   private readonly drivers: DriverRegistry;
 
   private constructor(
@@ -48,6 +51,8 @@ export class Controller {
   ) {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
     this.observers.add(endpointEvents(this.events));
+    this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3);
+    this.observers.add(this.neighbours);
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall);
@@ -78,6 +83,7 @@ export class Controller {
 
   private async start(): Promise<void> {
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
+    await this.neighbours.refresh();
     this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
     this.containers.embeddedDns = true;
     for (const n of this.state.networks.values()) this.networks.replay(n);

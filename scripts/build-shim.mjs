@@ -10,20 +10,24 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // berth-spawner.c is the small fork server berthd starts shims through (see its comment).
+// It links berth-shim.c in (without the shim's main) to run shims with no exec.
+const SHIM_DIR = 'src/runtime/shim';
 const PROGRAMS = [
-  { src: 'src/runtime/shim/berth-shim.c', out: 'dist/bin/berth-shim' },
-  { src: 'src/runtime/shim/berth-spawner.c', out: 'dist/bin/berth-spawner' },
+  { srcs: ['berth-shim.c'], deps: ['berth-shim.h'], flags: [], out: 'dist/bin/berth-shim' },
+  { srcs: ['berth-spawner.c', 'berth-shim.c'], deps: ['berth-shim.h'], flags: ['-DBERTH_SHIM_EMBEDDED'], out: 'dist/bin/berth-spawner' },
 ];
 
-function upToDate({ src, out }) {
+function upToDate({ srcs, deps, out }) {
   const bin = join(ROOT, out);
-  return existsSync(bin) && statSync(bin).mtimeMs >= statSync(join(ROOT, src)).mtimeMs;
+  if (!existsSync(bin)) return false;
+  const built = statSync(bin).mtimeMs;
+  return [...srcs, ...deps].every((f) => built >= statSync(join(ROOT, SHIM_DIR, f)).mtimeMs);
 }
 
 mkdirSync(join(ROOT, 'dist/bin'), { recursive: true });
 for (const p of PROGRAMS) {
   if (upToDate(p)) continue;
-  const argv = ['-O2', '-Wall', '-o', p.out, p.src];
+  const argv = ['-O2', '-Wall', ...p.flags, '-o', p.out, ...p.srcs.map((f) => join(SHIM_DIR, f))];
   const r = spawnSync('cc', argv, { cwd: ROOT, stdio: 'inherit' });
   if (r.error || r.status !== 0) {
     console.error(`build-shim: cc ${argv.join(' ')} failed${r.error ? `: ${r.error.message}` : ''}`);

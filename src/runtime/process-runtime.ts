@@ -8,7 +8,7 @@ import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from 
 import { execInContainer, resizeExec } from './exec.js';
 import { logStream } from './log-stream.js';
 import { isOurProcess, processStartTime } from './proc.js';
-import { checkSpec, shimPath, shimRunArgs } from './shim-binary.js';
+import { checkSpec, runShimProgram, shimRunArgs } from './shim-binary.js';
 import { StateFile, clearRunFiles, readErrorFile, readExitFile, readPidFile } from './state-files.js';
 import type { ExecSpec, ExitStatus, LogOptions, ProcessSpec, ProcessState } from './types.js';
 
@@ -46,7 +46,7 @@ export class ProcessRuntime {
     mkdirSync(spec.stateDir, { recursive: true });
     clearRunFiles(spec.stateDir);
     // through the fork server: its own session, so it survives us, and no fork of berthd
-    const shimPid = await this.spawner.spawn(shimPath(), shimRunArgs(spec));
+    const shimPid = await this.spawner.spawn(runShimProgram(), shimRunArgs(spec));
     const exited = new Promise<void>((resolve) => this.spawner.onExit(shimPid, () => resolve()));
     const pid = await waitForPid(spec.stateDir, { exited, kill: () => killQuietly(shimPid) });
     const state: ProcessState = {

@@ -12,6 +12,14 @@ export function shimPath(): string {
   return path;
 }
 
+/**
+ * The program berth-spawner is asked to run for a container: its linked-in copy of the
+ * shim (no exec), unless BERTH_SHIM names a binary to exec instead.
+ */
+export function runShimProgram(): string {
+  return process.env.BERTH_SHIM ? shimPath() : '@berth-shim';
+}
+
 const ID = /^[0-9a-f]{64}$/;
 
 export function checkSpec(spec: ProcessSpec): void {

@@ -6,6 +6,9 @@
  * need a single-threaded process, and Node is never single-threaded, nor can it fork.
  * One exec of this small binary (like runc's nsexec or conmon) is the fastest safe way.
  *
+ * berth-spawner links this file in and runs run mode in a forked child without exec
+ * (one exec less per container start); this binary serves join mode and manual use.
+ *
  * Two modes:
  *   run:  berth-shim --id ID --state-dir DIR [--netns PATH] [--hostname H] [--rootfs DIR]
  *                    [--bind SRC:DST[:ro]]... [--workdir D] [--env K=V]... [--interactive]
@@ -44,6 +47,8 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "berth-shim.h"
 
 #define MAX_LIST 256
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -667,7 +672,12 @@ static int join_mode(void) {
   return exit_code_of(r.status);
 }
 
-int main(int argc, char **argv) {
+/* Also the entry point of a shim forked inside berth-spawner (see berth-shim.h). */
+int berth_shim_main(int argc, char **argv) {
   parse_args(argc, argv);
   return o.join_pid ? join_mode() : run_mode();
 }
+
+#ifndef BERTH_SHIM_EMBEDDED
+int main(int argc, char **argv) { return berth_shim_main(argc, argv); }
+#endif

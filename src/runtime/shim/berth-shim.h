@@ -1,0 +1,12 @@
+/*
+ * berth-shim's entry point, shared with berth-spawner: the spawner is built with
+ * berth-shim.c linked in (-DBERTH_SHIM_EMBEDDED drops the shim's own main) and runs a
+ * shim in a forked child, with no exec of a second binary.
+ */
+#ifndef BERTH_SHIM_H
+#define BERTH_SHIM_H
+
+/* argv as for the berth-shim binary (argv[0] is ignored); returns the exit code. */
+int berth_shim_main(int argc, char **argv);
+
+#endif

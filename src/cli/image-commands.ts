@@ -1,8 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { request } from 'node:http';
 import type { Command } from 'commander';
 import type { Client } from './client.js';
-import { DaemonError, readAll } from './client.js';
+import { DaemonError, readAll, unixRequest } from './client.js';
 import { collect, eachName } from './args.js';
 
 // `berth import`, `images`, `rmi`: root filesystems from tarballs (berth does not pull).
@@ -66,7 +65,7 @@ export function imageCommands(program: Command, client: () => Client): void {
 /** POSTs a stream as the request body (a tarball can be large: never buffered whole). */
 function upload(socketPath: string, path: string, body: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } }, async (res) => {
+    const req = unixRequest({ socketPath, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } }, async (res) => {
       const text = await readAll(res);
       if ((res.statusCode ?? 500) >= 400) {
         let message = text;

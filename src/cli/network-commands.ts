@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Client } from './client.js';
 import { inspectEach, printList } from './output.js';
 import { collect, eachName, keyValues, filtersParam } from './args.js';
+import { compareNames } from './name-order.js';
 
 // `berth network …`: the same subcommands, flags and output as `docker network …`.
 
@@ -55,7 +56,7 @@ export function networkCommands(program: Command, client: () => Client): void {
     .option('--no-trunc', 'do not truncate the output')
     .action(async (o) => {
       const list = (await client().call('GET', `/networks${filtersParam(o.filter)}`)).body as NetworkJson[];
-      list.sort((a, b) => a.Name.localeCompare(b.Name));
+      list.sort((a, b) => compareNames(a.Name, b.Name));
       await printList(list.map((n) => ({
         ID: o.trunc === false ? n.Id : n.Id.slice(0, 12),
         Name: n.Name,

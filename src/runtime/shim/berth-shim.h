@@ -9,4 +9,8 @@
 /* argv as for the berth-shim binary (argv[0] is ignored); returns the exit code. */
 int berth_shim_main(int argc, char **argv);
 
+/* Faults in the memory a shim writes first (its child's stack, its buffers): called by a
+   spare child of berth-spawner while it waits, so a start does not pay for it. */
+void berth_shim_prepare(void);
+
 #endif

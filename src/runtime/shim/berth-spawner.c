@@ -87,25 +87,125 @@ static void become_shim(int argc, char **argv) {
   exit(berth_shim_main(argc, argv));
 }
 
-static void spawn_one(char *req, size_t len, const sigset_t *old) {
-  char *argv[MAX_ARGS + 1];
+/* In a new child: its own session, /dev/null as stdio, default signal handling. */
+static void child_setup(const sigset_t *old) {
+  close(sfd); /* no exec to close it for us */
+  sigprocmask(SIG_SETMASK, old, NULL);
+  signal(SIGPIPE, SIG_DFL);
+  setsid();
+  int null = open("/dev/null", O_RDWR);
+  if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
+}
+
+static int split_args(char *req, size_t len, char **argv) {
   int argc = 0;
   for (size_t i = 0; i < len && argc < MAX_ARGS; argc++) {
     argv[argc] = req + i;
     i += strnlen(req + i, len - i) + 1;
   }
   argv[argc] = NULL;
+  return argc;
+}
+
+static uint32_t get_len(const char *p) {
+  return (uint32_t)(unsigned char)p[0] | (uint32_t)(unsigned char)p[1] << 8 |
+         (uint32_t)(unsigned char)p[2] << 16 | (uint32_t)(unsigned char)p[3] << 24;
+}
+
+/*
+ * The spare: a child forked ahead of need, waiting on a pipe for the next shim request.
+ * A fork and the first writes of the child (each a copy-on-write fault) cost a millisecond
+ * or more on a busy VM; the spare pays them while berthd is busy elsewhere (network set-up),
+ * not while a start waits. Made after the first shim request, again after each hand-over.
+ */
+static pid_t spare = -1;
+static int spare_fd = -1;
+
+static int read_full(int fd, char *p, size_t n) {
+  while (n > 0) {
+    ssize_t k = read(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+static int write_full(int fd, const char *p, size_t n) {
+  while (n > 0) {
+    ssize_t k = write(fd, p, n);
+    if (k < 0 && errno == EINTR) continue;
+    if (k <= 0) return -1;
+    p += k;
+    n -= (size_t)k;
+  }
+  return 0;
+}
+
+/* The stack a shim's relay loop runs on (its buffers are big): touched once, ahead. */
+static void __attribute__((noinline)) touch_stack(void) {
+  volatile char pad[192 * 1024];
+  for (size_t i = 0; i < sizeof pad; i += 4096) pad[i] = 0;
+}
+
+/* In the spare: fault in what a shim writes first, then wait for the request (EOF: we are gone). */
+static void spare_main(int rfd) {
+  static char *argv[MAX_ARGS + 1];
+  berth_shim_prepare();
+  touch_stack();
+  memset(buf, 0, 65536);
+  memset(argv, 0, sizeof argv);
+  if (read_full(rfd, buf, 4) != 0) _exit(0);
+  uint32_t len = get_len(buf);
+  if (len > MAX_REQUEST || read_full(rfd, buf, len) != 0) _exit(0);
+  close(rfd);
+  become_shim(split_args(buf, len, argv), argv);
+}
+
+static void make_spare(const sigset_t *old) {
+  int p[2];
+  if (spare >= 0 || pipe2(p, O_CLOEXEC) != 0) return;
+  pid_t pid = fork();
+  if (pid < 0) { close(p[0]); close(p[1]); return; }
+  if (pid == 0) {
+    close(p[1]);
+    child_setup(old);
+    spare_main(p[0]);
+  }
+  close(p[0]);
+  spare = pid;
+  spare_fd = p[1];
+}
+
+/* Passes a shim request (length word + body) to the spare; 0 when there is none alive. */
+static int hand_to_spare(const char *msg, size_t n) {
+  if (spare < 0) return 0;
+  pid_t pid = spare;
+  int fd = spare_fd, ok = write_full(fd, msg, n) == 0;
+  close(fd);
+  spare = -1;
+  spare_fd = -1;
+  if (!ok) return 0; /* it died; reap() reports its end, which nobody waits for */
+  say("ok %ld\n", pid, 0);
+  return 1;
+}
+
+static int want_spare;
+
+static void spawn_one(char *msg, size_t len, const sigset_t *old) {
+  static char *argv[MAX_ARGS + 1];
+  char *req = msg + 4;
+  int argc = split_args(req, len, argv);
   if (argc == 0) { say("err %ld\n", EINVAL, 0); return; }
+  int shim = strcmp(argv[0], SHIM) == 0;
+  want_spare |= shim;
+  if (shim && hand_to_spare(msg, 4 + len)) return;
   pid_t pid = fork();
   if (pid < 0) { say("err %ld\n", errno, 0); return; }
   if (pid == 0) {
-    close(sfd); /* no exec to close it for us */
-    sigprocmask(SIG_SETMASK, old, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    setsid();
-    int null = open("/dev/null", O_RDWR);
-    if (null >= 0) { dup2(null, 0); dup2(null, 1); dup2(null, 2); if (null > 2) close(null); }
-    if (strcmp(argv[0], SHIM) == 0) become_shim(argc, argv);
+    child_setup(old);
+    if (shim) become_shim(argc, argv);
     execv(argv[0], argv);
     _exit(127);
   }
@@ -114,21 +214,27 @@ static void spawn_one(char *req, size_t len, const sigset_t *old) {
 
 static void take_requests(const sigset_t *old) {
   for (;;) {
-    if (have < 4) return;
-    uint32_t len = (uint32_t)(unsigned char)buf[0] | (uint32_t)(unsigned char)buf[1] << 8 |
-                   (uint32_t)(unsigned char)buf[2] << 16 | (uint32_t)(unsigned char)buf[3] << 24;
+    if (have < 4) break;
+    uint32_t len = get_len(buf);
     if (len > MAX_REQUEST) _exit(2);
-    if (have < 4 + len) return;
-    spawn_one(buf + 4, len, old);
+    if (have < 4 + len) break;
+    spawn_one(buf, len, old);
     memmove(buf, buf + 4 + len, have - 4 - len);
     have -= 4 + len;
   }
+  if (want_spare) make_spare(old);
 }
 
 static void reap(void) {
   int st;
   pid_t pid;
   while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+    if (pid == spare) { /* died unused: nobody knows of it */
+      close(spare_fd);
+      spare = -1;
+      spare_fd = -1;
+      continue;
+    }
     long code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
     say("exit %ld %ld\n", pid, code);
   }

@@ -11,6 +11,8 @@ export class State {
   readonly endpoints = new Map<string, EndpointRecord>();
   /** container id → its endpoints: the start path asks for them several times */
   private readonly byContainer = new Map<string, Map<string, EndpointRecord>>();
+  /** network id → its endpoints: the bridge-room and static-IP checks ask on every join */
+  private readonly byNetwork = new Map<string, Map<string, EndpointRecord>>();
   /** container name → id: names are unique and looked up on every create */
   private readonly containerNames = new Map<string, string>();
 
@@ -31,6 +33,7 @@ export class State {
   dropNetwork(id: string): void {
     this.store.deleteNetwork(id);
     this.networks.delete(id);
+    if (!this.byNetwork.get(id)?.size) this.byNetwork.delete(id);
   }
 
   saveContainer(c: ContainerRecord): void {
@@ -49,7 +52,7 @@ export class State {
       for (const ep of this.endpointsOf({ containerId: id })) this.store.deleteEndpoint(ep.id);
       this.store.deleteContainer(id);
     });
-    for (const ep of this.endpointsOf({ containerId: id })) this.endpoints.delete(ep.id);
+    for (const ep of this.endpointsOf({ containerId: id })) this.unindex(ep);
     this.byContainer.delete(id);
     const name = this.containers.get(id)?.name;
     if (name !== undefined) this.containerNames.delete(name);
@@ -74,21 +77,26 @@ export class State {
 
   private index(e: EndpointRecord): void {
     this.endpoints.set(e.id, e);
-    let mine = this.byContainer.get(e.containerId);
-    if (!mine) this.byContainer.set(e.containerId, (mine = new Map()));
-    mine.set(e.id, e);
+    indexUnder(this.byContainer, e.containerId, e);
+    indexUnder(this.byNetwork, e.networkId, e);
+  }
+
+  private unindex(e: EndpointRecord): void {
+    this.endpoints.delete(e.id);
+    this.byContainer.get(e.containerId)?.delete(e.id);
+    this.byNetwork.get(e.networkId)?.delete(e.id);
   }
 
   dropEndpoint(id: string): void {
     this.store.deleteEndpoint(id);
     const e = this.endpoints.get(id);
-    if (e) this.byContainer.get(e.containerId)?.delete(id);
-    this.endpoints.delete(id);
+    if (e) this.unindex(e);
   }
 
   endpointsOf(by: { containerId?: string; networkId?: string }): EndpointRecord[] {
     const out: EndpointRecord[] = [];
-    const pool = by.containerId !== undefined ? this.byContainer.get(by.containerId)?.values() ?? [] : this.endpoints.values();
+    const pool = by.containerId !== undefined ? this.byContainer.get(by.containerId)?.values() ?? []
+      : by.networkId !== undefined ? this.byNetwork.get(by.networkId)?.values() ?? [] : this.endpoints.values();
     for (const e of pool) {
       if (by.containerId !== undefined && e.containerId !== by.containerId) continue;
       if (by.networkId !== undefined && e.networkId !== by.networkId) continue;
@@ -110,6 +118,12 @@ export class State {
     if (!found) throw new NotFoundError(`No such container: ${term}`);
     return found;
   }
+}
+
+function indexUnder(index: Map<string, Map<string, EndpointRecord>>, key: string, e: EndpointRecord): void {
+  let group = index.get(key);
+  if (!group) index.set(key, (group = new Map()));
+  group.set(e.id, e);
 }
 
 function resolve<T extends { id: string; name: string }>(term: string, all: Map<string, T>, kind: string): T | undefined {

@@ -273,12 +273,32 @@ static int mount_sysfs(void) {
   return 0;
 }
 
+/*
+ * Our copy of the mount table holds the netns bind mount of every other container (berth
+ * keeps them in one directory, a mount point of its own). Each copy would keep that network
+ * namespace alive for as long as this container lives, after its own container is gone,
+ * and at 1,000 containers make a million mounts. The container needs none of them: our
+ * netns is already open. Detached in our private copy only; EINVAL (no such mount) is fine.
+ */
+static void drop_netns_mounts(void) {
+  if (!o.netns) return;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s", o.netns);
+  char *slash = strrchr(dir, '/');
+  if (!slash || slash == dir) return;
+  *slash = 0;
+  const char *base = strrchr(dir, '/');
+  if (!base || strcmp(base + 1, "netns") != 0) return;
+  umount2(dir, MNT_DETACH);
+}
+
 static int container_setup(int netns_fd) {
   if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
     return fail("join network namespace %s: %s", o.netns, strerror(errno));
   if (unshare(CLONE_NEWUTS | CLONE_NEWNS) != 0) return fail("unshare uts+mount: %s", strerror(errno));
   /* private, so our binds never propagate back to the host's mount namespace */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("make / private: %s", strerror(errno));
+  drop_netns_mounts();
   if (o.hostname && sethostname(o.hostname, strlen(o.hostname)) != 0)
     return fail("set hostname %s: %s", o.hostname, strerror(errno));
   if (do_binds() != 0) return -1;

@@ -1,5 +1,6 @@
-import { request, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { exchange } from './wire.js';
 
 // The CLI's way to the daemon: HTTP over the unix socket named by -H / BERTH_HOST
 // (as docker uses -H / DOCKER_HOST).
@@ -27,31 +28,36 @@ export class Client {
 
   /** A JSON call; non-2xx answers throw DaemonError with the daemon's message. */
   async call(method: string, path: string, body?: unknown): Promise<Response> {
-    const res = await this.open(method, path, body);
-    const text = await readAll(res);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const res = await exchange(this.socketPath, method, path, headers(payload), payload).catch((err: Error) => {
+      throw connectError(err, this.socketPath);
+    });
+    const text = res.body;
     const parsed = text && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text;
-    if ((res.statusCode ?? 500) >= 400) {
+    if (res.status >= 400) {
       const message = parsed && typeof parsed === 'object' && 'message' in parsed ? String((parsed as { message: unknown }).message) : text;
-      throw new DaemonError(message, res.statusCode ?? 500);
+      throw new DaemonError(message, res.status);
     }
-    return { status: res.statusCode ?? 0, body: parsed };
+    return { status: res.status, body: parsed };
   }
 
   /** A streaming GET (logs, events); the caller reads the response. */
-  open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+  async open(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+    const { request } = await import('node:http');
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = unixRequest({ socketPath: this.socketPath, method, path, headers: headers(payload) }, resolve);
+      const req = unixRequest(request, { socketPath: this.socketPath, method, path, headers: headers(payload) }, resolve);
       req.on('error', (err) => reject(connectError(err, this.socketPath)));
       req.end(payload);
     });
   }
 
   /** A hijacked connection (attach, exec start): the raw socket after the 101 answer. */
-  hijack(path: string, body?: unknown): Promise<Duplex> {
+  async hijack(path: string, body?: unknown): Promise<Duplex> {
+    const { request } = await import('node:http');
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = unixRequest({ socketPath: this.socketPath, method: 'POST', path, headers: { ...headers(payload), Connection: 'Upgrade', Upgrade: 'tcp' } });
+      const req = unixRequest(request, { socketPath: this.socketPath, method: 'POST', path, headers: { ...headers(payload), Connection: 'Upgrade', Upgrade: 'tcp' } });
       req.on('upgrade', (_res, socket, head) => {
         if (head.length) socket.unshift(head);
         resolve(socket);
@@ -72,10 +78,12 @@ export class Client {
   }
 }
 
-/** http.request for a unix socket. The servername keeps node's agent from guessing a
- *  TLS name from the host (its IPv6 regex costs ~20 ms to compile on first use, a
- *  fifth of the CLI's run); there is no TLS here, so the name is never sent. */
-export function unixRequest(options: RequestOptions & { socketPath: string }, onResponse?: (res: IncomingMessage) => void): ClientRequest {
+type HttpRequest = typeof import('node:http').request;
+
+/** http.request for a unix socket (node:http is loaded only by the commands that stream).
+ *  The servername keeps node's agent from guessing a TLS name from the host (its IPv6
+ *  regex costs ~20 ms to compile on first use); there is no TLS here: it is never sent. */
+export function unixRequest(request: HttpRequest, options: RequestOptions & { socketPath: string }, onResponse?: (res: IncomingMessage) => void): ClientRequest {
   return request({ ...options, servername: 'berth' } as RequestOptions, onResponse);
 }
 

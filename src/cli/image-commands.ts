@@ -63,9 +63,10 @@ export function imageCommands(program: Command, client: () => Client): void {
 }
 
 /** POSTs a stream as the request body (a tarball can be large: never buffered whole). */
-function upload(socketPath: string, path: string, body: NodeJS.ReadableStream): Promise<string> {
+async function upload(socketPath: string, path: string, body: NodeJS.ReadableStream): Promise<string> {
+  const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
-    const req = unixRequest({ socketPath, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } }, async (res) => {
+    const req = unixRequest(request, { socketPath, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } }, async (res) => {
       const text = await readAll(res);
       if ((res.statusCode ?? 500) >= 400) {
         let message = text;

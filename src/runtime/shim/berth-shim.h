@@ -9,8 +9,15 @@
 /* argv as for the berth-shim binary (argv[0] is ignored); returns the exit code. */
 int berth_shim_main(int argc, char **argv);
 
-/* Faults in the memory a shim writes first (its child's stack, its buffers): called by a
-   spare child of berth-spawner while it waits, so a start does not pay for it. */
-void berth_shim_prepare(void);
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Called by a spare child of berth-spawner while it waits, so a start does not pay for it:
+   moves into a template mount namespace without the netns mounts of netns_dir (none when
+   NULL or empty), host being the spawner; faults in the memory a shim writes first. */
+void berth_shim_prepare(pid_t host, const char *netns_dir);
+
+/* The directory holding the netns file (it must be named "netns"): 0, or -1 when not. */
+int berth_netns_dir(const char *netns, char *dir, size_t len);
 
 #endif

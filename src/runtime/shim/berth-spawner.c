@@ -120,6 +120,8 @@ static uint32_t get_len(const char *p) {
  */
 static pid_t spare = -1;
 static int spare_fd = -1;
+/* the directory of the containers' netns files, from the last shim request (for templates) */
+static char netns_dir[4096];
 
 static int read_full(int fd, char *p, size_t n) {
   while (n > 0) {
@@ -152,7 +154,7 @@ static void __attribute__((noinline)) touch_stack(void) {
 /* In the spare: fault in what a shim writes first, then wait for the request (EOF: we are gone). */
 static void spare_main(int rfd) {
   static char *argv[MAX_ARGS + 1];
-  berth_shim_prepare();
+  berth_shim_prepare(getppid(), netns_dir);
   touch_stack();
   memset(buf, 0, 65536);
   memset(argv, 0, sizeof argv);
@@ -200,6 +202,8 @@ static void spawn_one(char *msg, size_t len, const sigset_t *old) {
   if (argc == 0) { say("err %ld\n", EINVAL, 0); return; }
   int shim = strcmp(argv[0], SHIM) == 0;
   want_spare |= shim;
+  for (int i = 1; shim && i + 1 < argc && strcmp(argv[i], "--") != 0; i++)
+    if (strcmp(argv[i], "--netns") == 0 && berth_netns_dir(argv[i + 1], netns_dir, sizeof netns_dir) != 0) netns_dir[0] = 0;
   if (shim && hand_to_spare(msg, 4 + len)) return;
   pid_t pid = fork();
   if (pid < 0) { say("err %ld\n", errno, 0); return; }

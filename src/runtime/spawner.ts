@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
 
 // Starts shims through berth-spawner (src/runtime/shim/berth-spawner.c): a tiny fork
-// server, so the daemon's event loop never pays for fork()ing the daemon itself.
+// server, so the daemon's event loop never pays for fork()ing the daemon itself. The shim
+// is linked into it ("@berth-shim", no exec), and a spare child waits forked ahead.
 
 export function spawnerPath(): string {
   const path = process.env.BERTH_SPAWNER ?? fileURLToPath(new URL('../../bin/berth-spawner', import.meta.url));

@@ -21,10 +21,12 @@ export interface JsonReply {
 export function listen(router: Router, socketPath: string, log: (msg: string) => void): Promise<Server> {
   mkdirSync(dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
-  const server = createServer((req, res) => void dispatch(router, req, res, undefined, log));
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+  const server = createServer((req, res) => void dispatch(router, req, res, undefined, () => readJson(req), log));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new UpgradeResponse(req, socket);
-    void dispatch(router, req, res as unknown as ServerResponse, socket, log);
+    const body = upgradeBody(req, socket, head).then(parseJson);
+    body.catch(() => undefined); // a handler that never asks for it must not leave it unhandled
+    void dispatch(router, req, res as unknown as ServerResponse, socket, () => body, log);
   });
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
@@ -36,14 +38,14 @@ export function listen(router: Router, socketPath: string, log: (msg: string) =>
   });
 }
 
-async function dispatch(router: Router, raw: IncomingMessage, res: ServerResponse, hijack: Duplex | undefined, log: (msg: string) => void): Promise<void> {
+async function dispatch(router: Router, raw: IncomingMessage, res: ServerResponse, hijack: Duplex | undefined, body: () => Promise<unknown>, log: (msg: string) => void): Promise<void> {
   const url = new URL(raw.url ?? '/', 'http://berth');
   try {
     const { version, path } = splitVersion(url.pathname);
     const m = router.match(raw.method ?? 'GET', path);
     if (m === undefined) throw new NotFoundError(`page not found: ${raw.method} ${url.pathname}`);
     if (m === 'method') throw new NotFoundError(`method not allowed: ${raw.method} ${url.pathname}`);
-    const req: Request = { method: raw.method ?? 'GET', path, params: m.params, query: url.searchParams, version, raw, body: () => readJson(raw) };
+    const req: Request = { method: raw.method ?? 'GET', path, params: m.params, query: url.searchParams, version, raw, body };
     const reply: Reply = { res, hijack };
     const result = (await m.handler(req, reply)) as JsonReply | undefined;
     if (result) send(res, result.status, result.body, result.headers);
@@ -79,7 +81,43 @@ export function send(res: ServerResponse, status: number, body?: unknown, extra:
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8').trim();
+  return parseJson(Buffer.concat(chunks));
+}
+
+/**
+ * The body of a request that asked to hijack the connection. Node's parser stops at the
+ * headers of an upgrade request: the body (Content-Length bytes, e.g. exec start's
+ * {"Detach":false,"Tty":false}) is in `head` and whatever the socket brings next, and
+ * must be taken off the stream before it becomes the process's stdin.
+ */
+function upgradeBody(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!Number.isSafeInteger(length) || length <= 0) {
+    if (head.length) socket.unshift(head);
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  return new Promise((resolve, reject) => {
+    let got = head;
+    const done = (): boolean => {
+      if (got.length < length) return false;
+      socket.off('data', onData).off('end', onEnd).off('error', onEnd);
+      socket.pause();
+      if (got.length > length) socket.unshift(got.subarray(length));
+      resolve(got.subarray(0, length));
+      return true;
+    };
+    const onData = (chunk: Buffer): void => {
+      got = Buffer.concat([got, chunk]);
+      done();
+    };
+    const onEnd = (): void => reject(new InvalidParameterError('request body ended early'));
+    if (done()) return;
+    socket.on('data', onData).on('end', onEnd).on('error', onEnd);
+  });
+}
+
+function parseJson(raw: Buffer): unknown {
+  const text = raw.toString('utf8').trim();
   if (!text) return {};
   try {
     return JSON.parse(text);

@@ -137,7 +137,9 @@ function upgrade(reply: Reply, tty: boolean): Duplex {
   const headers = { ...commonHeaders(), 'Content-Type': tty ? RAW : MUX };
   if (reply.hijack) {
     reply.res.writeHead(101, { ...headers, Connection: 'Upgrade', Upgrade: 'tcp' });
-    return reply.hijack;
+    // the server paused it once the request body was taken off (server.ts upgradeBody);
+    // the caller attaches its 'data' listener in this same tick, so nothing is lost
+    return reply.hijack.resume();
   }
   reply.res.writeHead(200, headers);
   reply.res.flushHeaders();

@@ -17,6 +17,7 @@ import { isUserDefined, parseExtraHost, resolveLink, sandboxFiles } from './cont
 import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
+import type { JoinTarget } from './driver.js';
 import type { Firewall, LinkEntry } from '../kernel/firewall.js';
 import type { PortMapper } from '../portmap/mapper.js';
 import { fromPortBindings } from '../portmap/spec.js';
@@ -257,8 +258,8 @@ export class ContainerService {
   /** Publishes -p/-P on the endpoint that carries the default route (Docker's choice). */
   private async publishPorts(c: ContainerRecord): Promise<void> {
     const hc = c.hostConfig;
+    if (!publishesPorts(c)) return;
     const bindings = fromPortBindings(hc.portBindings);
-    if (!bindings.length && !(hc.publishAllPorts && c.config.exposedPorts.length)) return;
     const eps = this.orderedEndpoints(c).filter((e) => e.ipv4);
     const isBridge = (e: EndpointRecord) => this.state.networks.get(e.networkId)?.driver === 'bridge';
     const ep = eps.find((e) => isBridge(e) && !this.state.networks.get(e.networkId)?.internal) ?? eps.find(isBridge);
@@ -315,19 +316,19 @@ export class ContainerService {
       return '';
     }
     const netns = this.netnsPath(c.id);
-    const joins = this.gatewayPlan(eps);
+    const joins = this.gatewayPlan(c, eps);
     try {
       for (const { net, ep } of joins) this.assignEndpoint(c.id, net, ep);
       c.sandboxKey = netns;
       this.state.saveContainerWithEndpoints(c, eps);
-      const veths = joins.map(({ net, ep, isGateway }) => this.networks.driverOf(net).vethFor?.(net, ep, isGateway));
+      const veths = joins.map(({ net, ep, target }) => this.networks.driverOf(net).vethFor?.(net, ep, target));
       if (veths.every((v) => v !== undefined)) {
         await this.kernel.createSandbox(netns, veths);
       } else {
         await this.kernel.createNetns(netns);
-        for (const { net, ep, isGateway } of joins) await this.networks.driverOf(net).join(net, ep, { netns, isGateway });
+        for (const { net, ep, target } of joins) await this.networks.driverOf(net).join(net, ep, { netns, ...target });
       }
-      for (const { net, ep, isGateway } of joins) await this.observers.endpointUp(c, net, ep, isGateway);
+      for (const { net, ep, target } of joins) await this.observers.endpointUp(c, net, ep, target.isGateway);
     } catch (err) {
       await this.tearDownSandbox(c);
       throw err;
@@ -336,13 +337,14 @@ export class ContainerService {
   }
 
   /** The first non-internal bridge endpoint (in eth order) carries the default route. */
-  private gatewayPlan(eps: EndpointRecord[]): { net: NetworkRecord; ep: EndpointRecord; isGateway: boolean }[] {
+  private gatewayPlan(c: ContainerRecord, eps: EndpointRecord[]): { net: NetworkRecord; ep: EndpointRecord; target: Omit<JoinTarget, 'netns'> }[] {
     let gatewaySet = false;
+    const publishes = publishesPorts(c);
     return eps.map((ep) => {
       const net = this.state.networks.get(ep.networkId)!;
       const isGateway = !gatewaySet && !net.internal && net.driver === 'bridge';
       gatewaySet ||= isGateway;
-      return { net, ep, isGateway };
+      return { net, ep, target: { isGateway, publishes } };
     });
   }
 
@@ -363,7 +365,7 @@ export class ContainerService {
     this.assignEndpoint(c.id, net, ep);
     this.state.saveEndpoint(ep);
     try {
-      await this.networks.driverOf(net).join(net, ep, { netns, isGateway });
+      await this.networks.driverOf(net).join(net, ep, { netns, isGateway, publishes: publishesPorts(c) });
       await this.observers.endpointUp(c, net, ep, isGateway);
     } catch (err) {
       await this.releaseAddress(c, net, ep);
@@ -436,7 +438,7 @@ export class ContainerService {
       const net = this.state.networks.get(ep.networkId)!;
       const isGateway: boolean = !gatewaySet && !net.internal;
       gatewaySet ||= isGateway;
-      if (!(await this.kernel.getLink(ep.ifName, c.sandboxKey))) await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, isGateway });
+      if (!(await this.kernel.getLink(ep.ifName, c.sandboxKey))) await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, isGateway, publishes: publishesPorts(c) });
       await this.observers.endpointUp(c, net, ep, isGateway);
     }
   }
@@ -566,6 +568,12 @@ export class ContainerService {
       return undefined;
     }
   }
+}
+
+/** -p, or -P with exposed ports: the container may reach itself through a published port. */
+function publishesPorts(c: ContainerRecord): boolean {
+  const hc = c.hostConfig;
+  return fromPortBindings(hc.portBindings).length > 0 || (hc.publishAllPorts && c.config.exposedPorts.length > 0);
 }
 
 class ForbiddenContainerModeError extends BerthError {

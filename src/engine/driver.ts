@@ -19,6 +19,8 @@ export interface JoinTarget {
   netns: string;
   /** this endpoint carries the container's default route */
   isGateway: boolean;
+  /** the container publishes ports (it may reach itself through them) */
+  publishes: boolean;
 }
 
 export interface NetworkDriver {
@@ -40,7 +42,7 @@ export interface NetworkDriver {
    * What `join` makes, as data, for drivers whose join is one veth pair: lets the engine
    * make a new sandbox and all its interfaces in one kernel round trip.
    */
-  vethFor?(n: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Omit<VethAttachment, 'netns'>;
+  vethFor?(n: NetworkRecord, ep: EndpointRecord, target: Omit<JoinTarget, 'netns'>): Omit<VethAttachment, 'netns'>;
   leave(n: NetworkRecord, ep: EndpointRecord, netns: string): Promise<void>;
 }
 

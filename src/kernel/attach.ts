@@ -45,7 +45,7 @@ function attachInto(ns: NetnsHandle, a: VethAttachment): void {
   const host = homeSocket();
   makePair(host, ns, a);
   try {
-    attempt(`cannot set hairpin mode on ${a.hostIfName}`, () => setBridgePortHairpin(host, a.hostIfName));
+    if (a.hairpin) attempt(`cannot set hairpin mode on ${a.hostIfName}`, () => setBridgePortHairpin(host, a.hostIfName));
     configurePeer(ns.socket, a);
   } catch (e) {
     deleteQuietly(host, a.hostIfName);

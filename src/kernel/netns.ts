@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, statfsSync, unlinkSync, existsSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statfsSync, unlinkSync, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as libc from './ffi/libc.js';
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_PRIVATE, MS_REC } from './ffi/libc.js';
@@ -115,6 +115,7 @@ export function createNetnsHandle(path: string): NetnsHandle {
     attempt(`cannot create netns ${path}`, () => libc.unshare(CLONE_NEWNET));
     try {
       attempt(`cannot mount netns ${path}`, () => libc.mount('/proc/thread-self/ns/net', path, null, MS_BIND));
+      attempt(`cannot turn IPv6 off in netns ${path}`, disableIpv6OnNewLinks);
       const fd = attempt(`cannot open netns ${path}`, () => openSync('/proc/thread-self/ns/net', 'r'));
       try {
         const socket = attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open());
@@ -135,6 +136,20 @@ export function createNetnsHandle(path: string): NetnsHandle {
   } catch (e) {
     if (created) removeNetns(path);
     throw e;
+  }
+}
+
+/**
+ * berth's networks are IPv4-only: interfaces made in a container netns get no IPv6 (as
+ * Docker 27+ does on IPv4-only networks; lo keeps ::1). It also keeps each new
+ * container's IPv6 chatter (DAD, router and MLD solicitations) off bridges that flood it
+ * to hundreds of other containers. A kernel without IPv6 has no such file: fine.
+ */
+function disableIpv6OnNewLinks(): void {
+  try {
+    writeFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', '1');
+  } catch (e) {
+    if (errnoOf(e) !== ENOENT) throw e;
   }
 }
 

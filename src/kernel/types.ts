@@ -46,6 +46,12 @@ export interface VethAttachment {
   addresses: string[];
   /** default route via this gateway, when set */
   gateway?: string;
+  /**
+   * hairpin mode on the bridge port: a container that publishes ports reaches itself
+   * through them (DNAT back out of the port the frame came in by, under br_netfilter).
+   * Off for the others: each port setting is a bridge event whose cost grows with its ports.
+   */
+  hairpin?: boolean;
 }
 
 export interface Kernel {

@@ -252,9 +252,9 @@ test('attachVeth to a missing bridge fails with ENODEV', { skip }, async () => {
   assert.ok(err instanceof KernelError && err.code === 'ENODEV');
 });
 
-test('createSandbox makes the netns and every veth in one call, hairpin on each bridge port', { skip }, async () => {
+test('createSandbox makes the netns and every veth in one call, hairpin where asked, no IPv6 on them', { skip }, async () => {
   const ns = join(dir, 'sb1');
-  const { netns: _a, ...eth0 } = attachment(20, ns, { hostIfName: 'vethsb0' });
+  const { netns: _a, ...eth0 } = attachment(20, ns, { hostIfName: 'vethsb0', hairpin: true });
   const { netns: _b, ...eth1 } = attachment(21, ns, { hostIfName: 'vethsb1', ifName: 'eth1', gateway: undefined, addresses: ['10.88.1.21/16'] });
   await k.createSandbox(ns, [eth0, eth1]);
   const links = await ipj(['link', 'show'], ns);
@@ -263,11 +263,14 @@ test('createSandbox makes the netns and every veth in one call, hairpin on each 
   const routes = await ipj(['-4', 'route'], ns);
   assert.deepEqual(routes.filter((r: any) => r.dst === 'default').map((r: any) => `${r.gateway} ${r.dev}`), ['10.88.0.1 eth0']);
   const ports = (await run('bridge', ['-d', '-j', 'link', 'show'])).stdout;
-  for (const name of ['vethsb0', 'vethsb1']) {
+  for (const [name, hairpin] of [['vethsb0', true], ['vethsb1', false]] as const) {
     const port = (JSON.parse(ports) as any[]).find((p) => p.ifname === name);
     assert.equal(port?.master, BR);
-    assert.equal(port?.hairpin, true, `${name} in hairpin mode`);
+    assert.equal(port?.hairpin === true, hairpin, `${name} hairpin ${hairpin ? 'on' : 'off'}`);
   }
+  // IPv4-only: no IPv6 on the container's interfaces, ::1 stays on lo
+  const v6 = await ipj(['-6', 'addr', 'show'], ns);
+  assert.deepEqual(v6.filter((l: any) => l.addr_info?.length).map((l: any) => l.ifname), ['lo']);
   await run('nsenter', ['--net=' + ns, 'ping', '-c1', '-W1', '10.88.0.1']);
   await k.deleteNetns(ns);
 });

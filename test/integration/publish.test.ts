@@ -15,6 +15,18 @@ async function fetchTcp(lab: Lab, ns: string, host: string, port: number): Promi
   return r.code === 0 ? r.stdout.trim() : '';
 }
 
+/** The hairpin flag of each container's bridge port (its eth0's veth peer on the host). */
+async function hairpinOf(lab: Lab, names: string[]): Promise<boolean[]> {
+  const ports = JSON.parse(await hostOk(lab, ['bridge', '-d', '-j', 'link', 'show'])) as { ifindex: number; hairpin?: boolean }[];
+  const out: boolean[] = [];
+  for (const name of names) {
+    const ns = await inspect(lab, name, '{{.NetworkSettings.SandboxKey}}');
+    const [eth0] = JSON.parse(await hostOk(lab, ['nsenter', `--net=${ns}`, 'ip', '-j', 'link', 'show', 'eth0'])) as { link_index: number }[];
+    out.push(ports.find((p) => p.ifindex === eth0.link_index)?.hairpin === true);
+  }
+  return out;
+}
+
 describe('published ports', { concurrency: false }, () => {
   test('-p forms, berth port, reachability from the host and the LAN, release on rm', async (t) => {
     const lab = await labFor(t);
@@ -30,6 +42,12 @@ describe('published ports', { concurrency: false }, () => {
     assert.equal(await fetchTcp(lab, lab.hostNs, '127.0.0.1', 8081), 'hello from web');
     assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR, 8080), 'hello from web', 'LAN reaches 0.0.0.0:8080');
     assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR, 8081), '', 'LAN does not reach a 127.0.0.1 binding');
+    // the container reaches itself through its own published port; its bridge port is in
+    // hairpin mode (needed under br_netfilter), a container that publishes nothing is not
+    const webNs = await inspect(lab, 'web', '{{.NetworkSettings.SandboxKey}}');
+    assert.equal(await fetchTcp(lab, webNs, LAB_LAN_ADDR, 8080), 'hello from web');
+    await runSleeper(lab, 'quiet', []);
+    assert.deepEqual(await hairpinOf(lab, ['web', 'quiet']), [true, false]);
     await fails(lab, ['run', '-d', '-p', '8080:80', '--', 'sleep', '1'], /port is already allocated/);
     await ok(lab, ['rm', '-f', 'web']);
     assert.doesNotMatch(await ok(lab, ['system', 'firewall']), /8080/);

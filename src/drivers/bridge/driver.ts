@@ -47,10 +47,10 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async join(n: NetworkRecord, ep: EndpointRecord, target: JoinTarget): Promise<void> {
-    await this.ctx.kernel.attachVeth({ netns: target.netns, ...this.vethFor(n, ep, target.isGateway) });
+    await this.ctx.kernel.attachVeth({ netns: target.netns, ...this.vethFor(n, ep, target) });
   }
 
-  vethFor(n: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Omit<VethAttachment, 'netns'> {
+  vethFor(n: NetworkRecord, ep: EndpointRecord, target: Omit<JoinTarget, 'netns'>): Omit<VethAttachment, 'netns'> {
     const opts = this.options(n);
     const { prefix } = parseCidr(n.ipamConfig[0].subnet);
     return {
@@ -60,7 +60,8 @@ export class BridgeDriver implements NetworkDriver {
       mac: ep.mac,
       mtu: opts.mtu,
       addresses: [`${ep.ipv4}/${prefix}`],
-      gateway: isGateway && !n.internal ? n.ipamConfig[0].gateway : undefined,
+      gateway: target.isGateway && !n.internal ? n.ipamConfig[0].gateway : undefined,
+      hairpin: target.publishes,
     };
   }
 

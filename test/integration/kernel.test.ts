@@ -271,6 +271,7 @@ test('createSandbox makes the netns and every veth in one call, hairpin where as
   // IPv4-only: no IPv6 on the container's interfaces, ::1 stays on lo
   const v6 = await ipj(['-6', 'addr', 'show'], ns);
   assert.deepEqual(v6.filter((l: any) => l.addr_info?.length).map((l: any) => l.ifname), ['lo']);
+  for (const name of ['vethsb0', 'vethsb1']) assert.deepEqual(await ipj(['-6', 'addr', 'show', 'dev', name]), [], `no IPv6 on host end ${name}`);
   await run('nsenter', ['--net=' + ns, 'ping', '-c1', '-W1', '10.88.0.1']);
   await k.deleteNetns(ns);
 });

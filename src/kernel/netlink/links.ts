@@ -133,9 +133,10 @@ export interface VethSpec {
 }
 
 /**
- * One RTM_NEWLINK: host end enslaved and up, peer born inside the target netns with its
- * final name, MAC and MTU. The peer is left down: IFF_UP in the peer's ifinfomsg fails
- * with ENOTCONN (seen on 6.18), so the caller brings it up from inside the netns.
+ * One RTM_NEWLINK: host end enslaved, peer born inside the target netns with its final
+ * name, MAC and MTU. Both are left down: the caller turns IPv6 off on the host end before
+ * it comes up, and IFF_UP in the peer's ifinfomsg fails with ENOTCONN (seen on 6.18), so
+ * the caller brings the peer up from inside the netns.
  */
 export function createVeth(s: NetlinkSocket, v: VethSpec): void {
   const peer = Buffer.concat([
@@ -150,7 +151,7 @@ export function createVeth(s: NetlinkSocket, v: VethSpec): void {
     nested(IFLA_INFO_DATA, [attr(VETH_INFO_PEER, peer)]),
   ]);
   s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [
-    ifinfomsg(0, IFF_UP, IFF_UP),
+    ifinfomsg(),
     strAttr(IFLA_IFNAME, v.hostName),
     u32Attr(IFLA_MTU, v.mtu),
     u32Attr(IFLA_MASTER, v.master),

@@ -26,21 +26,26 @@ async function main(): Promise<void> {
   const kernel = await openKernel();
   await kernel.ensureBridge(BRIDGE, 1500);
   await kernel.addAddress(BRIDGE, '10.77.0.1/16');
-  const t = { netns: [] as number[], attach: [] as number[], both: [] as number[], del: [] as number[], spawnSync: [] as number[], spawnExit: [] as number[] };
+  const t = { sandbox: [] as number[], netns: [] as number[], attach: [] as number[], both: [] as number[], del: [] as number[], spawnSync: [] as number[], spawnExit: [] as number[] };
   const load = loadavg();
   for (let i = 1; i <= n; i++) {
     const ns = `${dir}/c${i}`;
+    const veth = {
+      hostIfName: `vb${i}`, bridge: BRIDGE, ifName: 'eth0', mac: `02:42:0a:4d:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      mtu: 1500, addresses: [`10.77.${i >> 8}.${(i & 255) || 1}/16`], gateway: '10.77.0.1',
+    };
     const t0 = nowMs();
     await kernel.createNetns(ns);
     const t1 = nowMs();
-    await kernel.attachVeth({
-      netns: ns, hostIfName: `vb${i}`, bridge: BRIDGE, ifName: 'eth0', mac: `02:42:0a:4d:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-      mtu: 1500, addresses: [`10.77.${i >> 8}.${(i & 255) || 1}/16`], gateway: '10.77.0.1',
-    });
+    await kernel.attachVeth({ netns: ns, ...veth });
     const t2 = nowMs();
     t.netns.push(t1 - t0);
     t.attach.push(t2 - t1);
     t.both.push(t2 - t0);
+    // the hot path berthd takes: both in one worker call, on a netns of its own
+    const t3 = nowMs();
+    await kernel.createSandbox(`${ns}-sb`, [{ ...veth, hostIfName: `vs${i}`, mac: veth.mac.replace('02:42', '02:43') }]);
+    t.sandbox.push(nowMs() - t3);
     const s0 = nowMs();
     const child = spawn('/bin/true', [], { stdio: 'ignore', detached: true });
     t.spawnSync.push(nowMs() - s0);
@@ -51,6 +56,7 @@ async function main(): Promise<void> {
   for (let i = 1; i <= n; i++) {
     const t0 = nowMs();
     await kernel.deleteNetns(`${dir}/c${i}`);
+    await kernel.deleteNetns(`${dir}/c${i}-sb`);
     t.del.push(nowMs() - t0);
   }
   await kernel.deleteLink(BRIDGE);
@@ -65,6 +71,7 @@ async function main(): Promise<void> {
     line('kernel.createNetns (worker: unshare + bind mount)', t.netns),
     line('kernel.attachVeth (worker: veth in netns, MAC, addr, route, bridge port)', t.attach),
     line('network set-up, kernel part (both)', t.both),
+    line('kernel.createSandbox (one worker call: both of the above; what berthd does)', t.sandbox),
     line('`spawn()` call itself: event loop blocked (fork)', t.spawnSync),
     line('spawn of /bin/true until its exit', t.spawnExit),
     line('kernel.deleteNetns', t.del),

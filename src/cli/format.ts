@@ -162,39 +162,11 @@ export function formatList(items: unknown[], format: string | undefined, opts: L
     const row = compileTemplate('{{json .}}');
     return items.map((i) => row(i) + '\n').join('');
   }
-  const plain = plainColumns(parsed.template, items);
-  if (plain) return plainList(items as Record<string, string>[], plain, parsed.kind, opts.headers);
   const row = compileTemplate(parsed.template);
   const body = items.map((i) => row(i) + '\n').join('');
   if (parsed.kind === 'template') return body;
   const titles = Object.fromEntries(row.fields.map((f) => [f, opts.headers[f] ?? defaultHeader(f)]));
   return tabwrite(renderHeader(parsed.template, titles) + '\n' + body);
-}
-
-// The default tables (`{{.ID}}\t{{.Name}}…`) over rows of strings print each value as is,
-// so they skip the template engine: compiling its lexer's Unicode regex alone costs
-// ~8 ms of a CLI run. Anything else goes through the engine.
-
-const PLAIN_CELL = /^\{\{\.([A-Za-z][A-Za-z0-9]*)\}\}$/;
-
-/** The fields of a template made only of tab-separated `{{.Field}}` cells, when every
- *  item has a string under each of them; undefined otherwise. */
-function plainColumns(template: string, items: unknown[]): string[] | undefined {
-  const fields: string[] = [];
-  for (const cell of template.split('\t')) {
-    const m = PLAIN_CELL.exec(cell);
-    if (!m) return undefined;
-    fields.push(m[1]);
-  }
-  const strings = (i: unknown): boolean =>
-    typeof i === 'object' && i !== null && fields.every((f) => Object.hasOwn(i, f) && typeof (i as Record<string, unknown>)[f] === 'string');
-  return items.every(strings) ? fields : undefined;
-}
-
-function plainList(items: Record<string, string>[], fields: string[], kind: 'table' | 'template', headers: Readonly<Record<string, string>>): string {
-  const body = items.map((i) => fields.map((f) => i[f]).join('\t') + '\n').join('');
-  if (kind === 'template') return body;
-  return tabwrite(fields.map((f) => headers[f] ?? defaultHeader(f)).join('\t') + '\n' + body);
 }
 
 /** The header row; docker ignores errors here (e.g. `.Config.Image` on a title

@@ -336,7 +336,7 @@ export class ContainerService {
     return netns;
   }
 
-  /** The first non-internal bridge endpoint (in eth order) carries the default route. */
+  /** Each endpoint's join target: the first non-internal bridge one (in eth order) carries the default route; hairpin where the container publishes. */
   private gatewayPlan(c: ContainerRecord, eps: EndpointRecord[]): { net: NetworkRecord; ep: EndpointRecord; target: Omit<JoinTarget, 'netns'> }[] {
     let gatewaySet = false;
     const publishes = publishesPorts(c);
@@ -433,13 +433,9 @@ export class ContainerService {
       if (net) this.ipam.requestAddress(this.networks.poolOf(net), { address: ep.ipv4 });
     }
     if (!c.sandboxKey || c.sandboxKey !== this.netnsPath(c.id) || !(await this.kernel.netnsExists(c.sandboxKey))) return;
-    let gatewaySet = false;
-    for (const ep of eps) {
-      const net = this.state.networks.get(ep.networkId)!;
-      const isGateway: boolean = !gatewaySet && !net.internal;
-      gatewaySet ||= isGateway;
-      if (!(await this.kernel.getLink(ep.ifName, c.sandboxKey))) await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, isGateway, publishes: publishesPorts(c) });
-      await this.observers.endpointUp(c, net, ep, isGateway);
+    for (const { net, ep, target } of this.gatewayPlan(c, eps)) {
+      if (!(await this.kernel.getLink(ep.ifName, c.sandboxKey))) await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, ...target });
+      await this.observers.endpointUp(c, net, ep, target.isGateway);
     }
   }
 

@@ -100,11 +100,11 @@ export function createSandbox(netns: string, attachments: Omit<VethAttachment, '
     }
   } catch (e) {
     for (const name of made) deleteQuietly(homeSocket(), name);
-    closeNetnsHandle(ns);
     deleteNetns(netns);
     throw e;
+  } finally {
+    closeNetnsHandle(ns);
   }
-  closeNetnsHandle(ns);
 }
 
 function configurePeer(ns: NetlinkSocket, a: VethAttachment): void {

@@ -116,25 +116,28 @@ export function createNetnsHandle(path: string): NetnsHandle {
     try {
       attempt(`cannot mount netns ${path}`, () => libc.mount('/proc/thread-self/ns/net', path, null, MS_BIND));
       attempt(`cannot turn IPv6 off in netns ${path}`, disableIpv6OnNewLinks);
-      const fd = attempt(`cannot open netns ${path}`, () => openSync('/proc/thread-self/ns/net', 'r'));
-      try {
-        const socket = attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open());
-        try {
-          attempt(`cannot bring lo up in netns ${path}`, () => setLinkUp(socket, 'lo'));
-        } catch (e) {
-          socket.close();
-          throw e;
-        }
-        return { path, socket, fd };
-      } catch (e) {
-        closeSync(fd);
-        throw e;
-      }
+      return handleFromInside(path);
     } finally {
       goHome();
     }
   } catch (e) {
     if (created) removeNetns(path);
+    throw e;
+  }
+}
+
+/** The thread is inside the new netns: an fd to it, a socket bound in it, lo up. */
+function handleFromInside(path: string): NetnsHandle {
+  let fd: number | undefined;
+  let socket: NetlinkSocket | undefined;
+  try {
+    fd = attempt(`cannot open netns ${path}`, () => openSync('/proc/thread-self/ns/net', 'r'));
+    const s = (socket = attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open()));
+    attempt(`cannot bring lo up in netns ${path}`, () => setLinkUp(s, 'lo'));
+    return { path, socket: s, fd };
+  } catch (e) {
+    socket?.close();
+    if (fd !== undefined) closeSync(fd);
     throw e;
   }
 }

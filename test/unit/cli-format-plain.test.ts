@@ -1,6 +1,6 @@
-// Default tables skip the template engine; their output must be what the engine prints.
-// `{{ .X }}` (with spaces) is the same template to the engine but not to the shortcut,
-// so it gives the engine's answer to compare with.
+// The default tables through the template engine: `{{.X}}` and `{{ .X }}` are the same
+// template, with Unicode names too (the lexer decides ASCII letters without its Unicode
+// class), and the tables come out as docker prints them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONTAINER_HEADERS, DEFAULT_NETWORK_TABLE, NETWORK_HEADERS, formatList } from '../../src/cli/format.js';
@@ -29,13 +29,13 @@ const cases: [string, unknown[], string | undefined, string, Readonly<Record<str
 ];
 
 for (const [name, rows, format, defaultTable, headers] of cases) {
-  test(`${name}: the shortcut prints what the template engine prints`, () => {
+  test(`${name}: {{.X}} and {{ .X }} print the same table`, () => {
     const engine = formatList(rows, spaced(format ?? defaultTable), { defaultTable: spaced(defaultTable), headers });
     assert.equal(formatList(rows, format, { defaultTable, headers }), engine);
   });
 }
 
-test('rows with a missing or non-string field still go through the engine', () => {
+test('rows with a missing or non-string field print as the engine prints them', () => {
   const opts = { defaultTable: DEFAULT_NETWORK_TABLE, headers: NETWORK_HEADERS };
   const missing = formatList([{ ID: 'a', Name: 'n', Driver: 'd' }], undefined, opts);
   assert.match(missing, /<no value>/);

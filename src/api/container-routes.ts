@@ -5,7 +5,7 @@ import { withImageDefaults } from '../images/defaults.js';
 import { tagOf } from '../images/reference.js';
 import type { ImageStore } from '../images/store.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
-import { bool, obj, str, strList, type Json } from './parse.js';
+import { bool, obj, str, strList, strMap, type Json } from './parse.js';
 import { parseFilters, queryBool, type Router } from './router.js';
 import { commonHeaders } from './server.js';
 import { containerInspect, containerSummary } from './shapes.js';
@@ -45,6 +45,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         links: strList(hc, 'Links'),
         portBindings: (obj(hc.PortBindings, 'PortBindings') as ContainerRecord['hostConfig']['portBindings']),
         publishAllPorts: bool(hc, 'PublishAllPorts'),
+        pidMode: str(hc, 'PidMode'),
       },
       endpoints: Object.fromEntries(Object.entries(nc).map(([k, v]) => [k, endpointRequest(obj(v, 'EndpointSettings'))])),
       mac: str(body, 'MacAddress'),
@@ -125,6 +126,8 @@ export function endpointRequest(ec: Json): EndpointRequest {
   return {
     ipv4: str(ipam, 'IPv4Address'),
     mac: str(ec, 'MacAddress'),
+    linkLocalIps: strList(ipam, 'LinkLocalIPs'),
+    driverOpts: strMap(ec, 'DriverOpts'),
     aliases: strList(ec, 'Aliases'),
     links: strList(ec, 'Links'),
   };

@@ -34,6 +34,8 @@ const MAX_BRIDGE_PORTS = 1023;
 export interface EndpointRequest {
   ipv4?: string;
   mac?: string;
+  linkLocalIps?: string[];
+  driverOpts?: Record<string, string>;
   aliases?: string[];
   links?: string[];
 }
@@ -175,6 +177,8 @@ export class ContainerService {
       mac: '',
       staticIpv4: r.ipv4 || undefined,
       staticMac: r.mac || undefined,
+      linkLocalIps: r.linkLocalIps?.length ? r.linkLocalIps : undefined,
+      driverOpts: r.driverOpts && Object.keys(r.driverOpts).length ? r.driverOpts : undefined,
       aliases,
       links: r.links ?? [],
       created: new Date().toISOString(),

@@ -46,6 +46,10 @@ export interface EndpointRecord {
   /** user-requested address (--ip / IPAMConfig.IPv4Address) */
   staticIpv4?: string;
   staticMac?: string;
+  /** EndpointConfig.IPAMConfig.LinkLocalIPs: extra addresses on the interface, as given */
+  linkLocalIps?: string[];
+  /** EndpointConfig.DriverOpts, as given (shown by inspect; drivers may read them) */
+  driverOpts?: Record<string, string>;
   aliases: string[];
   links: string[];
   created: string;
@@ -90,6 +94,8 @@ export interface HostConfig {
   links: string[];
   portBindings: Record<string, { HostIp: string; HostPort: string }[]>;
   publishAllPorts: boolean;
+  /** HostConfig.PidMode: '' (own pid namespace), 'host', 'container:<id>' */
+  pidMode?: string;
 }
 
 export interface ContainerRecord {

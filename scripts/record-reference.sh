@@ -10,6 +10,7 @@
 #   container-vm1.json        GET /v1.41/containers/vm1/json   (vm1 on my_net1)
 #   container-d1.json         GET /v1.41/containers/d1/json    (d1 on the default bridge)
 #   container-list.json       GET /v1.41/containers/json
+#   filters.json              list filters: answers and messages (block "list filters")
 # Seed steps: docker import of the busybox rootfs as bb (ENV PATH=/bin, CMD /bin/sh);
 # network create my_net1; run -d --name vm1 --network my_net1 bb sleep 3600;
 # run -d --name d1 bb sleep 3600.
@@ -70,6 +71,67 @@ get /networks/bridge network-bridge.json
 get /containers/vm1/json container-vm1.json
 get /containers/d1/json container-d1.json
 get /containers/json container-list.json
+
+# ---- block: list filters (issue 10, filters slice) ----
+# filters.json: what dockerd answers to list requests with filters, each as
+#   "<METHOD> <path> <filters JSON>": {"status": <HTTP status>, "body": <JSON answer>}
+# for lists, body is the sorted list of names (containers, networks) or tags (images);
+# for errors, dockerd's {"message": …}. Seeds of its own: x0 ran and exited 0, x3 exited
+# 3, c1 created (labels a=1 and b, -p 8080:80, --expose 9000), net_l with label a=1,
+# image bb2 (LABEL a=1) and an untagged import.
+D run --pull never --name x0 bb true >/dev/null
+D run --pull never --name x3 bb sh -c 'exit 3' >/dev/null || true
+D create --pull never --name c1 --label a=1 --label b -p 8080:80 --expose 9000 bb >/dev/null
+D network create --label a=1 net_l >/dev/null
+D import -c 'LABEL a=1' "$WORK/bb.tar" bb2:v1 >/dev/null
+D import "$WORK/bb.tar" >/dev/null
+VM1=$(D inspect -f '{{.Id}}' vm1)
+NET1=$(D network inspect -f '{{.Id}}' my_net1)
+FILTERS=$WORK/filters.jsonl
+ask() { # METHOD PATH FILTERS-JSON [extra query]
+  local q; q=$(jq -rn --arg v "$3" '$v|@uri')
+  local out code
+  out=$(curl -s -X "$1" -w '\n%{http_code}' --unix-socket "$SOCK" "http://docker/v1.41$2?filters=$q${4:+&$4}")
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  jq -cn --arg k "$1 $2${4:+?$4} $3" --argjson s "$code" --arg raw "$out" \
+    '($raw | fromjson? // $raw) as $b | {($k): {status: $s, body: (if ($b|type) == "array" then [$b[] | (.Names[0]? // .Name? // (.RepoTags? | join(","))) | ltrimstr("/")] | sort else $b end)}}' >> "$FILTERS"
+}
+C=/containers/json
+for f in '{"bogus":["x"]}' '{"label!":["a"]}' '{"status":["bogus"]}' '{"exited":["x"]}' '{"health":["bogus"]}' \
+  '{"is-task":["maybe"]}' '{"before":["nosuch"]}' '{"since":["nosuch"]}' '{"publish":["x"]}' '{"publish":["1:2"]}' \
+  '{"expose":["x"]}' '{"status":["exited"]}' '{"exited":["0"]}' '{"health":["none"]}' '{"health":["healthy"]}' \
+  '{"isolation":["default"]}' '{"is-task":["false"]}' '{"is-task":["true"]}' '{"volume":["x"]}' '{"name":["^vm"]}' \
+  '{"name":["1"]}' '{"name":["^/d1$"]}' "{\"id\":[\"${VM1:0:5}\"]}" "{\"id\":[\"${VM1:3:8}\"]}" '{"ancestor":["bb"]}' \
+  '{"ancestor":["nosuch"]}' "{\"before\":[\"${VM1:0:12}\"]}" "{\"before\":[\"$VM1\"]}" '{"network":["my_net1"]}' \
+  "{\"network\":[\"${NET1:0:6}\"]}" '{"network":["my_net"]}' '{"label":["a=1","b"]}' '{"label":["a","c"]}' \
+  '{"exited":["0","3"]}' '{"status":["created","running"]}'; do
+  ask GET $C "$f"
+done
+for f in '{"status":["exited"]}' '{"exited":["0"]}' '{"exited":["3"]}' '{"publish":["80"]}' '{"publish":["8080"]}' \
+  '{"publish":["79-81/tcp"]}' '{"publish":["80/udp"]}' '{"expose":["80"]}' '{"expose":["9000-9001/tcp"]}' \
+  '{"before":["x0"]}' '{"since":["x0"]}' '{"before":["/vm1"]}' '{"status":["exit"]}' '{"isolation":["bogus"]}'; do
+  ask GET $C "$f" all=1
+done
+for f in '{"bogus":["x"]}' '{"label!":["a"]}' '{"dangling":["maybe"]}' '{"dangling":["true","false"]}' '{"type":["bogus"]}' \
+  '{"dangling":["true"]}' '{"dangling":["1"]}' '{"dangling":["false"]}' '{"type":["builtin"]}' '{"type":["custom"]}' \
+  '{"name":["net"]}' '{"name":["^my"]}' '{"driver":["bridge"]}' '{"driver":["bri"]}' '{"scope":["local"]}' \
+  '{"scope":["swarm"]}' "{\"id\":[\"${NET1:2:6}\"]}" '{"label":["a=1"]}' '{"label":["a=2"]}' '{"type":["builtin","custom"]}'; do
+  ask GET /networks "$f"
+done
+for f in '{"bogus":["x"]}' '{"name":["x"]}' '{"until":["bogus"]}' '{"until":["1h","2h"]}' '{"label":["a=2"]}' \
+  '{"label!":["a"]}' '{"until":["2001-01-01"]}'; do
+  ask POST /networks/prune "$f"
+done
+for f in '{"bogus":["x"]}' '{"dangling":["maybe"]}' '{"dangling":["1"]}' '{"dangling":["true"]}' '{"dangling":["false"]}' \
+  '{"before":["nosuch"]}' '{"since":["nosuch"]}' '{"reference":["[["]}' '{"reference":["bb"]}' '{"reference":["bb*"]}' \
+  '{"reference":["*:v1"]}' '{"label":["a=1"]}' '{"label":["a"]}' '{"before":["bb2:v1"]}' '{"since":["bb"]}' \
+  '{"reference":["bb:*"]}'; do
+  ask GET /images/json "$f"
+done
+curl -s --unix-socket "$SOCK" "http://docker/v1.41/containers/json?filters=notjson" | jq -c '{"GET /containers/json notjson": {body: .}}' >> "$FILTERS"
+jq -S -s add "$FILTERS" > "$OUT/filters.json"; echo "recorded filters.json"
+D rm -f x0 x3 c1 >/dev/null
+# ---- end block: list filters ----
 
 D rm -f vm1 d1 >/dev/null
 kill $DOCKERD

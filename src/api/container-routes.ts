@@ -6,7 +6,10 @@ import { tagOf } from '../images/reference.js';
 import type { ImageStore } from '../images/store.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { bool, obj, str, strList, strMap, type Json } from './parse.js';
-import { parseFilters, queryBool, type Router } from './router.js';
+import { containerFacts } from './container-facts.js';
+import { filterContainers } from './filters/containers.js';
+import { Filters } from './filters/filters.js';
+import { queryBool, type Router } from './router.js';
 import { commonHeaders } from './server.js';
 import { containerInspect, containerSummary } from './shapes.js';
 
@@ -54,12 +57,9 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
   });
 
   router.add('GET', '/containers/json', (req) => {
-    const all = queryBool(req.query, 'all');
-    const filters = parseFilters(req.query.get('filters'));
-    const list = [...state.containers.values()]
-      .filter((c) => all || c.state.status === 'running')
-      .filter((c) => matches(c, filters, ctl))
-      .sort((a, b) => b.created.localeCompare(a.created));
+    const limit = Number(req.query.get('limit') ?? 0);
+    if (!Number.isInteger(limit)) throw new InvalidParameterError(`invalid limit: ${req.query.get('limit')}`);
+    const list = filterContainers([...state.containers.values()], Filters.parse(req.query.get('filters')), containerFacts(ctl, images), { all: queryBool(req.query, 'all'), limit });
     return { status: 200, body: list.map((c) => containerSummary(c, state, req.version)) };
   });
 
@@ -145,15 +145,4 @@ export function signalName(raw: string | null): string {
   const sig = up.startsWith('SIG') ? up : `SIG${up}`;
   if (!/^SIG[A-Z0-9]+$/.test(sig)) throw new InvalidParameterError(`invalid signal: ${raw}`);
   return sig;
-}
-
-function matches(c: ContainerRecord, f: Map<string, string[]>, ctl: Controller): boolean {
-  const any = (key: string, test: (v: string) => boolean) => !f.has(key) || f.get(key)!.some(test);
-  const nets = () => ctl.state.endpointsOf({ containerId: c.id }).map((e) => ctl.state.networks.get(e.networkId));
-  return (
-    any('name', (v) => c.name.includes(v.replace(/^\//, ''))) &&
-    any('id', (v) => c.id.startsWith(v)) &&
-    any('status', (v) => c.state.status === v) &&
-    any('network', (v) => nets().some((n) => n && (n.name === v || n.id.startsWith(v))))
-  );
 }

@@ -2,7 +2,10 @@ import type { Controller } from '../engine/controller.js';
 import { imageInspect, imageSummary } from '../images/shapes.js';
 import { imageInUseError, type ImageRecord, type ImageStore } from '../images/store.js';
 import { BerthError, InvalidParameterError } from '../util/errors.js';
-import { parseFilters, queryBool, type Router } from './router.js';
+import { imageOf } from './container-facts.js';
+import { Filters } from './filters/filters.js';
+import { filterImages } from './filters/images.js';
+import { queryBool, type Router } from './router.js';
 import { commonHeaders } from './server.js';
 
 // /images: import from a tarball (docker import), list, inspect, tag, remove. berth has
@@ -14,8 +17,7 @@ const NAME = '((?:[^/]+/)*{name})';
 export const NO_PULL = 'berth does not pull images from registries; use docker import (or berth import) with a rootfs tarball';
 
 export function imageRoutes(router: Router, ctl: Controller, images: ImageStore): void {
-  const users = (img: ImageRecord) => [...ctl.state.containers.values()].filter((c) =>
-    c.hostConfig.rootfs === images.rootfsOf(img.id) || (c.config.image !== '' && safeFind(images, c.config.image)?.id === img.id));
+  const users = (img: ImageRecord) => [...ctl.state.containers.values()].filter((c) => imageOf(images, c)?.id === img.id);
 
   router.add('POST', '/images/create', async (req, { res }) => {
     if (req.query.get('fromImage')) throw new BerthError(NO_PULL, 501);
@@ -33,8 +35,7 @@ export function imageRoutes(router: Router, ctl: Controller, images: ImageStore)
   });
 
   router.add('GET', '/images/json', (req) => {
-    const filters = parseFilters(req.query.get('filters'));
-    const list = images.list().filter((img) => matches(img, filters));
+    const list = filterImages(images.list(), Filters.parse(req.query.get('filters')), (ref) => images.get(ref));
     return { status: 200, body: list.map((img) => imageSummary(img, users(img).length)) };
   });
 
@@ -62,29 +63,4 @@ export function imageRoutes(router: Router, ctl: Controller, images: ImageStore)
     if (r.deleted) body.push({ Deleted: `sha256:${r.deleted}` });
     return { status: 200, body };
   });
-}
-
-function safeFind(images: ImageStore, ref: string): ImageRecord | undefined {
-  try {
-    return images.find(ref);
-  } catch {
-    return undefined;
-  }
-}
-
-// `reference` (globs such as bb, bb:* or org/*) and `dangling` filters of `docker images`.
-function matches(img: ImageRecord, f: Map<string, string[]>): boolean {
-  const dangling = f.get('dangling')?.[0];
-  if (dangling !== undefined && (img.repoTags.length === 0) !== (dangling === 'true' || dangling === '1')) return false;
-  const refs = f.get('reference');
-  if (!refs?.length) return true;
-  return refs.some((pattern) => {
-    const re = globRegex(pattern);
-    return img.repoTags.some((t) => re.test(t) || (!pattern.includes(':') && re.test(t.slice(0, t.lastIndexOf(':')))));
-  });
-}
-
-function globRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${body}$`);
 }

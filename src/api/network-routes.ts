@@ -2,7 +2,9 @@ import type { Controller } from '../engine/controller.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { InvalidParameterError } from '../util/errors.js';
 import { bool, obj, str, strMap, type Json } from './parse.js';
-import { parseFilters, type Router } from './router.js';
+import { Filters } from './filters/filters.js';
+import { filterNetworks, pruneFilter } from './filters/networks.js';
+import type { Router } from './router.js';
 import { networkInspect, networkSummary } from './shapes.js';
 import { endpointRequest } from './container-routes.js';
 
@@ -12,8 +14,8 @@ export function networkRoutes(router: Router, ctl: Controller): void {
   const { state } = ctl;
 
   router.add('GET', '/networks', (req) => {
-    const filters = parseFilters(req.query.get('filters'));
-    const list = [...state.networks.values()].filter((n) => matchesFilters(n, filters, ctl));
+    const inUse = (n: NetworkRecord) => state.endpointsOf({ networkId: n.id }).length > 0;
+    const list = filterNetworks([...state.networks.values()], Filters.parse(req.query.get('filters')), inUse);
     return { status: 200, body: list.map(networkSummary) };
   });
 
@@ -45,8 +47,7 @@ export function networkRoutes(router: Router, ctl: Controller): void {
   });
 
   router.add('POST', '/networks/prune', async (req) => {
-    const filters = parseFilters(req.query.get('filters'));
-    const removed = await ctl.networks.prune((n) => matchesLabels(n, filters));
+    const removed = await ctl.networks.prune(pruneFilter(Filters.parse(req.query.get('filters'))));
     return { status: 200, body: { NetworksDeleted: removed.length ? removed : null } };
   });
 
@@ -82,28 +83,4 @@ function ipamConfigs(v: unknown): IpamConfigRecord[] | undefined {
     if (Object.keys(aux).length) out.auxAddresses = aux;
     return out;
   });
-}
-
-const FILTER_KEYS = new Set(['name', 'id', 'driver', 'label', 'type', 'scope', 'dangling']);
-
-function matchesFilters(n: NetworkRecord, f: Map<string, string[]>, ctl: Controller): boolean {
-  for (const key of f.keys()) if (!FILTER_KEYS.has(key)) throw new InvalidParameterError(`invalid filter '${key}'`);
-  const any = (key: string, test: (v: string) => boolean) => !f.has(key) || f.get(key)!.some(test);
-  return (
-    any('name', (v) => n.name.includes(v)) &&
-    any('id', (v) => n.id.startsWith(v)) &&
-    any('driver', (v) => n.driver === v) &&
-    any('scope', (v) => n.scope === v) &&
-    any('type', (v) => (v === 'builtin' ? n.builtin : v === 'custom' ? !n.builtin : false)) &&
-    any('dangling', (v) => (v === 'true' || v === '1') === (!n.builtin && ctl.state.endpointsOf({ networkId: n.id }).length === 0)) &&
-    matchesLabels(n, f)
-  );
-}
-
-function matchesLabels(n: NetworkRecord, f: Map<string, string[]>): boolean {
-  const has = (spec: string) => {
-    const i = spec.indexOf('=');
-    return i < 0 ? spec in n.labels : n.labels[spec.slice(0, i)] === spec.slice(i + 1);
-  };
-  return (f.get('label') ?? []).every(has) && (f.get('label!') ?? []).every((s) => !has(s));
 }

@@ -60,3 +60,82 @@ describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !exis
     assert.equal(await dockerOk(lab, DOCKER_28, ['network', 'ls', '--filter', 'name=demo', '-q']), '');
   });
 });
+
+// Issue 10: two projects side by side with the SAME service names. Compose finds its own
+// containers with label filters (com.docker.compose.project=…); a filter berth ignored
+// let `down` in one project remove the other's containers and numbered new ones _2.
+describe('docker-compose 1.29: two projects with the same service names', { concurrency: false, skip: !existsSync(COMPOSE) && 'docker-compose is not installed' }, () => {
+  let lab: Lab;
+  const dir = mkdtempSync(join(tmpdir(), 'berth-compose2-'));
+  const composeOk = async (project: string, args: string[]): Promise<string> => {
+    const r = await lab.inHost([COMPOSE, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), '-p', project, ...args], { env: dockerEnv(lab), timeoutMs: 180_000 });
+    assert.equal(r.code, 0, `docker-compose -p ${project} ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return r.stdout.trim();
+  };
+  const docker = (args: string[]) => dockerOk(lab, DOCKER_28, args);
+  const names = async () => (await docker(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter(Boolean).sort();
+  const ipOn = (container: string, network: string) => docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
+  /** The IPv4 addresses `web` resolves to from the project's client (busybox nslookup via berth's DNS). */
+  const webAddresses = async (project: string): Promise<string[]> => {
+    const out = await composeOk(project, ['exec', '-T', 'client', 'nslookup', '-type=a', 'web']);
+    const answer = out.slice(out.indexOf('Name:'));
+    assert.ok(out.includes('Name:'), `no answer for web in ${project}: ${out}`);
+    return [...answer.matchAll(/Address:\s*(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]).sort();
+  };
+  const idsOf = async (project: string) => docker(['ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`]);
+
+  before(async () => {
+    writeFileSync(join(dir, 'docker-compose.yml'), PROJECT);
+    lab = await Lab.create();
+    await importBusybox(lab, DOCKER_28);
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await lab?.destroy();
+  });
+
+  test('up -d in both projects: each has its own network and containers, numbered _1', async () => {
+    await composeOk('alpha', ['up', '-d']);
+    await composeOk('beta', ['up', '-d']);
+    assert.deepEqual(await names(), ['alpha_client_1', 'alpha_web_1', 'beta_client_1', 'beta_web_1']);
+    assert.equal(await docker(['network', 'ls', '--filter', 'name=^(alpha|beta)_default$', '--format', '{{.Name}}']), 'alpha_default\nbeta_default'.split('\n').sort().join('\n'));
+    assert.match(await composeOk('alpha', ['ps']), /alpha_web_1\s.*Up/);
+    assert.doesNotMatch(await composeOk('alpha', ['ps']), /beta_/);
+  });
+
+  test('exec by service name in each project reaches that project\'s web', async () => {
+    assert.deepEqual(await webAddresses('alpha'), [await ipOn('alpha_web_1', 'alpha_default')]);
+    assert.deepEqual(await webAddresses('beta'), [await ipOn('beta_web_1', 'beta_default')]);
+    assert.notDeepEqual(await webAddresses('alpha'), await webAddresses('beta'));
+    for (const p of ['alpha', 'beta']) assert.equal(await composeOk(p, ['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://web/index.html']), 'berth-compat');
+  });
+
+  test('up -d --scale web=3 in one project: web resolves to all three of its containers', async () => {
+    const betaBefore = await idsOf('beta');
+    await composeOk('alpha', ['up', '-d', '--scale', 'web=3']);
+    assert.deepEqual(await names(), ['alpha_client_1', 'alpha_web_1', 'alpha_web_2', 'alpha_web_3', 'beta_client_1', 'beta_web_1']);
+    const expected = (await Promise.all([1, 2, 3].map((i) => ipOn(`alpha_web_${i}`, 'alpha_default')))).sort();
+    assert.equal(new Set(expected).size, 3);
+    assert.deepEqual(await webAddresses('alpha'), expected);
+    assert.deepEqual(await webAddresses('beta'), [await ipOn('beta_web_1', 'beta_default')]);
+    assert.equal(await idsOf('beta'), betaBefore, 'scaling alpha touched beta');
+  });
+
+  test('down of one project leaves the other\'s containers and network running and untouched', async () => {
+    const betaIds = await idsOf('beta');
+    const betaNet = await docker(['network', 'inspect', '-f', '{{.Id}}', 'beta_default']);
+    await composeOk('alpha', ['down']);
+    assert.deepEqual(await names(), ['beta_client_1', 'beta_web_1']);
+    assert.equal(await idsOf('beta'), betaIds);
+    assert.equal(await docker(['ps', '--filter', 'status=running', '-q', '--no-trunc', '--filter', 'label=com.docker.compose.project=beta']), betaIds);
+    assert.equal(await docker(['network', 'ls', '--filter', 'name=^alpha_', '-q']), '');
+    assert.equal(await docker(['network', 'inspect', '-f', '{{.Id}}', 'beta_default']), betaNet);
+    assert.equal(await composeOk('beta', ['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://web/index.html']), 'berth-compat');
+  });
+
+  test('down of the other project removes the rest', async () => {
+    await composeOk('beta', ['down']);
+    assert.deepEqual(await names(), []);
+    assert.equal(await docker(['network', 'ls', '--filter', 'name=_default$', '-q']), '');
+  });
+});

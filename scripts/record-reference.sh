@@ -76,7 +76,7 @@ get /containers/json container-list.json
 # filters.json: what dockerd answers to list requests with filters, each as
 #   "<METHOD> <path> <filters JSON>": {"status": <HTTP status>, "body": <JSON answer>}
 # for lists, body is the sorted list of names (containers, networks) or tags (images);
-# for errors, dockerd's {"message": …}. Seeds of its own: x0 ran and exited 0, x3 exited
+# for errors, dockerd's {"message": …}; "ids" holds dockerd's ids of vm1 and my_net1. Seeds of its own: x0 ran and exited 0, x3 exited
 # 3, c1 created (labels a=1 and b, -p 8080:80, --expose 9000), net_l with label a=1,
 # image bb2 (LABEL a=1) and an untagged import.
 D run --pull never --name x0 bb true >/dev/null
@@ -128,6 +128,7 @@ for f in '{"bogus":["x"]}' '{"dangling":["maybe"]}' '{"dangling":["1"]}' '{"dang
   '{"reference":["bb:*"]}'; do
   ask GET /images/json "$f"
 done
+jq -cn --arg vm1 "$VM1" --arg net "$NET1" '{ids: {vm1: $vm1, my_net1: $net}}' >> "$FILTERS" # to map the ids above
 curl -s --unix-socket "$SOCK" "http://docker/v1.41/containers/json?filters=notjson" | jq -c '{"GET /containers/json notjson": {body: .}}' >> "$FILTERS"
 jq -S -s add "$FILTERS" > "$OUT/filters.json"; echo "recorded filters.json"
 D rm -f x0 x3 c1 >/dev/null

@@ -33,9 +33,12 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         openStdin: bool(body, 'OpenStdin'),
         exposedPorts: Object.keys(obj(body.ExposedPorts, 'ExposedPorts')),
         labels: Object.fromEntries(Object.entries(obj(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)])),
+        macAddress: str(body, 'MacAddress'),
+        attach: { stdin: bool(body, 'AttachStdin'), stdout: bool(body, 'AttachStdout'), stderr: bool(body, 'AttachStderr') },
       },
       hostConfig: {
-        networkMode: str(hc, 'NetworkMode') ?? 'bridge',
+        // dockerd keeps "default" when the client names no network (docker-py, curl)
+        networkMode: str(hc, 'NetworkMode') ?? 'default',
         autoRemove: bool(hc, 'AutoRemove'),
         rootfs: run.rootfs,
         dns: strList(hc, 'Dns'),

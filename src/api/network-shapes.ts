@@ -3,14 +3,12 @@ import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
 import { API_VERSION, compareVersions } from './router.js';
 import { isUserDefined } from '../engine/container-files.js';
-import { humanDuration } from '../util/human-duration.js';
-import { networkSettingsPorts } from '../portmap/format.js';
-import { exposedKeys, fromPortBindings } from '../portmap/spec.js';
 
-// Records → the Docker Engine API's JSON shapes (protocols.md A.4). Maps that Docker
-// always prints ({} never omitted) stay {}.
+// Network and endpoint records → the Docker Engine API's JSON shapes, key by key as
+// dockerd 20.10 answers (test/fixtures/dockerd-20.10/network-*.json, protocols.md A.4).
+// Maps that Docker always prints ({} never omitted) stay {}.
 
-const ZERO_TIME = '0001-01-01T00:00:00Z';
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export function networkSummary(n: NetworkRecord): Record<string, unknown> {
   return {
@@ -61,24 +59,52 @@ export function networkInspect(n: NetworkRecord, state: State): Record<string, u
   return { ...rest, Containers: containers, Options, Labels };
 }
 
+/** Has the container run at least once? dockerd fills NetworkID and the short-id alias at the first start. */
+function hasStarted(c: ContainerRecord): boolean {
+  return c.state.startedAt !== ZERO_TIME;
+}
+
+/**
+ * The MAC an endpoint shows while it has no interface. dockerd 20.10 shows the one given
+ * in the endpoint's own settings (EndpointsConfig, connect --driver-opt's sibling fields),
+ * not Config.MacAddress (--mac-address), which berth also hands to the primary endpoint.
+ */
+function plannedMac(ep: EndpointRecord, c: ContainerRecord, version: string): string {
+  if (!ep.staticMac) return '';
+  const fromConfig = compareVersions(version, '1.44') < 0 && ep.staticMac === c.config.macAddress;
+  return fromConfig ? '' : ep.staticMac;
+}
+
+function ipamConfig(ep: EndpointRecord): Record<string, unknown> | null {
+  if (!ep.staticIpv4 && !ep.linkLocalIps?.length) return null;
+  return {
+    ...(ep.staticIpv4 ? { IPv4Address: ep.staticIpv4 } : {}),
+    ...(ep.linkLocalIps?.length ? { LinkLocalIPs: ep.linkLocalIps } : {}),
+  };
+}
+
 /**
  * EndpointSettings as the client's API version expects: from 1.44 on, DNSNames lists what
  * the endpoint resolves by; before, user-defined networks carry the short ID among the
- * Aliases and there is no DNSNames key at all.
+ * Aliases (from the first start on) and there is no DNSNames key at all. Before the
+ * container runs, what was asked for (IPAMConfig, Aliases, DriverOpts, a MAC) shows and
+ * the operational fields are empty, as dockerd shows them.
  */
 export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
   const cfg = n.ipamConfig[0];
   const live = !!ep.ipv4;
   const userDefined = isUserDefined(n);
   const modern = compareVersions(version, '1.44') >= 0;
-  const aliases = userDefined && !modern ? [...ep.aliases, c.id.slice(0, 12)] : ep.aliases;
+  const withShortId = userDefined && !modern && (live || hasStarted(c));
+  const aliases = withShortId ? [...ep.aliases, c.id.slice(0, 12)] : ep.aliases;
   const out: Record<string, unknown> = {
-    IPAMConfig: ep.staticIpv4 ? { IPv4Address: ep.staticIpv4 } : null,
+    IPAMConfig: ipamConfig(ep),
     Links: ep.links.length ? ep.links : null,
     Aliases: aliases.length ? aliases : null,
-    MacAddress: ep.mac,
-    DriverOpts: null,
-    NetworkID: n.id,
+    // a stop clears it, as dockerd 20.10 does, even a static one (back at the next start)
+    MacAddress: live ? ep.mac : hasStarted(c) ? '' : plannedMac(ep, c, version),
+    DriverOpts: ep.driverOpts && Object.keys(ep.driverOpts).length ? ep.driverOpts : null,
+    NetworkID: live || hasStarted(c) ? n.id : '',
     EndpointID: live ? ep.id : '',
     Gateway: live && cfg?.gateway ? cfg.gateway : '',
     IPAddress: ep.ipv4,
@@ -91,130 +117,10 @@ export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: Contai
   return out;
 }
 
-export function containerInspect(c: ContainerRecord, state: State, version = API_VERSION): Record<string, unknown> {
-  const networks: Record<string, unknown> = {};
-  let primary: Record<string, unknown> | undefined;
-  for (const ep of state.endpointsOf({ containerId: c.id })) {
-    const n = state.networks.get(ep.networkId);
-    if (!n) continue;
-    const s = endpointSettings(ep, n, c, version);
-    networks[n.name] = s;
-    if (n.name === 'bridge') primary = s;
-  }
-  const ports = c.state.status === 'running' ? portsOf(c) : {};
-  const st = c.state;
-  return {
-    Id: c.id,
-    Created: c.created,
-    Path: c.config.cmd[0] ?? '',
-    Args: c.config.cmd.slice(1),
-    State: {
-      Status: st.status,
-      Running: st.status === 'running',
-      Paused: false,
-      Restarting: false,
-      OOMKilled: false,
-      Dead: st.status === 'dead',
-      Pid: st.pid,
-      ExitCode: st.exitCode,
-      Error: st.error,
-      StartedAt: st.startedAt,
-      FinishedAt: st.finishedAt,
-    },
-    Image: c.config.image,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
-    LogPath: '',
-    Name: `/${c.name}`,
-    RestartCount: 0,
-    Driver: 'berth',
-    Platform: 'linux',
-    HostConfig: {
-      NetworkMode: c.hostConfig.networkMode,
-      PortBindings: c.hostConfig.portBindings,
-      PublishAllPorts: c.hostConfig.publishAllPorts,
-      AutoRemove: c.hostConfig.autoRemove,
-      Dns: c.hostConfig.dns,
-      DnsOptions: c.hostConfig.dnsOptions,
-      DnsSearch: c.hostConfig.dnsSearch,
-      ExtraHosts: c.hostConfig.extraHosts.length ? c.hostConfig.extraHosts : null,
-      Links: c.hostConfig.links.length ? c.hostConfig.links : null,
-    },
-    Config: {
-      Hostname: c.config.hostname,
-      Domainname: c.config.domainname,
-      User: '',
-      AttachStdin: c.config.openStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      // omitted when empty, as dockerd does (templates test it with {{if .Config.ExposedPorts}})
-      ...(c.config.exposedPorts.length ? { ExposedPorts: Object.fromEntries(c.config.exposedPorts.map((p) => [p, {}])) } : {}),
-      Tty: c.config.tty,
-      OpenStdin: c.config.openStdin,
-      StdinOnce: c.config.openStdin,
-      Env: c.config.env,
-      Cmd: c.config.cmd,
-      Image: c.config.image,
-      WorkingDir: c.config.workdir,
-      Labels: c.config.labels,
-    },
-    NetworkSettings: {
-      Bridge: '',
-      SandboxID: c.sandboxKey ? c.id : '',
-      SandboxKey: c.sandboxKey,
-      HairpinMode: false,
-      LinkLocalIPv6Address: '',
-      LinkLocalIPv6PrefixLen: 0,
-      Ports: ports,
-      SecondaryIPAddresses: null,
-      SecondaryIPv6Addresses: null,
-      EndpointID: primary?.EndpointID ?? '',
-      Gateway: primary?.Gateway ?? '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      IPAddress: primary?.IPAddress ?? '',
-      IPPrefixLen: primary?.IPPrefixLen ?? 0,
-      IPv6Gateway: '',
-      MacAddress: primary?.MacAddress ?? '',
-      Networks: networks,
-    },
-  };
-}
-
-/** NetworkSettings.Ports: every exposed or published port, null when not published. */
-function portsOf(c: ContainerRecord) {
-  return networkSettingsPorts(c.publishedPorts ?? [], exposedKeys(fromPortBindings(c.hostConfig.portBindings), c.config.exposedPorts));
-}
-
-export function containerSummary(c: ContainerRecord, state: State, version = API_VERSION): Record<string, unknown> {
-  const networks: Record<string, unknown> = {};
-  for (const ep of state.endpointsOf({ containerId: c.id })) {
-    const n = state.networks.get(ep.networkId);
-    if (n) networks[n.name] = endpointSettings(ep, n, c, version);
-  }
-  return {
-    Id: c.id,
-    Names: [`/${c.name}`],
-    Image: c.config.image,
-    ImageID: '',
-    Command: c.config.cmd.join(' '),
-    Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: (c.publishedPorts ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),
-    Labels: c.config.labels,
-    State: c.state.status,
-    Status: statusText(c),
-    HostConfig: { NetworkMode: c.hostConfig.networkMode },
-    NetworkSettings: { Networks: networks },
-    Mounts: [],
-  };
-}
-
-/** docker ps's STATUS column ("Up 5 seconds", "Exited (0) 3 seconds ago", "Created"). */
-export function statusText(c: ContainerRecord, now = Date.now()): string {
-  const st = c.state;
-  if (st.status === 'running') return `Up ${humanDuration(now - Date.parse(st.startedAt))}`;
-  if (st.status === 'exited') return `Exited (${st.exitCode}) ${humanDuration(now - Date.parse(st.finishedAt))} ago`;
-  if (st.status === 'created') return 'Created';
-  return st.status;
+/**
+ * An endpoint in GET /containers/json: dockerd 20.10 copies the operational fields and
+ * the IPAMConfig only; Links, Aliases and DriverOpts are null there.
+ */
+export function endpointSummary(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
+  return { ...endpointSettings(ep, n, c, version), Links: null, Aliases: null, DriverOpts: null };
 }

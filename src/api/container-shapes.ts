@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { ContainerRecord } from '../store/records.js';
 import type { State } from '../engine/state.js';
 import { API_VERSION } from './router.js';
@@ -5,12 +6,16 @@ import { humanDuration } from '../util/human-duration.js';
 import { networkSettingsPorts } from '../portmap/format.js';
 import { exposedKeys, fromPortBindings } from '../portmap/spec.js';
 import { configShape, hostConfigShape } from './container-defaults.js';
-import { endpointSettings, endpointSummary } from './network-shapes.js';
+import { endpointSettings, endpointSummary, ZERO_TIME } from './network-shapes.js';
 
 // Container records → GET /containers/{id}/json and GET /containers/json, with every key
 // dockerd 20.10 prints (test/fixtures/dockerd-20.10/container-*.json).
 
-export function containerInspect(c: ContainerRecord, state: State, version = API_VERSION): Record<string, unknown> {
+/**
+ * `etcDir` is where the container's /etc/hostname, hosts and resolv.conf are written;
+ * dockerd shows their paths from the first start on ('' before).
+ */
+export function containerInspect(c: ContainerRecord, state: State, version = API_VERSION, etcDir = ''): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
   let primary: Record<string, unknown> | undefined;
   for (const ep of state.endpointsOf({ containerId: c.id })) {
@@ -22,6 +27,7 @@ export function containerInspect(c: ContainerRecord, state: State, version = API
   }
   const ports = c.state.status === 'running' ? portsOf(c) : {};
   const st = c.state;
+  const etc = (file: string) => (etcDir && st.startedAt !== ZERO_TIME ? join(etcDir, file) : '');
   return {
     Id: c.id,
     Created: c.created,
@@ -42,9 +48,10 @@ export function containerInspect(c: ContainerRecord, state: State, version = API
       FinishedAt: st.finishedAt,
     },
     Image: c.config.image,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
+    ResolvConfPath: etc('resolv.conf'),
+    HostnamePath: etc('hostname'),
+    HostsPath: etc('hosts'),
+    // logs are kept in memory: there is no file
     LogPath: '',
     Name: `/${c.name}`,
     RestartCount: 0,

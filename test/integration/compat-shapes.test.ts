@@ -193,6 +193,11 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
       '--dns-search', 'example.test', '--dns-option', 'ndots:2', '--add-host', 'h:10.0.0.1', '--hostname', 'p1host',
       '--domainname', 'example.test', '-e', 'A=1', '-w', '/tmp', '--label', 'x=y', 'bb', 'sleep', '3600']);
     await sameContainer('p1', 'container-p1.json');
+    // the paths shown are the files the container sees
+    const p1 = (await get('/containers/p1/json')) as { HostsPath: string; ResolvConfPath: string; HostnamePath: string };
+    assert.match(readFileSync(p1.HostsPath, 'utf8'), /^10\.0\.0\.1\s+h$/m);
+    assert.match(readFileSync(p1.ResolvConfPath, 'utf8'), /^nameserver 192\.0\.2\.53$/m);
+    assert.equal(readFileSync(p1.HostnamePath, 'utf8').trim(), 'p1host');
     await d20(['rm', '-f', 'p1']);
   });
 

@@ -91,6 +91,7 @@ get /containers/json container-list.json
 #   container-created-stopped.json, container-api-stopped.json   both once started and killed
 #   container-p1.json          GET /containers/p1/json: -p, --expose, --dns*, --add-host,
 #                              --hostname, --domainname, -e, -w, --label on the default bridge
+#   container-list-p1.json     GET /containers/json while p1 runs (its Ports entries)
 #   info.json                  GET /info (its Swarm object)
 raw() { # METHOD PATH [BODY] -> {"status": N, "body": …}
   local body=$WORK/raw.out code data=()
@@ -200,6 +201,7 @@ D run -d --pull never --name p1 -p 127.0.0.1:8080:80 -p 9090 --expose 7070 --dns
   --dns-option ndots:2 --add-host h:10.0.0.1 --hostname p1host --domainname example.test -e A=1 -w /tmp \
   --label x=y bb sleep 3600 >/dev/null
 get /containers/p1/json container-p1.json
+get /containers/json container-list-p1.json
 get /info info.json
 D rm -f c_created c_api p1 >/dev/null
 D network rm net_full >/dev/null

@@ -4,7 +4,7 @@ import type { State } from '../engine/state.js';
 import { API_VERSION } from './router.js';
 import { humanDuration } from '../util/human-duration.js';
 import { networkSettingsPorts } from '../portmap/format.js';
-import { exposedKeys, fromPortBindings } from '../portmap/spec.js';
+import { exposedKeys, fromPortBindings, parsePortKey } from '../portmap/spec.js';
 import { configShape, hostConfigShape } from './container-defaults.js';
 import { endpointSettings, endpointSummary, ZERO_TIME } from './network-shapes.js';
 
@@ -94,6 +94,15 @@ function portsOf(c: ContainerRecord) {
   return networkSettingsPorts(c.publishedPorts ?? [], exposedKeys(fromPortBindings(c.hostConfig.portBindings), c.config.exposedPorts));
 }
 
+/** The list's Ports: a published port per host binding, an exposed one alone ({PrivatePort, Type}). */
+function summaryPorts(c: ContainerRecord): Record<string, unknown>[] {
+  return Object.entries(portsOf(c)).flatMap(([key, bindings]) => {
+    const { port, proto } = parsePortKey(key);
+    if (!bindings) return [{ PrivatePort: port, Type: proto }];
+    return bindings.map((b) => ({ IP: b.HostIp, PrivatePort: port, PublicPort: Number(b.HostPort), Type: proto }));
+  });
+}
+
 export function containerSummary(c: ContainerRecord, state: State, version = API_VERSION): Record<string, unknown> {
   const networks: Record<string, unknown> = {};
   for (const ep of state.endpointsOf({ containerId: c.id })) {
@@ -107,7 +116,7 @@ export function containerSummary(c: ContainerRecord, state: State, version = API
     ImageID: '',
     Command: c.config.cmd.join(' '),
     Created: Math.floor(Date.parse(c.created) / 1000),
-    Ports: (c.publishedPorts ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),
+    Ports: c.state.status === 'running' ? summaryPorts(c) : [],
     Labels: c.config.labels,
     State: c.state.status,
     Status: statusText(c),

@@ -36,9 +36,12 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         openStdin: bool(body, 'OpenStdin'),
         exposedPorts: Object.keys(obj(body.ExposedPorts, 'ExposedPorts')),
         labels: Object.fromEntries(Object.entries(obj(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)])),
+        macAddress: str(body, 'MacAddress'),
+        attach: { stdin: bool(body, 'AttachStdin'), stdout: bool(body, 'AttachStdout'), stderr: bool(body, 'AttachStderr') },
       },
       hostConfig: {
-        networkMode: str(hc, 'NetworkMode') ?? 'bridge',
+        // dockerd keeps "default" when the client names no network (docker-py, curl)
+        networkMode: str(hc, 'NetworkMode') ?? 'default',
         autoRemove: bool(hc, 'AutoRemove'),
         rootfs: run.rootfs,
         dns: strList(hc, 'Dns'),
@@ -63,7 +66,10 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     return { status: 200, body: list.map((c) => containerSummary(c, state, req.version)) };
   });
 
-  router.add('GET', '/containers/{id}/json', (req) => ({ status: 200, body: containerInspect(state.findContainer(req.params.id), state, req.version) }));
+  router.add('GET', '/containers/{id}/json', (req) => {
+    const c = state.findContainer(req.params.id);
+    return { status: 200, body: containerInspect(c, state, req.version, ctl.containers.stateDir(etcFilesOwner(c, ctl).id)) };
+  });
 
   router.add('POST', '/containers/{id}/start', async (req) => {
     const c = state.findContainer(req.params.id);
@@ -131,6 +137,13 @@ export function endpointRequest(ec: Json): EndpointRequest {
     aliases: strList(ec, 'Aliases'),
     links: strList(ec, 'Links'),
   };
+}
+
+/** Whose /etc files a container uses: its own, or those of the container whose network it shares. */
+function etcFilesOwner(c: ContainerRecord, ctl: Controller): ContainerRecord {
+  const mode = c.hostConfig.networkMode;
+  if (!mode.startsWith('container:')) return c;
+  return ctl.state.containers.get(mode.slice('container:'.length)) ?? ctl.state.containerNamed(mode.slice('container:'.length)) ?? c;
 }
 
 /** "9", "KILL", "SIGKILL" → "SIGKILL" */

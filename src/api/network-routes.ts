@@ -23,8 +23,8 @@ export function networkRoutes(router: Router, ctl: Controller): void {
 
   router.add('POST', '/networks/create', async (req) => {
     const body = obj(await req.body(), 'body');
-    const name = str(body, 'Name');
-    if (!name) throw new InvalidParameterError('network name is required');
+    // a missing or blank name is refused by the engine, in dockerd's words
+    const name = str(body, 'Name') ?? '';
     const ipam = obj(body.IPAM, 'IPAM');
     const n = await ctl.networks.create({
       name,

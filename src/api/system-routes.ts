@@ -57,7 +57,8 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
         Architecture: os.machine(),
         KernelVersion: os.release(),
         ServerVersion: SERVER_VERSION,
-        Swarm: { LocalNodeState: 'inactive' },
+        // as dockerd outside any swarm shows it (docker info and the SDKs read these keys)
+        Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
         Warnings: warnings,
       },
     };

@@ -18,7 +18,8 @@ interface ContainerSummary {
   Created: number;
   State: string;
   Status: string;
-  Ports: { IP: string; PrivatePort: number; PublicPort: number; Type: string }[];
+  /** IP and PublicPort are absent for a port that is exposed, not published */
+  Ports: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
 }
 
 export function containerCommands(program: Command, client: () => Client): void {
@@ -120,7 +121,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         RunningFor: timeAgo(x.Created * 1000),
         Status: x.Status,
         State: x.State,
-        Ports: x.Ports.map((p) => `${p.IP}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`).join(', '),
+        Ports: x.Ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->` : '') + `${p.PrivatePort}/${p.Type}`).join(', '),
         Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
       })), { quiet: o.quiet, format: o.format, kind: 'container', defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}' });
     });

@@ -6,6 +6,7 @@ import { networkRoutes } from '../api/network-routes.js';
 import { Router } from '../api/router.js';
 import { listen } from '../api/server.js';
 import { streamRoutes } from '../api/stream-routes.js';
+import { swarmRoutes } from '../api/swarm-routes.js';
 import { systemRoutes } from '../api/system-routes.js';
 import { Controller } from '../engine/controller.js';
 import { ImageStore } from '../images/store.js';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   networkRoutes(router, ctl);
   containerRoutes(router, ctl, images);
   streamRoutes(router, ctl);
+  swarmRoutes(router);
   const server: Server = await listen(router, flags.socket, log);
   log(`API listen on ${flags.socket} (ready in ${Date.now() - t0} ms)`);
   let stopping = false;

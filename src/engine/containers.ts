@@ -149,7 +149,9 @@ export class ContainerService {
     }
     const primary = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
     const wanted = new Map<string, { net: NetworkRecord; req: EndpointRequest }>();
-    wanted.set(primary.id, { net: primary, req: { mac: req.mac } });
+    // dockerd: the "default" mode's network only when no EndpointsConfig names others
+    // (docker-py's networking_config without network_mode lands on that network alone)
+    if (mode !== 'default' || !Object.keys(req.endpoints).length) wanted.set(primary.id, { net: primary, req: { mac: req.mac } });
     for (const [term, epReq] of Object.entries(req.endpoints)) {
       // docker 25+ keys the network mode's own entry "default" when no --network is given
       const net = this.state.findNetwork(term === 'default' ? 'bridge' : term);

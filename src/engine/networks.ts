@@ -88,8 +88,10 @@ export class NetworkService {
   private reserve(req: NetworkCreateRequest, routes: string[], opts: { builtin?: boolean; id?: string; bridgeName?: string; externalBridge?: boolean }): NetworkRecord {
     const name = req.name;
     const driverName = req.driver || 'bridge';
-    if (!opts.builtin && (PREDEFINED as readonly string[]).includes(name)) {
-      throw new ForbiddenError(`operation is not permitted on predefined ${name} network`);
+    // "default" is refused too: it means the default network in NetworkMode (dockerd's
+    // message, trailing space and all)
+    if (!opts.builtin && [...PREDEFINED, 'default'].includes(name)) {
+      throw new ForbiddenError(`operation is not permitted on predefined ${name} network `);
     }
     validateNetworkName(name);
     const driver = this.drivers.get(driverName);

@@ -2,7 +2,7 @@ import type { ResolvedImage } from './store.js';
 
 // Docker's rule for combining a container's request with its image's config: a
 // request Entrypoint replaces the image's and drops the image's Cmd; a request Cmd
-// replaces the image's; request Env wins per variable; WorkingDir falls back.
+// replaces the image's; request Env wins per variable (and comes first); WorkingDir falls back.
 
 export interface RunRequest {
   entrypoint: string[];
@@ -26,11 +26,9 @@ export function withImageDefaults(img: ResolvedImage, req: RunRequest): RunSpec 
   return { argv: [...entrypoint, ...cmd], env: mergeEnv(img.env, req.env), workdir: req.workdir || img.workdir, rootfs: img.rootfs };
 }
 
-/** Image variables first, each replaced in place by a request variable of the same name. */
+/** The request's variables as given, then the image's the request does not set (dockerd's order). */
 export function mergeEnv(base: string[], over: string[]): string[] {
   const key = (e: string) => e.split('=')[0];
-  const overKeys = new Map(over.map((e) => [key(e), e]));
-  const merged = base.map((e) => overKeys.get(key(e)) ?? e);
-  const baseKeys = new Set(base.map(key));
-  return [...merged, ...over.filter((e) => !baseKeys.has(key(e)))];
+  const overKeys = new Set(over.map(key));
+  return [...over, ...base.filter((e) => !overKeys.has(key(e)))];
 }

@@ -80,6 +80,10 @@ export interface ContainerConfig {
   openStdin: boolean;
   exposedPorts: string[];
   labels: Record<string, string>;
+  /** Config.MacAddress (--mac-address before API 1.44), as given; the primary endpoint's staticMac carries it too */
+  macAddress?: string;
+  /** Config.AttachStdin/Stdout/Stderr as the client sent them (shown by inspect only) */
+  attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }
 
 export interface HostConfig {

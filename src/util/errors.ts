@@ -1,6 +1,6 @@
 // Errors carry their HTTP status so the API layer maps them without string matching
 // (Docker's httpstatus.FromError: NotFound→404, InvalidParameter→400, Conflict→409,
-// Forbidden→403). The message is the one line a user sees.
+// Forbidden→403, Unavailable→503). The message is the one line a user sees.
 
 export class BerthError extends Error {
   constructor(message: string, readonly status: number) {
@@ -27,6 +27,11 @@ export class NotFoundError extends BerthError {
 /** 409: the request conflicts with existing state (duplicate name, IP in use, pool overlap). */
 export class ConflictError extends BerthError {
   constructor(message: string) { super(message, 409); }
+}
+
+/** 503: the daemon cannot serve this here (swarm endpoints of a node outside any swarm). */
+export class UnavailableError extends BerthError {
+  constructor(message: string) { super(message, 503); }
 }
 
 /** 500 from the kernel layer; `code` is the errno name (EEXIST, ENODEV, …) when known. */

@@ -57,7 +57,13 @@ export function describeDiffs(diffs: ShapeDiff[]): string {
 }
 
 /** Network inspect's Containers map is keyed by container id: re-key it by name. */
-export function containersByName(net: Record<string, unknown>): Record<string, unknown> {
-  const containers = (net.Containers ?? {}) as Record<string, { Name: string }>;
-  return { ...net, Containers: Object.fromEntries(Object.values(containers).map((c) => [c.Name, c])) };
+export function containersByName(net: unknown): Record<string, unknown> {
+  const n = net as Record<string, unknown>;
+  const containers = (n.Containers ?? {}) as Record<string, { Name: string }>;
+  return { ...n, Containers: Object.fromEntries(Object.values(containers).map((c) => [c.Name, c])) };
+}
+
+/** A list answer (networks by Name, containers by their first name) as a map, so order does not matter. */
+export function byName(list: unknown): Record<string, unknown> {
+  return Object.fromEntries((list as { Name?: string; Names?: string[] }[]).map((x) => [x.Name ?? x.Names?.[0] ?? '', x]));
 }

@@ -1,0 +1,114 @@
+import type { ContainerRecord } from '../store/records.js';
+
+// The parts of container inspect that berth has no concept of (resources, security,
+// storage, logging), with the values dockerd 20.10 shows for a container that set none
+// of them (test/fixtures/dockerd-20.10/container-*.json): clients read these keys
+// (HostConfig.Privileged, .RestartPolicy.Name, .LogConfig.Type) and must find them.
+// Where berth does differ, it says so: it makes no IPC or cgroup namespace ("host"), masks
+// and write-protects no /proc paths ([]), and runs containers with its own shim.
+
+const RESOURCES = {
+  BlkioWeight: 0,
+  BlkioWeightDevice: [],
+  BlkioDeviceReadBps: null,
+  BlkioDeviceWriteBps: null,
+  BlkioDeviceReadIOps: null,
+  BlkioDeviceWriteIOps: null,
+  CgroupParent: '',
+  CpuCount: 0,
+  CpuPercent: 0,
+  CpuPeriod: 0,
+  CpuQuota: 0,
+  CpuRealtimePeriod: 0,
+  CpuRealtimeRuntime: 0,
+  CpuShares: 0,
+  CpusetCpus: '',
+  CpusetMems: '',
+  DeviceCgroupRules: null,
+  DeviceRequests: null,
+  Devices: [],
+  IOMaximumBandwidth: 0,
+  IOMaximumIOps: 0,
+  KernelMemory: 0,
+  KernelMemoryTCP: 0,
+  Memory: 0,
+  MemoryReservation: 0,
+  MemorySwap: 0,
+  MemorySwappiness: null,
+  NanoCpus: 0,
+  OomKillDisable: null,
+  PidsLimit: null,
+  Ulimits: null,
+} as const;
+
+/** HostConfig, every key dockerd 20.10 prints, berth's values first. */
+export function hostConfigShape(c: ContainerRecord): Record<string, unknown> {
+  const hc = c.hostConfig;
+  return {
+    Binds: null,
+    ContainerIDFile: '',
+    LogConfig: { Type: 'json-file', Config: {} },
+    NetworkMode: hc.networkMode,
+    PortBindings: hc.portBindings,
+    RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+    AutoRemove: hc.autoRemove,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    CapAdd: null,
+    CapDrop: null,
+    CgroupnsMode: 'host',
+    Dns: hc.dns,
+    DnsOptions: hc.dnsOptions,
+    DnsSearch: hc.dnsSearch,
+    ExtraHosts: hc.extraHosts.length ? hc.extraHosts : null,
+    GroupAdd: null,
+    IpcMode: 'host',
+    Cgroup: '',
+    Links: hc.links.length ? hc.links : null,
+    OomScoreAdj: 0,
+    PidMode: hc.pidMode ?? '',
+    Privileged: false,
+    PublishAllPorts: hc.publishAllPorts,
+    ReadonlyRootfs: false,
+    SecurityOpt: null,
+    UTSMode: '',
+    UsernsMode: '',
+    ShmSize: 67108864,
+    Runtime: 'berth',
+    ConsoleSize: [0, 0],
+    Isolation: '',
+    ...RESOURCES,
+    MaskedPaths: [],
+    ReadonlyPaths: [],
+  };
+}
+
+/** Config, every key dockerd 20.10 prints (ExposedPorts and MacAddress only when set). */
+export function configShape(c: ContainerRecord): Record<string, unknown> {
+  const cfg = c.config;
+  // records from before attach was kept: what berth showed then
+  const attach = cfg.attach ?? { stdin: cfg.openStdin, stdout: true, stderr: true };
+  return {
+    Hostname: cfg.hostname,
+    Domainname: cfg.domainname,
+    User: '',
+    AttachStdin: attach.stdin,
+    AttachStdout: attach.stdout,
+    AttachStderr: attach.stderr,
+    // omitted when empty, as dockerd does (templates test it with {{if .Config.ExposedPorts}})
+    ...(cfg.exposedPorts.length ? { ExposedPorts: Object.fromEntries(cfg.exposedPorts.map((p) => [p, {}])) } : {}),
+    Tty: cfg.tty,
+    OpenStdin: cfg.openStdin,
+    StdinOnce: cfg.openStdin,
+    Env: cfg.env,
+    Cmd: cfg.cmd,
+    Image: cfg.image,
+    Volumes: null,
+    WorkingDir: cfg.workdir,
+    // berth keeps the entrypoint and the command as one argv, all of it in Cmd
+    Entrypoint: null,
+    OnBuild: null,
+    Labels: cfg.labels,
+    ...(cfg.macAddress ? { MacAddress: cfg.macAddress } : {}),
+  };
+}

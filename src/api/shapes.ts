@@ -73,7 +73,7 @@ export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: Contai
   const modern = compareVersions(version, '1.44') >= 0;
   const aliases = userDefined && !modern ? [...ep.aliases, c.id.slice(0, 12)] : ep.aliases;
   const out: Record<string, unknown> = {
-    IPAMConfig: ep.staticIpv4 ? { IPv4Address: ep.staticIpv4 } : null,
+    IPAMConfig: ep.staticIpv4 || ep.linkLocalIps ? { ...(ep.staticIpv4 && { IPv4Address: ep.staticIpv4 }), ...(ep.linkLocalIps && { LinkLocalIPs: ep.linkLocalIps }) } : null,
     Links: ep.links.length ? ep.links : null,
     Aliases: aliases.length ? aliases : null,
     MacAddress: ep.mac,

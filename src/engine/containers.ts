@@ -9,6 +9,7 @@ import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from 
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
 import { hostIfName, newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
+import { checkLinkLocalIps } from '../util/link-local.js';
 import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
@@ -175,6 +176,8 @@ export class ContainerService {
   newEndpoint(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
     if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
     if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
+    const linkLocalIps = (r.linkLocalIps ?? []).filter((ip) => ip !== '');
+    checkLinkLocalIps(linkLocalIps);
     const aliases = r.aliases ?? [];
     if (aliases.length && !isUserDefined(net)) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
     return {
@@ -187,7 +190,7 @@ export class ContainerService {
       mac: '',
       staticIpv4: r.ipv4 || undefined,
       staticMac: r.mac || undefined,
-      linkLocalIps: r.linkLocalIps?.length ? r.linkLocalIps : undefined,
+      linkLocalIps: linkLocalIps.length ? linkLocalIps : undefined,
       driverOpts: r.driverOpts && Object.keys(r.driverOpts).length ? r.driverOpts : undefined,
       aliases,
       links: r.links ?? [],

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { labFor, type Lab } from '../lab/lab.js';
 import { docker, dockerOk, installedClients } from '../compat/docker-cli.js';
 import { fails, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
@@ -8,6 +10,18 @@ import { fails, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 // aliases on user-defined networks resolved when the query comes (a target made, started
 // or readdressed later), and --link-local-ip addresses on the interface on every join
 // path. dockerd 20.10's answers: test/fixtures/dockerd-20.10/link-*.json.
+
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/dockerd-20.10/', import.meta.url));
+
+interface Recorded { request?: string; status?: number; body?: unknown; IPAMConfig?: unknown }
+
+/** What dockerd 20.10 answered to REQUEST (scripts/record-reference.sh), the `nth` time it was asked. */
+function dockerd(file: string, request: string, nth = 0): { status: number; body: unknown } {
+  const all = JSON.parse(readFileSync(FIXTURES + file, 'utf8')) as Recorded[];
+  const hit = all.filter((r) => r.request === request)[nth];
+  assert.ok(hit?.status, `${request} recorded in ${file}`);
+  return { status: hit.status, body: hit.body };
+}
 
 async function dig(lab: Lab, container: string, name: string): Promise<{ status: string; answers: string[] }> {
   const r = await lab.berth(['exec', container, 'dig', '+tries=1', '+time=3', name, 'A']);
@@ -57,8 +71,14 @@ describe('links and link-local addresses', { concurrency: false }, () => {
     assert.equal(await fetchFrom(lab, 'client', webIp), '', 'the link no longer opens the port');
     await fails(lab, ['rm', '--link', '/client/db'], /No such container: client\/db/);
     await fails(lab, ['rm', '-l', 'web'], /Conflict, cannot remove the default link name of the container/);
-    const gone = await lab.api('DELETE', '/v1.41/containers/nosuchparent/db?link=1');
-    assert.deepEqual([gone.status, gone.body], [404, { message: 'No such container: nosuchparent/db' }]);
+    // dockerd's answers, status included, except where dockerd says 500 for a request berth refuses as a 4xx
+    for (const [request, nth] of [['DELETE /containers/nosuchparent/db?link=1', 0], ['DELETE /containers/client/nosuch?link=1', 0], ['DELETE /containers/client/db?link=1', 1]] as const) {
+      const r = await lab.api('DELETE', `/v1.41${request.slice('DELETE '.length)}`);
+      const want = dockerd('link-rm.json', request.replace('client', 'lclient'), nth);
+      assert.deepEqual([r.status, r.body], [want.status, { message: (want.body as { message: string }).message.replace('lclient', 'client') }], request);
+    }
+    const own = await lab.api('DELETE', '/v1.41/containers/client?link=1');
+    assert.deepEqual([own.status, own.body], [409, dockerd('link-rm.json', 'DELETE /containers/lclient?link=1').body]);
     // the stock docker CLI sends the same request
     for (const client of installedClients()) {
       await runSleeper(lab, 'c2', ['--link', 'web:w2']);
@@ -121,14 +141,16 @@ describe('links and link-local addresses', { concurrency: false }, () => {
     await lab.startDaemon();
     assert.ok((await addressesOf(lab, 'llb', 'eth1')).includes('169.254.9.9/16'), 'restored');
     assert.ok((await addressesOf(lab, 'lla', 'eth0')).includes('169.254.7.7/16'), 'kept');
-    assert.equal(await inspect(lab, 'llb', '{{json .NetworkSettings.Networks.n1.IPAMConfig.LinkLocalIPs}}'), '["169.254.9.9"]');
+    // dockerd's IPAMConfig for the same connect (llconn in the recording)
+    const recorded = (JSON.parse(readFileSync(FIXTURES + 'link-local.json', 'utf8')) as Recorded[]).at(-1)?.IPAMConfig;
+    assert.deepEqual(JSON.parse(await inspect(lab, 'llb', '{{json .NetworkSettings.Networks.n1.IPAMConfig}}')), recorded);
     // bad addresses: dockerd's messages, as a 400 before anything exists
     await runSleeper(lab, 'lle');
     const before = await ok(lab, ['ps', '-aq']);
     await fails(lab, ['run', '-d', '--network', 'n1', '--link-local-ip', '169.254.1.1', '--link-local-ip', 'bogus', '--', 'sleep', '1'], /Invalid link-local IP address: \[169\.254\.1\.1 bogus\]/);
     await fails(lab, ['run', '-d', '--network', 'n1', '--link-local-ip', '10.99.0.1', '--', 'sleep', '1'], /invalid link local IP address: 10\.99\.0\.1/);
     const bad = await lab.api('POST', '/v1.41/networks/n1/connect', { Container: 'lle', EndpointConfig: { IPAMConfig: { LinkLocalIPs: ['nope'] } } });
-    assert.deepEqual([bad.status, bad.body], [400, { message: 'Invalid link-local IP address: [nope]' }]);
+    assert.deepEqual([bad.status, bad.body], [400, dockerd('link-local.json', 'POST /networks/lnet/connect', 1).body], 'dockerd\'s message (a 500 there)');
     assert.equal(await ok(lab, ['ps', '-aq']), before, 'no container made');
     await fails(lab, ['network', 'connect', '--link-local-ip', 'nope', 'n1', 'lle'], /Invalid link-local IP address: \[nope\]/);
     assert.equal(await inspect(lab, 'lle', '{{len .NetworkSettings.Networks}}'), '1', 'no endpoint made');

@@ -551,7 +551,9 @@ export class ContainerService {
    * `docker rm --link PARENT/ALIAS`: the parent forgets the link. A running parent loses
    * what the link gave it: the /etc/hosts entry (the file is rewritten in place), the
    * firewall elements it opened on an icc=false bridge, the DNS alias on a user-defined
-   * network. Its environment stays, as under dockerd. Messages as dockerd's.
+   * network. Its environment stays, as under dockerd. Messages as dockerd's. dockerd itself
+   * answers 404 for a link on a user-defined network (such links get no name of their own
+   * there); berth removes those too, so an alias can be taken back without a restart.
    */
   async removeLink(term: string): Promise<void> {
     const name = term.replace(/^\//, '');

@@ -108,7 +108,16 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
   });
 
   router.add('DELETE', '/containers/{id}', async (req) => {
-    await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
+    if (queryBool(req.query, 'link')) await ctl.containers.removeLink(req.params.id);
+    else await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
+    return { status: 204 };
+  });
+
+  // a legacy link's name is PARENT/ALIAS (`docker rm --link`)
+  router.add('DELETE', '/containers/{parent}/{alias}', async (req) => {
+    const name = `${req.params.parent}/${req.params.alias}`;
+    if (!queryBool(req.query, 'link')) throw new NotFoundError(`No such container: ${name}`);
+    await ctl.containers.removeLink(name);
     return { status: 204 };
   });
 }

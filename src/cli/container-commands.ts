@@ -36,6 +36,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--net <net>', 'alias of --network')
     .option('--ip <ip>', 'IPv4 address (user-defined networks only)')
     .option('--mac-address <mac>', 'container MAC address')
+    .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
     .option('-h, --hostname <name>', 'container host name')
     .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
     .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
@@ -58,7 +59,7 @@ export function containerCommands(program: Command, client: () => Client): void 
       const network: string = o.net ?? o.network;
       const bindings = (o.publish as string[]).flatMap(parsePortSpec);
       const endpoint: Record<string, unknown> = {};
-      if (o.ip) endpoint.IPAMConfig = { IPv4Address: o.ip };
+      if (o.ip || o.linkLocalIp.length) endpoint.IPAMConfig = { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined };
       if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
       const body = {
         Hostname: o.hostname ?? '',
@@ -180,9 +181,13 @@ export function containerCommands(program: Command, client: () => Client): void 
     const cmd = program.command(name).description(desc).argument('<container...>');
     if (name === 'stop') cmd.option('-t, --time <seconds>', 'seconds to wait before killing the container', '10');
     if (name === 'kill') cmd.option('-s, --signal <signal>', 'signal to send to the container', 'KILL');
-    if (name === 'rm') cmd.option('-f, --force', 'force the removal of a running container (uses SIGKILL)', false);
+    if (name === 'rm') {
+      cmd.option('-f, --force', 'force the removal of a running container (uses SIGKILL)', false);
+      cmd.option('-l, --link', 'remove the specified link (PARENT/ALIAS)', false);
+    }
     cmd.action(async (names: string[], o) => {
       await eachName(names, (n) => {
+        if (name === 'rm' && o.link) return client().call('DELETE', `/containers/${linkPath(n)}?link=1`);
         const path = `/containers/${encodeURIComponent(n)}`;
         if (name === 'start') return client().call('POST', `${path}/start`);
         if (name === 'stop') return client().call('POST', `${path}/stop?t=${encodeURIComponent(o.time)}`);
@@ -238,4 +243,11 @@ function pump(stream: Duplex, tty: boolean, interactive: boolean): Promise<void>
       process.stdin.pause();
     }
   });
+}
+
+/** PARENT/ALIAS as the path of DELETE /containers/…: each part escaped, the slash kept (docker trims outer slashes). */
+function linkPath(name: string): string {
+  const trimmed = name.replace(/^\/+|\/+$/g, '');
+  if (!trimmed) throw new Error('Container name cannot be empty');
+  return trimmed.split('/').map(encodeURIComponent).join('/');
 }

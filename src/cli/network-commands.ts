@@ -106,10 +106,12 @@ export function networkCommands(program: Command, client: () => Client): void {
     .option('--ip <ip>', 'IPv4 address')
     .option('--alias <name>', 'add a network-scoped alias for the container', collect, [])
     .option('--link <name:alias>', 'add a link to another container', collect, [])
+    .option('--link-local-ip <ip>', 'add a link-local address for the container', collect, [])
     .action(async (network: string, container: string, o) => {
+      const ipam = o.ip || o.linkLocalIp.length ? { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined } : undefined;
       await client().call('POST', `/networks/${encodeURIComponent(network)}/connect`, {
         Container: container,
-        EndpointConfig: { IPAMConfig: o.ip ? { IPv4Address: o.ip } : undefined, Aliases: o.alias, Links: o.link },
+        EndpointConfig: { IPAMConfig: ipam, Aliases: o.alias, Links: o.link },
       });
     });
 

@@ -2,6 +2,9 @@
 // under which names. A client is identified by its source address; it sees the names of
 // the networks its container is attached to (every endpoint of the same container), plus
 // its own --link aliases. Names are stored lower-case without a trailing dot.
+// A link alias names its target, not an address: it is resolved on the link's network at
+// query time (as dockerd's sandbox does), so a target created or started after the link,
+// or restarted with a new address, is found without the linking record changing.
 
 export interface EndpointRecord {
   networkId: string;
@@ -14,7 +17,7 @@ export interface EndpointRecord {
   upstreams?: string[];
   /** The container's search domains: `NAME.<domain>` also resolves NAME. */
   searchDomains?: string[];
-  /** --link aliases on user networks: alias -> address, visible to this container only. */
+  /** --link aliases on this endpoint's network: alias -> the target's name there, visible to this container only. */
   linkAliases?: Record<string, string>;
 }
 
@@ -24,7 +27,13 @@ export interface Client {
   networks: string[];
   upstreams: string[] | undefined;
   searchDomains: string[];
-  linkAliases: Map<string, string>;
+  /** alias -> where its target is looked up (the link's network, the target's name) */
+  linkAliases: Map<string, LinkTarget[]>;
+}
+
+export interface LinkTarget {
+  networkId: string;
+  name: string;
 }
 
 export type Resolution =
@@ -68,7 +77,7 @@ function removeFrom<K, V>(map: Map<K, V[]>, key: K, v: V): void {
 function cleanRecord(e: EndpointRecord): EndpointRecord {
   const names = [...new Set(e.names.map(normalizeName).filter((n) => n !== ''))];
   const linkAliases: Record<string, string> = {};
-  for (const [alias, ip] of Object.entries(e.linkAliases ?? {})) linkAliases[normalizeName(alias)] = ip;
+  for (const [alias, target] of Object.entries(e.linkAliases ?? {})) linkAliases[normalizeName(alias)] = normalizeName(target);
   return {
     ...e,
     names,
@@ -166,8 +175,8 @@ export class NameTable {
     const own = this.byIp.get(ip)?.[0];
     if (!own) return undefined;
     const all = this.byContainer.get(own.containerId) ?? [own];
-    const linkAliases = new Map<string, string>();
-    for (const e of all) for (const [a, v] of Object.entries(e.linkAliases ?? {})) linkAliases.set(a, v);
+    const linkAliases = new Map<string, LinkTarget[]>();
+    for (const e of all) for (const [a, name] of Object.entries(e.linkAliases ?? {})) addTo(linkAliases, a, { networkId: e.networkId, name });
     return {
       containerId: own.containerId,
       networks: all.map((e) => e.networkId),
@@ -185,7 +194,8 @@ export class NameTable {
     for (const candidate of this.candidates(client, name)) {
       const ips = this.addressesOf(client, candidate);
       if (ips.length > 0) return { kind: 'addresses', ips: this.rotate(candidate, ips) };
-      if (this.known.has(candidate)) sawKnown = true;
+      // a link alias is the client's own name even while its target does not run
+      if (this.known.has(candidate) || client.linkAliases.has(candidate)) sawKnown = true;
     }
     return sawKnown ? { kind: 'nxdomain' } : { kind: 'forward' };
   }
@@ -201,8 +211,12 @@ export class NameTable {
   }
 
   private addressesOf(client: Client, name: string): string[] {
-    const linked = client.linkAliases.get(name);
-    const ips: string[] = linked ? [linked] : [];
+    const ips: string[] = [];
+    // a link alias that finds its target hides the name's other meanings (dockerd's order)
+    for (const link of client.linkAliases.get(name) ?? []) {
+      for (const e of this.byNetwork.get(link.networkId)?.get(link.name) ?? []) if (!ips.includes(e.ip)) ips.push(e.ip);
+    }
+    if (ips.length) return ips;
     for (const net of client.networks) {
       for (const e of this.byNetwork.get(net)?.get(name) ?? []) if (!ips.includes(e.ip)) ips.push(e.ip);
     }

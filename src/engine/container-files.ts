@@ -22,7 +22,11 @@ export function isUserDefined(n: NetworkRecord): boolean {
   return !n.builtin && n.driver === 'bridge';
 }
 
-export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonConfig, stateDirOf: (id: string) => string, embeddedDns: boolean): SandboxFiles {
+/**
+ * `strict` (at start): every legacy link target must run, as dockerd checks; a refresh of
+ * a running container's files (a link removed) leaves out the targets that do not run.
+ */
+export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonConfig, stateDirOf: (id: string) => string, embeddedDns: boolean, strict = true): SandboxFiles {
   const mode = c.hostConfig.networkMode;
   if (mode.startsWith('container:')) {
     // container mode shares the other container's files, as it shares its network
@@ -33,8 +37,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
   const eps = state.endpointsOf({ containerId: c.id }).filter((e) => e.ipv4);
   const nets = eps.map((e) => state.networks.get(e.networkId)).filter((n): n is NetworkRecord => !!n);
   const onDefaultBridge = nets.some((n) => n.builtin && n.driver === 'bridge');
-  const links = c.hostConfig.links.map(parseLink).map((l) => resolveLink(c, l, state));
-  const legacy = onDefaultBridge ? links : [];
+  const legacy = onDefaultBridge ? legacyLinks(c, state, strict) : [];
   const dnsNet = embeddedDns ? nets.find((n) => isUserDefined(n) && n.ipamConfig[0]?.gateway) : undefined;
   const binds = writeEtcFiles({
     dir: stateDirOf(c.id),
@@ -56,18 +59,50 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
 export interface ResolvedLink {
   spec: LinkSpec;
   target: ContainerRecord;
-  /** the target's address on a network both containers are on */
+  /** the target's address on the default bridge */
   ip: string;
 }
 
-/** A link's target must run and share a network with the linking container. */
-export function resolveLink(c: ContainerRecord, spec: LinkSpec, state: State): ResolvedLink {
+/**
+ * Legacy links: a container whose network mode is the default bridge (or host, none) links
+ * to containers on the default bridge; on a user-defined network mode links are DNS aliases
+ * only (dns-observer.ts), and their targets may not exist yet. dockerd's rule.
+ */
+export function hasLegacyLinks(c: { hostConfig: { networkMode: string } }, state: State): boolean {
+  const mode = c.hostConfig.networkMode || 'bridge';
+  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return true;
+  try {
+    return !isUserDefined(state.findNetwork(mode === 'default' ? 'bridge' : mode));
+  } catch {
+    return false; // its network is gone: the container cannot start anyway
+  }
+}
+
+/** The container's legacy links, each with its target's address on the default bridge; `strict`: see sandboxFiles. */
+export function legacyLinks(c: ContainerRecord, state: State, strict = true): ResolvedLink[] {
+  if (!hasLegacyLinks(c, state)) return [];
+  const out: ResolvedLink[] = [];
+  for (const spec of c.hostConfig.links.map(parseLink)) {
+    if (strict) {
+      out.push(resolveLink(c, spec, state));
+      continue;
+    }
+    try {
+      out.push(resolveLink(c, spec, state));
+    } catch {
+      // a target stopped or gone since: it has no address to show
+    }
+  }
+  return out;
+}
+
+/** A legacy link's target must run and be on the default bridge (messages as dockerd's). */
+function resolveLink(c: ContainerRecord, spec: LinkSpec, state: State): ResolvedLink {
   const target = state.findContainer(spec.name);
   if (target.state.status !== 'running') throw new ConflictError(`Cannot link to a non running container: /${target.name} AS /${c.name}/${spec.alias}`);
-  const mine = new Set(state.endpointsOf({ containerId: c.id }).map((e) => e.networkId));
-  const shared = state.endpointsOf({ containerId: target.id }).find((e: EndpointRecord) => mine.has(e.networkId) && e.ipv4);
-  if (!shared) throw new InvalidParameterError(`cannot link to /${target.name}: it is not on a network of /${c.name}`);
-  return { spec, target, ip: shared.ipv4 };
+  const onBridge = state.endpointsOf({ containerId: target.id }).find((e: EndpointRecord) => e.ipv4 && state.networks.get(e.networkId)?.builtin && state.networks.get(e.networkId)?.driver === 'bridge');
+  if (!onBridge) throw new InvalidParameterError(`Cannot link to /${target.name}, as it does not belong to the default network`);
+  return { spec, target, ip: onBridge.ipv4 };
 }
 
 export function parseExtraHost(entry: string): { name: string; ip: string } {

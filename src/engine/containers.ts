@@ -9,11 +9,12 @@ import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from 
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
 import { hostIfName, newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
+import { checkLinkLocalIps } from '../util/link-local.js';
 import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
-import { isUserDefined, parseExtraHost, resolveLink, sandboxFiles } from './container-files.js';
+import { hasLegacyLinks, isUserDefined, legacyLinks, parseExtraHost, sandboxFiles } from './container-files.js';
 import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
@@ -68,8 +69,8 @@ export class ContainerService {
     private readonly firewall: Firewall,
   ) {}
 
-  /** firewall elements opened for each running container's legacy links (icc=false) */
-  private readonly linkRules = new Map<string, LinkEntry[]>();
+  /** firewall elements opened for each running container's legacy links (icc=false), by link alias */
+  private readonly linkRules = new Map<string, Map<string, LinkEntry[]>>();
 
   stateDir(id: string): string {
     return join(this.config.execRoot, 'containers', id);
@@ -89,9 +90,9 @@ export class ContainerService {
     }
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
     req.hostConfig.extraHosts.forEach(parseExtraHost);
-    for (const l of req.hostConfig.links) this.state.findContainer(parseLink(l).name);
     const id = newId();
     const mode = req.hostConfig.networkMode || 'bridge';
+    this.checkLinks(mode, req.hostConfig.links);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
@@ -110,6 +111,16 @@ export class ContainerService {
     });
     this.events.publish('container', 'create', c.id, { name: c.name });
     return c;
+  }
+
+  /** Link targets must exist, except on a user-defined network (an alias there may name a container made later). */
+  private checkLinks(mode: string, links: string[]): void {
+    const specs = links.map(parseLink);
+    if (!hasLegacyLinks({ hostConfig: { networkMode: mode } }, this.state)) return;
+    for (const { name } of specs) {
+      // a 400, not a 404: the docker CLI takes a 404 from create for a missing image and pulls
+      if (!this.tryFindContainer(name)) throw new InvalidParameterError(`could not get container for ${name}: No such container: ${name}`);
+    }
   }
 
   /** Docker's rules for -p/-P per network mode; bad bindings are a 400 here, before anything exists. */
@@ -167,6 +178,8 @@ export class ContainerService {
   newEndpoint(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
     if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
     if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
+    const linkLocalIps = (r.linkLocalIps ?? []).filter((ip) => ip !== '');
+    checkLinkLocalIps(linkLocalIps);
     const aliases = r.aliases ?? [];
     if (aliases.length && !isUserDefined(net)) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
     return {
@@ -179,7 +192,7 @@ export class ContainerService {
       mac: '',
       staticIpv4: r.ipv4 || undefined,
       staticMac: r.mac || undefined,
-      linkLocalIps: r.linkLocalIps?.length ? r.linkLocalIps : undefined,
+      linkLocalIps: linkLocalIps.length ? linkLocalIps : undefined,
       driverOpts: r.driverOpts && Object.keys(r.driverOpts).length ? r.driverOpts : undefined,
       aliases,
       links: r.links ?? [],
@@ -282,23 +295,36 @@ export class ContainerService {
     this.state.saveContainer(c);
   }
 
-  /** Legacy links on the default bridge open the target's exposed ports (what icc=false needs). */
+  /**
+   * Legacy links on the default bridge open the target's exposed ports (what icc=false
+   * needs). Targets that do not run are left out: start has refused them already, and
+   * after a daemon restart the other links still get their elements.
+   */
   async openLinks(c: ContainerRecord): Promise<void> {
-    const rules: LinkEntry[] = [];
-    for (const spec of c.hostConfig.links.map(parseLink)) {
-      const link = resolveLink(c, spec, this.state);
-      const mine = this.state.endpointsOf({ containerId: c.id }).find((e) => e.ipv4 && this.state.endpointsOf({ containerId: link.target.id, networkId: e.networkId }).some((t) => t.ipv4 === link.ip));
-      if (mine) rules.push(...linkEntries(mine.ipv4, link.ip, link.target.config.exposedPorts));
-    }
-    if (!rules.length) return;
-    await this.firewall.addLinks(rules);
-    this.linkRules.set(c.id, rules);
+    const mine = this.state.endpointsOf({ containerId: c.id }).find((e) => e.ipv4 && this.state.networks.get(e.networkId)?.builtin && this.state.networks.get(e.networkId)?.driver === 'bridge');
+    if (!mine) return;
+    const byAlias = new Map<string, LinkEntry[]>();
+    for (const link of legacyLinks(c, this.state, false)) byAlias.set(link.spec.alias, linkEntries(mine.ipv4, link.ip, link.target.config.exposedPorts));
+    const rules = [...byAlias.values()].flat();
+    if (rules.length) await this.firewall.addLinks(rules);
+    this.linkRules.set(c.id, byAlias);
+  }
+
+  /** Takes one link's elements out; one another link of the container also needs stays. */
+  private async closeLink(c: ContainerRecord, alias: string): Promise<void> {
+    const rules = this.linkRules.get(c.id);
+    const mine = rules?.get(alias);
+    if (!rules || !mine) return;
+    rules.delete(alias);
+    const kept = new Set([...rules.values()].flat().map(linkKey));
+    const gone = uniqueLinks(mine).filter((e) => !kept.has(linkKey(e)));
+    if (gone.length) await this.firewall.removeLinks(gone);
   }
 
   private async closeLinksAndPorts(c: ContainerRecord): Promise<void> {
     const rules = this.linkRules.get(c.id);
     this.linkRules.delete(c.id);
-    if (rules) await this.firewall.removeLinks(rules).catch(() => undefined);
+    if (rules) await this.firewall.removeLinks(uniqueLinks([...rules.values()].flat())).catch(() => undefined);
     if (c.publishedPorts?.length) {
       await this.ports.unpublish(c.id).catch(() => undefined);
       c.publishedPorts = [];
@@ -521,6 +547,39 @@ export class ContainerService {
     });
   }
 
+  // ---- links ---------------------------------------------------------------------
+
+  /**
+   * `docker rm --link PARENT/ALIAS`: the parent forgets the link. A running parent loses
+   * what the link gave it: the /etc/hosts entry (the file is rewritten in place), the
+   * firewall elements it opened on an icc=false bridge, the DNS alias on a user-defined
+   * network. Its environment stays, as under dockerd. Messages as dockerd's. dockerd itself
+   * answers 404 for a link on a user-defined network (such links get no name of their own
+   * there); berth removes those too, so an alias can be taken back without a restart.
+   */
+  async removeLink(term: string): Promise<void> {
+    const name = term.replace(/^\//, '');
+    const slash = name.lastIndexOf('/');
+    if (slash < 0) {
+      this.state.findContainer(term);
+      throw new ConflictError('Conflict, cannot remove the default link name of the container');
+    }
+    const alias = name.slice(slash + 1);
+    const parent = this.tryFindContainer(name.slice(0, slash));
+    const other = (l: string) => parseLink(l).alias !== alias;
+    const eps = parent ? this.state.endpointsOf({ containerId: parent.id }) : [];
+    if (!parent || [...parent.hostConfig.links, ...eps.flatMap((e) => e.links)].every(other)) throw new NotFoundError(`No such container: ${term}`);
+    await this.lock.run([parent.id], async () => {
+      parent.hostConfig.links = parent.hostConfig.links.filter(other);
+      for (const ep of eps) ep.links = ep.links.filter(other);
+      this.state.saveContainerWithEndpoints(parent, eps);
+      if (parent.state.status !== 'running') return;
+      await this.closeLink(parent, alias);
+      sandboxFiles(parent, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns, false);
+      await this.observers.containerChanged(parent);
+    });
+  }
+
   // ---- connect, disconnect --------------------------------------------------------
 
   async connect(netTerm: string, containerTerm: string, r: EndpointRequest): Promise<void> {
@@ -570,6 +629,15 @@ export class ContainerService {
       return undefined;
     }
   }
+}
+
+function linkKey(e: LinkEntry): string {
+  return `${e.clientIp} ${e.serverIp} ${e.proto} ${e.port}`;
+}
+
+/** Two links to one target open the same elements: a transaction may delete each once only. */
+function uniqueLinks(entries: LinkEntry[]): LinkEntry[] {
+  return [...new Map(entries.map((e) => [linkKey(e), e])).values()];
 }
 
 /** -p, or -P with exposed ports: the container may reach itself through a published port. */

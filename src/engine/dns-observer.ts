@@ -47,16 +47,27 @@ export class DnsObserver implements EngineObserver {
     if (c.config.hostname) names.push(c.config.hostname);
     const upstreams = c.hostConfig.dns.length ? c.hostConfig.dns : undefined;
     const searchDomains = c.hostConfig.dnsSearch.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
-    return { networkId: net.id, containerId: c.id, ip: ep.ipv4, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, net, ep) };
+    return { networkId: net.id, containerId: c.id, ip: ep.ipv4, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
   }
 
-  /** --link on a user-defined network: ALIAS resolves, for this container only, to the target on this network. */
-  private linkAliases(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Record<string, string> | undefined {
+  /** The container's own view changed (a link removed): its records are sent again. */
+  containerChanged(c: ContainerRecord): void {
+    for (const ep of this.state.endpointsOf({ containerId: c.id })) {
+      const net = this.state.networks.get(ep.networkId);
+      if (net) this.endpointUp(c, net, ep);
+    }
+  }
+
+  /**
+   * --link on a user-defined network: ALIAS resolves, for this container only, to whatever
+   * the target's name means on this network when the query comes: the target may be
+   * created, started or given a new address later (dockerd allows all three).
+   */
+  private linkAliases(c: ContainerRecord, ep: EndpointRecord): Record<string, string> | undefined {
     const out: Record<string, string> = {};
     for (const spec of [...c.hostConfig.links, ...ep.links].map(parseLink)) {
-      const target = this.state.containerNamed(spec.name) ?? this.state.containers.get(spec.name);
-      const theirs = target && this.state.endpointsOf({ containerId: target.id, networkId: net.id })[0];
-      if (theirs?.ipv4) out[spec.alias] = theirs.ipv4;
+      // a full id names no DNS record: the container it names is looked up by its name
+      out[spec.alias] = this.state.containers.get(spec.name)?.name ?? spec.name;
     }
     return Object.keys(out).length ? out : undefined;
   }

@@ -12,6 +12,8 @@ export interface EngineObserver {
   endpointUp?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Promise<void> | void;
   /** called before the endpoint's address is released */
   endpointDown?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> | void;
+  /** the container's own settings changed while it runs (a link removed): views derived from them are redone */
+  containerChanged?(c: ContainerRecord): Promise<void> | void;
 }
 
 export class Observers {
@@ -31,6 +33,10 @@ export class Observers {
 
   async endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Promise<void> {
     for (const o of this.list) await o.endpointUp?.(c, net, ep, isGateway);
+  }
+
+  async containerChanged(c: ContainerRecord): Promise<void> {
+    for (const o of this.list) await o.containerChanged?.(c);
   }
 
   /** Best effort: every observer is told, the first error is thrown afterwards. */

@@ -1,6 +1,6 @@
 import type { VethAttachment } from './types.js';
 import { OpError, attempt } from './failure.js';
-import { closeNetnsHandle, createNetnsHandle, deleteNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
+import { closeNetnsHandle, createNetnsHandle, deleteNetns, inNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
 import { homeSocket, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
 import { createVeth, deleteLink, getLink, setBridgePortHairpin, setLinkUp } from './netlink/links.js';
@@ -111,6 +111,9 @@ function configurePeer(ns: NetlinkSocket, a: VethAttachment): void {
   const at = `${a.ifName} in netns ${a.netns}`;
   const peer = attempt(`cannot find ${at}`, () => getLink(ns, a.ifName));
   if (!peer) throw new OpError(`cannot find ${at}: No such device`, 'ENODEV', 19);
+  if (a.addresses.some((cidr) => cidr.includes(':'))) {
+    attempt(`cannot turn IPv6 on for ${at}`, () => inNetns(a.netns, () => writeSysctl(`net/ipv6/conf/${a.ifName}/disable_ipv6`, '0')));
+  }
   attempt(`cannot bring ${at} up`, () => setLinkUp(ns, a.ifName));
   for (const cidr of a.addresses) {
     attempt(`cannot add address ${cidr} to ${at}`, () => addAddress(ns, peer.index, cidr));

@@ -42,7 +42,11 @@ export interface VethAttachment {
   ifName: string;
   mac: string;
   mtu: number;
-  /** addresses on the container side, CIDR form "172.17.0.2/16" */
+  /**
+   * addresses on the container side, CIDR form: the endpoint's "172.17.0.2/16", then any
+   * link-local ones ("169.254.7.7/16", "fe80::7/64"); an IPv6 one turns IPv6 on for this
+   * interface (berth's container interfaces are born without it).
+   */
   addresses: string[];
   /** default route via this gateway, when set */
   gateway?: string;

@@ -78,9 +78,29 @@ test('PTR: a visible container address maps to its first name; an invisible one 
 
 test('link aliases are visible only to the container that has the link', () => {
   const t = table();
-  t.set({ networkId: 'n1', containerId: 'c5', ip: '10.1.0.9', names: ['vm5'], linkAliases: { DB: '10.1.0.3' } });
+  t.set({ networkId: 'n1', containerId: 'c5', ip: '10.1.0.9', names: ['vm5'], linkAliases: { DB: 'VM2' } });
   assert.deepEqual(t.resolve(client(t, '10.1.0.9'), 'db'), { kind: 'addresses', ips: ['10.1.0.3'] });
   assert.deepEqual(t.resolve(client(t, '10.1.0.2'), 'db'), { kind: 'forward' });
+});
+
+test('a link alias follows its target: absent (NXDOMAIN), then started, then back with a new address', () => {
+  const t = table();
+  t.set({ networkId: 'n1', containerId: 'c5', ip: '10.1.0.9', names: ['vm5'], linkAliases: { later: 'late' } });
+  assert.deepEqual(t.resolve(client(t, '10.1.0.9'), 'later'), { kind: 'nxdomain' });
+  t.set({ networkId: 'n1', containerId: 'c6', ip: '10.1.0.20', names: ['late'] });
+  assert.deepEqual(t.resolve(client(t, '10.1.0.9'), 'later'), { kind: 'addresses', ips: ['10.1.0.20'] });
+  t.remove('n1', 'c6');
+  assert.deepEqual(t.resolve(client(t, '10.1.0.9'), 'later'), { kind: 'nxdomain' });
+  t.set({ networkId: 'n1', containerId: 'c6', ip: '10.1.0.21', names: ['late'] });
+  assert.deepEqual(t.resolve(client(t, '10.1.0.9'), 'later'), { kind: 'addresses', ips: ['10.1.0.21'] });
+});
+
+test('a link alias looks its target up on the link\'s own network only', () => {
+  const t = table();
+  // "other" exists on n2 only; c5's link is on n1
+  t.set({ networkId: 'n1', containerId: 'c5', ip: '10.1.0.9', names: ['vm5'], linkAliases: { x: 'other' } });
+  t.set({ networkId: 'n2', containerId: 'c5', ip: '10.2.0.9', names: ['vm5'] });
+  assert.deepEqual(t.resolve(client(t, '10.1.0.9'), 'x'), { kind: 'nxdomain' });
 });
 
 test('removing and replacing endpoints takes effect at once', () => {

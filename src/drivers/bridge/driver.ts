@@ -4,6 +4,7 @@ import type { VethAttachment } from '../../kernel/types.js';
 import type { EndpointRecord, NetworkRecord } from '../../store/records.js';
 import { InvalidParameterError } from '../../util/errors.js';
 import { parseCidr } from '../../util/ip.js';
+import { linkLocalCidr } from '../../util/link-local.js';
 import { parseBridgeOptions, type BridgeOptions } from './options.js';
 
 /** A Linux bridge per network; containers hang off it by veth pairs. */
@@ -59,7 +60,7 @@ export class BridgeDriver implements NetworkDriver {
       ifName: ep.ifName,
       mac: ep.mac,
       mtu: opts.mtu,
-      addresses: [`${ep.ipv4}/${prefix}`],
+      addresses: [`${ep.ipv4}/${prefix}`, ...(ep.linkLocalIps ?? []).map(linkLocalCidr)],
       gateway: target.isGateway && !n.internal ? n.ipamConfig[0].gateway : undefined,
       hairpin: target.publishes,
     };

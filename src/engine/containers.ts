@@ -554,7 +554,8 @@ export class ContainerService {
     if (!c) return;
     await this.lock.run([c.id], async () => {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
-      if (!ep) throw new NotFoundError(`container ${c.name} is not connected to network ${net.name}`);
+      // dockerd's words and status (a plain error there, so a 500), the SDKs' recorded answer
+      if (!ep) throw new BerthError(`container ${c.id} is not connected to network ${net.name}`, 500);
       if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
       await this.releaseAddress(c, net, ep);
       this.state.dropEndpoint(ep.id);

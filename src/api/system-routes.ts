@@ -57,7 +57,8 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
         Architecture: os.machine(),
         KernelVersion: os.release(),
         ServerVersion: SERVER_VERSION,
-        Swarm: { LocalNodeState: 'inactive' },
+        // a dockerd outside a swarm says this much: clients read ControlAvailable, NodeID…
+        Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
         Warnings: warnings,
       },
     };

@@ -57,8 +57,12 @@ const VARYING: RegExp[] = [
   /State\.(Pid|StartedAt|FinishedAt)/, /Config\.Hostname/, /.*DNSNames/, /.*\.Aliases/,
   /(Config\.)?Image/, /(ResolvConf|Hostname|Hosts|Log)Path/, /\[\d+\]\.status/,
 ];
-/** The default bridge's interface name (docker0 / berth0), as in compat-shapes. */
-const INTENDED: RegExp[] = [/(.*\.)?Options\.com\.docker\.network\.bridge\.name/];
+/**
+ * Known, intended differences: the default bridge's interface name (docker0 / berth0), as
+ * in compat-shapes; the gateway dockerd 20.10 picks for a network created with a subnet and
+ * no gateway, which it leaves out of IPAM.Config (newer dockerd prints it, as berth does).
+ */
+const INTENDED: RegExp[] = [/(.*\.)?Options\.com\.docker\.network\.bridge\.name/, /((sdk|ode)_back\.)?IPAM\.Config\[0\]\.Gateway/];
 const NETWORK_SCOPE: DiffOptions = { typeOnly: VARYING, ignore: INTENDED };
 /** The networking part of container inspect, as compat-shapes compares it. */
 const CONTAINER_SCOPE: DiffOptions = {
@@ -72,6 +76,25 @@ const CONTAINER_SCOPE: DiffOptions = {
   ],
 };
 
+/** Lists keyed by name, so that a missing or extra element shows as one key. */
+const byName = (list: unknown) => Array.isArray(list)
+  ? Object.fromEntries(list.map((x: { Name?: string; Names?: string[] }) => [x.Name ?? x.Names?.[0] ?? '?', x]))
+  : list;
+
+/** dockerd also publishes on IPv6 ("::"); berth publishes IPv4 only (README): those bindings are left out. */
+function ipv4Ports(inspect: unknown): unknown {
+  const c = inspect as { NetworkSettings?: { Ports?: Record<string, { HostIp: string }[] | null> } };
+  const ports = c?.NetworkSettings?.Ports;
+  if (!ports) return inspect;
+  const v4 = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v && v.filter((b) => b.HostIp !== '::')]));
+  return { ...c, NetworkSettings: { ...c.NetworkSettings, Ports: v4 } };
+}
+
+function containerList(list: unknown): unknown {
+  const v4 = Array.isArray(list) ? list.map((c: { Ports?: { IP?: string }[] }) => ({ ...c, Ports: c.Ports?.filter((p) => p.IP !== '::') })) : list;
+  return byName(v4);
+}
+
 /** The raw answers compared key by key, and how. */
 const SHAPES: [string, DiffOptions, ((v: unknown) => unknown)?][] = [
   ['info-swarm', NETWORK_SCOPE],
@@ -79,11 +102,11 @@ const SHAPES: [string, DiffOptions, ((v: unknown) => unknown)?][] = [
   ['image-import', NETWORK_SCOPE],
   ['network-create', NETWORK_SCOPE],
   ['network-inspect-empty', NETWORK_SCOPE],
-  ['network-list-label', NETWORK_SCOPE],
+  ['network-list-label', NETWORK_SCOPE, byName],
   ['network-inspect-front', NETWORK_SCOPE, (v) => containersByName(v as Record<string, unknown>)],
   ['network-inspect-back', NETWORK_SCOPE, (v) => containersByName(v as Record<string, unknown>)],
-  ['container-inspect-web', CONTAINER_SCOPE],
-  ['container-list-label', { typeOnly: [...VARYING, /\[\d+\]\.(Command|Status)/], ignore: [...INTENDED, /\[\d+\]\.(Mounts|SizeRw|SizeRootFs)/] }],
+  ['container-inspect-web', CONTAINER_SCOPE, ipv4Ports],
+  ['container-list-label', { typeOnly: [...VARYING, /[^.]+\.(Status|ImageID)/], ignore: [...INTENDED, /[^.]+\.(Mounts|SizeRw|SizeRootFs)/] }, containerList],
   ['networks-prune-keep', NETWORK_SCOPE],
 ];
 

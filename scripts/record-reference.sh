@@ -11,6 +11,8 @@
 #   container-d1.json         GET /v1.41/containers/d1/json    (d1 on the default bridge)
 #   container-list.json       GET /v1.41/containers/json
 #   filters.json              list filters: answers and messages (block "list filters")
+
+#   sdk-python.json, sdk-dockerode.json   the SDK scenarios (see their block below)
 # Seed steps: docker import of the busybox rootfs as bb (ENV PATH=/bin, CMD /bin/sh);
 # network create my_net1; run -d --name vm1 --network my_net1 bb sleep 3600;
 # run -d --name d1 bb sleep 3600.
@@ -376,5 +378,24 @@ D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llbad
 D network rm lnet >/dev/null
 # ---- end of links and link-local IPs ----
 D rm -f vm1 d1 >/dev/null
+
+# ---- block: the Docker SDKs (issue 10) ----
+# sdk-python.json: test/compat/sdk_scenario.py (the Docker SDK for Python, in the venv that
+# scripts/setup.sh makes) at API 1.41; sdk-dockerode.json: dist/test/compat/dockerode-scenario.js
+# (npm run build first). Each holds what the scenario observed and the raw answers of its
+# requests; test/integration/compat-sdk-*.test.ts run the same scenarios against berthd.
+sdk() { "$@" > "$WORK/sdk.json" && jq -S . "$WORK/sdk.json" > "$OUT/$SDK_OUT" && echo "recorded $SDK_OUT"; }
+if [[ -x $ROOT/.venv/bin/python ]]; then
+  SDK_OUT=sdk-python.json sdk "$ROOT/.venv/bin/python" "$ROOT/test/compat/sdk_scenario.py" "$SOCK" 1.41 "$WORK/bb.tar"
+else
+  echo "record-reference: no $ROOT/.venv (scripts/setup.sh): sdk-python.json not recorded" >&2
+fi
+if [[ -f $ROOT/dist/test/compat/dockerode-scenario.js ]]; then
+  SDK_OUT=sdk-dockerode.json sdk node "$ROOT/dist/test/compat/dockerode-scenario.js" "$SOCK" v1.41 "$WORK/bb.tar"
+else
+  echo "record-reference: no dist/ (npm run build): sdk-dockerode.json not recorded" >&2
+fi
+# ---- end of block: the Docker SDKs ----
+
 kill $DOCKERD
 wait $DOCKERD || true

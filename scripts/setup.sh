@@ -3,7 +3,9 @@
 # Idempotent: re-running only does what is still missing.
 #   1. Debian packages the kernel tests and benchmarks use (only the missing ones).
 #   2. npm dependencies, with the native modules (better-sqlite3, koffi) proven loadable.
-#   3. npm run build.
+#   3. The Docker SDK for Python the compatibility suite drives, in the venv .venv/ of
+#      this checkout (pinned in test/compat/requirements.txt).
+#   4. npm run build.
 # Environment: BERTH_SETUP_FORCE_INSTALL=1 reinstalls node_modules even when it looks current.
 set -euo pipefail
 
@@ -12,7 +14,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(iproute2 nftables libnftables1 util-linux iputils-ping dnsutils bridge-utils
   procps iperf3 busybox-static gcc libc6-dev iptables
   # the compatibility suite drives docker's 20.10 client and docker-compose against berthd
-  docker.io docker-compose)
+  docker.io docker-compose
+  # and the Docker SDK for Python, from a venv made with Debian's python
+  python3 python3-venv)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }
@@ -100,6 +104,28 @@ install_node_modules() {
   node -e "require('koffi')" >/dev/null 2>&1 || die "koffi does not load"
 }
 
+# The venv lives in the checkout, like node_modules: each work tree (and CI's fresh clone)
+# gets the pinned SDK, nothing outside the tree changes, and removing the tree removes it.
+VENV=.venv
+REQUIREMENTS=test/compat/requirements.txt
+
+venv_current() {
+  cmp -s "$REQUIREMENTS" "$VENV/.installed-requirements" \
+    && "$VENV/bin/python" -c 'import docker' >/dev/null 2>&1
+}
+
+install_python_sdk() {
+  if venv_current; then
+    log "python venv: current"
+    return
+  fi
+  log "python venv: $VENV with $(grep -v '^#' "$REQUIREMENTS" | tr '\n' ' ')"
+  [[ -x $VENV/bin/python ]] || quiet "python3 -m venv $VENV" /usr/bin/python3 -m venv "$VENV"
+  quiet "pip install -r $REQUIREMENTS" "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$REQUIREMENTS"
+  "$VENV/bin/python" -c 'import docker' >/dev/null 2>&1 || die "the docker SDK does not import in $VENV"
+  cp "$REQUIREMENTS" "$VENV/.installed-requirements"
+}
+
 build() {
   log "npm run build"
   quiet "npm run build" npm run build --silent
@@ -107,5 +133,6 @@ build() {
 
 install_packages
 install_node_modules
+install_python_sdk
 build
 log "done"

@@ -5,7 +5,7 @@ import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { ContainerConfig, ContainerRecord, EndpointRecord, HostConfig, NetworkRecord } from '../store/records.js';
-import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
 import { hostIfName, newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
@@ -592,7 +592,8 @@ export class ContainerService {
       }
       if (net.driver !== 'bridge') throw new InvalidParameterError(`container cannot be connected to network ${net.name} (driver ${net.driver})`);
       if (this.state.endpointsOf({ containerId: c.id, networkId: net.id }).length) {
-        throw new ConflictError(`endpoint with name ${c.name} already exists in network ${net.name}`);
+        // libnetwork's answer, a 403 (Forbidden), as dockerd gives it
+        throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${net.name}`);
       }
       const ep = this.newEndpoint(c.id, net, r);
       this.state.saveEndpoint(ep);
@@ -614,7 +615,8 @@ export class ContainerService {
     if (!c) return;
     await this.lock.run([c.id], async () => {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
-      if (!ep) throw new NotFoundError(`container ${c.name} is not connected to network ${net.name}`);
+      // dockerd's words and status (a plain error there, so a 500), the SDKs' recorded answer
+      if (!ep) throw new BerthError(`container ${c.id} is not connected to network ${net.name}`, 500);
       if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
       await this.releaseAddress(c, net, ep);
       this.state.dropEndpoint(ep.id);

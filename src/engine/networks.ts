@@ -183,10 +183,7 @@ export class NetworkService {
     const n = this.state.findNetwork(term);
     if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const eps = this.state.endpointsOf({ networkId: n.id });
-    if (eps.length) {
-      const names = eps.map((e) => this.state.containers.get(e.containerId)?.name ?? e.containerId.slice(0, 12));
-      throw new ForbiddenError(`error while removing network: network ${n.name} has active endpoints (${names.join(', ')})`);
-    }
+    if (eps.length) throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     this.state.dropNetwork(n.id);
     this.releasePool(n);
     await this.observers.networkDown(n);

@@ -92,7 +92,7 @@ describe('user-defined networks', { concurrency: false }, () => {
     await ok(lab, ['network', 'create', 'idle1']);
     await ok(lab, ['network', 'create', 'idle2']);
     await runSleeper(lab, 'x1', ['--network', 'busy']);
-    await fails(lab, ['network', 'rm', 'busy'], /network busy has active endpoints/);
+    await fails(lab, ['network', 'rm', 'busy'], /network busy id [0-9a-f]{64} has active endpoints/);
     const pruned = await ok(lab, ['network', 'prune', '-f']);
     assert.match(pruned, /Deleted Networks:\nidle1\nidle2/);
     const names = (await ok(lab, ['network', 'ls', '--format', '{{.Name}}'])).split('\n');

@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Lab } from '../lab/lab.js';
+import { busyboxTar } from './docker-cli.js';
+import { containersByName, describeDiffs, shapeDiff, type DiffOptions } from './shape-diff.js';
+
+// The Docker SDKs in the compatibility suite (issue 10). A scenario program per SDK
+// (sdk_scenario.py, dockerode-scenario.ts) runs in the lab host's netns against berthd
+// and prints what it observed and the raw answers it got. scripts/record-reference.sh ran
+// the same program against dockerd 20.10 (test/fixtures/dockerd-20.10/sdk-*.json): berth
+// must observe exactly what dockerd did, at the SDK's default API version and at 1.41, and
+// answer in dockerd's shapes key by key (at 1.41, the version dockerd 20.10 speaks).
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const FIXTURES = `${REPO}test/fixtures/dockerd-20.10/`;
+export const VENV_PYTHON = `${REPO}.venv/bin/python`;
+export const PYTHON_SCENARIO = `${REPO}test/compat/sdk_scenario.py`;
+export const DOCKERODE_SCENARIO = fileURLToPath(new URL('./dockerode-scenario.js', import.meta.url));
+
+interface ScenarioOutput {
+  observed: Record<string, unknown>;
+  answers: Record<string, unknown>;
+}
+
+export interface SdkSuite {
+  /** label for the describe */
+  name: string;
+  /** the fixture recorded from dockerd 20.10 */
+  fixture: string;
+  /** the scenario's argv for the lab's socket, an API version ("auto" or 1.41) and the rootfs tar */
+  argv(socket: string, version: 'auto' | '1.41', tar: string): string[];
+}
+
+/** Areas of the scenario; every key dockerd's run observed belongs to exactly one. */
+const AREAS: [string, string[]][] = [
+  ['the daemon as fixtures probe it: ping, info Swarm, the swarm object and a forced swarm leave outside a swarm',
+    ['ping', 'info_swarm_state', 'swarm_attrs', 'swarm_inspect', 'swarm_leave_force']],
+  ['an image imported from the rootfs tarball, with its changes', ['image_import']],
+  ['network create with IPAM config, labels and options; a duplicate name is refused', ['network_create', 'network_create_back', 'network_create_keep', 'network_create_duplicate']],
+  ['network list filters: labels (all must match), label=value, driver and type, names; no match lists nothing; an unknown key is a 400',
+    ['network_list_label', 'network_list_label_value', 'network_list_labels_all_match', 'network_list_driver_custom', 'network_list_names', 'network_list_nothing', 'network_list_unknown_filter']],
+  ['a container with a published port answers from the lab host', ['container_run_web', 'published_port_page']],
+  ['an alias and a static IP given at create: a peer resolves the alias', ['container_run_db_static_alias', 'alias_resolves_from_peer']],
+  ['links on a user network: the endpoint link resolves for the linker only; HostConfig.Links alone does nothing there',
+    ['container_run_linked', 'link_alias_resolves', 'link_alias_private_to_linker', 'hostconfig_links_on_user_network']],
+  ['legacy links on the default bridge, and their removal with DELETE ?link=1', ['legacy_link_on_default_bridge', 'legacy_link_remove', 'legacy_link_after_remove']],
+  ['connect with a static IP and an alias, disconnect, and their errors',
+    ['connect_static_ip', 'connect_addrs', 'connect_peer', 'connect_alias_resolves', 'connect_duplicate', 'network_containers', 'disconnect', 'disconnect_addrs', 'disconnect_again', 'network_remove_in_use']],
+  ['clean-up: a label-filtered list, remove with force and v, a label-filtered prune leave the rest alone',
+    ['decoy', 'container_list_running_filter', 'cleanup_containers', 'containers_left', 'networks_prune_label', 'networks_left', 'network_inspect_removed', 'container_inspect_removed', 'decoy_remove', 'close']],
+];
+
+const VARYING: RegExp[] = [
+  /(.*\.)?Id/, /(.*\.)?Created/, /.*EndpointID/, /.*NetworkID/, /.*SandboxID/, /.*SandboxKey/,
+  /State\.(Pid|StartedAt|FinishedAt)/, /Config\.Hostname/, /.*DNSNames/, /.*\.Aliases/,
+  /(Config\.)?Image/, /(ResolvConf|Hostname|Hosts|Log)Path/, /\[\d+\]\.status/,
+];
+/**
+ * Known, intended differences: the default bridge's interface name (docker0 / berth0), as
+ * in compat-shapes; the gateway dockerd 20.10 picks for a network created with a subnet and
+ * no gateway, which it leaves out of IPAM.Config (newer dockerd prints it, as berth does).
+ */
+const INTENDED: RegExp[] = [/(.*\.)?Options\.com\.docker\.network\.bridge\.name/, /((sdk|ode)_back\.)?IPAM\.Config\[0\]\.Gateway/];
+const NETWORK_SCOPE: DiffOptions = { typeOnly: VARYING, ignore: INTENDED };
+/** The networking part of container inspect, as compat-shapes compares it. */
+const CONTAINER_SCOPE: DiffOptions = {
+  typeOnly: VARYING,
+  ignore: [
+    ...INTENDED,
+    /AppArmorProfile|ExecIDs|GraphDriver|Mounts|MountLabel|ProcessLabel|Driver|Platform|RestartCount/,
+    /HostConfig\.(?!NetworkMode$|PortBindings$|PublishAllPorts$|Dns$|DnsOptions$|DnsSearch$|ExtraHosts$|Links$).*/,
+    /Config\.(?!Hostname$|ExposedPorts$|Env$|Cmd$|Image$|Domainname$|Labels$).*/,
+    /State\.(OOMKilled|Dead|Paused|Restarting|Error|ExitCode|Status|Running)/,
+  ],
+};
+
+/** Lists keyed by name, so that a missing or extra element shows as one key. */
+const byName = (list: unknown) => Array.isArray(list)
+  ? Object.fromEntries(list.map((x: { Name?: string; Names?: string[] }) => [x.Name ?? x.Names?.[0] ?? '?', x]))
+  : list;
+
+/** dockerd also publishes on IPv6 ("::"); berth publishes IPv4 only (README): those bindings are left out. */
+function ipv4Ports(inspect: unknown): unknown {
+  const c = inspect as { NetworkSettings?: { Ports?: Record<string, { HostIp: string }[] | null> } };
+  const ports = c?.NetworkSettings?.Ports;
+  if (!ports) return inspect;
+  const v4 = Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, v && v.filter((b) => b.HostIp !== '::')]));
+  return { ...c, NetworkSettings: { ...c.NetworkSettings, Ports: v4 } };
+}
+
+function containerList(list: unknown): unknown {
+  const v4 = Array.isArray(list) ? list.map((c: { Ports?: { IP?: string }[] }) => ({ ...c, Ports: c.Ports?.filter((p) => p.IP !== '::') })) : list;
+  return byName(v4);
+}
+
+/** The raw answers compared key by key, and how. */
+const SHAPES: [string, DiffOptions, ((v: unknown) => unknown)?][] = [
+  ['info-swarm', NETWORK_SCOPE],
+  ['swarm-inspect', NETWORK_SCOPE],
+  ['image-import', NETWORK_SCOPE],
+  ['network-create', NETWORK_SCOPE],
+  ['network-inspect-empty', NETWORK_SCOPE],
+  ['network-list-label', NETWORK_SCOPE, byName],
+  ['network-inspect-front', NETWORK_SCOPE, (v) => containersByName(v as Record<string, unknown>)],
+  ['network-inspect-back', NETWORK_SCOPE, (v) => containersByName(v as Record<string, unknown>)],
+  ['container-inspect-web', CONTAINER_SCOPE, ipv4Ports],
+  ['container-list-label', { typeOnly: [...VARYING, /[^.]+\.(Status|ImageID)/], ignore: [...INTENDED, /[^.]+\.(Mounts|SizeRw|SizeRootFs)/] }, containerList],
+  ['networks-prune-keep', NETWORK_SCOPE],
+];
+
+export function sdkSuite(suite: SdkSuite): void {
+  describe(`${suite.name} against berthd, next to dockerd 20.10`, { concurrency: false }, () => {
+    const dockerd = JSON.parse(readFileSync(FIXTURES + suite.fixture, 'utf8')) as ScenarioOutput;
+    let lab: Lab;
+    const runs: Partial<Record<'auto' | '1.41', ScenarioOutput>> = {};
+
+    const scenario = async (version: 'auto' | '1.41'): Promise<ScenarioOutput> => {
+      const r = await lab.inHost(suite.argv(lab.socket, version, busyboxTar()), { timeoutMs: 300_000 });
+      assert.equal(r.code, 0, `${suite.name} scenario (API ${version}) failed (${r.code}): ${r.stderr}`);
+      return JSON.parse(r.stdout) as ScenarioOutput;
+    };
+
+    before(async () => {
+      lab = await Lab.create();
+      // one after the other: each run cleans up after itself (its clean-up steps are under test)
+      runs.auto = await scenario('auto');
+      runs['1.41'] = await scenario('1.41');
+    });
+    after(async () => {
+      await lab?.destroy();
+    });
+
+    test('the scenario ran every step to the end, and every step dockerd answered is checked below', () => {
+      for (const [version, run] of Object.entries(runs)) assert.equal(run.observed.fatal, undefined, `API ${version}: ${JSON.stringify(run.observed.fatal)}`);
+      const checked = new Set(AREAS.flatMap(([, keys]) => keys));
+      assert.deepEqual(Object.keys(dockerd.observed).filter((k) => !checked.has(k)), []);
+      assert.ok(Object.keys(dockerd.observed).length > 40, 'the recorded scenario is complete');
+    });
+
+    for (const [area, keys] of AREAS) {
+      test(`${area}: as dockerd 20.10`, () => {
+        const present = keys.filter((k) => k in dockerd.observed);
+        assert.ok(present.length > 0, `no recorded step for ${area}`);
+        const problems: string[] = [];
+        for (const [version, run] of Object.entries(runs)) {
+          for (const k of present) {
+            try {
+              assert.deepEqual(run.observed[k], dockerd.observed[k]);
+            } catch {
+              problems.push(`API ${version}, ${k}: dockerd ${JSON.stringify(dockerd.observed[k])}, berth ${JSON.stringify(run.observed[k])}`);
+            }
+          }
+        }
+        assert.equal(problems.length, 0, problems.join('\n'));
+      });
+    }
+
+    for (const [name, opts, prepare = (v: unknown) => v] of SHAPES) {
+      test(`answer ${name} (API 1.41) has dockerd's shape key by key`, () => {
+        assert.ok(name in dockerd.answers, `${name} was not recorded`);
+        const diffs = shapeDiff(prepare(dockerd.answers[name]), prepare(runs['1.41']?.answers[name]), opts);
+        assert.equal(diffs.length, 0, `${name} differs from dockerd 20.10:\n${describeDiffs(diffs)}`);
+      });
+    }
+
+    test('container inspect (API 1.41) carries dockerd\'s full HostConfig and Config key sets', () => {
+      const keys = (answer: unknown, part: 'HostConfig' | 'Config') => Object.keys(((answer ?? {}) as Record<string, Record<string, unknown>>)[part] ?? {}).sort();
+      const web = runs['1.41']?.answers['container-inspect-web'];
+      const ref = dockerd.answers['container-inspect-web'];
+      for (const part of ['HostConfig', 'Config'] as const) {
+        const missing = keys(ref, part).filter((k) => !keys(web, part).includes(k));
+        assert.deepEqual(missing, [], `${part} lacks keys dockerd returns`);
+      }
+    });
+  });
+}

@@ -14,7 +14,7 @@ import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
-import { hasLegacyLinks, isUserDefined, legacyLinks, parseExtraHost, sandboxFiles } from './container-files.js';
+import { hasLegacyLinks, isDefaultBridge, isUserDefined, legacyLinks, parseExtraHost, sandboxFiles } from './container-files.js';
 import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
@@ -299,7 +299,7 @@ export class ContainerService {
    * after a daemon restart the other links still get their elements.
    */
   async openLinks(c: ContainerRecord): Promise<void> {
-    const mine = this.state.endpointsOf({ containerId: c.id }).find((e) => e.ipv4 && this.state.networks.get(e.networkId)?.builtin && this.state.networks.get(e.networkId)?.driver === 'bridge');
+    const mine = this.state.endpointsOf({ containerId: c.id }).find((e) => e.ipv4 && isDefaultBridge(this.state.networks.get(e.networkId)));
     if (!mine) return;
     const byAlias = new Map<string, LinkEntry[]>();
     for (const link of legacyLinks(c, this.state, false)) byAlias.set(link.spec.alias, linkEntries(mine.ipv4, link.ip, link.target.config.exposedPorts));
@@ -308,7 +308,7 @@ export class ContainerService {
     this.linkRules.set(c.id, byAlias);
   }
 
-  /** Takes one link's elements out; one another link of the container also needs stays. */
+  /** Takes one link's elements out, but not one that another link of the container also opened. */
   private async closeLink(c: ContainerRecord, alias: string): Promise<void> {
     const rules = this.linkRules.get(c.id);
     const mine = rules?.get(alias);
@@ -564,10 +564,11 @@ export class ContainerService {
     }
     const alias = name.slice(slash + 1);
     const parent = this.tryFindContainer(name.slice(0, slash));
+    if (!parent) throw new NotFoundError(`No such container: ${term}`);
     const other = (l: string) => parseLink(l).alias !== alias;
-    const eps = parent ? this.state.endpointsOf({ containerId: parent.id }) : [];
-    if (!parent || [...parent.hostConfig.links, ...eps.flatMap((e) => e.links)].every(other)) throw new NotFoundError(`No such container: ${term}`);
     await this.lock.run([parent.id], async () => {
+      const eps = this.state.endpointsOf({ containerId: parent.id });
+      if ([...parent.hostConfig.links, ...eps.flatMap((e) => e.links)].every(other)) throw new NotFoundError(`No such container: ${term}`);
       parent.hostConfig.links = parent.hostConfig.links.filter(other);
       for (const ep of eps) ep.links = ep.links.filter(other);
       this.state.saveContainerWithEndpoints(parent, eps);

@@ -172,6 +172,23 @@ inside llconn ping -c1 -W2 169.254.7.7
 say "containers after the bad ones: $(D ps -a --format '{{.Names}}' | sort | tr '\n' ' ')"
 say "CLI: docker run --link-local-ip bogus"
 D run -d --pull never --name llcli --network lnet --link-local-ip bogus bb sleep 1 >> "$TXT" 2>&1 || echo "(exit $?)" >> "$TXT"
+say "default bridge: a link target that comes back with a new address, then is removed"
+D run -d --pull never --name ltarget bb sleep 3600 >/dev/null
+D run -d --pull never --name lparent --link ltarget:tgt bb sleep 3600 >/dev/null
+inside lparent grep tgt /etc/hosts
+D stop -t 0 ltarget >/dev/null
+D run -d --pull never --name lthief bb sleep 3600 >/dev/null
+D start ltarget >/dev/null
+say "ltarget now: $(D inspect -f '{{.NetworkSettings.IPAddress}}' ltarget)"
+inside lparent grep tgt /etc/hosts
+D stop -t 0 ltarget >/dev/null
+say "lparent restart with its link target stopped: $(D restart -t 0 lparent 2>&1)"
+D start ltarget >/dev/null
+say "rm -f ltarget (linked to): $(D rm -f ltarget 2>&1)"
+say "lparent links after: $(D inspect -f '{{json .HostConfig.Links}}' lparent)"
+say "lparent restart with its link target gone: $(D restart -t 0 lparent 2>&1)"
+inside lparent grep tgt /etc/hosts
+D rm -f lparent lthief >/dev/null
 D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llbad llbridge llconn llcli >/dev/null 2>&1 || true
 D network rm lnet >/dev/null
 # ---- end of links and link-local IPs ----

@@ -50,17 +50,29 @@ async function addressesOf(lab: Lab, container: string, ifName: string): Promise
 }
 
 describe('links and link-local addresses', { concurrency: false }, () => {
-  test('rm --link on the default bridge (icc=false): the hosts entry, the inspect record and the firewall opening go; dockerd\'s messages', async (t) => {
+  test('default bridge, icc=false: a link\'s hosts entry and opening follow its target; rm --link takes them and the inspect record away; dockerd\'s messages', async (t) => {
     const lab = await labFor(t, { daemonArgs: ['--icc=false'] });
     await ok(lab, ['run', '-d', '--name', 'web', '--expose', '80', '--', 'busybox', 'nc', '-ll', '-p', '80', '-e', 'echo', 'hi']);
     await runSleeper(lab, 'client', ['--link', 'web:db']);
     await runSleeper(lab, 'stranger');
-    const [webIp, clientIp] = [await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}'), await inspect(lab, 'client', '{{.NetworkSettings.IPAddress}}')];
-    const element = `${clientIp} . ${webIp} . tcp . 80`;
+    const clientIp = await inspect(lab, 'client', '{{.NetworkSettings.IPAddress}}');
+    let webIp = await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}');
     assert.match(await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']), new RegExp(`^${webIp}\\tdb `, 'm'));
     assert.equal(await fetchFrom(lab, 'client', 'db'), 'hi', 'the link opens the exposed port');
     assert.equal(await fetchFrom(lab, 'stranger', webIp), '', 'icc=false cuts off the others');
-    assert.deepEqual(await linkElements(lab), [element]);
+    assert.deepEqual(await linkElements(lab), [`${clientIp} . ${webIp} . tcp . 80`]);
+    // the target stops, and comes back with another address: the opening and the parent's
+    // hosts entry follow it (dockerd updates a link parent's hosts when the target starts)
+    await ok(lab, ['stop', '-t', '0', 'web']);
+    assert.deepEqual(await linkElements(lab), [], 'a stopped target takes its opening with it');
+    await runSleeper(lab, 'thief');
+    await ok(lab, ['start', 'web']);
+    const old = webIp;
+    webIp = await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}');
+    assert.notEqual(webIp, old);
+    assert.match(await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']), new RegExp(`^${webIp}\\tdb `, 'm'));
+    assert.deepEqual(await linkElements(lab), [`${clientIp} . ${webIp} . tcp . 80`]);
+    assert.equal(await fetchFrom(lab, 'client', 'db'), 'hi');
     // after a berthd kill -9 the opening is rebuilt, so its removal still finds it
     await lab.killDaemon();
     await lab.startDaemon();

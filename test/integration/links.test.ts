@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { labFor, type Lab } from '../lab/lab.js';
-import { docker, dockerOk, installedClients } from '../compat/docker-cli.js';
+import { docker, dockerOk, importBusybox, installedClients } from '../compat/docker-cli.js';
 import { fails, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 
 // Issue 10: legacy links removed with `rm --link` (what the link gave goes with it), link
@@ -166,5 +166,26 @@ describe('links and link-local addresses', { concurrency: false }, () => {
     assert.equal(await ok(lab, ['ps', '-aq']), before, 'no container made');
     await fails(lab, ['network', 'connect', '--link-local-ip', 'nope', 'n1', 'lle'], /Invalid link-local IP address: \[nope\]/);
     assert.equal(await inspect(lab, 'lle', '{{len .NetworkSettings.Networks}}'), '1', 'no endpoint made');
+  });
+
+  test('the stock docker CLI: run --link to a container made later on a user network, run --link-local-ip', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--dns', '203.0.113.10'] });
+    await ok(lab, ['network', 'create', 'n1']);
+    for (const [i, client] of installedClients().entries()) {
+      const d = (args: string[]) => dockerOk(lab, client, args);
+      await importBusybox(lab, client, `bb${i}`);
+      // the CLI sends the link twice (HostConfig.Links and the network's EndpointsConfig.Links)
+      await d(['run', '-d', '--name', `early${i}`, '--network', 'n1', '--link', `late${i}:lt`, '--link-local-ip', `169.254.20.${i + 1}`, `bb${i}`, 'sleep', '3600']);
+      const before = await docker(lab, client, ['exec', `early${i}`, 'nslookup', 'lt']);
+      assert.match(before.stdout + before.stderr, /NXDOMAIN/, `${client.name}: no target yet`);
+      await d(['run', '-d', '--name', `late${i}`, '--network', 'n1', `bb${i}`, 'sleep', '3600']);
+      const lateIp = await d(['inspect', '-f', '{{.NetworkSettings.Networks.n1.IPAddress}}', `late${i}`]);
+      const looked = await docker(lab, client, ['exec', `early${i}`, 'nslookup', 'lt']);
+      assert.match(looked.stdout, new RegExp(`Address:\\s+${lateIp.replace(/\./g, '\\.')}$`, 'm'), `${client.name}: ${looked.stdout}${looked.stderr}`);
+      const netns = await d(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', `early${i}`]);
+      const addrs = JSON.parse(await hostOk(lab, ['nsenter', `--net=${netns}`, 'ip', '-j', 'addr', 'show', 'dev', 'eth0'])) as { addr_info: { local: string; prefixlen: number }[] }[];
+      assert.ok(addrs[0].addr_info.some((a) => `${a.local}/${a.prefixlen}` === `169.254.20.${i + 1}/16`), client.name);
+      assert.equal(await d(['inspect', '-f', '{{json .NetworkSettings.Networks.n1.IPAMConfig.LinkLocalIPs}}', `early${i}`]), `["169.254.20.${i + 1}"]`);
+    }
   });
 });

@@ -148,9 +148,13 @@ D stop -t 0 lweb >/dev/null
 say "lclient2 restart with its link target stopped: $(D restart -t 0 lclient2 2>&1)"
 
 {
-  call POST '/containers/create?name=lll' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.7.7","fe80::7","10.99.0.1"]}}}}}'
+  call POST '/containers/create?name=lll' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.7.7"]}}}}}'
   call POST '/containers/lll/start'
   get_json /containers/lll/json '.NetworkSettings.Networks.lnet'
+  call POST '/containers/create?name=llv6' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["fe80::7"]}}}}}'
+  call POST '/containers/llv6/start'
+  call POST '/containers/create?name=llout' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.7.8","10.99.0.1"]}}}}}'
+  call POST '/containers/llout/start'
   call POST '/containers/create?name=llbad' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.1.1","bogus"]}}}}}'
   call POST '/containers/llbad/start'
   call POST '/containers/create?name=llbridge' '{"Image":"bb","Cmd":["sleep","3600"],"NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"LinkLocalIPs":["169.254.8.8"]}}}}}'
@@ -189,7 +193,7 @@ say "lparent links after: $(D inspect -f '{{json .HostConfig.Links}}' lparent)"
 say "lparent restart with its link target gone: $(D restart -t 0 lparent 2>&1)"
 inside lparent grep tgt /etc/hosts
 D rm -f lparent lthief >/dev/null
-D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llbad llbridge llconn llcli >/dev/null 2>&1 || true
+D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llv6 llout llbad llbridge llconn llcli >/dev/null 2>&1 || true
 D network rm lnet >/dev/null
 # ---- end of links and link-local IPs ----
 D rm -f vm1 d1 >/dev/null

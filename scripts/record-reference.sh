@@ -81,7 +81,9 @@ get /containers/json container-list.json
 #   link-user-net.json          --link on a user-defined network to a container that does not
 #                               exist yet: create, start, inspect, DELETE ?link=1
 #   link-local.json             LinkLocalIPs at run and connect: inspect IPAMConfig, bad addresses
-#   links-and-link-local.txt    /etc/hosts, nslookup and ip addr inside the containers, step by step
+#   links-and-link-local.txt    /etc/hosts, nslookup, ip addr/route and ping inside the containers,
+#                               step by step (also: a default-bridge link target that comes back
+#                               with a new address, then is removed)
 call() { # METHOD PATH [BODY]
   local body
   body=$(curl -s --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} \

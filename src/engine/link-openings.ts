@@ -1,7 +1,7 @@
 import type { Firewall, LinkEntry } from '../kernel/firewall.js';
 import { linkEntries } from '../portmap/links.js';
 import type { ContainerRecord } from '../store/records.js';
-import { isDefaultBridge, legacyLinks } from './container-files.js';
+import { hasLegacyLinks, isDefaultBridge, legacyLinks } from './container-files.js';
 import { parseLink } from './links.js';
 import type { State } from './state.js';
 
@@ -35,11 +35,11 @@ export class LinkOpenings {
     if (had?.size) await this.firewall.removeLinks([...had.values()]).catch(() => undefined);
   }
 
-  /** Running containers with a legacy link to `target` (by name or id). */
+  /** Running containers with a legacy link to `target` (by name or id); links on user networks are DNS's business. */
   parentsOf(target: ContainerRecord): ContainerRecord[] {
     const names = new Set([target.name, target.id]);
     return [...this.state.containers.values()].filter((p) =>
-      p.id !== target.id && p.state.status === 'running' && p.hostConfig.links.some((l) => names.has(parseLink(l).name)));
+      p.id !== target.id && p.state.status === 'running' && p.hostConfig.links.some((l) => names.has(parseLink(l).name)) && hasLegacyLinks(p, this.state));
   }
 
   private wanted(parent: ContainerRecord): LinkEntry[] {

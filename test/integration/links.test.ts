@@ -53,7 +53,7 @@ describe('links and link-local addresses', { concurrency: false }, () => {
   test('default bridge, icc=false: a link\'s hosts entry and opening follow its target; rm --link takes them and the inspect record away; dockerd\'s messages', async (t) => {
     const lab = await labFor(t, { daemonArgs: ['--icc=false'] });
     await ok(lab, ['run', '-d', '--name', 'web', '--expose', '80', '--', 'busybox', 'nc', '-ll', '-p', '80', '-e', 'echo', 'hi']);
-    await runSleeper(lab, 'client', ['--link', 'web:db']);
+    await runSleeper(lab, 'client', ['--link', 'web:db', '--link', 'web:www']); // two links, one opening
     await runSleeper(lab, 'stranger');
     const clientIp = await inspect(lab, 'client', '{{.NetworkSettings.IPAddress}}');
     let webIp = await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}');
@@ -77,10 +77,15 @@ describe('links and link-local addresses', { concurrency: false }, () => {
     await lab.killDaemon();
     await lab.startDaemon();
     assert.equal(await ok(lab, ['rm', '--link', '/client/db']), '/client/db');
-    assert.doesNotMatch(await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']), /\bdb\b/);
+    const hosts = await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']);
+    assert.doesNotMatch(hosts, /\bdb\b/);
+    assert.match(hosts, new RegExp(`^${webIp}\\twww `, 'm'));
+    assert.deepEqual(await linkElements(lab), [`${clientIp} . ${webIp} . tcp . 80`], 'the other link still needs the opening');
+    assert.equal(await fetchFrom(lab, 'client', 'www'), 'hi');
+    assert.equal(await ok(lab, ['rm', '--link', 'client/www']), 'client/www');
     assert.equal(await inspect(lab, 'client', '{{json .HostConfig.Links}}'), 'null');
     assert.deepEqual(await linkElements(lab), []);
-    assert.equal(await fetchFrom(lab, 'client', webIp), '', 'the link no longer opens the port');
+    assert.equal(await fetchFrom(lab, 'client', webIp), '', 'no link opens the port any more');
     await fails(lab, ['rm', '--link', '/client/db'], /No such container: client\/db/);
     await fails(lab, ['rm', '-l', 'web'], /Conflict, cannot remove the default link name of the container/);
     // dockerd's answers, status included, except where dockerd says 500 for a request berth refuses as a 4xx

@@ -283,7 +283,9 @@ D network rm net_full >/dev/null
 #   link-user-net.json          --link on a user-defined network to a container that does not
 #                               exist yet: create, start, inspect, DELETE ?link=1
 #   link-local.json             LinkLocalIPs at run and connect: inspect IPAMConfig, bad addresses
-#   links-and-link-local.txt    /etc/hosts, nslookup and ip addr inside the containers, step by step
+#   links-and-link-local.txt    /etc/hosts, nslookup, ip addr/route and ping inside the containers,
+#                               step by step (also: a default-bridge link target that comes back
+#                               with a new address, then is removed)
 call() { # METHOD PATH [BODY]
   local body
   body=$(curl -s --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} \
@@ -350,9 +352,13 @@ D stop -t 0 lweb >/dev/null
 say "lclient2 restart with its link target stopped: $(D restart -t 0 lclient2 2>&1)"
 
 {
-  call POST '/containers/create?name=lll' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.7.7","fe80::7","10.99.0.1"]}}}}}'
+  call POST '/containers/create?name=lll' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.7.7"]}}}}}'
   call POST '/containers/lll/start'
   get_json /containers/lll/json '.NetworkSettings.Networks.lnet'
+  call POST '/containers/create?name=llv6' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["fe80::7"]}}}}}'
+  call POST '/containers/llv6/start'
+  call POST '/containers/create?name=llout' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.7.8","10.99.0.1"]}}}}}'
+  call POST '/containers/llout/start'
   call POST '/containers/create?name=llbad' '{"Image":"bb","Cmd":["sleep","3600"],"HostConfig":{"NetworkMode":"lnet"},"NetworkingConfig":{"EndpointsConfig":{"lnet":{"IPAMConfig":{"LinkLocalIPs":["169.254.1.1","bogus"]}}}}}'
   call POST '/containers/llbad/start'
   call POST '/containers/create?name=llbridge' '{"Image":"bb","Cmd":["sleep","3600"],"NetworkingConfig":{"EndpointsConfig":{"bridge":{"IPAMConfig":{"LinkLocalIPs":["169.254.8.8"]}}}}}'
@@ -374,7 +380,24 @@ inside llconn ping -c1 -W2 169.254.7.7
 say "containers after the bad ones: $(D ps -a --format '{{.Names}}' | sort | tr '\n' ' ')"
 say "CLI: docker run --link-local-ip bogus"
 D run -d --pull never --name llcli --network lnet --link-local-ip bogus bb sleep 1 >> "$TXT" 2>&1 || echo "(exit $?)" >> "$TXT"
-D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llbad llbridge llconn llcli >/dev/null 2>&1 || true
+say "default bridge: a link target that comes back with a new address, then is removed"
+D run -d --pull never --name ltarget bb sleep 3600 >/dev/null
+D run -d --pull never --name lparent --link ltarget:tgt bb sleep 3600 >/dev/null
+inside lparent grep tgt /etc/hosts
+D stop -t 0 ltarget >/dev/null
+D run -d --pull never --name lthief bb sleep 3600 >/dev/null
+D start ltarget >/dev/null
+say "ltarget now: $(D inspect -f '{{.NetworkSettings.IPAddress}}' ltarget)"
+inside lparent grep tgt /etc/hosts
+D stop -t 0 ltarget >/dev/null
+say "lparent restart with its link target stopped: $(D restart -t 0 lparent 2>&1)"
+D start ltarget >/dev/null
+say "rm -f ltarget (linked to): $(D rm -f ltarget 2>&1)"
+say "lparent links after: $(D inspect -f '{{json .HostConfig.Links}}' lparent)"
+say "lparent restart with its link target gone: $(D restart -t 0 lparent 2>&1)"
+inside lparent grep tgt /etc/hosts
+D rm -f lparent lthief >/dev/null
+D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llv6 llout llbad llbridge llconn llcli >/dev/null 2>&1 || true
 D network rm lnet >/dev/null
 # ---- end of links and link-local IPs ----
 D rm -f vm1 d1 >/dev/null

@@ -22,6 +22,10 @@ export function isUserDefined(n: NetworkRecord): boolean {
   return !n.builtin && n.driver === 'bridge';
 }
 
+export function isDefaultBridge(n: NetworkRecord | undefined): boolean {
+  return !!n?.builtin && n.driver === 'bridge';
+}
+
 /**
  * `strict` (at start): every legacy link target must run, as dockerd checks; a refresh of
  * a running container's files (a link removed) leaves out the targets that do not run.
@@ -36,7 +40,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
   }
   const eps = state.endpointsOf({ containerId: c.id }).filter((e) => e.ipv4);
   const nets = eps.map((e) => state.networks.get(e.networkId)).filter((n): n is NetworkRecord => !!n);
-  const onDefaultBridge = nets.some((n) => n.builtin && n.driver === 'bridge');
+  const onDefaultBridge = nets.some(isDefaultBridge);
   const legacy = onDefaultBridge ? legacyLinks(c, state, strict) : [];
   const dnsNet = embeddedDns ? nets.find((n) => isUserDefined(n) && n.ipamConfig[0]?.gateway) : undefined;
   const binds = writeEtcFiles({
@@ -83,14 +87,10 @@ export function legacyLinks(c: ContainerRecord, state: State, strict = true): Re
   if (!hasLegacyLinks(c, state)) return [];
   const out: ResolvedLink[] = [];
   for (const spec of c.hostConfig.links.map(parseLink)) {
-    if (strict) {
-      out.push(resolveLink(c, spec, state));
-      continue;
-    }
     try {
       out.push(resolveLink(c, spec, state));
-    } catch {
-      // a target stopped or gone since: it has no address to show
+    } catch (err) {
+      if (strict) throw err; // else: a target stopped or gone since has no address to show
     }
   }
   return out;
@@ -100,7 +100,7 @@ export function legacyLinks(c: ContainerRecord, state: State, strict = true): Re
 function resolveLink(c: ContainerRecord, spec: LinkSpec, state: State): ResolvedLink {
   const target = state.findContainer(spec.name);
   if (target.state.status !== 'running') throw new ConflictError(`Cannot link to a non running container: /${target.name} AS /${c.name}/${spec.alias}`);
-  const onBridge = state.endpointsOf({ containerId: target.id }).find((e: EndpointRecord) => e.ipv4 && state.networks.get(e.networkId)?.builtin && state.networks.get(e.networkId)?.driver === 'bridge');
+  const onBridge = state.endpointsOf({ containerId: target.id }).find((e: EndpointRecord) => e.ipv4 && isDefaultBridge(state.networks.get(e.networkId)));
   if (!onBridge) throw new InvalidParameterError(`Cannot link to /${target.name}, as it does not belong to the default network`);
   return { spec, target, ip: onBridge.ipv4 };
 }

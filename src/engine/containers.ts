@@ -14,15 +14,15 @@ import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
-import { hasLegacyLinks, isUserDefined, legacyLinks, parseExtraHost, sandboxFiles } from './container-files.js';
+import { hasLegacyLinks, isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
+import { LinkOpenings } from './link-openings.js';
 import { parseLink } from './links.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
 import type { JoinTarget } from './driver.js';
-import type { Firewall, LinkEntry } from '../kernel/firewall.js';
+import type { Firewall } from '../kernel/firewall.js';
 import type { PortMapper } from '../portmap/mapper.js';
 import { fromPortBindings } from '../portmap/spec.js';
-import { linkEntries } from '../portmap/links.js';
 import { parseBridgeOptions } from '../drivers/bridge/options.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
@@ -67,10 +67,11 @@ export class ContainerService {
     private readonly observers: Observers,
     private readonly ports: PortMapper,
     private readonly firewall: Firewall,
-  ) {}
+  ) {
+    this.linkOpenings = new LinkOpenings(state, firewall);
+  }
 
-  /** firewall elements opened for each running container's legacy links (icc=false), by link alias */
-  private readonly linkRules = new Map<string, Map<string, LinkEntry[]>>();
+  private readonly linkOpenings: LinkOpenings;
 
   stateDir(id: string): string {
     return join(this.config.execRoot, 'containers', id);
@@ -218,7 +219,7 @@ export class ContainerService {
   /** Starts the container; returns the network set-up time in ms (the daemon's own timing). */
   async start(term: string): Promise<number> {
     const c = this.state.findContainer(term);
-    return this.lock.run([c.id], async () => {
+    const setupMs = await this.lock.run([c.id], async () => {
       if (c.state.status === 'running') return 0;
       const t0 = process.hrtime.bigint();
       const netns = await this.setUpSandbox(c);
@@ -253,6 +254,8 @@ export class ContainerService {
       this.events.publish('container', 'start', c.id, { name: c.name });
       return setupMs;
     });
+    await this.updateParents(c, true);
+    return setupMs;
   }
 
   /** containers on user-defined networks use the embedded resolver (set when it runs) */
@@ -260,17 +263,23 @@ export class ContainerService {
 
   watchExit(id: string): void {
     this.runtime.onExit(id, (exit) => {
+      let ended: ContainerRecord | undefined;
       void this.lock.run([id], async () => {
         const c = this.state.containers.get(id);
         if (!c || c.state.status !== 'running') return;
+        ended = c;
         c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
         this.state.saveContainer(c);
         await this.tearDownSandbox(c);
         this.events.publish('container', 'die', id, { name: c.name, exitCode: String(exit.exitCode) });
-      }).finally(() => this.exited.emit(id)).then(() => {
-        const c = this.state.containers.get(id);
-        if (c?.hostConfig.autoRemove) return this.remove(id, { force: true }).catch(() => undefined);
-      });
+      })
+        // before the exit is announced: a stop returns with the link parents updated
+        .then(() => ended && this.updateParents(ended, false))
+        .finally(() => this.exited.emit(id))
+        .then(() => {
+          const c = this.state.containers.get(id);
+          if (c?.hostConfig.autoRemove) return this.remove(id, { force: true }).catch(() => undefined);
+        });
     });
   }
 
@@ -295,36 +304,34 @@ export class ContainerService {
     this.state.saveContainer(c);
   }
 
-  /**
-   * Legacy links on the default bridge open the target's exposed ports (what icc=false
-   * needs). Targets that do not run are left out: start has refused them already, and
-   * after a daemon restart the other links still get their elements.
-   */
+  /** The firewall openings of the container's legacy links, as its links and their targets are now (icc=false). */
   async openLinks(c: ContainerRecord): Promise<void> {
-    const mine = this.state.endpointsOf({ containerId: c.id }).find((e) => e.ipv4 && this.state.networks.get(e.networkId)?.builtin && this.state.networks.get(e.networkId)?.driver === 'bridge');
-    if (!mine) return;
-    const byAlias = new Map<string, LinkEntry[]>();
-    for (const link of legacyLinks(c, this.state, false)) byAlias.set(link.spec.alias, linkEntries(mine.ipv4, link.ip, link.target.config.exposedPorts));
-    const rules = [...byAlias.values()].flat();
-    if (rules.length) await this.firewall.addLinks(rules);
-    this.linkRules.set(c.id, byAlias);
+    await this.linkOpenings.update(c);
   }
 
-  /** Takes one link's elements out; one another link of the container also needs stays. */
-  private async closeLink(c: ContainerRecord, alias: string): Promise<void> {
-    const rules = this.linkRules.get(c.id);
-    const mine = rules?.get(alias);
-    if (!rules || !mine) return;
-    rules.delete(alias);
-    const kept = new Set([...rules.values()].flat().map(linkKey));
-    const gone = uniqueLinks(mine).filter((e) => !kept.has(linkKey(e)));
-    if (gone.length) await this.firewall.removeLinks(gone);
+  /**
+   * A legacy link target started or stopped: each running parent's openings follow it and,
+   * when it starts, its /etc/hosts entry gets the new address (dockerd's parent update; the
+   * link's environment variables stay as they were at the parent's start). Best effort: a
+   * parent that cannot be updated must not fail the target.
+   */
+  private async updateParents(target: ContainerRecord, started: boolean): Promise<void> {
+    for (const p of this.linkOpenings.parentsOf(target)) {
+      await this.lock.run([p.id], async () => {
+        if (p.state.status !== 'running') return;
+        await this.linkOpenings.update(p);
+        if (started) this.rewriteFiles(p);
+      }).catch(() => undefined);
+    }
+  }
+
+  /** A running container's hosts, hostname and resolv.conf rewritten in place (the bind mounts keep the inode). */
+  private rewriteFiles(c: ContainerRecord): void {
+    sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns, false);
   }
 
   private async closeLinksAndPorts(c: ContainerRecord): Promise<void> {
-    const rules = this.linkRules.get(c.id);
-    this.linkRules.delete(c.id);
-    if (rules) await this.firewall.removeLinks(uniqueLinks([...rules.values()].flat())).catch(() => undefined);
+    await this.linkOpenings.close(c);
     if (c.publishedPorts?.length) {
       await this.ports.unpublish(c.id).catch(() => undefined);
       c.publishedPorts = [];
@@ -566,16 +573,17 @@ export class ContainerService {
     }
     const alias = name.slice(slash + 1);
     const parent = this.tryFindContainer(name.slice(0, slash));
+    if (!parent) throw new NotFoundError(`No such container: ${term}`);
     const other = (l: string) => parseLink(l).alias !== alias;
-    const eps = parent ? this.state.endpointsOf({ containerId: parent.id }) : [];
-    if (!parent || [...parent.hostConfig.links, ...eps.flatMap((e) => e.links)].every(other)) throw new NotFoundError(`No such container: ${term}`);
     await this.lock.run([parent.id], async () => {
+      const eps = this.state.endpointsOf({ containerId: parent.id });
+      if ([...parent.hostConfig.links, ...eps.flatMap((e) => e.links)].every(other)) throw new NotFoundError(`No such container: ${term}`);
       parent.hostConfig.links = parent.hostConfig.links.filter(other);
       for (const ep of eps) ep.links = ep.links.filter(other);
       this.state.saveContainerWithEndpoints(parent, eps);
       if (parent.state.status !== 'running') return;
-      await this.closeLink(parent, alias);
-      sandboxFiles(parent, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns, false);
+      await this.linkOpenings.update(parent);
+      this.rewriteFiles(parent);
       await this.observers.containerChanged(parent);
     });
   }
@@ -631,15 +639,6 @@ export class ContainerService {
       return undefined;
     }
   }
-}
-
-function linkKey(e: LinkEntry): string {
-  return `${e.clientIp} ${e.serverIp} ${e.proto} ${e.port}`;
-}
-
-/** Two links to one target open the same elements: a transaction may delete each once only. */
-function uniqueLinks(entries: LinkEntry[]): LinkEntry[] {
-  return [...new Map(entries.map((e) => [linkKey(e), e])).values()];
 }
 
 /** -p, or -P with exposed ports: the container may reach itself through a published port. */

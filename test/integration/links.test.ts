@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { labFor, type Lab } from '../lab/lab.js';
-import { docker, dockerOk, installedClients } from '../compat/docker-cli.js';
+import { docker, dockerOk, importBusybox, installedClients } from '../compat/docker-cli.js';
 import { fails, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 
 // Issue 10: legacy links removed with `rm --link` (what the link gave goes with it), link
@@ -50,25 +50,42 @@ async function addressesOf(lab: Lab, container: string, ifName: string): Promise
 }
 
 describe('links and link-local addresses', { concurrency: false }, () => {
-  test('rm --link on the default bridge (icc=false): the hosts entry, the inspect record and the firewall opening go; dockerd\'s messages', async (t) => {
+  test('default bridge, icc=false: a link\'s hosts entry and opening follow its target; rm --link takes them and the inspect record away; dockerd\'s messages', async (t) => {
     const lab = await labFor(t, { daemonArgs: ['--icc=false'] });
     await ok(lab, ['run', '-d', '--name', 'web', '--expose', '80', '--', 'busybox', 'nc', '-ll', '-p', '80', '-e', 'echo', 'hi']);
-    await runSleeper(lab, 'client', ['--link', 'web:db']);
+    await runSleeper(lab, 'client', ['--link', 'web:db', '--link', 'web:www']); // two links, one opening
     await runSleeper(lab, 'stranger');
-    const [webIp, clientIp] = [await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}'), await inspect(lab, 'client', '{{.NetworkSettings.IPAddress}}')];
-    const element = `${clientIp} . ${webIp} . tcp . 80`;
+    const clientIp = await inspect(lab, 'client', '{{.NetworkSettings.IPAddress}}');
+    let webIp = await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}');
     assert.match(await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']), new RegExp(`^${webIp}\\tdb `, 'm'));
     assert.equal(await fetchFrom(lab, 'client', 'db'), 'hi', 'the link opens the exposed port');
     assert.equal(await fetchFrom(lab, 'stranger', webIp), '', 'icc=false cuts off the others');
-    assert.deepEqual(await linkElements(lab), [element]);
+    assert.deepEqual(await linkElements(lab), [`${clientIp} . ${webIp} . tcp . 80`]);
+    // the target stops, and comes back with another address: the opening and the parent's
+    // hosts entry follow it (dockerd updates a link parent's hosts when the target starts)
+    await ok(lab, ['stop', '-t', '0', 'web']);
+    assert.deepEqual(await linkElements(lab), [], 'a stopped target takes its opening with it');
+    await runSleeper(lab, 'thief');
+    await ok(lab, ['start', 'web']);
+    const old = webIp;
+    webIp = await inspect(lab, 'web', '{{.NetworkSettings.IPAddress}}');
+    assert.notEqual(webIp, old);
+    assert.match(await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']), new RegExp(`^${webIp}\\tdb `, 'm'));
+    assert.deepEqual(await linkElements(lab), [`${clientIp} . ${webIp} . tcp . 80`]);
+    assert.equal(await fetchFrom(lab, 'client', 'db'), 'hi');
     // after a berthd kill -9 the opening is rebuilt, so its removal still finds it
     await lab.killDaemon();
     await lab.startDaemon();
     assert.equal(await ok(lab, ['rm', '--link', '/client/db']), '/client/db');
-    assert.doesNotMatch(await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']), /\bdb\b/);
+    const hosts = await ok(lab, ['exec', 'client', 'cat', '/etc/hosts']);
+    assert.doesNotMatch(hosts, /\bdb\b/);
+    assert.match(hosts, new RegExp(`^${webIp}\\twww `, 'm'));
+    assert.deepEqual(await linkElements(lab), [`${clientIp} . ${webIp} . tcp . 80`], 'the other link still needs the opening');
+    assert.equal(await fetchFrom(lab, 'client', 'www'), 'hi');
+    assert.equal(await ok(lab, ['rm', '--link', 'client/www']), 'client/www');
     assert.equal(await inspect(lab, 'client', '{{json .HostConfig.Links}}'), 'null');
     assert.deepEqual(await linkElements(lab), []);
-    assert.equal(await fetchFrom(lab, 'client', webIp), '', 'the link no longer opens the port');
+    assert.equal(await fetchFrom(lab, 'client', webIp), '', 'no link opens the port any more');
     await fails(lab, ['rm', '--link', '/client/db'], /No such container: client\/db/);
     await fails(lab, ['rm', '-l', 'web'], /Conflict, cannot remove the default link name of the container/);
     // dockerd's answers, status included, except where dockerd says 500 for a request berth refuses as a 4xx
@@ -154,5 +171,26 @@ describe('links and link-local addresses', { concurrency: false }, () => {
     assert.equal(await ok(lab, ['ps', '-aq']), before, 'no container made');
     await fails(lab, ['network', 'connect', '--link-local-ip', 'nope', 'n1', 'lle'], /Invalid link-local IP address: \[nope\]/);
     assert.equal(await inspect(lab, 'lle', '{{len .NetworkSettings.Networks}}'), '1', 'no endpoint made');
+  });
+
+  test('the stock docker CLI: run --link to a container made later on a user network, run --link-local-ip', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--dns', '203.0.113.10'] });
+    await ok(lab, ['network', 'create', 'n1']);
+    for (const [i, client] of installedClients().entries()) {
+      const d = (args: string[]) => dockerOk(lab, client, args);
+      await importBusybox(lab, client, `bb${i}`);
+      // the CLI sends the link twice (HostConfig.Links and the network's EndpointsConfig.Links)
+      await d(['run', '-d', '--name', `early${i}`, '--network', 'n1', '--link', `late${i}:lt`, '--link-local-ip', `169.254.20.${i + 1}`, `bb${i}`, 'sleep', '3600']);
+      const before = await docker(lab, client, ['exec', `early${i}`, 'nslookup', 'lt']);
+      assert.match(before.stdout + before.stderr, /NXDOMAIN/, `${client.name}: no target yet`);
+      await d(['run', '-d', '--name', `late${i}`, '--network', 'n1', `bb${i}`, 'sleep', '3600']);
+      const lateIp = await d(['inspect', '-f', '{{.NetworkSettings.Networks.n1.IPAddress}}', `late${i}`]);
+      const looked = await docker(lab, client, ['exec', `early${i}`, 'nslookup', 'lt']);
+      assert.match(looked.stdout, new RegExp(`Address:\\s+${lateIp.replace(/\./g, '\\.')}$`, 'm'), `${client.name}: ${looked.stdout}${looked.stderr}`);
+      const netns = await d(['inspect', '-f', '{{.NetworkSettings.SandboxKey}}', `early${i}`]);
+      const addrs = JSON.parse(await hostOk(lab, ['nsenter', `--net=${netns}`, 'ip', '-j', 'addr', 'show', 'dev', 'eth0'])) as { addr_info: { local: string; prefixlen: number }[] }[];
+      assert.ok(addrs[0].addr_info.some((a) => `${a.local}/${a.prefixlen}` === `169.254.20.${i + 1}/16`), client.name);
+      assert.equal(await d(['inspect', '-f', '{{json .NetworkSettings.Networks.n1.IPAMConfig.LinkLocalIPs}}', `early${i}`]), `["169.254.20.${i + 1}"]`);
+    }
   });
 });

@@ -1,0 +1,56 @@
+import type { Firewall, LinkEntry } from '../kernel/firewall.js';
+import { linkEntries } from '../portmap/links.js';
+import type { ContainerRecord } from '../store/records.js';
+import { hasLegacyLinks, isDefaultBridge, legacyLinks } from './container-files.js';
+import { parseLink } from './links.js';
+import type { State } from './state.js';
+
+// What legacy links open in the firewall of an icc=false default bridge: from the linking
+// container to each exposed port of each target that runs. Recomputed whenever one side
+// changes (the parent starts or loses a link, a target starts or stops), and only the
+// difference goes to the kernel, so an element two links share is neither doubled nor lost.
+
+export class LinkOpenings {
+  /** the elements in the kernel for each running parent, by "client . server . proto . port" */
+  private readonly open = new Map<string, Map<string, LinkEntry>>();
+
+  constructor(private readonly state: State, private readonly firewall: Firewall) {}
+
+  /** Brings the parent's elements in line with its links and their targets now. */
+  async update(parent: ContainerRecord): Promise<void> {
+    const want = new Map(this.wanted(parent).map((e) => [keyOf(e), e]));
+    const had = this.open.get(parent.id) ?? new Map<string, LinkEntry>();
+    const added = [...want].filter(([k]) => !had.has(k)).map(([, e]) => e);
+    const gone = [...had].filter(([k]) => !want.has(k)).map(([, e]) => e);
+    if (added.length) await this.firewall.addLinks(added);
+    if (gone.length) await this.firewall.removeLinks(gone);
+    if (want.size) this.open.set(parent.id, want);
+    else this.open.delete(parent.id);
+  }
+
+  /** The parent stopped: everything it had goes. Best effort (teardown must not wedge). */
+  async close(parent: ContainerRecord): Promise<void> {
+    const had = this.open.get(parent.id);
+    this.open.delete(parent.id);
+    if (had?.size) await this.firewall.removeLinks([...had.values()]).catch(() => undefined);
+  }
+
+  /** Running containers with a legacy link to `target` (by name or id); links on user networks are DNS's business. */
+  parentsOf(target: ContainerRecord): ContainerRecord[] {
+    const names = new Set([target.name, target.id]);
+    return [...this.state.containers.values()].filter((p) =>
+      p.id !== target.id && p.state.status === 'running' && p.hostConfig.links.some((l) => names.has(parseLink(l).name)) && hasLegacyLinks(p, this.state));
+  }
+
+  private wanted(parent: ContainerRecord): LinkEntry[] {
+    const mine = this.state.endpointsOf({ containerId: parent.id }).find((e) => e.ipv4 && isDefaultBridge(this.state.networks.get(e.networkId)));
+    if (!mine) return [];
+    // targets that do not run are left out: start has refused them already, and a target
+    // that stops later takes its openings with it
+    return legacyLinks(parent, this.state, false).flatMap((l) => linkEntries(mine.ipv4, l.ip, l.target.config.exposedPorts));
+  }
+}
+
+function keyOf(e: LinkEntry): string {
+  return `${e.clientIp} . ${e.serverIp} . ${e.proto} . ${e.port}`;
+}

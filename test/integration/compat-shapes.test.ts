@@ -170,6 +170,14 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
       assert.equal((await lab.api('DELETE', path)).status, 204);
       await lab.inHost(['ip', 'link', 'show', `br-${id.slice(0, 12)}`]).then((r) => assert.notEqual(r.code, 0, `br-${id.slice(0, 12)} is gone`));
     }
+    // berth's own CLI takes them too
+    const spaced = 'spaced out ünï';
+    assert.equal((await lab.berth(['network', 'create', spaced])).code, 0);
+    assert.equal((await lab.berth(['network', 'inspect', '-f', '{{.Name}}', spaced])).stdout.trim(), spaced);
+    assert.equal((await lab.berth(['network', 'rm', spaced])).code, 0);
+    const blank = await lab.berth(['network', 'create', ' ']);
+    assert.notEqual(blank.code, 0);
+    assert.match(blank.stderr, /invalid name: /);
   });
 
   test('endpoint settings given before the start (--mac-address, connect --driver-opt, EndpointsConfig) show as dockerd shows them', async () => {

@@ -225,6 +225,23 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
     await d20(['rm', '-f', 'p1']);
   });
 
+  test('--network host, none and container:d1 show as dockerd shows them', async () => {
+    await d20(['run', '-d', '--name', 'h1', '--network', 'host', 'bb', 'sleep', '3600']);
+    await d20(['run', '-d', '--name', 'n1', '--network', 'none', 'bb', 'sleep', '3600']);
+    await d20(['run', '-d', '--name', 'k1', '--network', 'container:d1', 'bb', 'sleep', '3600']);
+    await sameContainer('h1', 'container-h1.json');
+    await sameContainer('n1', 'container-n1.json');
+    // container:NAME is kept as container:<id of NAME>: the id differs between daemons
+    const k1 = fixture<{ HostConfig: { NetworkMode: string } }>('container-k1.json');
+    assert.match(k1.HostConfig.NetworkMode, /^container:[0-9a-f]{64}$/);
+    const d1 = (await get('/containers/d1/json')) as { Id: string };
+    same('k1', k1, await get('/containers/k1/json'), { ...OPTS, typeOnly: [...OPTS.typeOnly!, /HostConfig\.NetworkMode/] });
+    assert.equal(((await get('/containers/k1/json')) as typeof k1).HostConfig.NetworkMode, `container:${d1.Id}`);
+    await sameNetwork('host', 'network-host.json');
+    await sameNetwork('none', 'network-none.json');
+    await d20(['rm', '-f', 'h1', 'n1', 'k1']);
+  });
+
   test('every swarm endpoint answers as a dockerd outside any swarm: same status, same message', async () => {
     const recorded = fixture<Record<string, { status: number; body: unknown }>>('swarm.json');
     const problems: string[] = [];

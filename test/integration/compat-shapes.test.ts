@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../lab/lab.js';
-import { dockerFails, dockerOk, DOCKER_20, DOCKER_28, importBusybox } from '../compat/docker-cli.js';
+import { busyboxTar, dockerFails, dockerOk, DOCKER_20, DOCKER_28, importBusybox } from '../compat/docker-cli.js';
 import { byName, containersByName, describeDiffs, shapeDiff, type DiffOptions } from '../compat/shape-diff.js';
 
 // berth's JSON next to dockerd 20.10's, recorded by scripts/record-reference.sh after the
@@ -38,7 +38,7 @@ const BERTH_VALUES: Record<string, RegExp> = {
   'containers run under berth-shim, not runc': /HostConfig\.Runtime/,
   'berth makes no IPC or cgroup namespace: "host"': /HostConfig\.(IpcMode|CgroupnsMode)/,
   'berth masks and write-protects no /proc paths: []': /HostConfig\.(MaskedPaths|ReadonlyPaths)/,
-  'berth publishes IPv4 only (dockerd adds a [::] binding) on random host ports': /NetworkSettings\.Ports\.9090\/tcp/,
+  'berth publishes IPv4 only (dockerd adds a [::] binding) on random host ports': /NetworkSettings\.Ports\.(9090|5000)\/tcp/,
 };
 
 /** Keys not compared at all, each with its reason. */
@@ -242,6 +242,19 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
     await sameNetwork('host', 'network-host.json');
     await sameNetwork('none', 'network-none.json');
     await d20(['rm', '-f', 'h1', 'n1', 'k1']);
+  });
+
+  test('an image\'s ENTRYPOINT, CMD, LABEL and EXPOSE show in Config as dockerd shows them; -P publishes the image\'s port', async () => {
+    await dockerOk(lab, DOCKER_28, ['import', '-c', 'ENV PATH=/bin', '-c', 'ENTRYPOINT ["/bin/sleep"]', '-c', 'CMD ["3600"]',
+      '-c', 'LABEL img=yes', '-c', 'EXPOSE 5000', busyboxTar(), 'bbe']);
+    await d20(['run', '-d', '--name', 'e1', 'bbe']);
+    await d20(['run', '-d', '--name', 'e2', '--entrypoint', '/bin/sh', '--label', 'img=no', 'bbe', '-c', 'sleep 3600']);
+    await d20(['run', '-d', '--name', 'e3', '-P', 'bbe']);
+    await sameContainer('e1', 'container-e1.json');
+    await sameContainer('e2', 'container-e2.json');
+    await sameContainer('e3', 'container-e3.json');
+    assert.match(await dockerOk(lab, DOCKER_28, ['port', 'e3', '5000']), /^0\.0\.0\.0:\d+$/m);
+    await d20(['rm', '-f', 'e1', 'e2', 'e3']);
   });
 
   test('every swarm endpoint answers as a dockerd outside any swarm: same status, same message', async () => {

@@ -157,6 +157,10 @@ D rm -f x0 x3 c1 >/dev/null
 #   container-p1.json          GET /containers/p1/json: -p, --expose, --dns*, --add-host,
 #                              --hostname, --domainname, -e, -w, --label on the default bridge
 #   container-list-p1.json     GET /containers/json while p1 runs (its Ports entries)
+#   container-h1.json, container-n1.json, container-k1.json   run with --network host, none,
+#                              container:d1; network-host.json, network-none.json with h1, n1 on them
+#   container-e1.json, -e2, -e3  an image bbe with ENTRYPOINT/CMD/LABEL/EXPOSE: run as it is,
+#                              with --entrypoint and --label, with -P
 #   info.json                  GET /info (its Swarm object)
 raw() { # METHOD PATH [BODY] -> {"status": N, "body": …}
   local body=$WORK/raw.out code data=()
@@ -267,6 +271,26 @@ D run -d --pull never --name p1 -p 127.0.0.1:8080:80 -p 9090 --expose 7070 --dns
   --label x=y bb sleep 3600 >/dev/null
 get /containers/p1/json container-p1.json
 get /containers/json container-list-p1.json
+# the other network modes: host, none, sharing d1's network namespace
+D run -d --pull never --name h1 --network host bb sleep 3600 >/dev/null
+D run -d --pull never --name n1 --network none bb sleep 3600 >/dev/null
+D run -d --pull never --name k1 --network container:d1 bb sleep 3600 >/dev/null
+get /containers/h1/json container-h1.json
+get /containers/n1/json container-n1.json
+get /containers/k1/json container-k1.json
+get /networks/host network-host.json
+get /networks/none network-none.json
+D rm -f h1 n1 k1 >/dev/null
+# an image with its own ENTRYPOINT, CMD, LABEL and EXPOSE: what Config shows of each
+D import -c 'ENV PATH=/bin' -c 'ENTRYPOINT ["/bin/sleep"]' -c 'CMD ["3600"]' -c 'LABEL img=yes' -c 'EXPOSE 5000' \
+  "$WORK/bb.tar" bbe:latest >/dev/null
+D run -d --pull never --name e1 bbe >/dev/null
+D run -d --pull never --name e2 --entrypoint /bin/sh --label img=no bbe -c 'sleep 3600' >/dev/null
+D run -d --pull never --name e3 -P bbe >/dev/null
+get /containers/e1/json container-e1.json
+get /containers/e2/json container-e2.json
+get /containers/e3/json container-e3.json
+D rm -f e1 e2 e3 >/dev/null
 get /info info.json
 D rm -f c_created c_api p1 >/dev/null
 D network rm net_full >/dev/null

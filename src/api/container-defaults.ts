@@ -88,6 +88,9 @@ export function configShape(c: ContainerRecord): Record<string, unknown> {
   const cfg = c.config;
   // records from before attach was kept: what berth showed then
   const attach = cfg.attach ?? { stdin: cfg.openStdin, stdout: true, stderr: true };
+  // berth runs one argv: its first entrypointLength words are the entrypoint
+  const entrypoint = cfg.cmd.slice(0, cfg.entrypointLength ?? 0);
+  const cmd = cfg.cmd.slice(entrypoint.length);
   return {
     Hostname: cfg.hostname,
     Domainname: cfg.domainname,
@@ -101,12 +104,11 @@ export function configShape(c: ContainerRecord): Record<string, unknown> {
     OpenStdin: cfg.openStdin,
     StdinOnce: cfg.openStdin,
     Env: cfg.env,
-    Cmd: cfg.cmd,
+    Cmd: cmd.length ? cmd : null,
     Image: cfg.image,
     Volumes: null,
     WorkingDir: cfg.workdir,
-    // berth keeps the entrypoint and the command as one argv, all of it in Cmd
-    Entrypoint: null,
+    Entrypoint: entrypoint.length ? entrypoint : null,
     OnBuild: null,
     Labels: cfg.labels,
     ...(cfg.macAddress ? { MacAddress: cfg.macAddress } : {}),

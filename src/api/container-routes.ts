@@ -1,7 +1,7 @@
 import type { Controller } from '../engine/controller.js';
 import type { EndpointRequest } from '../engine/containers.js';
 import type { ContainerRecord } from '../store/records.js';
-import { withImageDefaults } from '../images/defaults.js';
+import { withImageDefaults, type RunRequest, type RunSpec } from '../images/defaults.js';
 import { tagOf } from '../images/reference.js';
 import type { ImageStore } from '../images/store.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
@@ -34,8 +34,9 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         workdir: run.workdir,
         tty: bool(body, 'Tty'),
         openStdin: bool(body, 'OpenStdin'),
-        exposedPorts: Object.keys(obj(body.ExposedPorts, 'ExposedPorts')),
-        labels: Object.fromEntries(Object.entries(obj(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)])),
+        exposedPorts: run.exposedPorts,
+        labels: run.labels,
+        entrypointLength: run.entrypointLength || undefined,
         macAddress: str(body, 'MacAddress'),
         attach: { stdin: bool(body, 'AttachStdin'), stdout: bool(body, 'AttachStdout'), stderr: bool(body, 'AttachStderr') },
       },
@@ -126,11 +127,21 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
  * What the process runs and where: an image's rootfs and defaults (Config.Image), or the
  * host's filesystem (Image "") or a directory (HostConfig.BerthRootfs, berth run --rootfs).
  */
-function runSpec(body: Json, hc: Json, images: ImageStore): { argv: string[]; env: string[]; workdir: string; rootfs?: string } {
-  const request = { entrypoint: strList(body, 'Entrypoint'), cmd: strList(body, 'Cmd'), env: strList(body, 'Env'), workdir: str(body, 'WorkingDir') ?? '' };
+function runSpec(body: Json, hc: Json, images: ImageStore): RunSpec {
+  const request: RunRequest = {
+    entrypoint: strList(body, 'Entrypoint'),
+    cmd: strList(body, 'Cmd'),
+    env: strList(body, 'Env'),
+    workdir: str(body, 'WorkingDir') ?? '',
+    labels: Object.fromEntries(Object.entries(obj(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)])),
+    exposedPorts: Object.keys(obj(body.ExposedPorts, 'ExposedPorts')),
+  };
   const image = str(body, 'Image');
   const rootfs = str(hc, 'BerthRootfs');
-  if (!image || rootfs) return { argv: [...request.entrypoint, ...request.cmd], env: request.env, workdir: request.workdir, rootfs };
+  if (!image || rootfs) {
+    const { entrypoint, cmd, ...rest } = request;
+    return { ...rest, argv: [...entrypoint, ...cmd], entrypointLength: entrypoint.length, rootfs };
+  }
   const img = images.resolveImage(image);
   if (!img) throw new NotFoundError(`No such image: ${tagOf(image) ?? image}`);
   return withImageDefaults(img, request);

@@ -92,7 +92,7 @@ export class ContainerService {
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
     req.hostConfig.extraHosts.forEach(parseExtraHost);
     const id = newId();
-    const mode = req.hostConfig.networkMode || 'bridge';
+    const mode = this.networkModeOf(req.hostConfig.networkMode || 'bridge');
     this.checkLinks(mode, req.hostConfig.links);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
@@ -149,6 +149,12 @@ export class ContainerService {
       const n = randomName(attempt < 10 ? 0 : attempt);
       if (!this.nameTaken(n)) return n;
     }
+  }
+
+  /** container:NAME is kept as container:<id>, as dockerd keeps it: a rename or a name reused later cannot re-point it. */
+  private networkModeOf(mode: string): string {
+    if (!mode.startsWith('container:')) return mode;
+    return `container:${this.state.findContainer(mode.slice('container:'.length)).id}`;
   }
 
   /** Validates the network mode and per-network settings; returns the endpoint records. */

@@ -43,6 +43,8 @@ export interface ResolvedImage {
   cmd: string[];
   entrypoint: string[];
   workdir: string;
+  labels: Record<string, string>;
+  exposedPorts: string[];
 }
 
 export interface ImportRequest {
@@ -96,7 +98,10 @@ export class ImageStore {
     const img = this.find(ref);
     if (!img) return undefined;
     const c = img.config;
-    return { id: img.id, rootfs: this.rootfsOf(img.id), env: c.env, cmd: c.cmd ?? [], entrypoint: c.entrypoint ?? [], workdir: c.workdir };
+    return {
+      id: img.id, rootfs: this.rootfsOf(img.id), env: c.env, cmd: c.cmd ?? [], entrypoint: c.entrypoint ?? [], workdir: c.workdir,
+      labels: c.labels ?? {}, exposedPorts: c.exposedPorts ?? [],
+    };
   }
 
   importTar(req: ImportRequest): Promise<ImageRecord> {

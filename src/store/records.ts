@@ -82,6 +82,8 @@ export interface ContainerConfig {
   labels: Record<string, string>;
   /** Config.MacAddress (--mac-address before API 1.44), as given; the primary endpoint's staticMac carries it too */
   macAddress?: string;
+  /** how many of cmd's first words are the entrypoint (Config.Entrypoint); absent: none */
+  entrypointLength?: number;
   /** Config.AttachStdin/Stdout/Stderr as the client sent them (shown by inspect only) */
   attach?: { stdin: boolean; stdout: boolean; stderr: boolean };
 }

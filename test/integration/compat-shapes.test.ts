@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../lab/lab.js';
-import { dockerFails, dockerOk, DOCKER_20, DOCKER_28, importBusybox } from '../compat/docker-cli.js';
+import { busyboxTar, dockerFails, dockerOk, DOCKER_20, DOCKER_28, importBusybox } from '../compat/docker-cli.js';
 import { byName, containersByName, describeDiffs, shapeDiff, type DiffOptions } from '../compat/shape-diff.js';
 
 // berth's JSON next to dockerd 20.10's, recorded by scripts/record-reference.sh after the
@@ -38,16 +38,18 @@ const BERTH_VALUES: Record<string, RegExp> = {
   'containers run under berth-shim, not runc': /HostConfig\.Runtime/,
   'berth makes no IPC or cgroup namespace: "host"': /HostConfig\.(IpcMode|CgroupnsMode)/,
   'berth masks and write-protects no /proc paths: []': /HostConfig\.(MaskedPaths|ReadonlyPaths)/,
-  'berth publishes IPv4 only (dockerd adds a [::] binding) on random host ports': /NetworkSettings\.Ports\.9090\/tcp/,
+  'berth publishes IPv4 only (dockerd adds a [::] binding) on random host ports': /NetworkSettings\.Ports\.(9090|5000)\/tcp/,
 };
 
 /** Keys not compared at all, each with its reason. */
 const NOT_COMPARED: Record<string, RegExp> = {
   // a client reading it as *bool takes either
   'dockerd echoes what the client sent (false from docker create, nothing from docker run); berth has no memory cgroup: null': /HostConfig\.OomKillDisable/,
-  // newer dockerd prints it, as berth does
-  'dockerd 20.10 leaves the default bridge\'s Gateway out of its IPAM config': /(bridge\.)?IPAM\.Config\[0\]\.Gateway/,
+  // newer dockerd prints it, as berth does (the list is keyed by name: "bridge.IPAM…")
+  'dockerd 20.10 leaves the default bridge\'s Gateway out of its IPAM config': /bridge\.IPAM\.Config\[0\]\.Gateway/,
 };
+/** The same, in GET /networks/bridge itself. */
+const BRIDGE_GATEWAY = /IPAM\.Config\[0\]\.Gateway/;
 
 /**
  * c_api is made by a bare POST /containers/create with no HostConfig (as curl or a
@@ -73,8 +75,8 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
   };
   const sameContainer = async (name: string, file: string, opts = OPTS) => same(name, fixture(file), await get(`/containers/${encodeURIComponent(name)}/json`), opts);
   const BARE_OPTS: DiffOptions = { ...OPTS, ignore: [...OPTS.ignore!, BARE_API_CLIENT] };
-  const sameNetwork = async (name: string, file: string) =>
-    same(name, containersByName(fixture(file)), containersByName(await get(`/networks/${encodeURIComponent(name)}`)), NETWORK_OPTS);
+  const sameNetwork = async (name: string, file: string, opts = NETWORK_OPTS) =>
+    same(name, containersByName(fixture(file)), containersByName(await get(`/networks/${encodeURIComponent(name)}`)), opts);
   const sameList = async (query: string, file: string) =>
     same(`GET /containers/json${query}`, byName(fixture(file)), byName(await get(`/containers/json${query}`)));
   /**
@@ -112,7 +114,7 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
 
   test('GET /networks/my_net1 matches, containers and all', () => sameNetwork('my_net1', 'network-my_net1.json'));
 
-  test('GET /networks/bridge matches, except the bridge interface name', () => sameNetwork('bridge', 'network-bridge.json'));
+  test('GET /networks/bridge matches, except the bridge interface name', () => sameNetwork('bridge', 'network-bridge.json', { ...NETWORK_OPTS, ignore: [...NETWORK_OPTS.ignore!, BRIDGE_GATEWAY] }));
 
   test('GET /containers/vm1/json: every key of dockerd\'s, HostConfig and Config in full', () => sameContainer('vm1', 'container-vm1.json'));
 
@@ -170,6 +172,14 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
       assert.equal((await lab.api('DELETE', path)).status, 204);
       await lab.inHost(['ip', 'link', 'show', `br-${id.slice(0, 12)}`]).then((r) => assert.notEqual(r.code, 0, `br-${id.slice(0, 12)} is gone`));
     }
+    // berth's own CLI takes them too
+    const spaced = 'spaced out ünï';
+    assert.equal((await lab.berth(['network', 'create', spaced])).code, 0);
+    assert.equal((await lab.berth(['network', 'inspect', '-f', '{{.Name}}', spaced])).stdout.trim(), spaced);
+    assert.equal((await lab.berth(['network', 'rm', spaced])).code, 0);
+    const blank = await lab.berth(['network', 'create', ' ']);
+    assert.notEqual(blank.code, 0);
+    assert.match(blank.stderr, /invalid name: /);
   });
 
   test('endpoint settings given before the start (--mac-address, connect --driver-opt, EndpointsConfig) show as dockerd shows them', async () => {
@@ -215,6 +225,36 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
     assert.equal(readFileSync(p1.HostnamePath, 'utf8').trim(), 'p1host');
     await sameListedPorts();
     await d20(['rm', '-f', 'p1']);
+  });
+
+  test('--network host, none and container:d1 show as dockerd shows them', async () => {
+    await d20(['run', '-d', '--name', 'h1', '--network', 'host', 'bb', 'sleep', '3600']);
+    await d20(['run', '-d', '--name', 'n1', '--network', 'none', 'bb', 'sleep', '3600']);
+    await d20(['run', '-d', '--name', 'k1', '--network', 'container:d1', 'bb', 'sleep', '3600']);
+    await sameContainer('h1', 'container-h1.json');
+    await sameContainer('n1', 'container-n1.json');
+    // container:NAME is kept as container:<id of NAME>: the id differs between daemons
+    const k1 = fixture<{ HostConfig: { NetworkMode: string } }>('container-k1.json');
+    assert.match(k1.HostConfig.NetworkMode, /^container:[0-9a-f]{64}$/);
+    const d1 = (await get('/containers/d1/json')) as { Id: string };
+    same('k1', k1, await get('/containers/k1/json'), { ...OPTS, typeOnly: [...OPTS.typeOnly!, /HostConfig\.NetworkMode/] });
+    assert.equal(((await get('/containers/k1/json')) as typeof k1).HostConfig.NetworkMode, `container:${d1.Id}`);
+    await sameNetwork('host', 'network-host.json');
+    await sameNetwork('none', 'network-none.json');
+    await d20(['rm', '-f', 'h1', 'n1', 'k1']);
+  });
+
+  test('an image\'s ENTRYPOINT, CMD, LABEL and EXPOSE show in Config as dockerd shows them; -P publishes the image\'s port', async () => {
+    await dockerOk(lab, DOCKER_28, ['import', '-c', 'ENV PATH=/bin', '-c', 'ENTRYPOINT ["/bin/sleep"]', '-c', 'CMD ["3600"]',
+      '-c', 'LABEL img=yes', '-c', 'EXPOSE 5000', busyboxTar(), 'bbe']);
+    await d20(['run', '-d', '--name', 'e1', 'bbe']);
+    await d20(['run', '-d', '--name', 'e2', '--entrypoint', '/bin/sh', '--label', 'img=no', 'bbe', '-c', 'sleep 3600']);
+    await d20(['run', '-d', '--name', 'e3', '-P', 'bbe']);
+    await sameContainer('e1', 'container-e1.json');
+    await sameContainer('e2', 'container-e2.json');
+    await sameContainer('e3', 'container-e3.json');
+    assert.match(await dockerOk(lab, DOCKER_28, ['port', 'e3', '5000']), /^0\.0\.0\.0:\d+$/m);
+    await d20(['rm', '-f', 'e1', 'e2', 'e3']);
   });
 
   test('every swarm endpoint answers as a dockerd outside any swarm: same status, same message', async () => {

@@ -15,7 +15,7 @@ import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
 import { isUserDefined, parseExtraHost, resolveLink, sandboxFiles } from './container-files.js';
 import { parseLink } from './links.js';
-import type { EventBus } from './events.js';
+import { containerAttributes, type EventBus } from './events.js';
 import type { Observers } from './observer.js';
 import type { JoinTarget } from './driver.js';
 import type { Firewall, LinkEntry } from '../kernel/firewall.js';
@@ -108,7 +108,7 @@ export class ContainerService {
       this.state.saveContainer(c);
       for (const ep of plan) this.state.saveEndpoint(ep);
     });
-    this.events.publish('container', 'create', c.id, { name: c.name });
+    this.events.publish('container', 'create', c.id, containerAttributes(c));
     return c;
   }
 
@@ -235,7 +235,7 @@ export class ContainerService {
       }
       this.watchExit(c.id);
       this.exited.emit(`start:${c.id}`);
-      this.events.publish('container', 'start', c.id, { name: c.name });
+      this.events.publish('container', 'start', c.id, containerAttributes(c));
       return setupMs;
     });
   }
@@ -251,7 +251,7 @@ export class ContainerService {
         c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
         this.state.saveContainer(c);
         await this.tearDownSandbox(c);
-        this.events.publish('container', 'die', id, { name: c.name, exitCode: String(exit.exitCode) });
+        this.events.publish('container', 'die', id, { ...containerAttributes(c), exitCode: String(exit.exitCode) });
       }).finally(() => this.exited.emit(id)).then(() => {
         const c = this.state.containers.get(id);
         if (c?.hostConfig.autoRemove) return this.remove(id, { force: true }).catch(() => undefined);
@@ -515,7 +515,7 @@ export class ContainerService {
       await this.tearDownSandbox(c);
       this.state.dropContainer(c.id);
       rmSync(this.stateDir(c.id), { recursive: true, force: true });
-      this.events.publish('container', 'destroy', c.id, { name: c.name });
+      this.events.publish('container', 'destroy', c.id, containerAttributes(c));
     });
   }
 

@@ -103,6 +103,7 @@ describe('container list filters (dockerd 20.10)', () => {
     assert.deepEqual(ps({ name: ['vm1', 'd1'] }), ['d1', 'vm1']);
     assert.deepEqual(ps({ name: ['nomatch'] }), []);
     assert.deepEqual(ps({ name: ['['] }), []); // no regexp: exact only
+    assert.deepEqual(ps({ name: ['(?i)^VM'] }), ['vm1']); // Go's flag groups
   });
 
   test('id: any value, a prefix of the id (not a substring)', () => {

@@ -2,7 +2,7 @@ import { InvalidParameterError } from '../../util/errors.js';
 
 // The `filters` query parameter of Docker's list endpoints, and the ways dockerd matches
 // a value against it (api/types/filters). Each resource's module (containers.ts,
-// networks.ts, images.ts, events.ts) says which keys it accepts and which match each key uses.
+// networks.ts, images.ts, events.ts) says which keys it takes and how each matches.
 
 export class Filters {
   private constructor(private readonly fields: ReadonlyMap<string, readonly string[]>) {}

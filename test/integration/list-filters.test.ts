@@ -220,6 +220,23 @@ describe('list filters with dockerd 20.10\'s semantics', { concurrency: false },
     await docker(['rm', 'ev_skip', 'ev_hit']);
   });
 
+  test('berth ps, network ls and network prune pass --filter through; an unknown key is one clear line', async () => {
+    const berth = async (args: string[]) => {
+      const r = await lab.berth(args);
+      assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    assert.equal(await berth(['ps', '-a', '--filter', 'label=a=1', '--filter', 'label=b', '--format', '{{.Names}}']), 'c1');
+    assert.equal(await berth(['ps', '--filter', 'status=exited', '--filter', 'exited=0', '--format', '{{.Names}}']), 'x0');
+    assert.equal(await berth(['network', 'ls', '--filter', 'label=a=1', '--format', '{{.Name}}']), 'net_l');
+    await berth(['network', 'create', '--label', 'cli=berth', 'cli_berth']);
+    assert.match(await berth(['network', 'prune', '-f', '--filter', 'label=cli=berth']), /cli_berth/);
+    const bad = await lab.berth(['ps', '--filter', 'colour=red']);
+    assert.notEqual(bad.code, 0);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    assert.match(bad.stderr, /Invalid filter 'colour'/);
+  });
+
   for (const client of installedClients()) {
     test(`${client.name}: ps, network ls, images and network prune pass --filter through`, async () => {
       const D = (args: string[]) => dockerOk(lab, client, args);

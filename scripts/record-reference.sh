@@ -76,9 +76,11 @@ get /containers/json container-list.json
 # filters.json: what dockerd answers to list requests with filters, each as
 #   "<METHOD> <path> <filters JSON>": {"status": <HTTP status>, "body": <JSON answer>}
 # for lists, body is the sorted list of names (containers, networks) or tags (images);
-# for errors, dockerd's {"message": …}; "ids" holds dockerd's ids of vm1 and my_net1. Seeds of its own: x0 ran and exited 0, x3 exited
-# 3, c1 created (labels a=1 and b, -p 8080:80, --expose 9000), net_l with label a=1,
-# image bb2 (LABEL a=1) and an untagged import.
+# for errors, dockerd's {"message": …}; for events (replayed from since/until), each
+# event as "Type Action name". "ids" holds dockerd's ids of vm1 and my_net1, which some
+# keys use. Seeds of its own: x0 ran and exited 0, x3 exited 3, c1 created (labels a=1
+# and b, -p 8080:80, --expose 9000), net_l with label a=1, image bb2:v1 (LABEL a=1) and
+# an untagged import.
 T0=$(date +%s)
 D run --pull never --name x0 bb true >/dev/null
 D run --pull never --name x3 bb sh -c 'exit 3' >/dev/null || true

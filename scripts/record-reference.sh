@@ -78,9 +78,12 @@ get /containers/json container-list.json
 # filters.json: what dockerd answers to list requests with filters, each as
 #   "<METHOD> <path> <filters JSON>": {"status": <HTTP status>, "body": <JSON answer>}
 # for lists, body is the sorted list of names (containers, networks) or tags (images);
-# for errors, dockerd's {"message": …}; "ids" holds dockerd's ids of vm1 and my_net1. Seeds of its own: x0 ran and exited 0, x3 exited
-# 3, c1 created (labels a=1 and b, -p 8080:80, --expose 9000), net_l with label a=1,
-# image bb2 (LABEL a=1) and an untagged import.
+# for errors, dockerd's {"message": …}; for events (replayed from since/until), each
+# event as "Type Action name". "ids" holds dockerd's ids of vm1 and my_net1, which some
+# keys use. Seeds of its own: x0 ran and exited 0, x3 exited 3, c1 created (labels a=1
+# and b, -p 8080:80, --expose 9000), net_l with label a=1, image bb2:v1 (LABEL a=1) and
+# an untagged import.
+T0=$(date +%s)
 D run --pull never --name x0 bb true >/dev/null
 D run --pull never --name x3 bb sh -c 'exit 3' >/dev/null || true
 D create --pull never --name c1 --label a=1 --label b -p 8080:80 --expose 9000 bb >/dev/null
@@ -132,6 +135,23 @@ for f in '{"bogus":["x"]}' '{"dangling":["maybe"]}' '{"dangling":["1"]}' '{"dang
 done
 jq -cn --arg vm1 "$VM1" --arg net "$NET1" '{ids: {vm1: $vm1, my_net1: $net}}' >> "$FILTERS" # to map the ids above
 curl -s --unix-socket "$SOCK" "http://docker/v1.41/containers/json?filters=notjson" | jq -c '{"GET /containers/json notjson": {body: .}}' >> "$FILTERS"
+# events since the block began, up to now: each as "Type Action name", and c1's create in full
+T1=$(($(date +%s) + 1)); sleep 1
+askEvents() {
+  local q; q=$(jq -rn --arg v "$1" '$v|@uri')
+  local out code
+  out=$(curl -s -w '\n%{http_code}' --unix-socket "$SOCK" "http://docker/v1.41/events?since=$T0&until=$T1&filters=$q")
+  code=${out##*$'\n'}; out=${out%$'\n'*}
+  jq -cn --arg k "GET /events $1" --argjson s "$code" --arg raw "$out" \
+    '{($k): {status: $s, body: ([$raw | fromjson? // ($raw | split("\n")[] | select(length > 0) | fromjson)] | if length == 1 and (.[0].message? != null) then .[0] else map("\(.Type) \(.Action) \(.Actor.Attributes.name // .Actor.ID)") end)}}' >> "$FILTERS"
+}
+for f in '{"bogus":["x"]}' '{"type":["network"]}' '{"type":["bogus"]}' '{"label":["a=1"]}' '{"label":["a=1","b"]}' '{"container":["x0"]}' \
+  '{"container":["x0","x3"],"event":["die"]}' '{"event":["create"]}' '{"network":["bridge"]}' '{"network":["net_l"]}' '{"image":["bb"]}' \
+  '{"type":["image"]}' '{"scope":["local"]}' '{"scope":["swarm"]}' '{"daemon":["x"]}' '{"event":["exec_start"]}'; do
+  askEvents "$f"
+done
+curl -s --unix-socket "$SOCK" "http://docker/v1.41/events?since=$T0&until=$T1&filters=$(jq -rn --arg v '{"container":["c1"],"event":["create"]}' '$v|@uri')" |
+  jq -c '{"GET /events c1 create (in full)": {body: (del(.time, .timeNano, .id, .Actor.ID, .from))}}' >> "$FILTERS"
 jq -S -s add "$FILTERS" > "$OUT/filters.json"; echo "recorded filters.json"
 D rm -f x0 x3 c1 >/dev/null
 # ---- end block: list filters ----

@@ -63,7 +63,8 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
   router.add('GET', '/containers/json', (req) => {
     const limit = Number(req.query.get('limit') ?? 0);
     if (!Number.isInteger(limit)) throw new InvalidParameterError(`invalid limit: ${req.query.get('limit')}`);
-    const list = filterContainers([...state.containers.values()], Filters.parse(req.query.get('filters')), containerFacts(ctl, images), { all: queryBool(req.query, 'all'), limit });
+    const filters = Filters.parse(req.query.get('filters'));
+    const list = filterContainers([...state.containers.values()], filters, containerFacts(ctl, images), { all: queryBool(req.query, 'all'), limit });
     return { status: 200, body: list.map((c) => containerSummary(c, state, req.version)) };
   });
 

@@ -79,25 +79,6 @@ export function compareVersions(a: string, b: string): number {
   return a1 - b1 || a2 - b2;
 }
 
-/** Docker's `filters` query parameter: {"k":{"v":true}} or the legacy {"k":["v"]}. */
-export function parseFilters(raw: string | null): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (!raw) return out;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidParameterError(`invalid filter: ${raw}`);
-  }
-  if (!parsed || typeof parsed !== 'object') throw new InvalidParameterError(`invalid filter: ${raw}`);
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (Array.isArray(v)) out.set(k, v.map(String));
-    else if (v && typeof v === 'object') out.set(k, Object.entries(v).filter(([, on]) => on).map(([x]) => x));
-    else throw new InvalidParameterError(`invalid filter '${k}'`);
-  }
-  return out;
-}
-
 export function queryBool(q: URLSearchParams, key: string): boolean {
   const v = q.get(key);
   return v !== null && v !== '' && v !== '0' && v.toLowerCase() !== 'false';

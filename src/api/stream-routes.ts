@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import type { Duplex } from 'node:stream';
 import type { Controller } from '../engine/controller.js';
+import { encodeFrame } from '../runtime/log-stream.js';
 import { ConflictError, NotFoundError } from '../util/errors.js';
 import { bool, obj, str, strList } from './parse.js';
 import { queryBool, type Reply, type Router } from './router.js';
@@ -103,8 +104,21 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     const e = execs.get(req.params.id);
     if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
     const c = state.findContainer(e.containerId);
+    if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     const body = obj(await req.body(), 'body');
-    const child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
+    const detach = bool(body, 'Detach');
+    // As dockerd, the 101 goes out before the process starts: a client that reads the
+    // headers through a buffer (docker-py, so compose) swallowed a quick first output.
+    const socket = detach ? undefined : upgrade(reply, e.tty);
+    let child: ChildProcess;
+    try {
+      child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
+    } catch (err) {
+      if (!socket) throw err;
+      // past the 101 the error can only go into the stream, as dockerd writes it
+      socket.end(e.tty ? `${(err as Error).message}\r\n` : encodeFrame(1, Buffer.from(`${(err as Error).message}\r\n`)));
+      return;
+    }
     e.running = true;
     e.pid = child.pid ?? 0;
     e.child = child;
@@ -113,8 +127,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
       e.exitCode = code ?? (signal ? 128 + signalNumber(signal) : 255);
       resolve();
     }));
-    if (bool(body, 'Detach')) return { status: 200 };
-    const socket = upgrade(reply, e.tty);
+    if (!socket) return { status: 200 };
     relayExec(child, socket, e, finished);
   });
 
@@ -147,13 +160,7 @@ function upgrade(reply: Reply, tty: boolean): Duplex {
 }
 
 function relayExec(child: ChildProcess, socket: Duplex, e: ExecRecord, finished: Promise<void>): void {
-  const frame = (stream: number) => (d: Buffer) => {
-    if (e.tty) return void socket.write(d);
-    const h = Buffer.alloc(8);
-    h[0] = stream;
-    h.writeUInt32BE(d.length, 4);
-    socket.write(Buffer.concat([h, d]));
-  };
+  const frame = (stream: 1 | 2) => (d: Buffer) => void socket.write(e.tty ? d : encodeFrame(stream, d));
   child.stdout?.on('data', frame(1));
   child.stderr?.on('data', frame(2));
   if (child.stdin) {

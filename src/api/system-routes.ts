@@ -1,6 +1,8 @@
 import os from 'node:os';
 import type { Controller } from '../engine/controller.js';
 import type { ImageStore } from '../images/store.js';
+import { eventFilter } from './filters/events.js';
+import { Filters } from './filters/filters.js';
 import { API_VERSION, MIN_API_VERSION, type Router } from './router.js';
 import { commonHeaders, SERVER_VERSION } from './server.js';
 
@@ -64,9 +66,11 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
     };
   });
 
-  router.add('GET', '/events', (_req, { res }) => {
+  router.add('GET', '/events', (req, { res }) => {
+    const include = eventFilter(Filters.parse(req.query.get('filters')));
     res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'application/json' });
-    const unsubscribe = ctl.events.subscribe((ev) => res.write(JSON.stringify(ev) + '\n'));
+    res.flushHeaders(); // as dockerd: a client sees the 200 once it is subscribed
+    const unsubscribe = ctl.events.subscribe((ev) => include(ev) && res.write(JSON.stringify(ev) + '\n'));
     res.on('close', unsubscribe);
   });
 

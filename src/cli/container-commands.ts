@@ -107,7 +107,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .description('List containers')
     .option('-a, --all', 'show all containers (default shows just running)', false)
     .option('-q, --quiet', 'only display container IDs', false)
-    .option('-f, --filter <k=v>', 'filter output (name=, id=, status=, network=)', collect, [])
+    .option('-f, --filter <k=v>', 'filter output as docker ps does (label=, name=, id=, status=, network=, ancestor=, exited=, publish=, …)', collect, [])
     .option('--format <fmt>', 'format output: table, json, or a Go template')
     .option('--no-trunc', 'do not truncate output')
     .action(async (o) => {

@@ -51,7 +51,7 @@ export function networkCommands(program: Command, client: () => Client): void {
     .alias('list')
     .description('List networks')
     .option('-q, --quiet', 'only display network IDs', false)
-    .option('-f, --filter <k=v>', 'filter output (name=, driver=, id=, label=, type=custom|builtin, dangling=true)', collect, [])
+    .option('-f, --filter <k=v>', 'filter output (name=, driver=, id=, label=, scope=, type=custom|builtin, dangling=true)', collect, [])
     .option('--format <fmt>', 'format output: table, json, or a Go template')
     .option('--no-trunc', 'do not truncate the output')
     .action(async (o) => {
@@ -92,7 +92,7 @@ export function networkCommands(program: Command, client: () => Client): void {
   net.command('prune')
     .description('Remove all unused networks')
     .option('-f, --force', 'do not prompt for confirmation', false)
-    .option('--filter <k=v>', 'provide filter values (label=…)', collect, [])
+    .option('--filter <k=v>', 'provide filter values (until=, label=, label!=)', collect, [])
     .action(async (o) => {
       if (!o.force && !(await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] '))) return;
       const res = (await client().call('POST', `/networks/prune${filtersParam(o.filter)}`)).body as { NetworksDeleted: string[] | null };

@@ -17,7 +17,7 @@ import { KeyedLock } from './keyed-lock.js';
 import { hasLegacyLinks, isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
 import { LinkOpenings } from './link-openings.js';
 import { parseLink } from './links.js';
-import type { EventBus } from './events.js';
+import { containerAttributes, type EventBus } from './events.js';
 import type { Observers } from './observer.js';
 import type { JoinTarget } from './driver.js';
 import type { Firewall } from '../kernel/firewall.js';
@@ -110,7 +110,7 @@ export class ContainerService {
       this.state.saveContainer(c);
       for (const ep of plan) this.state.saveEndpoint(ep);
     });
-    this.events.publish('container', 'create', c.id, { name: c.name });
+    this.events.publish('container', 'create', c.id, containerAttributes(c));
     return c;
   }
 
@@ -257,7 +257,7 @@ export class ContainerService {
       }
       this.watchExit(c.id);
       this.exited.emit(`start:${c.id}`);
-      this.events.publish('container', 'start', c.id, { name: c.name });
+      this.events.publish('container', 'start', c.id, containerAttributes(c));
       return setupMs;
     });
     await this.updateParents(c, true);
@@ -277,7 +277,7 @@ export class ContainerService {
         c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
         this.state.saveContainer(c);
         await this.tearDownSandbox(c);
-        this.events.publish('container', 'die', id, { name: c.name, exitCode: String(exit.exitCode) });
+        this.events.publish('container', 'die', id, { ...containerAttributes(c), exitCode: String(exit.exitCode) });
       })
         // before the exit is announced: a stop returns with the link parents updated
         .then(() => ended && this.updateParents(ended, false))
@@ -556,7 +556,7 @@ export class ContainerService {
       await this.tearDownSandbox(c);
       this.state.dropContainer(c.id);
       rmSync(this.stateDir(c.id), { recursive: true, force: true });
-      this.events.publish('container', 'destroy', c.id, { name: c.name });
+      this.events.publish('container', 'destroy', c.id, containerAttributes(c));
     });
   }
 

@@ -29,6 +29,11 @@ export class EventBus {
   }
 }
 
+/** A container event's attributes as dockerd gives them: its labels, image and name. */
+export function containerAttributes(c: ContainerRecord): Record<string, string> {
+  return { ...c.config.labels, image: c.config.image, name: c.name };
+}
+
 /** Docker's network connect/disconnect events, for every endpoint that comes up or goes down. */
 export function endpointEvents(bus: EventBus): EngineObserver {
   const attrs = (c: ContainerRecord, net: NetworkRecord) => ({ container: c.id, name: net.name, type: net.driver });

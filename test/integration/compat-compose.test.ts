@@ -54,6 +54,12 @@ describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !exis
     assert.equal(await composeOk(['exec', '-T', 'client', 'wget', '-q', '-O', '-', 'http://web/index.html']), 'berth-compat');
   });
 
+  test('exec -T never loses a quick command\'s output (docker-py reads the 101 through a buffer)', async () => {
+    // berthd started the process before it answered 101, so output could arrive with the
+    // headers and vanish in the client's buffer: about one run in ten printed nothing
+    for (let i = 0; i < 15; i++) assert.equal(await composeOk(['exec', '-T', 'client', 'echo', `run ${i}`]), `run ${i}`);
+  });
+
   test('down removes the containers and the project network', async () => {
     await composeOk(['down']);
     assert.equal(await dockerOk(lab, DOCKER_28, ['ps', '-a', '-q']), '');
@@ -98,7 +104,7 @@ describe('docker-compose 1.29: two projects with the same service names', { conc
     await composeOk('alpha', ['up', '-d']);
     await composeOk('beta', ['up', '-d']);
     assert.deepEqual(await names(), ['alpha_client_1', 'alpha_web_1', 'beta_client_1', 'beta_web_1']);
-    assert.equal(await docker(['network', 'ls', '--filter', 'name=^(alpha|beta)_default$', '--format', '{{.Name}}']), 'alpha_default\nbeta_default'.split('\n').sort().join('\n'));
+    assert.equal(await docker(['network', 'ls', '--filter', 'name=^(alpha|beta)_default$', '--format', '{{.Name}}']), 'alpha_default\nbeta_default');
     assert.match(await composeOk('alpha', ['ps']), /alpha_web_1\s.*Up/);
     assert.doesNotMatch(await composeOk('alpha', ['ps']), /beta_/);
   });

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseFilters, Router, splitVersion } from '../../src/api/router.js';
+import { Router, splitVersion } from '../../src/api/router.js';
 
 test('API version prefixes are stripped and checked', () => {
   assert.deepEqual(splitVersion('/v1.41/networks'), { version: '1.41', path: '/networks' });
   assert.equal(splitVersion('/networks').path, '/networks');
   assert.throws(() => splitVersion('/v1.99/networks'), /client version 1.99 is too new/);
   assert.throws(() => splitVersion('/v1.20/networks'), /too old/);
-});
-
-test('filters are accepted in both the current and the legacy shape', () => {
-  assert.deepEqual(parseFilters('{"driver":{"bridge":true}}').get('driver'), ['bridge']);
-  assert.deepEqual(parseFilters('{"driver":["bridge","host"]}').get('driver'), ['bridge', 'host']);
-  assert.throws(() => parseFilters('{nope'), /invalid filter/);
 });
 
 test('routes match path parameters and tell a wrong method from an unknown path', () => {

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { filterContainers, type ContainerFacts, type ListOptions } from '../../src/api/filters/containers.js';
 import { Filters } from '../../src/api/filters/filters.js';
+import { eventFilter } from '../../src/api/filters/events.js';
 import { filterImages } from '../../src/api/filters/images.js';
 import { filterNetworks, pruneFilter } from '../../src/api/filters/networks.js';
 import { pathMatch } from '../../src/api/filters/path-match.js';
 import { untilInstant } from '../../src/api/filters/until.js';
+import type { BerthEvent } from '../../src/engine/events.js';
 import type { ImageRecord } from '../../src/images/store.js';
 import type { ContainerRecord, NetworkRecord } from '../../src/store/records.js';
 import { InvalidParameterError, NotFoundError } from '../../src/util/errors.js';
@@ -101,6 +103,7 @@ describe('container list filters (dockerd 20.10)', () => {
     assert.deepEqual(ps({ name: ['vm1', 'd1'] }), ['d1', 'vm1']);
     assert.deepEqual(ps({ name: ['nomatch'] }), []);
     assert.deepEqual(ps({ name: ['['] }), []); // no regexp: exact only
+    assert.deepEqual(ps({ name: ['(?i)^VM'] }), ['vm1']); // Go's flag groups
   });
 
   test('id: any value, a prefix of the id (not a substring)', () => {
@@ -319,5 +322,47 @@ describe('the matching dockerd uses', () => {
     assert.equal(Filters.parse(null).size, 0);
     assert.throws(() => Filters.parse('notjson'), InvalidParameterError);
     assert.throws(() => Filters.parse('{"label":"a"}'), InvalidParameterError);
+  });
+});
+
+describe('event filters (dockerd 20.10)', () => {
+  const ev = (Type: BerthEvent['Type'], Action: string, ID: string, Attributes: Record<string, string>): BerthEvent => ({ Type, Action, Actor: { ID, Attributes }, scope: 'local', time: 0, timeNano: 0 });
+  const EVENTS = [
+    ev('container', 'create', 'aa11', { name: 'x0', image: 'bb' }),
+    ev('network', 'connect', 'bb22', { name: 'bridge', type: 'bridge', container: 'aa11' }),
+    ev('container', 'die', 'aa11', { name: 'x0', image: 'bb', exitCode: '0' }),
+    ev('container', 'create', 'cc33', { name: 'c1', image: 'bb2:v1', a: '1', b: '' }),
+    ev('network', 'create', 'dd44', { name: 'net_l', type: 'bridge' }),
+    ev('container', 'exec_start: sh -c true', 'cc33', { name: 'c1', image: 'bb2:v1', a: '1', b: '' }),
+  ];
+  const seen = (fields: Record<string, string[]>) => EVENTS.filter(eventFilter(Filters.of(fields))).map((e) => `${e.Type} ${e.Action} ${e.Actor.Attributes.name}`);
+
+  test('unknown keys are ignored, as dockerd does for events', () => {
+    assert.equal(seen({ bogus: ['x'] }).length, EVENTS.length);
+  });
+
+  test('type, event, scope: exact; exec_start and friends by prefix', () => {
+    assert.deepEqual(seen({ type: ['network'] }), ['network connect bridge', 'network create net_l']);
+    assert.deepEqual(seen({ type: ['bogus'] }), []);
+    assert.deepEqual(seen({ event: ['create'] }), ['container create x0', 'container create c1', 'network create net_l']);
+    assert.deepEqual(seen({ event: ['exec_start'] }), ['container exec_start: sh -c true c1']);
+    assert.deepEqual(seen({ scope: ['swarm'] }), []);
+    assert.equal(seen({ scope: ['local'] }).length, EVENTS.length);
+  });
+
+  test('container, network, daemon…: a prefix of the actor\'s id or name; only events of that actor', () => {
+    assert.deepEqual(seen({ container: ['x0'] }), ['container create x0', 'container die x0']);
+    assert.deepEqual(seen({ container: ['x0', 'c1'], event: ['die'] }), ['container die x0']);
+    assert.deepEqual(seen({ container: ['aa'] }), ['container create x0', 'container die x0']);
+    assert.deepEqual(seen({ network: ['bridge'] }), ['network connect bridge']);
+    assert.deepEqual(seen({ daemon: ['x'] }), ['container create x0', 'container die x0']);
+    assert.deepEqual(seen({ volume: ['v'] }), []);
+  });
+
+  test('image: the container\'s image with or without its tag; label: all of them, on the attributes', () => {
+    assert.deepEqual(seen({ image: ['bb'] }), ['container create x0', 'container die x0']);
+    assert.deepEqual(seen({ image: ['bb2'], event: ['create'] }), ['container create c1']);
+    assert.deepEqual(seen({ label: ['a=1', 'b'], event: ['create'] }), ['container create c1']);
+    assert.deepEqual(seen({ label: ['a=2'] }), []);
   });
 });

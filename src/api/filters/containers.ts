@@ -1,4 +1,4 @@
-import type { ContainerRecord, ContainerStatus } from '../../store/records.js';
+import type { ContainerRecord } from '../../store/records.js';
 import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import { Filters, invalidFilter } from './filters.js';
 
@@ -8,7 +8,7 @@ import { Filters, invalidFilter } from './filters.js';
 
 export const CONTAINER_FILTERS = ['ancestor', 'before', 'exited', 'expose', 'health', 'id', 'isolation', 'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'] as const;
 
-const STATES: readonly string[] = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'] satisfies (ContainerStatus | 'restarting' | 'paused')[];
+const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
 const NEVER = '0001-01-01T00:00:00Z';
 

@@ -2,7 +2,7 @@ import { InvalidParameterError } from '../../util/errors.js';
 
 // The `filters` query parameter of Docker's list endpoints, and the ways dockerd matches
 // a value against it (api/types/filters). Each resource's module (containers.ts,
-// networks.ts, images.ts) says which keys it accepts and which match each key uses.
+// networks.ts, images.ts, events.ts) says which keys it takes and how each matches.
 
 export class Filters {
   private constructor(private readonly fields: ReadonlyMap<string, readonly string[]>) {}
@@ -61,13 +61,7 @@ export class Filters {
    */
   match(key: string, source: string): boolean {
     if (this.exact(key, source)) return true;
-    return this.get(key).some((v) => {
-      try {
-        return new RegExp(v).test(source);
-      } catch {
-        return false;
-      }
-    });
+    return this.get(key).some((v) => goRegExp(v)?.test(source) ?? false);
   }
 
   /** A value equal to `source` or a prefix of it (Args.FuzzyMatch: container ids). */
@@ -95,6 +89,16 @@ export class Filters {
     const values = this.get(key);
     if (values.length > 1) throw new InvalidParameterError(tooMany);
     return values[0];
+  }
+}
+
+/** A Go regexp as a JS one: a leading "(?i)"-style flag group becomes flags; undefined when invalid. */
+function goRegExp(pattern: string): RegExp | undefined {
+  const flags = /^\(\?([ims]+)\)/.exec(pattern);
+  try {
+    return flags ? new RegExp(pattern.slice(flags[0].length), flags[1]) : new RegExp(pattern);
+  } catch {
+    return undefined;
   }
 }
 

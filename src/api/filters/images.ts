@@ -25,8 +25,8 @@ export function filterImages(list: readonly ImageRecord[], f: Filters, get: (ref
   const patterns = f.get('reference').map(pathPattern);
   const out: ImageRecord[] = [];
   for (const img of list) {
-    if (before && img.created >= before.created) continue;
-    if (since && img.created <= since.created) continue;
+    if (before && Date.parse(img.created) >= Date.parse(before.created)) continue;
+    if (since && Date.parse(img.created) <= Date.parse(since.created)) continue;
     if (f.has('label') && !f.labels('label', img.config.labels)) continue;
     const tags = f.has('reference') ? img.repoTags.filter((t) => patterns.some((re) => re.test(t) || re.test(splitTag(t).name))) : img.repoTags;
     if (!tags.length) {

@@ -36,6 +36,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--ip <ip>', 'IPv4 address (user-defined networks only)')
     .option('--mac-address <mac>', 'container MAC address')
     .option('-h, --hostname <name>', 'container host name')
+    .option('--pid <mode>', 'PID namespace to use: host, or container:NAME (default: its own)')
     .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
     .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
     .option('-e, --env <K=V>', 'set environment variables', collect, [])
@@ -82,6 +83,7 @@ export function containerCommands(program: Command, client: () => Client): void 
           Links: o.link,
           PortBindings: toPortBindings(bindings),
           PublishAllPorts: o.publishAll,
+          PidMode: o.pid ?? '',
         },
         NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
       };

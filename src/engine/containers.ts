@@ -23,6 +23,7 @@ import type { PortMapper } from '../portmap/mapper.js';
 import { fromPortBindings } from '../portmap/spec.js';
 import { linkEntries } from '../portmap/links.js';
 import { parseBridgeOptions } from '../drivers/bridge/options.js';
+import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
 // exec-root, endpoints, addresses) is made when the container starts, before its
@@ -92,6 +93,7 @@ export class ContainerService {
     for (const l of req.hostConfig.links) this.state.findContainer(parseLink(l).name);
     const id = newId();
     const mode = req.hostConfig.networkMode || 'bridge';
+    const pidMode = checkPidMode(req.hostConfig.pidMode, this.state);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
@@ -99,7 +101,7 @@ export class ContainerService {
       name,
       created: new Date().toISOString(),
       config: { ...req.config, hostname: req.config.hostname || (mode === 'host' ? '' : id.slice(0, 12)) },
-      hostConfig: { ...req.hostConfig, networkMode: mode },
+      hostConfig: { ...req.hostConfig, networkMode: mode, pidMode },
       state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
       sandboxKey: '',
     };
@@ -205,6 +207,7 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     return this.lock.run([c.id], async () => {
       if (c.state.status === 'running') return 0;
+      const pidns = pidNamespaceOf(c, this.state, (t) => this.runtime.isRunning(t.state));
       const t0 = process.hrtime.bigint();
       const netns = await this.setUpSandbox(c);
       const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -216,6 +219,7 @@ export class ContainerService {
           id: c.id,
           netns: c.hostConfig.networkMode === 'host' ? null : netns,
           hostname: c.config.hostname || undefined,
+          pidns,
           rootfs: c.hostConfig.rootfs,
           binds: files.binds,
           argv: c.config.cmd,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../lab/lab.js';
 import { busyboxTar } from '../compat/docker-cli.js';
-import { fails, hostOk, inspect, ok } from './helpers.js';
+import { fails, hostLinks, hostOk, inspect, ok } from './helpers.js';
 
 const ROOTS = [
   { on: 'the host filesystem', args: [] as string[] },
@@ -80,6 +80,10 @@ describe('a container\'s pid namespace, /proc, /dev and /sys', { concurrency: fa
       assert.notEqual(r.code, 0, 'a write to /sys succeeded');
       assert.match(r.stderr, /Read-only file system/);
       assert.deepEqual(r.stdout.trim().split(/\s+/).sort(), ['eth0', 'lo']);
+      // host networking: the host's sysfs, read-only all the same
+      const host = await lab.berth(['run', '--rm', '--network', 'host', ...root.args, '--', 'sh', '-c', 'ls /sys/class/net; echo 1 > /sys/kernel/mm/ksm/run']);
+      assert.match(host.stderr, /Read-only file system/);
+      assert.deepEqual(host.stdout.trim().split(/\s+/).sort(), (await hostLinks(lab)).map((l) => l.ifname).sort());
     });
 
     test(`on ${root.on}: nothing of the container outlives its init, in every pid mode`, async () => {

@@ -589,6 +589,25 @@ static pid_t start_child(struct child_args *a) {
   return clone(container_child, child_stack + sizeof child_stack, flags, a);
 }
 
+/*
+ * The kernel lets a vfork parent go on as soon as the child's exec dropped the old memory,
+ * a moment before the new program's argv and environment are in place: until then
+ * /proc/PID/environ reads empty (and `docker exec` takes its environment from there). The
+ * command's environment always holds PATH, so wait, briefly, until there is something.
+ */
+static void wait_until_exec_done(pid_t pid) {
+  char path[64], byte;
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  for (int i = 0; i < 10000; i++) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, &byte, 1);
+    close(fd);
+    if (n != 0) return;
+    sched_yield();
+  }
+}
+
 /* --pidns PATH: our children are made in that namespace (we stay where we are). */
 static int join_pidns(void) {
   if (!o.pidns || strcmp(o.pidns, "host") == 0) return 0;
@@ -767,6 +786,7 @@ static int run_mode(void) {
     waitpid(pid, NULL, 0);
     return 1;
   }
+  wait_until_exec_done(pid);
   if (o.tty) {
     r.out[0] = r.master = berth_recv_fd(pty_sock[0]);
     if (r.master < 0) { kill(pid, SIGKILL); report_setup_error("the container's terminal did not arrive"); waitpid(pid, NULL, 0); return 1; }

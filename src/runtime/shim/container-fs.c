@@ -67,6 +67,23 @@ static int fill_dev(const char *root, char *err, size_t len) {
   return 0;
 }
 
+/*
+ * Read-only as a mount, not as a superblock: the sysfs of a netns is one superblock, which
+ * the host may have mounted read-write already (host networking). On the host's own
+ * filesystem it is even mounted right here, and the kernel refuses the same file system on
+ * itself (EBUSY): then a bind of it (without what is mounted below it) does instead.
+ */
+static int mount_sys(const char *root, unsigned long sealed, char *err, size_t len) {
+  char sys[4096];
+  snprintf(sys, sizeof sys, "%s/sys", root);
+  if (mkdir(sys, 0755) != 0 && errno != EEXIST) return failf(err, len, "mkdir %s: %s", sys, strerror(errno));
+  if (mount("sysfs", sys, "sysfs", sealed, NULL) != 0 && (errno != EBUSY || mount(sys, sys, NULL, MS_BIND, NULL) != 0))
+    return failf(err, len, "mount sysfs on /sys: %s", strerror(errno));
+  if (mount(NULL, sys, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | sealed, NULL) != 0)
+    return failf(err, len, "read-only remount of /sys: %s", strerror(errno));
+  return 0;
+}
+
 int berth_mount_container_fs(const char *root, char *err, size_t len) {
   const unsigned long sealed = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (mount_under(root, "/proc", "proc", "proc", sealed, NULL, err, len) != 0) return -1;
@@ -75,7 +92,7 @@ int berth_mount_container_fs(const char *root, char *err, size_t len) {
   if (mount_under(root, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5", err, len) != 0) return -1;
   if (mount_under(root, "/dev/shm", "shm", "tmpfs", sealed, "mode=1777,size=65536k", err, len) != 0) return -1;
   if (mount_under(root, "/dev/mqueue", "mqueue", "mqueue", sealed, NULL, err, len) != 0) return -1;
-  return mount_under(root, "/sys", "sysfs", "sysfs", sealed | MS_RDONLY, NULL, err, len);
+  return mount_sys(root, sealed, err, len);
 }
 
 int berth_open_pty_at(const char *ptmx, int *slave, int *number) {

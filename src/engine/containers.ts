@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import type { TopAnswer } from '../runtime/top.js';
 import type { ContainerConfig, ContainerRecord, EndpointRecord, HostConfig, NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
@@ -472,6 +473,13 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     this.runtime.kill(c.id, signal);
+  }
+
+  /** `docker top`; a 409 when it does not run, as dockerd says. */
+  async top(term: string, psArgs?: string): Promise<TopAnswer> {
+    const c = this.state.findContainer(term);
+    if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+    return this.runtime.top(c.state, psArgs);
   }
 
   /** Resolves when the container is no longer running; returns its exit code. */

@@ -136,7 +136,7 @@ describe('a container\'s pid namespace, /proc, /dev and /sys', { concurrency: fa
     assert.equal(await ok(lab, ['wait', trap]), '7');
   });
 
-  test('exec runs in the container\'s pid namespace; it survives a berthd kill -9 and restart', async () => {
+  test('exec runs in the container\'s pid namespace, top lists its processes; it survives a berthd kill -9 and restart', async () => {
     const c = name('kept');
     await ok(lab, ['run', '-d', '--name', c, '--image', 'bb', '--', 'sh', '-c', 'sleep 500 & exec sleep 600']);
     const pid = await inspect(lab, c, '{{.State.Pid}}');
@@ -154,7 +154,17 @@ describe('a container\'s pid namespace, /proc, /dev and /sys', { concurrency: fa
     await lab.startDaemon();
     assert.equal(await inspect(lab, c, '{{.State.Status}} {{.State.Pid}}'), `running ${pid}`);
     await inside();
+    // docker top: the host's ps, the container's two processes only (and any ps_args)
+    const top = await lab.api('GET', `/containers/${c}/top`);
+    const { Titles, Processes } = top.body as { Titles: string[]; Processes: string[][] };
+    assert.deepEqual([top.status, Titles], [200, ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD']]);
+    assert.deepEqual(Processes.map((p) => p[7]).sort(), ['sleep 500', 'sleep 600']);
+    assert.ok(Processes.some((p) => p[1] === pid), 'PIDs are the host\'s');
+    const aux = (await lab.api('GET', `/containers/${c}/top?ps_args=aux`)).body as { Titles: string[]; Processes: string[][] };
+    assert.deepEqual([aux.Titles[0], aux.Titles.at(-1), aux.Processes.length], ['USER', 'COMMAND', 2]);
     await ok(lab, ['rm', '-f', c]);
+    const gone = await lab.api('POST', '/containers/create?name=idle', { Image: '', Cmd: ['true'] });
+    assert.equal((await lab.api('GET', '/containers/idle/top')).status, 409, JSON.stringify(gone.body));
   });
 
   test('a bad PID mode is refused at create, a stopped or missing target at start (dockerd\'s words)', async () => {

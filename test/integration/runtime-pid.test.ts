@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../lab/lab.js';
-import { busyboxTar } from '../compat/docker-cli.js';
+import { existsSync } from 'node:fs';
+import { DOCKER_28, busyboxTar, dockerFails, dockerOk } from '../compat/docker-cli.js';
 import { fails, hostLinks, hostOk, inspect, ok } from './helpers.js';
 
 const ROOTS = [
@@ -165,6 +166,16 @@ describe('a container\'s pid namespace, /proc, /dev and /sys', { concurrency: fa
     await ok(lab, ['rm', '-f', c]);
     const gone = await lab.api('POST', '/containers/create?name=idle', { Image: '', Cmd: ['true'] });
     assert.equal((await lab.api('GET', '/containers/idle/top')).status, 409, JSON.stringify(gone.body));
+  });
+
+  test('the docker CLI: --pid=container:NAME, exec and top see the container\'s processes', { skip: !existsSync(DOCKER_28.bin) && 'docker 28 is not installed' }, async () => {
+    await dockerOk(lab, DOCKER_28, ['run', '-d', '--name', 'dtarget', 'bb', 'sleep', '600']);
+    const joined = processes(await dockerOk(lab, DOCKER_28, ['run', '--rm', '--pid', 'container:dtarget', 'bb', ...PS]));
+    assert.deepEqual([joined.get(1), joined.size], ['sleep', 2]);
+    assert.equal(processes(await dockerOk(lab, DOCKER_28, ['exec', 'dtarget', ...PS])).get(1), 'sleep');
+    assert.match(await dockerOk(lab, DOCKER_28, ['top', 'dtarget']), /^UID\s+PID\s+PPID\s+C\s+STIME\s+TTY\s+TIME\s+CMD\n\S+\s+\d+\s+\d+.*sleep 600$/);
+    await dockerFails(lab, DOCKER_28, ['run', '--rm', '--pid', 'bogus', 'bb', 'true'], /invalid PID mode/);
+    await dockerOk(lab, DOCKER_28, ['rm', '-f', 'dtarget']);
   });
 
   test('a bad PID mode is refused at create, a stopped or missing target at start (dockerd\'s words)', async () => {

@@ -32,6 +32,7 @@
  *         container's devpts and reads "ROWS COLS" lines from fd 3; its exit code is CMD's.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -45,7 +46,6 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <dirent.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -593,7 +593,8 @@ static pid_t start_child(struct child_args *a) {
  * The kernel lets a vfork parent go on as soon as the child's exec dropped the old memory,
  * a moment before the new program's argv and environment are in place: until then
  * /proc/PID/environ reads empty (and `docker exec` takes its environment from there). The
- * command's environment always holds PATH, so wait, briefly, until there is something.
+ * command's environment always holds PATH, so wait, briefly, until there is something
+ * (or the child is gone: a failed exec, 126/127).
  */
 static void wait_until_exec_done(pid_t pid) {
   char path[64], byte;
@@ -603,7 +604,8 @@ static void wait_until_exec_done(pid_t pid) {
     if (fd < 0) return;
     ssize_t n = read(fd, &byte, 1);
     close(fd);
-    if (n != 0) return;
+    siginfo_t si = {0};
+    if (n != 0 || (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)) return;
     sched_yield();
   }
 }

@@ -10,6 +10,8 @@
 #   container-vm1.json        GET /v1.41/containers/vm1/json   (vm1 on my_net1)
 #   container-d1.json         GET /v1.41/containers/d1/json    (d1 on the default bridge)
 #   container-list.json       GET /v1.41/containers/json
+#   pid-mode.json             HostConfig.PidMode answers and what a container sees in /dev
+#                             (block "pid namespaces" below)
 # Seed steps: docker import of the busybox rootfs as bb (ENV PATH=/bin, CMD /bin/sh);
 # network create my_net1; run -d --name vm1 --network my_net1 bb sleep 3600;
 # run -d --name d1 bb sleep 3600.
@@ -70,6 +72,31 @@ get /networks/bridge network-bridge.json
 get /containers/vm1/json container-vm1.json
 get /containers/d1/json container-d1.json
 get /containers/json container-list.json
+
+# ---- block: pid namespaces (issue 10) ----
+# What dockerd answers for PidMode at create and start, and the /dev a container gets,
+# with and without a tty. Container ids in messages are written as <id>.
+req() { # METHOD PATH [BODY] -> {"status": N, "body": <JSON or text>}
+  local out
+  out=$(curl -s -w '\n%{http_code}' --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://docker/v1.41$2")
+  jq -n --argjson s "${out##*$'\n'}" --arg b "${out%$'\n'*}" '{status: $s, body: ($b | fromjson? // $b)}'
+}
+STOPPED=$(D create --name pidstopped bb true)
+D create --name pidjoiner --pid container:pidstopped bb true >/dev/null
+{
+  echo '{"createBogus":'; req POST /containers/create '{"Image":"bb","Cmd":["true"],"HostConfig":{"PidMode":"bogus"}}' | jq '{status}'
+  echo ',"createMissing":'; req POST /containers/create '{"Image":"bb","Cmd":["true"],"HostConfig":{"PidMode":"container:nosuch"}}'
+  echo ',"startStopped":'; req POST /containers/pidjoiner/start
+  echo ',"pidModeKept":'; D inspect -f '{{json .HostConfig.PidMode}}' pidjoiner
+  D rm pidstopped >/dev/null
+  echo ',"startRemoved":'; req POST /containers/pidjoiner/start
+  echo ',"dev":'; D run --rm bb ls -1 /dev | jq -R . | jq -s .
+  echo ',"devTty":'; D run --rm -t bb ls -1 /dev | tr -d '\r' | jq -R . | jq -s .
+  echo '}'
+} | sed "s/$STOPPED/<id>/g" | jq -S . > "$OUT/pid-mode.json"
+D rm -f pidjoiner >/dev/null
+echo "recorded pid-mode.json"
+# ---- end of block: pid namespaces ----
 
 D rm -f vm1 d1 >/dev/null
 kill $DOCKERD

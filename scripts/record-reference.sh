@@ -13,6 +13,9 @@
 #   filters.json              list filters: answers and messages (block "list filters")
 
 #   sdk-python.json, sdk-dockerode.json   the SDK scenarios (see their block below)
+
+#   pid-mode.json             HostConfig.PidMode answers and what a container sees in /dev
+#                             (block "pid namespaces" below)
 # Seed steps: docker import of the busybox rootfs as bb (ENV PATH=/bin, CMD /bin/sh);
 # network create my_net1; run -d --name vm1 --network my_net1 bb sleep 3600;
 # run -d --name d1 bb sleep 3600.
@@ -156,7 +159,7 @@ jq -S -s add "$FILTERS" > "$OUT/filters.json"; echo "recorded filters.json"
 D rm -f x0 x3 c1 >/dev/null
 # ---- end block: list filters ----
 
-# ==== shapes block (issue 10, "Shapes real clients read") =============================
+# ==== shapes block (issue 10, "Shapes real clients read") ======================
 # Recorded here:
 #   swarm.json                 every swarm endpoint of a dockerd that is not part of a swarm:
 #                              {"METHOD /path": {"status": N, "body": …}}
@@ -444,6 +447,32 @@ D rm -f lparent lthief >/dev/null
 D rm -f lweb lclient lclient2 learly llate lhog lhog2 lbridge lbridge2 lll llv6 llout llbad llbridge llconn llcli >/dev/null 2>&1 || true
 D network rm lnet >/dev/null
 # ---- end of links and link-local IPs ----
+=======
+# ---- block: pid namespaces (issue 10) ----
+# What dockerd answers for PidMode at create and start, and the /dev a container gets,
+# with and without a tty. Container ids in messages are written as <id>.
+req() { # METHOD PATH [BODY] -> {"status": N, "body": <JSON or text>}
+  local out
+  out=$(curl -s -w '\n%{http_code}' --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' ${3:+-d "$3"} "http://docker/v1.41$2")
+  jq -n --argjson s "${out##*$'\n'}" --arg b "${out%$'\n'*}" '{status: $s, body: ($b | fromjson? // $b)}'
+}
+STOPPED=$(D create --name pidstopped bb true)
+D create --name pidjoiner --pid container:pidstopped bb true >/dev/null
+{
+  echo '{"createBogus":'; req POST /containers/create '{"Image":"bb","Cmd":["true"],"HostConfig":{"PidMode":"bogus"}}' | jq '{status}'
+  echo ',"createMissing":'; req POST /containers/create '{"Image":"bb","Cmd":["true"],"HostConfig":{"PidMode":"container:nosuch"}}'
+  echo ',"startStopped":'; req POST /containers/pidjoiner/start
+  echo ',"pidModeKept":'; D inspect -f '{{json .HostConfig.PidMode}}' pidjoiner
+  D rm pidstopped >/dev/null
+  echo ',"startRemoved":'; req POST /containers/pidjoiner/start
+  echo ',"dev":'; D run --rm bb ls -1 /dev | jq -R . | jq -s .
+  echo ',"devTty":'; D run --rm -t bb ls -1 /dev | tr -d '\r' | jq -R . | jq -s .
+  echo '}'
+} | sed "s/$STOPPED/<id>/g" | jq -S . > "$OUT/pid-mode.json"
+D rm -f pidjoiner >/dev/null
+echo "recorded pid-mode.json"
+# ---- end of block: pid namespaces ----
+
 D rm -f vm1 d1 >/dev/null
 
 # ---- block: the Docker SDKs (issue 10) ----

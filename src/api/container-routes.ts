@@ -93,6 +93,8 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     return { status: 204 };
   });
 
+  router.add('GET', '/containers/{id}/top', async (req) => ({ status: 200, body: await ctl.containers.top(req.params.id, req.query.get('ps_args') ?? undefined) }));
+
   router.add('POST', '/containers/{id}/wait', async (req, { res }) => {
     const condition = req.query.get('condition') || 'not-running';
     if (condition !== 'not-running' && condition !== 'next-exit' && condition !== 'removed') {

@@ -38,6 +38,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--mac-address <mac>', 'container MAC address')
     .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
     .option('-h, --hostname <name>', 'container host name')
+    .option('--pid <mode>', 'PID namespace to use: host, or container:NAME (default: its own)')
     .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
     .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
     .option('-e, --env <K=V>', 'set environment variables', collect, [])
@@ -84,6 +85,7 @@ export function containerCommands(program: Command, client: () => Client): void 
           Links: o.link,
           PortBindings: toPortBindings(bindings),
           PublishAllPorts: o.publishAll,
+          PidMode: o.pid ?? '',
         },
         NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
       };

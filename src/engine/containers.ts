@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
+import type { TopAnswer } from '../runtime/top.js';
 import type { ContainerConfig, ContainerRecord, EndpointRecord, HostConfig, NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
@@ -24,6 +25,7 @@ import type { Firewall } from '../kernel/firewall.js';
 import type { PortMapper } from '../portmap/mapper.js';
 import { fromPortBindings } from '../portmap/spec.js';
 import { parseBridgeOptions } from '../drivers/bridge/options.js';
+import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
 // exec-root, endpoints, addresses) is made when the container starts, before its
@@ -94,6 +96,7 @@ export class ContainerService {
     const id = newId();
     const mode = this.networkModeOf(req.hostConfig.networkMode || 'bridge');
     this.checkLinks(mode, req.hostConfig.links);
+    const pidMode = checkPidMode(req.hostConfig.pidMode, this.state);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
@@ -101,7 +104,7 @@ export class ContainerService {
       name,
       created: new Date().toISOString(),
       config: { ...req.config, hostname: req.config.hostname || (mode === 'host' ? '' : id.slice(0, 12)) },
-      hostConfig: { ...req.hostConfig, networkMode: mode },
+      hostConfig: { ...req.hostConfig, networkMode: mode, pidMode },
       state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
       sandboxKey: '',
     };
@@ -227,6 +230,7 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     const setupMs = await this.lock.run([c.id], async () => {
       if (c.state.status === 'running') return 0;
+      const pidns = pidNamespaceOf(c, this.state, (t) => this.runtime.isRunning(t.state));
       const t0 = process.hrtime.bigint();
       const netns = await this.setUpSandbox(c);
       const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
@@ -238,6 +242,7 @@ export class ContainerService {
           id: c.id,
           netns: c.hostConfig.networkMode === 'host' ? null : netns,
           hostname: c.config.hostname || undefined,
+          pidns,
           rootfs: c.hostConfig.rootfs,
           binds: files.binds,
           argv: c.config.cmd,
@@ -509,6 +514,13 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     this.runtime.kill(c.id, signal);
+  }
+
+  /** `docker top`; a 409 when it does not run, as dockerd says. */
+  async top(term: string, psArgs?: string): Promise<TopAnswer> {
+    const c = this.state.findContainer(term);
+    if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+    return this.runtime.top(c.state, psArgs);
   }
 
   /** Resolves when the container is no longer running; returns its exit code. */

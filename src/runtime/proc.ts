@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 
 interface ProcStat {
   state: string;
+  ppid: number;
   startTime: string;
 }
 
@@ -18,8 +19,8 @@ export function readProcStat(pid: number): ProcStat | undefined {
     return undefined;
   }
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // rest[0] is field 3 (state); starttime is field 22
-  return { state: rest[0] ?? '', startTime: rest[19] ?? '' };
+  // rest[0] is field 3 (state), rest[1] field 4 (ppid); starttime is field 22
+  return { state: rest[0] ?? '', ppid: Number(rest[1] ?? 0), startTime: rest[19] ?? '' };
 }
 
 export function processStartTime(pid: number): string {

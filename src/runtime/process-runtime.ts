@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { BerthError, ConflictError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { execInContainer, resizeExec } from './exec.js';
 import { logStream } from './log-stream.js';
+import { top, type TopAnswer } from './top.js';
 import { isOurProcess, processStartTime } from './proc.js';
 import { checkSpec, runShimProgram, shimRunArgs } from './shim-binary.js';
 import { StateFile, clearRunFiles, readErrorFile, readExitFile, readPidFile } from './state-files.js';
@@ -154,6 +155,11 @@ export class ProcessRuntime {
 
   exec(state: Pick<ProcessState, 'pid'> & { pidStartTime?: string }, spec: ExecSpec): ChildProcess {
     return execInContainer(state, spec);
+  }
+
+  /** `docker top`: the host's ps (ps_args, default -ef) cut down to the container's processes. */
+  top(state: Pick<ProcessState, 'pid' | 'shimPid'>, psArgs?: string): Promise<TopAnswer> {
+    return top(state, psArgs);
   }
 
   /** Window size of an exec started with tty. */

@@ -34,6 +34,9 @@ export function checkSpec(spec: ProcessSpec): void {
   if (spec.workdir !== undefined && !spec.workdir.startsWith('/')) {
     throw new InvalidParameterError(`the working directory '${spec.workdir}' is invalid, it needs to be an absolute path`);
   }
+  if (typeof spec.pidns === 'object' && !(Number.isInteger(spec.pidns.sharedWith) && spec.pidns.sharedWith > 0)) {
+    throw new InvalidParameterError(`invalid pid namespace owner: ${spec.pidns.sharedWith}`);
+  }
 }
 
 /** argv for run mode (never a shell string). */
@@ -42,6 +45,8 @@ export function shimRunArgs(spec: ProcessSpec): string[] {
   if (spec.netns) args.push('--netns', spec.netns);
   if (spec.hostname) args.push('--hostname', spec.hostname);
   if (spec.rootfs) args.push('--rootfs', spec.rootfs);
+  if (spec.pidns === 'host') args.push('--pidns', 'host');
+  else if (typeof spec.pidns === 'object') args.push('--pidns', `/proc/${spec.pidns.sharedWith}/ns/pid`);
   for (const b of spec.binds) args.push('--bind', `${b.source}:${b.target}${b.readonly ? ':ro' : ''}`);
   if (spec.workdir) args.push('--workdir', spec.workdir);
   for (const e of spec.env) args.push('--env', e);

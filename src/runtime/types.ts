@@ -1,6 +1,14 @@
 // Process sandboxes: how a container's process is started inside its namespaces. The
 // network namespace is made beforehand by the engine (bind-mounted under the exec-root);
-// the runtime only joins it, and adds fresh UTS and mount namespaces of its own.
+// the runtime only joins it, and adds fresh UTS, mount, ipc and (by default) pid
+// namespaces of its own, with a fresh /proc, a minimal /dev and a read-only /sys.
+
+/**
+ * The container's pid namespace: 'private', a new one whose pid 1 is argv (Docker's
+ * default: when it ends, the kernel ends every process of the container); 'host', the
+ * daemon's; or another container's, named by the host pid of that container's process.
+ */
+export type PidNamespace = 'private' | 'host' | { sharedWith: number };
 
 export interface BindMount {
   source: string;
@@ -15,6 +23,8 @@ export interface ProcessSpec {
   netns: string | null;
   /** hostname set in the container's own UTS namespace; undefined = keep the host's (host mode without -h) */
   hostname?: string;
+  /** default 'private' */
+  pidns?: PidNamespace;
   /** chroot into this directory; undefined = the host's root filesystem */
   rootfs?: string;
   /** files bind-mounted into the container's private mount namespace (/etc/hosts, /etc/hostname, /etc/resolv.conf) */

@@ -128,7 +128,8 @@ test('exit codes are the process\'s own: 0, 3, 127 for a missing command, 137 fo
   const missing = await run(w, spec(w, ['no-such-command-here']));
   assert.equal(missing.exit.exitCode, 127);
   assert.match(missing.err, /no-such-command-here.*not found/);
-  assert.equal((await run(w, spec(w, ['sh', '-c', 'kill -9 $$']))).exit.exitCode, 137);
+  // (where it is not a pid namespace's init: a signal from inside never kills pid 1)
+  assert.equal((await run(w, spec(w, ['sh', '-c', 'kill -9 $$'], { pidns: 'host' }))).exit.exitCode, 137);
   const piped = await run(w, spec(w, ['sh', '-c', 'yes | head -n1']));
   assert.deepEqual([piped.exit.exitCode, piped.out, piped.err], [0, 'y\n', ''], 'SIGPIPE keeps its default action');
   const exit = (await run(w, spec(w, ['true']))).exit;
@@ -184,7 +185,9 @@ test('stop sends SIGTERM, then SIGKILL to a process that ignores TERM', { skip }
   await w.rt.stop(s.id, 1);
   assert.equal((await exit).exitCode, 137);
 
-  const polite = spec(w, ['sleep', '600']);
+  // sleep dies of TERM where it is not a pid namespace's init (as pid 1 the kernel drops a
+  // signal it has no handler for: runtime-pid.test.ts)
+  const polite = spec(w, ['sleep', '600'], { pidns: 'host' });
   await start(w, polite);
   await w.rt.stop(polite.id, 10);
   assert.equal(w.rt.readExit(polite.stateDir)?.exitCode, 143);
@@ -210,8 +213,8 @@ test('the container outlives the process that started it, and adopt later sees i
   assert.equal(w.rt.isRunning(state), true, 'the container still runs after its starter died');
   w.rt.adopt(s.id, s.stateDir, state);
   const exit = exitOf(w, s.id);
-  w.rt.kill(s.id, 'SIGTERM');
-  assert.equal((await exit).exitCode, 143);
+  w.rt.kill(s.id, 'SIGKILL');
+  assert.equal((await exit).exitCode, 137);
 });
 
 test('exec runs inside the container\'s namespaces and returns the command\'s exit code', { skip }, async (t) => {
@@ -283,5 +286,6 @@ test('a --rootfs container is chrooted into it, with its bind mounts inside', { 
   });
   const r = await run(w, s);
   assert.equal(r.exit.exitCode, 0, r.err);
-  assert.equal(r.out, 'bin\netc\n10.1.2.3\tchrooted\njail\n/etc\n');
+  // dev, proc and sys: mount points made for the kernel file systems every container gets
+  assert.equal(r.out, 'bin\ndev\netc\nproc\nsys\n10.1.2.3\tchrooted\njail\n/etc\n');
 });

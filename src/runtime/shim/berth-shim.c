@@ -2,7 +2,7 @@
  * berth-shim: the tiny supervisor of one container process (a "mini conmon").
  *
  * Why C and not Node: a container process must join a network namespace and make new
- * UTS and mount namespaces of its own before it execs. setns(CLONE_NEWNS) and unshare()
+ * UTS, mount, ipc and pid namespaces of its own before it execs. setns(CLONE_NEWNS) and unshare()
  * need a single-threaded process, and Node is never single-threaded, nor can it fork.
  * One exec of this small binary (like runc's nsexec or conmon) is the fastest safe way.
  *
@@ -12,20 +12,27 @@
  * Two modes:
  *   run:  berth-shim --id ID --state-dir DIR [--netns PATH] [--hostname H] [--rootfs DIR]
  *                    [--bind SRC:DST[:ro]]... [--workdir D] [--env K=V]... [--interactive]
- *                    [--tty] -- CMD ARGS...
+ *                    [--tty] [--pidns host|PATH] -- CMD ARGS...
  *         Spawned detached by the daemon (its own session, so it outlives a daemon
  *         restart). Forks the container process, writes DIR/pid once set-up succeeded
  *         (DIR/error when it failed), relays output into DIR/log in Docker's multiplexed
  *         framing, feeds DIR/stdin (a FIFO) to the process with --interactive, obeys
  *         lines on the DIR/ctl FIFO ("resize ROWS COLS", "close-stdin"), and writes
  *         DIR/exit = {"exitCode":N,"finishedAt":"..."} when the process ends.
+ *         The process is pid 1 of a new pid namespace (Docker's default), so when it ends
+ *         the kernel ends every other process of the container; with --pidns it shares the
+ *         host's (host) or another container's (PATH: that container's /proc/PID/ns/pid),
+ *         and the shim itself then ends what the container left behind (sweep_leftovers).
+ *         It sees a fresh /proc, a minimal /dev and a read-only /sys (container-fs.c).
  *   join: berth-shim --join PID [--env K=V]... [--workdir D] [--tty] -- CMD ARGS...
- *         Runs CMD inside the net, uts and mount namespaces and the root of process PID
- *         (docker exec). Without --tty it execs CMD itself, on the caller's stdio. With
- *         --tty it relays its stdin/stdout to a pseudo-terminal and reads "ROWS COLS"
- *         lines from fd 3; its exit code is CMD's.
+ *         Runs CMD inside the net, uts, ipc, mount and pid namespaces and the root of
+ *         process PID (docker exec). Without --tty it runs CMD on the caller's stdio (it
+ *         execs CMD itself when the pid namespace is its own; else it forks into it and
+ *         waits). With --tty it relays its stdin/stdout to a pseudo-terminal of the
+ *         container's devpts and reads "ROWS COLS" lines from fd 3; its exit code is CMD's.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -40,6 +47,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -49,6 +57,7 @@
 #include <unistd.h>
 
 #include "berth-shim.h"
+#include "container-fs.h"
 
 #define MAX_LIST 256
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -63,6 +72,7 @@ struct bind {
 
 struct opts {
   const char *id, *state_dir, *netns, *hostname, *rootfs, *workdir;
+  const char *pidns; /* NULL: a new one; "host": ours; else the path of one to join */
   int join_pid, interactive, tty;
   struct bind binds[MAX_LIST];
   int nbinds;
@@ -157,6 +167,7 @@ static void parse_args(int argc, char **argv) {
     else if (strcmp(a, "--hostname") == 0) o.hostname = need(argc, argv, &i);
     else if (strcmp(a, "--rootfs") == 0) o.rootfs = need(argc, argv, &i);
     else if (strcmp(a, "--workdir") == 0) o.workdir = need(argc, argv, &i);
+    else if (strcmp(a, "--pidns") == 0) o.pidns = need(argc, argv, &i);
     else if (strcmp(a, "--bind") == 0) parse_bind(need(argc, argv, &i));
     else if (strcmp(a, "--join") == 0) o.join_pid = atoi(need(argc, argv, &i));
     else if (strcmp(a, "--interactive") == 0) o.interactive = 1;
@@ -210,6 +221,30 @@ static void exec_command(void) {
   _exit(code);
 }
 
+/* ---- pseudo-terminal -------------------------------------------------------------- */
+
+/*
+ * A terminal for an exec: from the container's own devpts (through /proc/PID/root), so
+ * that `tty` inside names it; from the host's for a container started before berth gave
+ * containers a devpts of their own.
+ */
+static int open_pty(pid_t pid, int *slave) {
+  char ptmx[64];
+  int number;
+  snprintf(ptmx, sizeof ptmx, "/proc/%d/root/dev/pts/ptmx", (int)pid);
+  int m = berth_open_pty_at(ptmx, slave, &number);
+  return m >= 0 ? m : berth_open_pty_at("/dev/ptmx", slave, &number);
+}
+
+/* In the child: the pty slave becomes its controlling terminal and stdio. */
+static void take_tty(int slave, int stdin_too) {
+  setsid();
+  ioctl(slave, TIOCSCTTY, 0);
+  if (stdin_too) dup2(slave, 0);
+  dup2(slave, 1);
+  dup2(slave, 2);
+}
+
 /* ---- container set-up (runs in the forked child) --------------------------------- */
 
 static char setup_err[1024];
@@ -259,21 +294,6 @@ static int do_binds(void) {
 }
 
 /*
- * sysfs shows the interfaces of the netns that mounted it: without a fresh one, the
- * container's /sys/class/net would list the host's interfaces (Docker mounts its own too).
- * Read-only; skipped when the rootfs has no /sys.
- */
-static int mount_sysfs(void) {
-  char target[8192];
-  snprintf(target, sizeof target, "%s/sys", o.rootfs ? o.rootfs : "");
-  struct stat st;
-  if (stat(target, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
-  if (mount("sysfs", target, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) != 0)
-    return fail("mount sysfs on %s: %s", target, strerror(errno));
-  return 0;
-}
-
-/*
  * Our copy of the mount table holds the netns bind mount of every other container (berth
  * keeps them in one directory, a mount point of its own). Each copy would keep that network
  * namespace alive for as long as this container lives, after its own container is gone,
@@ -294,17 +314,37 @@ static void drop_netns_mounts(void) {
   if (o.netns && berth_netns_dir(o.netns, dir, sizeof dir) == 0) umount2(dir, MNT_DETACH);
 }
 
-static int container_setup(int netns_fd) {
+/* The container's terminal, from its own devpts: the master goes back to the shim over
+   sock, the slave becomes the controlling terminal and stdio, and /dev/console. */
+static int container_tty(const char *root, int sock) {
+  char ptmx[4200];
+  int slave, number;
+  snprintf(ptmx, sizeof ptmx, "%s/dev/pts/ptmx", root);
+  int master = berth_open_pty_at(ptmx, &slave, &number);
+  if (master < 0) return fail("open a terminal of the container's devpts: %s", strerror(errno));
+  if (berth_send_fd(sock, master) != 0) return fail("pass the terminal to the shim: %s", strerror(errno));
+  close(master);
+  if (berth_bind_console(root, number, setup_err, sizeof setup_err) != 0) return -1;
+  take_tty(slave, 1);
+  close(slave);
+  return 0;
+}
+
+/* Runs in the container child: it is already in its pid namespace (clone made or chose it). */
+static int container_setup(int netns_fd, int pty_sock) {
+  const char *root = o.rootfs ? o.rootfs : "";
   if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)
     return fail("join network namespace %s: %s", o.netns, strerror(errno));
-  if (unshare(CLONE_NEWUTS | CLONE_NEWNS) != 0) return fail("unshare uts+mount: %s", strerror(errno));
+  if (unshare(CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWIPC) != 0) return fail("unshare uts+mount+ipc: %s", strerror(errno));
   /* private, so our binds never propagate back to the host's mount namespace */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("make / private: %s", strerror(errno));
   drop_netns_mounts();
   if (o.hostname && sethostname(o.hostname, strlen(o.hostname)) != 0)
     return fail("set hostname %s: %s", o.hostname, strerror(errno));
+  /* first, as Docker orders them: a bind may land inside /dev or /proc */
+  if (berth_mount_container_fs(root, setup_err, sizeof setup_err) != 0) return -1;
+  if (o.tty && container_tty(root, pty_sock) != 0) return -1;
   if (do_binds() != 0) return -1;
-  if (netns_fd >= 0 && mount_sysfs() != 0) return -1;
   if (o.rootfs) {
     if (chroot(o.rootfs) != 0) return fail("chroot %s: %s", o.rootfs, strerror(errno));
     if (chdir("/") != 0) return fail("chdir / in rootfs: %s", strerror(errno));
@@ -312,30 +352,6 @@ static int container_setup(int netns_fd) {
   const char *wd = o.workdir ? o.workdir : "/";
   if (chdir(wd) != 0) return fail("chdir to working directory %s: %s", wd, strerror(errno));
   return 0;
-}
-
-/* ---- pseudo-terminal -------------------------------------------------------------- */
-
-/* Opened before any setns/chroot: the container's root may have no /dev at all. */
-static int open_pty(int *slave) {
-  int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (m < 0 || grantpt(m) != 0 || unlockpt(m) != 0) return -1;
-  const char *name = ptsname(m);
-  if (!name) return -1;
-  *slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (*slave < 0) return -1;
-  struct winsize ws = {.ws_row = 24, .ws_col = 80};
-  ioctl(m, TIOCSWINSZ, &ws);
-  return m;
-}
-
-/* In the child: the pty slave becomes its controlling terminal and stdio. */
-static void take_tty(int slave, int stdin_too) {
-  setsid();
-  ioctl(slave, TIOCSCTTY, 0);
-  if (stdin_too) dup2(slave, 0);
-  dup2(slave, 1);
-  dup2(slave, 2);
 }
 
 /* ---- the relay loop (both modes) -------------------------------------------------- */
@@ -538,19 +554,18 @@ static void clear_state_files(void) {
 /* What the container child needs; verdict is its word back ('K' set up, 'E' failed). */
 struct child_args {
   sigset_t old;
-  int slave, in, out, err, netns_fd;
+  int in, out, err, netns_fd, pty_sock;
   volatile char verdict;
 };
 
 static int container_child(void *p) {
   struct child_args *a = p;
   sigprocmask(SIG_SETMASK, &a->old, NULL);
-  if (o.tty) take_tty(a->slave, 1);
-  else setsid();
+  if (!o.tty) setsid(); /* with a tty, container_tty makes the session */
   if (a->in >= 0) dup2(a->in, 0);
   if (a->out >= 0) dup2(a->out, 1);
   if (a->err >= 0) dup2(a->err, 2);
-  if (container_setup(a->netns_fd) != 0) {
+  if (container_setup(a->netns_fd, a->pty_sock) != 0) {
     a->verdict = 'E'; /* setup_err holds why: our memory is the shim's */
     _exit(125);
   }
@@ -570,7 +585,89 @@ static char child_stack[256 * 1024] __attribute__((aligned(16)));
 
 static pid_t start_child(struct child_args *a) {
   a->verdict = 0;
-  return clone(container_child, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, a);
+  int flags = CLONE_VM | CLONE_VFORK | SIGCHLD | (o.pidns ? 0 : CLONE_NEWPID);
+  return clone(container_child, child_stack + sizeof child_stack, flags, a);
+}
+
+/*
+ * The kernel lets a vfork parent go on as soon as the child's exec dropped the old memory,
+ * a moment before the new program's argv and environment are in place: until then
+ * /proc/PID/environ reads empty (and `docker exec` takes its environment from there). The
+ * command's environment always holds PATH, so wait, briefly, until there is something
+ * (or the child is gone: a failed exec, 126/127). Asleep, not sched_yield: on a busy
+ * machine a yield gives the CPU away for a whole time slice; the rest of an exec takes
+ * some tens of microseconds.
+ */
+static void wait_until_exec_done(pid_t pid) {
+  char path[64], byte;
+  snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+  for (int i = 0; i < 4000; i++) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, &byte, 1);
+    close(fd);
+    siginfo_t si = {0};
+    if (n != 0 || (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)) return;
+    usleep(20);
+  }
+}
+
+/* --pidns PATH: our children are made in that namespace (we stay where we are). */
+static int join_pidns(void) {
+  if (!o.pidns || strcmp(o.pidns, "host") == 0) return 0;
+  int fd = open(o.pidns, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWPID) != 0) {
+    snprintf(setup_err, sizeof setup_err, "join pid namespace %s: %s", o.pidns, strerror(errno));
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  close(fd);
+  return 0;
+}
+
+/* Fields 4 (ppid) and 6 (session) of /proc/PID/stat; 0 when it is gone or a zombie. */
+static int live_ids(long pid, long *ppid, long *sid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buf[n] = 0;
+  char *p = strrchr(buf, ')'), state;
+  long pgrp;
+  if (!p || sscanf(p + 1, " %c %ld %ld %ld", &state, ppid, &pgrp, sid) != 4) return 0;
+  return state != 'Z' && state != 'X';
+}
+
+/*
+ * In a pid namespace that is not its own (--pidns), nothing ends the container's other
+ * processes when its init exits (Docker kills its cgroup): the shim does. They are our
+ * children (we are their subreaper), or, inside another container's namespace (whose init
+ * inherits them), members of the session the init began: that session's number stays
+ * reserved while one member lives, so it never names a stranger. Orphans of the killed
+ * become ours in turn: again until none is left.
+ */
+static void sweep_leftovers(pid_t init) {
+  long me = getpid();
+  for (int round = 0; round < 2000; round++) {
+    int found = 0;
+    DIR *d = opendir("/proc");
+    if (!d) return;
+    struct dirent *e;
+    long ppid, sid;
+    while ((e = readdir(d))) {
+      long pid = atol(e->d_name);
+      if (pid <= 0 || !live_ids(pid, &ppid, &sid) || (ppid != me && sid != (long)init)) continue;
+      kill((pid_t)pid, SIGKILL);
+      found++;
+    }
+    closedir(d);
+    while (waitpid(-1, NULL, WNOHANG) > 0) {}
+    if (!found) return;
+    usleep(1000);
+  }
 }
 
 /*
@@ -644,11 +741,10 @@ static int run_mode(void) {
   r.log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
   if (r.log_fd < 0) { report_setup_error("cannot open the log file"); return 1; }
 
-  int child_in = -1, child_out = -1, child_err = -1, slave = -1, pfd[2];
+  int child_in = -1, child_out = -1, child_err = -1, pty_sock[2] = {-1, -1}, pfd[2];
   if (o.tty) {
-    r.master = open_pty(&slave);
-    if (r.master < 0) { report_setup_error("cannot allocate a pseudo-terminal"); return 1; }
-    r.out[0] = r.master;
+    /* the terminal is made inside, in the container's devpts; its master comes back here */
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pty_sock) != 0) { report_setup_error("cannot make the terminal socket"); return 1; }
   } else {
     if (pipe2(pfd, O_CLOEXEC) != 0) return 1;
     r.out[0] = pfd[0]; child_out = pfd[1];
@@ -658,8 +754,7 @@ static int run_mode(void) {
   if (o.interactive) {
     r.in_src = open_fifo("stdin");
     if (r.in_src < 0) { report_setup_error("cannot make the stdin FIFO"); return 1; }
-    if (o.tty) r.in_dst = r.master;
-    else {
+    if (!o.tty) {
       if (pipe2(pfd, O_CLOEXEC) != 0) return 1;
       child_in = pfd[0]; r.in_dst = pfd[1];
     }
@@ -675,16 +770,17 @@ static int run_mode(void) {
     report_setup_error(setup_err);
     return 1;
   }
+  if (join_pidns() != 0) { report_setup_error(setup_err); return 1; }
   sigset_t old;
   r.sig = make_sigfd(&old);
-  struct child_args a = {.old = old, .slave = slave, .in = child_in, .out = child_out, .err = child_err, .netns_fd = netns_fd};
+  struct child_args a = {.old = old, .in = child_in, .out = child_out, .err = child_err, .netns_fd = netns_fd, .pty_sock = pty_sock[1]};
 
   pid_t pid = start_child(&a);
   if (pid < 0) { report_setup_error("fork failed"); return 1; }
   /* we resume once the child exec'd (or died): /proc/PID is the command itself (its
      environ, its exe), as `docker exec` right after `start` expects */
   r.child = pid;
-  if (slave >= 0) close(slave);
+  if (pty_sock[1] >= 0) close(pty_sock[1]);
   if (child_in >= 0) close(child_in);
   if (child_out >= 0) close(child_out);
   if (child_err >= 0) close(child_err);
@@ -694,6 +790,13 @@ static int run_mode(void) {
     waitpid(pid, NULL, 0);
     return 1;
   }
+  wait_until_exec_done(pid);
+  if (o.tty) {
+    r.out[0] = r.master = berth_recv_fd(pty_sock[0]);
+    if (r.master < 0) { kill(pid, SIGKILL); report_setup_error("the container's terminal did not arrive"); waitpid(pid, NULL, 0); return 1; }
+    if (o.interactive) r.in_dst = r.master;
+    close(pty_sock[0]);
+  }
   char pidtext[32];
   snprintf(pidtext, sizeof pidtext, "%d\n", pid);
   write_state_file("pid", pidtext);
@@ -702,6 +805,7 @@ static int run_mode(void) {
   if (r.out[1] >= 0) set_nonblock(r.out[1]);
   if (r.in_dst >= 0) set_nonblock(r.in_dst);
   relay_loop(&r);
+  if (o.pidns) sweep_leftovers(pid);
   write_exit(exit_code_of(r.status));
   return 0;
 }
@@ -716,10 +820,10 @@ static int open_ns(const char *what) {
   return fd;
 }
 
-/* Net, uts, mount namespaces and the root of the target; then its (or the given) cwd. */
-static void join_container(int ns[3], int root, int cwd) {
-  static const int types[3] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWNS};
-  for (int i = 0; i < 3; i++)
+/* Net, uts, ipc, mount namespaces and the root of the target; then its (or the given) cwd. */
+static void join_container(int ns[4], int root, int cwd) {
+  static const int types[4] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS};
+  for (int i = 0; i < 4; i++)
     if (setns(ns[i], types[i]) != 0) die("setns: %s", strerror(errno));
   if (fchdir(root) != 0 || chroot(".") != 0) die("enter container root: %s", strerror(errno));
   if (o.workdir) {
@@ -729,37 +833,55 @@ static void join_container(int ns[3], int root, int cwd) {
   }
 }
 
+/* Our children are made in the target's pid namespace from now on; 1 when it is not ours
+   (a process cannot move itself into a pid namespace: the command must be forked). */
+static int enter_target_pidns(void) {
+  int fd = open_ns("ns/pid");
+  struct stat theirs, ours;
+  if (fstat(fd, &theirs) != 0 || stat("/proc/self/ns/pid", &ours) != 0) die("stat pid namespace: %s", strerror(errno));
+  int other = theirs.st_ino != ours.st_ino || theirs.st_dev != ours.st_dev;
+  if (other && setns(fd, CLONE_NEWPID) != 0) die("join pid namespace: %s", strerror(errno));
+  close(fd);
+  return other;
+}
+
 static int join_mode(void) {
-  int ns[3] = {open_ns("ns/net"), open_ns("ns/uts"), open_ns("ns/mnt")};
+  int ns[4] = {open_ns("ns/net"), open_ns("ns/uts"), open_ns("ns/ipc"), open_ns("ns/mnt")};
   int root = open_ns("root"), cwd = open_ns("cwd");
-  if (!o.tty) {
+  int must_fork = enter_target_pidns();
+  if (!o.tty && !must_fork) {
     join_container(ns, root, cwd);
     exec_command();
   }
-  struct relay r = {.out = {-1, -1}, .log_fd = -1, .in_src = 0, .ctl = 3};
-  int slave;
+  /* without a tty we only wait and pass signals on: the command has our stdio */
+  struct relay r = {.out = {-1, -1}, .log_fd = -1, .in_src = -1, .in_dst = -1, .ctl = -1, .master = -1};
+  int slave = -1;
   signal(SIGPIPE, SIG_IGN);
-  r.master = open_pty(&slave);
-  if (r.master < 0) die("cannot allocate a pseudo-terminal");
-  r.out[0] = r.master;
-  r.in_dst = r.master;
-  if (fcntl(3, F_GETFD) < 0) r.ctl = -1;
+  if (o.tty) {
+    r.master = open_pty(o.join_pid, &slave);
+    if (r.master < 0) die("cannot allocate a pseudo-terminal");
+    r.out[0] = r.in_dst = r.master;
+    r.in_src = 0;
+    r.ctl = fcntl(3, F_GETFD) < 0 ? -1 : 3;
+  }
   sigset_t old;
   r.sig = make_sigfd(&old);
   pid_t pid = fork();
   if (pid < 0) die("fork: %s", strerror(errno));
   if (pid == 0) {
     sigprocmask(SIG_SETMASK, &old, NULL);
-    take_tty(slave, 1);
+    if (o.tty) take_tty(slave, 1);
     if (r.ctl >= 0) close(r.ctl);
     join_container(ns, root, cwd);
     exec_command();
   }
   r.child = pid;
-  close(slave);
-  set_nonblock(r.master);
-  set_nonblock(0);
-  if (r.ctl >= 0) set_nonblock(r.ctl);
+  if (o.tty) {
+    close(slave);
+    set_nonblock(r.master);
+    set_nonblock(0);
+    if (r.ctl >= 0) set_nonblock(r.ctl);
+  }
   relay_loop(&r);
   return exit_code_of(r.status);
 }

@@ -1,0 +1,29 @@
+/*
+ * The kernel file systems a container sees (container-fs.c): a /proc of its own pid
+ * namespace, a minimal /dev, a read-only /sys, and its terminal inside its own devpts.
+ */
+#ifndef BERTH_CONTAINER_FS_H
+#define BERTH_CONTAINER_FS_H
+
+#include <stddef.h>
+
+/* Mounts /proc, /dev (with pts, shm, mqueue) and /sys under root ("" = the host's
+   root), in the caller's own mount namespace, from inside the container's pid, net and
+   ipc namespaces. 0, or -1 with err filled. */
+int berth_mount_container_fs(const char *root, char *err, size_t errlen);
+
+/* Opens a pseudo-terminal of the devpts mounted at ptmx's directory (ptmx: the path of
+   its ptmx node): the master, with *slave its peer, opened through the master (no path
+   lookup, so it is right even from outside the container's mount namespace). -1 on
+   failure; *number is the terminal's number in that devpts. */
+int berth_open_pty_at(const char *ptmx, int *slave, int *number);
+
+/* Binds the container's terminal (root/dev/pts/N) on root/dev/console, as Docker does
+   for a container with a tty. */
+int berth_bind_console(const char *root, int number, char *err, size_t errlen);
+
+/* Sends fd over the unix socket sock (SCM_RIGHTS); receives one (or -1). */
+int berth_send_fd(int sock, int fd);
+int berth_recv_fd(int sock);
+
+#endif

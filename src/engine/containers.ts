@@ -89,9 +89,12 @@ export class ContainerService {
     }
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
     req.hostConfig.extraHosts.forEach(parseExtraHost);
-    for (const l of req.hostConfig.links) this.state.findContainer(parseLink(l).name);
     const id = newId();
     const mode = req.hostConfig.networkMode || 'bridge';
+    // As dockerd (registerLinks): HostConfig.Links are legacy links, kept for the default
+    // bridge only; on a user-defined network links live on the endpoint (EndpointSettings.Links).
+    const links = userDefinedMode(mode) ? [] : req.hostConfig.links;
+    for (const l of links) this.state.findContainer(parseLink(l).name);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
@@ -99,7 +102,7 @@ export class ContainerService {
       name,
       created: new Date().toISOString(),
       config: { ...req.config, hostname: req.config.hostname || (mode === 'host' ? '' : id.slice(0, 12)) },
-      hostConfig: { ...req.hostConfig, networkMode: mode },
+      hostConfig: { ...req.hostConfig, networkMode: mode, links },
       state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
       sandboxKey: '',
     };
@@ -582,4 +585,9 @@ class ForbiddenContainerModeError extends BerthError {
   constructor(mode: string) {
     super(`container sharing network namespace with another container or host cannot be connected to any other network (network mode ${mode})`, 403);
   }
+}
+
+/** Docker's NetworkMode.IsUserDefined: a network named by the mode, not a built-in mode. */
+function userDefinedMode(mode: string): boolean {
+  return !['bridge', 'default', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
 }

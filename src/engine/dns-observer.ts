@@ -50,10 +50,10 @@ export class DnsObserver implements EngineObserver {
     return { networkId: net.id, containerId: c.id, ip: ep.ipv4, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, net, ep) };
   }
 
-  /** --link on a user-defined network: ALIAS resolves, for this container only, to the target on this network. */
+  /** The endpoint's links (--link on a user-defined network): ALIAS resolves, for this container only, to the target on this network. */
   private linkAliases(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Record<string, string> | undefined {
     const out: Record<string, string> = {};
-    for (const spec of [...c.hostConfig.links, ...ep.links].map(parseLink)) {
+    for (const spec of ep.links.map(parseLink)) {
       const target = this.state.containerNamed(spec.name) ?? this.state.containers.get(spec.name);
       const theirs = target && this.state.endpointsOf({ containerId: target.id, networkId: net.id })[0];
       if (theirs?.ipv4) out[spec.alias] = theirs.ipv4;

@@ -104,6 +104,16 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
     const c = state.findContainer(e.containerId);
     const body = obj(await req.body(), 'body');
+    const detach = bool(body, 'Detach');
+    if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
+    // As dockerd: the answer's headers go out before the process starts. Clients that read
+    // them through a buffered reader and then the raw socket (the Docker SDK for Python)
+    // lose any output that arrived with the headers.
+    let socket: Duplex | undefined;
+    if (!detach) {
+      socket = upgrade(reply, e.tty).pause(); // resumed once relayExec listens
+      await new Promise<void>((resolve) => socket?.write('', () => resolve()));
+    }
     const child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
     e.running = true;
     e.pid = child.pid ?? 0;
@@ -113,8 +123,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
       e.exitCode = code ?? (signal ? 128 + signalNumber(signal) : 255);
       resolve();
     }));
-    if (bool(body, 'Detach')) return { status: 200 };
-    const socket = upgrade(reply, e.tty);
+    if (!socket) return { status: 200 };
     relayExec(child, socket, e, finished);
   });
 
@@ -165,6 +174,7 @@ function relayExec(child: ChildProcess, socket: Duplex, e: ExecRecord, finished:
     }
   }
   socket.on('error', () => undefined);
+  socket.resume();
   void finished.then(() => socket.end());
 }
 

@@ -191,7 +191,8 @@ export function containerSummary(c: ContainerRecord, state: State, version = API
   const networks: Record<string, unknown> = {};
   for (const ep of state.endpointsOf({ containerId: c.id })) {
     const n = state.networks.get(ep.networkId);
-    if (n) networks[n.name] = endpointSettings(ep, n, c, version);
+    // dockerd's list copies a subset of each endpoint (its container view): no aliases, no links
+    if (n) networks[n.name] = { ...endpointSettings(ep, n, c, version), Aliases: null, Links: null };
   }
   return {
     Id: c.id,

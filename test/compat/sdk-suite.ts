@@ -113,23 +113,24 @@ const SHAPES: [string, DiffOptions, ((v: unknown) => unknown)?][] = [
 export function sdkSuite(suite: SdkSuite): void {
   describe(`${suite.name} against berthd, next to dockerd 20.10`, { concurrency: false }, () => {
     const dockerd = JSON.parse(readFileSync(FIXTURES + suite.fixture, 'utf8')) as ScenarioOutput;
-    let lab: Lab;
+    const labs: Lab[] = [];
     const runs: Partial<Record<'auto' | '1.41', ScenarioOutput>> = {};
 
+    // a fresh lab per run, as dockerd was fresh for the recording (addresses, names)
     const scenario = async (version: 'auto' | '1.41'): Promise<ScenarioOutput> => {
+      const lab = await Lab.create();
+      labs.push(lab);
       const r = await lab.inHost(suite.argv(lab.socket, version, busyboxTar()), { timeoutMs: 300_000 });
       assert.equal(r.code, 0, `${suite.name} scenario (API ${version}) failed (${r.code}): ${r.stderr}`);
       return JSON.parse(r.stdout) as ScenarioOutput;
     };
 
     before(async () => {
-      lab = await Lab.create();
-      // one after the other: each run cleans up after itself (its clean-up steps are under test)
       runs.auto = await scenario('auto');
       runs['1.41'] = await scenario('1.41');
     });
     after(async () => {
-      await lab?.destroy();
+      for (const lab of labs) await lab.destroy();
     });
 
     test('the scenario ran every step to the end, and every step dockerd answered is checked below', () => {

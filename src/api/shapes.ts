@@ -199,7 +199,7 @@ export function containerSummary(c: ContainerRecord, state: State, version = API
     Names: [`/${c.name}`],
     Image: c.config.image,
     ImageID: '',
-    Command: c.config.cmd.join(' '),
+    Command: listCommand(c.config.cmd),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: (c.publishedPorts ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),
     Labels: c.config.labels,
@@ -218,4 +218,10 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   if (st.status === 'exited') return `Exited (${st.exitCode}) ${humanDuration(now - Date.parse(st.finishedAt))} ago`;
   if (st.status === 'created') return 'Created';
   return st.status;
+}
+
+/** dockerd's list Command: the path, then the arguments, those with a space in single quotes. */
+function listCommand(argv: string[]): string {
+  const [path = '', ...args] = argv;
+  return [path, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }

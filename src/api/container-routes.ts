@@ -101,6 +101,22 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
   });
 
+  // what SDK clean-ups call (containers.prune(filters={'label': …})): every container not
+  // running that the filters keep; one that cannot go is left, as dockerd leaves it
+  router.add('POST', '/containers/prune', async (req) => {
+    const keep = pruneFilter(parseFilters(req.query.get('filters')));
+    const deleted: string[] = [];
+    for (const c of [...state.containers.values()].filter((c) => c.state.status !== 'running' && keep(c))) {
+      try {
+        await ctl.containers.remove(c.id, { force: false });
+        deleted.push(c.id);
+      } catch {
+        // in use (a running container shares its network namespace): not pruned
+      }
+    }
+    return { status: 200, body: { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 } };
+  });
+
   router.add('DELETE', '/containers/{id}', async (req) => {
     await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
     return { status: 204 };
@@ -156,4 +172,34 @@ function matches(c: ContainerRecord, f: Map<string, string[]>, ctl: Controller):
     any('status', (v) => c.state.status === v) &&
     any('network', (v) => nets().some((n) => n && (n.name === v || n.id.startsWith(v))))
   );
+}
+
+const PRUNE_FILTERS = new Set(['label', 'label!', 'until']);
+
+/** dockerd's container prune filters: every label must match, no label! may, created before until. */
+function pruneFilter(f: Map<string, string[]>): (c: ContainerRecord) => boolean {
+  for (const key of f.keys()) if (!PRUNE_FILTERS.has(key)) throw new InvalidParameterError(`Invalid filter '${key}'`);
+  const until = (f.get('until') ?? []).map(untilTime);
+  const has = (labels: Record<string, string>, spec: string) => {
+    const i = spec.indexOf('=');
+    return i < 0 ? spec in labels : labels[spec.slice(0, i)] === spec.slice(i + 1);
+  };
+  return (c) =>
+    (f.get('label') ?? []).every((s) => has(c.config.labels, s)) &&
+    !(f.get('label!') ?? []).some((s) => has(c.config.labels, s)) &&
+    until.every((t) => Date.parse(c.created) < t);
+}
+
+/** `until`: a Go duration back from now (10m, 1h30m), unix seconds, or a date. */
+function untilTime(v: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(v)) {
+    let ms = 0;
+    for (const [, n, , u] of v.matchAll(/(\d+(\.\d+)?)(ms|s|m|h)/g)) ms += Number(n) * units[u];
+    return Date.now() - ms;
+  }
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameterError(`invalid until filter: ${v}`);
+  return t;
 }

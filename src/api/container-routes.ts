@@ -35,7 +35,8 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         labels: Object.fromEntries(Object.entries(obj(body.Labels, 'Labels')).map(([k, v]) => [k, String(v)])),
       },
       hostConfig: {
-        networkMode: str(hc, 'NetworkMode') ?? 'bridge',
+        // dockerd's name for "no mode given" (SetDefaultNetModeIfBlank), kept as such in inspect
+        networkMode: str(hc, 'NetworkMode') || 'default',
         autoRemove: bool(hc, 'AutoRemove'),
         rootfs: run.rootfs,
         dns: strList(hc, 'Dns'),

@@ -213,8 +213,21 @@ async function scenario(): Promise<void> {
 
   // ---- clean-up, the way fixtures and apps do it ----
   await step('decoy', async () => (await run('ode_decoy', ['sleep', '3600'], { Labels: {} })).Name.replace(/^\//, ''));
+  const exited = async (name: string, labels: Record<string, string>) => {
+    const c = await docker.createContainer({ name, Image: 'odebb', Cmd: ['true'], Labels: labels });
+    await c.start();
+    return ((await c.wait()) as { StatusCode: number }).StatusCode;
+  };
+  await step('exited_labelled', () => exited('ode_exited', { 'berth.sdk': 'dockerode' }));
+  await step('exited_unlabelled', () => exited('ode_exited_keep', {}));
   await step('container_list_running_filter', () => containerNames({ filters: { label: [LABEL], status: ['running'] } }));
   await answer('container-list-label', async () => (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? '')));
+  await step('containers_prune_label', async () => {
+    const r = (await docker.pruneContainers({ filters: { label: [LABEL] } })) as { ContainersDeleted: string[] | null; SpaceReclaimed: number };
+    answers['containers-prune'] = r;
+    return { deleted: (r.ContainersDeleted ?? []).length, space: r.SpaceReclaimed };
+  });
+  await step('containers_exited_after_prune', () => containerNames({ all: true, filters: { status: ['exited'] } }));
   await step('cleanup_containers', async () => {
     const mine = await docker.listContainers({ all: true, filters: { label: [LABEL] } });
     for (const c of mine) await docker.getContainer(c.Id).remove({ force: true, v: true });
@@ -226,6 +239,7 @@ async function scenario(): Promise<void> {
   await step('network_inspect_removed', async () => (await docker.getNetwork('ode_front').inspect()).Name);
   await step('container_inspect_removed', async () => (await docker.getContainer('ode_web').inspect()).Name);
   await step('decoy_remove', () => docker.getContainer('ode_decoy').remove({ force: true, v: true }));
+  await step('exited_keep_remove', () => docker.getContainer('ode_exited_keep').remove({ v: true }));
   await answer('networks-prune-keep', () => docker.pruneNetworks({ filters: { label: ['berth.keep'] } }));
 }
 

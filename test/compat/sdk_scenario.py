@@ -214,6 +214,13 @@ def scenario():
 
     # ---- clean-up, the way fixtures and apps do it ----
     step('decoy', lambda: client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_decoy', detach=True).name)
+
+    def exited(name, labels):
+        c = client.containers.run('sdkbb', ['true'], name=name, detach=True, labels=labels)
+        return c.wait()['StatusCode']
+
+    step('exited_labelled', lambda: exited('sdk_exited', {'berth.sdk': 'python'}))
+    step('exited_unlabelled', lambda: exited('sdk_exited_keep', {}))
     step('container_list_running_filter', lambda: names(client.containers.list(filters={'label': LABEL, 'status': 'running'})))
     answer('container-list-label', lambda: sorted(api.containers(all=True, filters={'label': LABEL}), key=lambda c: c['Names'][0]))
 
@@ -225,6 +232,13 @@ def scenario():
         return names(mine)
 
 
+    def prune_containers():
+        r = client.containers.prune(filters={'label': LABEL})
+        answers['containers-prune'] = r
+        return {'deleted': len(r['ContainersDeleted'] or []), 'space': r['SpaceReclaimed']}
+
+    step('containers_prune_label', prune_containers)
+    step('containers_exited_after_prune', lambda: names(client.containers.list(all=True, filters={'status': 'exited'})))
     step('cleanup_containers', cleanup_containers)
     step('containers_left', lambda: names(client.containers.list(all=True)))
     step('networks_prune_label', lambda: sorted(client.networks.prune(filters={'label': LABEL})['NetworksDeleted'] or []))
@@ -232,6 +246,7 @@ def scenario():
     step('network_inspect_removed', lambda: client.networks.get('sdk_front').name)
     step('container_inspect_removed', lambda: client.containers.get('sdk_web').name)
     step('decoy_remove', lambda: client.containers.get('sdk_decoy').remove(force=True, v=True))
+    step('exited_keep_remove', lambda: client.containers.get('sdk_exited_keep').remove(v=True))
     answer('networks-prune-keep', lambda: api.prune_networks(filters={'label': 'berth.keep'}))
     step('close', client.close)
 

@@ -144,6 +144,10 @@ async function scenario(): Promise<void> {
   await step('network_create_back', async () => (await (await docker.createNetwork({ Name: 'ode_back', IPAM: { Config: [{ Subnet: '10.88.0.0/24' }] }, Labels: { 'berth.sdk': 'dockerode', role: 'back' } })).inspect()).Name);
   await step('network_create_keep', async () => (await (await docker.createNetwork({ Name: 'ode_keep', Labels: { 'berth.keep': '1' } })).inspect()).Name);
   await step('network_create_duplicate', async () => (await docker.createNetwork({ Name: 'ode_front', CheckDuplicate: true })).id);
+  await step('network_remove', async () => {
+    await (await docker.createNetwork({ Name: 'ode_gone', Labels: { 'berth.sdk': 'dockerode' } })).remove();
+    return netNames({ filters: { name: ['ode_gone'] } });
+  });
   await answer('network-inspect-empty', () => docker.getNetwork('ode_front').inspect());
   await step('network_list_label', () => netNames({ filters: { label: [LABEL] } }));
   await step('network_list_label_value', () => netNames({ filters: { label: ['role=front'] } }));

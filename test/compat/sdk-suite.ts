@@ -38,7 +38,7 @@ const AREAS: [string, string[]][] = [
   ['the daemon as fixtures probe it: ping, info Swarm, the swarm object and a forced swarm leave outside a swarm',
     ['ping', 'info_swarm_state', 'swarm_attrs', 'swarm_inspect', 'swarm_leave_force']],
   ['an image imported from the rootfs tarball, with its changes', ['image_import']],
-  ['network create with IPAM config, labels and options; a duplicate name is refused', ['network_create', 'network_create_back', 'network_create_keep', 'network_create_duplicate']],
+  ['network create with IPAM config, labels and options; a duplicate name is refused; remove', ['network_create', 'network_create_back', 'network_create_keep', 'network_create_duplicate', 'network_remove']],
   ['network list filters: labels (all must match), label=value, driver and type, names; no match lists nothing; an unknown key is a 400',
     ['network_list_label', 'network_list_label_value', 'network_list_labels_all_match', 'network_list_driver_custom', 'network_list_names', 'network_list_nothing', 'network_list_unknown_filter']],
   ['a container with a published port answers from the lab host', ['container_run_web', 'published_port_page']],

@@ -91,6 +91,8 @@ client = docker.DockerClient(base_url=f'unix://{SOCKET}', version=API_VERSION, t
 api = client.api
 
 def scenario():
+    # other blocks of the recording leave networks and containers behind: only ours count
+    names = lambda objs: sorted(o.name for o in objs if o.name.startswith('sdk_'))
     # ---- the daemon, as fixtures probe it ----
     step('ping', client.ping)
     step('info_swarm_state', lambda: client.info()['Swarm']['LocalNodeState'])
@@ -127,9 +129,13 @@ def scenario():
     step('network_create_back', lambda: client.networks.create('sdk_back', driver='bridge', ipam=back_ipam, labels={'berth.sdk': 'python', 'role': 'back'}).name)
     step('network_create_keep', lambda: client.networks.create('sdk_keep', labels={'berth.keep': '1'}).name)
     step('network_create_duplicate', lambda: client.networks.create('sdk_front', check_duplicate=True).name)
+
+    def create_and_remove():
+        client.networks.create('sdk_gone', labels={'berth.sdk': 'python'}).remove()
+        return names(client.networks.list(names=['sdk_gone']))
+
+    step('network_remove', create_and_remove)
     answer('network-inspect-empty', lambda: api.inspect_network('sdk_front'))
-    # other blocks of the recording leave networks and containers behind: only ours count
-    names = lambda objs: sorted(o.name for o in objs if o.name.startswith('sdk_'))
     step('network_list_label', lambda: names(client.networks.list(filters={'label': LABEL})))
     step('network_list_label_value', lambda: names(client.networks.list(filters={'label': 'role=front'})))
     step('network_list_labels_all_match', lambda: names(client.networks.list(filters={'label': [LABEL, 'role=back']})))

@@ -166,6 +166,12 @@ async function scenario(): Promise<void> {
     });
     return { status: c.State.Status, host_port: c.NetworkSettings.Ports['80/tcp']?.[0]?.HostPort, labels: c.Config.Labels };
   });
+  // the image a container runs, found through the id in its inspect (and in the list)
+  await step('container_image', async () => {
+    const byInspect = await docker.getImage((await docker.getContainer('ode_web').inspect()).Image).inspect();
+    const listed = (await docker.listContainers({ filters: { name: ['ode_web'] } }))[0];
+    return { tags: byInspect.RepoTags, list_id_matches: listed?.ImageID === byInspect.Id };
+  });
   await step('published_port_page', () => fetchPage(`http://127.0.0.1:${HOST_PORT}/index.html`));
   await step('container_run_db_static_alias', async () => {
     const c = await run('ode_db', ['sleep', '3600'], {

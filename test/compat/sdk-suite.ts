@@ -41,7 +41,7 @@ const AREAS: [string, string[]][] = [
   ['network create with IPAM config, labels and options; a duplicate name is refused; remove', ['network_create', 'network_create_back', 'network_create_keep', 'network_create_duplicate', 'network_remove']],
   ['network list filters: labels (all must match), label=value, driver and type, names; no match lists nothing; an unknown key is a 400',
     ['network_list_label', 'network_list_label_value', 'network_list_labels_all_match', 'network_list_driver_custom', 'network_list_names', 'network_list_nothing', 'network_list_unknown_filter']],
-  ['a container with a published port answers from the lab host', ['container_run_web', 'published_port_page']],
+  ['a container with a published port answers from the lab host; the image it runs is found by its id', ['container_run_web', 'container_image', 'published_port_page']],
   ['an alias and a static IP given at create: a peer resolves the alias', ['container_run_db_static_alias', 'alias_resolves_from_peer']],
   ['links on a user network: the endpoint link resolves for the linker only; HostConfig.Links alone does nothing there',
     ['container_run_linked', 'link_alias_resolves', 'link_alias_private_to_linker', 'hostconfig_links_on_user_network']],

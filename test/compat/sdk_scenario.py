@@ -156,6 +156,8 @@ def scenario():
 
 
     step('container_run_web', run_web)
+    # container.image: the SDK looks the image up by the id in the container's attrs
+    step('container_image', lambda: client.containers.get('sdk_web').image.tags)
     step('published_port_page', lambda: fetch_page(f'http://127.0.0.1:{HOST_PORT}/index.html'))
 
 

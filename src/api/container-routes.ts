@@ -24,6 +24,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
       name: req.query.get('name') ?? undefined,
       config: {
         image: str(body, 'Image') ?? '',
+        imageId: run.imageId,
         cmd: run.argv,
         env: run.env,
         hostname: str(body, 'Hostname') ?? '',
@@ -128,14 +129,14 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
  * What the process runs and where: an image's rootfs and defaults (Config.Image), or the
  * host's filesystem (Image "") or a directory (HostConfig.BerthRootfs, berth run --rootfs).
  */
-function runSpec(body: Json, hc: Json, images: ImageStore): { argv: string[]; env: string[]; workdir: string; rootfs?: string } {
+function runSpec(body: Json, hc: Json, images: ImageStore): { argv: string[]; env: string[]; workdir: string; rootfs?: string; imageId?: string } {
   const request = { entrypoint: strList(body, 'Entrypoint'), cmd: strList(body, 'Cmd'), env: strList(body, 'Env'), workdir: str(body, 'WorkingDir') ?? '' };
   const image = str(body, 'Image');
   const rootfs = str(hc, 'BerthRootfs');
   if (!image || rootfs) return { argv: [...request.entrypoint, ...request.cmd], env: request.env, workdir: request.workdir, rootfs };
   const img = images.resolveImage(image);
   if (!img) throw new NotFoundError(`No such image: ${tagOf(image) ?? image}`);
-  return withImageDefaults(img, request);
+  return { ...withImageDefaults(img, request), imageId: `sha256:${img.id}` };
 }
 
 export function endpointRequest(ec: Json): EndpointRequest {

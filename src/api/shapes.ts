@@ -121,7 +121,8 @@ export function containerInspect(c: ContainerRecord, state: State, version = API
       StartedAt: st.startedAt,
       FinishedAt: st.finishedAt,
     },
-    Image: c.config.image,
+    // the image's id, as dockerd: clients look the image up by it (docker-py's container.image)
+    Image: c.config.imageId ?? '',
     ResolvConfPath: '',
     HostnamePath: '',
     HostsPath: '',
@@ -198,7 +199,7 @@ export function containerSummary(c: ContainerRecord, state: State, version = API
     Id: c.id,
     Names: [`/${c.name}`],
     Image: c.config.image,
-    ImageID: '',
+    ImageID: c.config.imageId ?? '',
     Command: listCommand(c.config.cmd),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: (c.publishedPorts ?? []).map((p) => ({ IP: p.hostIp, PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.proto })),

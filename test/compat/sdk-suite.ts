@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Lab } from '../lab/lab.js';
@@ -31,6 +31,8 @@ export interface SdkSuite {
   fixture: string;
   /** the scenario's argv for the lab's socket, an API version ("auto" or 1.41) and the rootfs tar */
   argv(socket: string, version: 'auto' | '1.41', tar: string): string[];
+  /** a file the scenario needs, and what makes it */
+  needs?: { path: string; hint: string };
 }
 
 /** Areas of the scenario; every key dockerd's run observed belongs to exactly one. */
@@ -127,6 +129,7 @@ export function sdkSuite(suite: SdkSuite): void {
     };
 
     before(async () => {
+      if (suite.needs && !existsSync(suite.needs.path)) throw new Error(`${suite.needs.path} is missing: ${suite.needs.hint}`);
       runs.auto = await scenario('auto');
       runs['1.41'] = await scenario('1.41');
     });

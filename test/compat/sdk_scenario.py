@@ -90,9 +90,11 @@ def fetch_page(url, attempts=50):
 client = docker.DockerClient(base_url=f'unix://{SOCKET}', version=API_VERSION, timeout=120)
 api = client.api
 
+
 def scenario():
     # other blocks of the recording leave networks and containers behind: only ours count
     names = lambda objs: sorted(o.name for o in objs if o.name.startswith('sdk_'))
+
     # ---- the daemon, as fixtures probe it ----
     step('ping', client.ping)
     step('info_swarm_state', lambda: client.info()['Swarm']['LocalNodeState'])
@@ -109,13 +111,11 @@ def scenario():
         img = client.images.get('sdkbb')
         return {'tags': img.tags, 'cmd': img.attrs['Config']['Cmd'], 'env': img.attrs['Config']['Env']}
 
-
     step('image_import', import_image)
 
     # ---- the network lifecycle ----
     front_ipam = IPAMConfig(pool_configs=[IPAMPool(subnet='10.77.0.0/24', iprange='10.77.0.128/25', gateway='10.77.0.1', aux_addresses={'reserved': '10.77.0.5'})])
     back_ipam = IPAMConfig(pool_configs=[IPAMPool(subnet='10.78.0.0/24')])
-
 
     def create_front():
         # what client.networks.create does, with the create answer kept
@@ -123,7 +123,6 @@ def scenario():
                                                       options={'com.docker.network.bridge.enable_icc': 'true'}, attachable=True)
         net = client.networks.get('sdk_front')
         return {'name': net.name, 'labels': net.attrs['Labels'], 'options': net.attrs['Options'], 'ipam': net.attrs['IPAM'], 'attachable': net.attrs['Attachable']}
-
 
     step('network_create', create_front)
     step('network_create_back', lambda: client.networks.create('sdk_back', driver='bridge', ipam=back_ipam, labels={'berth.sdk': 'python', 'role': 'back'}).name)
@@ -148,18 +147,15 @@ def scenario():
     # ---- containers: a published port, aliases, links, static IPs ----
     web_cmd = ['sh', '-c', f'mkdir -p /www && echo {PAGE} > /www/index.html && exec httpd -f -p 80 -h /www']
 
-
     def run_web():
         c = client.containers.run('sdkbb', web_cmd, name='sdk_web', detach=True, network='sdk_front', ports={'80/tcp': HOST_PORT}, labels={'berth.sdk': 'python'})
         c.reload()
         return {'status': c.status, 'host_port': c.ports['80/tcp'][0]['HostPort'], 'labels': c.labels}
 
-
     step('container_run_web', run_web)
     # container.image: the SDK looks the image up by the id in the container's attrs
     step('container_image', lambda: client.containers.get('sdk_web').image.tags)
     step('published_port_page', lambda: fetch_page(f'http://127.0.0.1:{HOST_PORT}/index.html'))
-
 
     def run_db():
         c = client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_db', detach=True, network='sdk_front', labels={'berth.sdk': 'python'},
@@ -167,12 +163,10 @@ def scenario():
         c.reload()
         return {'ip': c.attrs['NetworkSettings']['Networks']['sdk_front']['IPAddress'], 'aliases_include_database': 'database' in (c.attrs['NetworkSettings']['Networks']['sdk_front']['Aliases'] or [])}
 
-
     step('container_run_db_static_alias', run_db)
     web = client.containers.get('sdk_web')
     db = client.containers.get('sdk_db')
     step('alias_resolves_from_peer', lambda: first_line(web, ['ping', '-c1', '-W2', 'database']))
-
 
     # links on a user network live on the endpoint (what `docker run --link` sends there)
     def run_linked():
@@ -192,14 +186,12 @@ def scenario():
 
     step('hostconfig_links_on_user_network', hostconfig_links)
 
-
     def legacy_links():
         client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_legacy_target', detach=True, labels={'berth.sdk': 'python'})
         c = client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_legacy', detach=True, links={'sdk_legacy_target': 'oldlink'}, labels={'berth.sdk': 'python'})
         hosts = exec_out(c, ['cat', '/etc/hosts'])['out']
         return {'hosts_has_alias': any('oldlink' in line.split()[1:] for line in hosts.split('\n')),
                 'ping': first_line(c, ['ping', '-c1', '-W2', 'oldlink'])['code']}
-
 
     step('legacy_link_on_default_bridge', legacy_links)
     step('legacy_link_remove', lambda: api.remove_container('sdk_legacy/oldlink', link=True))
@@ -232,13 +224,11 @@ def scenario():
     step('container_list_running_filter', lambda: names(client.containers.list(filters={'label': LABEL, 'status': 'running'})))
     answer('container-list-label', lambda: sorted(api.containers(all=True, filters={'label': LABEL}), key=lambda c: c['Names'][0]))
 
-
     def cleanup_containers():
         mine = client.containers.list(all=True, filters={'label': LABEL})
         for c in mine:
             c.remove(force=True, v=True)
         return names(mine)
-
 
     def prune_containers():
         r = client.containers.prune(filters={'label': LABEL})

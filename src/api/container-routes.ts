@@ -9,6 +9,7 @@ import { bool, obj, str, strList, strMap, type Json } from './parse.js';
 import { containerFacts } from './container-facts.js';
 import { filterContainers } from './filters/containers.js';
 import { Filters } from './filters/filters.js';
+import { pruneFilter } from './filters/prune.js';
 import { queryBool, type Router } from './router.js';
 import { commonHeaders } from './server.js';
 import { containerInspect, containerSummary } from './shapes.js';
@@ -27,6 +28,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
       name: req.query.get('name') ?? undefined,
       config: {
         image: str(body, 'Image') ?? '',
+        imageId: run.imageId,
         cmd: run.argv,
         env: run.env,
         hostname: str(body, 'Hostname') ?? '',
@@ -41,8 +43,8 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         attach: { stdin: bool(body, 'AttachStdin'), stdout: bool(body, 'AttachStdout'), stderr: bool(body, 'AttachStderr') },
       },
       hostConfig: {
-        // dockerd keeps "default" when the client names no network (docker-py, curl)
-        networkMode: str(hc, 'NetworkMode') ?? 'default',
+        // dockerd's name for "no mode given" (SetDefaultNetModeIfBlank), kept as such in inspect
+        networkMode: str(hc, 'NetworkMode') || 'default',
         autoRemove: bool(hc, 'AutoRemove'),
         rootfs: run.rootfs,
         dns: strList(hc, 'Dns'),
@@ -111,6 +113,22 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
   });
 
+  // what SDK clean-ups call (containers.prune(filters={'label': …})): every container not
+  // running that the filters keep; one that cannot go is left, as dockerd leaves it
+  router.add('POST', '/containers/prune', async (req) => {
+    const keep = pruneFilter(Filters.parse(req.query.get('filters')));
+    const deleted: string[] = [];
+    for (const c of [...state.containers.values()].filter((c) => c.state.status !== 'running' && keep({ created: c.created, labels: c.config.labels }))) {
+      try {
+        await ctl.containers.remove(c.id, { force: false });
+        deleted.push(c.id);
+      } catch {
+        // in use (a running container shares its network namespace): not pruned
+      }
+    }
+    return { status: 200, body: { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 } };
+  });
+
   router.add('DELETE', '/containers/{id}', async (req) => {
     if (queryBool(req.query, 'link')) await ctl.containers.removeLink(req.params.id);
     else await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
@@ -147,7 +165,7 @@ function runSpec(body: Json, hc: Json, images: ImageStore): RunSpec {
   }
   const img = images.resolveImage(image);
   if (!img) throw new NotFoundError(`No such image: ${tagOf(image) ?? image}`);
-  return withImageDefaults(img, request);
+  return { ...withImageDefaults(img, request), imageId: `sha256:${img.id}` };
 }
 
 export function endpointRequest(ec: Json): EndpointRequest {

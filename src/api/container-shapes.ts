@@ -47,7 +47,8 @@ export function containerInspect(c: ContainerRecord, state: State, version = API
       StartedAt: st.startedAt,
       FinishedAt: st.finishedAt,
     },
-    Image: c.config.image,
+    // the image's id, as dockerd: clients look the image up by it (docker-py's container.image)
+    Image: c.config.imageId ?? '',
     ResolvConfPath: etc('resolv.conf'),
     HostnamePath: etc('hostname'),
     HostsPath: etc('hosts'),
@@ -113,8 +114,8 @@ export function containerSummary(c: ContainerRecord, state: State, version = API
     Id: c.id,
     Names: [`/${c.name}`],
     Image: c.config.image,
-    ImageID: '',
-    Command: c.config.cmd.join(' '),
+    ImageID: c.config.imageId ?? '',
+    Command: listCommand(c.config.cmd),
     Created: Math.floor(Date.parse(c.created) / 1000),
     Ports: c.state.status === 'running' ? summaryPorts(c) : [],
     Labels: c.config.labels,
@@ -124,6 +125,12 @@ export function containerSummary(c: ContainerRecord, state: State, version = API
     NetworkSettings: { Networks: networks },
     Mounts: [],
   };
+}
+
+/** dockerd's list Command: the path, then the arguments, those with a space in single quotes. */
+function listCommand(argv: string[]): string {
+  const [path = '', ...args] = argv;
+  return [path, ...args.map((a) => (a.includes(' ') ? `'${a}'` : a))].join(' ');
 }
 
 /** docker ps's STATUS column ("Up 5 seconds", "Exited (0) 3 seconds ago", "Created"). */

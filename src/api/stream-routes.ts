@@ -110,6 +110,8 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     // As dockerd, the 101 goes out before the process starts: a client that reads the
     // headers through a buffer (docker-py, so compose) swallowed a quick first output.
     const socket = detach ? undefined : upgrade(reply, e.tty);
+    // and is handed to the kernel before the first output can follow it
+    if (socket) await new Promise<void>((resolve) => socket.write('', () => resolve()));
     let child: ChildProcess;
     try {
       child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });

@@ -62,6 +62,8 @@ export function containerCommands(program: Command, client: () => Client): void 
       const endpoint: Record<string, unknown> = {};
       if (o.ip || o.linkLocalIp.length) endpoint.IPAMConfig = { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined };
       if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
+      // on a user-defined network links are the endpoint's, as the docker CLI sends them
+      if (o.link.length && network && !['bridge', 'default', 'host', 'none'].includes(network) && !network.startsWith('container:')) endpoint.Links = o.link;
       const body = {
         Hostname: o.hostname ?? '',
         Cmd: cmd,

@@ -95,7 +95,10 @@ export class ContainerService {
     req.hostConfig.extraHosts.forEach(parseExtraHost);
     const id = newId();
     const mode = this.networkModeOf(req.hostConfig.networkMode || 'bridge');
-    this.checkLinks(mode, req.hostConfig.links);
+    // As dockerd (registerLinks): HostConfig.Links are legacy links, kept for the default
+    // bridge only; on a user-defined network links live on the endpoint (EndpointSettings.Links).
+    const links = hasLegacyLinks({ hostConfig: { networkMode: mode } }, this.state) ? req.hostConfig.links : [];
+    this.checkLinks(mode, links);
     const pidMode = checkPidMode(req.hostConfig.pidMode, this.state);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
@@ -104,7 +107,7 @@ export class ContainerService {
       name,
       created: new Date().toISOString(),
       config: { ...req.config, hostname: req.config.hostname || (mode === 'host' ? '' : id.slice(0, 12)) },
-      hostConfig: { ...req.hostConfig, networkMode: mode, pidMode },
+      hostConfig: { ...req.hostConfig, networkMode: mode, pidMode, links },
       state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
       sandboxKey: '',
     };

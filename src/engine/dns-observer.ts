@@ -65,7 +65,7 @@ export class DnsObserver implements EngineObserver {
    */
   private linkAliases(c: ContainerRecord, ep: EndpointRecord): Record<string, string> | undefined {
     const out: Record<string, string> = {};
-    for (const spec of [...c.hostConfig.links, ...ep.links].map(parseLink)) {
+    for (const spec of ep.links.map(parseLink)) {
       // a full id names no DNS record: the container it names is looked up by its name
       out[spec.alias] = this.state.containers.get(spec.name)?.name ?? spec.name;
     }

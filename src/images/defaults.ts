@@ -24,6 +24,8 @@ export interface RunSpec {
   labels: Record<string, string>;
   exposedPorts: string[];
   rootfs?: string;
+  /** sha256:… of the image it runs (Config.Image names it as the client did) */
+  imageId?: string;
 }
 
 export function withImageDefaults(img: ResolvedImage, req: RunRequest): RunSpec {

@@ -70,7 +70,10 @@ export interface ContainerState {
 }
 
 export interface ContainerConfig {
+  /** Config.Image: the image as the client named it */
   image: string;
+  /** "sha256:<id>" of that image (inspect's Image, the list's ImageID); absent without an image */
+  imageId?: string;
   cmd: string[];
   env: string[];
   hostname: string;

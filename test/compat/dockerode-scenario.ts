@@ -144,6 +144,10 @@ async function scenario(): Promise<void> {
   await step('network_create_back', async () => (await (await docker.createNetwork({ Name: 'ode_back', IPAM: { Config: [{ Subnet: '10.88.0.0/24' }] }, Labels: { 'berth.sdk': 'dockerode', role: 'back' } })).inspect()).Name);
   await step('network_create_keep', async () => (await (await docker.createNetwork({ Name: 'ode_keep', Labels: { 'berth.keep': '1' } })).inspect()).Name);
   await step('network_create_duplicate', async () => (await docker.createNetwork({ Name: 'ode_front', CheckDuplicate: true })).id);
+  await step('network_remove', async () => {
+    await (await docker.createNetwork({ Name: 'ode_gone', Labels: { 'berth.sdk': 'dockerode' } })).remove();
+    return netNames({ filters: { name: ['ode_gone'] } });
+  });
   await answer('network-inspect-empty', () => docker.getNetwork('ode_front').inspect());
   await step('network_list_label', () => netNames({ filters: { label: [LABEL] } }));
   await step('network_list_label_value', () => netNames({ filters: { label: ['role=front'] } }));
@@ -161,6 +165,12 @@ async function scenario(): Promise<void> {
       HostConfig: { NetworkMode: 'ode_front', PortBindings: { '80/tcp': [{ HostPort: String(HOST_PORT) }] } },
     });
     return { status: c.State.Status, host_port: c.NetworkSettings.Ports['80/tcp']?.[0]?.HostPort, labels: c.Config.Labels };
+  });
+  // the image a container runs, found through the id in its inspect (and in the list)
+  await step('container_image', async () => {
+    const byInspect = await docker.getImage((await docker.getContainer('ode_web').inspect()).Image).inspect();
+    const listed = (await docker.listContainers({ filters: { name: ['ode_web'] } }))[0];
+    return { tags: byInspect.RepoTags, list_id_matches: listed?.ImageID === byInspect.Id };
   });
   await step('published_port_page', () => fetchPage(`http://127.0.0.1:${HOST_PORT}/index.html`));
   await step('container_run_db_static_alias', async () => {
@@ -213,8 +223,21 @@ async function scenario(): Promise<void> {
 
   // ---- clean-up, the way fixtures and apps do it ----
   await step('decoy', async () => (await run('ode_decoy', ['sleep', '3600'], { Labels: {} })).Name.replace(/^\//, ''));
+  const exited = async (name: string, labels: Record<string, string>) => {
+    const c = await docker.createContainer({ name, Image: 'odebb', Cmd: ['true'], Labels: labels });
+    await c.start();
+    return ((await c.wait()) as { StatusCode: number }).StatusCode;
+  };
+  await step('exited_labelled', () => exited('ode_exited', { 'berth.sdk': 'dockerode' }));
+  await step('exited_unlabelled', () => exited('ode_exited_keep', {}));
   await step('container_list_running_filter', () => containerNames({ filters: { label: [LABEL], status: ['running'] } }));
   await answer('container-list-label', async () => (await docker.listContainers({ all: true, filters: { label: [LABEL] } })).sort((a, b) => (a.Names[0] ?? '').localeCompare(b.Names[0] ?? '')));
+  await step('containers_prune_label', async () => {
+    const r = (await docker.pruneContainers({ filters: { label: [LABEL] } })) as { ContainersDeleted: string[] | null; SpaceReclaimed: number };
+    answers['containers-prune'] = r;
+    return { deleted: (r.ContainersDeleted ?? []).length, space: r.SpaceReclaimed };
+  });
+  await step('containers_exited_after_prune', () => containerNames({ all: true, filters: { status: ['exited'] } }));
   await step('cleanup_containers', async () => {
     const mine = await docker.listContainers({ all: true, filters: { label: [LABEL] } });
     for (const c of mine) await docker.getContainer(c.Id).remove({ force: true, v: true });
@@ -226,6 +249,7 @@ async function scenario(): Promise<void> {
   await step('network_inspect_removed', async () => (await docker.getNetwork('ode_front').inspect()).Name);
   await step('container_inspect_removed', async () => (await docker.getContainer('ode_web').inspect()).Name);
   await step('decoy_remove', () => docker.getContainer('ode_decoy').remove({ force: true, v: true }));
+  await step('exited_keep_remove', () => docker.getContainer('ode_exited_keep').remove({ v: true }));
   await answer('networks-prune-keep', () => docker.pruneNetworks({ filters: { label: ['berth.keep'] } }));
 }
 

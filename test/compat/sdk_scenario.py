@@ -90,7 +90,11 @@ def fetch_page(url, attempts=50):
 client = docker.DockerClient(base_url=f'unix://{SOCKET}', version=API_VERSION, timeout=120)
 api = client.api
 
+
 def scenario():
+    # other blocks of the recording leave networks and containers behind: only ours count
+    names = lambda objs: sorted(o.name for o in objs if o.name.startswith('sdk_'))
+
     # ---- the daemon, as fixtures probe it ----
     step('ping', client.ping)
     step('info_swarm_state', lambda: client.info()['Swarm']['LocalNodeState'])
@@ -107,13 +111,11 @@ def scenario():
         img = client.images.get('sdkbb')
         return {'tags': img.tags, 'cmd': img.attrs['Config']['Cmd'], 'env': img.attrs['Config']['Env']}
 
-
     step('image_import', import_image)
 
     # ---- the network lifecycle ----
     front_ipam = IPAMConfig(pool_configs=[IPAMPool(subnet='10.77.0.0/24', iprange='10.77.0.128/25', gateway='10.77.0.1', aux_addresses={'reserved': '10.77.0.5'})])
     back_ipam = IPAMConfig(pool_configs=[IPAMPool(subnet='10.78.0.0/24')])
-
 
     def create_front():
         # what client.networks.create does, with the create answer kept
@@ -122,14 +124,17 @@ def scenario():
         net = client.networks.get('sdk_front')
         return {'name': net.name, 'labels': net.attrs['Labels'], 'options': net.attrs['Options'], 'ipam': net.attrs['IPAM'], 'attachable': net.attrs['Attachable']}
 
-
     step('network_create', create_front)
     step('network_create_back', lambda: client.networks.create('sdk_back', driver='bridge', ipam=back_ipam, labels={'berth.sdk': 'python', 'role': 'back'}).name)
     step('network_create_keep', lambda: client.networks.create('sdk_keep', labels={'berth.keep': '1'}).name)
     step('network_create_duplicate', lambda: client.networks.create('sdk_front', check_duplicate=True).name)
+
+    def create_and_remove():
+        client.networks.create('sdk_gone', labels={'berth.sdk': 'python'}).remove()
+        return names(client.networks.list(names=['sdk_gone']))
+
+    step('network_remove', create_and_remove)
     answer('network-inspect-empty', lambda: api.inspect_network('sdk_front'))
-    # other blocks of the recording leave networks and containers behind: only ours count
-    names = lambda objs: sorted(o.name for o in objs if o.name.startswith('sdk_'))
     step('network_list_label', lambda: names(client.networks.list(filters={'label': LABEL})))
     step('network_list_label_value', lambda: names(client.networks.list(filters={'label': 'role=front'})))
     step('network_list_labels_all_match', lambda: names(client.networks.list(filters={'label': [LABEL, 'role=back']})))
@@ -142,16 +147,15 @@ def scenario():
     # ---- containers: a published port, aliases, links, static IPs ----
     web_cmd = ['sh', '-c', f'mkdir -p /www && echo {PAGE} > /www/index.html && exec httpd -f -p 80 -h /www']
 
-
     def run_web():
         c = client.containers.run('sdkbb', web_cmd, name='sdk_web', detach=True, network='sdk_front', ports={'80/tcp': HOST_PORT}, labels={'berth.sdk': 'python'})
         c.reload()
         return {'status': c.status, 'host_port': c.ports['80/tcp'][0]['HostPort'], 'labels': c.labels}
 
-
     step('container_run_web', run_web)
+    # container.image: the SDK looks the image up by the id in the container's attrs
+    step('container_image', lambda: client.containers.get('sdk_web').image.tags)
     step('published_port_page', lambda: fetch_page(f'http://127.0.0.1:{HOST_PORT}/index.html'))
-
 
     def run_db():
         c = client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_db', detach=True, network='sdk_front', labels={'berth.sdk': 'python'},
@@ -159,12 +163,10 @@ def scenario():
         c.reload()
         return {'ip': c.attrs['NetworkSettings']['Networks']['sdk_front']['IPAddress'], 'aliases_include_database': 'database' in (c.attrs['NetworkSettings']['Networks']['sdk_front']['Aliases'] or [])}
 
-
     step('container_run_db_static_alias', run_db)
     web = client.containers.get('sdk_web')
     db = client.containers.get('sdk_db')
     step('alias_resolves_from_peer', lambda: first_line(web, ['ping', '-c1', '-W2', 'database']))
-
 
     # links on a user network live on the endpoint (what `docker run --link` sends there)
     def run_linked():
@@ -184,14 +186,12 @@ def scenario():
 
     step('hostconfig_links_on_user_network', hostconfig_links)
 
-
     def legacy_links():
         client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_legacy_target', detach=True, labels={'berth.sdk': 'python'})
         c = client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_legacy', detach=True, links={'sdk_legacy_target': 'oldlink'}, labels={'berth.sdk': 'python'})
         hosts = exec_out(c, ['cat', '/etc/hosts'])['out']
         return {'hosts_has_alias': any('oldlink' in line.split()[1:] for line in hosts.split('\n')),
                 'ping': first_line(c, ['ping', '-c1', '-W2', 'oldlink'])['code']}
-
 
     step('legacy_link_on_default_bridge', legacy_links)
     step('legacy_link_remove', lambda: api.remove_container('sdk_legacy/oldlink', link=True))
@@ -214,9 +214,15 @@ def scenario():
 
     # ---- clean-up, the way fixtures and apps do it ----
     step('decoy', lambda: client.containers.run('sdkbb', ['sleep', '3600'], name='sdk_decoy', detach=True).name)
+
+    def exited(name, labels):
+        c = client.containers.run('sdkbb', ['true'], name=name, detach=True, labels=labels)
+        return c.wait()['StatusCode']
+
+    step('exited_labelled', lambda: exited('sdk_exited', {'berth.sdk': 'python'}))
+    step('exited_unlabelled', lambda: exited('sdk_exited_keep', {}))
     step('container_list_running_filter', lambda: names(client.containers.list(filters={'label': LABEL, 'status': 'running'})))
     answer('container-list-label', lambda: sorted(api.containers(all=True, filters={'label': LABEL}), key=lambda c: c['Names'][0]))
-
 
     def cleanup_containers():
         mine = client.containers.list(all=True, filters={'label': LABEL})
@@ -224,7 +230,13 @@ def scenario():
             c.remove(force=True, v=True)
         return names(mine)
 
+    def prune_containers():
+        r = client.containers.prune(filters={'label': LABEL})
+        answers['containers-prune'] = r
+        return {'deleted': len(r['ContainersDeleted'] or []), 'space': r['SpaceReclaimed']}
 
+    step('containers_prune_label', prune_containers)
+    step('containers_exited_after_prune', lambda: names(client.containers.list(all=True, filters={'status': 'exited'})))
     step('cleanup_containers', cleanup_containers)
     step('containers_left', lambda: names(client.containers.list(all=True)))
     step('networks_prune_label', lambda: sorted(client.networks.prune(filters={'label': LABEL})['NetworksDeleted'] or []))
@@ -232,6 +244,7 @@ def scenario():
     step('network_inspect_removed', lambda: client.networks.get('sdk_front').name)
     step('container_inspect_removed', lambda: client.containers.get('sdk_web').name)
     step('decoy_remove', lambda: client.containers.get('sdk_decoy').remove(force=True, v=True))
+    step('exited_keep_remove', lambda: client.containers.get('sdk_exited_keep').remove(v=True))
     answer('networks-prune-keep', lambda: api.prune_networks(filters={'label': 'berth.keep'}))
     step('close', client.close)
 

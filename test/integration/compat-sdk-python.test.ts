@@ -7,4 +7,5 @@ sdkSuite({
   name: 'the Docker SDK for Python',
   fixture: 'sdk-python.json',
   argv: (socket, version, tar) => [VENV_PYTHON, PYTHON_SCENARIO, socket, version, tar],
+  needs: { path: VENV_PYTHON, hint: 'bash scripts/setup.sh makes the venv with the Docker SDK for Python' },
 });

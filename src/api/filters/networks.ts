@@ -1,14 +1,14 @@
 import type { NetworkRecord } from '../../store/records.js';
 import { InvalidParameterError } from '../../util/errors.js';
 import type { Filters } from './filters.js';
-import { untilInstant } from './until.js';
 
 // GET /networks?filters=… and POST /networks/prune?filters=…, as dockerd 20.10 filters
 // them (daemon/network/filter.go, daemon/prune.go), recorded in
 // test/fixtures/dockerd-20.10/filters.json.
 
 export const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;
-export const NETWORK_PRUNE_FILTERS = ['label', 'label!', 'until'] as const;
+// a network prune takes the filters every prune takes
+export { PRUNE_FILTERS as NETWORK_PRUNE_FILTERS, pruneFilter } from './prune.js';
 
 /**
  * The networks to list. `inUse` says whether a network has endpoints: `dangling=true`
@@ -36,19 +36,3 @@ export function filterNetworks(list: readonly NetworkRecord[], f: Filters, inUse
   }
   return out;
 }
-
-/**
- * Which networks a prune may remove, by the filters alone (the engine adds: not
- * predefined, no endpoints). `label!` excludes a network only when every one of its
- * values matches, as dockerd's MatchKVList does.
- */
-export function pruneFilter(f: Filters, now = Date.now()): (n: NetworkRecord) => boolean {
-  f.accept(NETWORK_PRUNE_FILTERS);
-  const until = f.single('until', 'more than one until filter specified');
-  const limit = until === undefined ? undefined : untilInstant(until, now);
-  return (n) =>
-    (limit === undefined || Date.parse(n.created) <= limit) &&
-    f.labels('label', n.labels) &&
-    !(f.has('label!') && f.labels('label!', n.labels));
-}
-

@@ -5,7 +5,7 @@ import { withImageDefaults, type RunRequest, type RunSpec } from '../images/defa
 import { tagOf } from '../images/reference.js';
 import type { ImageStore } from '../images/store.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
-import { bool, obj, str, strList, strMap, type Json } from './parse.js';
+import { asGiven, bool, obj, str, strList, strMap, type Json } from './parse.js';
 import { containerFacts } from './container-facts.js';
 import { filterContainers } from './filters/containers.js';
 import { Filters } from './filters/filters.js';
@@ -47,9 +47,9 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         networkMode: str(hc, 'NetworkMode') || 'default',
         autoRemove: bool(hc, 'AutoRemove'),
         rootfs: run.rootfs,
-        dns: strList(hc, 'Dns'),
-        dnsSearch: strList(hc, 'DnsSearch'),
-        dnsOptions: strList(hc, 'DnsOptions'),
+        dns: asGiven(hc, 'Dns', strList),
+        dnsSearch: asGiven(hc, 'DnsSearch', strList),
+        dnsOptions: asGiven(hc, 'DnsOptions', strList),
         extraHosts: strList(hc, 'ExtraHosts'),
         links: strList(hc, 'Links'),
         portBindings: (obj(hc.PortBindings, 'PortBindings') as ContainerRecord['hostConfig']['portBindings']),

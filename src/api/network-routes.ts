@@ -1,7 +1,7 @@
 import type { Controller } from '../engine/controller.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { InvalidParameterError } from '../util/errors.js';
-import { bool, obj, str, strMap, type Json } from './parse.js';
+import { asGiven, bool, obj, str, strMap, type Json } from './parse.js';
 import { Filters } from './filters/filters.js';
 import { filterNetworks, pruneFilter } from './filters/networks.js';
 import type { Router } from './router.js';
@@ -34,7 +34,7 @@ export function networkRoutes(router: Router, ctl: Controller): void {
       enableIPv6: bool(body, 'EnableIPv6'),
       ipamDriver: str(ipam, 'Driver'),
       ipamConfig: ipamConfigs(ipam.Config),
-      ipamOptions: strMap(ipam, 'Options'),
+      ipamOptions: asGiven(ipam, 'Options', strMap),
       options: strMap(body, 'Options'),
       labels: strMap(body, 'Labels'),
     });

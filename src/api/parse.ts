@@ -43,3 +43,8 @@ export function strMap(o: Json, key: string): Record<string, string> {
   }
   return out;
 }
+
+/** A value read as given: null when the client sent none (or null), so a shape can say null where dockerd does. */
+export function asGiven<T>(o: Json, key: string, read: (o: Json, key: string) => T): T | null {
+  return o[key] === undefined || o[key] === null ? null : read(o, key);
+}

@@ -52,9 +52,9 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     extraHosts: c.hostConfig.extraHosts.map(parseExtraHost),
     links: legacy.map((l) => ({ ip: l.ip, names: linkHostNames(l.spec, l.target) })),
     embeddedDns: dnsNet?.ipamConfig[0]?.gateway,
-    dns: c.hostConfig.dns.length ? c.hostConfig.dns : config.dns,
-    dnsSearch: c.hostConfig.dnsSearch.length ? c.hostConfig.dnsSearch : config.dnsSearch,
-    dnsOptions: c.hostConfig.dnsOptions.length ? c.hostConfig.dnsOptions : config.dnsOptions,
+    dns: c.hostConfig.dns?.length ? c.hostConfig.dns : config.dns,
+    dnsSearch: c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : config.dnsSearch,
+    dnsOptions: c.hostConfig.dnsOptions?.length ? c.hostConfig.dnsOptions : config.dnsOptions,
     hostMode: mode === 'host',
   });
   return { binds, env: legacy.flatMap((l) => linkEnv(c, l.spec, l.target, l.ip)) };

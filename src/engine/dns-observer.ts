@@ -45,8 +45,8 @@ export class DnsObserver implements EngineObserver {
   record(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): DnsEndpoint {
     const names = [c.name, c.id.slice(0, 12), ...ep.aliases];
     if (c.config.hostname) names.push(c.config.hostname);
-    const upstreams = c.hostConfig.dns.length ? c.hostConfig.dns : undefined;
-    const searchDomains = c.hostConfig.dnsSearch.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
+    const upstreams = c.hostConfig.dns?.length ? c.hostConfig.dns : undefined;
+    const searchDomains = c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
     return { networkId: net.id, containerId: c.id, ip: ep.ipv4, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
   }
 

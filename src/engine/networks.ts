@@ -22,7 +22,7 @@ export interface NetworkCreateRequest {
   enableIPv6?: boolean;
   ipamDriver?: string;
   ipamConfig?: IpamConfigRecord[];
-  ipamOptions?: Record<string, string>;
+  ipamOptions?: Record<string, string> | null;
   options?: Record<string, string>;
   labels?: Record<string, string>;
 }
@@ -114,7 +114,7 @@ export class NetworkService {
       enableIPv6: false,
       ipamDriver: 'default',
       ipamConfig: [],
-      ipamOptions: req.ipamOptions ?? {},
+      ipamOptions: req.ipamOptions === undefined ? {} : req.ipamOptions,
       options: req.options ?? {},
       labels: req.labels ?? {},
       builtin: !!opts.builtin,

@@ -21,7 +21,8 @@ export interface NetworkRecord {
   enableIPv6: boolean;
   ipamDriver: string;
   ipamConfig: IpamConfigRecord[];
-  ipamOptions: Record<string, string>;
+  /** null when the client sent none (inspect shows null then, as dockerd does) */
+  ipamOptions: Record<string, string> | null;
   options: Record<string, string>;
   labels: Record<string, string>;
   /** predefined (bridge, host, none): cannot be removed */
@@ -96,9 +97,10 @@ export interface HostConfig {
   networkMode: string;
   autoRemove: boolean;
   rootfs?: string;
-  dns: string[];
-  dnsSearch: string[];
-  dnsOptions: string[];
+  /** null when the client sent none (inspect shows null then, as dockerd does; [] when sent empty) */
+  dns: string[] | null;
+  dnsSearch: string[] | null;
+  dnsOptions: string[] | null;
   extraHosts: string[];
   links: string[];
   portBindings: Record<string, { HostIp: string; HostPort: string }[]>;

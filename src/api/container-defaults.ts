@@ -1,10 +1,11 @@
+import { parseLink } from '../engine/links.js';
 import type { ContainerRecord } from '../store/records.js';
 
 // The parts of container inspect that berth has no concept of (resources, security,
 // storage, logging), with the values dockerd 20.10 shows for a container that set none
 // of them (test/fixtures/dockerd-20.10/container-*.json): clients read these keys
 // (HostConfig.Privileged, .RestartPolicy.Name, .LogConfig.Type) and must find them.
-// Where berth does differ, it says so: it makes no IPC or cgroup namespace ("host"), masks
+// Where berth does differ, it says so: it makes no cgroup namespace ("host"), masks
 // and write-protects no /proc paths ([]), and runs containers with its own shim.
 
 const RESOURCES = {
@@ -41,8 +42,12 @@ const RESOURCES = {
   Ulimits: null,
 } as const;
 
-/** HostConfig, every key dockerd 20.10 prints, berth's values first. */
-export function hostConfigShape(c: ContainerRecord): Record<string, unknown> {
+/**
+ * HostConfig, every key dockerd 20.10 prints, berth's values first. `nameOf` gives a
+ * container's name by name or id (undefined once it is gone): dockerd prints a legacy link
+ * as "/TARGET:/PARENT/ALIAS", and a link whose target is gone not at all.
+ */
+export function hostConfigShape(c: ContainerRecord, nameOf: (term: string) => string | undefined = (t) => t): Record<string, unknown> {
   const hc = c.hostConfig;
   return {
     Binds: null,
@@ -62,9 +67,9 @@ export function hostConfigShape(c: ContainerRecord): Record<string, unknown> {
     DnsSearch: hc.dnsSearch,
     ExtraHosts: hc.extraHosts.length ? hc.extraHosts : null,
     GroupAdd: null,
-    IpcMode: 'host',
+    IpcMode: 'private',
     Cgroup: '',
-    Links: hc.links.length ? hc.links : null,
+    Links: linksShape(c, nameOf),
     OomScoreAdj: 0,
     PidMode: hc.pidMode ?? '',
     Privileged: false,
@@ -113,4 +118,13 @@ export function configShape(c: ContainerRecord): Record<string, unknown> {
     Labels: cfg.labels,
     ...(cfg.macAddress ? { MacAddress: cfg.macAddress } : {}),
   };
+}
+
+function linksShape(c: ContainerRecord, nameOf: (term: string) => string | undefined): string[] | null {
+  const out: string[] = [];
+  for (const { name, alias } of c.hostConfig.links.map(parseLink)) {
+    const target = nameOf(name);
+    if (target) out.push(`/${target}:/${c.name}/${alias}`);
+  }
+  return out.length ? out : null;
 }

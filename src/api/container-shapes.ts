@@ -62,7 +62,7 @@ export function containerInspect(c: ContainerRecord, state: State, version = API
     ProcessLabel: '',
     AppArmorProfile: '',
     ExecIDs: null,
-    HostConfig: hostConfigShape(c),
+    HostConfig: hostConfigShape(c, (t) => (state.containers.get(t) ?? state.containerNamed(t))?.name),
     // the rootfs is an image's directory or the host's, used in place: no layers
     GraphDriver: { Data: null, Name: 'berth' },
     Mounts: [],

@@ -645,7 +645,8 @@ export class ContainerService {
     await this.lock.run([c.id], async () => {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
       // dockerd's words and status (a plain error there, so a 500), the SDKs' recorded answer
-      if (!ep) throw new BerthError(`container ${c.id} is not connected to network ${net.name}`, 500);
+      // dockerd 20.10's words; its 500 becomes a 404: the caller's mistake is a 4xx here
+      if (!ep) throw new NotFoundError(`container ${c.id} is not connected to network ${net.name}`);
       if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
       await this.releaseAddress(c, net, ep);
       this.state.dropEndpoint(ep.id);

@@ -36,7 +36,7 @@ const BERTH_VALUES: Record<string, RegExp> = {
   'the default bridge is berth0, not docker0': /(.*\.)?Options\.com\.docker\.network\.bridge\.name/,
   'no storage driver: berth runs the image directory as it is (dockerd recorded with vfs)': /Driver|GraphDriver\.Name/,
   'containers run under berth-shim, not runc': /HostConfig\.Runtime/,
-  'berth makes no IPC or cgroup namespace: "host"': /HostConfig\.(IpcMode|CgroupnsMode)/,
+  'berth makes no cgroup namespace: "host"': /HostConfig\.CgroupnsMode/,
   'berth masks and write-protects no /proc paths: []': /HostConfig\.(MaskedPaths|ReadonlyPaths)/,
   'berth publishes IPv4 only (dockerd adds a [::] binding) on random host ports': /NetworkSettings\.Ports\.(9090|5000)\/tcp/,
 };

@@ -68,6 +68,6 @@ describe('per-container files and links', { concurrency: false }, () => {
       'WEB_PORT_80_TCP_PROTO=tcp',
     ]);
     await fails(lab, ['run', '-d', '--link', 'nosuch:x', '--', 'sleep', '1'], /No such container: nosuch/);
-    assert.equal(await inspect(lab, 'd3', '{{join .HostConfig.Links ","}}'), 'd1:web');
+    assert.equal(await inspect(lab, 'd3', '{{join .HostConfig.Links ","}}'), '/d1:/d3/web');
   });
 });

@@ -19,6 +19,14 @@ services:
     command: sleep 3600
 `;
 
+/** A lab with the busybox image imported as bb, and the project file in dir. */
+async function projectLab(dir: string): Promise<Lab> {
+  writeFileSync(join(dir, 'docker-compose.yml'), PROJECT);
+  const lab = await Lab.create();
+  await importBusybox(lab, DOCKER_28);
+  return lab;
+}
+
 describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !existsSync(COMPOSE) && 'docker-compose is not installed' }, () => {
   let lab: Lab;
   const dir = mkdtempSync(join(tmpdir(), 'berth-compose-'));
@@ -31,9 +39,7 @@ describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !exis
   };
 
   before(async () => {
-    writeFileSync(join(dir, 'docker-compose.yml'), PROJECT);
-    lab = await Lab.create();
-    await importBusybox(lab, DOCKER_28);
+    lab = await projectLab(dir);
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });
@@ -91,9 +97,7 @@ describe('docker-compose 1.29: two projects with the same service names', { conc
   const idsOf = async (project: string) => docker(['ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`]);
 
   before(async () => {
-    writeFileSync(join(dir, 'docker-compose.yml'), PROJECT);
-    lab = await Lab.create();
-    await importBusybox(lab, DOCKER_28);
+    lab = await projectLab(dir);
   });
   after(async () => {
     rmSync(dir, { recursive: true, force: true });

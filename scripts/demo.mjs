@@ -25,6 +25,7 @@ try {
   await show(['run', '-d', '--name', 'c1', '--', 'sleep', '3600'], '2. bridge mode: own netns, eth0 on berth0');
   await show(['exec', 'c1', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
   await show(['exec', 'c1', 'ip', 'route']);
+  await show(['exec', 'c1', 'ps', '-o', 'pid,args'], '   its own pid namespace too: its command is pid 1, nothing of the host shows');
   await show(['run', '--rm', '--network', 'host', '-h', 'demo', '--', 'hostname'], '3. host mode: host interfaces, own hostname');
   await show(['run', '--rm', '--network', 'none', '--', 'ip', '-o', 'link'], '4. none: only lo');
   await show(['run', '--rm', '--network', 'container:c1', '--', 'ip', '-4', '-o', 'addr', 'show', 'eth0'], '5. container:c1 shares c1\'s netns');
@@ -46,6 +47,7 @@ try {
   await show(['exec', 'linked', 'sh', '-c', 'grep peer /etc/hosts; env | grep ^PEER_']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);
   process.stdout.write((await lab.berth(['system', 'firewall'])).stdout.split('\n').slice(0, 20).join('\n') + '\n');
+  await show(['ps', '--filter', 'network=my_net1', '--format', '{{.Names}}'], '   lists filtered as dockerd filters them (what compose and the SDKs rely on)');
   await show(['ps']);
   if (process.env.BERTH_DEMO_KEEP === '1') {
     process.stdout.write(`\n${bold('A shell in the lab host netns; try `berth ps`. Exit to tear everything down.')}\n`);

@@ -55,8 +55,24 @@ async function snapshot(lab: Lab): Promise<Snapshot> {
   };
 }
 
-async function leaks(lab: Lab, before: Snapshot, nets: string[]): Promise<string[]> {
-  const after = await snapshot(lab);
+/**
+ * The kernel destroys a deleted netns (and the veth ends in it) on a work queue of its own,
+ * after the last process of the container has gone: host veth ends still there right after
+ * the last removal are waited for, up to 10 s, and only what stays counts as leaked.
+ */
+async function settled(lab: Lab, before: Snapshot, res: SystemRun): Promise<Snapshot> {
+  const t0 = nowMs();
+  let after = await snapshot(lab);
+  while (added(before.links, after.links).length && nowMs() - t0 < 10_000) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await snapshot(lab);
+  }
+  res.notes.push(`host veth ends of removed containers gone ${(nowMs() - t0).toFixed(0)} ms after the last removal (the kernel's netns clean-up)`);
+  return after;
+}
+
+async function leaks(lab: Lab, before: Snapshot, nets: string[], res: SystemRun): Promise<string[]> {
+  const after = await settled(lab, before, res);
   const out = [
     ...added(before.links, after.links).map((l) => `link ${l}`),
     // the netns directory becomes a mount point with the first container, and stays (like /run/netns)
@@ -114,7 +130,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
       res.teardownMs.push(nowMs() - ts);
     }
     res.removeWallMs = nowMs() - t1;
-    res.leaks = await leaks(lab, before, nets);
+    res.leaks = await leaks(lab, before, nets, res);
   } catch (err) {
     const log = lab.daemonLog();
     o.log(`berthd log (tail):\n${log.slice(-4000)}`);

@@ -14,8 +14,12 @@ export function containerFacts(ctl: Controller, images: ImageStore): ContainerFa
   };
 }
 
-/** The image a container runs: the one whose rootfs it was given, or the one its Image names now. */
+/**
+ * The image a container runs: the one recorded at create, the one whose rootfs it was
+ * given, or (records of an older berth) the one its Image names now.
+ */
 export function imageOf(images: ImageStore, c: ContainerRecord): ImageRecord | undefined {
+  if (c.config.imageId) return safeFind(images, c.config.imageId.replace(/^sha256:/, ''));
   if (c.hostConfig.rootfs) return images.list().find((img) => images.rootfsOf(img.id) === c.hostConfig.rootfs);
   return c.config.image ? safeFind(images, c.config.image) : undefined;
 }

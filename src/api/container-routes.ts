@@ -72,7 +72,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
 
   router.add('GET', '/containers/{id}/json', (req) => {
     const c = state.findContainer(req.params.id);
-    return { status: 200, body: containerInspect(c, state, req.version, ctl.containers.stateDir(etcFilesOwner(c, ctl).id)) };
+    return { status: 200, body: containerInspect(c, state, req.version, ctl.containers.etcDirOf(c)) };
   });
 
   router.add('POST', '/containers/{id}/start', async (req) => {
@@ -113,24 +113,15 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     res.end(JSON.stringify({ StatusCode: code, Error: null }) + '\n');
   });
 
-  // what SDK clean-ups call (containers.prune(filters={'label': …})): every container not
-  // running that the filters keep; one that cannot go is left, as dockerd leaves it
+  // what SDK clean-ups call (containers.prune(filters={'label': …}))
   router.add('POST', '/containers/prune', async (req) => {
     const keep = pruneFilter(Filters.parse(req.query.get('filters')));
-    const deleted: string[] = [];
-    for (const c of [...state.containers.values()].filter((c) => c.state.status !== 'running' && keep({ created: c.created, labels: c.config.labels }))) {
-      try {
-        await ctl.containers.remove(c.id, { force: false });
-        deleted.push(c.id);
-      } catch {
-        // in use (a running container shares its network namespace): not pruned
-      }
-    }
+    const deleted = await ctl.containers.prune((c) => keep({ created: c.created, labels: c.config.labels }));
     return { status: 200, body: { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: 0 } };
   });
 
   router.add('DELETE', '/containers/{id}', async (req) => {
-    if (queryBool(req.query, 'link')) await ctl.containers.removeLink(req.params.id);
+    if (queryBool(req.query, 'link')) await ctl.containers.links.remove(req.params.id);
     else await ctl.containers.remove(req.params.id, { force: queryBool(req.query, 'force') });
     return { status: 204 };
   });
@@ -139,7 +130,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
   router.add('DELETE', '/containers/{parent}/{alias}', async (req) => {
     const name = `${req.params.parent}/${req.params.alias}`;
     if (!queryBool(req.query, 'link')) throw new NotFoundError(`No such container: ${name}`);
-    await ctl.containers.removeLink(name);
+    await ctl.containers.links.remove(name);
     return { status: 204 };
   });
 }
@@ -178,13 +169,6 @@ export function endpointRequest(ec: Json): EndpointRequest {
     aliases: strList(ec, 'Aliases'),
     links: strList(ec, 'Links'),
   };
-}
-
-/** Whose /etc files a container uses: its own, or those of the container whose network it shares. */
-function etcFilesOwner(c: ContainerRecord, ctl: Controller): ContainerRecord {
-  const mode = c.hostConfig.networkMode;
-  if (!mode.startsWith('container:')) return c;
-  return ctl.state.containers.get(mode.slice('container:'.length)) ?? ctl.state.containerNamed(mode.slice('container:'.length)) ?? c;
 }
 
 /** "9", "KILL", "SIGKILL" → "SIGKILL" */

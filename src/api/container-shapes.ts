@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import type { ContainerRecord } from '../store/records.js';
+import { ZERO_TIME, type ContainerRecord } from '../store/records.js';
 import type { State } from '../engine/state.js';
 import { API_VERSION } from './router.js';
 import { humanDuration } from '../util/human-duration.js';
 import { networkSettingsPorts } from '../portmap/format.js';
 import { exposedKeys, fromPortBindings, parsePortKey } from '../portmap/spec.js';
 import { configShape, hostConfigShape } from './container-defaults.js';
-import { endpointSettings, endpointSummary, ZERO_TIME } from './network-shapes.js';
+import { endpointSettings, endpointSummary } from './network-shapes.js';
 
 // Container records → GET /containers/{id}/json and GET /containers/json, with every key
 // dockerd 20.10 prints (test/fixtures/dockerd-20.10/container-*.json).

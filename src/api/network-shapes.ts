@@ -1,4 +1,4 @@
-import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import { ZERO_TIME, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
 import { API_VERSION, compareVersions } from './router.js';
@@ -8,7 +8,6 @@ import { isUserDefined } from '../engine/container-files.js';
 // dockerd 20.10 answers (test/fixtures/dockerd-20.10/network-*.json, protocols.md A.4).
 // Maps that Docker always prints ({} never omitted) stay {}.
 
-export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
 export function networkSummary(n: NetworkRecord): Record<string, unknown> {
   return {
@@ -20,7 +19,7 @@ export function networkSummary(n: NetworkRecord): Record<string, unknown> {
     EnableIPv6: n.enableIPv6,
     IPAM: {
       Driver: n.ipamDriver,
-      // dockerd: null for the predefined networks, {} for user-defined ones
+      // as given (null when the client sent none, as dockerd); null for the predefined networks
       Options: n.builtin && !Object.keys(n.ipamOptions ?? {}).length ? null : n.ipamOptions,
       Config: n.ipamConfig.map((c) => {
         const out: Record<string, unknown> = { Subnet: c.subnet };

@@ -8,7 +8,7 @@ import type { Router } from './router.js';
 
 const NOT_IN_SWARM = 'This node is not part of a swarm';
 const NOT_A_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
-/** dockerd would start or join a swarm here; berth cannot, and says so in dockerd's words. */
+/** dockerd would start or join a swarm here; berth cannot, and says so (its own words: dockerd has none for this). */
 const NO_SWARM_MODE = 'berth does not support swarm mode: this node cannot init or join a swarm';
 
 /** Swarm objects with the same routes each: list, create, inspect, remove, update. */

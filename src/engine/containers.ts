@@ -5,7 +5,7 @@ import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { TopAnswer } from '../runtime/top.js';
-import type { ContainerConfig, ContainerRecord, EndpointRecord, HostConfig, NetworkRecord } from '../store/records.js';
+import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
 import { hostIfName, newId, shortId, validateContainerName } from '../util/names.js';
@@ -16,7 +16,7 @@ import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
 import { hasLegacyLinks, isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
-import { LinkOpenings } from './link-openings.js';
+import { ContainerLinks } from './container-links.js';
 import { parseLink } from './links.js';
 import { containerAttributes, type EventBus } from './events.js';
 import type { Observers } from './observer.js';
@@ -69,14 +69,23 @@ export class ContainerService {
     private readonly observers: Observers,
     private readonly ports: PortMapper,
     private readonly firewall: Firewall,
+    private readonly log: (msg: string) => void = () => undefined,
   ) {
-    this.linkOpenings = new LinkOpenings(state, firewall);
+    this.links = new ContainerLinks(state, this.lock, observers, firewall, (c) => this.rewriteFiles(c));
   }
 
-  private readonly linkOpenings: LinkOpenings;
+  /** legacy links while containers come and go, and `rm --link` */
+  readonly links: ContainerLinks;
 
   stateDir(id: string): string {
     return join(this.config.execRoot, 'containers', id);
+  }
+
+  /** Where a container's /etc files are: its own state dir, or that of the container whose network it shares. */
+  etcDirOf(c: ContainerRecord): string {
+    const mode = c.hostConfig.networkMode;
+    const owner = mode.startsWith('container:') ? this.state.containers.get(mode.slice('container:'.length)) : undefined;
+    return this.stateDir((owner ?? c).id);
   }
 
   netnsPath(id: string): string {
@@ -98,7 +107,7 @@ export class ContainerService {
     // As dockerd (registerLinks): HostConfig.Links are legacy links, kept for the default
     // bridge only; on a user-defined network links live on the endpoint (EndpointSettings.Links).
     const links = hasLegacyLinks({ hostConfig: { networkMode: mode } }, this.state) ? req.hostConfig.links : [];
-    this.checkLinks(mode, links);
+    this.checkLegacyLinks(links);
     const pidMode = checkPidMode(req.hostConfig.pidMode, this.state);
     this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
@@ -108,7 +117,7 @@ export class ContainerService {
       created: new Date().toISOString(),
       config: { ...req.config, hostname: req.config.hostname || (mode === 'host' ? '' : id.slice(0, 12)) },
       hostConfig: { ...req.hostConfig, networkMode: mode, pidMode, links },
-      state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: '0001-01-01T00:00:00Z', finishedAt: '0001-01-01T00:00:00Z', error: '' },
+      state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, error: '' },
       sandboxKey: '',
     };
     mkdirSync(this.stateDir(id), { recursive: true, mode: 0o700 });
@@ -120,11 +129,9 @@ export class ContainerService {
     return c;
   }
 
-  /** Link targets must exist, except on a user-defined network (an alias there may name a container made later). */
-  private checkLinks(mode: string, links: string[]): void {
-    const specs = links.map(parseLink);
-    if (!hasLegacyLinks({ hostConfig: { networkMode: mode } }, this.state)) return;
-    for (const { name } of specs) {
+  /** Legacy link targets must exist (links on a user-defined network are the endpoint's, and may name a container made later). */
+  private checkLegacyLinks(links: string[]): void {
+    for (const { name } of links.map(parseLink)) {
       // a 400, not a 404: the docker CLI takes a 404 from create for a missing image and pulls
       if (!this.tryFindContainer(name)) throw new InvalidParameterError(`could not get container for ${name}: No such container: ${name}`);
     }
@@ -157,10 +164,17 @@ export class ContainerService {
     }
   }
 
-  /** container:NAME is kept as container:<id>, as dockerd keeps it: a rename or a name reused later cannot re-point it. */
+  /**
+   * container:NAME is kept as container:<id>, as dockerd keeps it: a rename or a name
+   * reused later cannot re-point it. A missing one is a 400, not a 404: the docker CLI
+   * takes a 404 from create for a missing image and tries to pull.
+   */
   private networkModeOf(mode: string): string {
     if (!mode.startsWith('container:')) return mode;
-    return `container:${this.state.findContainer(mode.slice('container:'.length)).id}`;
+    const term = mode.slice('container:'.length);
+    const target = this.tryFindContainer(term);
+    if (!target) throw new InvalidParameterError(`No such container: ${term}`);
+    return `container:${target.id}`;
   }
 
   /** Validates the network mode and per-network settings; returns the endpoint records. */
@@ -239,7 +253,7 @@ export class ContainerService {
       const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
       try {
         await this.publishPorts(c);
-        await this.openLinks(c);
+        await this.links.open(c);
         const files = sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns);
         const proc = await this.runtime.start({
           id: c.id,
@@ -255,7 +269,7 @@ export class ContainerService {
           tty: c.config.tty,
           stateDir: this.stateDir(c.id),
         });
-        c.state = { ...c.state, status: 'running', pid: proc.pid, shimPid: proc.shimPid, pidStartTime: proc.pidStartTime, startedAt: proc.startedAt, finishedAt: '0001-01-01T00:00:00Z', exitCode: 0, error: '' };
+        c.state = { ...c.state, status: 'running', pid: proc.pid, shimPid: proc.shimPid, pidStartTime: proc.pidStartTime, startedAt: proc.startedAt, finishedAt: ZERO_TIME, exitCode: 0, error: '' };
         this.state.saveContainer(c);
       } catch (err) {
         await this.tearDownSandbox(c);
@@ -268,7 +282,7 @@ export class ContainerService {
       this.events.publish('container', 'start', c.id, containerAttributes(c));
       return setupMs;
     });
-    await this.updateParents(c, true);
+    await this.links.targetChanged(c, true);
     return setupMs;
   }
 
@@ -287,8 +301,10 @@ export class ContainerService {
         await this.tearDownSandbox(c);
         this.events.publish('container', 'die', id, { ...containerAttributes(c), exitCode: String(exit.exitCode) });
       })
+        // a teardown that failed is logged: an exit handler must never take berthd down
+        .catch((err: Error) => this.log(`container ${id.slice(0, 12)}: exit handling failed: ${err.message}`))
         // before the exit is announced: a stop returns with the link parents updated
-        .then(() => ended && this.updateParents(ended, false))
+        .then(() => ended && this.links.targetChanged(ended, false))
         .finally(() => this.exited.emit(id))
         .then(() => {
           const c = this.state.containers.get(id);
@@ -318,34 +334,13 @@ export class ContainerService {
     this.state.saveContainer(c);
   }
 
-  /** The firewall openings of the container's legacy links, as its links and their targets are now (icc=false). */
-  async openLinks(c: ContainerRecord): Promise<void> {
-    await this.linkOpenings.update(c);
-  }
-
-  /**
-   * A legacy link target started or stopped: each running parent's openings follow it and,
-   * when it starts, its /etc/hosts entry gets the new address (dockerd's parent update; the
-   * link's environment variables stay as they were at the parent's start). Best effort: a
-   * parent that cannot be updated must not fail the target.
-   */
-  private async updateParents(target: ContainerRecord, started: boolean): Promise<void> {
-    for (const p of this.linkOpenings.parentsOf(target)) {
-      await this.lock.run([p.id], async () => {
-        if (p.state.status !== 'running') return;
-        await this.linkOpenings.update(p);
-        if (started) this.rewriteFiles(p);
-      }).catch(() => undefined);
-    }
-  }
-
   /** A running container's hosts, hostname and resolv.conf rewritten in place (the bind mounts keep the inode). */
   private rewriteFiles(c: ContainerRecord): void {
     sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns, false);
   }
 
   private async closeLinksAndPorts(c: ContainerRecord): Promise<void> {
-    await this.linkOpenings.close(c);
+    await this.links.close(c);
     if (c.publishedPorts?.length) {
       await this.ports.unpublish(c.id).catch(() => undefined);
       c.publishedPorts = [];
@@ -575,38 +570,22 @@ export class ContainerService {
     });
   }
 
-  // ---- links ---------------------------------------------------------------------
-
   /**
-   * `docker rm --link PARENT/ALIAS`: the parent forgets the link. A running parent loses
-   * what the link gave it: the /etc/hosts entry (the file is rewritten in place), the
-   * firewall elements it opened on an icc=false bridge, the DNS alias on a user-defined
-   * network. Its environment stays, as under dockerd. Messages as dockerd's. dockerd itself
-   * answers 404 for a link on a user-defined network (such links get no name of their own
-   * there); berth removes those too, so an alias can be taken back without a restart.
+   * Removes every container that does not run and `match` keeps; returns their ids. One
+   * still in use (a running container shares its network namespace) stays, as under dockerd.
    */
-  async removeLink(term: string): Promise<void> {
-    const name = term.replace(/^\//, '');
-    const slash = name.lastIndexOf('/');
-    if (slash < 0) {
-      this.state.findContainer(term);
-      throw new ConflictError('Conflict, cannot remove the default link name of the container');
+  async prune(match: (c: ContainerRecord) => boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const c of [...this.state.containers.values()]) {
+      if (c.state.status === 'running' || !match(c)) continue;
+      try {
+        await this.remove(c.id, { force: false });
+        removed.push(c.id);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
     }
-    const alias = name.slice(slash + 1);
-    const parent = this.tryFindContainer(name.slice(0, slash));
-    if (!parent) throw new NotFoundError(`No such container: ${term}`);
-    const other = (l: string) => parseLink(l).alias !== alias;
-    await this.lock.run([parent.id], async () => {
-      const eps = this.state.endpointsOf({ containerId: parent.id });
-      if ([...parent.hostConfig.links, ...eps.flatMap((e) => e.links)].every(other)) throw new NotFoundError(`No such container: ${term}`);
-      parent.hostConfig.links = parent.hostConfig.links.filter(other);
-      for (const ep of eps) ep.links = ep.links.filter(other);
-      this.state.saveContainerWithEndpoints(parent, eps);
-      if (parent.state.status !== 'running') return;
-      await this.linkOpenings.update(parent);
-      this.rewriteFiles(parent);
-      await this.observers.containerChanged(parent);
-    });
+    return removed;
   }
 
   // ---- connect, disconnect --------------------------------------------------------
@@ -644,7 +623,6 @@ export class ContainerService {
     if (!c) return;
     await this.lock.run([c.id], async () => {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
-      // dockerd's words and status (a plain error there, so a 500), the SDKs' recorded answer
       // dockerd 20.10's words; its 500 becomes a 404: the caller's mistake is a 4xx here
       if (!ep) throw new NotFoundError(`container ${c.id} is not connected to network ${net.name}`);
       if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);

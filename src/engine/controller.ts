@@ -24,6 +24,7 @@ import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
 import { NetworkService } from './networks.js';
 import { State } from './state.js';
+import { upgradeRecords } from './record-upgrades.js';
 import { BridgeDriver } from '../drivers/bridge/driver.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
@@ -55,7 +56,7 @@ export class Controller {
     this.observers.add(this.neighbours);
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
-    this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall);
+    this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall, log);
   }
 
   static async open(config: DaemonConfig, log: (msg: string) => void = () => undefined): Promise<Controller> {
@@ -82,6 +83,7 @@ export class Controller {
   }
 
   private async start(): Promise<void> {
+    upgradeRecords(this.state);
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.neighbours.refresh();
     this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
@@ -168,7 +170,7 @@ export class Controller {
       if (this.runtime.isRunning(c.state)) {
         this.runtime.adopt(c.id, this.containers.stateDir(c.id), c.state);
         await this.containers.restoreSandbox(c);
-        await this.containers.openLinks(c).catch((err: Error) => this.log(`container ${c.name}: links not restored: ${err.message}`));
+        await this.containers.links.open(c).catch((err: Error) => this.log(`container ${c.name}: links not restored: ${err.message}`));
         this.containers.watchExit(c.id);
       } else {
         const exit = this.runtime.readExit(this.containers.stateDir(c.id));

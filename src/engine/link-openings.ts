@@ -23,6 +23,9 @@ export class LinkOpenings {
     const added = [...want].filter(([k]) => !had.has(k)).map(([, e]) => e);
     const gone = [...had].filter(([k]) => !want.has(k)).map(([, e]) => e);
     if (added.length) await this.firewall.addLinks(added);
+    // what is in the kernel now is recorded before the removal, which may fail: an element
+    // added above must stay known (or close() would leak it)
+    this.open.set(parent.id, new Map([...had, ...want]));
     if (gone.length) await this.firewall.removeLinks(gone);
     if (want.size) this.open.set(parent.id, want);
     else this.open.delete(parent.id);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { BerthError } from '../util/errors.js';
 import { readProcStat } from './proc.js';
 import type { ProcessState } from './types.js';
@@ -22,10 +22,24 @@ function pidNs(pid: number | 'self'): string {
   }
 }
 
+/**
+ * Whether pid is pid 1 of its namespace (the last NSpid field): the namespace is then the
+ * container's own. With --pid=container:X the container's process lives in X's namespace
+ * under another number, and that namespace's processes are X's, not its.
+ */
+function initOfItsNamespace(pid: number): boolean {
+  try {
+    const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('NSpid:'));
+    return line?.trim().split(/\s+/).pop() === '1';
+  } catch {
+    return false;
+  }
+}
+
 /** Host pids of the container whose process is state.pid (the shim itself not included). */
 export function containerPids(state: Pick<ProcessState, 'pid' | 'shimPid'>): Set<number> {
   const ns = pidNs(state.pid);
-  const ownNs = ns !== '' && ns !== pidNs('self');
+  const ownNs = ns !== '' && ns !== pidNs('self') && initOfItsNamespace(state.pid);
   const root = state.shimPid > 0 ? state.shimPid : state.pid;
   const parent = new Map<number, number>();
   const pids = new Set<number>([state.pid]);

@@ -1,5 +1,8 @@
 import type { PublishedPort } from '../portmap/mapper.js';
 
+/** Go's zero time, as dockerd prints a moment that never came (a container not started yet) */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
 // What berth keeps durably. These are the store's shapes; the API's Docker-shaped JSON is
 // derived from them in src/api/, never stored.
 

@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CONTAINER_FILTERS } from '../../src/api/filters/containers.js';
 import { IMAGE_FILTERS } from '../../src/api/filters/images.js';
-import { NETWORK_FILTERS, NETWORK_PRUNE_FILTERS } from '../../src/api/filters/networks.js';
+import { NETWORK_FILTERS } from '../../src/api/filters/networks.js';
+import { PRUNE_FILTERS } from '../../src/api/filters/prune.js';
 import { Lab } from '../lab/lab.js';
 import { busyboxTar, DOCKER_20, DOCKER_28, dockerOk, importBusybox, installedClients } from '../compat/docker-cli.js';
 
@@ -173,7 +174,7 @@ describe('list filters with dockerd 20.10\'s semantics', { concurrency: false },
       ['label', { label: ['p=2'] }, null, []],
       ['label!', { label: ['p=1'], 'label!': ['p'] }, null, []],
     ];
-    assert.deepEqual(pruneCases.map((c) => c[0]).sort(), [...NETWORK_PRUNE_FILTERS].sort(), 'a case for every key berth accepts');
+    assert.deepEqual(pruneCases.map((c) => c[0]).sort(), [...PRUNE_FILTERS].sort(), 'a case for every key berth accepts');
     for (const [key, filters] of pruneCases) assert.deepEqual(await prune(filters), [], `prune ${key} must remove nothing`);
     assert.deepEqual(await prune({ label: ['p=1'], 'label!': ['keep'] }), ['p_go']);
     assert.deepEqual(await prune({ label: ['p'], until: [String(Math.ceil(Date.now() / 1000) + 60)] }), ['p_keep']);

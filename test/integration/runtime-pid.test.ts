@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../lab/lab.js';
+import { sleep } from '../lab/exec.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DOCKER_28, busyboxTar, dockerFails, dockerOk } from '../compat/docker-cli.js';
@@ -82,12 +83,12 @@ describe('a container\'s pid namespace, /proc, /dev and /sys', { concurrency: fa
     });
 
     test(`on ${root.on}: /sys is read-only and shows the container's own interfaces`, async () => {
-      const r = await lab.berth(['run', '--rm', ...root.args, '--', 'sh', '-c', 'ls /sys/class/net; echo 1 > /sys/kernel/mm/ksm/run']);
+      const r = await lab.berth(['run', '--rm', ...root.args, '--', 'sh', '-c', 'ls /sys/class/net; echo probe > /sys/class/net/lo/ifalias']);
       assert.notEqual(r.code, 0, 'a write to /sys succeeded');
       assert.match(r.stderr, /Read-only file system/);
       assert.deepEqual(r.stdout.trim().split(/\s+/).sort(), ['eth0', 'lo']);
       // host networking: the host's sysfs, read-only all the same
-      const host = await lab.berth(['run', '--rm', '--network', 'host', ...root.args, '--', 'sh', '-c', 'ls /sys/class/net; echo 1 > /sys/kernel/mm/ksm/run']);
+      const host = await lab.berth(['run', '--rm', '--network', 'host', ...root.args, '--', 'sh', '-c', 'ls /sys/class/net; echo probe > /sys/class/net/lo/ifalias']);
       assert.match(host.stderr, /Read-only file system/);
       assert.deepEqual(host.stdout.trim().split(/\s+/).sort(), (await hostLinks(lab)).map((l) => l.ifname).sort());
     });
@@ -101,8 +102,15 @@ describe('a container\'s pid namespace, /proc, /dev and /sys', { concurrency: fa
       for (const [i, { args: mode, setsid }] of modes.entries()) {
         const left = `sleep ${1230 + i}`;
         const c = name('parent');
-        const script = `${left} & ${setsid ? `setsid ${left} & ` : ''}exec sleep 0.5`;
+        // init waits for a word through the container's own /dev/shm, so the children are
+        // seen alive before it exits: the test proves they were there and then gone
+        const script = `${left} & ${setsid ? `setsid ${left} & ` : ''}exec sh -c 'until [ -e /dev/shm/go ]; do sleep 0.1; done'`;
         await ok(lab, ['run', '-d', '--name', c, ...mode, ...root.args, '--', 'sh', '-c', script]);
+        for (let tries = 0; (await liveOnHost(lab, left)).length < (setsid ? 2 : 1); tries++) {
+          assert.ok(tries < 100, `${mode.join('=') || 'private'}: the background children never started`);
+          await sleep(100);
+        }
+        await ok(lab, ['exec', c, 'touch', '/dev/shm/go']);
         assert.equal(await ok(lab, ['wait', c]), '0');
         assert.deepEqual(await liveOnHost(lab, left), [], `${mode.join('=') || 'private'}: a background child outlived the container`);
       }

@@ -4,7 +4,8 @@ import { filterContainers, type ContainerFacts, type ListOptions } from '../../s
 import { Filters } from '../../src/api/filters/filters.js';
 import { eventFilter } from '../../src/api/filters/events.js';
 import { filterImages } from '../../src/api/filters/images.js';
-import { filterNetworks, pruneFilter } from '../../src/api/filters/networks.js';
+import { filterNetworks } from '../../src/api/filters/networks.js';
+import { pruneFilter } from '../../src/api/filters/prune.js';
 import { pathMatch } from '../../src/api/filters/path-match.js';
 import { untilInstant } from '../../src/api/filters/until.js';
 import type { BerthEvent } from '../../src/engine/events.js';

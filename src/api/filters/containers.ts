@@ -1,4 +1,4 @@
-import type { ContainerRecord } from '../../store/records.js';
+import { ZERO_TIME, type ContainerRecord } from '../../store/records.js';
 import { InvalidParameterError, NotFoundError } from '../../util/errors.js';
 import { Filters, invalidFilter } from './filters.js';
 
@@ -10,7 +10,6 @@ export const CONTAINER_FILTERS = ['ancestor', 'before', 'exited', 'expose', 'hea
 
 const STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 const HEALTH = ['starting', 'healthy', 'unhealthy', 'none'];
-const NEVER = '0001-01-01T00:00:00Z';
 
 /** What the filters need to know about containers beyond their records. */
 export interface ContainerFacts {
@@ -61,7 +60,7 @@ export function filterContainers(list: readonly ContainerRecord[], f: Filters, f
     if (isTask === true) continue; // berth runs no swarm tasks
     if (!f.labels('label', c.config.labels)) continue;
     if (opts.limit > 0 && out.length === opts.limit) break;
-    if (exitCodes.length && (running || c.state.startedAt === NEVER || !exitCodes.includes(c.state.exitCode))) continue;
+    if (exitCodes.length && (running || c.state.startedAt === ZERO_TIME || !exitCodes.includes(c.state.exitCode))) continue;
     if (!f.exact('status', c.state.status)) continue;
     if (!f.exact('health', 'none')) continue;
     if (f.has('volume')) continue; // berth mounts no volumes

@@ -7,8 +7,6 @@ import type { Filters } from './filters.js';
 // test/fixtures/dockerd-20.10/filters.json.
 
 export const NETWORK_FILTERS = ['dangling', 'driver', 'id', 'label', 'name', 'scope', 'type'] as const;
-// a network prune takes the filters every prune takes
-export { PRUNE_FILTERS as NETWORK_PRUNE_FILTERS, pruneFilter } from './prune.js';
 
 /**
  * The networks to list. `inUse` says whether a network has endpoints: `dangling=true`

@@ -625,8 +625,9 @@ static int join_pidns(void) {
   return 0;
 }
 
-/* Fields 4 (ppid) and 6 (session) of /proc/PID/stat; 0 when it is gone or a zombie. */
-static int live_ids(long pid, long *ppid, long *sid) {
+/* Fields 4 (ppid), 6 (session) and 22 (start, clock ticks since boot) of /proc/PID/stat;
+   0 when it is gone or a zombie. */
+static int live_ids(long pid, long *ppid, long *sid, unsigned long long *start) {
   char path[64], buf[1024];
   snprintf(path, sizeof path, "/proc/%ld/stat", pid);
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -637,7 +638,8 @@ static int live_ids(long pid, long *ppid, long *sid) {
   buf[n] = 0;
   char *p = strrchr(buf, ')'), state;
   long pgrp;
-  if (!p || sscanf(p + 1, " %c %ld %ld %ld", &state, ppid, &pgrp, sid) != 4) return 0;
+  if (!p || sscanf(p + 1, " %c %ld %ld %ld %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
+                    &state, ppid, &pgrp, sid, start) != 5) return 0;
   return state != 'Z' && state != 'X';
 }
 
@@ -646,23 +648,38 @@ static int live_ids(long pid, long *ppid, long *sid) {
  * processes when its init exits (Docker kills its cgroup): the shim does. They are our
  * children (we are their subreaper), or, inside another container's namespace (whose init
  * inherits them), members of the session the init began: that session's number stays
- * reserved while one member lives, so it never names a stranger. Orphans of the killed
- * become ours in turn: again until none is left.
+ * reserved while one member lives; once none does, init's pid may go to a stranger that
+ * begins a session of its own, so only processes started before the sweep count. Orphans
+ * of the killed become ours in turn: again until none is left.
  */
+static unsigned long long boot_ticks(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_BOOTTIME, &now); /* /proc's start times count from boot, in ticks */
+  unsigned long long hz = (unsigned long long)sysconf(_SC_CLK_TCK);
+  return (unsigned long long)now.tv_sec * hz + (unsigned long long)now.tv_nsec / (1000000000ULL / hz);
+}
+
 static void sweep_leftovers(pid_t init) {
   long me = getpid();
+  unsigned long long limit = boot_ticks();
   for (int round = 0; round < 2000; round++) {
-    int found = 0;
+    int found = 0, members = 0;
+    unsigned long long scan = boot_ticks();
     DIR *d = opendir("/proc");
     if (!d) return;
     struct dirent *e;
     long ppid, sid;
+    unsigned long long start;
     while ((e = readdir(d))) {
       long pid = atol(e->d_name);
-      if (pid <= 0 || !live_ids(pid, &ppid, &sid) || (ppid != me && sid != (long)init)) continue;
+      if (pid <= 0 || !live_ids(pid, &ppid, &sid, &start)) continue;
+      if (ppid != me && (sid != (long)init || start > limit)) continue;
       kill((pid_t)pid, SIGKILL);
       found++;
+      members += sid == (long)init;
     }
+    /* a member lived through this scan: the session's number was still reserved when it began */
+    if (members) limit = scan;
     closedir(d);
     while (waitpid(-1, NULL, WNOHANG) > 0) {}
     if (!found) return;

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { upgradeRecords } from '../../src/engine/record-upgrades.js';
+import { State } from '../../src/engine/state.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../../src/store/records.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+
+const id = (c: string) => c.repeat(64);
+
+const network = (name: string, builtin: boolean): NetworkRecord => ({
+  id: id(name[0]), name, driver: 'bridge', scope: 'local', created: '', internal: false, attachable: false, enableIPv6: false,
+  ipamDriver: 'default', ipamConfig: [{ subnet: '172.20.0.0/16', gateway: '172.20.0.1' }], ipamOptions: {}, options: {}, labels: {}, builtin,
+});
+
+const container = (c: string, name: string, networkMode: string, links: string[] = []): ContainerRecord => ({
+  id: id(c), name, created: '',
+  config: { image: '', cmd: ['sleep'], env: [], hostname: '', domainname: '', workdir: '', tty: false, openStdin: false, exposedPorts: [], labels: {} },
+  hostConfig: { networkMode, autoRemove: false, dns: [], dnsSearch: [], dnsOptions: [], extraHosts: [], links, portBindings: {}, publishAllPorts: false },
+  state: { status: 'exited', pid: 0, shimPid: 0, exitCode: 0, startedAt: '', finishedAt: '', error: '' },
+  sandboxKey: '',
+});
+
+const endpoint = (c: string, net: NetworkRecord, links: string[] = []): EndpointRecord => ({
+  id: id(c).replace(/^./, '9'), networkId: net.id, containerId: id(c), ifName: '', hostIfName: '', ipv4: '', mac: '', aliases: [], links, created: '',
+});
+
+/** A data-root as an older berth left it, opened again: what the engine sees after the upgrade. */
+function upgraded(write: (store: SqliteStore) => void): State {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-upgrade-'));
+  try {
+    const old = new SqliteStore(dir);
+    write(old);
+    old.close();
+    const state = new State(new SqliteStore(dir));
+    upgradeRecords(state);
+    const reopened = new State(new SqliteStore(dir)); // and it was written through
+    state.store.close();
+    return reopened;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a container:NAME network mode of an older berth becomes container:<id>; an id stays as it is', () => {
+  const state = upgraded((s) => {
+    s.putContainer(container('a', 'web', 'bridge'));
+    s.putContainer(container('b', 'side', 'container:web'));
+    s.putContainer(container('c', 'side2', `container:${id('a')}`));
+    s.putContainer(container('d', 'orphan', 'container:gone'));
+  });
+  assert.equal(state.containers.get(id('b'))?.hostConfig.networkMode, `container:${id('a')}`);
+  assert.equal(state.containers.get(id('c'))?.hostConfig.networkMode, `container:${id('a')}`);
+  assert.equal(state.containers.get(id('d'))?.hostConfig.networkMode, 'container:gone');
+  state.store.close();
+});
+
+test('--link on a user-defined network moves from HostConfig.Links to the endpoint; default-bridge links stay legacy links', () => {
+  const user = network('user', false);
+  const bridge = network('bridge', true);
+  const state = upgraded((s) => {
+    s.putNetwork(user);
+    s.putNetwork(bridge);
+    s.putContainer(container('a', 'app', 'user', ['db:database', 'cache']));
+    s.putEndpoint(endpoint('a', user, ['cache']));
+    s.putContainer(container('b', 'legacy', 'bridge', ['db:database']));
+    s.putEndpoint(endpoint('b', bridge));
+  });
+  assert.deepEqual(state.containers.get(id('a'))?.hostConfig.links, []);
+  assert.deepEqual(state.endpointsOf({ containerId: id('a') })[0]?.links, ['cache', 'db:database']);
+  assert.deepEqual(state.containers.get(id('b'))?.hostConfig.links, ['db:database']);
+  assert.deepEqual(state.endpointsOf({ containerId: id('b') })[0]?.links, []);
+  state.store.close();
+});

@@ -9,6 +9,7 @@ import { streamRoutes } from '../api/stream-routes.js';
 import { swarmRoutes } from '../api/swarm-routes.js';
 import { systemRoutes } from '../api/system-routes.js';
 import { Controller } from '../engine/controller.js';
+import { recordImageIds } from '../engine/record-upgrades.js';
 import { ImageStore } from '../images/store.js';
 import { parseDaemonFlags } from './flags.js';
 
@@ -33,6 +34,13 @@ async function main(): Promise<void> {
   const ctl = await Controller.open(flags.config, log);
   const router = new Router();
   const images = new ImageStore(join(flags.config.dataRoot, 'images'));
+  recordImageIds(ctl.state, (name) => {
+    try {
+      return images.resolveImage(name)?.id;
+    } catch {
+      return undefined; // an ambiguous id prefix names no image
+    }
+  });
   systemRoutes(router, ctl, images);
   imageRoutes(router, ctl, images);
   networkRoutes(router, ctl);

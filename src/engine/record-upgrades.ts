@@ -6,7 +6,9 @@ import type { State } from './state.js';
 // - `container:NAME` network modes become `container:<id>` (what create stores now; the
 //   in-use check on rm compares ids);
 // - `--link` on a user-defined network was kept in HostConfig.Links; it is the endpoint's
-//   now (EndpointSettings.Links, as dockerd keeps it), where the resolver reads it.
+//   now (EndpointSettings.Links, as dockerd keeps it), where the resolver reads it;
+// - a container made from an image records that image's id (inspect's Image, ImageID):
+//   older ones get the id their image name stands for now (recordImageIds).
 
 export function upgradeRecords(state: State): void {
   for (const c of [...state.containers.values()]) {
@@ -26,4 +28,17 @@ function moveLinksToEndpoint(state: State, containerId: string): void {
   if (!ep) return;
   const links = [...new Set([...ep.links, ...c.hostConfig.links])];
   state.saveContainerWithEndpoints({ ...c, hostConfig: { ...c.hostConfig, links: [] } }, [{ ...ep, links }]);
+}
+
+/**
+ * Containers of an older berth, made from an image, get its id recorded once: `idOf` says
+ * which image id a name stands for now (the daemon asks its image store; a name no longer
+ * known leaves the record as it was).
+ */
+export function recordImageIds(state: State, idOf: (image: string) => string | undefined): void {
+  for (const c of [...state.containers.values()]) {
+    if (c.config.imageId || !c.config.image || c.hostConfig.rootfs) continue;
+    const id = idOf(c.config.image);
+    if (id) state.saveContainer({ ...c, config: { ...c.config, imageId: `sha256:${id}` } });
+  }
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { upgradeRecords } from '../../src/engine/record-upgrades.js';
+import { recordImageIds, upgradeRecords } from '../../src/engine/record-upgrades.js';
 import { State } from '../../src/engine/state.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../../src/store/records.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
@@ -72,5 +72,18 @@ test('--link on a user-defined network moves from HostConfig.Links to the endpoi
   assert.deepEqual(state.endpointsOf({ containerId: id('a') })[0]?.links, ['cache', 'db:database']);
   assert.deepEqual(state.containers.get(id('b'))?.hostConfig.links, ['db:database']);
   assert.deepEqual(state.endpointsOf({ containerId: id('b') })[0]?.links, []);
+  state.store.close();
+});
+
+test('a container an older berth made from an image gets that image\'s id recorded; one made since keeps its own', () => {
+  const state = upgraded((s) => {
+    s.putContainer({ ...container('a', 'old', 'bridge'), config: { ...container('a', 'old', 'bridge').config, image: 'bb' } });
+    s.putContainer({ ...container('b', 'new', 'bridge'), config: { ...container('b', 'new', 'bridge').config, image: 'bb', imageId: `sha256:${id('e')}` } });
+    s.putContainer({ ...container('c', 'gone', 'bridge'), config: { ...container('c', 'gone', 'bridge').config, image: 'nosuch' } });
+  });
+  recordImageIds(state, (name) => (name === 'bb' ? id('f') : undefined));
+  assert.equal(state.containers.get(id('a'))?.config.imageId, `sha256:${id('f')}`);
+  assert.equal(state.containers.get(id('b'))?.config.imageId, `sha256:${id('e')}`);
+  assert.equal(state.containers.get(id('c'))?.config.imageId, undefined);
   state.store.close();
 });

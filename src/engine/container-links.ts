@@ -68,7 +68,7 @@ export class ContainerLinks {
       throw new ConflictError('Conflict, cannot remove the default link name of the container');
     }
     const alias = name.slice(slash + 1);
-    const parent = this.find(name.slice(0, slash));
+    const parent = this.state.tryFindContainer(name.slice(0, slash));
     if (!parent) throw new NotFoundError(`No such container: ${term}`);
     const other = (l: string) => parseLink(l).alias !== alias;
     await this.lock.run([parent.id], async () => {
@@ -82,13 +82,5 @@ export class ContainerLinks {
       this.rewriteFiles(parent);
       await this.observers.containerChanged(parent);
     });
-  }
-
-  private find(term: string): ContainerRecord | undefined {
-    try {
-      return this.state.findContainer(term);
-    } catch {
-      return undefined;
-    }
   }
 }

@@ -133,7 +133,7 @@ export class ContainerService {
   private checkLegacyLinks(links: string[]): void {
     for (const { name } of links.map(parseLink)) {
       // a 400, not a 404: the docker CLI takes a 404 from create for a missing image and pulls
-      if (!this.tryFindContainer(name)) throw new InvalidParameterError(`could not get container for ${name}: No such container: ${name}`);
+      if (!this.state.tryFindContainer(name)) throw new InvalidParameterError(`could not get container for ${name}: No such container: ${name}`);
     }
   }
 
@@ -172,7 +172,7 @@ export class ContainerService {
   private networkModeOf(mode: string): string {
     if (!mode.startsWith('container:')) return mode;
     const term = mode.slice('container:'.length);
-    const target = this.tryFindContainer(term);
+    const target = this.state.tryFindContainer(term);
     if (!target) throw new InvalidParameterError(`No such container: ${term}`);
     return `container:${target.id}`;
   }
@@ -619,7 +619,7 @@ export class ContainerService {
 
   async disconnect(netTerm: string, containerTerm: string, force: boolean): Promise<void> {
     const net = this.state.findNetwork(netTerm);
-    const c = force ? this.tryFindContainer(containerTerm) : this.state.findContainer(containerTerm);
+    const c = force ? this.state.tryFindContainer(containerTerm) : this.state.findContainer(containerTerm);
     if (!c) return;
     await this.lock.run([c.id], async () => {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
@@ -630,14 +630,6 @@ export class ContainerService {
       this.state.dropEndpoint(ep.id);
       if (c.sandboxKey && c.state.status === 'running') await this.ensureDefaultRoute(c);
     });
-  }
-
-  private tryFindContainer(term: string): ContainerRecord | undefined {
-    try {
-      return this.state.findContainer(term);
-    } catch {
-      return undefined;
-    }
   }
 }
 

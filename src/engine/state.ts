@@ -118,6 +118,15 @@ export class State {
     if (!found) throw new NotFoundError(`No such container: ${term}`);
     return found;
   }
+
+  /** findContainer, or undefined when no container (or more than one) answers to term. */
+  tryFindContainer(term: string): ContainerRecord | undefined {
+    try {
+      return this.findContainer(term);
+    } catch {
+      return undefined;
+    }
+  }
 }
 
 function indexUnder(index: Map<string, Map<string, EndpointRecord>>, key: string, e: EndpointRecord): void {

@@ -19,40 +19,44 @@ services:
     command: sleep 3600
 `;
 
-/** A lab with the busybox image imported as bb, and the project file in dir. */
-async function projectLab(dir: string): Promise<Lab> {
-  writeFileSync(join(dir, 'docker-compose.yml'), PROJECT);
-  const lab = await Lab.create();
-  await importBusybox(lab, DOCKER_28);
-  return lab;
+/**
+ * The suite's world, made before its tests and gone after them: a lab with the busybox
+ * image imported as bb, and the project file in a temp dir of its own.
+ */
+function projectWorld(prefix: string): { dir: string; lab: () => Lab } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  let lab: Lab | undefined;
+  before(async () => {
+    writeFileSync(join(dir, 'docker-compose.yml'), PROJECT);
+    lab = await Lab.create();
+    await importBusybox(lab, DOCKER_28);
+  });
+  after(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await lab?.destroy();
+  });
+  return { dir, lab: () => lab! };
 }
 
 describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !existsSync(COMPOSE) && 'docker-compose is not installed' }, () => {
-  let lab: Lab;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-compose-'));
+  const world = projectWorld('berth-compose-');
+  const { dir } = world;
   const compose = (args: string[]): Promise<RunResult> =>
-    lab.inHost([COMPOSE, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), '-p', 'demo', ...args], { env: dockerEnv(lab), timeoutMs: 120_000 });
+    world.lab().inHost([COMPOSE, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), '-p', 'demo', ...args], { env: dockerEnv(world.lab()), timeoutMs: 120_000 });
   const composeOk = async (args: string[]): Promise<string> => {
     const r = await compose(args);
     assert.equal(r.code, 0, `docker-compose ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return r.stdout.trim();
   };
 
-  before(async () => {
-    lab = await projectLab(dir);
-  });
-  after(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await lab?.destroy();
-  });
 
   test('up -d makes the project network and both containers; ps lists them', async () => {
     await composeOk(['up', '-d']);
-    assert.equal(await dockerOk(lab, DOCKER_28, ['network', 'ls', '--filter', 'name=demo_default', '--format', '{{.Name}} {{.Driver}}']), 'demo_default bridge');
-    const names = (await dockerOk(lab, DOCKER_28, ['ps', '--format', '{{.Names}}'])).split('\n').sort();
+    assert.equal(await dockerOk(world.lab(), DOCKER_28, ['network', 'ls', '--filter', 'name=demo_default', '--format', '{{.Name}} {{.Driver}}']), 'demo_default bridge');
+    const names = (await dockerOk(world.lab(), DOCKER_28, ['ps', '--format', '{{.Names}}'])).split('\n').sort();
     assert.deepEqual(names, ['demo_client_1', 'demo_web_1']);
     assert.match(await composeOk(['ps']), /demo_web_1\s.*Up/);
-    const webIp = await dockerOk(lab, DOCKER_28, ['inspect', '-f', '{{.NetworkSettings.Networks.demo_default.IPAddress}}', 'demo_web_1']);
+    const webIp = await dockerOk(world.lab(), DOCKER_28, ['inspect', '-f', '{{.NetworkSettings.Networks.demo_default.IPAddress}}', 'demo_web_1']);
     assert.equal(await composeOk(['exec', '-T', 'client', 'wget', '-q', '-O', '-', `http://${webIp}/index.html`]), 'berth-compat');
   });
 
@@ -68,8 +72,8 @@ describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !exis
 
   test('down removes the containers and the project network', async () => {
     await composeOk(['down']);
-    assert.equal(await dockerOk(lab, DOCKER_28, ['ps', '-a', '-q']), '');
-    assert.equal(await dockerOk(lab, DOCKER_28, ['network', 'ls', '--filter', 'name=demo', '-q']), '');
+    assert.equal(await dockerOk(world.lab(), DOCKER_28, ['ps', '-a', '-q']), '');
+    assert.equal(await dockerOk(world.lab(), DOCKER_28, ['network', 'ls', '--filter', 'name=demo', '-q']), '');
   });
 });
 
@@ -77,14 +81,14 @@ describe('docker-compose 1.29 against berthd', { concurrency: false, skip: !exis
 // containers with label filters (com.docker.compose.project=…); a filter berth ignored
 // let `down` in one project remove the other's containers and numbered new ones _2.
 describe('docker-compose 1.29: two projects with the same service names', { concurrency: false, skip: !existsSync(COMPOSE) && 'docker-compose is not installed' }, () => {
-  let lab: Lab;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-compose2-'));
+  const world = projectWorld('berth-compose2-');
+  const { dir } = world;
   const composeOk = async (project: string, args: string[]): Promise<string> => {
-    const r = await lab.inHost([COMPOSE, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), '-p', project, ...args], { env: dockerEnv(lab), timeoutMs: 180_000 });
+    const r = await world.lab().inHost([COMPOSE, '--project-directory', dir, '-f', join(dir, 'docker-compose.yml'), '-p', project, ...args], { env: dockerEnv(world.lab()), timeoutMs: 180_000 });
     assert.equal(r.code, 0, `docker-compose -p ${project} ${args.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return r.stdout.trim();
   };
-  const docker = (args: string[]) => dockerOk(lab, DOCKER_28, args);
+  const docker = (args: string[]) => dockerOk(world.lab(), DOCKER_28, args);
   const names = async () => (await docker(['ps', '-a', '--format', '{{.Names}}'])).split('\n').filter(Boolean).sort();
   const ipOn = (container: string, network: string) => docker(['inspect', '-f', `{{(index .NetworkSettings.Networks "${network}").IPAddress}}`, container]);
   /** The IPv4 addresses `web` resolves to from the project's client (busybox nslookup via berth's DNS). */
@@ -96,13 +100,6 @@ describe('docker-compose 1.29: two projects with the same service names', { conc
   };
   const idsOf = async (project: string) => docker(['ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`]);
 
-  before(async () => {
-    lab = await projectLab(dir);
-  });
-  after(async () => {
-    rmSync(dir, { recursive: true, force: true });
-    await lab?.destroy();
-  });
 
   test('up -d in both projects: each has its own network and containers, numbered _1', async () => {
     await composeOk('alpha', ['up', '-d']);

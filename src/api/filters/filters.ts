@@ -5,6 +5,9 @@ import { InvalidParameterError } from '../../util/errors.js';
 // networks.ts, images.ts, events.ts) says which keys it takes and how each matches.
 
 export class Filters {
+  /** each value's expression, compiled once per request rather than once per listed object */
+  private readonly regexps = new Map<string, RegExp | undefined>();
+
   private constructor(private readonly fields: ReadonlyMap<string, readonly string[]>) {}
 
   /** {"k":{"v":true}} or the legacy {"k":["v"]}; absent or empty means no filter. */
@@ -61,7 +64,12 @@ export class Filters {
    */
   match(key: string, source: string): boolean {
     if (this.exact(key, source)) return true;
-    return this.get(key).some((v) => goRegExp(v)?.test(source) ?? false);
+    return this.get(key).some((v) => this.regexpOf(v)?.test(source) ?? false);
+  }
+
+  private regexpOf(pattern: string): RegExp | undefined {
+    if (!this.regexps.has(pattern)) this.regexps.set(pattern, goRegExp(pattern));
+    return this.regexps.get(pattern);
   }
 
   /** A value equal to `source` or a prefix of it (Args.FuzzyMatch: container ids). */

@@ -105,9 +105,15 @@ function changeWaiter(stateDir: string): { next: () => Promise<void>; wake: () =
   };
 }
 
-async function openLog(stateDir: string): Promise<FileHandle | undefined> {
+/**
+ * A follower (attach, which comes before start) makes the log file if the shim has not yet:
+ * the shim appends to it (O_APPEND|O_CREAT), and the reader's handle keeps the output even
+ * when `run --rm` removes the state dir right after a short container exits, before the
+ * reader's last pass (it lost all output about one run in ten under load).
+ */
+async function openLog(stateDir: string, follow: boolean): Promise<FileHandle | undefined> {
   try {
-    return await open(join(stateDir, StateFile.log), 'r');
+    return await open(join(stateDir, StateFile.log), follow ? 'a+' : 'r');
   } catch {
     return undefined;
   }
@@ -127,7 +133,7 @@ async function* logFrames(stateDir: string, opts: LogOptions): AsyncGenerator<Bu
   let untilSettled = false;
   const settle = () => { untilSettled = true; waiter?.wake(); };
   opts.until?.then(settle, settle);
-  let fh = await openLog(stateDir);
+  let fh = await openLog(stateDir, !!opts.follow);
   const parser = new FrameParser();
   const buf = Buffer.alloc(64 * 1024);
   let pos = 0;
@@ -156,11 +162,11 @@ async function* logFrames(stateDir: string, opts: LogOptions): AsyncGenerator<Bu
       if (untilSettled || (!opts.until && finished(stateDir))) {
         // the shim writes exit only after the last frame: one more pass catches up
         finalPass = true;
-        fh ??= await openLog(stateDir);
+        fh ??= await openLog(stateDir, !!opts.follow);
         continue;
       }
       await waiter.next();
-      fh ??= await openLog(stateDir);
+      fh ??= await openLog(stateDir, !!opts.follow);
     }
   } finally {
     waiter?.close();

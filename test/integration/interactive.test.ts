@@ -20,6 +20,15 @@ describe('images and interactive sessions', { concurrency: false }, () => {
     assert.doesNotMatch(await ok(lab, ['images']), /^bb\s/m);
   });
 
+  test('run --rm of a container that ends at once still prints all it wrote (attach keeps the log the removal deletes)', async (t) => {
+    const lab = await labFor(t);
+    // two at a time, as a loaded machine runs them: the removal raced the attach's last read
+    for (let i = 0; i < 30; i += 2) {
+      const outs = await Promise.all([i, i + 1].map((n) => ok(lab, ['run', '--rm', '--', 'sh', '-c', `echo out ${n}; echo err ${n} >&2`])));
+      assert.deepEqual(outs, [`out ${i}`, `out ${i + 1}`]);
+    }
+  });
+
   test('run -it and exec -it get a terminal; what is typed reaches the process', async (t) => {
     const lab = await labFor(t);
     const berth = (args: string) => `node ${process.cwd()}/dist/src/cli/main.js -H unix://${lab.socket} ${args}`;

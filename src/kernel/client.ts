@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
-import type { AddressInfo, Kernel, LinkInfo, RouteInfo, VethAttachment } from './types.js';
+import type { AddressInfo, Kernel, LinkInfo, RouteInfo, SandboxInterface, VethAttachment } from './types.js';
 import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
-  assertAttachment, assertCidr, assertIfName, assertIp, assertMtu, assertNetnsPath, assertRouteDst,
+  assertAttachment, assertCidr, assertInterface, assertIfName, assertIp, assertMtu, assertNetnsPath, assertRouteDst,
   assertSysctlKey,
 } from './validate.js';
 
@@ -111,6 +111,25 @@ class KernelClient implements Kernel {
   }
   detachVeth(netns: string, ifName: string): Promise<void> {
     return this.checked(() => { assertNetnsPath(netns); assertIfName(ifName); }, () => this.call('detachVeth', [netns, ifName]));
+  }
+
+  applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): Promise<void> {
+    return this.checked(() => {
+      assertNetnsPath(netns);
+      ifaces.forEach(assertInterface);
+    }, () => this.call('applySandbox', [netns, ifaces, { create: opts.create }]));
+  }
+  removeInterface(netns: string, iface: Pick<SandboxInterface, 'ifName' | 'link'>): Promise<void> {
+    return this.checked(() => { assertNetnsPath(netns); assertIfName(iface.ifName); },
+      () => this.call('removeInterface', [netns, { ifName: iface.ifName, link: iface.link }]));
+  }
+  setDefaultRoute(netns: string, gateway: string, dev: string): Promise<void> {
+    return this.checked(() => { assertNetnsPath(netns); assertIp(gateway); assertIfName(dev); },
+      () => this.call('setDefaultRoute', [netns, gateway, dev]));
+  }
+  deleteDefaultRoute(netns: string, family: 4 | 6): Promise<void> {
+    return this.checked(() => { assertNetnsPath(netns); if (family !== 4 && family !== 6) throw new InvalidParameterError(`invalid address family ${family}`); },
+      () => this.call('deleteDefaultRoute', [netns, family]));
   }
 
   listAddresses(netns?: string): Promise<AddressInfo[]> {

@@ -1,6 +1,12 @@
 import type { AddressInfo, LinkInfo, RouteInfo } from './types.js';
 import { OpError, attempt } from './failure.js';
-import { attachVeth, createSandbox, detachVeth, forgetBridge } from './attach.js';
+import { attachVeth, createSandbox, detachVeth, forgetBridge as forgetBridgeOld } from './attach.js';
+import { applySandbox, forgetBridge as forgetSandboxBridge, removeDefaultRoute, removeInterface, setDefaultRoute } from './sandbox.js';
+
+function forgetBridge(name: string): void {
+  forgetBridgeOld(name);
+  forgetSandboxBridge(name);
+}
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
 import { runNft } from './nftables.js';
 import { readSysctl, writeSysctl } from './sysctl.js';
@@ -69,6 +75,10 @@ export const ops = {
   attachVeth,
   createSandbox,
   detachVeth,
+  applySandbox,
+  removeInterface,
+  setDefaultRoute,
+  deleteDefaultRoute: removeDefaultRoute,
 
   listAddresses: (netns?: string): AddressInfo[] =>
     withSocket(netns, (s) => attempt(`cannot list addresses${where(netns)}`, () => addrs.listAddresses(s, linkNames(s)))),

@@ -58,6 +58,34 @@ export interface VethAttachment {
   hairpin?: boolean;
 }
 
+/** How one sandbox interface comes to be. */
+export type LinkSpec =
+  /** a veth pair: the peer is born in the sandbox, the host end `hostName` is enslaved to `master` and up */
+  | { kind: 'veth'; hostName: string; master: string; hairpin?: boolean }
+  /** a macvlan sub-interface of `parent` (in the daemon's netns), born in the sandbox */
+  | { kind: 'macvlan'; parent: string; mode: MacvlanMode }
+  /**
+   * a link that exists already, named `name` in `netns` (undefined: the daemon's), moved
+   * into the sandbox and renamed; `giveBack`: on removal it goes back there under its name
+   * instead of being deleted (the ends of a point-to-point pair parked between joins)
+   */
+  | { kind: 'existing'; name: string; netns?: string; giveBack?: boolean };
+
+export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
+
+/** One interface of a sandbox, fully decided: the kernel makes it as said. */
+export interface SandboxInterface {
+  link: LinkSpec;
+  /** its name in the sandbox (eth0, eth1, …) */
+  ifName: string;
+  mac?: string;
+  mtu?: number;
+  /** CIDR form, either family; a v6 one turns IPv6 on for this interface (born without it) */
+  addresses: string[];
+  /** routes through this interface; dst "default" for the default route of the address's family */
+  routes: { dst: string; via?: string }[];
+}
+
 export interface Kernel {
   /** Creates a new network namespace bind-mounted at `path` (parent dir created), with lo up. Idempotent. */
   createNetns(path: string): Promise<void>;
@@ -88,6 +116,19 @@ export interface Kernel {
   createSandbox(netns: string, attachments: Omit<VethAttachment, 'netns'>[]): Promise<void>;
   /** Removes the container-side interface (and with it the pair). Idempotent. */
   detachVeth(netns: string, ifName: string): Promise<void>;
+  /**
+   * Puts interfaces into a sandbox in one worker round trip, each made as its LinkSpec
+   * says, then named, given its MAC, MTU, addresses and routes. `create`: the netns is
+   * made first (lo up). On failure nothing of this call is left: links made are deleted,
+   * links moved are given back, a netns made is removed.
+   */
+  applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): Promise<void>;
+  /** Removes one sandbox interface: deleted, or given back (existing + giveBack). Idempotent. */
+  removeInterface(netns: string, iface: Pick<SandboxInterface, 'ifName' | 'link'>): Promise<void>;
+  /** Sets (replaces) the default route of the gateway's family in a sandbox via `gateway` on `dev`. */
+  setDefaultRoute(netns: string, gateway: string, dev: string): Promise<void>;
+  /** Removes the default route of a family (4 or 6) in a sandbox; none there is fine. */
+  deleteDefaultRoute(netns: string, family: 4 | 6): Promise<void>;
 
   listAddresses(netns?: string): Promise<AddressInfo[]>;
   /** Adds an address (CIDR) to a link; EEXIST is not an error. */

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { InvalidParameterError } from '../util/errors.js';
-import type { VethAttachment } from './types.js';
+import type { SandboxInterface, VethAttachment } from './types.js';
 
 // Every name and address is checked here, on the main thread, before it can reach the
 // kernel (or an nft command line). Failures are InvalidParameterError (HTTP 400).
@@ -67,4 +67,35 @@ export function assertAttachment(a: VethAttachment): void {
   assertMtu(a.mtu);
   a.addresses.forEach(assertCidr);
   if (a.gateway !== undefined) assertIp(a.gateway);
+}
+
+const MACVLAN_MODES = new Set(['bridge', 'private', 'vepa', 'passthru']);
+
+export function assertInterface(i: SandboxInterface): void {
+  assertIfName(i.ifName);
+  if (i.mac !== undefined) assertMac(i.mac);
+  if (i.mtu !== undefined) assertMtu(i.mtu);
+  i.addresses.forEach(assertCidr);
+  for (const r of i.routes) {
+    assertRouteDst(r.dst);
+    if (r.via !== undefined) assertIp(r.via);
+  }
+  const link = i.link;
+  switch (link.kind) {
+    case 'veth':
+      assertIfName(link.hostName);
+      assertIfName(link.master);
+      if (i.mac === undefined) throw new InvalidParameterError(`veth ${i.ifName} needs a MAC address`);
+      return;
+    case 'macvlan':
+      assertIfName(link.parent);
+      if (!MACVLAN_MODES.has(link.mode)) throw new InvalidParameterError(`invalid macvlan mode ${JSON.stringify(link.mode)}`);
+      return;
+    case 'existing':
+      assertIfName(link.name);
+      if (link.netns !== undefined) assertNetnsPath(link.netns);
+      return;
+    default:
+      throw new InvalidParameterError(`unknown link kind ${JSON.stringify((link as { kind: unknown }).kind)}`);
+  }
 }

@@ -70,3 +70,4 @@ export const RTA_TABLE = 15;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;
 export const RTN_UNICAST = 1;
+export const RTM_DELROUTE = 25;

@@ -1,7 +1,7 @@
 import type { RouteInfo } from '../types.js';
 import {
   AF_INET, NLM_F_CREATE, NLM_F_REPLACE, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_TABLE, RTMSG_LEN,
-  RTM_GETROUTE, RTM_NEWROUTE, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
+  RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
 } from './constants.js';
 import { bytesToIp, ipToBytes } from './ipbytes.js';
 import { attr, attrU32, parseAttrs, u32Attr } from './message.js';
@@ -42,6 +42,19 @@ export function replaceRoute(s: NetlinkSocket, r: RouteSpec): void {
   if (r.oif) body.push(u32Attr(RTA_OIF, r.oif));
   s.request(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, body);
 }
+
+/** Deletes the main table's default route of one family (AF_INET or AF_INET6); false when there was none. */
+export function deleteDefaultRoute(s: NetlinkSocket, family: number): boolean {
+  try {
+    s.request(RTM_DELROUTE, 0, [rtmsg(family, 0, RT_SCOPE_UNIVERSE)]);
+    return true;
+  } catch (e) {
+    if ((e as { errno?: number }).errno === ESRCH) return false;
+    throw e;
+  }
+}
+
+const ESRCH = 3;
 
 /** IPv4 main-table routes; `names` maps ifindex → name. */
 export function listRoutes(s: NetlinkSocket, names: Map<number, string>): RouteInfo[] {

@@ -1,0 +1,114 @@
+import type { LinkSpec } from '../kernel/types.js';
+
+// The driver contract: a driver says *what*, generic code *does* (libnetwork's
+// driver/osl split, CNI's typed Result). A driver parses its options once into a typed
+// config that is stored with the network, makes and removes what belongs to the network,
+// and for each endpoint returns an InterfacePlan: data, no kernel call. The engine turns
+// the plans of a sandbox into one kernel-worker call and picks the default route by one
+// rule for every driver. Capabilities stand in for driver names: the engine never asks
+// "is this the bridge?", it asks "does this driver serve names, publish ports …?".
+
+/** "10.0.0.2/24" or "fd00::2/64" */
+export type Cidr = string;
+
+export interface DriverCaps {
+  /** local: known to this host only; global: shared by every host (a later store) */
+  scope: 'local' | 'global';
+  /** more than one network of this driver may exist (false for host and null) */
+  multiInstance: boolean;
+  /** endpoints get addresses from IPAM, and interfaces in the sandbox */
+  ipam: boolean;
+  /** a user-defined network of this driver serves names, aliases and --ip (the embedded resolver) */
+  userDefined: boolean;
+  /** -p/-P are published through this driver's networks (PortPublisher below) */
+  publishesPorts: boolean;
+  /** how many endpoints one network holds (a bridge 1,023, a point-to-point link 2) */
+  maxEndpoints?: number;
+}
+
+/** One subnet of a network, as IPAM gave it. */
+export interface SubnetView {
+  subnet: Cidr;
+  gateway?: string;
+  ipRange?: Cidr;
+  auxAddresses?: Record<string, string>;
+}
+
+/** What a driver knows of one of its networks. */
+export interface DriverNetwork<C> {
+  id: string;
+  name: string;
+  internal: boolean;
+  /** predefined (the default bridge) */
+  builtin: boolean;
+  subnets: SubnetView[];
+  /** what parseConfig returned, as stored */
+  config: C;
+}
+
+/** What a driver knows of one endpoint while planning it. */
+export interface EndpointView {
+  id: string;
+  containerId: string;
+  /** the container-side name the engine chose (eth0, eth1, …) */
+  ifName: string;
+  /** the endpoint's addresses from IPAM, CIDR form, both families */
+  addresses: Cidr[];
+  mac: string;
+  /** the driver's name for this endpoint's link outside the sandbox (bridge: host veth; ptp: the pair's end), chosen by linkName() */
+  linkName: string;
+  /** EndpointConfig.IPAMConfig.LinkLocalIPs, CIDR form */
+  linkLocal: Cidr[];
+  /** EndpointConfig.DriverOpts */
+  driverOpts: Record<string, string>;
+  /** the container publishes ports (bridge: hairpin on its port) */
+  publishes: boolean;
+}
+
+/** How one endpoint's interface is made and what goes on it; the engine adds the default route. */
+export interface InterfacePlan {
+  link: LinkSpec;
+  mac?: string;
+  mtu?: number;
+  /** addresses of either family, CIDR form */
+  addresses: Cidr[];
+  /** the gateways this endpoint offers for the container's default route, per family */
+  gateway4?: string;
+  gateway6?: string;
+  /** extra routes in the sandbox through this interface */
+  routes?: { dst: Cidr; via?: string }[];
+}
+
+/** What a network create request gives a driver to parse. */
+export interface NetworkSpec {
+  id: string;
+  name: string;
+  internal: boolean;
+  builtin: boolean;
+  /** com.docker.network.* and driver options, as given */
+  options: Record<string, string>;
+}
+
+export interface NetworkDriver<C = unknown> {
+  readonly name: string;
+  readonly caps: DriverCaps;
+  /** Parses and checks the options once (InvalidParameterError); the result is stored with the network. */
+  parseConfig(spec: NetworkSpec): C;
+  /** Checks against the networks that exist (a clash of bridge names, of macvlan parents and subnets …) before anything is made. */
+  checkNew?(net: DriverNetwork<C>, others: DriverNetwork<C>[]): Promise<void> | void;
+  /** Makes the network in the kernel. Idempotent: also used to restore after a restart. */
+  createNetwork(net: DriverNetwork<C>): Promise<void>;
+  deleteNetwork(net: DriverNetwork<C>): Promise<void>;
+  /** The name of a new endpoint's outside link ('' when it has none), given those of the network's other endpoints. */
+  linkName?(net: DriverNetwork<C>, taken: string[]): string;
+  /** What to make for one endpoint; no kernel call. null: no interface (host, null). */
+  planEndpoint(net: DriverNetwork<C>, ep: EndpointView): InterfacePlan | null;
+  /** After the endpoint's interface exists (firewall elements, host routes …). */
+  joined?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
+  /** Before the endpoint's interface goes away. */
+  left?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
+  /** Start-up: remove what this driver made earlier and no network of it knows any more. */
+  reconcile?(known: DriverNetwork<C>[], knownLinks: Set<string>): Promise<void>;
+  /** The host address ports are published on by default (bridge: host_binding_ipv4). */
+  hostBindingIpv4?(net: DriverNetwork<C>): string;
+}

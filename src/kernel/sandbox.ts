@@ -1,0 +1,159 @@
+import type { LinkSpec, SandboxInterface } from './types.js';
+import { OpError, attempt } from './failure.js';
+import { closeNetnsHandle, createNetnsHandle, deleteNetns, inNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
+import { homeSocket, withSocket } from './sockets.js';
+import { addAddress } from './netlink/addrs.js';
+import { AF_INET, AF_INET6 } from './netlink/constants.js';
+import { createVeth, deleteLink, getLink, setBridgePortHairpin, setLinkUp } from './netlink/links.js';
+import { deleteDefaultRoute, replaceRoute } from './netlink/routes.js';
+import type { NetlinkSocket } from './netlink/socket.js';
+import { writeSysctl } from './sysctl.js';
+import { makeMacvlan } from './macvlan.js';
+import { giveBackLink, takeLink } from './moved-link.js';
+
+// A sandbox's interfaces, whatever made them: each LinkSpec says how its link comes to be
+// (a veth peer born in the sandbox, a macvlan born there, an existing link moved in), then
+// every interface is configured the same way through a socket bound inside the sandbox
+// (CNI's ConfigureIface; libnetwork's osl). A whole new sandbox is one worker call.
+
+/** Undoes the making of one link (delete it, or give it back). */
+type Undo = () => void;
+
+/** Bridge ifindex by name: a GET per attachment is a round trip the hot path can skip. */
+const bridgeIndex = new Map<string, number>();
+
+/** The bridge was (re)made or deleted: its index must be looked up again. */
+export function forgetBridge(name: string): void {
+  bridgeIndex.delete(name);
+}
+
+function lookUpBridge(host: NetlinkSocket, hostName: string, bridge: string): number {
+  const link = attempt(`cannot create veth ${hostName}`, () => getLink(host, bridge));
+  if (!link) throw new OpError(`cannot create veth ${hostName}: bridge ${bridge} not found`, 'ENODEV', 19);
+  bridgeIndex.set(bridge, link.index);
+  return link.index;
+}
+
+function makeVeth(ns: NetnsHandle, i: SandboxInterface, link: Extract<LinkSpec, { kind: 'veth' }>): Undo {
+  const host = homeSocket();
+  const make = (master: number) => attempt(`cannot create veth ${link.hostName}`, () =>
+    createVeth(host, { hostName: link.hostName, master, mtu: i.mtu ?? 1500, peerName: i.ifName, peerMac: i.mac!, peerNsFd: ns.fd }));
+  const cached = bridgeIndex.get(link.master);
+  if (cached === undefined) make(lookUpBridge(host, link.hostName, link.master));
+  else {
+    try {
+      make(cached);
+    } catch (e) {
+      // the bridge may have been re-made behind berth's back: retry once with a fresh index
+      if (lookUpBridge(host, link.hostName, link.master) === cached) throw e;
+      make(bridgeIndex.get(link.master)!);
+    }
+  }
+  const undo = () => deleteQuietly(host, link.hostName);
+  try {
+    attempt(`cannot turn IPv6 off on ${link.hostName}`, () => disableIpv6(link.hostName));
+    attempt(`cannot bring ${link.hostName} up`, () => setLinkUp(host, link.hostName));
+    if (link.hairpin) attempt(`cannot set hairpin mode on ${link.hostName}`, () => setBridgePortHairpin(host, link.hostName));
+  } catch (e) {
+    undo();
+    throw e;
+  }
+  return undo;
+}
+
+/**
+ * The host end of a veth needs no IPv6; left on, each new one sends DAD and MLD packets
+ * the bridge floods to every other port (measured: the set-up of the 1,000th container
+ * 7.8 → 5.5 ms, 1,000 created in 19.8 → 16.8 s). Done while it is down.
+ */
+function disableIpv6(ifName: string): void {
+  try {
+    writeSysctl(`net/ipv6/conf/${ifName}/disable_ipv6`, '1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // a kernel without IPv6
+  }
+}
+
+function deleteQuietly(s: NetlinkSocket, name: string): void {
+  try {
+    deleteLink(s, name);
+  } catch {
+    // best effort: the original error is the one worth reporting
+  }
+}
+
+function makeLink(ns: NetnsHandle, i: SandboxInterface): Undo {
+  const link = i.link;
+  switch (link.kind) {
+    case 'veth': return makeVeth(ns, i, link);
+    case 'macvlan': return makeMacvlan(ns, i, link);
+    case 'existing': return takeLink(ns, i, link);
+  }
+}
+
+/** Addresses, up, routes: the same for every kind of link. */
+function configure(ns: NetnsHandle, i: SandboxInterface): void {
+  const at = `${i.ifName} in netns ${ns.path}`;
+  const link = attempt(`cannot find ${at}`, () => getLink(ns.socket, i.ifName));
+  if (!link) throw new OpError(`cannot find ${at}: No such device`, 'ENODEV', 19);
+  if (i.addresses.some((cidr) => cidr.includes(':'))) {
+    attempt(`cannot turn IPv6 on for ${at}`, () => inNetns(ns.path, () => writeSysctl(`net/ipv6/conf/${i.ifName}/disable_ipv6`, '0')));
+  }
+  attempt(`cannot bring ${at} up`, () => setLinkUp(ns.socket, i.ifName));
+  for (const cidr of i.addresses) attempt(`cannot add address ${cidr} to ${at}`, () => addAddress(ns.socket, link.index, cidr));
+  for (const r of i.routes) {
+    const what = r.dst === 'default' ? `default route via ${r.via}` : `route ${r.dst}`;
+    attempt(`cannot add ${what} to ${at}`, () => replaceRoute(ns.socket, { dst: r.dst, gateway: r.via, oif: link.index }));
+  }
+}
+
+/**
+ * Makes (create) or opens the netns at `netns` and puts every interface in it. On failure
+ * nothing of this call is left: links undone in reverse order, a netns made is removed.
+ */
+export function applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): void {
+  const made = opts.create && !netnsExists(netns);
+  const ns = opts.create ? createNetnsHandle(netns) : openNetnsHandle(netns);
+  const undo: Undo[] = [];
+  try {
+    for (const i of ifaces) {
+      undo.push(makeLink(ns, i));
+      configure(ns, i);
+    }
+  } catch (e) {
+    for (const u of undo.reverse()) u();
+    if (made) deleteNetns(netns);
+    throw e;
+  } finally {
+    closeNetnsHandle(ns);
+  }
+}
+
+/** Deletes a sandbox interface (a veth's host end goes with it), or gives it back. Idempotent. */
+export function removeInterface(netns: string, iface: Pick<SandboxInterface, 'ifName' | 'link'>): void {
+  if (!netnsExists(netns)) return;
+  const link = iface.link;
+  if (link.kind === 'existing' && link.giveBack) {
+    const ns = openNetnsHandle(netns);
+    try {
+      giveBackLink(ns, iface.ifName, link);
+    } finally {
+      closeNetnsHandle(ns);
+    }
+    return;
+  }
+  withSocket(netns, (s) => attempt(`cannot delete ${iface.ifName} in netns ${netns}`, () => deleteLink(s, iface.ifName)));
+}
+
+export function setDefaultRoute(netns: string, gateway: string, dev: string): void {
+  withSocket(netns, (s) => {
+    const what = `cannot set the default route via ${gateway} on ${dev} in netns ${netns}`;
+    const link = attempt(what, () => getLink(s, dev));
+    if (!link) throw new OpError(`${what}: No such device`, 'ENODEV', 19);
+    attempt(what, () => replaceRoute(s, { dst: 'default', gateway, oif: link.index }));
+  });
+}
+
+export function removeDefaultRoute(netns: string, family: 4 | 6): void {
+  withSocket(netns, (s) => attempt(`cannot delete the IPv${family} default route in netns ${netns}`, () => deleteDefaultRoute(s, family === 4 ? AF_INET : AF_INET6)));
+}

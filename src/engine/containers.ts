@@ -494,7 +494,10 @@ export class ContainerService {
       const net = this.state.networks.get(ep.networkId);
       if (net) await this.releaseAddress(c, net, ep);
     }
-    if (c.sandboxKey && c.sandboxKey === this.netnsPath(c.id)) await this.kernel.deleteNetns(c.sandboxKey);
+    if (c.sandboxKey && c.sandboxKey === this.netnsPath(c.id)) {
+      await this.observers.sandboxDown(c, c.sandboxKey).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
+      await this.kernel.deleteNetns(c.sandboxKey);
+    }
     c.sandboxKey = '';
     if (this.state.containers.has(c.id)) this.state.saveContainer(c);
   }

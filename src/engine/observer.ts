@@ -12,6 +12,8 @@ export interface EngineObserver {
   endpointUp?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Promise<void> | void;
   /** called before the endpoint's address is released */
   endpointDown?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> | void;
+  /** the container's sandbox (netns `netns`, its own) is about to be deleted: anything held inside it is let go */
+  sandboxDown?(c: ContainerRecord, netns: string): Promise<void> | void;
   /** the container's own settings changed while it runs (a link removed): views derived from them are redone */
   containerChanged?(c: ContainerRecord): Promise<void> | void;
 }
@@ -37,6 +39,19 @@ export class Observers {
 
   async containerChanged(c: ContainerRecord): Promise<void> {
     for (const o of this.list) await o.containerChanged?.(c);
+  }
+
+  /** Best effort: every observer is told, the first error is thrown afterwards. */
+  async sandboxDown(c: ContainerRecord, netns: string): Promise<void> {
+    let first: unknown;
+    for (const o of this.list) {
+      try {
+        await o.sandboxDown?.(c, netns);
+      } catch (err) {
+        first ??= err;
+      }
+    }
+    if (first) throw first;
   }
 
   /** Best effort: every observer is told, the first error is thrown afterwards. */

@@ -1,4 +1,4 @@
-import type { DriverFactory } from '../engine/driver.js';
+import type { DriverFactory } from '../driverapi/registry.js';
 import { BridgeDriver } from './bridge/driver.js';
 import { HostDriver } from './host/driver.js';
 import { NullDriver } from './null/driver.js';

@@ -5,6 +5,9 @@ import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { TopAnswer } from '../runtime/top.js';
+import type { ExecSpec, LogOptions } from '../runtime/types.js';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { ipv4Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { newId, shortId, validateContainerName } from '../util/names.js';
@@ -396,6 +399,32 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     return this.runtime.top(c.state, psArgs);
+  }
+
+  // ---- the container's streams (logs, attach, exec) -----------------------------
+
+  logStream(c: ContainerRecord, opts: LogOptions): Readable {
+    return this.runtime.logStream(this.stateDir(c.id), opts);
+  }
+
+  writeStdin(c: ContainerRecord, data: Buffer): void {
+    this.runtime.writeStdin(this.stateDir(c.id), data);
+  }
+
+  closeStdin(c: ContainerRecord): void {
+    this.runtime.closeStdin(this.stateDir(c.id));
+  }
+
+  resizeTty(c: ContainerRecord, rows: number, cols: number): void {
+    this.runtime.resize(this.stateDir(c.id), rows, cols);
+  }
+
+  exec(c: ContainerRecord, spec: ExecSpec): ChildProcess {
+    return this.runtime.exec(c.state, spec);
+  }
+
+  resizeExec(child: ChildProcess, rows: number, cols: number): void {
+    this.runtime.resizeExec(child, rows, cols);
   }
 
   /** Resolves when the container is no longer running; returns its exit code. */

@@ -91,8 +91,10 @@ export function containerCommands(program: Command, client: () => Client): void 
         },
         NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
       };
-      const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string };
+      const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string; Warnings?: string[] | null };
       const id = created.Id;
+      // as the docker CLI prints them, on stderr
+      for (const w of created.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
       if (o.detach) {
         await startOrUndo(c, id);
         process.stdout.write(id + '\n');

@@ -91,7 +91,8 @@ export class ContainerService {
 
   // ---- create ---------------------------------------------------------------------
 
-  create(req: ContainerCreateRequest): ContainerRecord {
+  /** Records a new container; `warnings` are dockerd's create warnings (settings it discarded). */
+  create(req: ContainerCreateRequest): { container: ContainerRecord; warnings: string[] } {
     const name = req.name ? validateContainerName(req.name.replace(/^\//, '')) : this.freeName();
     const other = this.state.containerNamed(name);
     if (other) {
@@ -106,7 +107,7 @@ export class ContainerService {
     const links = hasLegacyLinks({ hostConfig: { networkMode: mode } }, this.state) ? req.hostConfig.links : [];
     this.checkLegacyLinks(links);
     const pidMode = checkPidMode(req.hostConfig.pidMode, this.state);
-    this.checkPublishing(mode, req.hostConfig);
+    const warnings = this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
       id,
@@ -123,7 +124,7 @@ export class ContainerService {
       for (const ep of plan) this.state.saveEndpoint(ep);
     });
     this.events.publish('container', 'create', c.id, containerAttributes(c));
-    return c;
+    return { container: c, warnings };
   }
 
   /** Legacy link targets must exist (links on a user-defined network are the endpoint's, and may name a container made later). */
@@ -135,25 +136,23 @@ export class ContainerService {
   }
 
   /** Docker's rules for -p/-P per network mode; bad bindings are a 400 here, before anything exists. */
-  private checkPublishing(mode: string, hc: HostConfig): void {
+  private checkPublishing(mode: string, hc: HostConfig): string[] {
     const bindings = fromPortBindings(hc.portBindings);
-    if (!bindings.length && !hc.publishAllPorts) return;
+    if (!bindings.length && !hc.publishAllPorts) return [];
     if (mode.startsWith('container:')) throw new ConflictError('conflicting options: port publishing and the container type network mode');
-    if (mode === 'host' || mode === 'none') {
-      // Docker discards them with a warning: there is nothing to forward to
+    const discard = (why: string): string[] => {
+      // as dockerd does for host mode: there is nothing to forward through
       hc.portBindings = {};
       hc.publishAllPorts = false;
-      return;
-    }
+      return [`Published ports are discarded when using ${why}`];
+    };
+    if (mode === 'host') return discard('host network mode');
+    if (mode === 'none') return discard('network mode none').slice(1); // dropped silently, as dockerd does
     const net = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
-    if (!this.networks.capsOf(net).publishesPorts) {
-      // as for host mode: nothing to forward through (macvlan containers are on the LAN themselves)
-      this.log(`container on network ${net.name}: published ports are discarded, its driver ${net.driver} does not publish ports`);
-      hc.portBindings = {};
-      hc.publishAllPorts = false;
-      return;
-    }
+    // a macvlan container is on the LAN with its own address: there is nothing to publish on
+    if (!this.networks.capsOf(net).publishesPorts) return discard(`network driver ${net.driver} (network ${net.name})`);
     if (net.internal && bindings.length) throw new InvalidParameterError(`cannot publish ports of a container on internal network "${net.name}": internal networks have no way in`);
+    return [];
   }
 
   private nameTaken(name: string): boolean {

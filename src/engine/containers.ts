@@ -27,6 +27,7 @@ import { fromPortBindings } from '../portmap/spec.js';
 import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 import { EndpointService, type EndpointRequest } from './endpoints.js';
 import { SandboxService } from './sandbox.js';
+import { parseNetworkMode, primaryNetwork, sharedWith } from './network-mode.js';
 
 export type { EndpointRequest } from './endpoints.js';
 
@@ -80,8 +81,8 @@ export class ContainerService {
 
   /** Where a container's /etc files are: its own state dir, or that of the container whose network it shares. */
   etcDirOf(c: ContainerRecord): string {
-    const mode = c.hostConfig.networkMode;
-    const owner = mode.startsWith('container:') ? this.state.containers.get(mode.slice('container:'.length)) : undefined;
+    const shared = sharedWith(c.hostConfig.networkMode);
+    const owner = shared ? this.state.containers.get(shared) : undefined;
     return this.stateDir((owner ?? c).id);
   }
 
@@ -139,16 +140,17 @@ export class ContainerService {
   private checkPublishing(mode: string, hc: HostConfig): string[] {
     const bindings = fromPortBindings(hc.portBindings);
     if (!bindings.length && !hc.publishAllPorts) return [];
-    if (mode.startsWith('container:')) throw new ConflictError('conflicting options: port publishing and the container type network mode');
+    const m = parseNetworkMode(mode);
+    if (m.kind === 'container') throw new ConflictError('conflicting options: port publishing and the container type network mode');
     const discard = (why: string): string[] => {
       // as dockerd does for host mode: there is nothing to forward through
       hc.portBindings = {};
       hc.publishAllPorts = false;
       return [`Published ports are discarded when using ${why}`];
     };
-    if (mode === 'host') return discard('host network mode');
-    if (mode === 'none') return discard('network mode none').slice(1); // dropped silently, as dockerd does
-    const net = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
+    if (m.kind === 'host') return discard('host network mode');
+    if (m.kind === 'none') return discard('network mode none').slice(1); // dropped silently, as dockerd does
+    const net = this.state.findNetwork(m.network);
     // a macvlan container is on the LAN with its own address: there is nothing to publish on
     if (!this.networks.capsOf(net).publishesPorts) return discard(`network driver ${net.driver} (network ${net.name})`);
     if (net.internal && bindings.length) throw new InvalidParameterError(`cannot publish ports of a container on internal network "${net.name}": internal networks have no way in`);
@@ -173,8 +175,8 @@ export class ContainerService {
    * takes a 404 from create for a missing image and tries to pull.
    */
   private networkModeOf(mode: string): string {
-    if (!mode.startsWith('container:')) return mode;
-    const term = mode.slice('container:'.length);
+    const term = sharedWith(mode);
+    if (term === undefined) return mode;
     const target = this.state.tryFindContainer(term);
     if (!target) throw new InvalidParameterError(`No such container: ${term}`);
     return `container:${target.id}`;
@@ -182,13 +184,14 @@ export class ContainerService {
 
   /** Validates the network mode and per-network settings; returns the endpoint records. */
   private planEndpoints(containerId: string, mode: string, req: ContainerCreateRequest): EndpointRecord[] {
-    if (mode.startsWith('container:')) {
-      const target = this.state.findContainer(mode.slice('container:'.length));
+    const m = parseNetworkMode(mode);
+    if (m.kind === 'container') {
+      const target = this.state.findContainer(m.target);
       if (target.id === containerId) throw new InvalidParameterError('cannot join own network namespace');
       if (Object.keys(req.endpoints).length) throw new ConflictError('conflicting options: networking settings and the network mode container');
       return [];
     }
-    const primary = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
+    const primary = this.state.findNetwork(m.kind === 'network' ? m.network : m.kind);
     const wanted = new Map<string, { net: NetworkRecord; req: EndpointRequest }>();
     // dockerd: the "default" mode's network only when no EndpointsConfig names others
     // (docker-py's networking_config without network_mode lands on that network alone)
@@ -325,16 +328,16 @@ export class ContainerService {
 
   /** Makes the netns and joins every endpoint; on failure undoes all of it. */
   private async setUpSandbox(c: ContainerRecord): Promise<string> {
-    const mode = c.hostConfig.networkMode;
-    if (mode.startsWith('container:')) {
-      const target = this.state.findContainer(mode.slice('container:'.length));
+    const mode = parseNetworkMode(c.hostConfig.networkMode);
+    if (mode.kind === 'container') {
+      const target = this.state.findContainer(mode.target);
       if (target.state.status !== 'running' || !target.sandboxKey) {
         throw new ConflictError(`cannot join network of a non running container: ${target.name}`);
       }
       c.sandboxKey = target.sandboxKey;
       return target.sandboxKey;
     }
-    if (mode === 'host') {
+    if (mode.kind === 'host') {
       c.sandboxKey = '';
       return '';
     }
@@ -352,7 +355,7 @@ export class ContainerService {
   private orderedEndpoints(c: ContainerRecord): EndpointRecord[] {
     const eps = this.state.endpointsOf({ containerId: c.id });
     const nameOf = (e: EndpointRecord) => this.state.networks.get(e.networkId)?.name ?? '';
-    const primary = c.hostConfig.networkMode === 'default' ? 'bridge' : c.hostConfig.networkMode;
+    const primary = primaryNetwork(c.hostConfig.networkMode);
     return eps.sort((a, b) => {
       const pa = nameOf(a) === primary || a.networkId === primary ? 0 : 1;
       const pb = nameOf(b) === primary || b.networkId === primary ? 0 : 1;
@@ -500,9 +503,8 @@ export class ContainerService {
     const net = this.state.findNetwork(netTerm);
     const c = this.state.findContainer(containerTerm);
     await this.lock.run([c.id], async () => {
-      const mode = c.hostConfig.networkMode;
-      if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
-        throw new ForbiddenContainerModeError(mode);
+      if (parseNetworkMode(c.hostConfig.networkMode).kind !== 'network') {
+        throw new ForbiddenContainerModeError(c.hostConfig.networkMode);
       }
       if (!this.networks.capsOf(net).ipam) throw new InvalidParameterError(`container cannot be connected to network ${net.name} (driver ${net.driver})`);
       if (this.state.endpointsOf({ containerId: c.id, networkId: net.id }).length) {

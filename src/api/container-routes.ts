@@ -90,6 +90,13 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     return { status: 204 };
   });
 
+  router.add('POST', '/containers/{id}/restart', async (req) => {
+    const c = state.findContainer(req.params.id);
+    await ctl.containers.stop(c.id, Number(req.query.get('t') ?? 10));
+    await ctl.containers.start(c.id);
+    return { status: 204 };
+  });
+
   router.add('POST', '/containers/{id}/kill', async (req) => {
     await ctl.containers.kill(req.params.id, signalName(req.query.get('signal')));
     return { status: 204 };

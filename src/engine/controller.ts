@@ -86,7 +86,7 @@ export class Controller {
     upgradeRecords(this.state);
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.neighbours.refresh();
-    this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
+    this.observers.add(new DnsObserver(this.dns, this.kernel, this.state, this.config));
     this.containers.embeddedDns = true;
     for (const n of this.state.networks.values()) this.networks.replay(n);
     // published ports of running containers stay in the table across the replace: no dark window

@@ -8,6 +8,7 @@ function forgetBridge(name: string): void {
   forgetSandboxBridge(name);
 }
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
+import { bindInNetns } from './netns-sockets.js';
 import { runNft } from './nftables.js';
 import { readSysctl, writeSysctl } from './sysctl.js';
 import { homeSocket, where, withSocket } from './sockets.js';
@@ -59,6 +60,7 @@ export const ops = {
   createNetns: (path: string): void => createNetns(path),
   deleteNetns: (path: string): void => deleteNetns(path),
   netnsExists: (path: string): boolean => netnsExists(path),
+  bindInNetns,
 
   listLinks: (netns?: string): LinkInfo[] =>
     withSocket(netns, (s) => attempt(`cannot list links${where(netns)}`, () => links.listLinks(s))),

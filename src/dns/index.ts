@@ -130,13 +130,21 @@ export class EmbeddedDns {
     if (thread?.alive) await thread.request({ op: 'closeSandbox', id: 0, sandbox });
   }
 
+  /** How many sandboxes each thread serves, by thread. */
+  sandboxesPerThread(): number[] {
+    const counts = this.threads.map(() => 0);
+    for (const t of this.served.values()) counts[this.threads.indexOf(t)]++;
+    return counts;
+  }
+
   /** The live thread serving the fewest sandboxes. */
   private leastBusy(): ResolverThread | undefined {
-    const load = new Map(this.threads.filter((t) => t.alive).map((t) => [t, 0]));
-    for (const t of this.served.values()) if (load.has(t)) load.set(t, (load.get(t) ?? 0) + 1);
-    let best: ResolverThread | undefined;
-    for (const [t, n] of load) if (best === undefined || n < (load.get(best) ?? 0)) best = t;
-    return best;
+    const counts = this.sandboxesPerThread();
+    let best = -1;
+    this.threads.forEach((t, i) => {
+      if (t.alive && (best < 0 || (counts[i] ?? 0) < (counts[best] ?? 0))) best = i;
+    });
+    return this.threads[best];
   }
 
   /** The whole record of one container endpoint on one network (replaces any earlier one). */

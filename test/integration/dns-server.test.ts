@@ -55,7 +55,7 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     }
     await topo.linkTo(lab.internetNs, '192.0.2.1', '192.0.2.2', lab.internetDns);
     kernel = await openKernel();
-    dns = await EmbeddedDns.start({ upstreams: [lab.internetDns] });
+    dns = await EmbeddedDns.start({ upstreams: [lab.internetDns], threads: 2 });
     for (const name of ['vm1', 'vm2', 'vm3', 'vm4']) {
       const aliases = name === 'vm1' ? [] : ['web'];
       dns.setEndpoint({ networkId: 'n1', containerId: `id-${name}`, ip: c[name]!.ip, names: [name, ...aliases], searchDomains: ['example.org'] });
@@ -167,6 +167,10 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     assert.deepEqual(await dig(c.vm1!, SERVER, ['+tcp', 'echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
   });
 
+  test('the sandboxes are spread over the resolver threads', () => {
+    assert.deepEqual(dns.sandboxesPerThread(), [3, 3]);
+  });
+
   test('nothing listens on port 53 in the daemon\'s namespace; each sandbox has one UDP and one listening TCP socket', async () => {
     const here = await run(['ss', '-Hlntu']);
     assert.doesNotMatch(here.stdout, /:53\s/, here.stdout);
@@ -185,6 +189,7 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     await assert.rejects(kernel.bindInNetns(c.far!.path, EMBEDDED_DNS_ADDRESS, DNS_PORT), /cannot bind 127\.0\.0\.11:53 in netns .*: Address (already )?in use/);
     await dns.closeSandbox(c.far!.path);
     assert.equal(dns.serves(c.far!.path), false);
+    assert.equal(dns.sandboxesPerThread().reduce((a, b) => a + b), 5);
     assert.match((await dig(c.far!, SERVER, ['far'])).status, /no answer/);
     assert.equal((await run(inNs(c.far!, ['ss', '-Hlntu']))).stdout.trim(), '');
     await dns.closeSandbox(c.far!.path); // idempotent

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { labFor, type Lab } from '../lab/lab.js';
 import { hostLinks, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
@@ -53,9 +54,18 @@ describe('embedded DNS', { concurrency: false }, () => {
     const listening = await hostOk(lab, ['ss', '-Hlntu']);
     assert.doesNotMatch(listening, /:53\s/, 'no DNS socket in the host netns');
     const sandbox = await inspect(lab, 'a1', '{{.NetworkSettings.SandboxKey}}');
-    const inside = (await lab.inNetns(sandbox, ['ss', '-Hlntu'])).stdout;
+    const inside = (await lab.inNetns(sandbox, ['ss', '-Hlntup'])).stdout;
     assert.match(inside, /^udp .* 127\.0\.0\.11:53 /m);
     assert.match(inside, /^tcp .*LISTEN.* 127\.0\.0\.11:53 /m);
+    // held by berthd itself, which gains no thread (nor process) per container
+    const pid = /users:\(\("[^"]+",pid=(\d+)/.exec(inside)?.[1];
+    assert.ok(pid, inside);
+    const threads = (): number => readdirSync(`/proc/${pid}/task`).length;
+    const before = threads();
+    for (const n of ['a3', 'a4', 'a5']) await runSleeper(lab, n, ['--network', 'n1']);
+    assert.deepEqual((await dig(lab, 'a5', 'a3')).answers, ['172.18.0.4']);
+    assert.equal(threads(), before);
+    for (const n of ['a3', 'a4', 'a5']) await ok(lab, ['rm', '-f', n]);
     // stop: the sockets are closed, so the netns really goes and its veth with it
     const netId = await ok(lab, ['network', 'inspect', '-f', '{{.Id}}', 'n1']);
     const onBridge = async () => (await hostLinks(lab)).filter((l) => l.master === `br-${netId.slice(0, 12)}`).length;

@@ -198,6 +198,22 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     assert.deepEqual((await dig(c.far!, SERVER, ['+tcp', 'far'])).answers, [c.far!.ip]);
   });
 
+  test('a sandbox the daemon has no route to (only lo, as behind macvlan, ptp or overlay) is answered all the same', async (t) => {
+    const island: ClientNs = { name: 'dtisland', path: '/run/netns/dtisland', ip: '10.77.9.9' };
+    await run(['ip', 'netns', 'add', island.name]);
+    t.after(async () => {
+      await dns.closeSandbox(island.path);
+      await run(['ip', 'netns', 'delete', island.name]);
+    });
+    await run(inNs(island, ['ip', 'link', 'set', 'lo', 'up']));
+    dns.setEndpoint({ networkId: 'n1', containerId: 'id-island', ip: island.ip, names: ['island'] });
+    await dns.openSandbox(island.path, 'id-island', await kernel.bindInNetns(island.path, EMBEDDED_DNS_ADDRESS, DNS_PORT));
+    assert.deepEqual(await dig(island, SERVER, ['vm1']), { status: 'NOERROR', answers: [c.vm1!.ip] });
+    assert.deepEqual(await dig(island, SERVER, ['+tcp', 'island']), { status: 'NOERROR', answers: [island.ip] });
+    assert.deepEqual(await dig(island, SERVER, ['echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
+    dns.removeEndpoint('n1', 'id-island');
+  });
+
   test('bad input to bindInNetns is refused before it reaches the kernel', async () => {
     await assert.rejects(kernel.bindInNetns('relative', EMBEDDED_DNS_ADDRESS, DNS_PORT), /invalid netns path/);
     await assert.rejects(kernel.bindInNetns(c.vm1!.path, '::1', DNS_PORT), /invalid IPv4 address/);

@@ -73,6 +73,8 @@ function peerPorts(n: number): MessagePort[][] {
 export class EmbeddedDns {
   /** sandbox -> the thread that serves it */
   private readonly served = new Map<string, ResolverThread>();
+  /** how many sandboxes each thread serves (kept, not counted: the start path asks every time) */
+  private readonly load = new Map<ResolverThread, number>();
 
   private constructor(private readonly threads: ResolverThread[]) {}
 
@@ -113,12 +115,12 @@ export class EmbeddedDns {
       if (this.served.has(sandbox)) return;
       throw new Error('DNS resolver is not running');
     }
-    this.served.set(sandbox, thread);
+    this.serve(sandbox, thread);
     try {
       await thread.request({ op: 'openSandbox', id: 0, sandbox, containerId, udp: fds.udp, tcp: fds.tcp });
     } catch (err) {
       // a dead thread took the fds with it; a live one closed them
-      this.served.delete(sandbox);
+      this.unserve(sandbox);
       throw err;
     }
   }
@@ -126,18 +128,28 @@ export class EmbeddedDns {
   /** Closes a sandbox's sockets, so that its netns can go (no-op when not served). */
   async closeSandbox(sandbox: string): Promise<void> {
     const thread = this.served.get(sandbox);
-    this.served.delete(sandbox);
+    this.unserve(sandbox);
     if (thread?.alive) await thread.request({ op: 'closeSandbox', id: 0, sandbox });
   }
 
   /** How many sandboxes each thread serves, by thread. */
   sandboxesPerThread(): number[] {
-    const counts = this.threads.map(() => 0);
-    for (const t of this.served.values()) counts[this.threads.indexOf(t)]++;
-    return counts;
+    return this.threads.map((t) => this.load.get(t) ?? 0);
   }
 
   /** The live thread serving the fewest sandboxes. */
+  private serve(sandbox: string, thread: ResolverThread): void {
+    this.served.set(sandbox, thread);
+    this.load.set(thread, (this.load.get(thread) ?? 0) + 1);
+  }
+
+  private unserve(sandbox: string): void {
+    const thread = this.served.get(sandbox);
+    if (!thread) return;
+    this.served.delete(sandbox);
+    this.load.set(thread, (this.load.get(thread) ?? 1) - 1);
+  }
+
   private leastBusy(): ResolverThread | undefined {
     const counts = this.sandboxesPerThread();
     let best = -1;
@@ -184,6 +196,7 @@ export class EmbeddedDns {
   /** Closes every socket and ends the threads. */
   async stop(): Promise<void> {
     this.served.clear();
+    this.load.clear();
     await Promise.all(this.threads.map(async (t) => {
       if (!t.alive) return;
       await t.request({ op: 'stop', id: 0 }).catch(() => undefined);

@@ -35,24 +35,27 @@ function int(n: number): Buffer {
 
 /** UDP and listening TCP sockets on IPv4 address:port inside `netns`; on failure neither is left open. */
 export function bindInNetns(netns: string, address: string, port: number): NetnsSockets {
+  return inNetns(netns, () => bindHere(netns, address, port));
+}
+
+/** bindInNetns for a thread that is inside `netns` already. */
+export function bindHere(netns: string, address: string, port: number): NetnsSockets {
   const what = `cannot bind ${address}:${port} in netns ${netns}`;
-  return inNetns(netns, () => {
-    const fds: number[] = [];
-    try {
-      const udp = attempt(what, () => socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-      fds.push(udp);
-      attempt(what, () => bind(udp, sockaddrIn(address, port)));
-      const tcp = attempt(what, () => socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-      fds.push(tcp);
-      attempt(what, () => {
-        setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, int(1));
-        bind(tcp, sockaddrIn(address, port));
-        listen(tcp, LISTEN_BACKLOG);
-      });
-      return { udp, tcp };
-    } catch (e) {
-      for (const fd of fds) close(fd);
-      throw e;
-    }
-  });
+  const fds: number[] = [];
+  try {
+    const udp = attempt(what, () => socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    fds.push(udp);
+    attempt(what, () => bind(udp, sockaddrIn(address, port)));
+    const tcp = attempt(what, () => socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    fds.push(tcp);
+    attempt(what, () => {
+      setsockopt(tcp, SOL_SOCKET, SO_REUSEADDR, int(1));
+      bind(tcp, sockaddrIn(address, port));
+      listen(tcp, LISTEN_BACKLOG);
+    });
+    return { udp, tcp };
+  } catch (e) {
+    for (const fd of fds) close(fd);
+    throw e;
+  }
 }

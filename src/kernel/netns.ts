@@ -89,11 +89,14 @@ export function closeNetnsHandle(h: NetnsHandle): void {
   closeSync(h.fd);
 }
 
-/** Opens a handle on the existing netns at `path`. */
-export function openNetnsHandle(path: string): NetnsHandle {
+/** Opens a handle on the existing netns at `path`; `inside` runs while the thread is in it. */
+export function openNetnsHandle(path: string, inside?: () => void): NetnsHandle {
   const fd = openNetns(path);
   try {
-    const socket = inNetns(path, () => attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open()));
+    const socket = inNetns(path, () => {
+      inside?.();
+      return attempt(`cannot open rtnetlink socket in netns ${path}`, () => NetlinkSocket.open());
+    });
     return { path, socket, fd };
   } catch (e) {
     closeSync(fd);
@@ -103,11 +106,12 @@ export function openNetnsHandle(path: string): NetnsHandle {
 
 /**
  * Makes a netns bind-mounted at `path`, with lo up, and returns a handle on it, opened
- * while the thread is still inside (so the new netns costs no extra switches). When a
- * netns is already mounted there, returns a handle on that one.
+ * while the thread is still inside (so the new netns costs no extra switches; `inside`
+ * runs there too, after lo is up). When a netns is already mounted there, returns a
+ * handle on that one.
  */
-export function createNetnsHandle(path: string): NetnsHandle {
-  if (netnsExists(path)) return openNetnsHandle(path);
+export function createNetnsHandle(path: string, inside?: () => void): NetnsHandle {
+  if (netnsExists(path)) return openNetnsHandle(path, inside);
   ensurePrivateDir(dirname(path));
   const created = !existsSync(path);
   if (created) attempt(`cannot create netns file ${path}`, () => closeSync(openSync(path, 'wx', 0o444)));
@@ -116,7 +120,14 @@ export function createNetnsHandle(path: string): NetnsHandle {
     try {
       attempt(`cannot mount netns ${path}`, () => libc.mount('/proc/thread-self/ns/net', path, null, MS_BIND));
       attempt(`cannot turn IPv6 off in netns ${path}`, disableIpv6OnNewLinks);
-      return handleFromInside(path);
+      const handle = handleFromInside(path);
+      try {
+        inside?.();
+      } catch (e) {
+        closeNetnsHandle(handle);
+        throw e;
+      }
+      return handle;
     } finally {
       goHome();
     }

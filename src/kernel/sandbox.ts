@@ -1,5 +1,5 @@
 import type { LinkSpec, NetnsSockets, SandboxInterface, SandboxOptions } from './types.js';
-import { bindInNetns } from './netns-sockets.js';
+import { bindHere } from './netns-sockets.js';
 import { close } from './ffi/libc.js';
 import { OpError, attempt } from './failure.js';
 import { closeNetnsHandle, createNetnsHandle, deleteNetns, inNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
@@ -116,23 +116,25 @@ function configure(ns: NetnsHandle, i: SandboxInterface): void {
  */
 export function applySandbox(netns: string, ifaces: SandboxInterface[], opts: SandboxOptions): { sockets?: NetnsSockets } {
   const made = opts.create && !netnsExists(netns);
-  const ns = opts.create ? createNetnsHandle(netns) : openNetnsHandle(netns);
-  const undo: Undo[] = [];
+  let sockets: NetnsSockets | undefined;
+  // bound while the thread is inside the netns for the handle anyway: no switch of its own
+  const listen = opts.listen;
+  const bind = listen ? () => void (sockets = bindHere(netns, listen.address, listen.port)) : undefined;
+  const undo: Undo[] = [() => sockets && [sockets.udp, sockets.tcp].forEach((fd) => close(fd))];
+  let ns: NetnsHandle | undefined;
   try {
+    ns = opts.create ? createNetnsHandle(netns, bind) : openNetnsHandle(netns, bind);
     for (const i of ifaces) {
       undo.push(makeLink(ns, i));
       configure(ns, i);
     }
-    if (!opts.listen) return {};
-    const sockets = bindInNetns(netns, opts.listen.address, opts.listen.port);
-    undo.push(() => [sockets.udp, sockets.tcp].forEach((fd) => close(fd)));
     return { sockets };
   } catch (e) {
     for (const u of undo.reverse()) u();
     if (made) deleteNetns(netns);
     throw e;
   } finally {
-    closeNetnsHandle(ns);
+    if (ns) closeNetnsHandle(ns);
   }
 }
 

@@ -99,3 +99,8 @@ export function assertInterface(i: SandboxInterface): void {
       throw new InvalidParameterError(`unknown link kind ${JSON.stringify((link as { kind: unknown }).kind)}`);
   }
 }
+
+/** An 802.1q tag: 1..4094 (0 and 4095 are reserved). */
+export function assertVlanId(id: number): void {
+  if (!Number.isInteger(id) || id < 1 || id > 4094) throw new InvalidParameterError(`invalid VLAN ID ${id}: must be 1..4094`);
+}

@@ -2,7 +2,7 @@ import type { LinkSpec, SandboxInterface } from './types.js';
 import type { NetnsHandle } from './netns.js';
 import { OpError, attempt, fail } from './failure.js';
 import { homeSocket } from './sockets.js';
-import { createMacvlan, deleteLink, getLink } from './netlink/links.js';
+import { createMacvlan, deleteLink, getLink, setLinkUp } from './netlink/links.js';
 import { unsupported } from './network-links.js';
 
 // A macvlan sub-interface of a parent in the daemon's netns, born inside the sandbox: one
@@ -11,7 +11,7 @@ import { unsupported } from './network-links.js';
 
 const ENODEV = 19;
 const EINVAL = 22;
-const EBUSY = 16;
+const EADDRINUSE = 98;
 
 /** Makes the macvlan in the sandbox, named i.ifName; returns how to undo it. */
 export function makeMacvlan(ns: NetnsHandle, i: SandboxInterface, link: Extract<LinkSpec, { kind: 'macvlan' }>): () => void {
@@ -24,13 +24,25 @@ export function makeMacvlan(ns: NetnsHandle, i: SandboxInterface, link: Extract<
   } catch (e) {
     explain(what, e, link, parent.mtu, i.mtu);
   }
-  return () => {
+  const undo = () => {
     try {
       deleteLink(ns.socket, i.ifName);
     } catch {
       // best effort: the original error is the one worth reporting
     }
   };
+  // Up here rather than in configure: a MAC that another macvlan of the parent holds
+  // (a sandbox deleted without its interfaces, torn down lazily by the kernel) only shows then.
+  try {
+    setLinkUp(ns.socket, i.ifName);
+  } catch (e) {
+    undo();
+    if ((e as { errno?: number }).errno === EADDRINUSE) {
+      throw new OpError(`${what}: MAC address ${i.mac} is in use by another macvlan on ${link.parent}`, 'EADDRINUSE', EADDRINUSE);
+    }
+    fail(`cannot bring macvlan ${i.ifName} up in netns ${ns.path}`, e);
+  }
+  return undo;
 }
 
 /** The kernel's bare errno, said in the words of what the user asked for. */
@@ -40,8 +52,8 @@ function explain(what: string, e: unknown, link: Extract<LinkSpec, { kind: 'macv
   if (errno === EINVAL && mtu !== undefined && mtu > parentMtu) {
     throw new OpError(`${what}: MTU ${mtu} is larger than the parent's (${parentMtu})`, 'EINVAL', EINVAL);
   }
-  if (errno === EBUSY && link.mode === 'passthru') {
-    throw new OpError(`${what}: a passthru macvlan must be the only one on its parent`, 'EBUSY', EBUSY);
+  if (errno === EINVAL && link.mode === 'passthru') {
+    throw new OpError(`${what}: a passthru macvlan must be the only macvlan on its parent`, 'EINVAL', EINVAL);
   }
   fail(what, e);
 }

@@ -177,6 +177,9 @@ class KernelClient implements Kernel {
       assertIfName(`${parent}.${id}`);
     }, () => this.call('ensureVlan', [parent, id]));
   }
+  ensureDummy(name: string): Promise<void> {
+    return this.checked(() => assertIfName(name), () => this.call('ensureDummy', [name]));
+  }
   ensureMacvlanShim(name: string, parent: string, cidr: string): Promise<void> {
     return this.checked(() => { assertIfName(name); assertIfName(parent); assertCidr(cidr); },
       () => this.call('ensureMacvlanShim', [name, parent, cidr]));

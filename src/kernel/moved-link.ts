@@ -1,9 +1,9 @@
 import { closeSync } from 'node:fs';
-import type { LinkSpec, SandboxInterface } from './types.js';
+import type { LinkInfo, LinkSpec, SandboxInterface } from './types.js';
 import { homeNetnsFd, openNetns, type NetnsHandle } from './netns.js';
 import { OpError, attempt, fail } from './failure.js';
 import { homeSocket, where, withSocket } from './sockets.js';
-import { getLink, moveLink, setLinkAddressMtu, setLinkDown } from './netlink/links.js';
+import { createVethPair, getLink, moveLink, setLinkAddressMtu, setLinkDown } from './netlink/links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 
 // A link that exists already (a parked end of a point-to-point pair, a plugin's link),
@@ -21,7 +21,7 @@ const EEXIST = 17;
 export function takeLink(ns: NetnsHandle, i: SandboxInterface, link: Existing): () => void {
   const what = `cannot move ${link.name}${where(link.netns)} into netns ${ns.path} as ${i.ifName}`;
   withSocket(link.netns, (from) => {
-    const found = attempt(what, () => getLink(from, link.name));
+    const found = attempt(what, () => getLink(from, link.name) ?? remakePair(from, link));
     if (!found) throw new OpError(`${what}: link ${link.name} not found`, 'ENODEV', ENODEV);
     if (attempt(what, () => getLink(ns.socket, i.ifName))) {
       throw new OpError(`${what}: the sandbox has a link named ${i.ifName} already`, 'EEXIST', EEXIST);
@@ -67,6 +67,13 @@ export function giveBackLink(ns: NetnsHandle, ifName: string, link: Existing): v
     attempt(what, () => setLinkDown(ns.socket, ifName));
     attempt(what, () => moveLink(ns.socket, here.index, fd, link.name));
   });
+}
+
+/** The pair `link` is an end of, made again when neither end is left; its end `link.name`, or null. */
+function remakePair(s: NetlinkSocket, link: Existing): LinkInfo | null {
+  if (link.pair === undefined || getLink(s, link.pair)) return null;
+  createVethPair(s, link.name, link.pair);
+  return getLink(s, link.name);
 }
 
 /** A socket in the link's home netns and an fd to that netns. */

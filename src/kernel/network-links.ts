@@ -1,14 +1,14 @@
-import type { LinkInfo } from './types.js';
+import { MADE_BY_BERTH_ALIAS, type LinkInfo } from './types.js';
 import { OpError, attempt, fail } from './failure.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
 import {
-  createMacvlan, createVethPair as newVethPair, createVlan, deleteLink, getLink, setLinkAlias, setLinkPromisc, setLinkUp,
+  createDummy, createMacvlan, createVethPair as newVethPair, createVlan, deleteLink, getLink, setLinkAlias, setLinkPromisc, setLinkUp,
 } from './netlink/links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 
 // Links a network owns outside any sandbox: a point-to-point pair parked in a netns of its
-// own between joins, a VLAN sub-interface made to be a macvlan parent, the host's macvlan
+// own between joins, a VLAN sub-interface or a dummy link made to be a macvlan parent, the host's macvlan
 // "shim" (its way to its own macvlan children), a parent in promiscuous mode.
 
 const EEXIST = 17;
@@ -17,8 +17,6 @@ const EOPNOTSUPP = 95;
 /** the kernel-internal ENOTSUPP some drivers leak */
 const ENOTSUPP = 524;
 
-/** The alias berth gives a VLAN link it made: only those are deleted with their network. */
-export const MADE_BY_BERTH = 'made by berth';
 
 /** A link kind the kernel has no driver for: one error naming the missing feature. */
 export function unsupported(e: unknown): boolean {
@@ -60,7 +58,7 @@ export function createVethPair(name: string, peer: string, netns?: string, mtu?:
 
 /**
  * The 802.1q sub-interface `parent.id` in the daemon's netns, up. Made (and marked with
- * MADE_BY_BERTH) when missing; true when this call made it. A kernel without 8021q:
+ * MADE_BY_BERTH_ALIAS) when missing; true when this call made it. A kernel without 8021q:
  * EOPNOTSUPP, said so.
  */
 export function ensureVlan(parent: string, id: number): boolean {
@@ -83,13 +81,39 @@ export function ensureVlan(parent: string, id: number): boolean {
     fail(what, e);
   }
   try {
-    attempt(what, () => setLinkAlias(s, name, MADE_BY_BERTH));
+    attempt(what, () => setLinkAlias(s, name, MADE_BY_BERTH_ALIAS));
     attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
   } catch (e) {
     deleteQuietly(s, name);
     throw e;
   }
   return true;
+}
+
+/**
+ * A dummy link `name` in the daemon's netns, up: the parent of a macvlan network given no
+ * parent (its containers then reach each other and nothing else). Idempotent. A kernel
+ * without dummy links: EOPNOTSUPP, said so.
+ */
+export function ensureDummy(name: string): void {
+  const what = `cannot create dummy interface ${name}`;
+  const s = homeSocket();
+  const existing = attempt(what, () => getLink(s, name));
+  if (existing && existing.kind !== 'dummy') throw new OpError(`${what}: a link named ${name} exists and is not a dummy`, 'EEXIST', EEXIST);
+  if (!existing) {
+    try {
+      createDummy(s, name);
+    } catch (e) {
+      if (unsupported(e)) throw new OpError(`${what}: this kernel has no dummy link support (the dummy module)`, 'EOPNOTSUPP', EOPNOTSUPP);
+      fail(what, e);
+    }
+  }
+  try {
+    attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
+  } catch (e) {
+    if (!existing) deleteQuietly(s, name);
+    throw e;
+  }
 }
 
 /**

@@ -71,7 +71,18 @@ export type LinkSpec =
    * into the sandbox and renamed; `giveBack`: on removal it goes back there under its name
    * instead of being deleted (the ends of a point-to-point pair parked between joins)
    */
-  | { kind: 'existing'; name: string; netns?: string; giveBack?: boolean };
+  | {
+    kind: 'existing'; name: string; netns?: string; giveBack?: boolean;
+    /**
+     * `name` is one end of a veth pair whose other end is named `pair` in the same netns:
+     * when neither end is there (the pair died with a sandbox deleted while holding an
+     * end), the pair is made again there first. A parked end of a live pair is always there.
+     */
+    pair?: string;
+  };
+
+/** The alias the kernel gives links it made for a network under a name the user chose (a VLAN parent): only those are berth's to delete. */
+export const MADE_BY_BERTH_ALIAS = 'made by berth';
 
 export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
 
@@ -159,6 +170,8 @@ export interface Kernel {
    * KernelError EOPNOTSUPP whose message names it.
    */
   ensureVlan(parent: string, id: number): Promise<boolean>;
+  /** A dummy link `name` in the daemon's netns, up (a parentless macvlan network's parent). A kernel without dummy links: EOPNOTSUPP naming it. Idempotent. */
+  ensureDummy(name: string): Promise<void>;
   /**
    * A bridge-mode macvlan `name` on `parent` in the daemon's netns with address `cidr`,
    * up: the host's way to its own macvlan children (routes to them are added apart). Idempotent.

@@ -94,6 +94,10 @@ export function assertInterface(i: SandboxInterface): void {
     case 'existing':
       assertIfName(link.name);
       if (link.netns !== undefined) assertNetnsPath(link.netns);
+      if (link.pair !== undefined) {
+        assertIfName(link.pair);
+        if (link.pair === link.name) throw new InvalidParameterError(`a veth pair needs two names, not ${link.name} twice`);
+      }
       return;
     default:
       throw new InvalidParameterError(`unknown link kind ${JSON.stringify((link as { kind: unknown }).kind)}`);

@@ -191,8 +191,12 @@ test('one passthru macvlan takes a parent; a second one on it fails clearly and 
     assert.match(err.message, /cannot create macvlan eth0 on eth1: a passthru macvlan must be the only macvlan on its parent/);
     assert.equal(existsSync(b), false);
   } finally {
+    // removed first: a passthru macvlan holds its parent promiscuous until it is gone, and a deleted netns goes lazily
+    await k.removeInterface(a, { ifName: 'eth0', link: { kind: 'macvlan', parent: PARENT, mode: 'passthru' } });
     await k.deleteNetns(a);
   }
+  const [eth1] = await ipj(['-d', 'link', 'show', PARENT]);
+  assert.equal(eth1.promiscuity, 0, 'the parent is no longer promiscuous');
 });
 
 test('a veth pair parked in a netns: each end moved into a sandbox, renamed, with MAC and MTU; given back down and bare', { skip }, async () => {
@@ -342,4 +346,42 @@ test('promiscuous mode on a parent goes on and off', { skip }, async () => {
   await k.setPromisc(PARENT, false);
   assert.equal(await promiscuity(), 0);
   await assert.rejects(k.setPromisc('nope0', true), /cannot turn promiscuous mode on on nope0: /);
+});
+
+test('a dummy parent: this kernel lacks dummy links, and the error says so; nothing is made', { skip }, async () => {
+  const before = await linksOf();
+  const err = await k.ensureDummy('dm-0123456789ab').then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof KernelError);
+  assert.equal(err.code, 'EOPNOTSUPP');
+  assert.match(err.message, /^cannot create dummy interface dm-0123456789ab: this kernel has no dummy link support \(the dummy module\)$/);
+  assert.deepEqual(await linksOf(), before);
+});
+
+test('a pair that died with a sandbox is made again, in its parking netns, by the next join that needs an end', { skip }, async () => {
+  const parking = join(dir, 'heal-park');
+  const a = join(dir, 'heal-a');
+  const b = join(dir, 'heal-b');
+  await k.createNetns(parking);
+  await k.createVethPair('hla', 'hlb', parking);
+  const end = (name: string, pair: string): LinkSpec => ({ kind: 'existing', name, pair, netns: parking, giveBack: true });
+  const iface = (link: LinkSpec, n: number): SandboxInterface => ({ link, ifName: 'eth1', addresses: [`10.97.0.${n}/31`], routes: [] });
+  await k.applySandbox(a, [iface(end('hla', 'hlb'), 0)], { create: true });
+  await k.applySandbox(b, [iface(end('hlb', 'hla'), 1)], { create: true });
+  try {
+    // a's netns is deleted without its end being given back: the whole pair dies
+    await k.deleteNetns(a);
+    for (let i = 0; i < 100 && (await linksOf(b)).includes('eth1:veth'); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await linksOf(b), ['lo:'], "b's end died with a's");
+    await k.removeInterface(b, { ifName: 'eth1', link: end('hlb', 'hla') }); // nothing to give back: fine
+    assert.deepEqual(await linksOf(parking), ['lo:']);
+
+    await k.applySandbox(a, [iface(end('hla', 'hlb'), 0)], { create: true });
+    assert.deepEqual(await linksOf(parking), ['hlb:veth', 'lo:'], 'made again: one end parked, the other taken');
+    await k.applySandbox(b, [iface(end('hlb', 'hla'), 1)], { create: false });
+    assert.ok(await pings(a, '10.97.0.1'));
+  } finally {
+    await k.deleteNetns(a);
+    await k.deleteNetns(b);
+    await k.deleteNetns(parking);
+  }
 });

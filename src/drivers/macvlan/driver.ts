@@ -1,0 +1,141 @@
+import type {
+  DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SubnetView,
+} from '../../driverapi/contract.js';
+import { MADE_BY_BERTH_ALIAS, type Kernel } from '../../kernel/types.js';
+import { InvalidParameterError, KernelError } from '../../util/errors.js';
+import { cidrContains } from '../../util/ip.js';
+import { checkNewMacvlan, type BerthBridgeTest } from './checks.js';
+import { HostAccess, SHIM_NAME, shimName } from './host-access.js';
+import { dummyName, parseMacvlanConfig, type MacvlanConfig } from './options.js';
+
+// macvlan: each container gets a sub-interface of a parent that leads to a LAN, with its
+// own MAC and an address of the LAN's subnet; the LAN's router is the gateway (berth owns
+// neither). No bridge, no NAT, no published ports: the LAN sees the container itself.
+
+const DUMMY_NAME = /^dm-[0-9a-f]{12}$/;
+
+/** berth's bridges by name: br-<short id> and the default bridge. */
+export function berthBridgeByName(defaultBridge: string): BerthBridgeTest {
+  return (name) => name === defaultBridge || /^br-[0-9a-f]{12}$/.test(name);
+}
+
+type Net = DriverNetwork<MacvlanConfig>;
+
+export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
+  readonly name = 'macvlan';
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: true, ipam: true, userDefined: true, publishesPorts: false };
+  private readonly hostAccess: HostAccess;
+  /** the networks made (or restored) so far: what a network being deleted shares its parent with */
+  private readonly live = new Map<string, Net>();
+
+  constructor(private readonly kernel: Kernel, private readonly isBerthBridge: BerthBridgeTest) {
+    this.hostAccess = new HostAccess(kernel);
+  }
+
+  parseConfig(spec: NetworkSpec): MacvlanConfig {
+    return parseMacvlanConfig(spec);
+  }
+
+  checkNew(net: Net, others: Net[]): Promise<void> {
+    return checkNewMacvlan(this.kernel, this.isBerthBridge, net, others);
+  }
+
+  async createNetwork(net: Net): Promise<void> {
+    const madeParent = await this.makeParent(net);
+    try {
+      if (net.config.promiscuous) await this.kernel.setPromisc(net.config.parent, true);
+      if (net.config.hostAccess) await this.hostAccess.open(net);
+    } catch (e) {
+      await this.undoParent(net, madeParent);
+      throw e;
+    }
+    this.live.set(net.id, net);
+  }
+
+  async deleteNetwork(net: Net): Promise<void> {
+    this.live.delete(net.id);
+    const siblings = [...this.live.values()].filter((n) => n.config.parent === net.config.parent);
+    if (net.config.hostAccess) await this.hostAccess.close(net);
+    if (net.config.promiscuous && !siblings.some((n) => n.config.promiscuous)) {
+      await this.kernel.setPromisc(net.config.parent, false).catch(() => undefined); // the parent may be gone
+    }
+    if (siblings.length === 0) await this.deleteOwnParent(net);
+  }
+
+  planEndpoint(net: Net, ep: EndpointView): InterfacePlan {
+    return {
+      link: { kind: 'macvlan', parent: net.config.parent, mode: net.config.mode },
+      mac: ep.mac,
+      mtu: net.config.mtu,
+      addresses: [...ep.addresses, ...ep.linkLocal],
+      ...(net.internal ? {} : gateways(net.subnets, ep.addresses)),
+    };
+  }
+
+  async joined(net: Net, ep: EndpointView): Promise<void> {
+    if (net.config.hostAccess) await this.hostAccess.addContainer(net, ep);
+  }
+
+  async left(net: Net, ep: EndpointView): Promise<void> {
+    if (net.config.hostAccess) await this.hostAccess.removeContainer(ep);
+  }
+
+  /** Start-up: shims and dummy parents of networks that no longer exist. */
+  async reconcile(known: Net[]): Promise<void> {
+    const keep = new Set(known.flatMap((n) => [shimName(n.id), dummyName(n.id)]));
+    for (const link of await this.kernel.listLinks()) {
+      if ((SHIM_NAME.test(link.name) || DUMMY_NAME.test(link.name)) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
+    }
+  }
+
+  /** The VLAN sub-interface or dummy link a network's parent is, when berth makes it; true when this call made it. */
+  private async makeParent(net: Net): Promise<boolean> {
+    const c = net.config;
+    try {
+      if (c.source.kind === 'vlan') return await this.kernel.ensureVlan(c.source.lower, c.source.id);
+      if (c.source.kind === 'dummy') {
+        const made = !(await this.kernel.getLink(c.parent));
+        await this.kernel.ensureDummy(c.parent);
+        return made;
+      }
+      return false;
+    } catch (e) {
+      // a kernel without 8021q or dummy links: the request cannot be served here, said as such
+      if (e instanceof KernelError && e.code === 'EOPNOTSUPP') throw new InvalidParameterError(`${e.message}${hint(c)}`);
+      throw e;
+    }
+  }
+
+  private async undoParent(net: Net, made: boolean): Promise<void> {
+    if (made) await this.kernel.deleteLink(net.config.parent).catch(() => undefined);
+  }
+
+  /** A dummy parent is the network's own; a VLAN only when berth made it (the user's stay). */
+  private async deleteOwnParent(net: Net): Promise<void> {
+    const c = net.config;
+    if (c.source.kind === 'given') return;
+    if (c.source.kind === 'vlan') {
+      const link = await this.kernel.getLink(c.parent);
+      if (link?.kind !== 'vlan' || link.alias !== MADE_BY_BERTH_ALIAS) return;
+    }
+    await this.kernel.deleteLink(c.parent);
+  }
+}
+
+function hint(c: MacvlanConfig): string {
+  return c.source.kind === 'dummy' ? ' (a macvlan network without -o parent needs one; give -o parent=IFACE)' : '';
+}
+
+/** The gateway of the subnet each of the endpoint's addresses is in: the LAN's router. */
+function gateways(subnets: SubnetView[], addresses: string[]): Pick<InterfacePlan, 'gateway4' | 'gateway6'> {
+  const out: Pick<InterfacePlan, 'gateway4' | 'gateway6'> = {};
+  for (const a of addresses) {
+    const ip = a.split('/')[0];
+    const v6 = ip.includes(':');
+    const s = subnets.find((x) => x.gateway && x.subnet.includes(':') === v6 && (v6 || cidrContains(x.subnet, ip)));
+    if (!s?.gateway) continue;
+    if (v6) out.gateway6 ??= s.gateway;
+    else out.gateway4 ??= s.gateway;
+  }
+  return out;
+}

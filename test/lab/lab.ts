@@ -192,6 +192,11 @@ export class Lab {
     return host;
   }
 
+  /** Starts the echo server (TCP and UDP on echoPort, answering with the client's address) in a host's netns. */
+  async serveEcho(nsPath: string): Promise<void> {
+    await this.spawnIn(nsPath, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']).waitForOutput('ready\n');
+  }
+
   /** Starts a long-running process in a netns; destroy() stops it. */
   spawnIn(nsPath: string, argv: string[], env?: Record<string, string>): LabProcess {
     const p = new LabProcess(inNetnsArgv(nsPath, argv), env);

@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { openKernel } from '../src/kernel/client.js';
-import { Firewall, type DnatEntry, type NetworkPolicy } from '../src/kernel/firewall.js';
+import { Firewall, type DnatEntry, type NetworkPolicy } from '../src/drivers/bridge/firewall.js';
 import { PortMapper, type PublishRequest } from '../src/portmap/mapper.js';
 import { median, percentile } from './lib/stats.js';
 

@@ -1,9 +1,10 @@
 // Where berth's per-container network set-up time goes, phase by phase, without the daemon:
-// the kernel layer's round trips (createNetns, attachVeth, deleteNetns) driven directly, and
+// the kernel layer's round trips (createNetns, applySandbox, deleteNetns) driven directly, and
 // the event-loop cost of one child spawn (the shim). Run: scripts/bench.sh bench/lib/phases.js
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { openKernel } from '../../src/kernel/client.js';
+import type { SandboxInterface } from '../../src/kernel/types.js';
 import { exited } from '../../test/lab/exec.js';
 import { envInt } from './budget.js';
 import { loadavg, rssMb } from './host.js';
@@ -30,21 +31,22 @@ async function main(): Promise<void> {
   const load = loadavg();
   for (let i = 1; i <= n; i++) {
     const ns = `${dir}/c${i}`;
-    const veth = {
-      hostIfName: `vb${i}`, bridge: BRIDGE, ifName: 'eth0', mac: `02:42:0a:4d:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
-      mtu: 1500, addresses: [`10.77.${i >> 8}.${(i & 255) || 1}/16`], gateway: '10.77.0.1',
-    };
+    const mac = `02:42:0a:4d:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    const veth = (hostName: string, m: string): SandboxInterface => ({
+      link: { kind: 'veth', hostName, master: BRIDGE }, ifName: 'eth0', mac: m,
+      mtu: 1500, addresses: [`10.77.${i >> 8}.${(i & 255) || 1}/16`], routes: [{ dst: 'default', via: '10.77.0.1' }],
+    });
     const t0 = nowMs();
     await kernel.createNetns(ns);
     const t1 = nowMs();
-    await kernel.attachVeth({ netns: ns, ...veth });
+    await kernel.applySandbox(ns, [veth(`vb${i}`, mac)], { create: false });
     const t2 = nowMs();
     t.netns.push(t1 - t0);
     t.attach.push(t2 - t1);
     t.both.push(t2 - t0);
     // the hot path berthd takes: both in one worker call, on a netns of its own
     const t3 = nowMs();
-    await kernel.createSandbox(`${ns}-sb`, [{ ...veth, hostIfName: `vs${i}`, mac: veth.mac.replace('02:42', '02:43') }]);
+    await kernel.applySandbox(`${ns}-sb`, [veth(`vs${i}`, mac.replace('02:42', '02:43'))], { create: true });
     t.sandbox.push(nowMs() - t3);
     const s0 = nowMs();
     const child = spawn('/bin/true', [], { stdio: 'ignore', detached: true });
@@ -69,9 +71,9 @@ async function main(): Promise<void> {
     '| phase | median / p99 ms | median of first 10 | median of last 50 |',
     '|---|---:|---:|---:|',
     line('kernel.createNetns (worker: unshare + bind mount)', t.netns),
-    line('kernel.attachVeth (worker: veth in netns, MAC, addr, route, bridge port)', t.attach),
+    line('kernel.applySandbox on a made netns (worker: veth in netns, MAC, addr, route, bridge port)', t.attach),
     line('network set-up, kernel part (both)', t.both),
-    line('kernel.createSandbox (one worker call: both of the above; what berthd does)', t.sandbox),
+    line('kernel.applySandbox with create (one worker call: both of the above; what berthd does)', t.sandbox),
     line('`spawn()` call itself: event loop blocked (fork)', t.spawnSync),
     line('spawn of /bin/true until its exit', t.spawnExit),
     line('kernel.deleteNetns', t.del),

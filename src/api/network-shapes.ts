@@ -1,4 +1,4 @@
-import { ZERO_TIME, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, staticIpv4Of, ZERO_TIME, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
 import { API_VERSION, compareVersions } from './router.js';
@@ -42,7 +42,6 @@ export function networkSummary(n: NetworkRecord): Record<string, unknown> {
 
 export function networkInspect(n: NetworkRecord, state: State): Record<string, unknown> {
   const containers: Record<string, unknown> = {};
-  const prefix = n.ipamConfig[0] ? parseCidr(n.ipamConfig[0].subnet).prefix : 0;
   for (const ep of state.endpointsOf({ networkId: n.id })) {
     const c = state.containers.get(ep.containerId);
     if (!c || (c.state.status !== 'running' && n.driver !== 'host' && n.driver !== 'null')) continue;
@@ -50,7 +49,7 @@ export function networkInspect(n: NetworkRecord, state: State): Record<string, u
       Name: c.name,
       EndpointID: ep.id,
       MacAddress: ep.mac,
-      IPv4Address: ep.ipv4 ? `${ep.ipv4}/${prefix}` : '',
+      IPv4Address: ep.addresses.find((a) => !a.includes(':')) ?? '',
       IPv6Address: '',
     };
   }
@@ -75,9 +74,10 @@ function plannedMac(ep: EndpointRecord, c: ContainerRecord, version: string): st
 }
 
 function ipamConfig(ep: EndpointRecord): Record<string, unknown> | null {
-  if (!ep.staticIpv4 && !ep.linkLocalIps?.length) return null;
+  const ipv4 = staticIpv4Of(ep);
+  if (!ipv4 && !ep.linkLocalIps?.length) return null;
   return {
-    ...(ep.staticIpv4 ? { IPv4Address: ep.staticIpv4 } : {}),
+    ...(ipv4 ? { IPv4Address: ipv4 } : {}),
     ...(ep.linkLocalIps?.length ? { LinkLocalIPs: ep.linkLocalIps } : {}),
   };
 }
@@ -91,7 +91,7 @@ function ipamConfig(ep: EndpointRecord): Record<string, unknown> | null {
  */
 export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
   const cfg = n.ipamConfig[0];
-  const live = !!ep.ipv4;
+  const live = ep.addresses.length > 0;
   const userDefined = isUserDefined(n);
   const modern = compareVersions(version, '1.44') >= 0;
   const withShortId = userDefined && !modern && (live || hasStarted(c));
@@ -106,7 +106,7 @@ export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: Contai
     NetworkID: live || hasStarted(c) ? n.id : '',
     EndpointID: live ? ep.id : '',
     Gateway: live && cfg?.gateway ? cfg.gateway : '',
-    IPAddress: ep.ipv4,
+    IPAddress: ipv4Of(ep),
     IPPrefixLen: live && cfg ? parseCidr(cfg.subnet).prefix : 0,
     IPv6Gateway: '',
     GlobalIPv6Address: '',

@@ -47,7 +47,7 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
         Images: images?.list().length ?? 0,
         Driver: 'berth',
         DockerRootDir: ctl.config.dataRoot,
-        Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: [] },
+        Plugins: { Volume: [], Network: ctl.drivers.names(), Authorization: null, Log: [] },
         IPv4Forwarding: ctl.config.ipForward,
         BridgeNfIptables: false,
         BridgeNfIp6tables: false,

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { defaultConfig, type DaemonConfig } from '../engine/config.js';
-import { parseMtu } from '../drivers/bridge/options.js';
+import { parseMtu } from '../util/mtu.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
 import { parseDefaultAddressPool } from '../ipam/default-pools.js';
 

@@ -18,12 +18,35 @@ export interface DriverCaps {
   multiInstance: boolean;
   /** endpoints get addresses from IPAM, and interfaces in the sandbox */
   ipam: boolean;
-  /** a user-defined network of this driver serves names, aliases and --ip (the embedded resolver) */
-  userDefined: boolean;
   /** -p/-P are published through this driver's networks (PortPublisher below) */
   publishesPorts: boolean;
   /** how many endpoints one network holds (a bridge 1,023, a point-to-point link 2) */
   maxEndpoints?: number;
+  /** each endpoint is a neighbour of the host (its gateway is a host address): it counts toward the host's neighbour table */
+  hostNeighbours: boolean;
+}
+
+/** The shape of a predefined network a driver provides (bridge: "bridge", host: "host", null: "none"). */
+export interface PredefinedNetwork {
+  subnets?: SubnetView[];
+  options?: Record<string, string>;
+}
+
+/** What the engine knows when a driver shapes its predefined network. */
+export interface PredefinedContext {
+  /** the stored network of that name, if any */
+  existing?: DriverNetwork<unknown>;
+  /** subnets of every other network (a new default must not overlap them) */
+  takenSubnets: Cidr[];
+}
+
+/** A published port of a running container, as the firewall holds it. */
+export interface PublishedPortView {
+  hostIp: string;
+  proto: 'tcp' | 'udp';
+  hostPort: number;
+  containerIp: string;
+  containerPort: number;
 }
 
 /** One subnet of a network, as IPAM gave it. */
@@ -92,6 +115,8 @@ export interface NetworkSpec {
 export interface NetworkDriver<C = unknown> {
   readonly name: string;
   readonly caps: DriverCaps;
+  /** the name of the predefined network this driver provides, if any (bridge "bridge", host "host", null "none") */
+  readonly predefinedName?: string;
   /** Parses and checks the options once (InvalidParameterError); the result is stored with the network. */
   parseConfig(spec: NetworkSpec): C;
   /** Checks against the networks that exist (a clash of bridge names, of macvlan parents and subnets …) before anything is made. */
@@ -107,7 +132,14 @@ export interface NetworkDriver<C = unknown> {
   joined?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
   /** Before the endpoint's interface goes away. */
   left?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
-  /** Start-up: remove what this driver made earlier and no network of it knows any more. */
+  /**
+   * The predefined network this driver provides, shaped by the daemon's flags. undefined:
+   * none, or the stored one (ctx.existing) is kept as it is; a network returned replaces it.
+   */
+  predefined?(ctx: PredefinedContext): Promise<PredefinedNetwork | undefined>;
+  /** Start-up, before the networks are re-made: state kept for all networks at once is reset (bridge: its firewall table, keeping `ports`). */
+  restart?(known: DriverNetwork<C>[], ports: PublishedPortView[]): Promise<void>;
+  /** Start-up, at the end: what this driver made earlier and no network or endpoint knows any more is removed. */
   reconcile?(known: DriverNetwork<C>[], knownLinks: Set<string>): Promise<void>;
   /** The host address ports are published on by default (bridge: host_binding_ipv4). */
   hostBindingIpv4?(net: DriverNetwork<C>): string;

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { BindMount } from '../runtime/types.js';
 import { writeEtcFiles } from '../runtime/etc-files.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
 import { linkEnv, linkHostNames, parseLink, type LinkSpec } from './links.js';
@@ -18,12 +18,18 @@ export interface SandboxFiles {
 
 export const ETC_FILES = ['hostname', 'hosts', 'resolv.conf'] as const;
 
+/**
+ * Docker's "user-defined network": any but the predefined ones (bridge, host, none). Every
+ * one serves names, aliases and PTR through the embedded resolver and takes --ip,
+ * whatever its driver.
+ */
 export function isUserDefined(n: NetworkRecord): boolean {
-  return !n.builtin && n.driver === 'bridge';
+  return !n.builtin;
 }
 
+/** The predefined "bridge" network: legacy links, no embedded DNS. */
 export function isDefaultBridge(n: NetworkRecord | undefined): boolean {
-  return !!n?.builtin && n.driver === 'bridge';
+  return !!n?.builtin && n.name === 'bridge';
 }
 
 /**
@@ -38,7 +44,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     const dir = stateDirOf(target.id);
     return { binds: ETC_FILES.map((f) => ({ source: join(dir, f), target: `/etc/${f}` })), env: [] };
   }
-  const eps = state.endpointsOf({ containerId: c.id }).filter((e) => e.ipv4);
+  const eps = state.endpointsOf({ containerId: c.id }).filter((e) => e.addresses.length);
   const nets = eps.map((e) => state.networks.get(e.networkId)).filter((n): n is NetworkRecord => !!n);
   const onDefaultBridge = nets.some(isDefaultBridge);
   const legacy = onDefaultBridge ? legacyLinks(c, state, strict) : [];
@@ -47,7 +53,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     dir: stateDirOf(c.id),
     hostname: c.config.hostname || c.id.slice(0, 12),
     hostnameGiven: !!c.config.hostname,
-    addresses: eps.map((e) => e.ipv4),
+    addresses: eps.map(ipv4Of).filter(Boolean),
     names: [c.name],
     extraHosts: c.hostConfig.extraHosts.map(parseExtraHost),
     links: legacy.map((l) => ({ ip: l.ip, names: linkHostNames(l.spec, l.target) })),
@@ -100,9 +106,9 @@ export function legacyLinks(c: ContainerRecord, state: State, strict = true): Re
 function resolveLink(c: ContainerRecord, spec: LinkSpec, state: State): ResolvedLink {
   const target = state.findContainer(spec.name);
   if (target.state.status !== 'running') throw new ConflictError(`Cannot link to a non running container: /${target.name} AS /${c.name}/${spec.alias}`);
-  const onBridge = state.endpointsOf({ containerId: target.id }).find((e: EndpointRecord) => e.ipv4 && isDefaultBridge(state.networks.get(e.networkId)));
+  const onBridge = state.endpointsOf({ containerId: target.id }).find((e: EndpointRecord) => ipv4Of(e) && isDefaultBridge(state.networks.get(e.networkId)));
   if (!onBridge) throw new InvalidParameterError(`Cannot link to /${target.name}, as it does not belong to the default network`);
-  return { spec, target, ip: onBridge.ipv4 };
+  return { spec, target, ip: ipv4Of(onBridge) };
 }
 
 export function parseExtraHost(entry: string): { name: string; ip: string } {

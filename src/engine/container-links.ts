@@ -1,4 +1,4 @@
-import type { Firewall } from '../kernel/firewall.js';
+import type { Firewall } from '../drivers/bridge/firewall.js';
 import type { ContainerRecord } from '../store/records.js';
 import { ConflictError, NotFoundError } from '../util/errors.js';
 import type { KeyedLock } from './keyed-lock.js';

@@ -5,43 +5,32 @@ import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { TopAnswer } from '../runtime/top.js';
-import { ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
-import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
-import { hostIfName, newId, shortId, validateContainerName } from '../util/names.js';
+import { newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
-import { checkLinkLocalIps } from '../util/link-local.js';
 import type { DaemonConfig } from './config.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
-import { hasLegacyLinks, isUserDefined, parseExtraHost, sandboxFiles } from './container-files.js';
+import { hasLegacyLinks, parseExtraHost, sandboxFiles } from './container-files.js';
 import { ContainerLinks } from './container-links.js';
 import { parseLink } from './links.js';
 import { containerAttributes, type EventBus } from './events.js';
 import type { Observers } from './observer.js';
-import type { JoinTarget } from './driver.js';
-import type { Firewall } from '../kernel/firewall.js';
+import type { Firewall } from '../drivers/bridge/firewall.js';
 import type { PortMapper } from '../portmap/mapper.js';
 import { fromPortBindings } from '../portmap/spec.js';
-import { parseBridgeOptions } from '../drivers/bridge/options.js';
 import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
+import { EndpointService, type EndpointRequest } from './endpoints.js';
+import { SandboxService } from './sandbox.js';
+
+export type { EndpointRequest } from './endpoints.js';
 
 // Containers: a process sandbox joined to networks. The sandbox (netns under the
 // exec-root, endpoints, addresses) is made when the container starts, before its
 // process, and torn down when the process ends; endpoint records keep what the user
 // asked for (networks, --ip, aliases) across restarts, as Docker's do.
-
-const MAX_BRIDGE_PORTS = 1023;
-
-export interface EndpointRequest {
-  ipv4?: string;
-  mac?: string;
-  linkLocalIps?: string[];
-  driverOpts?: Record<string, string>;
-  aliases?: string[];
-  links?: string[];
-}
 
 export interface ContainerCreateRequest {
   name?: string;
@@ -72,7 +61,12 @@ export class ContainerService {
     private readonly log: (msg: string) => void = () => undefined,
   ) {
     this.links = new ContainerLinks(state, this.lock, observers, firewall, (c) => this.rewriteFiles(c));
+    this.endpoints = new EndpointService(state, networks, ipam, observers);
+    this.sandboxes = new SandboxService(state, networks, this.endpoints, kernel, observers, log);
   }
+
+  private readonly endpoints: EndpointService;
+  private readonly sandboxes: SandboxService;
 
   /** legacy links while containers come and go, and `rm --link` */
   readonly links: ContainerLinks;
@@ -149,6 +143,13 @@ export class ContainerService {
       return;
     }
     const net = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
+    if (!this.networks.capsOf(net).publishesPorts) {
+      // as for host mode: nothing to forward through (macvlan containers are on the LAN themselves)
+      this.log(`container on network ${net.name}: published ports are discarded, its driver ${net.driver} does not publish ports`);
+      hc.portBindings = {};
+      hc.publishAllPorts = false;
+      return;
+    }
     if (net.internal && bindings.length) throw new InvalidParameterError(`cannot publish ports of a container on internal network "${net.name}": internal networks have no way in`);
   }
 
@@ -196,48 +197,10 @@ export class ContainerService {
       const prev = wanted.get(net.id)?.req ?? {};
       wanted.set(net.id, { net, req: { ...prev, ...epReq, mac: epReq.mac || prev.mac } });
     }
-    if (wanted.size > 1 && [...wanted.values()].some((w) => w.net.driver === 'host' || w.net.driver === 'null')) {
+    if (wanted.size > 1 && [...wanted.values()].some((w) => !this.networks.capsOf(w.net).ipam)) {
       throw new InvalidParameterError(`container cannot be connected to the ${primary.name} network and other networks`);
     }
-    return [...wanted.values()].map(({ net, req: r }) => this.newEndpoint(containerId, net, r));
-  }
-
-  newEndpoint(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
-    if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
-    if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
-    const linkLocalIps = (r.linkLocalIps ?? []).filter((ip) => ip !== '');
-    checkLinkLocalIps(linkLocalIps);
-    const aliases = r.aliases ?? [];
-    if (aliases.length && !isUserDefined(net)) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
-    return {
-      id: newId(),
-      networkId: net.id,
-      containerId,
-      ifName: '',
-      hostIfName: '',
-      ipv4: '',
-      mac: '',
-      staticIpv4: r.ipv4 || undefined,
-      staticMac: r.mac || undefined,
-      linkLocalIps: linkLocalIps.length ? linkLocalIps : undefined,
-      driverOpts: r.driverOpts && Object.keys(r.driverOpts).length ? r.driverOpts : undefined,
-      aliases,
-      links: r.links ?? [],
-      created: new Date().toISOString(),
-    };
-  }
-
-  private checkStaticIp(net: NetworkRecord, ip: string, containerId: string): void {
-    if (!isUserDefined(net)) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
-    const cfg = net.ipamConfig[0];
-    if (!cfg || !cidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg?.subnet ?? 'none'})`);
-    if (ip === cfg.gateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
-    for (const ep of this.state.endpointsOf({ networkId: net.id })) {
-      if (ep.containerId !== containerId && (ep.ipv4 === ip || ep.staticIpv4 === ip)) {
-        const owner = this.state.containers.get(ep.containerId)?.name ?? ep.containerId.slice(0, 12);
-        throw new ConflictError(`Address already in use: ${ip} on network ${net.name} is taken by container ${owner}`);
-      }
-    }
+    return [...wanted.values()].map(({ net, req: r }) => this.endpoints.create(containerId, net, r));
   }
 
   // ---- start ----------------------------------------------------------------------
@@ -289,9 +252,13 @@ export class ContainerService {
   /** containers on user-defined networks use the embedded resolver (set when it runs) */
   embeddedDns = false;
 
+  /** containers whose exit is being handled (recorded, torn down, link parents told) */
+  private readonly exiting = new Set<string>();
+
   watchExit(id: string): void {
     this.runtime.onExit(id, (exit) => {
       let ended: ContainerRecord | undefined;
+      this.exiting.add(id);
       void this.lock.run([id], async () => {
         const c = this.state.containers.get(id);
         if (!c || c.state.status !== 'running') return;
@@ -305,7 +272,10 @@ export class ContainerService {
         .catch((err: Error) => this.log(`container ${id.slice(0, 12)}: exit handling failed: ${err.message}`))
         // before the exit is announced: a stop returns with the link parents updated
         .then(() => ended && this.links.targetChanged(ended, false))
-        .finally(() => this.exited.emit(id))
+        .finally(() => {
+          this.exiting.delete(id);
+          this.exited.emit(id);
+        })
         .then(() => {
           const c = this.state.containers.get(id);
           if (c?.hostConfig.autoRemove) return this.remove(id, { force: true }).catch(() => undefined);
@@ -313,21 +283,25 @@ export class ContainerService {
     });
   }
 
-  /** Publishes -p/-P on the endpoint that carries the default route (Docker's choice). */
+  /**
+   * Publishes -p/-P on the endpoint that carries the default route (Docker's choice); with
+   * none (every network internal), on the first that can. Not at all when that endpoint's
+   * driver does not publish ports (the create warned).
+   */
   private async publishPorts(c: ContainerRecord): Promise<void> {
     const hc = c.hostConfig;
     if (!publishesPorts(c)) return;
-    const bindings = fromPortBindings(hc.portBindings);
-    const eps = this.orderedEndpoints(c).filter((e) => e.ipv4);
-    const isBridge = (e: EndpointRecord) => this.state.networks.get(e.networkId)?.driver === 'bridge';
-    const ep = eps.find((e) => isBridge(e) && !this.state.networks.get(e.networkId)?.internal) ?? eps.find(isBridge);
+    const publisher = (e: EndpointRecord) => this.networks.capsOf(this.state.networks.get(e.networkId)!).publishesPorts;
+    const gateway = this.sandboxes.gatewayEndpoint(c);
+    const ep = gateway ? (publisher(gateway.ep) ? gateway.ep : undefined) : this.orderedEndpoints(c).find((e) => e.ifName && publisher(e));
     if (!ep) return;
     const net = this.state.networks.get(ep.networkId)!;
+    const driver = this.networks.driverOf(net);
     c.publishedPorts = await this.ports.publish({
       containerId: c.id,
-      containerIp: ep.ipv4,
-      network: { name: net.name, internal: net.internal, hostBindingIpv4: parseBridgeOptions(net, this.config).hostBindingIpv4 },
-      bindings,
+      containerIp: ipv4Of(ep),
+      network: { name: net.name, internal: net.internal, hostBindingIpv4: driver.hostBindingIpv4?.(this.networks.view(net)) ?? this.config.ip },
+      bindings: fromPortBindings(hc.portBindings),
       exposed: c.config.exposedPorts,
       publishAll: hc.publishAllPorts,
     });
@@ -358,42 +332,18 @@ export class ContainerService {
       c.sandboxKey = target.sandboxKey;
       return target.sandboxKey;
     }
-    const eps = this.orderedEndpoints(c);
     if (mode === 'host') {
       c.sandboxKey = '';
       return '';
     }
     const netns = this.netnsPath(c.id);
-    const joins = this.gatewayPlan(c, eps);
     try {
-      for (const { net, ep } of joins) this.assignEndpoint(c.id, net, ep);
-      c.sandboxKey = netns;
-      this.state.saveContainerWithEndpoints(c, eps);
-      const veths = joins.map(({ net, ep, target }) => this.networks.driverOf(net).vethFor?.(net, ep, target));
-      if (veths.every((v) => v !== undefined)) {
-        await this.kernel.createSandbox(netns, veths);
-      } else {
-        await this.kernel.createNetns(netns);
-        for (const { net, ep, target } of joins) await this.networks.driverOf(net).join(net, ep, { netns, ...target });
-      }
-      for (const { net, ep, target } of joins) await this.observers.endpointUp(c, net, ep, target.isGateway);
+      await this.sandboxes.create(c, netns, this.orderedEndpoints(c), publishesPorts(c));
     } catch (err) {
       await this.tearDownSandbox(c);
       throw err;
     }
     return netns;
-  }
-
-  /** Each endpoint's join target: the first non-internal bridge one (in eth order) carries the default route; hairpin where the container publishes. */
-  private gatewayPlan(c: ContainerRecord, eps: EndpointRecord[]): { net: NetworkRecord; ep: EndpointRecord; target: Omit<JoinTarget, 'netns'> }[] {
-    let gatewaySet = false;
-    const publishes = publishesPorts(c);
-    return eps.map((ep) => {
-      const net = this.state.networks.get(ep.networkId)!;
-      const isGateway = !gatewaySet && !net.internal && net.driver === 'bridge';
-      gatewaySet ||= isGateway;
-      return { net, ep, target: { isGateway, publishes } };
-    });
   }
 
   /** The primary network first (eth0), then the others by name. */
@@ -408,96 +358,20 @@ export class ContainerService {
     });
   }
 
-  /** Joins one endpoint to a running sandbox (connect): address, interfaces, observers. */
-  async joinEndpoint(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, netns: string, isGateway: boolean): Promise<void> {
-    this.assignEndpoint(c.id, net, ep);
-    this.state.saveEndpoint(ep);
-    try {
-      await this.networks.driverOf(net).join(net, ep, { netns, isGateway, publishes: publishesPorts(c) });
-      await this.observers.endpointUp(c, net, ep, isGateway);
-    } catch (err) {
-      await this.releaseAddress(c, net, ep);
-      throw err;
-    }
+  /** The container's own netns (not another's in container: mode, not the host's). */
+  private ownsNetns(c: ContainerRecord): boolean {
+    return !!c.sandboxKey && c.sandboxKey === this.netnsPath(c.id);
   }
 
-  /** Allocates the endpoint's address and names its interfaces (nothing in the kernel yet). */
-  private assignEndpoint(containerId: string, net: NetworkRecord, ep: EndpointRecord): void {
-    if (net.driver === 'bridge') this.checkBridgeRoom(net);
-    if (!this.networks.driverOf(net).needsIpam) return;
-    ep.ipv4 = this.ipam.requestAddress(this.networks.poolOf(net), { address: ep.staticIpv4 });
-    ep.mac = ep.staticMac ?? macFromIp(ep.ipv4);
-    ep.ifName = this.nextIfName(containerId);
-    ep.hostIfName = hostIfName(newId());
-  }
-
-  /** After a disconnect took the default route with it, the next network (by name) carries it. */
-  private async ensureDefaultRoute(c: ContainerRecord): Promise<void> {
-    const routes = await this.kernel.listRoutes(c.sandboxKey);
-    if (routes.some((r) => r.dst === 'default')) return;
-    for (const ep of this.orderedEndpoints(c)) {
-      const net = this.state.networks.get(ep.networkId);
-      const gateway = net?.ipamConfig[0]?.gateway;
-      if (ep.ipv4 && net && !net.internal && gateway) {
-        await this.kernel.addRoute({ dst: 'default', gateway, dev: ep.ifName }, c.sandboxKey);
-        return;
-      }
-    }
-  }
-
-  /** The kernel's BR_PORT_BITS allows 1,024 ports and the bridge takes one: say so before making anything. */
-  private checkBridgeRoom(net: NetworkRecord): void {
-    let ports = 0;
-    for (const e of this.state.endpointsOf({ networkId: net.id })) if (e.ipv4) ports++;
-    if (ports >= MAX_BRIDGE_PORTS) {
-      throw new ConflictError(`network ${net.name} is full: a bridge network holds at most ${MAX_BRIDGE_PORTS} containers`);
-    }
-  }
-
-  private nextIfName(containerId: string): string {
-    const used = new Set(this.state.endpointsOf({ containerId }).map((e) => e.ifName));
-    for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
-  }
-
-  /** Tells the observers the endpoint goes down, then gives its address back. */
-  async releaseAddress(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
-    if (ep.ipv4) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
-    if (ep.ipv4) this.ipam.releaseAddress(this.networks.poolOf(net), ep.ipv4);
-    ep.ipv4 = '';
-    ep.mac = '';
-    ep.ifName = '';
-    ep.hostIfName = '';
-    if (this.state.endpoints.has(ep.id)) this.state.saveEndpoint(ep);
-  }
-
-  /**
-   * After a daemon restart, for a container whose process still runs: re-reserve its
-   * addresses and re-make any interface that is missing from its netns.
-   */
+  /** After a daemon restart, for a container whose process still runs: its sandbox as it was. */
   async restoreSandbox(c: ContainerRecord): Promise<void> {
-    const eps = this.orderedEndpoints(c).filter((e) => e.ipv4);
-    for (const ep of eps) {
-      const net = this.state.networks.get(ep.networkId);
-      if (net) this.ipam.requestAddress(this.networks.poolOf(net), { address: ep.ipv4 });
-    }
-    if (!c.sandboxKey || c.sandboxKey !== this.netnsPath(c.id) || !(await this.kernel.netnsExists(c.sandboxKey))) return;
-    for (const { net, ep, target } of this.gatewayPlan(c, eps)) {
-      if (!(await this.kernel.getLink(ep.ifName, c.sandboxKey))) await this.networks.driverOf(net).join(net, ep, { netns: c.sandboxKey, ...target });
-      await this.observers.endpointUp(c, net, ep, target.isGateway);
-    }
+    await this.sandboxes.restore(c, this.ownsNetns(c), publishesPorts(c));
   }
 
   /** Releases addresses and deletes the netns; the kernel then removes the veths itself. */
   async tearDownSandbox(c: ContainerRecord): Promise<void> {
     await this.closeLinksAndPorts(c);
-    for (const ep of this.state.endpointsOf({ containerId: c.id })) {
-      const net = this.state.networks.get(ep.networkId);
-      if (net) await this.releaseAddress(c, net, ep);
-    }
-    if (c.sandboxKey && c.sandboxKey === this.netnsPath(c.id)) {
-      await this.observers.sandboxDown(c, c.sandboxKey).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
-      await this.kernel.deleteNetns(c.sandboxKey);
-    }
+    await this.sandboxes.destroy(c, this.ownsNetns(c), publishesPorts(c));
     c.sandboxKey = '';
     if (this.state.containers.has(c.id)) this.state.saveContainer(c);
   }
@@ -548,7 +422,8 @@ export class ContainerService {
   }
 
   private async waitNotRunning(id: string): Promise<void> {
-    while (this.state.containers.get(id)?.state.status === 'running') await once(this.exited, id);
+    // the status says exited before the teardown is over: a stop returns once all of it is
+    while (this.state.containers.get(id)?.state.status === 'running' || this.exiting.has(id)) await once(this.exited, id);
   }
 
   async remove(term: string, opts: { force: boolean }): Promise<void> {
@@ -601,17 +476,16 @@ export class ContainerService {
       if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
         throw new ForbiddenContainerModeError(mode);
       }
-      if (net.driver !== 'bridge') throw new InvalidParameterError(`container cannot be connected to network ${net.name} (driver ${net.driver})`);
+      if (!this.networks.capsOf(net).ipam) throw new InvalidParameterError(`container cannot be connected to network ${net.name} (driver ${net.driver})`);
       if (this.state.endpointsOf({ containerId: c.id, networkId: net.id }).length) {
         // libnetwork's answer, a 403 (Forbidden), as dockerd gives it
         throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${net.name}`);
       }
-      const ep = this.newEndpoint(c.id, net, r);
+      const ep = this.endpoints.create(c.id, net, r);
       this.state.saveEndpoint(ep);
       if (c.state.status === 'running' && c.sandboxKey) {
-        const hasGateway = this.state.endpointsOf({ containerId: c.id }).some((e) => e.id !== ep.id && e.ipv4 && !this.state.networks.get(e.networkId)?.internal);
         try {
-          await this.joinEndpoint(c, net, ep, c.sandboxKey, !hasGateway && !net.internal);
+          await this.sandboxes.join(c, net, ep, publishesPorts(c));
         } catch (err) {
           this.state.dropEndpoint(ep.id);
           throw err;
@@ -628,10 +502,8 @@ export class ContainerService {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
       // dockerd 20.10's words; its 500 becomes a 404: the caller's mistake is a 4xx here
       if (!ep) throw new NotFoundError(`container ${c.id} is not connected to network ${net.name}`);
-      if (ep.ifName && c.sandboxKey) await this.networks.driverOf(net).leave(net, ep, c.sandboxKey);
-      await this.releaseAddress(c, net, ep);
+      await this.sandboxes.leave(c, net, ep, publishesPorts(c));
       this.state.dropEndpoint(ep.id);
-      if (c.sandboxKey && c.state.status === 'running') await this.ensureDefaultRoute(c);
     });
   }
 }

@@ -1,5 +1,5 @@
 import type { EmbeddedDns, EndpointRecord as DnsEndpoint } from '../dns/index.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { DaemonConfig } from './config.js';
 import { isUserDefined } from './container-files.js';
 import { parseLink } from './links.js';
@@ -34,7 +34,7 @@ export class DnsObserver implements EngineObserver {
   }
 
   endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): void {
-    if (isUserDefined(net) && ep.ipv4) this.dns.setEndpoint(this.record(c, net, ep));
+    if (isUserDefined(net) && ipv4Of(ep)) this.dns.setEndpoint(this.record(c, net, ep));
   }
 
   endpointDown(c: ContainerRecord, net: NetworkRecord): void {
@@ -47,7 +47,7 @@ export class DnsObserver implements EngineObserver {
     if (c.config.hostname) names.push(c.config.hostname);
     const upstreams = c.hostConfig.dns?.length ? c.hostConfig.dns : undefined;
     const searchDomains = c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
-    return { networkId: net.id, containerId: c.id, ip: ep.ipv4, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
+    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
   }
 
   /** The container's own view changed (a link removed): its records are sent again. */

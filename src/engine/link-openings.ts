@@ -1,6 +1,6 @@
-import type { Firewall, LinkEntry } from '../kernel/firewall.js';
+import type { Firewall, LinkEntry } from '../drivers/bridge/firewall.js';
 import { linkEntries } from '../portmap/links.js';
-import type { ContainerRecord } from '../store/records.js';
+import { ipv4Of, type ContainerRecord } from '../store/records.js';
 import { hasLegacyLinks, isDefaultBridge, legacyLinks } from './container-files.js';
 import { parseLink } from './links.js';
 import type { State } from './state.js';
@@ -46,11 +46,11 @@ export class LinkOpenings {
   }
 
   private wanted(parent: ContainerRecord): LinkEntry[] {
-    const mine = this.state.endpointsOf({ containerId: parent.id }).find((e) => e.ipv4 && isDefaultBridge(this.state.networks.get(e.networkId)));
+    const mine = this.state.endpointsOf({ containerId: parent.id }).find((e) => ipv4Of(e) && isDefaultBridge(this.state.networks.get(e.networkId)));
     if (!mine) return [];
     // targets that do not run are left out: start has refused them already, and a target
     // that stops later takes its openings with it
-    return legacyLinks(parent, this.state, false).flatMap((l) => linkEntries(mine.ipv4, l.ip, l.target.config.exposedPorts));
+    return legacyLinks(parent, this.state, false).flatMap((l) => linkEntries(ipv4Of(mine), l.ip, l.target.config.exposedPorts));
   }
 }
 

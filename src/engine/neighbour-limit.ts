@@ -1,5 +1,5 @@
 import type { Kernel } from '../kernel/types.js';
-import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { EngineObserver } from './observer.js';
 
 // The kernel's IPv4 neighbour (ARP) table is one table for all network namespaces, capped
@@ -81,6 +81,8 @@ export class NeighbourLimit implements EngineObserver {
     private readonly sysctls: NeighbourSysctls,
     private readonly log: (msg: string) => void,
     private readonly mode: NeighbourMode = 'report',
+    /** whether a network's endpoints are neighbours of the host (its driver's hostNeighbours capability) */
+    private readonly isHostNeighbour: (net: NetworkRecord) => boolean = () => true,
   ) {}
 
   /** Reads the limit (start-up, and whenever the estimate reaches it). */
@@ -91,7 +93,7 @@ export class NeighbourLimit implements EngineObserver {
   }
 
   networkUp(net: NetworkRecord): void {
-    if (net.driver === 'bridge') this.bridges.add(net.id);
+    if (this.isHostNeighbour(net)) this.bridges.add(net.id);
   }
 
   networkDown(net: NetworkRecord): void {
@@ -100,7 +102,7 @@ export class NeighbourLimit implements EngineObserver {
 
   /** O(1) unless the estimate just crossed the next warning level. */
   endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> | void {
-    if (net.driver !== 'bridge' || !ep.ipv4 || this.endpoints.has(ep.id)) return;
+    if (!this.isHostNeighbour(net) || !ipv4Of(ep) || this.endpoints.has(ep.id)) return;
     this.endpoints.add(ep.id);
     this.perContainer.set(c.id, (this.perContainer.get(c.id) ?? 0) + 1);
     if (this.limit !== undefined && this.estimate() > this.nextLevel()) return this.check();

@@ -1,10 +1,11 @@
+import type { DriverCaps, DriverNetwork, NetworkDriver } from '../driverapi/contract.js';
+import type { DriverRegistry } from '../driverapi/registry.js';
 import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { cidrContains, parseCidr } from '../util/ip.js';
 import { newId, validateNetworkName } from '../util/names.js';
-import type { DriverRegistry, NetworkDriver } from './driver.js';
 import type { State } from './state.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
@@ -41,9 +42,21 @@ export class NetworkService {
   ) {}
 
   driverOf(n: NetworkRecord): NetworkDriver {
-    const d = this.drivers.get(n.driver);
-    if (!d) throw new NotFoundError(`plugin "${n.driver}" not found`);
-    return d;
+    return this.drivers.find(n.driver);
+  }
+
+  capsOf(n: NetworkRecord): DriverCaps {
+    return this.driverOf(n).caps;
+  }
+
+  /** What the network's driver sees of it. */
+  view(n: NetworkRecord): DriverNetwork<unknown> {
+    return { id: n.id, name: n.name, internal: n.internal, builtin: n.builtin, subnets: n.ipamConfig, config: n.driverConfig };
+  }
+
+  /** The networks of one driver, as it sees them. */
+  viewsOf(driver: NetworkDriver): DriverNetwork<unknown>[] {
+    return [...this.state.networks.values()].filter((n) => n.driver === driver.name).map((n) => this.view(n));
   }
 
   poolOf(n: NetworkRecord): string {
@@ -54,7 +67,7 @@ export class NetworkService {
 
   /** Re-makes a stored network in the kernel and tells the observers (start-up). */
   async restore(n: NetworkRecord): Promise<void> {
-    await this.driverOf(n).createNetwork(n);
+    await this.driverOf(n).createNetwork(this.view(n));
     await this.observers.networkUp(n);
   }
 
@@ -68,13 +81,19 @@ export class NetworkService {
     for (const a of Object.values(cfg.auxAddresses ?? {})) this.ipam.requestAddress(pool.id, { address: a });
   }
 
-  async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string; bridgeName?: string; externalBridge?: boolean } = {}): Promise<NetworkRecord> {
+  async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string } = {}): Promise<NetworkRecord> {
     const routes = req.ipamConfig?.length ? [] : (await this.kernel.listRoutes()).filter((r) => r.dst !== 'default').map((r) => r.dst);
     const record = this.reserve(req, routes, opts);
     const driver = this.driverOf(record);
+    try {
+      await driver.checkNew?.(this.view(record), this.viewsOf(driver));
+    } catch (err) {
+      this.releasePool(record);
+      throw err;
+    }
     this.state.saveNetwork(record);
     try {
-      await driver.createNetwork(record);
+      await driver.createNetwork(this.view(record));
       await this.observers.networkUp(record);
     } catch (err) {
       await this.undo(record);
@@ -85,7 +104,7 @@ export class NetworkService {
   }
 
   /** All synchronous checks and reservations, so two concurrent creates cannot both pass. */
-  private reserve(req: NetworkCreateRequest, routes: string[], opts: { builtin?: boolean; id?: string; bridgeName?: string; externalBridge?: boolean }): NetworkRecord {
+  private reserve(req: NetworkCreateRequest, routes: string[], opts: { builtin?: boolean; id?: string }): NetworkRecord {
     const name = req.name;
     const driverName = req.driver || 'bridge';
     // "default" is refused too: it means the default network in NetworkMode (dockerd's
@@ -97,17 +116,21 @@ export class NetworkService {
     const driver = this.drivers.get(driverName);
     if (!driver) throw new NotFoundError(`plugin "${driverName}" not found`);
     if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
-    if (!driver.multiInstance && [...this.state.networks.values()].some((n) => n.driver === driverName)) {
+    if (!driver.caps.multiInstance && [...this.state.networks.values()].some((n) => n.driver === driverName)) {
       throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
     }
     if (req.ipamDriver && req.ipamDriver !== 'default') throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
     if ((req.ipamConfig?.length ?? 0) > 1) throw new InvalidParameterError('berth supports one IPv4 subnet per network');
     if (req.enableIPv6) throw new InvalidParameterError('IPv6 networks are not supported yet');
+    const id = opts.id ?? newId();
+    const options = req.options ?? {};
+    const builtin = !!opts.builtin;
+    const driverConfig = driver.parseConfig({ id, name, internal: !!req.internal, builtin, options });
     const record: NetworkRecord = {
-      id: opts.id ?? newId(),
+      id,
       name,
       driver: driverName,
-      scope: 'local',
+      scope: driver.caps.scope,
       created: new Date().toISOString(),
       internal: !!req.internal,
       attachable: !!req.attachable,
@@ -115,16 +138,12 @@ export class NetworkService {
       ipamDriver: 'default',
       ipamConfig: [],
       ipamOptions: req.ipamOptions === undefined ? {} : req.ipamOptions,
-      options: req.options ?? {},
+      options,
       labels: req.labels ?? {},
-      builtin: !!opts.builtin,
-      externalBridge: opts.externalBridge || undefined,
+      builtin,
+      driverConfig,
     };
-    if (driverName === 'bridge') record.bridgeName = opts.bridgeName;
-    driver.prepare(record);
-    const clash = record.bridgeName && [...this.state.networks.values()].find((n) => n.bridgeName === record.bridgeName);
-    if (clash) throw new ConflictError(`bridge ${record.bridgeName} is already used by network ${clash.name}`);
-    if (driver.needsIpam) record.ipamConfig = [this.allocatePool(record.id, req.ipamConfig?.[0], routes)];
+    if (driver.caps.ipam) record.ipamConfig = [this.allocatePool(record.id, req.ipamConfig?.[0], routes)];
     return record;
   }
 
@@ -158,14 +177,36 @@ export class NetworkService {
 
   private async undo(n: NetworkRecord): Promise<void> {
     await this.observers.networkDown(n);
-    await this.driverOf(n).deleteNetwork(n).catch(() => undefined);
+    await this.driverOf(n).deleteNetwork(this.view(n)).catch(() => undefined);
     this.releasePool(n);
     this.state.dropNetwork(n.id);
   }
 
-  /** Releases a network's pool in IPAM (the network itself is gone or being replaced). */
-  forget(n: NetworkRecord): void {
-    this.releasePool(n);
+  /**
+   * Every driver's predefined network (bridge, host, none) exists from the first start on,
+   * shaped by the daemon's flags; one whose shape changed is made again, if no container
+   * is attached to it.
+   */
+  async ensurePredefined(): Promise<void> {
+    for (const driver of this.drivers.all()) {
+      const name = driver.predefinedName;
+      if (!name || !driver.predefined) continue;
+      const existing = this.byName(name);
+      const takenSubnets = [...this.state.networks.values()].filter((n) => n.name !== name).flatMap((n) => n.ipamConfig.map((c) => c.subnet));
+      const wanted = await driver.predefined({ existing: existing && this.view(existing), takenSubnets });
+      if (!wanted) continue;
+      if (existing) await this.replacePredefined(existing, wanted.subnets?.[0]?.subnet ?? '');
+      await this.create({ name, driver: driver.name, ipamConfig: wanted.subnets, options: wanted.options }, { builtin: true });
+    }
+  }
+
+  private async replacePredefined(existing: NetworkRecord, subnet: string): Promise<void> {
+    if (this.state.endpointsOf({ networkId: existing.id }).length) {
+      throw new InvalidParameterError(`the ${existing.name} network's settings changed (${subnet}) but containers are still attached to it; remove them first`);
+    }
+    this.state.dropNetwork(existing.id);
+    await this.driverOf(existing).deleteNetwork(this.view(existing)).catch(() => undefined);
+    this.releasePool(existing);
   }
 
   private releasePool(n: NetworkRecord): void {
@@ -187,7 +228,7 @@ export class NetworkService {
     this.state.dropNetwork(n.id);
     this.releasePool(n);
     await this.observers.networkDown(n);
-    await this.driverOf(n).deleteNetwork(n);
+    await this.driverOf(n).deleteNetwork(this.view(n));
     this.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }
 

@@ -1,4 +1,4 @@
-import type { SqliteStore } from '../store/sqlite-store.js';
+import type { Store } from '../store/store.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
 
@@ -16,7 +16,7 @@ export class State {
   /** container name → id: names are unique and looked up on every create */
   private readonly containerNames = new Map<string, string>();
 
-  constructor(readonly store: SqliteStore) {
+  constructor(readonly store: Store) {
     for (const n of store.listNetworks()) this.networks.set(n.id, n);
     for (const c of store.listContainers()) {
       this.containers.set(c.id, c);

@@ -1,10 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
-import type { AddressInfo, Kernel, LinkInfo, RouteInfo, SandboxInterface, VethAttachment } from './types.js';
+import type { AddressInfo, Kernel, LinkInfo, RouteInfo, SandboxInterface } from './types.js';
 import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
-  assertAttachment, assertCidr, assertInterface, assertIfName, assertIp, assertMtu, assertNetnsPath, assertRouteDst,
+  assertCidr, assertInterface, assertIfName, assertIp, assertMtu, assertNetnsPath, assertRouteDst,
   assertSysctlKey, assertVlanId,
 } from './validate.js';
 
@@ -98,19 +98,6 @@ class KernelClient implements Kernel {
   }
   setLinkUp(name: string, netns?: string): Promise<void> {
     return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('setLinkUp', [name, netns]));
-  }
-
-  attachVeth(a: VethAttachment): Promise<void> {
-    return this.checked(() => assertAttachment(a), () => this.call('attachVeth', [a]));
-  }
-  createSandbox(netns: string, attachments: Omit<VethAttachment, 'netns'>[]): Promise<void> {
-    return this.checked(() => {
-      assertNetnsPath(netns);
-      for (const a of attachments) assertAttachment({ ...a, netns });
-    }, () => this.call('createSandbox', [netns, attachments]));
-  }
-  detachVeth(netns: string, ifName: string): Promise<void> {
-    return this.checked(() => { assertNetnsPath(netns); assertIfName(ifName); }, () => this.call('detachVeth', [netns, ifName]));
   }
 
   applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): Promise<void> {

@@ -1,12 +1,6 @@
 import type { AddressInfo, LinkInfo, RouteInfo } from './types.js';
 import { OpError, attempt } from './failure.js';
-import { attachVeth, createSandbox, detachVeth, forgetBridge as forgetBridgeOld } from './attach.js';
-import { applySandbox, forgetBridge as forgetSandboxBridge, removeDefaultRoute, removeInterface, setDefaultRoute } from './sandbox.js';
-
-function forgetBridge(name: string): void {
-  forgetBridgeOld(name);
-  forgetSandboxBridge(name);
-}
+import { applySandbox, forgetBridge, removeDefaultRoute, removeInterface, setDefaultRoute } from './sandbox.js';
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
 import { runNft } from './nftables.js';
 import { readSysctl, writeSysctl } from './sysctl.js';
@@ -73,9 +67,6 @@ export const ops = {
   setLinkUp: (name: string, netns?: string): void =>
     withSocket(netns, (s) => attempt(`cannot bring ${name} up${where(netns)}`, () => links.setLinkUp(s, name))),
 
-  attachVeth,
-  createSandbox,
-  detachVeth,
   applySandbox,
   removeInterface,
   setDefaultRoute,

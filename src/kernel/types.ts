@@ -33,33 +33,6 @@ export interface RouteInfo {
   table: number;
 }
 
-export interface VethAttachment {
-  /** the container's netns (bind-mount path) */
-  netns: string;
-  /** host-side name, e.g. "veth1a2b3c4" */
-  hostIfName: string;
-  /** bridge to enslave the host side to (it is brought up) */
-  bridge: string;
-  /** container-side name, e.g. "eth0" */
-  ifName: string;
-  mac: string;
-  mtu: number;
-  /**
-   * addresses on the container side, CIDR form: the endpoint's "172.17.0.2/16", then any
-   * link-local ones ("169.254.7.7/16", "fe80::7/64"); an IPv6 one turns IPv6 on for this
-   * interface (berth's container interfaces are born without it).
-   */
-  addresses: string[];
-  /** default route via this gateway, when set */
-  gateway?: string;
-  /**
-   * hairpin mode on the bridge port: a container that publishes ports reaches itself
-   * through them (DNAT back out of the port the frame came in by, under br_netfilter).
-   * Off for the others: each port setting is a bridge event whose cost grows with its ports.
-   */
-  hairpin?: boolean;
-}
-
 /** How one sandbox interface comes to be. */
 export type LinkSpec =
   /** a veth pair: the peer is born in the sandbox, the host end `hostName` is enslaved to `master` and up */
@@ -115,20 +88,6 @@ export interface Kernel {
   deleteLink(name: string, netns?: string): Promise<void>;
   setLinkUp(name: string, netns?: string): Promise<void>;
 
-  /**
-   * One container attachment in one worker round trip: veth pair with the host side
-   * enslaved to the bridge and up; the peer created directly in `netns` with its final
-   * name, MAC and MTU, brought up, addresses added, default route set (when gateway).
-   * On failure nothing is left behind.
-   */
-  attachVeth(a: VethAttachment): Promise<void>;
-  /**
-   * A new sandbox in one round trip: createNetns(netns) and an attachVeth per attachment.
-   * On failure nothing of it is left (pairs deleted, netns unmounted).
-   */
-  createSandbox(netns: string, attachments: Omit<VethAttachment, 'netns'>[]): Promise<void>;
-  /** Removes the container-side interface (and with it the pair). Idempotent. */
-  detachVeth(netns: string, ifName: string): Promise<void>;
   /**
    * Puts interfaces into a sandbox in one worker round trip, each made as its LinkSpec
    * says, then named, given its MAC, MTU, addresses and routes. `create`: the netns is

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { InvalidParameterError } from '../util/errors.js';
-import type { SandboxInterface, VethAttachment } from './types.js';
+import type { SandboxInterface } from './types.js';
 
 // Every name and address is checked here, on the main thread, before it can reach the
 // kernel (or an nft command line). Failures are InvalidParameterError (HTTP 400).
@@ -56,17 +56,6 @@ export function assertSysctlKey(key: string): void {
   if (typeof key !== 'string' || !SYSCTL_KEY.test(key) || key.split(/[./]/).some((p) => p === '' || p === '..')) {
     throw new InvalidParameterError(`invalid sysctl key ${JSON.stringify(key)}`);
   }
-}
-
-export function assertAttachment(a: VethAttachment): void {
-  assertNetnsPath(a.netns);
-  assertIfName(a.hostIfName);
-  assertIfName(a.bridge);
-  assertIfName(a.ifName);
-  assertMac(a.mac);
-  assertMtu(a.mtu);
-  a.addresses.forEach(assertCidr);
-  if (a.gateway !== undefined) assertIp(a.gateway);
 }
 
 const MACVLAN_MODES = new Set(['bridge', 'private', 'vepa', 'passthru']);

@@ -1,4 +1,4 @@
-import type { LinkEntry } from '../kernel/firewall.js';
+import type { LinkEntry } from '../drivers/bridge/firewall.js';
 import { parsePortKey } from './spec.js';
 
 // `--link` on an icc=false bridge opens exactly the linked container's exposed ports

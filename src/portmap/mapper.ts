@@ -1,4 +1,4 @@
-import type { DnatEntry, Firewall } from '../kernel/firewall.js';
+import type { DnatEntry, Firewall } from '../drivers/bridge/firewall.js';
 import type { Kernel } from '../kernel/types.js';
 import { InvalidParameterError } from '../util/errors.js';
 import { isIPv4 } from '../util/ip.js';

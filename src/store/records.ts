@@ -17,7 +17,7 @@ export interface NetworkRecord {
   id: string;
   name: string;
   driver: string;
-  scope: 'local';
+  scope: 'local' | 'global';
   created: string;
   internal: boolean;
   attachable: boolean;
@@ -26,29 +26,28 @@ export interface NetworkRecord {
   ipamConfig: IpamConfigRecord[];
   /** null when the client sent none (inspect shows null then, as dockerd does) */
   ipamOptions: Record<string, string> | null;
+  /** the options as given (inspect shows them) */
   options: Record<string, string>;
   labels: Record<string, string>;
   /** predefined (bridge, host, none): cannot be removed */
   builtin: boolean;
-  /** bridge driver: the Linux bridge's name */
-  bridgeName?: string;
-  /** bridge driver: the bridge was there before berth (-b): never created nor deleted by berth */
-  externalBridge?: boolean;
+  /** what the driver's parseConfig made of the options, once: its own typed config (bridge: the Linux bridge's name, MTU …) */
+  driverConfig: unknown;
 }
 
 export interface EndpointRecord {
   id: string;
   networkId: string;
   containerId: string;
-  /** container-side interface name (eth0, eth1, …); '' for host/null */
+  /** container-side interface name (eth0, eth1, …); '' while down or for host/null */
   ifName: string;
-  /** host-side veth name; '' for host/null */
-  hostIfName: string;
-  /** assigned IPv4 address (no prefix); '' while the container is not running or for host/null */
-  ipv4: string;
+  /** the driver's name for the endpoint's link outside the sandbox (bridge: the host veth; ptp: the pair's end); '' when none */
+  linkName: string;
+  /** the endpoint's addresses while the container runs, CIDR form ("172.17.0.2/16"), either family; [] otherwise */
+  addresses: string[];
   mac: string;
-  /** user-requested address (--ip / IPAMConfig.IPv4Address) */
-  staticIpv4?: string;
+  /** user-requested addresses, plain (--ip, --ip6 / IPAMConfig.IPv4Address, IPv6Address) */
+  staticIps?: string[];
   staticMac?: string;
   /** EndpointConfig.IPAMConfig.LinkLocalIPs: extra addresses on the interface, as given */
   linkLocalIps?: string[];
@@ -57,6 +56,23 @@ export interface EndpointRecord {
   aliases: string[];
   links: string[];
   created: string;
+}
+
+/** The endpoint's IPv4 address without its prefix, '' when it has none. */
+export function ipv4Of(ep: Pick<EndpointRecord, 'addresses'>): string {
+  const cidr = ep.addresses.find((a) => !a.includes(':'));
+  return cidr ? cidr.slice(0, cidr.indexOf('/')) : '';
+}
+
+/** The endpoint's IPv4 prefix length (0 without one). */
+export function ipv4PrefixOf(ep: Pick<EndpointRecord, 'addresses'>): number {
+  const cidr = ep.addresses.find((a) => !a.includes(':'));
+  return cidr ? Number(cidr.slice(cidr.indexOf('/') + 1)) : 0;
+}
+
+/** The user's --ip (IPv4), if any. */
+export function staticIpv4Of(ep: Pick<EndpointRecord, 'staticIps'>): string | undefined {
+  return ep.staticIps?.find((a) => !a.includes(':'));
 }
 
 export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing' | 'dead';

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from './records.js';
+import type { Store } from './store.js';
 
 // Local-scope state in SQLite (WAL). Each object is one row of JSON plus the columns
 // the engine looks things up by; every multi-row change runs in one transaction.
@@ -22,7 +23,7 @@ CREATE INDEX IF NOT EXISTS endpoints_by_container ON endpoints (container_id);
 
 type Row = { doc: string };
 
-export class SqliteStore {
+export class SqliteStore implements Store {
   private readonly db: Database.Database;
   /** statements prepared once: preparing per call showed up in the set-up profile */
   private readonly stmt: Record<string, Database.Statement>;

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { openKernel } from '../../src/kernel/client.js';
-import { Firewall, type LinkEntry, type NetworkPolicy } from '../../src/kernel/firewall.js';
+import { Firewall, type LinkEntry, type NetworkPolicy } from '../../src/drivers/bridge/firewall.js';
 import type { Kernel } from '../../src/kernel/types.js';
 import { PortMapper, type PublishRequest } from '../../src/portmap/mapper.js';
 import { parsePortSpec } from '../../src/portmap/spec.js';
@@ -49,10 +49,10 @@ const NET2: NetworkPolicy = { bridge: 'br2', subnet: '10.2.0.0/24', internal: fa
 
 async function container(name: string, bridge: string, ip: string, gw: string, n: number): Promise<void> {
   await kernel.createNetns(ns(name));
-  await kernel.attachVeth({
-    netns: ns(name), hostIfName: `vethp${n}`, bridge, ifName: 'eth0', mac: `02:42:0a:00:00:0${n}`, mtu: 1500,
-    addresses: [`${ip}/24`], gateway: gw,
-  });
+  await kernel.applySandbox(ns(name), [{
+    link: { kind: 'veth', hostName: `vethp${n}`, master: bridge }, ifName: 'eth0', mac: `02:42:0a:00:00:0${n}`, mtu: 1500,
+    addresses: [`${ip}/24`], routes: [{ dst: 'default', via: gw }],
+  }], { create: false });
 }
 
 before(async () => {
@@ -67,7 +67,7 @@ before(async () => {
   await container('c1', 'br1', C1, GW1, 1);
   await container('c2', 'br1', C2, GW1, 2);
   await container('c3', 'br2', C3, '10.2.0.1', 3);
-  // What attachVeth should do for published ports (br_netfilter re-bridges a DNAT back to
+  // What applySandbox does (hairpin) when a container publishes for published ports (br_netfilter re-bridges a DNAT back to
   // its own port): hairpin mode on the container's bridge port.
   await runOk(['ip', 'link', 'set', 'vethp1', 'type', 'bridge_slave', 'hairpin', 'on']);
   await runOk(['ip', 'netns', 'add', 'ports-lan1']);

@@ -17,7 +17,7 @@ const ZERO = '0001-01-01T00:00:00Z';
 const net: NetworkRecord = {
   id: 'a'.repeat(64), name: 'my_net1', driver: 'bridge', scope: 'local', created: '2026-01-01T00:00:00Z',
   internal: false, attachable: false, enableIPv6: false, ipamDriver: 'default',
-  ipamConfig: [{ subnet: '172.18.0.0/16', gateway: '172.18.0.1' }], ipamOptions: {}, options: {}, labels: {}, builtin: false,
+  ipamConfig: [{ subnet: '172.18.0.0/16', gateway: '172.18.0.1' }], ipamOptions: {}, options: {}, labels: {}, builtin: false, driverConfig: null,
 };
 
 function container(over: Partial<ContainerRecord['state']> = {}, config: Partial<ContainerRecord['config']> = {}): ContainerRecord {
@@ -31,7 +31,7 @@ function container(over: Partial<ContainerRecord['state']> = {}, config: Partial
 
 function endpoint(over: Partial<EndpointRecord> = {}): EndpointRecord {
   return {
-    id: 'e'.repeat(64), networkId: net.id, containerId: 'c'.repeat(64), ifName: '', hostIfName: '', ipv4: '', mac: '',
+    id: 'e'.repeat(64), networkId: net.id, containerId: 'c'.repeat(64), ifName: '', linkName: '', addresses: [], mac: '',
     aliases: [], links: [], created: '2026-01-01T00:00:00Z', ...over,
   };
 }
@@ -64,7 +64,7 @@ test('once stopped an endpoint keeps its NetworkID, aliases with the short id an
 
 test('a running endpoint shows its address, gateway and MAC; the list entry drops Aliases and DriverOpts', () => {
   const c = container({ status: 'running', pid: 10, startedAt: '2026-01-01T00:00:01Z' });
-  const ep = endpoint({ ipv4: '172.18.0.3', mac: '02:42:ac:12:00:03', driverOpts: { k: 'v' }, aliases: ['al'] });
+  const ep = endpoint({ addresses: ['172.18.0.3/16'], mac: '02:42:ac:12:00:03', driverOpts: { k: 'v' }, aliases: ['al'] });
   const s = endpointSettings(ep, net, c, '1.41');
   assert.deepEqual([s.IPAddress, s.IPPrefixLen, s.Gateway, s.MacAddress, s.EndpointID], ['172.18.0.3', 16, '172.18.0.1', '02:42:ac:12:00:03', ep.id]);
   const l = endpointSummary(ep, net, c, '1.41');

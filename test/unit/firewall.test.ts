@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Firewall, linkElements, networkElements, portElements, renderTable, type DnatEntry } from '../../src/kernel/firewall.js';
+import { Firewall, linkElements, networkElements, portElements, renderTable, type DnatEntry } from '../../src/drivers/bridge/firewall.js';
 import type { Kernel } from '../../src/kernel/types.js';
 
 const NETWORKS = [

@@ -173,7 +173,7 @@ describe('container list filters (dockerd 20.10)', () => {
 function network(name: string, over: Partial<NetworkRecord> = {}): NetworkRecord {
   return {
     id: hexId(name), name, driver: 'bridge', scope: 'local', created: at(), internal: false, attachable: false,
-    enableIPv6: false, ipamDriver: 'default', ipamConfig: [], ipamOptions: {}, options: {}, labels: {}, builtin: false, ...over,
+    enableIPv6: false, ipamDriver: 'default', ipamConfig: [], ipamOptions: {}, options: {}, labels: {}, builtin: false, driverConfig: null, ...over,
   };
 }
 

@@ -22,12 +22,12 @@ class FakeSysctls implements NeighbourSysctls {
 
 const net = (id: string, driver = 'bridge') => ({ id, name: id, driver }) as unknown as NetworkRecord;
 const ctr = (id: string) => ({ id }) as unknown as ContainerRecord;
-const ep = (id: string, ipv4 = '10.0.0.2') => ({ id, ipv4 }) as unknown as EndpointRecord;
+const ep = (id: string, ipv4 = '10.0.0.2') => ({ id, addresses: ipv4 ? [`${ipv4}/24`] : [] }) as unknown as EndpointRecord;
 
 async function setup(limit: number | undefined, mode: NeighbourMode = 'report', writable = true) {
   const sysctls = new FakeSysctls(limit, writable);
   const logs: string[] = [];
-  const watch = new NeighbourLimit(sysctls, (m) => logs.push(m), mode);
+  const watch = new NeighbourLimit(sysctls, (m) => logs.push(m), mode, (n) => n.driver === 'bridge');
   await watch.refresh();
   const bridge = net('n1');
   watch.networkUp(bridge);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Firewall } from '../../src/kernel/firewall.js';
+import { Firewall } from '../../src/drivers/bridge/firewall.js';
 import type { Kernel } from '../../src/kernel/types.js';
 import { PortAllocator, type Reserver } from '../../src/portmap/allocator.js';
 import { networkSettingsPorts, portLines } from '../../src/portmap/format.js';

@@ -1,90 +1,99 @@
-import type { DriverContext, JoinTarget, NetworkDriver } from '../../engine/driver.js';
-import type { NetworkPolicy } from '../../kernel/firewall.js';
-import type { VethAttachment } from '../../kernel/types.js';
-import type { EndpointRecord, NetworkRecord } from '../../store/records.js';
-import { InvalidParameterError } from '../../util/errors.js';
+import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, PredefinedContext, PredefinedNetwork, PublishedPortView } from '../../driverapi/contract.js';
+import type { DriverContext } from '../../driverapi/registry.js';
+import type { NetworkPolicy } from './firewall.js';
+import { ConflictError } from '../../util/errors.js';
 import { parseCidr } from '../../util/ip.js';
-import { linkLocalCidr } from '../../util/link-local.js';
-import { parseBridgeOptions, type BridgeOptions } from './options.js';
+import { hostIfName, newId } from '../../util/names.js';
+import { parseBridgeConfig, type BridgeConfig } from './config.js';
+import { defaultBridge } from './default-network.js';
+import { removeStaleLinks } from './stale-links.js';
+
+/** The kernel's BR_PORT_BITS allows 1,024 ports and the bridge takes one. */
+const MAX_BRIDGE_PORTS = 1023;
+
+type Net = DriverNetwork<BridgeConfig>;
 
 /** A Linux bridge per network; containers hang off it by veth pairs. */
-export class BridgeDriver implements NetworkDriver {
+export class BridgeDriver implements NetworkDriver<BridgeConfig> {
   readonly name = 'bridge';
-  readonly multiInstance = true;
-  readonly needsIpam = true;
+  readonly predefinedName = 'bridge';
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: true, ipam: true, publishesPorts: true, maxEndpoints: MAX_BRIDGE_PORTS, hostNeighbours: true };
 
   constructor(private readonly ctx: DriverContext) {}
 
-  prepare(n: NetworkRecord): void {
-    const opts = parseBridgeOptions(n, this.ctx.config);
-    if (Buffer.byteLength(opts.bridgeName) > 15 || !/^[a-zA-Z0-9_.-]+$/.test(opts.bridgeName)) {
-      throw new InvalidParameterError(`invalid bridge name "${opts.bridgeName}": at most 15 characters of [a-zA-Z0-9_.-]`);
-    }
-    n.bridgeName = opts.bridgeName;
+  parseConfig(spec: NetworkSpec): BridgeConfig {
+    return parseBridgeConfig(spec, this.ctx.config);
   }
 
-  private options(n: NetworkRecord): BridgeOptions {
-    return parseBridgeOptions(n, this.ctx.config);
+  checkNew(net: Net, others: Net[]): void {
+    const clash = others.find((o) => o.config.bridgeName === net.config.bridgeName);
+    if (clash) throw new ConflictError(`bridge ${net.config.bridgeName} is already used by network ${clash.name}`);
   }
 
-  async createNetwork(n: NetworkRecord): Promise<void> {
-    const opts = this.options(n);
+  async createNetwork(net: Net): Promise<void> {
     const { kernel } = this.ctx;
-    if (!n.externalBridge) await kernel.ensureBridge(opts.bridgeName, opts.mtu);
-    const gw = gatewayCidr(n);
-    if (gw) await kernel.addAddress(opts.bridgeName, gw);
-    await this.ctx.firewall.addNetwork(this.policy(n));
+    const cfg = net.config;
+    if (!cfg.external) await kernel.ensureBridge(cfg.bridgeName, cfg.mtu);
+    const gw = gatewayCidr(net);
+    if (gw) await kernel.addAddress(cfg.bridgeName, gw);
+    await this.ctx.firewall.addNetwork(policy(net));
   }
 
-  async deleteNetwork(n: NetworkRecord): Promise<void> {
-    const opts = this.options(n);
-    await this.ctx.firewall.removeNetwork(this.policy(n));
-    if (n.externalBridge) {
-      const gw = gatewayCidr(n);
-      if (gw) await this.ctx.kernel.deleteAddress(opts.bridgeName, gw).catch(() => undefined);
+  async deleteNetwork(net: Net): Promise<void> {
+    await this.ctx.firewall.removeNetwork(policy(net));
+    if (net.config.external) {
+      const gw = gatewayCidr(net);
+      if (gw) await this.ctx.kernel.deleteAddress(net.config.bridgeName, gw).catch(() => undefined);
     } else {
-      await this.ctx.kernel.deleteLink(opts.bridgeName);
+      await this.ctx.kernel.deleteLink(net.config.bridgeName);
     }
   }
 
-  async join(n: NetworkRecord, ep: EndpointRecord, target: JoinTarget): Promise<void> {
-    await this.ctx.kernel.attachVeth({ netns: target.netns, ...this.vethFor(n, ep, target) });
+  linkName(): string {
+    return hostIfName(newId());
   }
 
-  vethFor(n: NetworkRecord, ep: EndpointRecord, target: Omit<JoinTarget, 'netns'>): Omit<VethAttachment, 'netns'> {
-    const opts = this.options(n);
-    const { prefix } = parseCidr(n.ipamConfig[0].subnet);
+  planEndpoint(net: Net, ep: EndpointView): InterfacePlan {
     return {
-      hostIfName: ep.hostIfName,
-      bridge: opts.bridgeName,
-      ifName: ep.ifName,
+      link: { kind: 'veth', hostName: ep.linkName, master: net.config.bridgeName, hairpin: ep.publishes },
       mac: ep.mac,
-      mtu: opts.mtu,
-      addresses: [`${ep.ipv4}/${prefix}`, ...(ep.linkLocalIps ?? []).map(linkLocalCidr)],
-      gateway: target.isGateway && !n.internal ? n.ipamConfig[0].gateway : undefined,
-      hairpin: target.publishes,
+      mtu: net.config.mtu,
+      addresses: [...ep.addresses, ...ep.linkLocal],
+      gateway4: net.internal ? undefined : net.subnets[0]?.gateway,
     };
   }
 
-  async leave(_n: NetworkRecord, ep: EndpointRecord, netns: string): Promise<void> {
-    await this.ctx.kernel.detachVeth(netns, ep.ifName);
+  predefined(ctx: PredefinedContext): Promise<PredefinedNetwork | undefined> {
+    return defaultBridge(this.ctx, ctx);
   }
 
-  /** The firewall's view of this network. */
-  policy(n: NetworkRecord): NetworkPolicy {
-    const opts = this.options(n);
-    return {
-      bridge: opts.bridgeName,
-      subnet: n.ipamConfig[0].subnet,
-      internal: n.internal,
-      masquerade: opts.masquerade,
-      icc: opts.icc,
-    };
+  async restart(known: Net[], ports: PublishedPortView[]): Promise<void> {
+    // published ports of running containers stay in the table across the replace: no dark window
+    await this.ctx.firewall.reset(known.map(policy), { ports });
+  }
+
+  async reconcile(known: Net[], knownLinks: Set<string>): Promise<void> {
+    await removeStaleLinks(this.ctx.kernel, new Set(known.map((n) => n.config.bridgeName)), knownLinks);
+  }
+
+  hostBindingIpv4(net: Net): string {
+    return net.config.hostBindingIpv4;
   }
 }
 
-function gatewayCidr(n: NetworkRecord): string | undefined {
-  const cfg = n.ipamConfig[0];
-  if (!cfg?.gateway) return undefined;
-  return `${cfg.gateway}/${parseCidr(cfg.subnet).prefix}`;
+/** The firewall's view of one bridge network. */
+function policy(net: Net): NetworkPolicy {
+  return {
+    bridge: net.config.bridgeName,
+    subnet: net.subnets[0].subnet,
+    internal: net.internal,
+    masquerade: net.config.masquerade,
+    icc: net.config.icc,
+  };
+}
+
+function gatewayCidr(net: Net): string | undefined {
+  const s = net.subnets[0];
+  if (!s?.gateway) return undefined;
+  return `${s.gateway}/${parseCidr(s.subnet).prefix}`;
 }

@@ -1,16 +1,19 @@
-import type { NetworkDriver } from '../../engine/driver.js';
-import { InvalidParameterError } from '../../util/errors.js';
+import type { DriverCaps, NetworkDriver, PredefinedContext, PredefinedNetwork } from '../../driverapi/contract.js';
 
 /** host: containers use the daemon's own network namespace; nothing to make. */
-export class HostDriver implements NetworkDriver {
+export class HostDriver implements NetworkDriver<null> {
   readonly name = 'host';
-  readonly multiInstance = false;
-  readonly needsIpam = false;
-  prepare(): void {}
+  readonly predefinedName = 'host';
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: false, ipam: false, publishesPorts: false, hostNeighbours: false };
+  parseConfig(): null {
+    return null;
+  }
   async createNetwork(): Promise<void> {}
   async deleteNetwork(): Promise<void> {}
-  async join(): Promise<void> {
-    throw new InvalidParameterError('a container cannot be connected to the host network; use --network host');
+  planEndpoint(): null {
+    return null;
   }
-  async leave(): Promise<void> {}
+  async predefined(ctx: PredefinedContext): Promise<PredefinedNetwork | undefined> {
+    return ctx.existing ? undefined : {};
+  }
 }

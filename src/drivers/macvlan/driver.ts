@@ -23,7 +23,10 @@ type Net = DriverNetwork<MacvlanConfig>;
 
 export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   readonly name = 'macvlan';
-  readonly caps: DriverCaps = { scope: 'local', multiInstance: true, ipam: true, userDefined: true, publishesPorts: false };
+  readonly caps: DriverCaps = {
+    // the containers' neighbour is the LAN's router, not the host
+    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, hostNeighbours: false,
+  };
   private readonly hostAccess: HostAccess;
   /** the networks made (or restored) so far: what a network being deleted shares its parent with */
   private readonly live = new Map<string, Net>();

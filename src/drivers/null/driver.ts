@@ -1,13 +1,19 @@
-import type { NetworkDriver } from '../../engine/driver.js';
+import type { DriverCaps, NetworkDriver, PredefinedContext, PredefinedNetwork } from '../../driverapi/contract.js';
 
 /** null ("none"): an own network namespace with only lo; nothing to make. */
-export class NullDriver implements NetworkDriver {
+export class NullDriver implements NetworkDriver<null> {
   readonly name = 'null';
-  readonly multiInstance = false;
-  readonly needsIpam = false;
-  prepare(): void {}
+  readonly predefinedName = 'none';
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: false, ipam: false, publishesPorts: false, hostNeighbours: false };
+  parseConfig(): null {
+    return null;
+  }
   async createNetwork(): Promise<void> {}
   async deleteNetwork(): Promise<void> {}
-  async join(): Promise<void> {}
-  async leave(): Promise<void> {}
+  planEndpoint(): null {
+    return null;
+  }
+  async predefined(ctx: PredefinedContext): Promise<PredefinedNetwork | undefined> {
+    return ctx.existing ? undefined : {};
+  }
 }

@@ -5,15 +5,14 @@ import type {
 } from '../../driverapi/contract.js';
 import type { Kernel } from '../../kernel/types.js';
 import { ConflictError } from '../../util/errors.js';
-import { cidrContains } from '../../util/ip.js';
 import { parsePtpConfig, type PtpConfig } from './options.js';
 
 // ptp: a network of two endpoints whose interfaces are the two ends of one veth pair,
 // straight from one sandbox to the other: no bridge, no host end, no NAT (containerlab's
 // links). Between joins the network's pair is parked, both ends down, in a netns of its
 // own under the exec-root; a join moves the free end into the sandbox, a leave gives it
-// back. No default route unless the network has a --gateway: the container holding that
-// address (--ip) is then the other's router.
+// back. No default route through it: the link carries what its two ends send each other
+// (a container's default route comes from its other networks).
 
 type Net = DriverNetwork<PtpConfig>;
 
@@ -26,7 +25,7 @@ export function pairEnds(networkId: string): [string, string] {
 export class PtpDriver implements NetworkDriver<PtpConfig> {
   readonly name = 'ptp';
   readonly caps: DriverCaps = {
-    scope: 'local', multiInstance: true, ipam: true, userDefined: true, publishesPorts: false, maxEndpoints: 2,
+    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, maxEndpoints: 2, hostNeighbours: false,
   };
 
   constructor(private readonly kernel: Kernel, private readonly execRoot: string) {}
@@ -71,7 +70,7 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
       mac: ep.mac,
       mtu: net.config.mtu,
       addresses: [...ep.addresses, ...ep.linkLocal],
-      ...gatewayFor(net, ep),
+      // no gateway: the subnet's gateway address is IPAM's, held by no end of the link
     };
   }
 
@@ -82,14 +81,4 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names) if (!keep.has(name)) await this.kernel.deleteNetns(join(dir, name));
   }
-}
-
-/** Via the network's --gateway, when it has one and this endpoint does not hold it. */
-function gatewayFor(net: Net, ep: EndpointView): Pick<InterfacePlan, 'gateway4'> {
-  const own = ep.addresses.filter((a) => !a.includes(':')).map((a) => a.split('/')[0]);
-  for (const s of net.subnets) {
-    if (!s.gateway || s.gateway.includes(':') || own.includes(s.gateway)) continue;
-    if (own.some((ip) => cidrContains(s.subnet, ip))) return { gateway4: s.gateway };
-  }
-  return {};
 }

@@ -1,7 +1,7 @@
-import type { Kernel } from './types.js';
-import { assertIfName } from './validate.js';
-import { isIPv4 } from '../util/ip.js';
-import { InvalidParameterError } from '../util/errors.js';
+import type { Kernel } from '../../kernel/types.js';
+import { assertIfName } from '../../kernel/validate.js';
+import { isIPv4 } from '../../util/ip.js';
+import { InvalidParameterError } from '../../util/errors.js';
 
 // berth's firewall lives in its own nftables tables and nowhere else: `ip berth` (filter,
 // NAT, published ports) and `bridge berth` (inter-container traffic on one bridge). Rules

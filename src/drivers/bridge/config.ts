@@ -1,9 +1,10 @@
 import { InvalidParameterError } from '../../util/errors.js';
-import type { DaemonConfig } from '../../engine/config.js';
-import type { NetworkRecord } from '../../store/records.js';
+import { parseMtu } from '../../util/mtu.js';
+import type { NetworkSpec } from '../../driverapi/contract.js';
+import { DEFAULT_BRIDGE_NAME, type DaemonConfig } from '../../engine/config.js';
 
-// com.docker.network.* options are parsed here, once, into typed values: no other layer
-// reads the raw option map.
+// com.docker.network.* options are parsed here, once, into the typed BridgeConfig stored
+// with the network: no other code reads the raw option map.
 
 export const OPT = {
   name: 'com.docker.network.bridge.name',
@@ -16,25 +17,33 @@ export const OPT = {
 
 const KNOWN = new Set<string>(Object.values(OPT));
 
-export interface BridgeOptions {
+export interface BridgeConfig {
+  /** the Linux bridge */
   bridgeName: string;
+  /** the bridge was there before berth (-b): never created nor deleted by berth */
+  external: boolean;
   mtu: number;
   icc: boolean;
   masquerade: boolean;
   hostBindingIpv4: string;
 }
 
-export function parseBridgeOptions(n: NetworkRecord, config: DaemonConfig): BridgeOptions {
-  for (const key of Object.keys(n.options)) {
+export function parseBridgeConfig(spec: NetworkSpec, config: DaemonConfig): BridgeConfig {
+  for (const key of Object.keys(spec.options)) {
     if (key.startsWith('com.docker.network.') && !KNOWN.has(key)) {
       throw new InvalidParameterError(`unsupported bridge option ${key}`);
     }
   }
-  const o = n.options;
+  const o = spec.options;
+  const bridgeName = o[OPT.name] ?? (spec.builtin ? config.bridge || DEFAULT_BRIDGE_NAME : `br-${spec.id.slice(0, 12)}`);
+  if (Buffer.byteLength(bridgeName) > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridgeName)) {
+    throw new InvalidParameterError(`invalid bridge name "${bridgeName}": at most 15 characters of [a-zA-Z0-9_.-]`);
+  }
   return {
-    bridgeName: n.bridgeName ?? o[OPT.name] ?? `br-${n.id.slice(0, 12)}`,
+    bridgeName,
+    external: spec.builtin && !!config.bridge,
     mtu: o[OPT.mtu] !== undefined ? parseMtu(o[OPT.mtu]) : config.mtu,
-    icc: parseBool(OPT.icc, o[OPT.icc], n.builtin ? config.icc : true),
+    icc: parseBool(OPT.icc, o[OPT.icc], spec.builtin ? config.icc : true),
     masquerade: parseBool(OPT.masquerade, o[OPT.masquerade], true),
     hostBindingIpv4: o[OPT.hostBindingIpv4] ?? config.ip,
   };
@@ -45,12 +54,4 @@ function parseBool(key: string, value: string | undefined, dflt: boolean): boole
   if (/^(1|t|true)$/i.test(value)) return true;
   if (/^(0|f|false)$/i.test(value)) return false;
   throw new InvalidParameterError(`invalid value for ${key}: "${value}" (expected true or false)`);
-}
-
-export function parseMtu(value: string): number {
-  const mtu = Number(value);
-  if (!/^\d+$/.test(value) || mtu < 68 || mtu > 65535) {
-    throw new InvalidParameterError(`invalid MTU "${value}": it must be an integer between 68 and 65535`);
-  }
-  return mtu;
 }

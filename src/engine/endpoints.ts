@@ -1,0 +1,117 @@
+import type { Ipam } from '../ipam/types.js';
+import { ipv4Of, staticIpv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ConflictError, InvalidParameterError } from '../util/errors.js';
+import { cidrContains, isValidMac, macFromIp, parseCidr } from '../util/ip.js';
+import { checkLinkLocalIps } from '../util/link-local.js';
+import { newId } from '../util/names.js';
+import { isUserDefined } from './container-files.js';
+import type { NetworkService } from './networks.js';
+import type { Observers } from './observer.js';
+import type { State } from './state.js';
+
+// Endpoints: what a container asked of each network (--ip, --mac-address, aliases, links),
+// checked when asked, and what it holds while it runs (addresses from IPAM, its interface
+// names). Nothing here touches the kernel: sandbox.ts does.
+
+export interface EndpointRequest {
+  ipv4?: string;
+  mac?: string;
+  linkLocalIps?: string[];
+  driverOpts?: Record<string, string>;
+  aliases?: string[];
+  links?: string[];
+}
+
+export class EndpointService {
+  constructor(
+    private readonly state: State,
+    private readonly networks: NetworkService,
+    private readonly ipam: Ipam,
+    private readonly observers: Observers,
+  ) {}
+
+  /** A new endpoint record of a container on a network; every setting checked, nothing reserved yet. */
+  create(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
+    this.checkRoom(net, containerId);
+    if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
+    if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
+    const linkLocalIps = (r.linkLocalIps ?? []).filter((ip) => ip !== '');
+    checkLinkLocalIps(linkLocalIps);
+    const aliases = r.aliases ?? [];
+    if (aliases.length && !isUserDefined(net)) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
+    return {
+      id: newId(),
+      networkId: net.id,
+      containerId,
+      ifName: '',
+      linkName: '',
+      addresses: [],
+      mac: '',
+      staticIps: r.ipv4 ? [r.ipv4] : undefined,
+      staticMac: r.mac || undefined,
+      linkLocalIps: linkLocalIps.length ? linkLocalIps : undefined,
+      driverOpts: r.driverOpts && Object.keys(r.driverOpts).length ? r.driverOpts : undefined,
+      aliases,
+      links: r.links ?? [],
+      created: new Date().toISOString(),
+    };
+  }
+
+  /** The driver's limit (a bridge's 1,023 ports, a point-to-point link's two ends), said before anything is made. */
+  private checkRoom(net: NetworkRecord, containerId: string): void {
+    const max = this.networks.capsOf(net).maxEndpoints;
+    if (max === undefined) return;
+    const others = this.state.endpointsOf({ networkId: net.id }).filter((e) => e.containerId !== containerId);
+    if (others.length >= max) {
+      throw new ConflictError(`network ${net.name} is full: a ${net.driver} network holds at most ${max} ${max === 1 ? 'container' : 'containers'}`);
+    }
+  }
+
+  private checkStaticIp(net: NetworkRecord, ip: string, containerId: string): void {
+    if (!isUserDefined(net)) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
+    const cfg = net.ipamConfig[0];
+    if (!cfg || !cidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg?.subnet ?? 'none'})`);
+    if (ip === cfg.gateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
+    for (const ep of this.state.endpointsOf({ networkId: net.id })) {
+      if (ep.containerId !== containerId && (ipv4Of(ep) === ip || staticIpv4Of(ep) === ip)) {
+        const owner = this.state.containers.get(ep.containerId)?.name ?? ep.containerId.slice(0, 12);
+        throw new ConflictError(`Address already in use: ${ip} on network ${net.name} is taken by container ${owner}`);
+      }
+    }
+  }
+
+  /** Reserves the endpoint's address and names its interfaces (nothing in the kernel yet). */
+  assign(net: NetworkRecord, ep: EndpointRecord): void {
+    const driver = this.networks.driverOf(net);
+    if (!driver.caps.ipam) return;
+    const ip = this.ipam.requestAddress(this.networks.poolOf(net), { address: staticIpv4Of(ep) });
+    ep.addresses = [`${ip}/${parseCidr(net.ipamConfig[0].subnet).prefix}`];
+    ep.mac = ep.staticMac ?? macFromIp(ip);
+    ep.ifName = this.nextIfName(ep.containerId);
+    const taken = this.state.endpointsOf({ networkId: net.id }).filter((e) => e.id !== ep.id && e.ifName).map((e) => e.linkName);
+    ep.linkName = driver.linkName?.(this.networks.view(net), taken) ?? '';
+  }
+
+  /** After a daemon restart: the addresses a running container holds are taken again. */
+  reserveAgain(net: NetworkRecord, ep: EndpointRecord): void {
+    const ip = ipv4Of(ep);
+    if (ip) this.ipam.requestAddress(this.networks.poolOf(net), { address: ip });
+  }
+
+  private nextIfName(containerId: string): string {
+    const used = new Set(this.state.endpointsOf({ containerId }).map((e) => e.ifName));
+    for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
+  }
+
+  /** Tells the observers the endpoint goes down, then gives its address back. */
+  async release(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const ip = ipv4Of(ep);
+    if (ep.addresses.length) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
+    if (ip) this.ipam.releaseAddress(this.networks.poolOf(net), ip);
+    ep.addresses = [];
+    ep.mac = '';
+    ep.ifName = '';
+    ep.linkName = '';
+    if (this.state.endpoints.has(ep.id)) this.state.saveEndpoint(ep);
+  }
+}

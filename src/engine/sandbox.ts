@@ -1,0 +1,185 @@
+import type { EndpointView, InterfacePlan } from '../driverapi/contract.js';
+import type { Kernel, SandboxInterface } from '../kernel/types.js';
+import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
+import { linkLocalCidr } from '../util/link-local.js';
+import type { EndpointService } from './endpoints.js';
+import type { NetworkService } from './networks.js';
+import type { Observers } from './observer.js';
+import type { State } from './state.js';
+
+// A container's sandbox (its netns) and the endpoints joined to it — one path for start,
+// connect, disconnect, restore after a restart and teardown, whatever the drivers. Each
+// driver plans its endpoint's interface as data; the default route comes from one rule
+// for every driver (per family): the first endpoint, in the lexical order of the network
+// names, of a non-internal network that offers a gateway. All interfaces of a new sandbox
+// are made in one kernel-worker call.
+
+/** One endpoint with its driver's plan and what the kernel is asked to make of it. */
+export interface Joined {
+  net: NetworkRecord;
+  ep: EndpointRecord;
+  plan: InterfacePlan;
+  iface: SandboxInterface;
+}
+
+export class SandboxService {
+  constructor(
+    private readonly state: State,
+    private readonly networks: NetworkService,
+    private readonly endpoints: EndpointService,
+    private readonly kernel: Kernel,
+    private readonly observers: Observers,
+    private readonly log: (msg: string) => void,
+  ) {}
+
+  /** Makes the netns and joins every endpoint (`eps` in interface order); on failure undoes all of it. */
+  async create(c: ContainerRecord, netns: string, eps: EndpointRecord[], publishes: boolean): Promise<void> {
+    for (const ep of eps) this.endpoints.assign(this.network(ep), ep);
+    c.sandboxKey = netns;
+    this.state.saveContainerWithEndpoints(c, eps);
+    const joined = this.planAll(eps, publishes);
+    const gateway = gatewayOf(joined);
+    if (gateway) gateway.iface.routes.push({ dst: 'default', via: gateway.plan.gateway4 });
+    await this.kernel.applySandbox(netns, joined.map((j) => j.iface), { create: true });
+    for (const j of joined) await this.joined(c, j, j === gateway);
+  }
+
+  /** Joins one endpoint to a running container's sandbox (connect); the default route moves to it if the rule says so. */
+  async join(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, publishes: boolean): Promise<void> {
+    this.endpoints.assign(net, ep);
+    this.state.saveEndpoint(ep);
+    try {
+      const others = this.planAll(this.live(c).filter((e) => e.id !== ep.id), publishes);
+      const mine = this.plan(net, ep, publishes);
+      if (!mine) return;
+      const isGateway = gatewayOf([...others, mine]) === mine;
+      if (isGateway) mine.iface.routes.push({ dst: 'default', via: mine.plan.gateway4 });
+      await this.kernel.applySandbox(c.sandboxKey, [mine.iface], { create: false });
+      await this.joined(c, mine, isGateway);
+    } catch (err) {
+      await this.endpoints.release(c, net, ep);
+      throw err;
+    }
+  }
+
+  /** Takes one endpoint out of a running sandbox (disconnect); if it carried the default route, the next by the rule does. */
+  async leave(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, publishes: boolean): Promise<void> {
+    if (!ep.ifName || !c.sandboxKey) return this.endpoints.release(c, net, ep);
+    const before = this.planAll(this.live(c), publishes);
+    const mine = before.find((j) => j.ep.id === ep.id);
+    const wasGateway = !!mine && gatewayOf(before) === mine;
+    if (mine) {
+      await this.left(mine);
+      await this.kernel.removeInterface(c.sandboxKey, mine.iface);
+    }
+    await this.endpoints.release(c, net, ep);
+    if (!wasGateway) return;
+    const next = gatewayOf(before.filter((j) => j !== mine));
+    if (next) await this.kernel.setDefaultRoute(c.sandboxKey, next.plan.gateway4!, next.ep.ifName);
+  }
+
+  /**
+   * After a daemon restart, for a container whose process still runs: its addresses are
+   * taken again and any interface missing from its netns is made again.
+   */
+  async restore(c: ContainerRecord, ownNetns: boolean, publishes: boolean): Promise<void> {
+    const eps = this.live(c);
+    for (const ep of eps) this.endpoints.reserveAgain(this.network(ep), ep);
+    if (!ownNetns || !(await this.kernel.netnsExists(c.sandboxKey))) return;
+    const joined = this.planAll(eps, publishes);
+    const gateway = gatewayOf(joined);
+    for (const j of joined) {
+      if (!(await this.kernel.getLink(j.ep.ifName, c.sandboxKey))) {
+        if (j === gateway) j.iface.routes.push({ dst: 'default', via: j.plan.gateway4 });
+        await this.kernel.applySandbox(c.sandboxKey, [j.iface], { create: false });
+      }
+      await this.joined(c, j, j === gateway);
+    }
+  }
+
+  /** Gives every endpoint up and deletes the netns (when it is the container's own); the kernel removes what was in it. */
+  async destroy(c: ContainerRecord, ownNetns: boolean, publishes: boolean): Promise<void> {
+    const joined = ownNetns ? this.planAll(this.live(c), publishes) : [];
+    for (const j of joined) {
+      await this.left(j).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
+      // links lent to the sandbox go back before the netns, and what is in it, goes
+      if (j.iface.link.kind === 'existing' && j.iface.link.giveBack) {
+        await this.kernel.removeInterface(c.sandboxKey, j.iface).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
+      }
+    }
+    for (const ep of this.state.endpointsOf({ containerId: c.id })) {
+      const net = this.state.networks.get(ep.networkId);
+      if (net) await this.endpoints.release(c, net, ep);
+    }
+    if (ownNetns && c.sandboxKey) {
+      await this.observers.sandboxDown(c, c.sandboxKey).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
+      await this.kernel.deleteNetns(c.sandboxKey);
+    }
+  }
+
+  /** The endpoint that carries the container's IPv4 default route now, if any. */
+  gatewayEndpoint(c: ContainerRecord): Joined | undefined {
+    return gatewayOf(this.planAll(this.live(c), false));
+  }
+
+  /** The container's endpoints that hold an interface, in the order they were made. */
+  private live(c: ContainerRecord): EndpointRecord[] {
+    return this.state.endpointsOf({ containerId: c.id }).filter((e) => e.ifName);
+  }
+
+  private network(ep: EndpointRecord): NetworkRecord {
+    return this.state.networks.get(ep.networkId)!;
+  }
+
+  private planAll(eps: EndpointRecord[], publishes: boolean): Joined[] {
+    return eps.flatMap((ep) => this.plan(this.network(ep), ep, publishes) ?? []);
+  }
+
+  /** The driver's plan for one endpoint and the interface it makes (routes of its own, no default yet). */
+  private plan(net: NetworkRecord, ep: EndpointRecord, publishes: boolean): Joined | undefined {
+    const plan = this.networks.driverOf(net).planEndpoint(this.networks.view(net), viewOf(ep, publishes));
+    if (!plan) return undefined;
+    const iface: SandboxInterface = {
+      link: plan.link,
+      ifName: ep.ifName,
+      mac: plan.mac,
+      mtu: plan.mtu,
+      addresses: plan.addresses,
+      routes: (plan.routes ?? []).map((r) => ({ dst: r.dst, via: r.via })),
+    };
+    return { net, ep, plan, iface };
+  }
+
+  private async joined(c: ContainerRecord, j: Joined, isGateway: boolean): Promise<void> {
+    await this.networks.driverOf(j.net).joined?.(this.networks.view(j.net), viewOf(j.ep, false));
+    await this.observers.endpointUp(c, j.net, j.ep, isGateway);
+  }
+
+  private async left(j: Joined): Promise<void> {
+    await this.networks.driverOf(j.net).left?.(this.networks.view(j.net), viewOf(j.ep, false));
+  }
+}
+
+/** The one gateway rule (IPv4 for now): lexical order of network names, non-internal, offering a gateway. */
+export function gatewayOf(joined: Joined[]): Joined | undefined {
+  let best: Joined | undefined;
+  for (const j of joined) {
+    if (j.net.internal || !j.plan.gateway4) continue;
+    if (!best || j.net.name < best.net.name) best = j;
+  }
+  return best;
+}
+
+function viewOf(ep: EndpointRecord, publishes: boolean): EndpointView {
+  return {
+    id: ep.id,
+    containerId: ep.containerId,
+    ifName: ep.ifName,
+    addresses: ep.addresses,
+    mac: ep.mac,
+    linkName: ep.linkName,
+    linkLocal: (ep.linkLocalIps ?? []).map(linkLocalCidr),
+    driverOpts: ep.driverOpts ?? {},
+    publishes,
+  };
+}

@@ -17,8 +17,9 @@ async function sandboxOf(lab: Lab, name: string): Promise<string> {
 async function snapshot(lab: Lab): Promise<string> {
   const links = JSON.parse(await hostOk(lab, ['ip', '-d', '-j', 'link', 'show']))
     .map((l: any) => `${l.ifname}:${l.linkinfo?.info_kind ?? ''}:${l.promiscuity}`).sort();
-  const addrs = await hostOk(lab, ['ip', '-o', 'addr', 'show']);
-  const routes = await hostOk(lab, ['ip', 'route', 'show', 'table', 'all']);
+  // IPv4 only: the IPv6 link-local addresses' flags (tentative) change on their own
+  const addrs = await hostOk(lab, ['ip', '-4', '-o', 'addr', 'show']);
+  const routes = await hostOk(lab, ['ip', '-4', 'route', 'show', 'table', 'all']);
   const nets = await ok(lab, ['network', 'ls', '--format', '{{.Name}} {{.Driver}}']);
   const netns = await hostOk(lab, ['sh', '-c', `ls -R ${lab.execRoot} | sort`]);
   return JSON.stringify({ links, addrs, routes, nets, netns }, null, 1);
@@ -50,7 +51,7 @@ describe('macvlan', { concurrency: false }, () => {
     assert.doesNotMatch(nft, /198\.18\.1\./, 'no firewall rule or NAT for the macvlan network');
   });
 
-  test('--ip and --mac-address are honoured; -p publishes nothing', async (t) => {
+  test('--ip and --mac-address are honoured and survive restarts; -p publishes nothing', async (t) => {
     const lab = await labFor(t);
     const lan = await lab.addLan();
     const peer = await lab.addHostOnLan('peer');
@@ -60,6 +61,14 @@ describe('macvlan', { concurrency: false }, () => {
     assert.equal((await lab.inNetns(peer.ns, ['ping', '-c1', '-W2', '198.18.1.77'])).code, 0);
     const [neigh] = JSON.parse((await lab.inNetns(peer.ns, ['ip', '-j', 'neigh', 'show', '198.18.1.77'])).stdout);
     assert.equal(neigh?.lladdr, '02:00:00:00:00:77');
+    // a restart makes the macvlan again with the same MAC: the old one must be gone by then
+    for (let i = 0; i < 3; i++) {
+      await ok(lab, ['stop', '-t', '0', 'fixed']);
+      await ok(lab, ['start', 'fixed']);
+    }
+    assert.equal((await lab.inNetns(peer.ns, ['ping', '-c1', '-W2', '198.18.1.77'])).code, 0, 'reachable after restarts');
+    await ok(lab, ['run', '-d', '--name', 'web', '-p', '8080:80', '--network', 'lan', '--', 'sleep', '3600']);
+    assert.doesNotMatch(await hostOk(lab, ['nft', 'list', 'ruleset']), /8080/, '-p on a macvlan-only container publishes nothing');
   });
 
   test('two containers on one network talk in bridge mode and cannot in private mode', async (t) => {
@@ -67,17 +76,18 @@ describe('macvlan', { concurrency: false }, () => {
     const lan = await lab.addLan();
     const peer = await lab.addHostOnLan('peer');
     for (const mode of ['bridge', 'private']) {
-      await ok(lab, ['network', 'create', '-d', 'macvlan', ...LAN, '-o', `parent=${lan.parent}`, '-o', `macvlan_mode=${mode}`, mode]);
-      await runSleeper(lab, `${mode}1`, ['--network', mode]);
-      await runSleeper(lab, `${mode}2`, ['--network', mode]);
-      const ip2 = await inspect(lab, `${mode}2`, `{{.NetworkSettings.Networks.${mode}.IPAddress}}`);
+      const name = `mv${mode}`;
+      await ok(lab, ['network', 'create', '-d', 'macvlan', ...LAN, '-o', `parent=${lan.parent}`, '-o', `macvlan_mode=${mode}`, name]);
+      await runSleeper(lab, `${mode}1`, ['--network', name]);
+      await runSleeper(lab, `${mode}2`, ['--network', name]);
+      const ip2 = await inspect(lab, `${mode}2`, `{{.NetworkSettings.Networks.${name}.IPAddress}}`);
       const [eth0] = JSON.parse(await ok(lab, ['exec', `${mode}1`, 'ip', '-d', '-j', 'link', 'show', 'eth0']));
       assert.equal(eth0.linkinfo.info_data.mode, mode);
       assert.equal(await pingFrom(lab, `${mode}1`, ip2), mode === 'bridge', `${mode} mode: container to container`);
       assert.ok(await pingFrom(lab, `${mode}1`, peer.addr), `${mode} mode: both still reach the LAN`);
       assert.ok(await pingFrom(lab, `${mode}2`, peer.addr));
       await ok(lab, ['rm', '-f', `${mode}1`, `${mode}2`]);
-      await ok(lab, ['network', 'rm', mode]);
+      await ok(lab, ['network', 'rm', name]);
     }
   });
 
@@ -131,14 +141,18 @@ describe('macvlan', { concurrency: false }, () => {
     await ok(lab, ['network', 'create', '-d', 'macvlan', '--subnet', '198.18.1.0/25', '--gateway', '198.18.1.1', '-o', `parent=${lan.parent}`, 'first']);
     const before = await snapshot(lab);
     const mv = (args: string[]) => ['network', 'create', '-d', 'macvlan', ...args, 'bad'];
+    // a subnet of its own, so that each case fails for its own reason
+    const LAN = ['--subnet', '10.77.0.0/24'];
     const cases: [string[], RegExp][] = [
       [mv([...LAN, '-o', 'parent=eth9']), /the requested parent interface eth9 was not found on the berth host/],
       [mv([...LAN, '-o', 'parent=eth2']), /parent interface eth2 is down/],
       [mv([...LAN, '-o', 'parent=berth0']), /parent interface berth0 is a bridge of a berth network/],
       [mv([...LAN, '-o', `parent=br-${brId.slice(0, 12)}`]), /is a bridge of a berth network/],
-      [mv(['--subnet', '198.18.1.64/26', '-o', `parent=${lan.parent}`]), /network first is already using parent interface eth1 with subnet 198\.18\.1\.0\/25, which overlaps 198\.18\.1\.64\/26/],
+      // IPAM refuses an overlap before the driver is asked (Docker's message)
+      [mv(['--subnet', '198.18.1.64/26', '-o', `parent=${lan.parent}`]), /Pool overlaps with other one on this address space/],
+      [mv([...LAN, '-o', `parent=${lan.parent}`, '-o', 'macvlan_mode=passthru']), /network first is already using parent interface eth1 \(passthru mode takes a parent alone\)/],
       [mv([...LAN, '-o', `parent=${lan.parent}.10`]), /cannot create VLAN interface eth1\.10: this kernel has no 802\.1q VLAN support \(the 8021q module\)/],
-      [mv(['--internal', '--subnet', '10.77.0.0/24']), /this kernel has no dummy link support \(the dummy module\).*-o parent=IFACE/],
+      [mv(['--internal', ...LAN]), /this kernel has no dummy link support \(the dummy module\).*-o parent=IFACE/],
       [mv([...LAN, '-o', `parent=${lan.parent}`, '-o', 'macvlan_mode=hub']), /requested macvlan mode 'hub' is not valid/],
       [mv([...LAN, '-o', 'parent=lo']), /loopback interface is not a valid macvlan parent link/],
       [mv([...LAN, '-o', `parent=${lan.parent}`, '-o', 'com.docker.network.driver.mtu=9000']), /invalid MTU 9000: larger than that of the parent interface eth1 \(1500\)/],

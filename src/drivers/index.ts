@@ -11,6 +11,6 @@ export const builtinDrivers: Record<string, DriverFactory> = {
   bridge: (ctx) => new BridgeDriver(ctx),
   host: () => new HostDriver(),
   null: () => new NullDriver(),
-  macvlan: (ctx) => new MacvlanDriver(ctx.kernel, berthBridgeByName(ctx.config.bridge || DEFAULT_BRIDGE_NAME)),
+  macvlan: (ctx) => new MacvlanDriver(ctx.kernel, berthBridgeByName(ctx.config.bridge || DEFAULT_BRIDGE_NAME), ctx.config.execRoot),
   ptp: (ctx) => new PtpDriver(ctx.kernel, ctx.config.execRoot),
 };

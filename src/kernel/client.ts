@@ -164,8 +164,8 @@ class KernelClient implements Kernel {
       assertIfName(`${parent}.${id}`);
     }, () => this.call('ensureVlan', [parent, id]));
   }
-  ensureDummy(name: string): Promise<void> {
-    return this.checked(() => assertIfName(name), () => this.call('ensureDummy', [name]));
+  ensureLinkToNowhere(name: string, deadEnd: string): Promise<void> {
+    return this.checked(() => { assertIfName(name); assertNetnsPath(deadEnd); }, () => this.call('ensureLinkToNowhere', [name, deadEnd]));
   }
   ensureMacvlanShim(name: string, parent: string, cidr: string): Promise<void> {
     return this.checked(() => { assertIfName(name); assertIfName(parent); assertCidr(cidr); },

@@ -3,12 +3,14 @@ import { OpError, attempt, fail } from './failure.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
 import {
-  createDummy, createMacvlan, createVethPair as newVethPair, createVlan, deleteLink, getLink, setLinkAlias, setLinkPromisc, setLinkUp,
+  createMacvlan, createVethPair as newVethPair, createVlan, deleteLink, getLink, setLinkAlias, setLinkPromisc, setLinkUp,
 } from './netlink/links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
+import { closeNetnsHandle, createNetnsHandle, deleteNetns, netnsExists } from './netns.js';
+import { writeSysctl } from './sysctl.js';
 
 // Links a network owns outside any sandbox: a point-to-point pair parked in a netns of its
-// own between joins, a VLAN sub-interface or a dummy link made to be a macvlan parent, the host's macvlan
+// own between joins, a VLAN sub-interface or a link to nowhere made to be a macvlan parent, the host's macvlan
 // "shim" (its way to its own macvlan children), a parent in promiscuous mode.
 
 const EEXIST = 17;
@@ -91,28 +93,43 @@ export function ensureVlan(parent: string, id: number): boolean {
 }
 
 /**
- * A dummy link `name` in the daemon's netns, up: the parent of a macvlan network given no
- * parent (its containers then reach each other and nothing else). Idempotent. A kernel
- * without dummy links: EOPNOTSUPP, said so.
+ * `name`, a veth end in the daemon's netns, up, whose peer (eth0, up) is alone in the netns
+ * `deadEnd`: a NIC on a wire that leads nowhere. The parent of a macvlan network given
+ * no parent, whose containers then reach each other and nothing else. Docker uses a
+ * dummy link for this; a veth works on kernels without dummy links too. Idempotent; on
+ * failure what this call made is removed.
  */
-export function ensureDummy(name: string): void {
-  const what = `cannot create dummy interface ${name}`;
+export function ensureLinkToNowhere(name: string, deadEnd: string): void {
+  const what = `cannot create ${name}, a link to nowhere`;
   const s = homeSocket();
-  const existing = attempt(what, () => getLink(s, name));
-  if (existing && existing.kind !== 'dummy') throw new OpError(`${what}: a link named ${name} exists and is not a dummy`, 'EEXIST', EEXIST);
-  if (!existing) {
-    try {
-      createDummy(s, name);
-    } catch (e) {
-      if (unsupported(e)) throw new OpError(`${what}: this kernel has no dummy link support (the dummy module)`, 'EOPNOTSUPP', EOPNOTSUPP);
-      fail(what, e);
-    }
-  }
+  const made = !netnsExists(deadEnd);
+  const ns = createNetnsHandle(deadEnd);
   try {
-    attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
+    const existing = attempt(what, () => getLink(s, name));
+    if (existing && existing.kind !== 'veth') throw new OpError(`${what}: a link named ${name} exists and is not a veth`, 'EEXIST', EEXIST);
+    if (!existing) attempt(what, () => newVethPair(s, name, 'eth0', undefined, ns.fd));
+    try {
+      attempt(`cannot turn IPv6 off on ${name}`, () => disableIpv6(name));
+      attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
+      attempt(`cannot bring eth0 up in netns ${deadEnd}`, () => setLinkUp(ns.socket, 'eth0'));
+    } catch (e) {
+      if (!existing) deleteQuietly(s, name);
+      throw e;
+    }
   } catch (e) {
-    if (!existing) deleteQuietly(s, name);
+    closeNetnsHandle(ns);
+    if (made) deleteNetns(deadEnd);
     throw e;
+  }
+  closeNetnsHandle(ns);
+}
+
+/** No IPv6 chatter (DAD, router solicitations) from a link that carries none. */
+function disableIpv6(ifName: string): void {
+  try {
+    writeSysctl(`net/ipv6/conf/${ifName}/disable_ipv6`, '1');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // a kernel without IPv6
   }
 }
 

@@ -8,7 +8,7 @@ import { homeSocket, where, withSocket } from './sockets.js';
 import * as addrs from './netlink/addrs.js';
 import * as links from './netlink/links.js';
 import { deleteRoute, listRoutes, replaceRoute } from './netlink/routes.js';
-import { createVethPair, ensureDummy, ensureMacvlanShim, ensureVlan, setPromisc } from './network-links.js';
+import { createVethPair, ensureLinkToNowhere, ensureMacvlanShim, ensureVlan, setPromisc } from './network-links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 
 // The worker-side implementation of every Kernel operation: synchronous, arguments
@@ -101,7 +101,7 @@ export const ops = {
 
   createVethPair,
   ensureVlan,
-  ensureDummy,
+  ensureLinkToNowhere,
   ensureMacvlanShim,
   setPromisc,
 

@@ -129,8 +129,13 @@ export interface Kernel {
    * KernelError EOPNOTSUPP whose message names it.
    */
   ensureVlan(parent: string, id: number): Promise<boolean>;
-  /** A dummy link `name` in the daemon's netns, up (a parentless macvlan network's parent). A kernel without dummy links: EOPNOTSUPP naming it. Idempotent. */
-  ensureDummy(name: string): Promise<void>;
+  /**
+   * `name`, a veth end in the daemon's netns, up, whose peer is alone in the netns
+   * `deadEnd` (made if missing): a NIC wired to nothing, the parent of a macvlan network
+   * given none (a dummy link elsewhere; this works without the dummy module). Idempotent.
+   * Deleting `name` and `deadEnd` removes it.
+   */
+  ensureLinkToNowhere(name: string, deadEnd: string): Promise<void>;
   /**
    * A bridge-mode macvlan `name` on `parent` in the daemon's netns with address `cidr`,
    * up: the host's way to its own macvlan children (routes to them are added apart). Idempotent.

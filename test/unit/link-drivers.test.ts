@@ -35,13 +35,13 @@ function endpoint(over: Partial<EndpointView> = {}): EndpointView {
   };
 }
 
-test('macvlan options: Docker names and defaults, VLAN parents, dummy when no parent', () => {
+test('macvlan options: Docker names and defaults, VLAN parents, a parent of its own when none is given', () => {
   assert.deepEqual(parseMacvlanConfig(spec({ parent: 'eth1' })), {
     parent: 'eth1', source: { kind: 'given' }, mode: 'bridge', mtu: undefined, hostAccess: false, promiscuous: false,
   });
   const c = parseMacvlanConfig(spec({ parent: 'eth1.10', macvlan_mode: 'private', 'berth.host_access': 'true', 'berth.promiscuous': '1' }));
   assert.deepEqual([c.source, c.mode, c.hostAccess, c.promiscuous], [{ kind: 'vlan', lower: 'eth1', id: 10 }, 'private', true, true]);
-  assert.deepEqual(parseMacvlanConfig(spec({})).source, { kind: 'dummy' });
+  assert.deepEqual(parseMacvlanConfig(spec({})).source, { kind: 'nowhere' });
   assert.equal(parseMacvlanConfig(spec({})).parent, 'dm-0123456789ab');
 });
 
@@ -62,7 +62,7 @@ test('macvlan options: every bad value is one clear InvalidParameterError', () =
 });
 
 test('a macvlan endpoint plan: a macvlan on the parent in the mode, the MAC, the LAN router as gateway, none when internal', () => {
-  const d = new MacvlanDriver(noKernel, berthBridgeByName('berth0'));
+  const d = new MacvlanDriver(noKernel, berthBridgeByName('berth0'), '/run/berth');
   const config = d.parseConfig(spec({ parent: 'eth1', macvlan_mode: 'private' }));
   assert.deepEqual(d.planEndpoint(net(config), endpoint()), {
     link: { kind: 'macvlan', parent: 'eth1', mode: 'private' },

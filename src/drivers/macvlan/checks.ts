@@ -19,7 +19,7 @@ export async function checkNewMacvlan(
   if (net.subnets.length === 0) throw new InvalidParameterError('ipv4 pool is empty');
   if (c.hostAccess) hostAddress(net); // throws when the host has no address reserved
   checkSiblings(net, others);
-  if (c.source.kind === 'dummy') return; // made by createNetwork (where the kernel has dummy links)
+  if (c.source.kind === 'nowhere') return; // the network's own, made by createNetwork
   const parent = await kernel.getLink(c.parent);
   if (!parent && c.source.kind === 'vlan') return checkLink(await needLower(kernel, c.source.lower), c, isBerthBridge);
   if (!parent) throw new InvalidParameterError(`the requested parent interface ${c.parent} was not found on the berth host`);

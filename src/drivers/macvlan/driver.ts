@@ -1,3 +1,5 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type {
   DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SubnetView,
 } from '../../driverapi/contract.js';
@@ -6,13 +8,13 @@ import { InvalidParameterError, KernelError } from '../../util/errors.js';
 import { cidrContains } from '../../util/ip.js';
 import { checkNewMacvlan, type BerthBridgeTest } from './checks.js';
 import { HostAccess, SHIM_NAME, shimName } from './host-access.js';
-import { dummyName, parseMacvlanConfig, type MacvlanConfig } from './options.js';
+import { ownParentName, parseMacvlanConfig, type MacvlanConfig } from './options.js';
 
 // macvlan: each container gets a sub-interface of a parent that leads to a LAN, with its
 // own MAC and an address of the LAN's subnet; the LAN's router is the gateway (berth owns
 // neither). No bridge, no NAT, no published ports: the LAN sees the container itself.
 
-const DUMMY_NAME = /^dm-[0-9a-f]{12}$/;
+const OWN_PARENT_NAME = /^dm-[0-9a-f]{12}$/;
 
 /** berth's bridges by name: br-<short id> and the default bridge. */
 export function berthBridgeByName(defaultBridge: string): BerthBridgeTest {
@@ -31,7 +33,7 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   /** the networks made (or restored) so far: what a network being deleted shares its parent with */
   private readonly live = new Map<string, Net>();
 
-  constructor(private readonly kernel: Kernel, private readonly isBerthBridge: BerthBridgeTest) {
+  constructor(private readonly kernel: Kernel, private readonly isBerthBridge: BerthBridgeTest, private readonly execRoot: string) {
     this.hostAccess = new HostAccess(kernel);
   }
 
@@ -83,37 +85,45 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
     if (net.config.hostAccess) await this.hostAccess.removeContainer(ep);
   }
 
-  /** Start-up: shims and dummy parents of networks that no longer exist. */
+  /** Start-up: shims and own parents (with their dead ends) of networks that no longer exist. */
   async reconcile(known: Net[]): Promise<void> {
-    const keep = new Set(known.flatMap((n) => [shimName(n.id), dummyName(n.id)]));
+    const keep = new Set(known.flatMap((n) => [shimName(n.id), ownParentName(n.id)]));
     for (const link of await this.kernel.listLinks()) {
-      if ((SHIM_NAME.test(link.name) || DUMMY_NAME.test(link.name)) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
+      if ((SHIM_NAME.test(link.name) || OWN_PARENT_NAME.test(link.name)) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
     }
+    const ids = new Set(known.map((n) => n.id.slice(0, 12)));
+    const dir = join(this.execRoot, 'macvlan');
+    for (const name of await readdir(dir).catch(() => [] as string[])) if (!ids.has(name)) await this.kernel.deleteNetns(join(dir, name));
   }
 
-  /** The VLAN sub-interface or dummy link a network's parent is, when berth makes it; true when this call made it. */
+  /** Where the far end of a parentless network's own parent lies: a netns holding only it. */
+  private deadEnd(net: Net): string {
+    return join(this.execRoot, 'macvlan', net.id.slice(0, 12));
+  }
+
+  /** The VLAN sub-interface or the link to nowhere a network's parent is, when berth makes it; true when this call made it. */
   private async makeParent(net: Net): Promise<boolean> {
     const c = net.config;
+    if (c.source.kind === 'nowhere') {
+      const made = !(await this.kernel.getLink(c.parent));
+      await this.kernel.ensureLinkToNowhere(c.parent, this.deadEnd(net));
+      return made;
+    }
+    if (c.source.kind !== 'vlan') return false;
     try {
-      if (c.source.kind === 'vlan') return await this.kernel.ensureVlan(c.source.lower, c.source.id);
-      if (c.source.kind === 'dummy') {
-        const made = !(await this.kernel.getLink(c.parent));
-        await this.kernel.ensureDummy(c.parent);
-        return made;
-      }
-      return false;
+      return await this.kernel.ensureVlan(c.source.lower, c.source.id);
     } catch (e) {
-      // a kernel without 8021q or dummy links: the request cannot be served here, said as such
-      if (e instanceof KernelError && e.code === 'EOPNOTSUPP') throw new InvalidParameterError(`${e.message}${hint(c)}`);
+      // a kernel without 8021q: the request cannot be served here, said as such
+      if (e instanceof KernelError && e.code === 'EOPNOTSUPP') throw new InvalidParameterError(e.message);
       throw e;
     }
   }
 
   private async undoParent(net: Net, made: boolean): Promise<void> {
-    if (made) await this.kernel.deleteLink(net.config.parent).catch(() => undefined);
+    if (made) await this.deleteOwnParent(net).catch(() => undefined);
   }
 
-  /** A dummy parent is the network's own; a VLAN only when berth made it (the user's stay). */
+  /** A parentless network's parent is its own; a VLAN is deleted only when berth made it (the user's stay). */
   private async deleteOwnParent(net: Net): Promise<void> {
     const c = net.config;
     if (c.source.kind === 'given') return;
@@ -122,11 +132,8 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
       if (link?.kind !== 'vlan' || link.alias !== MADE_BY_BERTH_ALIAS) return;
     }
     await this.kernel.deleteLink(c.parent);
+    if (c.source.kind === 'nowhere') await this.kernel.deleteNetns(this.deadEnd(net));
   }
-}
-
-function hint(c: MacvlanConfig): string {
-  return c.source.kind === 'dummy' ? ' (a macvlan network without -o parent needs one; give -o parent=IFACE)' : '';
 }
 
 /** The gateway of the subnet each of the endpoint's addresses is in: the LAN's router. */

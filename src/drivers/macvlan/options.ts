@@ -26,8 +26,8 @@ export type ParentSource =
   | { kind: 'given' }
   /** `lower.id` (eth0.10): the 802.1q sub-interface, made by berth when missing */
   | { kind: 'vlan'; lower: string; id: number }
-  /** no -o parent: a dummy link of the network's own, as Docker does */
-  | { kind: 'dummy' };
+  /** no -o parent: a link of the network's own that leads nowhere (Docker: a dummy link) */
+  | { kind: 'nowhere' };
 
 export interface MacvlanConfig {
   parent: string;
@@ -57,8 +57,8 @@ export function parseMacvlanConfig(spec: NetworkSpec): MacvlanConfig {
     throw new InvalidParameterError(`invalid -o parent "${given}": an interface name of 1 to 15 characters from [a-zA-Z0-9_.-]`);
   }
   return {
-    parent: given || dummyName(spec.id),
-    source: given === '' ? { kind: 'dummy' } : parseParent(given),
+    parent: given || ownParentName(spec.id),
+    source: given === '' ? { kind: 'nowhere' } : parseParent(given),
     mode,
     mtu: o[OPT.mtu] === undefined ? undefined : parseMtu(o[OPT.mtu]),
     hostAccess: parseBool(OPT.hostAccess, o[OPT.hostAccess]),
@@ -66,8 +66,8 @@ export function parseMacvlanConfig(spec: NetworkSpec): MacvlanConfig {
   };
 }
 
-/** Docker's dummy parent name: dm- and the network's short id. */
-export function dummyName(networkId: string): string {
+/** The name of a parentless network's own parent: dm- and its short id, as Docker's dummy. */
+export function ownParentName(networkId: string): string {
   return `dm-${networkId.slice(0, 12)}`;
 }
 

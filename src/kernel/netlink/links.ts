@@ -243,17 +243,11 @@ export function createVlan(s: NetlinkSocket, name: string, parent: number, id: n
   ]);
 }
 
-/** A dummy link (a NIC wired to nothing), down. */
-export function createDummy(s: NetlinkSocket, name: string): void {
-  s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [
-    ifinfomsg(), strAttr(IFLA_IFNAME, name), nested(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'dummy')]),
-  ]);
-}
-
-/** A veth pair with both ends (down) in the socket's netns. */
-export function createVethPair(s: NetlinkSocket, name: string, peer: string, mtu?: number): void {
+/** A veth pair, both ends down, in the socket's netns (the peer in that of `peerNsFd` when given). */
+export function createVethPair(s: NetlinkSocket, name: string, peer: string, mtu?: number, peerNsFd?: number): void {
   const mtuAttr = mtu === undefined ? [] : [u32Attr(IFLA_MTU, mtu)];
-  const peerMsg = Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, peer), ...mtuAttr]);
+  const nsAttr = peerNsFd === undefined ? [] : [u32Attr(IFLA_NET_NS_FD, peerNsFd)];
+  const peerMsg = Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, peer), ...mtuAttr, ...nsAttr]);
   s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [
     ifinfomsg(),
     strAttr(IFLA_IFNAME, name),

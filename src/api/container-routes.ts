@@ -24,7 +24,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     const hc = obj(body.HostConfig, 'HostConfig');
     const nc = obj(obj(body.NetworkingConfig, 'NetworkingConfig').EndpointsConfig, 'EndpointsConfig');
     const run = runSpec(body, hc, images);
-    const c = ctl.containers.create({
+    const { container: c, warnings } = ctl.containers.create({
       name: req.query.get('name') ?? undefined,
       config: {
         image: str(body, 'Image') ?? '',
@@ -59,7 +59,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
       endpoints: Object.fromEntries(Object.entries(nc).map(([k, v]) => [k, endpointRequest(obj(v, 'EndpointSettings'))])),
       mac: str(body, 'MacAddress'),
     });
-    return { status: 201, body: { Id: c.id, Warnings: [] } };
+    return { status: 201, body: { Id: c.id, Warnings: warnings } };
   });
 
   router.add('GET', '/containers/json', (req) => {
@@ -87,6 +87,13 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     const c = state.findContainer(req.params.id);
     if (c.state.status !== 'running') return { status: 304 };
     await ctl.containers.stop(c.id, Number(req.query.get('t') ?? 10));
+    return { status: 204 };
+  });
+
+  router.add('POST', '/containers/{id}/restart', async (req) => {
+    const c = state.findContainer(req.params.id);
+    await ctl.containers.stop(c.id, Number(req.query.get('t') ?? 10));
+    await ctl.containers.start(c.id);
     return { status: 204 };
   });
 

@@ -35,7 +35,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
   router.add('GET', '/containers/{id}/logs', (req, { res }) => {
     const c = state.findContainer(req.params.id);
     const follow = queryBool(req.query, 'follow') && c.state.status === 'running';
-    const stream = ctl.runtime.logStream(ctl.containers.stateDir(c.id), {
+    const stream = ctl.containers.logStream(c, {
       follow,
       stdout: queryBool(req.query, 'stdout'),
       stderr: queryBool(req.query, 'stderr'),
@@ -51,7 +51,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
   router.add('POST', '/containers/{id}/attach', (req, reply) => {
     const c = state.findContainer(req.params.id);
     const socket = upgrade(reply, c.config.tty);
-    const output = ctl.runtime.logStream(ctl.containers.stateDir(c.id), {
+    const output = ctl.containers.logStream(c, {
       follow: true,
       stdout: queryBool(req.query, 'stdout'),
       stderr: queryBool(req.query, 'stderr'),
@@ -65,8 +65,8 @@ export function streamRoutes(router: Router, ctl: Controller): void {
       socket.pause();
       const running = c.state.status === 'running' ? Promise.resolve() : ctl.containers.nextStart(c.id);
       void running.then(() => {
-        socket.on('data', (d: Buffer) => ctl.runtime.writeStdin(ctl.containers.stateDir(c.id), d));
-        socket.on('end', () => ctl.runtime.closeStdin(ctl.containers.stateDir(c.id)));
+        socket.on('data', (d: Buffer) => ctl.containers.writeStdin(c, d));
+        socket.on('end', () => ctl.containers.closeStdin(c));
         socket.resume();
       });
     }
@@ -75,7 +75,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
 
   router.add('POST', '/containers/{id}/resize', (req) => {
     const c = state.findContainer(req.params.id);
-    ctl.runtime.resize(ctl.containers.stateDir(c.id), Number(req.query.get('h')), Number(req.query.get('w')));
+    ctl.containers.resizeTty(c, Number(req.query.get('h')), Number(req.query.get('w')));
     return { status: 200 };
   });
 
@@ -114,7 +114,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     if (socket) await new Promise<void>((resolve) => socket.write('', () => resolve()));
     let child: ChildProcess;
     try {
-      child = ctl.runtime.exec(c.state, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
+      child = ctl.containers.exec(c, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
     } catch (err) {
       if (!socket) throw err;
       // past the 101 the error can only go into the stream, as dockerd writes it
@@ -142,7 +142,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
   router.add('POST', '/exec/{id}/resize', (req) => {
     const e = execs.get(req.params.id);
     if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
-    if (e.child && e.running) ctl.runtime.resizeExec(e.child, Number(req.query.get('h')), Number(req.query.get('w')));
+    if (e.child && e.running) ctl.containers.resizeExec(e.child, Number(req.query.get('h')), Number(req.query.get('w')));
     return { status: 200 };
   });
 }

@@ -39,7 +39,7 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
     return {
       status: 200,
       body: {
-        ID: ctl.state.store.getMeta('engine-id') ?? '',
+        ID: ctl.engineId(),
         Containers: all.length,
         ContainersRunning: running,
         ContainersPaused: 0,
@@ -74,7 +74,7 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
     res.on('close', unsubscribe);
   });
 
-  router.add('GET', '/berth/firewall', async () => ({ status: 200, body: await ctl.firewall.describe() }));
+  router.add('GET', '/berth/firewall', async () => ({ status: 200, body: await ctl.describeFirewall() }));
 }
 
 function goArch(): string {

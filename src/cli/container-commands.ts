@@ -7,7 +7,7 @@ import { demux } from './streams.js';
 import { exposedKeys, parseExpose, parsePortSpec, toPortBindings } from '../portmap/spec.js';
 import { portLines, type NetworkPortsJson } from '../portmap/format.js';
 
-// `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `kill`, `wait`, `rm`, `inspect`:
+// `berth run`, `ps`, `exec`, `logs`, `start`, `stop`, `restart`, `kill`, `wait`, `rm`, `inspect`:
 // docker's flags and output, for process sandboxes.
 
 interface ContainerSummary {
@@ -91,8 +91,10 @@ export function containerCommands(program: Command, client: () => Client): void 
         },
         NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
       };
-      const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string };
+      const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string; Warnings?: string[] | null };
       const id = created.Id;
+      // as the docker CLI prints them, on stderr
+      for (const w of created.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
       if (o.detach) {
         await startOrUndo(c, id);
         process.stdout.write(id + '\n');
@@ -181,9 +183,9 @@ export function containerCommands(program: Command, client: () => Client): void 
       else res.pipe(process.stdout);
     });
 
-  for (const [name, desc] of [['start', 'Start one or more stopped containers'], ['stop', 'Stop one or more running containers'], ['kill', 'Kill one or more running containers'], ['rm', 'Remove one or more containers']] as const) {
+  for (const [name, desc] of [['start', 'Start one or more stopped containers'], ['stop', 'Stop one or more running containers'], ['restart', 'Restart one or more containers'], ['kill', 'Kill one or more running containers'], ['rm', 'Remove one or more containers']] as const) {
     const cmd = program.command(name).description(desc).argument('<container...>');
-    if (name === 'stop') cmd.option('-t, --time <seconds>', 'seconds to wait before killing the container', '10');
+    if (name === 'stop' || name === 'restart') cmd.option('-t, --time <seconds>', 'seconds to wait before killing the container', '10');
     if (name === 'kill') cmd.option('-s, --signal <signal>', 'signal to send to the container', 'KILL');
     if (name === 'rm') {
       cmd.option('-f, --force', 'force the removal of a running container (uses SIGKILL)', false);
@@ -194,7 +196,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         if (name === 'rm' && o.link) return client().call('DELETE', `/containers/${linkPath(n)}?link=1`);
         const path = `/containers/${encodeURIComponent(n)}`;
         if (name === 'start') return client().call('POST', `${path}/start`);
-        if (name === 'stop') return client().call('POST', `${path}/stop?t=${encodeURIComponent(o.time)}`);
+        if (name === 'stop' || name === 'restart') return client().call('POST', `${path}/${name}?t=${encodeURIComponent(o.time)}`);
         if (name === 'kill') return client().call('POST', `${path}/kill?signal=${encodeURIComponent(o.signal)}`);
         return client().call('DELETE', `${path}?force=${o.force ? 1 : 0}`);
       });

@@ -6,6 +6,7 @@ import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
 import { linkEnv, linkHostNames, parseLink, type LinkSpec } from './links.js';
 import type { State } from './state.js';
+import { parseNetworkMode } from './network-mode.js';
 
 // What a container sees of names at start: its /etc/hostname, /etc/hosts and
 // /etc/resolv.conf (bind-mounted from its state dir) and the link variables.
@@ -37,10 +38,10 @@ export function isDefaultBridge(n: NetworkRecord | undefined): boolean {
  * a running container's files (a link removed) leaves out the targets that do not run.
  */
 export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonConfig, stateDirOf: (id: string) => string, embeddedDns: boolean, strict = true): SandboxFiles {
-  const mode = c.hostConfig.networkMode;
-  if (mode.startsWith('container:')) {
+  const mode = parseNetworkMode(c.hostConfig.networkMode);
+  if (mode.kind === 'container') {
     // container mode shares the other container's files, as it shares its network
-    const target = state.findContainer(mode.slice('container:'.length));
+    const target = state.findContainer(mode.target);
     const dir = stateDirOf(target.id);
     return { binds: ETC_FILES.map((f) => ({ source: join(dir, f), target: `/etc/${f}` })), env: [] };
   }
@@ -61,7 +62,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     dns: c.hostConfig.dns?.length ? c.hostConfig.dns : config.dns,
     dnsSearch: c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : config.dnsSearch,
     dnsOptions: c.hostConfig.dnsOptions?.length ? c.hostConfig.dnsOptions : config.dnsOptions,
-    hostMode: mode === 'host',
+    hostMode: mode.kind === 'host',
   });
   return { binds, env: legacy.flatMap((l) => linkEnv(c, l.spec, l.target, l.ip)) };
 }
@@ -79,10 +80,10 @@ export interface ResolvedLink {
  * only (dns-observer.ts), and their targets may not exist yet. dockerd's rule.
  */
 export function hasLegacyLinks(c: { hostConfig: { networkMode: string } }, state: State): boolean {
-  const mode = c.hostConfig.networkMode || 'bridge';
-  if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) return true;
+  const mode = parseNetworkMode(c.hostConfig.networkMode);
+  if (mode.kind !== 'network') return true;
   try {
-    return !isUserDefined(state.findNetwork(mode === 'default' ? 'bridge' : mode));
+    return !isUserDefined(state.findNetwork(mode.network));
   } catch {
     return false; // its network is gone: the container cannot start anyway
   }

@@ -5,6 +5,9 @@ import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
 import type { ProcessRuntime } from '../runtime/process-runtime.js';
 import type { TopAnswer } from '../runtime/top.js';
+import type { ExecSpec, LogOptions } from '../runtime/types.js';
+import type { ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { ipv4Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { newId, shortId, validateContainerName } from '../util/names.js';
@@ -24,6 +27,7 @@ import { fromPortBindings } from '../portmap/spec.js';
 import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 import { EndpointService, type EndpointRequest } from './endpoints.js';
 import { SandboxService } from './sandbox.js';
+import { parseNetworkMode, primaryNetwork, sharedWith } from './network-mode.js';
 
 export type { EndpointRequest } from './endpoints.js';
 
@@ -77,8 +81,8 @@ export class ContainerService {
 
   /** Where a container's /etc files are: its own state dir, or that of the container whose network it shares. */
   etcDirOf(c: ContainerRecord): string {
-    const mode = c.hostConfig.networkMode;
-    const owner = mode.startsWith('container:') ? this.state.containers.get(mode.slice('container:'.length)) : undefined;
+    const shared = sharedWith(c.hostConfig.networkMode);
+    const owner = shared ? this.state.containers.get(shared) : undefined;
     return this.stateDir((owner ?? c).id);
   }
 
@@ -88,7 +92,8 @@ export class ContainerService {
 
   // ---- create ---------------------------------------------------------------------
 
-  create(req: ContainerCreateRequest): ContainerRecord {
+  /** Records a new container; `warnings` are dockerd's create warnings (settings it discarded). */
+  create(req: ContainerCreateRequest): { container: ContainerRecord; warnings: string[] } {
     const name = req.name ? validateContainerName(req.name.replace(/^\//, '')) : this.freeName();
     const other = this.state.containerNamed(name);
     if (other) {
@@ -103,7 +108,7 @@ export class ContainerService {
     const links = hasLegacyLinks({ hostConfig: { networkMode: mode } }, this.state) ? req.hostConfig.links : [];
     this.checkLegacyLinks(links);
     const pidMode = checkPidMode(req.hostConfig.pidMode, this.state);
-    this.checkPublishing(mode, req.hostConfig);
+    const warnings = this.checkPublishing(mode, req.hostConfig);
     const plan = this.planEndpoints(id, mode, req);
     const c: ContainerRecord = {
       id,
@@ -120,7 +125,7 @@ export class ContainerService {
       for (const ep of plan) this.state.saveEndpoint(ep);
     });
     this.events.publish('container', 'create', c.id, containerAttributes(c));
-    return c;
+    return { container: c, warnings };
   }
 
   /** Legacy link targets must exist (links on a user-defined network are the endpoint's, and may name a container made later). */
@@ -132,25 +137,24 @@ export class ContainerService {
   }
 
   /** Docker's rules for -p/-P per network mode; bad bindings are a 400 here, before anything exists. */
-  private checkPublishing(mode: string, hc: HostConfig): void {
+  private checkPublishing(mode: string, hc: HostConfig): string[] {
     const bindings = fromPortBindings(hc.portBindings);
-    if (!bindings.length && !hc.publishAllPorts) return;
-    if (mode.startsWith('container:')) throw new ConflictError('conflicting options: port publishing and the container type network mode');
-    if (mode === 'host' || mode === 'none') {
-      // Docker discards them with a warning: there is nothing to forward to
+    if (!bindings.length && !hc.publishAllPorts) return [];
+    const m = parseNetworkMode(mode);
+    if (m.kind === 'container') throw new ConflictError('conflicting options: port publishing and the container type network mode');
+    const discard = (why: string): string[] => {
+      // as dockerd does for host mode: there is nothing to forward through
       hc.portBindings = {};
       hc.publishAllPorts = false;
-      return;
-    }
-    const net = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
-    if (!this.networks.capsOf(net).publishesPorts) {
-      // as for host mode: nothing to forward through (macvlan containers are on the LAN themselves)
-      this.log(`container on network ${net.name}: published ports are discarded, its driver ${net.driver} does not publish ports`);
-      hc.portBindings = {};
-      hc.publishAllPorts = false;
-      return;
-    }
+      return [`Published ports are discarded when using ${why}`];
+    };
+    if (m.kind === 'host') return discard('host network mode');
+    if (m.kind === 'none') return discard('network mode none').slice(1); // dropped silently, as dockerd does
+    const net = this.state.findNetwork(m.network);
+    // a macvlan container is on the LAN with its own address: there is nothing to publish on
+    if (!this.networks.capsOf(net).publishesPorts) return discard(`network driver ${net.driver} (network ${net.name})`);
     if (net.internal && bindings.length) throw new InvalidParameterError(`cannot publish ports of a container on internal network "${net.name}": internal networks have no way in`);
+    return [];
   }
 
   private nameTaken(name: string): boolean {
@@ -171,8 +175,8 @@ export class ContainerService {
    * takes a 404 from create for a missing image and tries to pull.
    */
   private networkModeOf(mode: string): string {
-    if (!mode.startsWith('container:')) return mode;
-    const term = mode.slice('container:'.length);
+    const term = sharedWith(mode);
+    if (term === undefined) return mode;
     const target = this.state.tryFindContainer(term);
     if (!target) throw new InvalidParameterError(`No such container: ${term}`);
     return `container:${target.id}`;
@@ -180,13 +184,14 @@ export class ContainerService {
 
   /** Validates the network mode and per-network settings; returns the endpoint records. */
   private planEndpoints(containerId: string, mode: string, req: ContainerCreateRequest): EndpointRecord[] {
-    if (mode.startsWith('container:')) {
-      const target = this.state.findContainer(mode.slice('container:'.length));
+    const m = parseNetworkMode(mode);
+    if (m.kind === 'container') {
+      const target = this.state.findContainer(m.target);
       if (target.id === containerId) throw new InvalidParameterError('cannot join own network namespace');
       if (Object.keys(req.endpoints).length) throw new ConflictError('conflicting options: networking settings and the network mode container');
       return [];
     }
-    const primary = this.state.findNetwork(mode === 'default' ? 'bridge' : mode);
+    const primary = this.state.findNetwork(m.kind === 'network' ? m.network : m.kind);
     const wanted = new Map<string, { net: NetworkRecord; req: EndpointRequest }>();
     // dockerd: the "default" mode's network only when no EndpointsConfig names others
     // (docker-py's networking_config without network_mode lands on that network alone)
@@ -323,16 +328,16 @@ export class ContainerService {
 
   /** Makes the netns and joins every endpoint; on failure undoes all of it. */
   private async setUpSandbox(c: ContainerRecord): Promise<string> {
-    const mode = c.hostConfig.networkMode;
-    if (mode.startsWith('container:')) {
-      const target = this.state.findContainer(mode.slice('container:'.length));
+    const mode = parseNetworkMode(c.hostConfig.networkMode);
+    if (mode.kind === 'container') {
+      const target = this.state.findContainer(mode.target);
       if (target.state.status !== 'running' || !target.sandboxKey) {
         throw new ConflictError(`cannot join network of a non running container: ${target.name}`);
       }
       c.sandboxKey = target.sandboxKey;
       return target.sandboxKey;
     }
-    if (mode === 'host') {
+    if (mode.kind === 'host') {
       c.sandboxKey = '';
       return '';
     }
@@ -350,7 +355,7 @@ export class ContainerService {
   private orderedEndpoints(c: ContainerRecord): EndpointRecord[] {
     const eps = this.state.endpointsOf({ containerId: c.id });
     const nameOf = (e: EndpointRecord) => this.state.networks.get(e.networkId)?.name ?? '';
-    const primary = c.hostConfig.networkMode === 'default' ? 'bridge' : c.hostConfig.networkMode;
+    const primary = primaryNetwork(c.hostConfig.networkMode);
     return eps.sort((a, b) => {
       const pa = nameOf(a) === primary || a.networkId === primary ? 0 : 1;
       const pb = nameOf(b) === primary || b.networkId === primary ? 0 : 1;
@@ -396,6 +401,32 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     return this.runtime.top(c.state, psArgs);
+  }
+
+  // ---- the container's streams (logs, attach, exec) -----------------------------
+
+  logStream(c: ContainerRecord, opts: LogOptions): Readable {
+    return this.runtime.logStream(this.stateDir(c.id), opts);
+  }
+
+  writeStdin(c: ContainerRecord, data: Buffer): void {
+    this.runtime.writeStdin(this.stateDir(c.id), data);
+  }
+
+  closeStdin(c: ContainerRecord): void {
+    this.runtime.closeStdin(this.stateDir(c.id));
+  }
+
+  resizeTty(c: ContainerRecord, rows: number, cols: number): void {
+    this.runtime.resize(this.stateDir(c.id), rows, cols);
+  }
+
+  exec(c: ContainerRecord, spec: ExecSpec): ChildProcess {
+    return this.runtime.exec(c.state, spec);
+  }
+
+  resizeExec(child: ChildProcess, rows: number, cols: number): void {
+    this.runtime.resizeExec(child, rows, cols);
   }
 
   /** Resolves when the container is no longer running; returns its exit code. */
@@ -472,9 +503,8 @@ export class ContainerService {
     const net = this.state.findNetwork(netTerm);
     const c = this.state.findContainer(containerTerm);
     await this.lock.run([c.id], async () => {
-      const mode = c.hostConfig.networkMode;
-      if (mode === 'host' || mode === 'none' || mode.startsWith('container:')) {
-        throw new ForbiddenContainerModeError(mode);
+      if (parseNetworkMode(c.hostConfig.networkMode).kind !== 'network') {
+        throw new ForbiddenContainerModeError(c.hostConfig.networkMode);
       }
       if (!this.networks.capsOf(net).ipam) throw new InvalidParameterError(`container cannot be connected to network ${net.name} (driver ${net.driver})`);
       if (this.state.endpointsOf({ containerId: c.id, networkId: net.id }).length) {

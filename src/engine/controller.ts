@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { hostNameservers } from '../runtime/etc-files.js';
 import { join } from 'node:path';
@@ -67,6 +68,18 @@ export class Controller {
       throw err;
     }
     return c;
+  }
+
+  /** The engine's ID (GET /info), made once per data-root and kept (dockerd 23+ uses a UUID too). */
+  engineId(): string {
+    let id = this.state.store.getMeta('engine-id');
+    if (!id) this.state.store.setMeta('engine-id', (id = randomUUID()));
+    return id;
+  }
+
+  /** berth's nftables table as the kernel holds it (GET /berth/firewall). */
+  describeFirewall(): Promise<string> {
+    return this.firewall.describe();
   }
 
   async close(): Promise<void> {

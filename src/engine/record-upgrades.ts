@@ -2,6 +2,7 @@ import type { EndpointRecord, NetworkRecord } from '../store/records.js';
 import { parseCidr } from '../util/ip.js';
 import { hasLegacyLinks } from './container-files.js';
 import type { State } from './state.js';
+import { sharedWith } from './network-mode.js';
 
 // Records an older berth wrote, given today's meaning once at start-up, so a data-root
 // survives an upgrade with its containers behaving as before:
@@ -39,9 +40,9 @@ export function upgradeRecords(state: State, configOf: (n: NetworkRecord) => unk
     });
   }
   for (const c of [...state.containers.values()]) {
-    const mode = c.hostConfig.networkMode;
-    if (mode.startsWith('container:') && !state.containers.has(mode.slice('container:'.length))) {
-      const target = state.containerNamed(mode.slice('container:'.length));
+    const shared = sharedWith(c.hostConfig.networkMode);
+    if (shared && !state.containers.has(shared)) {
+      const target = state.containerNamed(shared);
       if (target) state.saveContainer({ ...c, hostConfig: { ...c.hostConfig, networkMode: `container:${target.id}` } });
     }
     if (c.hostConfig.links.length && !hasLegacyLinks(c, state)) moveLinksToEndpoint(state, c.id);

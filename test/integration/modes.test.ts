@@ -59,6 +59,11 @@ describe('network modes and default networks', { concurrency: false }, () => {
     assert.equal(await ok(lab, ['exec', 'h1', 'hostname']), 'hosty');
     assert.notEqual((await hostOk(lab, ['hostname'])), 'hosty');
     assert.equal(await inspect(lab, 'h1', '{{.HostConfig.NetworkMode}}/{{.NetworkSettings.SandboxKey}}/'), 'host//');
+    // -p in host mode: dockerd's create warning, and the ports are dropped
+    const r = await lab.berth(['run', '-d', '--name', 'h2', '--network', 'host', '-p', '8081:80', 'busybox', 'sleep', '60']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^WARNING: Published ports are discarded when using host network mode$/m);
+    assert.equal(await inspect(lab, 'h2', '{{json .HostConfig.PortBindings}}'), '{}');
   });
 
   test('none mode: only lo, up, and no route', async (t) => {

@@ -86,6 +86,32 @@ describe('user-defined networks', { concurrency: false }, () => {
     assert.match(await ok(lab, ['exec', 'vm1', 'ip', 'route']), /^default via 172\.18\.0\.1 dev eth/m);
   });
 
+  test('one default-route rule on start, connect and disconnect: the first non-internal network offering a gateway, by name', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '--subnet', '10.61.0.0/24', 'zeta']);
+    await ok(lab, ['network', 'create', '--subnet', '10.62.0.0/24', 'alpha']);
+    await ok(lab, ['network', 'create', '--subnet', '10.63.0.0/24', '--internal', 'aaa_inside']);
+    const defaults = async () => (await ok(lab, ['exec', 'g1', 'ip', '-4', 'route', 'show', 'default'])).split('\n').map((l) => l.trim()).filter(Boolean);
+    await runSleeper(lab, 'g1', ['--network', 'zeta']);
+    assert.deepEqual(await defaults(), ['default via 10.61.0.1 dev eth0']);
+    // alpha sorts first: the route moves to it, live
+    await ok(lab, ['network', 'connect', 'alpha', 'g1']);
+    assert.deepEqual(await defaults(), ['default via 10.62.0.1 dev eth1']);
+    // an internal network offers no gateway, however it sorts
+    await ok(lab, ['network', 'connect', 'aaa_inside', 'g1']);
+    assert.deepEqual(await defaults(), ['default via 10.62.0.1 dev eth1']);
+    // a restart applies the same rule to every endpoint at once
+    await ok(lab, ['restart', '-t', '0', 'g1']);
+    const eth = await inspect(lab, 'g1', '{{range $n, $e := .NetworkSettings.Networks}}{{if eq $n "alpha"}}{{$e.IPAddress}}{{end}}{{end}}');
+    assert.match(eth, /^10\.62\.0\.\d+$/);
+    assert.match((await defaults())[0] ?? '', /^default via 10\.62\.0\.1 dev eth\d$/);
+    // the carrier leaves: the next by the rule takes over; the last one leaves none
+    await ok(lab, ['network', 'disconnect', 'alpha', 'g1']);
+    assert.match((await defaults())[0] ?? '', /^default via 10\.61\.0\.1 dev eth\d$/);
+    await ok(lab, ['network', 'disconnect', 'zeta', 'g1']);
+    assert.deepEqual(await defaults(), []);
+  });
+
   test('network rm refuses while containers are attached; prune removes unused networks', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', 'busy']);

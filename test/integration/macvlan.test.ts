@@ -161,6 +161,21 @@ describe('macvlan', { concurrency: false }, () => {
     assert.equal(await snapshot(lab), before, 'its parent and the netns of its far end are gone');
   });
 
+  test("start-up removes the shims and own parents of networks berth no longer knows, and nobody else's links", async (t) => {
+    const lab = await labFor(t);
+    const lan = await lab.addLan();
+    const id = await ok(lab, ['network', 'create', '-d', 'macvlan', '--subnet', '10.77.0.0/24', '--aux-address', 'host=10.77.0.254',
+      '-o', `parent=${lan.parent}`, '-o', 'berth.host_access=true', 'kept']);
+    await hostOk(lab, ['ip', 'link', 'add', 'mvh0123456789ab', 'link', lan.parent, 'type', 'macvlan', 'mode', 'bridge']);
+    await hostOk(lab, ['ip', 'link', 'add', 'dm-0123456789ab', 'type', 'veth', 'peer', 'name', 'dmpeer']);
+    await hostOk(lab, ['ip', 'link', 'add', 'dm-abcdefabcdef', 'type', 'bridge']); // not berth's kind: someone else's
+    await lab.restartDaemon();
+    const names = JSON.parse(await hostOk(lab, ['ip', '-j', 'link', 'show'])).map((l: { ifname: string }) => l.ifname);
+    assert.ok(names.includes(`mvh${id.slice(0, 12)}`), "a known network's shim stays");
+    assert.ok(!names.includes('mvh0123456789ab') && !names.includes('dm-0123456789ab'), 'stale ones go');
+    assert.ok(names.includes('dm-abcdefabcdef'));
+  });
+
   test('every bad request is one clear error and leaves nothing behind', async (t) => {
     const lab = await labFor(t);
     const lan = await lab.addLan();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type {
   DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SubnetView,
 } from '../../driverapi/contract.js';
-import { MADE_BY_BERTH_ALIAS, type Kernel } from '../../kernel/types.js';
+import { MADE_BY_BERTH_ALIAS, type Kernel, type LinkInfo } from '../../kernel/types.js';
 import { InvalidParameterError, KernelError } from '../../util/errors.js';
 import { cidrContains } from '../../util/ip.js';
 import { checkNewMacvlan, type BerthBridgeTest } from './checks.js';
@@ -88,9 +88,9 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   /** Start-up: shims and own parents (with their dead ends) of networks that no longer exist. */
   async reconcile(known: Net[]): Promise<void> {
     const keep = new Set(known.flatMap((n) => [shimName(n.id), ownParentName(n.id)]));
-    for (const link of await this.kernel.listLinks()) {
-      if ((SHIM_NAME.test(link.name) || OWN_PARENT_NAME.test(link.name)) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
-    }
+    // by name and kind: Docker's dm- parents on the same host are dummies, and stay
+    const berths = (l: LinkInfo) => (SHIM_NAME.test(l.name) && l.kind === 'macvlan') || (OWN_PARENT_NAME.test(l.name) && l.kind === 'veth');
+    for (const link of await this.kernel.listLinks()) if (berths(link) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
     const ids = new Set(known.map((n) => n.id.slice(0, 12)));
     const dir = join(this.execRoot, 'macvlan');
     for (const name of await readdir(dir).catch(() => [] as string[])) if (!ids.has(name)) await this.kernel.deleteNetns(join(dir, name));

@@ -83,7 +83,7 @@ describe('ptp', { concurrency: false }, () => {
     assert.ok(await pingFrom(lab, 'ca', 'cb'));
   });
 
-  test('network rm removes the parking netns; a daemon restart keeps the link', async (t) => {
+  test('the link survives daemon and container restarts; a removed container\'s end is reused; network rm removes the parking netns', async (t) => {
     const lab = await labFor(t);
     const id = await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
     const parking = `${lab.execRoot}/ptp/${id.slice(0, 12)}`;
@@ -91,7 +91,13 @@ describe('ptp', { concurrency: false }, () => {
     await lab.restartDaemon();
     await runSleeper(lab, 'cb', ['--network', 'wire']);
     assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')));
-    await ok(lab, ['rm', '-f', 'ca', 'cb']);
+    // a container restart gives its end back and takes it again
+    await ok(lab, ['restart', '-t', '0', 'cb']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')), 'after a container restart');
+    await ok(lab, ['rm', '-f', 'cb']);
+    await runSleeper(lab, 'cd', ['--network', 'wire']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cd', '{{.NetworkSettings.Networks.wire.IPAddress}}')), 'a removed container\'s end is the next one\'s');
+    await ok(lab, ['rm', '-f', 'ca', 'cd']);
     await ok(lab, ['network', 'rm', 'wire']);
     assert.equal((await lab.inHost(['test', '-e', parking])).code, 1, 'the parking netns is gone');
   });

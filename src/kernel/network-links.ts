@@ -10,15 +10,15 @@ import { closeNetnsHandle, createNetnsHandle, deleteNetns, netnsExists } from '.
 import { writeSysctl } from './sysctl.js';
 
 // Links a network owns outside any sandbox: a point-to-point pair parked in a netns of its
-// own between joins, a VLAN sub-interface or a link to nowhere made to be a macvlan parent, the host's macvlan
-// "shim" (its way to its own macvlan children), a parent in promiscuous mode.
+// own between joins, a VLAN sub-interface or a link to nowhere made to be a macvlan
+// parent, the host's macvlan "shim" (its way to its own macvlan children), a parent in
+// promiscuous mode.
 
 const EEXIST = 17;
 const ENODEV = 19;
 const EOPNOTSUPP = 95;
 /** the kernel-internal ENOTSUPP some drivers leak */
 const ENOTSUPP = 524;
-
 
 /** A link kind the kernel has no driver for: one error naming the missing feature. */
 export function unsupported(e: unknown): boolean {
@@ -158,6 +158,8 @@ export function ensureMacvlanShim(name: string, parent: string, cidr: string): v
   try {
     const index = link?.index ?? 0;
     attempt(`cannot add address ${cidr} to ${name}`, () => addAddress(s, index, cidr));
+    // IPv4 only: no link-local or SLAAC address of the host's on the LAN through the shim
+    attempt(`cannot turn IPv6 off on ${name}`, () => disableIpv6(name));
     attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
   } catch (e) {
     if (made) deleteQuietly(s, name);

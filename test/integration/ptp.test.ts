@@ -101,4 +101,19 @@ describe('ptp', { concurrency: false }, () => {
     await ok(lab, ['network', 'rm', 'wire']);
     assert.equal((await lab.inHost(['test', '-e', parking])).code, 1, 'the parking netns is gone');
   });
+
+  test('after a reboot (an empty exec-root) the network makes its parked pair again', async (t) => {
+    const lab = await labFor(t);
+    const id = await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    const parking = `${lab.execRoot}/ptp/${id.slice(0, 12)}`;
+    await lab.stopDaemon();
+    await hostOk(lab, ['umount', parking]);
+    await hostOk(lab, ['rm', parking]);
+    await lab.startDaemon();
+    const parked = JSON.parse(await hostOk(lab, ['nsenter', `--net=${parking}`, 'ip', '-j', 'link', 'show'])) as { ifname: string }[];
+    assert.deepEqual(parked.map((l) => l.ifname).sort(), ['lo', `ptp${id.slice(0, 10)}a`, `ptp${id.slice(0, 10)}b`]);
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await runSleeper(lab, 'cb', ['--network', 'wire']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')));
+  });
 });

@@ -1,7 +1,9 @@
 // npm run bench:dns — berth's embedded resolver against aardvark-dns, same names, same run.
-// Must run inside scripts/in-lab.sh (the npm script does that): it builds a bridge with
-// both resolvers on it (berth on .1, aardvark on .254), a "container" netns that asks,
-// and a link to the lab's internet DNS as the upstream for forwarded names.
+// Must run inside scripts/in-lab.sh (the npm script does that): it builds a bridge, a
+// "container" netns on it that asks, and a link to the lab's internet DNS as the upstream
+// for forwarded names. berth answers inside the container's netns, as berthd does: the
+// default resolver (2 threads) at 127.0.0.11:53, the one-thread one at 127.0.0.12:53, both
+// on sockets the kernel worker made there; aardvark-dns listens on the bridge (.254).
 // For each resolver: dnsperf QPS (4 clients, 100 outstanding) and a closed-loop client's
 // p50/p99, for local and forwarded names, at rest and while this process's main thread
 // is busy with control-plane-like work (synchronous SQLite writes + record churn posted
@@ -11,18 +13,23 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { EmbeddedDns, type EndpointRecord } from '../src/dns/index.js';
+import { DNS_PORT, EMBEDDED_DNS_ADDRESS, EmbeddedDns, type EndpointRecord } from '../src/dns/index.js';
+import { openKernel } from '../src/kernel/client.js';
+import type { Kernel } from '../src/kernel/types.js';
 import { Lab } from '../test/lab/lab.js';
 import { run } from '../test/lab/exec.js';
 import { DnsTopology, inNs, ip, type ClientNs } from './dns-topology.js';
 
 const LATENCY_CLIENT = fileURLToPath(new URL('./dns-latency.js', import.meta.url));
-const RESULTS = fileURLToPath(new URL('../../bench/results/dns.md', import.meta.url));
+// scripts/bench.sh runs a snapshot of dist/: BENCH_OUT is the work tree's bench/results
+const RESULTS = join(process.env.BENCH_OUT ?? fileURLToPath(new URL('../../bench/results/', import.meta.url)), 'dns.md');
 const DURATION_S = Number(process.env.BENCH_DNS_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_DNS_ROUNDS ?? 3);
 const LATENCY_QUERIES = Number(process.env.BENCH_DNS_LATENCY_QUERIES ?? 10_000);
 const NAMES = 200;
 const AARDVARK = '/usr/lib/podman/aardvark-dns';
+/** where the one-thread resolver answers in the same netns (127/8 is all on lo) */
+const SINGLE_ADDRESS = '127.0.0.12';
 
 interface Row {
   server: string;
@@ -171,22 +178,24 @@ async function main(): Promise<void> {
   const topo = new DnsTopology('bd');
   let dns: EmbeddedDns | undefined;
   let single: EmbeddedDns | undefined;
+  let kernel: Kernel | undefined;
   const load0 = loadavg()[0] ?? 0;
   try {
     const net = await topo.addBridge(1, '10.77.0');
     await ip(['addr', 'add', '10.77.0.254/24', 'dev', net.bridge]);
     const client = await topo.addClient(net, 2);
     await topo.linkTo(lab.internetNs, '192.0.2.1', '192.0.2.2', lab.internetDns);
-    await ip(['addr', 'add', '10.77.0.253/24', 'dev', net.bridge]);
+    kernel = await openKernel();
     dns = await EmbeddedDns.start({ upstreams: [lab.internetDns], endpoints: endpoints(client) });
-    await dns.addListener('net1', net.gateway);
-    // The same resolver on one thread only (no SO_REUSEPORT), to show what the second buys.
+    await dns.openSandbox(client.path, 'client', await kernel.bindInNetns(client.path, EMBEDDED_DNS_ADDRESS, DNS_PORT));
+    // The same resolver on one thread only, to show what the second buys (a sandbox is
+    // served by one thread; the other shares the cache and serves other sandboxes).
     single = await EmbeddedDns.start({ upstreams: [lab.internetDns], endpoints: endpoints(client), threads: 1 });
-    await single.addListener('net1', '10.77.0.253');
+    await single.openSandbox(client.path, 'client', await kernel.bindInNetns(client.path, SINGLE_ADDRESS, DNS_PORT));
     await startAardvark(aardDir, client, lab.internetDns);
     const servers: Server[] = [
-      { label: 'berth (2 threads, default)', address: net.gateway },
-      { label: 'berth (1 thread)', address: '10.77.0.253' },
+      { label: 'berth (2 threads, default)', address: EMBEDDED_DNS_ADDRESS },
+      { label: 'berth (1 thread)', address: SINGLE_ADDRESS },
       { label: 'aardvark-dns 1.4', address: '10.77.0.254' },
     ];
     const rows: Row[] = [];
@@ -203,7 +212,7 @@ async function main(): Promise<void> {
       `# DNS resolver benchmark`,
       '',
       `Run ${new Date().toISOString()} on ${process.arch}, ${(await import('node:os')).cpus().length} cores, load average ${load0.toFixed(2)} at start / ${(loadavg()[0] ?? 0).toFixed(2)} at end.`,
-      `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns on the same bridge. Each cell is the median of ${ROUNDS} rounds, the resolvers taking turns within each round; "lost" lists each round.`,
+      `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns: berth answers inside it (127.0.0.11 and 127.0.0.12, on lo, as in berthd), aardvark-dns on the bridge's .254 (over the veth). Each cell is the median of ${ROUNDS} rounds, the resolvers taking turns within each round; "lost" lists each round.`,
       `Closed-loop client (bench/dns-latency.ts): ${LATENCY_QUERIES} queries one at a time, µs from send to answer (includes the Node client's own overhead, the same for both).`,
       `Local: ${NAMES} container names (A). Forwarded: 2 names that exist upstream + 18 NXDOMAIN, upstream = the lab's internet DNS (a Node server).`,
       `"main thread busy": berthd's main thread (this process) runs 100 ms slices of synchronous SQLite inserts back to back (busy ${(load.busyShare * 100).toFixed(0)} % of the time, ${load.inserts.toLocaleString('en-US')} inserts) and posts 20 endpoint changes to the resolver per slice; aardvark runs as its own process, so for it this is CPU contention only.`,
@@ -220,6 +229,7 @@ async function main(): Promise<void> {
     stopAardvark(aardDir);
     await dns?.stop();
     await single?.stop();
+    await kernel?.close();
     await topo.remove();
     await lab.destroy();
     rmSync(dir, { recursive: true, force: true });

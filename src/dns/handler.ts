@@ -62,11 +62,11 @@ export class DnsHandler {
     this.cache.clear();
   }
 
-  /** Answers one query from `source`; a Promise only when it must ask an upstream. */
-  handle(msg: Buffer, source: string, transport: Transport): Reply | Promise<Reply> {
+  /** Answers one query from container `asker`; a Promise only when it must ask an upstream. */
+  handle(msg: Buffer, asker: string, transport: Transport): Reply | Promise<Reply> {
     this.stats.queries++;
     try {
-      return this.dispatch(msg, source, transport);
+      return this.dispatch(msg, asker, transport);
     } catch {
       // A bug must cost one answer, never the resolver.
       this.stats.internalErrors++;
@@ -74,12 +74,13 @@ export class DnsHandler {
     }
   }
 
-  private dispatch(msg: Buffer, source: string, transport: Transport): Reply | Promise<Reply> {
+  private dispatch(msg: Buffer, asker: string, transport: Transport): Reply | Promise<Reply> {
     if (msg.length < HEADER_LEN || isResponse(msg)) {
       this.stats.dropped++;
       return undefined;
     }
-    const client = this.table.client(source);
+    // a sandbox whose container has no endpoint on a network that serves names (left them all)
+    const client = this.table.client(asker);
     if (!client) {
       this.stats.refused++;
       return encodeBareError(msg, RCODE_REFUSED);

@@ -1,36 +1,44 @@
 // berth's embedded DNS resolver: the main-thread face.
 //
-// The resolver runs on its own worker threads (worker.ts; 2 by default, each with its own
-// SO_REUSEPORT UDP socket per listener, thread 0 also serving TCP) that own every socket,
-// so its latency does not depend on what the daemon's event loop is doing. It listens on each
-// user-defined network's gateway address, UDP and TCP port 53, in the daemon's network
-// namespace; containers get `nameserver <gateway>` in resolv.conf.
+// The resolver runs on its own worker threads (worker.ts; 2 by default) that own every
+// socket, so its latency does not depend on what the daemon's event loop is doing. It
+// answers at 127.0.0.11:53, UDP and TCP, INSIDE each sandbox (as Docker does), whatever
+// the drivers of the sandbox's networks: the kernel worker makes the two sockets in the
+// sandbox's netns and hands their fds over; the resolver thread that serves the sandbox
+// adopts them and never enters the netns. Sandboxes are spread over the threads (the
+// least busy one takes the next), so several event loops answer, at no thread or process
+// per container. Containers get `nameserver 127.0.0.11` in resolv.conf.
 //
-// A query's SOURCE address says which container asks, and so what it sees: the names of
-// containers on the networks it is attached to, plus its own --link aliases. Queries from
-// any other address are REFUSED. Names it does not hold are forwarded to the upstreams.
+// The SOCKET a query comes in on says which container asks, and so what it sees: the
+// names of containers on the networks it is attached to, plus its own --link aliases. A
+// sandbox whose container has no record (left every such network) is REFUSED. Names it
+// does not hold are forwarded to the upstreams, from the daemon's netns.
 //
 // How the engine drives it:
 //   const dns = await EmbeddedDns.start({ upstreams: hostNameservers });   // berthd start
-//   await dns.addListener(net.id, net.gateway);      // user network created (or at start-up)
 //   dns.setEndpoint({ networkId, containerId, ip, names: [name, shortId, ...aliases, hostname] });
 //                                                    // container started / connected
+//   await dns.openSandbox(netns, containerId, await kernel.bindInNetns(netns, EMBEDDED_DNS_ADDRESS, DNS_PORT));
+//                                                    // its first such endpoint is up
 //   dns.removeEndpoint(networkId, containerId);      // container stopped / disconnected / removed
-//   await dns.removeListener(net.id);                // network removed
+//   await dns.closeSandbox(netns);                   // before its netns is deleted
 //   await dns.stop();                                // berthd shutdown
 // setEndpoint/removeEndpoint are synchronous posts applied in order, before any later
 // request; `await dns.sync()` waits until everything posted so far is in effect. Every
-// call goes to each thread; round-robin counters and cached upstream answers are shared.
+// record change goes to each thread; round-robin counters and cached upstream answers are
+// shared.
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { DEFAULT_LOCAL_TTL_S, emptyStats, type DnsStats } from './handler.js';
 import { newRotation, type EndpointRecord } from './names.js';
 import type { WorkerConfig } from './protocol.js';
-import { DNS_PORT } from './listener.js';
+import { closeFd, type SandboxFds } from './listener.js';
 import { ResolverThread } from './thread.js';
 
 export type { EndpointRecord } from './names.js';
 export type { DnsStats } from './handler.js';
+export type { SandboxFds } from './listener.js';
+export { DNS_PORT, EMBEDDED_DNS_ADDRESS } from './listener.js';
 
 export interface EmbeddedDnsOptions {
   /** Default upstream resolvers: the host's resolv.conf nameservers, minus localhost ones. "ip" or "ip:port". */
@@ -41,12 +49,7 @@ export interface EmbeddedDnsOptions {
   upstreamTimeoutMs?: number;
   /** Endpoints known at start (berthd restart): the first snapshot. */
   endpoints?: EndpointRecord[];
-  /** Listening port (53). Tests and benchmarks may use another one. */
-  port?: number;
-  /**
-   * Resolver threads (default: 2 when the machine has 2+ CPUs, else 1). With more than
-   * one, each binds its own UDP socket with SO_REUSEPORT; thread 0 also serves TCP.
-   */
+  /** Resolver threads (default: 2 when the machine has 2+ CPUs, else 1); each serves its share of the sandboxes. */
   threads?: number;
   /** Called if a resolver thread dies (it should not); the daemon should log it. */
   onCrash?: (err: Error) => void;
@@ -68,6 +71,9 @@ function peerPorts(n: number): MessagePort[][] {
 }
 
 export class EmbeddedDns {
+  /** sandbox -> the thread that serves it */
+  private readonly served = new Map<string, ResolverThread>();
+
   private constructor(private readonly threads: ResolverThread[]) {}
 
   static async start(opts: EmbeddedDnsOptions): Promise<EmbeddedDns> {
@@ -78,32 +84,67 @@ export class EmbeddedDns {
       ttl: opts.ttl ?? DEFAULT_LOCAL_TTL_S,
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
       endpoints: opts.endpoints ?? [],
-      port: opts.port ?? DNS_PORT,
-      reusePort: n > 1,
       rotation,
     };
     const onDeath = (err: Error): void => opts.onCrash?.(err);
     const peers = peerPorts(n);
     const threads = Array.from({ length: n }, (_, i) =>
-      new ResolverThread({ ...base, tcp: i === 0, peers: peers[i] ?? [] } satisfies WorkerConfig, onDeath));
+      new ResolverThread({ ...base, peers: peers[i] ?? [] } satisfies WorkerConfig, onDeath));
     const dns = new EmbeddedDns(threads);
     await dns.sync();
     return dns;
   }
 
-  /** Binds gateway:53 (UDP and TCP) for a network. Idempotent; throws if the bind fails. */
-  async addListener(networkId: string, gateway: string): Promise<void> {
+  /** True when the sandbox's sockets are served already. */
+  serves(sandbox: string): boolean {
+    return this.served.has(sandbox);
+  }
+
+  /**
+   * Serves a sandbox: adopts its sockets (fds made in its netns; they are this resolver's
+   * from here on, closed even when this fails), queries on them asked by `containerId`.
+   * A sandbox served already keeps its sockets and the new fds are closed.
+   */
+  async openSandbox(sandbox: string, containerId: string, fds: SandboxFds): Promise<void> {
+    const thread = this.served.has(sandbox) ? undefined : this.leastBusy();
+    if (!thread) {
+      closeFd(fds.udp);
+      closeFd(fds.tcp);
+      if (this.served.has(sandbox)) return;
+      throw new Error('DNS resolver is not running');
+    }
+    this.served.set(sandbox, thread);
     try {
-      await Promise.all(this.threads.map((t) => t.request({ op: 'addListener', id: 0, networkId, gateway })));
+      await thread.request({ op: 'openSandbox', id: 0, sandbox, containerId, udp: fds.udp, tcp: fds.tcp });
     } catch (err) {
-      await this.removeListener(networkId).catch(() => undefined);
+      // a dead thread took the fds with it; a live one closed them
+      this.served.delete(sandbox);
       throw err;
     }
   }
 
-  /** Closes a network's listener (no-op when it has none). */
-  async removeListener(networkId: string): Promise<void> {
-    await Promise.all(this.threads.map((t) => t.request({ op: 'removeListener', id: 0, networkId })));
+  /** Closes a sandbox's sockets, so that its netns can go (no-op when not served). */
+  async closeSandbox(sandbox: string): Promise<void> {
+    const thread = this.served.get(sandbox);
+    this.served.delete(sandbox);
+    if (thread?.alive) await thread.request({ op: 'closeSandbox', id: 0, sandbox });
+  }
+
+  /** How many sandboxes each thread serves, by thread. */
+  sandboxesPerThread(): number[] {
+    const counts = this.threads.map(() => 0);
+    for (const t of this.served.values()) counts[this.threads.indexOf(t)]++;
+    return counts;
+  }
+
+  /** The live thread serving the fewest sandboxes. */
+  private leastBusy(): ResolverThread | undefined {
+    const counts = this.sandboxesPerThread();
+    let best = -1;
+    this.threads.forEach((t, i) => {
+      if (t.alive && (best < 0 || (counts[i] ?? 0) < (counts[best] ?? 0))) best = i;
+    });
+    return this.threads[best];
   }
 
   /** The whole record of one container endpoint on one network (replaces any earlier one). */
@@ -142,6 +183,7 @@ export class EmbeddedDns {
 
   /** Closes every socket and ends the threads. */
   async stop(): Promise<void> {
+    this.served.clear();
     await Promise.all(this.threads.map(async (t) => {
       if (!t.alive) return;
       await t.request({ op: 'stop', id: 0 }).catch(() => undefined);

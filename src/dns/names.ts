@@ -1,6 +1,6 @@
 // The resolver's view of the world: which container endpoints exist on which network,
-// under which names. A client is identified by its source address; it sees the names of
-// the networks its container is attached to (every endpoint of the same container), plus
+// under which names. A client is a container (its sandbox's sockets say which); it sees
+// the names of the networks it is attached to (every endpoint of that container), plus
 // its own --link aliases. Names are stored lower-case without a trailing dot.
 // A link alias names its target, not an address: it is resolved on the link's network at
 // query time (as dockerd's sandbox does), so a target created or started after the link,
@@ -108,7 +108,7 @@ export class NameTable {
   private readonly byContainer = new Map<string, EndpointRecord[]>();
   /** name -> how many endpoints hold it, on any network (NXDOMAIN vs forward) */
   private readonly known = new Map<string, number>();
-  /** Client views by source address, rebuilt after any change (queries far outnumber changes). */
+  /** Client views by container id, rebuilt after any change (queries far outnumber changes). */
   private readonly clients = new Map<string, Client>();
 
   constructor(private readonly rotation: Int32Array = newRotation()) {}
@@ -162,19 +162,19 @@ export class NameTable {
     for (const r of records) this.set(r);
   }
 
-  /** The container whose endpoint has this source address, or undefined (a stranger). */
-  client(ip: string): Client | undefined {
-    const cached = this.clients.get(ip);
+  /** The view of a container, or undefined when it has no endpoint here. */
+  client(containerId: string): Client | undefined {
+    const cached = this.clients.get(containerId);
     if (cached) return cached;
-    const c = this.buildClient(ip);
-    if (c) this.clients.set(ip, c);
+    const c = this.buildClient(containerId);
+    if (c) this.clients.set(containerId, c);
     return c;
   }
 
-  private buildClient(ip: string): Client | undefined {
-    const own = this.byIp.get(ip)?.[0];
-    if (!own) return undefined;
-    const all = this.byContainer.get(own.containerId) ?? [own];
+  private buildClient(containerId: string): Client | undefined {
+    const all = this.byContainer.get(containerId);
+    const own = all?.[0];
+    if (!all || !own) return undefined;
     const linkAliases = new Map<string, LinkTarget[]>();
     for (const e of all) for (const [a, name] of Object.entries(e.linkAliases ?? {})) addTo(linkAliases, a, { networkId: e.networkId, name });
     return {

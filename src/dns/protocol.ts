@@ -1,6 +1,6 @@
 // Messages between EmbeddedDns (main thread) and the resolver's worker thread.
 // Record changes are fire-and-forget (the worker applies them in order, before any later
-// message); listener changes and stats are requests answered by id.
+// message); sandbox changes and stats are requests answered by id.
 import type { MessagePort } from 'node:worker_threads';
 import type { DnsStats } from './handler.js';
 import type { EndpointRecord } from './names.js';
@@ -10,11 +10,6 @@ export interface WorkerConfig {
   ttl: number;
   upstreamTimeoutMs: number;
   endpoints: EndpointRecord[];
-  /** Port to listen on (53; tests and benchmarks may pick another). */
-  port: number;
-  /** Several threads share each UDP port (SO_REUSEPORT); only one serves TCP. */
-  reusePort: boolean;
-  tcp: boolean;
   /** Ports to the sibling resolver threads: answers one caches, the others cache too. */
   peers: MessagePort[];
   /** Round-robin counters shared by all resolver threads (SharedArrayBuffer). */
@@ -26,8 +21,9 @@ export type DnsRequest =
   | { op: 'removeEndpoint'; networkId: string; containerId: string }
   | { op: 'replaceAll'; endpoints: EndpointRecord[] }
   | { op: 'setUpstreams'; upstreams: string[] }
-  | { op: 'addListener'; id: number; networkId: string; gateway: string }
-  | { op: 'removeListener'; id: number; networkId: string }
+  /** serve a sandbox: its UDP and listening TCP socket (fds, process-wide), asked by one container */
+  | { op: 'openSandbox'; id: number; sandbox: string; containerId: string; udp: number; tcp: number }
+  | { op: 'closeSandbox'; id: number; sandbox: string }
   | { op: 'stats'; id: number }
   | { op: 'stop'; id: number };
 

@@ -1,9 +1,9 @@
-// The resolver's own thread: it owns the name table, the cache and every socket, so
-// answering never waits for the daemon's event loop (SQLite writes, API requests, kernel
-// replies). The main thread only posts record changes here.
+// The resolver's own thread: it owns the name table, the cache and the sockets of the
+// sandboxes it serves, so answering never waits for the daemon's event loop (SQLite
+// writes, API requests, kernel replies). The main thread only posts record changes here.
 import { parentPort, workerData } from 'node:worker_threads';
 import { DnsHandler } from './handler.js';
-import { Listener } from './listener.js';
+import { SandboxListener, closeFd } from './listener.js';
 import { NameTable } from './names.js';
 import type { DnsReply, DnsRequest, PeerCacheFill, WorkerConfig } from './protocol.js';
 import { UpstreamClient } from './upstream.js';
@@ -23,25 +23,34 @@ for (const p of config.peers) {
   });
   p.unref();
 }
-const listeners = new Map<string, Listener>();
+/** sandbox (its netns path) -> its sockets */
+const sandboxes = new Map<string, SandboxListener>();
 
 function reply(r: DnsReply): void {
   parentPort?.postMessage(r);
 }
 
-async function addListener(networkId: string, gateway: string): Promise<void> {
-  const existing = listeners.get(networkId);
-  if (existing?.gateway === gateway) return;
-  existing?.close();
-  listeners.delete(networkId);
-  const l = new Listener(gateway, handler, { port: config.port, reusePort: config.reusePort, tcp: config.tcp });
-  await l.start();
-  listeners.set(networkId, l);
+async function openSandbox(m: Extract<DnsRequest, { op: 'openSandbox' }>): Promise<void> {
+  if (sandboxes.has(m.sandbox)) {
+    // served already (EmbeddedDns asks once per sandbox; a replay must not leak these)
+    closeFd(m.udp);
+    closeFd(m.tcp);
+    return;
+  }
+  const l = new SandboxListener(m.containerId, handler);
+  await l.adopt({ udp: m.udp, tcp: m.tcp });
+  sandboxes.set(m.sandbox, l);
 }
 
-function stop(): void {
-  for (const l of listeners.values()) l.close();
-  listeners.clear();
+async function closeSandbox(sandbox: string): Promise<void> {
+  const l = sandboxes.get(sandbox);
+  sandboxes.delete(sandbox);
+  await l?.close();
+}
+
+async function stop(): Promise<void> {
+  await Promise.all([...sandboxes.values()].map((l) => l.close()));
+  sandboxes.clear();
   upstream.close();
 }
 
@@ -51,29 +60,28 @@ async function onRequest(m: DnsRequest): Promise<void> {
     case 'removeEndpoint': return table.remove(m.networkId, m.containerId);
     case 'replaceAll': return table.replaceAll(m.endpoints);
     case 'setUpstreams': return handler.setUpstreams(m.upstreams);
-    case 'addListener':
-      await addListener(m.networkId, m.gateway);
+    case 'openSandbox':
+      await openSandbox(m);
       return reply({ id: m.id, ok: true });
-    case 'removeListener':
-      listeners.get(m.networkId)?.close();
-      listeners.delete(m.networkId);
+    case 'closeSandbox':
+      await closeSandbox(m.sandbox);
       return reply({ id: m.id, ok: true });
     case 'stats':
       return reply({ id: m.id, ok: true, stats: { ...handler.stats } });
     case 'stop':
-      stop();
+      await stop();
       return reply({ id: m.id, ok: true });
   }
 }
 
-// Listener changes bind sockets (async): they run one after another, in order.
+// Sandbox changes adopt or close sockets (async): they run one after another, in order.
 let chain: Promise<void> = Promise.resolve();
 
 parentPort?.on('message', (m: DnsRequest) => {
   const fail = (err: Error): void => {
     if ('id' in m) reply({ id: m.id, ok: false, error: err.message });
   };
-  if (m.op === 'addListener' || m.op === 'removeListener' || m.op === 'stop') {
+  if (m.op === 'openSandbox' || m.op === 'closeSandbox' || m.op === 'stop') {
     chain = chain.then(() => onRequest(m)).catch(fail);
   } else {
     onRequest(m).catch(fail);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { BindMount } from '../runtime/types.js';
+import { EMBEDDED_DNS_ADDRESS } from '../dns/index.js';
 import { writeEtcFiles } from '../runtime/etc-files.js';
 import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
@@ -49,7 +50,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
   const nets = eps.map((e) => state.networks.get(e.networkId)).filter((n): n is NetworkRecord => !!n);
   const onDefaultBridge = nets.some(isDefaultBridge);
   const legacy = onDefaultBridge ? legacyLinks(c, state, strict) : [];
-  const dnsNet = embeddedDns ? nets.find((n) => isUserDefined(n) && n.ipamConfig[0]?.gateway) : undefined;
+  const servesNames = embeddedDns && nets.some(isUserDefined);
   const binds = writeEtcFiles({
     dir: stateDirOf(c.id),
     hostname: c.config.hostname || c.id.slice(0, 12),
@@ -58,7 +59,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     names: [c.name],
     extraHosts: c.hostConfig.extraHosts.map(parseExtraHost),
     links: legacy.map((l) => ({ ip: l.ip, names: linkHostNames(l.spec, l.target) })),
-    embeddedDns: dnsNet?.ipamConfig[0]?.gateway,
+    embeddedDns: servesNames ? EMBEDDED_DNS_ADDRESS : undefined,
     dns: c.hostConfig.dns?.length ? c.hostConfig.dns : config.dns,
     dnsSearch: c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : config.dnsSearch,
     dnsOptions: c.hostConfig.dnsOptions?.length ? c.hostConfig.dnsOptions : config.dnsOptions,

@@ -520,6 +520,9 @@ export class ContainerService {
           this.state.dropEndpoint(ep.id);
           throw err;
         }
+        // its hosts file gains the new address; resolv.conf turns to the embedded resolver
+        // when this is its first network that serves names (dockerd rewrites both too)
+        this.rewriteFiles(c);
       }
     });
   }

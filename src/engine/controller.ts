@@ -93,7 +93,7 @@ export class Controller {
     upgradeRecords(this.state, (n) => this.networks.driverOf(n).parseConfig({ id: n.id, name: n.name, internal: n.internal, builtin: n.builtin, options: n.options }));
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.neighbours.refresh();
-    this.observers.add(new DnsObserver(this.dns, this.state, this.config, (m) => this.log(m)));
+    this.observers.add(new DnsObserver(this.dns, this.kernel, this.state, this.config));
     this.containers.embeddedDns = true;
     for (const n of this.state.networks.values()) this.networks.replay(n);
     const running = [...this.state.containers.values()].filter((c) => c.state.status === 'running');

@@ -1,4 +1,5 @@
-import type { EmbeddedDns, EndpointRecord as DnsEndpoint } from '../dns/index.js';
+import { DNS_PORT, EMBEDDED_DNS_ADDRESS, type EmbeddedDns, type EndpointRecord as DnsEndpoint } from '../dns/index.js';
+import type { Kernel } from '../kernel/types.js';
 import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { DaemonConfig } from './config.js';
 import { isUserDefined } from './container-files.js';
@@ -6,39 +7,51 @@ import { parseLink } from './links.js';
 import type { EngineObserver } from './observer.js';
 import type { State } from './state.js';
 
-// Keeps the embedded resolver's view in step with the engine: one listener per
-// user-defined network (on its gateway), one record per endpoint on such a network.
-// The default bridge has no embedded DNS, as in Docker.
+// Keeps the embedded resolver's view in step with the engine: one record per endpoint on
+// a network that serves names (isUserDefined: not the default bridge, as in Docker), and
+// the resolver's sockets at 127.0.0.11:53 inside each sandbox that has such an endpoint,
+// from the first one up until the sandbox goes. Whatever the network's driver: nothing
+// is asked of the network (a macvlan's gateway is the LAN's router, ptp has no host side).
+// A container in `container:X` mode has no sandbox of its own: it asks through X's
+// sockets, as X.
 
 export class DnsObserver implements EngineObserver {
+  /** sandboxes whose sockets are being opened: a second endpoint waits for the first */
+  private readonly opening = new Map<string, Promise<void>>();
+
   constructor(
     private readonly dns: EmbeddedDns,
+    private readonly kernel: Pick<Kernel, 'bindInNetns'>,
     private readonly state: State,
     private readonly config: DaemonConfig,
-    private readonly log: (msg: string) => void,
   ) {}
 
-  async networkUp(net: NetworkRecord): Promise<void> {
-    const gateway = net.ipamConfig[0]?.gateway;
-    if (!isUserDefined(net) || !gateway) return;
-    try {
-      await this.dns.addListener(net.id, gateway);
-    } catch (err) {
-      // a host resolver already bound to 0.0.0.0:53 must not make networks impossible
-      this.log(`embedded DNS not available on network ${net.name} (${gateway}:53): ${(err as Error).message}`);
-    }
-  }
-
-  async networkDown(net: NetworkRecord): Promise<void> {
-    if (isUserDefined(net)) await this.dns.removeListener(net.id);
-  }
-
-  endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): void {
-    if (isUserDefined(net) && ipv4Of(ep)) this.dns.setEndpoint(this.record(c, net, ep));
+  async endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    if (!isUserDefined(net) || !ipv4Of(ep)) return;
+    this.dns.setEndpoint(this.record(c, net, ep));
+    if (c.sandboxKey) await this.serveSandbox(c.sandboxKey, c.id);
   }
 
   endpointDown(c: ContainerRecord, net: NetworkRecord): void {
     if (isUserDefined(net)) this.dns.removeEndpoint(net.id, c.id);
+  }
+
+  /** Its sockets hold the netns alive: they are closed before it is deleted. */
+  async sandboxDown(_c: ContainerRecord, netns: string): Promise<void> {
+    await this.opening.get(netns)?.catch(() => undefined);
+    await this.dns.closeSandbox(netns);
+  }
+
+  private async serveSandbox(netns: string, containerId: string): Promise<void> {
+    const pending = this.opening.get(netns);
+    if (pending) return pending;
+    if (this.dns.serves(netns)) return;
+    const open = (async () => {
+      const fds = await this.kernel.bindInNetns(netns, EMBEDDED_DNS_ADDRESS, DNS_PORT);
+      await this.dns.openSandbox(netns, containerId, fds);
+    })().finally(() => this.opening.delete(netns));
+    this.opening.set(netns, open);
+    return open;
   }
 
   /** What others resolve this endpoint by, and what this container sees beyond that. */

@@ -1,11 +1,11 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
-import type { AddressInfo, Kernel, LinkInfo, RouteInfo, SandboxInterface } from './types.js';
+import type { AddressInfo, Kernel, LinkInfo, NetnsSockets, RouteInfo, SandboxInterface } from './types.js';
 import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
-  assertCidr, assertInterface, assertIfName, assertIp, assertMtu, assertNetnsPath, assertRouteDst,
-  assertSysctlKey, assertVlanId,
+  assertCidr, assertInterface, assertIfName, assertIp, assertIpv4, assertMtu, assertNetnsPath, assertPort,
+  assertRouteDst, assertSysctlKey, assertVlanId,
 } from './validate.js';
 
 // The main-thread face of the kernel layer: validates arguments, posts each operation to
@@ -81,6 +81,11 @@ class KernelClient implements Kernel {
   }
   netnsExists(path: string): Promise<boolean> {
     return this.checked(() => assertNetnsPath(path), () => this.call('netnsExists', [path]));
+  }
+
+  bindInNetns(netns: string, address: string, port: number): Promise<NetnsSockets> {
+    return this.checked(() => { assertNetnsPath(netns); assertIpv4(address); assertPort(port); },
+      () => this.call('bindInNetns', [netns, address, port]));
   }
 
   listLinks(netns?: string): Promise<LinkInfo[]> {

@@ -2,6 +2,7 @@ import type { AddressInfo, LinkInfo, RouteInfo } from './types.js';
 import { OpError, attempt } from './failure.js';
 import { applySandbox, forgetBridge, removeDefaultRoute, removeInterface, setDefaultRoute } from './sandbox.js';
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
+import { bindInNetns } from './netns-sockets.js';
 import { runNft } from './nftables.js';
 import { readSysctl, writeSysctl } from './sysctl.js';
 import { homeSocket, where, withSocket } from './sockets.js';
@@ -54,6 +55,7 @@ export const ops = {
   createNetns: (path: string): void => createNetns(path),
   deleteNetns: (path: string): void => deleteNetns(path),
   netnsExists: (path: string): boolean => netnsExists(path),
+  bindInNetns,
 
   listLinks: (netns?: string): LinkInfo[] =>
     withSocket(netns, (s) => attempt(`cannot list links${where(netns)}`, () => links.listLinks(s))),

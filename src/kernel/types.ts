@@ -3,6 +3,13 @@
 // `netns` is the path of a bind-mounted network namespace file; undefined means the
 // daemon's own ("host") namespace.
 
+export interface NetnsSockets {
+  /** a UDP socket bound to address:port */
+  udp: number;
+  /** a TCP socket bound to address:port, already listening (connections queue until adopted) */
+  tcp: number;
+}
+
 export interface LinkInfo {
   index: number;
   name: string;
@@ -79,6 +86,13 @@ export interface Kernel {
   deleteNetns(path: string): Promise<void>;
   /** True when `path` is a mounted netns file. */
   netnsExists(path: string): Promise<boolean>;
+  /**
+   * A UDP socket and a listening TCP socket bound to IPv4 `address`:`port` inside the
+   * netns, returned as fds (non-blocking, close-on-exec) for a server in this process to
+   * adopt: it serves that netns without ever entering it. The caller owns them and must
+   * close them (they keep the netns alive); they die with the process.
+   */
+  bindInNetns(netns: string, address: string, port: number): Promise<NetnsSockets>;
 
   listLinks(netns?: string): Promise<LinkInfo[]>;
   getLink(name: string, netns?: string): Promise<LinkInfo | null>;

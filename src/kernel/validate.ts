@@ -27,6 +27,14 @@ export function assertIp(ip: string): void {
   if (typeof ip !== 'string' || isIP(ip) === 0) throw new InvalidParameterError(`invalid IP address ${JSON.stringify(ip)}`);
 }
 
+export function assertIpv4(ip: string): void {
+  if (typeof ip !== 'string' || isIP(ip) !== 4) throw new InvalidParameterError(`invalid IPv4 address ${JSON.stringify(ip)}`);
+}
+
+export function assertPort(port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidParameterError(`invalid port ${port}: must be 1..65535`);
+}
+
 /** "a.b.c.d/n" (n 0..32) or "v6/n" (n 0..128). */
 export function assertCidr(cidr: string): void {
   const m = typeof cidr === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(cidr) : null;

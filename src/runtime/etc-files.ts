@@ -65,8 +65,10 @@ export function renderHosts(s: Pick<EtcFilesSpec, 'hostname' | 'addresses' | 'na
 
 /**
  * Without embedded DNS: the host's nameservers minus localhost ones (unreachable from a
- * container), or --dns. With it: only the embedded resolver, plus `ndots:0` as Docker
- * writes, so that bare container names are tried as they are first.
+ * container), or --dns. With it: only the embedded resolver (--dns servers are its
+ * upstreams instead), and, as Docker writes, `ndots:0` unless the options (--dns-opt, else
+ * the host's) hold a valid ndots already, so that bare container names are tried as they
+ * are first. Search domains: --dns-search, else the host's.
  */
 export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns'>, host: string): string {
   const hostLines = host.split('\n').map((l) => l.trim());
@@ -75,11 +77,17 @@ export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dn
   if (servers.length === 0) servers = FALLBACK_DNS;
   const search = s.dnsSearch.length ? s.dnsSearch : field('search').flatMap((x) => x.split(/\s+/));
   const hostOptions = s.dnsOptions.length ? s.dnsOptions : field('options').flatMap((x) => x.split(/\s+/));
-  const options = s.embeddedDns ? ['ndots:0', ...hostOptions.filter((o) => !o.startsWith('ndots:'))] : hostOptions;
+  const options = s.embeddedDns ? withNdots(hostOptions) : hostOptions;
   const out = servers.map((ns) => `nameserver ${ns}`);
   if (search.length) out.push(`search ${search.join(' ')}`);
   if (options.length) out.push(`options ${options.join(' ')}`);
   return out.join('\n') + '\n';
+}
+
+/** Docker's rule for the internal resolver: an ill-formed ndots goes, a valid one stays, none gets ndots:0. */
+function withNdots(options: string[]): string[] {
+  const valid = options.filter((o) => !o.startsWith('ndots:') || /^ndots:\d+$/.test(o));
+  return valid.some((o) => o.startsWith('ndots:')) ? valid : [...valid, 'ndots:0'];
 }
 
 /** The nameservers of a resolv.conf text that a container can reach (no localhost ones). */

@@ -4,14 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { DnsTopology, inNs, type BridgeNet, type ClientNs } from '../../bench/dns-topology.js';
 import { fuzzPackets } from '../../bench/dns-fuzz.js';
 import { DnsHandler, type Forwarder } from '../../src/dns/handler.js';
-import { EmbeddedDns } from '../../src/dns/index.js';
+import { DNS_PORT, EMBEDDED_DNS_ADDRESS, EmbeddedDns } from '../../src/dns/index.js';
 import { NameTable } from '../../src/dns/names.js';
+import { openKernel } from '../../src/kernel/client.js';
+import type { Kernel } from '../../src/kernel/types.js';
 import { Lab } from '../lab/lab.js';
 import { run } from '../lab/exec.js';
 
-// The embedded resolver on real sockets: it listens on bridge gateway addresses in this
-// (throwaway) namespace, "containers" are namespaces on the bridges asking with dig, and
-// the upstream is the lab's internet DNS server.
+// The embedded resolver on real sockets: "containers" are namespaces on bridges, each
+// with its own sockets at 127.0.0.11:53 made inside it by the kernel worker and served by
+// the resolver's threads from this (throwaway) namespace; they ask with dig, and the
+// upstream is the lab's internet DNS server.
 
 const FUZZ_SENDER = fileURLToPath(new URL('../../bench/dns-fuzz-send.js', import.meta.url));
 
@@ -19,6 +22,8 @@ interface Dig {
   status: string;
   answers: string[];
 }
+
+const SERVER = EMBEDDED_DNS_ADDRESS;
 
 async function dig(c: ClientNs, server: string, args: string[]): Promise<Dig> {
   const r = await run(inNs(c, ['dig', '+tries=1', '+time=4', '+noall', '+comments', '+answer', `@${server}`, ...args]));
@@ -31,9 +36,14 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
   let lab: Lab;
   let topo: DnsTopology;
   let dns: EmbeddedDns;
+  let kernel: Kernel;
   let net1: BridgeNet;
   let net2: BridgeNet;
   const c: Record<string, ClientNs> = {};
+  const serve = async (name: string): Promise<void> => {
+    const fds = await kernel.bindInNetns(c[name]!.path, EMBEDDED_DNS_ADDRESS, DNS_PORT);
+    await dns.openSandbox(c[name]!.path, `id-${name}`, fds);
+  };
 
   before(async () => {
     lab = await Lab.create({ startDaemon: false });
@@ -44,36 +54,36 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
       c[name] = await topo.addClient(net, host);
     }
     await topo.linkTo(lab.internetNs, '192.0.2.1', '192.0.2.2', lab.internetDns);
-    dns = await EmbeddedDns.start({ upstreams: [lab.internetDns] });
-    await dns.addListener('n1', net1.gateway);
-    await dns.addListener('n1', net1.gateway); // idempotent
-    await dns.addListener('n2', net2.gateway);
+    kernel = await openKernel();
+    dns = await EmbeddedDns.start({ upstreams: [lab.internetDns], threads: 2 });
     for (const name of ['vm1', 'vm2', 'vm3', 'vm4']) {
       const aliases = name === 'vm1' ? [] : ['web'];
       dns.setEndpoint({ networkId: 'n1', containerId: `id-${name}`, ip: c[name]!.ip, names: [name, ...aliases], searchDomains: ['example.org'] });
     }
     dns.setEndpoint({ networkId: 'n2', containerId: 'id-far', ip: c.far!.ip, names: ['far'] });
+    for (const name of Object.keys(c)) await serve(name);
     await dns.sync();
   });
 
   after(async () => {
     await dns?.stop();
+    await kernel?.close();
     await topo?.remove();
     await lab?.destroy();
   });
 
   test('a container name resolves to its address, in any case, with or without the trailing dot or a search domain', async () => {
     for (const q of ['vm2', 'VM2.', 'vm2.example.org']) {
-      assert.deepEqual(await dig(c.vm1!, net1.gateway, [q, 'A']), { status: 'NOERROR', answers: [c.vm2!.ip] }, q);
+      assert.deepEqual(await dig(c.vm1!, SERVER, [q, 'A']), { status: 'NOERROR', answers: [c.vm2!.ip] }, q);
     }
-    assert.deepEqual(await dig(c.vm1!, net1.gateway, ['vm2', 'AAAA']), { status: 'NOERROR', answers: [] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['vm2', 'AAAA']), { status: 'NOERROR', answers: [] });
   });
 
   test('a shared alias returns every member, and the order rotates between queries', async () => {
     const members = [c.vm2!.ip, c.vm3!.ip, c.vm4!.ip].sort();
     const firsts = new Set<string>();
     for (let i = 0; i < 3; i++) {
-      const r = await dig(c.vm1!, net1.gateway, ['web']);
+      const r = await dig(c.vm1!, SERVER, ['web']);
       assert.equal(r.status, 'NOERROR');
       assert.deepEqual([...r.answers].sort(), members);
       firsts.add(r.answers[0]!);
@@ -82,50 +92,50 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
   });
 
   test('names of containers on another network are NXDOMAIN', async () => {
-    assert.equal((await dig(c.far!, net2.gateway, ['vm1'])).status, 'NXDOMAIN');
-    assert.equal((await dig(c.vm1!, net1.gateway, ['far'])).status, 'NXDOMAIN');
+    assert.equal((await dig(c.far!, SERVER, ['vm1'])).status, 'NXDOMAIN');
+    assert.equal((await dig(c.vm1!, SERVER, ['far'])).status, 'NXDOMAIN');
   });
 
-  test('a query from an address that is no container is refused', async () => {
-    assert.equal((await dig(c.stranger!, net1.gateway, ['vm1'])).status, 'REFUSED');
+  test('a sandbox whose container has no record is refused', async () => {
+    assert.equal((await dig(c.stranger!, SERVER, ['vm1'])).status, 'REFUSED');
   });
 
   test('PTR for a container address answers its name', async () => {
-    assert.deepEqual(await dig(c.vm1!, net1.gateway, ['-x', c.vm2!.ip]), { status: 'NOERROR', answers: ['vm2.'] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['-x', c.vm2!.ip]), { status: 'NOERROR', answers: ['vm2.'] });
   });
 
   test('queries over TCP are answered', async () => {
-    assert.deepEqual(await dig(c.vm1!, net1.gateway, ['+tcp', 'vm3']), { status: 'NOERROR', answers: [c.vm3!.ip] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['+tcp', 'vm3']), { status: 'NOERROR', answers: [c.vm3!.ip] });
   });
 
   test('other names are forwarded upstream, and a repeat is answered from the cache', async () => {
     const before = lab.internetDnsLog().split('\n').filter((l) => l.startsWith('query echo.internet.test 1 ')).length;
     for (let i = 0; i < 3; i++) {
-      assert.deepEqual(await dig(c.vm1!, net1.gateway, ['echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
+      assert.deepEqual(await dig(c.vm1!, SERVER, ['echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
     }
     const seen = lab.internetDnsLog().split('\n').filter((l) => l.startsWith('query echo.internet.test 1 '));
     assert.equal(seen.length - before, 1, lab.internetDnsLog());
-    assert.equal((await dig(c.vm1!, net1.gateway, ['nope.internet.test'])).status, 'NXDOMAIN');
+    assert.equal((await dig(c.vm1!, SERVER, ['nope.internet.test'])).status, 'NXDOMAIN');
     assert.ok((await dns.stats()).cacheHits >= 2);
   });
 
   test('an unreachable upstream gives SERVFAIL before the client gives up', async () => {
     dns.setEndpoint({ networkId: 'n1', containerId: 'id-vm4', ip: c.vm4!.ip, names: ['vm4', 'web'], upstreams: ['192.0.2.250'] });
     await dns.sync();
-    assert.equal((await dig(c.vm4!, net1.gateway, ['somewhere.else.test'])).status, 'SERVFAIL');
+    assert.equal((await dig(c.vm4!, SERVER, ['somewhere.else.test'])).status, 'SERVFAIL');
     // its own names still resolve at once
-    assert.deepEqual((await dig(c.vm4!, net1.gateway, ['vm1'])).answers, [c.vm1!.ip]);
+    assert.deepEqual((await dig(c.vm4!, SERVER, ['vm1'])).answers, [c.vm1!.ip]);
   });
 
   test('records change at once when an endpoint goes away or comes back', async () => {
     dns.removeEndpoint('n1', 'id-vm3');
     await dns.sync();
-    const r = await dig(c.vm1!, net1.gateway, ['web']);
+    const r = await dig(c.vm1!, SERVER, ['web']);
     assert.deepEqual([...r.answers].sort(), [c.vm2!.ip, c.vm4!.ip].sort());
-    assert.equal((await dig(c.vm3!, net1.gateway, ['vm1'])).status, 'REFUSED');
+    assert.equal((await dig(c.vm3!, SERVER, ['vm1'])).status, 'REFUSED');
     dns.setEndpoint({ networkId: 'n1', containerId: 'id-vm3', ip: c.vm3!.ip, names: ['vm3', 'web'] });
     await dns.sync();
-    assert.equal((await dig(c.vm1!, net1.gateway, ['web'])).answers.length, 3);
+    assert.equal((await dig(c.vm1!, SERVER, ['web'])).answers.length, 3);
   });
 
   test('200,000 random and mutated packets do not break it: it still answers correctly', async () => {
@@ -139,7 +149,7 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     const pending: Promise<unknown>[] = [];
     let n = 0;
     for (const p of fuzzPackets(200_000, 7, ['vm1', 'web', 'x.test', '2.0.0.10.in-addr.arpa'])) {
-      const r = h.handle(p, n++ % 3 === 0 ? '10.9.9.9' : '10.0.0.2', n % 5 === 0 ? 'tcp' : 'udp');
+      const r = h.handle(p, n++ % 3 === 0 ? 'nobody' : 'a', n % 5 === 0 ? 'tcp' : 'udp');
       if (r instanceof Promise) pending.push(r);
       else if (r) assert.equal(r.readUInt16BE(0), p.readUInt16BE(0), 'a reply carries the query id');
     }
@@ -148,20 +158,66 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     assert.equal(h.stats.queries, 200_000);
     // Then a batch over the real socket, from a container and from a stranger.
     for (const [who, seed] of [[c.vm1!, 11], [c.stranger!, 12]] as const) {
-      const r = await run(inNs(who, ['node', FUZZ_SENDER, net1.gateway, '53', '5000', String(seed), 'vm2', 'web', 'echo.internet.test']), { timeoutMs: 60_000 });
+      const r = await run(inNs(who, ['node', FUZZ_SENDER, SERVER, '53', '5000', String(seed), 'vm2', 'web', 'echo.internet.test']), { timeoutMs: 60_000 });
       assert.match(r.stdout, /sent 5000 replies \d+/, r.stderr);
     }
     const stats = await dns.stats();
     assert.equal(stats.internalErrors, 0);
-    assert.deepEqual(await dig(c.vm1!, net1.gateway, ['vm2']), { status: 'NOERROR', answers: [c.vm2!.ip] });
-    assert.deepEqual(await dig(c.vm1!, net1.gateway, ['+tcp', 'echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['vm2']), { status: 'NOERROR', answers: [c.vm2!.ip] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['+tcp', 'echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
   });
 
-  test('removing a listener closes its sockets; binding an address we do not have fails clearly', async () => {
-    await dns.removeListener('n2');
-    assert.match((await dig(c.far!, net2.gateway, ['far'])).status, /no answer/);
-    await assert.rejects(dns.addListener('n3', '10.99.0.1'), /cannot listen for DNS on 10\.99\.0\.1:53/);
-    await dns.addListener('n2', net2.gateway);
-    assert.deepEqual((await dig(c.far!, net2.gateway, ['far'])).answers, [c.far!.ip]);
+  test('the sandboxes are spread over the resolver threads', () => {
+    assert.deepEqual(dns.sandboxesPerThread(), [3, 3]);
+  });
+
+  test('nothing listens on port 53 in the daemon\'s namespace; each sandbox has one UDP and one listening TCP socket', async () => {
+    const here = await run(['ss', '-Hlntu']);
+    assert.doesNotMatch(here.stdout, /:53\s/, here.stdout);
+    const inside = await run(inNs(c.vm1!, ['ss', '-Hlntu']));
+    assert.deepEqual(inside.stdout.trim().split('\n').map((l) => `${l.split(/\s+/)[0]} ${l.split(/\s+/)[4]}`).sort(), ['tcp 127.0.0.11:53', 'udp 127.0.0.11:53']);
+  });
+
+  test('the source address does not say who asks: the socket does', async () => {
+    // vm1 asks from another address of its own: still vm1's view (vm2 found, far not)
+    await run(inNs(c.vm1!, ['ip', 'addr', 'add', '10.77.0.200/24', 'dev', 'eth0']));
+    const r = await run(inNs(c.vm1!, ['dig', '+tries=1', '+time=4', '+short', '-b', '10.77.0.200', `@${SERVER}`, 'vm2']));
+    assert.equal(r.stdout.trim(), c.vm2!.ip);
+  });
+
+  test('closing a sandbox closes its sockets (and lets its netns go); binding a served sandbox again fails clearly', async () => {
+    await assert.rejects(kernel.bindInNetns(c.far!.path, EMBEDDED_DNS_ADDRESS, DNS_PORT), /cannot bind 127\.0\.0\.11:53 in netns .*: Address (already )?in use/);
+    await dns.closeSandbox(c.far!.path);
+    assert.equal(dns.serves(c.far!.path), false);
+    assert.equal(dns.sandboxesPerThread().reduce((a, b) => a + b), 5);
+    assert.match((await dig(c.far!, SERVER, ['far'])).status, /no answer/);
+    assert.equal((await run(inNs(c.far!, ['ss', '-Hlntu']))).stdout.trim(), '');
+    await dns.closeSandbox(c.far!.path); // idempotent
+    await serve('far');
+    assert.deepEqual((await dig(c.far!, SERVER, ['far'])).answers, [c.far!.ip]);
+    assert.deepEqual((await dig(c.far!, SERVER, ['+tcp', 'far'])).answers, [c.far!.ip]);
+  });
+
+  test('a sandbox the daemon has no route to (only lo, as behind macvlan, ptp or overlay) is answered all the same', async (t) => {
+    const island: ClientNs = { name: 'dtisland', path: '/run/netns/dtisland', ip: '10.77.9.9' };
+    await run(['ip', 'netns', 'add', island.name]);
+    t.after(async () => {
+      await dns.closeSandbox(island.path);
+      await run(['ip', 'netns', 'delete', island.name]);
+    });
+    await run(inNs(island, ['ip', 'link', 'set', 'lo', 'up']));
+    dns.setEndpoint({ networkId: 'n1', containerId: 'id-island', ip: island.ip, names: ['island'] });
+    await dns.openSandbox(island.path, 'id-island', await kernel.bindInNetns(island.path, EMBEDDED_DNS_ADDRESS, DNS_PORT));
+    assert.deepEqual(await dig(island, SERVER, ['vm1']), { status: 'NOERROR', answers: [c.vm1!.ip] });
+    assert.deepEqual(await dig(island, SERVER, ['+tcp', 'island']), { status: 'NOERROR', answers: [island.ip] });
+    assert.deepEqual(await dig(island, SERVER, ['echo.internet.test']), { status: 'NOERROR', answers: ['203.0.113.10'] });
+    dns.removeEndpoint('n1', 'id-island');
+  });
+
+  test('bad input to bindInNetns is refused before it reaches the kernel', async () => {
+    await assert.rejects(kernel.bindInNetns('relative', EMBEDDED_DNS_ADDRESS, DNS_PORT), /invalid netns path/);
+    await assert.rejects(kernel.bindInNetns(c.vm1!.path, '::1', DNS_PORT), /invalid IPv4 address/);
+    await assert.rejects(kernel.bindInNetns(c.vm1!.path, EMBEDDED_DNS_ADDRESS, 0), /invalid port/);
+    await assert.rejects(kernel.bindInNetns('/run/netns/nosuch', EMBEDDED_DNS_ADDRESS, DNS_PORT), /cannot open netns \/run\/netns\/nosuch/);
   });
 });

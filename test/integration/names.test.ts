@@ -39,6 +39,21 @@ describe('per-container files and links', { concurrency: false }, () => {
     await fails(lab, ['run', '-d', '--add-host', 'nocolon', '--', 'sleep', '1'], /--add-host/);
   });
 
+  test('on a user-defined network: nameserver 127.0.0.11 only, --dns servers become the resolver\'s upstreams, --dns-search and --dns-opt as given', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--dns', '203.0.113.10'] });
+    await ok(lab, ['network', 'create', 'u1']);
+    await runSleeper(lab, 'own', ['--network', 'u1', '--dns', '192.0.2.250', '--dns-search', 'corp.test', '--dns-opt', 'edns0', '--dns-opt', 'ndots:3']);
+    await runSleeper(lab, 'plain', ['--network', 'u1']);
+    assert.equal(await ok(lab, ['exec', 'own', 'cat', '/etc/resolv.conf']), 'nameserver 127.0.0.11\nsearch corp.test\noptions edns0 ndots:3');
+    assert.equal(await ok(lab, ['exec', 'plain', 'cat', '/etc/resolv.conf']), 'nameserver 127.0.0.11\noptions ndots:0');
+    const ask = async (who: string, name: string) => (await lab.berth(['exec', who, 'dig', '+tries=1', '+time=4', '+short', name])).stdout.trim();
+    // names of the network answer for both; other names go to each one's upstream
+    assert.equal(await ask('own', 'plain'), '172.18.0.3');
+    assert.equal(await ask('plain', 'echo.internet.test'), '203.0.113.10');
+    const viaOwn = await lab.berth(['exec', 'own', 'dig', '+tries=1', '+time=4', 'echo.internet.test']);
+    assert.match(viaOwn.stdout, /status: SERVFAIL/, 'its --dns server (unreachable) is asked, not the daemon\'s');
+  });
+
   test('container mode shares the files; host mode keeps the host files and its own hostname only with -h', async (t) => {
     const lab = await labFor(t);
     await runSleeper(lab, 'base', ['-h', 'basehost']);

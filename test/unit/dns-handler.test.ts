@@ -6,7 +6,8 @@ import { DnsHandler, type Forwarder } from '../../src/dns/handler.js';
 import { NameTable } from '../../src/dns/names.js';
 import type { Upstream } from '../../src/dns/upstream.js';
 
-const CLIENT = '10.1.0.2';
+/** the asking container (the sandbox a query came in on says which) */
+const CLIENT = 'c1';
 
 class FakeUpstream implements Forwarder {
   calls = 0;
@@ -28,7 +29,7 @@ class FakeUpstream implements Forwarder {
 
 function setup(): { h: DnsHandler; up: FakeUpstream; t: NameTable } {
   const t = new NameTable();
-  t.set({ networkId: 'n1', containerId: 'c1', ip: CLIENT, names: ['vm1'] });
+  t.set({ networkId: 'n1', containerId: 'c1', ip: '10.1.0.2', names: ['vm1'] });
   t.set({ networkId: 'n1', containerId: 'c2', ip: '10.1.0.3', names: ['vm2', 'web'] });
   t.set({ networkId: 'n1', containerId: 'c3', ip: '10.1.0.4', names: ['vm3', 'web'] });
   t.set({ networkId: 'n2', containerId: 'c9', ip: '10.2.0.2', names: ['far'] });
@@ -75,10 +76,10 @@ test('a shared alias answers every member, rotating the first', async () => {
   assert.notEqual(ips(a)[0], ips(b)[0]);
 });
 
-test('names of other networks are NXDOMAIN; strangers are REFUSED', async () => {
+test('names of other networks are NXDOMAIN; a sandbox whose container has no endpoint is REFUSED', async () => {
   const { h } = setup();
   assert.equal((await ask(h, q('far'))).rcode, 'NXDOMAIN');
-  assert.equal((await ask(h, q('vm1'), '192.0.2.99')).rcode, 'REFUSED');
+  assert.equal((await ask(h, q('vm1'), 'gone')).rcode, 'REFUSED');
 });
 
 test('PTR for a container address answers its name', async () => {
@@ -152,7 +153,7 @@ test('upstreams are IPv4 addresses with an optional port; anything else is skipp
 
 test('a container with an empty upstream list gets SERVFAIL at once for outside names', async () => {
   const { h, t, up } = setup();
-  t.set({ networkId: 'n1', containerId: 'c1', ip: CLIENT, names: ['vm1'], upstreams: [] });
+  t.set({ networkId: 'n1', containerId: 'c1', ip: '10.1.0.2', names: ['vm1'], upstreams: [] });
   const r = await ask(h, q('outside.test'));
   assert.equal(r.rcode, 'SERVFAIL');
   assert.equal(up.calls, 0);

@@ -9,9 +9,15 @@ test('resolv.conf drops localhost nameservers and falls back to public ones', ()
   assert.equal(renderResolvConf({ dns: ['192.0.2.1'], dnsSearch: ['a.test'], dnsOptions: ['ndots:2'] }, host), 'nameserver 192.0.2.1\nsearch a.test\noptions ndots:2\n');
 });
 
-test('with embedded DNS the resolver is the only nameserver, with ndots:0', () => {
-  const host = 'nameserver 192.0.2.53\nsearch example.org\noptions edns0 ndots:3\n';
-  assert.equal(renderResolvConf({ dns: ['192.0.2.1'], dnsSearch: [], dnsOptions: [], embeddedDns: '172.18.0.1' }, host), 'nameserver 172.18.0.1\nsearch example.org\noptions ndots:0 edns0\n');
+test('with embedded DNS the resolver is the only nameserver (--dns goes upstream), with ndots:0 unless a valid ndots is set', () => {
+  const host = 'nameserver 192.0.2.53\nsearch example.org\noptions edns0\n';
+  const spec = { dns: ['192.0.2.1'], dnsSearch: [], dnsOptions: [], embeddedDns: '127.0.0.11' };
+  assert.equal(renderResolvConf(spec, host), 'nameserver 127.0.0.11\nsearch example.org\noptions edns0 ndots:0\n');
+  assert.equal(renderResolvConf(spec, 'nameserver 192.0.2.53\n'), 'nameserver 127.0.0.11\noptions ndots:0\n');
+  // Docker keeps a valid ndots of the host's or of --dns-opt, drops an ill-formed one
+  assert.equal(renderResolvConf(spec, 'options ndots:3 edns0\n'), 'nameserver 127.0.0.11\noptions ndots:3 edns0\n');
+  assert.equal(renderResolvConf({ ...spec, dnsOptions: ['ndots:x', 'rotate'] }, host), 'nameserver 127.0.0.11\nsearch example.org\noptions rotate ndots:0\n');
+  assert.equal(renderResolvConf({ ...spec, dnsOptions: ['ndots:2'], dnsSearch: ['corp.test'] }, host), 'nameserver 127.0.0.11\nsearch corp.test\noptions ndots:2\n');
 });
 
 test('hosts has the localhost lines, extra hosts and the own address with hostname', () => {

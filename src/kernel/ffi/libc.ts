@@ -10,6 +10,7 @@ const libc = koffi.load('libc.so.6');
 const c = {
   socket: libc.func('int socket(int domain, int type, int protocol)'),
   bind: libc.func('int bind(int fd, const void *addr, uint32 len)'),
+  listen: libc.func('int listen(int fd, int backlog)'),
   send: libc.func('long send(int fd, const void *buf, size_t len, int flags)'),
   recv: libc.func('long recv(int fd, void *buf, size_t len, int flags)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32 len)'),
@@ -60,6 +61,9 @@ export function socket(domain: number, type: number, protocol: number): number {
 }
 export function bind(fd: number, addr: Buffer): void {
   check(c.bind(fd, addr, addr.length));
+}
+export function listen(fd: number, backlog: number): void {
+  check(c.listen(fd, backlog));
 }
 export function send(fd: number, buf: Buffer): number {
   return check(c.send(fd, buf, buf.length, 0));

@@ -93,6 +93,7 @@ describe('macvlan', { concurrency: false }, () => {
       const [eth0] = JSON.parse(await ok(lab, ['exec', `${mode}1`, 'ip', '-d', '-j', 'link', 'show', 'eth0']));
       assert.equal(eth0.linkinfo.info_data.mode, mode);
       assert.equal(await pingFrom(lab, `${mode}1`, ip2), mode === 'bridge', `${mode} mode: container to container`);
+      assert.match(await ok(lab, ['exec', `${mode}1`, 'getent', 'hosts', `${mode}2`]), new RegExp(`^${ip2.replace(/\./g, '\\.')}\\s`), 'names resolve on a macvlan network');
       assert.ok(await pingFrom(lab, `${mode}1`, peer.addr), `${mode} mode: both still reach the LAN`);
       assert.ok(await pingFrom(lab, `${mode}2`, peer.addr));
       await ok(lab, ['rm', '-f', `${mode}1`, `${mode}2`]);

@@ -7,7 +7,7 @@ import { inspect, ok, pingFrom, runSleeper } from './helpers.js';
 // kind, made in one sandbox, and one default route by the engine's rule (the first
 // non-internal network offering a gateway, in the lexical order of the names).
 
-test('a container on a bridge, a macvlan and a ptp network has one interface each and one default route', async (t) => {
+test('a container on a bridge, a macvlan and a ptp network has one interface each, one default route, and names scoped per network', async (t) => {
   const lab = await labFor(t);
   const lan = await lab.addLan();
   const peer = await lab.addHostOnLan('peer');
@@ -28,6 +28,13 @@ test('a container on a bridge, a macvlan and a ptp network has one interface eac
   assert.ok(await pingFrom(lab, 'multi', peer.addr), 'over the macvlan');
   assert.ok(await pingFrom(lab, 'multi', await inspect(lab, 'other', '{{.NetworkSettings.Networks.cwire.IPAddress}}')), 'over the ptp link');
   assert.ok(await pingFrom(lab, 'multi', '172.30.0.1'), 'over the bridge');
+
+  // names are scoped to each network: other (on the ptp link only) resolves for multi, not for bonly
+  await runSleeper(lab, 'bonly', ['--network', 'bnet']);
+  const otherIp = await inspect(lab, 'other', '{{.NetworkSettings.Networks.cwire.IPAddress}}');
+  assert.match(await ok(lab, ['exec', 'multi', 'getent', 'hosts', 'other']), new RegExp(`^${otherIp.replace(/\./g, '\\.')}\\s`));
+  assert.notEqual((await lab.berth(['exec', 'bonly', 'getent', 'hosts', 'other'])).code, 0);
+  assert.match(await ok(lab, ['exec', 'bonly', 'getent', 'hosts', 'multi']), /^172\.30\.0\.\d+\s/, 'bonly sees multi by its bridge address');
 
   // leaving the network that carries the default route hands it to the next by the rule
   await ok(lab, ['network', 'disconnect', 'alan', 'multi']);

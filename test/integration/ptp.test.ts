@@ -73,7 +73,7 @@ describe('ptp', { concurrency: false }, () => {
     assert.ok(await pingFrom(lab, 'cx', ipY));
   });
 
-  test('names resolve over the link', { todo: "the embedded resolver inside every sandbox (another helper's work)" }, async (t) => {
+  test('names resolve over the link', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
     await runSleeper(lab, 'ca', ['--network', 'wire']);

@@ -1,5 +1,5 @@
 import { DNS_PORT, EMBEDDED_DNS_ADDRESS, type EmbeddedDns, type EndpointRecord as DnsEndpoint } from '../dns/index.js';
-import type { Kernel } from '../kernel/types.js';
+import type { Kernel, NetnsSockets } from '../kernel/types.js';
 import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { DaemonConfig } from './config.js';
 import { isUserDefined } from './container-files.js';
@@ -30,6 +30,15 @@ export class DnsObserver implements EngineObserver {
     if (!isUserDefined(net) || !ipv4Of(ep)) return;
     this.dns.setEndpoint(this.record(c, net, ep));
     if (c.sandboxKey) await this.serveSandbox(c.sandboxKey, c.id);
+  }
+
+  /** A new sandbox with an endpoint on a network that serves names gets the resolver's sockets in the same kernel call. */
+  listenIn(_c: ContainerRecord, nets: NetworkRecord[]): { address: string; port: number } | undefined {
+    return nets.some(isUserDefined) ? { address: EMBEDDED_DNS_ADDRESS, port: DNS_PORT } : undefined;
+  }
+
+  async sandboxUp(c: ContainerRecord, netns: string, sockets: NetnsSockets): Promise<void> {
+    await this.dns.openSandbox(netns, c.id, sockets);
   }
 
   endpointDown(c: ContainerRecord, net: NetworkRecord): void {

@@ -1,3 +1,4 @@
+import type { NetnsSockets } from '../kernel/types.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
 
 // What other parts of berth (the embedded DNS, published ports) learn from the engine:
@@ -12,6 +13,14 @@ export interface EngineObserver {
   endpointUp?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, isGateway: boolean): Promise<void> | void;
   /** called before the endpoint's address is released */
   endpointDown?(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> | void;
+  /**
+   * A new sandbox is made for c on these networks: where this observer wants sockets bound
+   * inside it (made in the same kernel call as its interfaces, so they cost no round trip
+   * of their own), if anywhere. One observer may ask.
+   */
+  listenIn?(c: ContainerRecord, nets: NetworkRecord[]): { address: string; port: number } | undefined;
+  /** the sockets listenIn asked for, bound inside the sandbox at `netns`: the observer owns them now */
+  sandboxUp?(c: ContainerRecord, netns: string, sockets: NetnsSockets): Promise<void> | void;
   /** the container's sandbox (netns `netns`, its own) is about to be deleted: anything held inside it is let go */
   sandboxDown?(c: ContainerRecord, netns: string): Promise<void> | void;
   /** the container's own settings changed while it runs (a link removed): views derived from them are redone */
@@ -39,6 +48,15 @@ export class Observers {
 
   async containerChanged(c: ContainerRecord): Promise<void> {
     for (const o of this.list) await o.containerChanged?.(c);
+  }
+
+  /** The one observer that wants sockets in c's new sandbox, and where. */
+  listenIn(c: ContainerRecord, nets: NetworkRecord[]): { owner: EngineObserver; at: { address: string; port: number } } | undefined {
+    for (const o of this.list) {
+      const at = o.listenIn?.(c, nets);
+      if (at) return { owner: o, at };
+    }
+    return undefined;
   }
 
   /** Best effort: every observer is told, the first error is thrown afterwards. */

@@ -40,7 +40,9 @@ export class SandboxService {
     const joined = this.planAll(eps, publishes);
     const gateway = gatewayOf(joined);
     if (gateway) gateway.iface.routes.push({ dst: 'default', via: gateway.plan.gateway4 });
-    await this.kernel.applySandbox(netns, joined.map((j) => j.iface), { create: true });
+    const listener = this.observers.listenIn(c, eps.map((ep) => this.network(ep)));
+    const { sockets } = await this.kernel.applySandbox(netns, joined.map((j) => j.iface), { create: true, listen: listener?.at });
+    if (listener && sockets) await listener.owner.sandboxUp?.(c, netns, sockets);
     for (const j of joined) await this.joined(c, j, j === gateway);
   }
 

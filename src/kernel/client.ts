@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
-import type { AddressInfo, Kernel, LinkInfo, NetnsSockets, RouteInfo, SandboxInterface } from './types.js';
+import type { AddressInfo, Kernel, LinkInfo, NetnsSockets, RouteInfo, SandboxInterface, SandboxOptions } from './types.js';
 import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
@@ -105,11 +105,15 @@ class KernelClient implements Kernel {
     return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('setLinkUp', [name, netns]));
   }
 
-  applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): Promise<void> {
+  applySandbox(netns: string, ifaces: SandboxInterface[], opts: SandboxOptions): Promise<{ sockets?: NetnsSockets }> {
     return this.checked(() => {
       assertNetnsPath(netns);
       ifaces.forEach(assertInterface);
-    }, () => this.call('applySandbox', [netns, ifaces, { create: opts.create }]));
+      if (opts.listen) {
+        assertIpv4(opts.listen.address);
+        assertPort(opts.listen.port);
+      }
+    }, () => this.call('applySandbox', [netns, ifaces, { create: opts.create, listen: opts.listen && { address: opts.listen.address, port: opts.listen.port } }]));
   }
   removeInterface(netns: string, iface: Pick<SandboxInterface, 'ifName' | 'link'>): Promise<void> {
     return this.checked(() => { assertNetnsPath(netns); assertIfName(iface.ifName); },

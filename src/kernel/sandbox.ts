@@ -1,4 +1,6 @@
-import type { LinkSpec, SandboxInterface } from './types.js';
+import type { LinkSpec, NetnsSockets, SandboxInterface, SandboxOptions } from './types.js';
+import { bindInNetns } from './netns-sockets.js';
+import { close } from './ffi/libc.js';
 import { OpError, attempt } from './failure.js';
 import { closeNetnsHandle, createNetnsHandle, deleteNetns, inNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
 import { homeSocket, withSocket } from './sockets.js';
@@ -108,10 +110,11 @@ function configure(ns: NetnsHandle, i: SandboxInterface): void {
 }
 
 /**
- * Makes (create) or opens the netns at `netns` and puts every interface in it. On failure
- * nothing of this call is left: links undone in reverse order, a netns made is removed.
+ * Makes (create) or opens the netns at `netns`, puts every interface in it and, when
+ * asked, binds sockets inside it (the embedded resolver's). On failure nothing of this
+ * call is left: links undone in reverse order, a netns made is removed.
  */
-export function applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): void {
+export function applySandbox(netns: string, ifaces: SandboxInterface[], opts: SandboxOptions): { sockets?: NetnsSockets } {
   const made = opts.create && !netnsExists(netns);
   const ns = opts.create ? createNetnsHandle(netns) : openNetnsHandle(netns);
   const undo: Undo[] = [];
@@ -120,6 +123,10 @@ export function applySandbox(netns: string, ifaces: SandboxInterface[], opts: { 
       undo.push(makeLink(ns, i));
       configure(ns, i);
     }
+    if (!opts.listen) return {};
+    const sockets = bindInNetns(netns, opts.listen.address, opts.listen.port);
+    undo.push(() => [sockets.udp, sockets.tcp].forEach((fd) => close(fd)));
+    return { sockets };
   } catch (e) {
     for (const u of undo.reverse()) u();
     if (made) deleteNetns(netns);

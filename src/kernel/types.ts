@@ -40,6 +40,13 @@ export interface RouteInfo {
   table: number;
 }
 
+export interface SandboxOptions {
+  /** make the netns first (lo up) */
+  create: boolean;
+  /** also bind UDP and listening TCP sockets to address:port inside it (see bindInNetns) */
+  listen?: { address: string; port: number };
+}
+
 /** How one sandbox interface comes to be. */
 export type LinkSpec =
   /** a veth pair: the peer is born in the sandbox, the host end `hostName` is enslaved to `master` and up */
@@ -108,7 +115,7 @@ export interface Kernel {
    * made first (lo up). On failure nothing of this call is left: links made are deleted,
    * links moved are given back, a netns made is removed.
    */
-  applySandbox(netns: string, ifaces: SandboxInterface[], opts: { create: boolean }): Promise<void>;
+  applySandbox(netns: string, ifaces: SandboxInterface[], opts: SandboxOptions): Promise<{ sockets?: NetnsSockets }>;
   /** Removes one sandbox interface: deleted, or given back (existing + giveBack). Idempotent. */
   removeInterface(netns: string, iface: Pick<SandboxInterface, 'ifName' | 'link'>): Promise<void>;
   /** Sets (replaces) the default route of the gateway's family in a sandbox via `gateway` on `dev`. */

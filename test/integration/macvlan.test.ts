@@ -52,7 +52,7 @@ describe('macvlan', { concurrency: false }, () => {
     assert.doesNotMatch(nft, /198\.18\.1\./, 'no firewall rule or NAT for the macvlan network');
   });
 
-  test('--ip and --mac-address are honoured; -p publishes nothing', async (t) => {
+  test('--ip and --mac-address are honoured; -p publishes nothing and says so', async (t) => {
     const lab = await labFor(t);
     const lan = await lab.addLan();
     const peer = await lab.addHostOnLan('peer');
@@ -62,7 +62,9 @@ describe('macvlan', { concurrency: false }, () => {
     assert.equal((await lab.inNetns(peer.ns, ['ping', '-c1', '-W2', '198.18.1.77'])).code, 0);
     const [neigh] = JSON.parse((await lab.inNetns(peer.ns, ['ip', '-j', 'neigh', 'show', '198.18.1.77'])).stdout);
     assert.equal(neigh?.lladdr, '02:00:00:00:00:77');
-    await ok(lab, ['run', '-d', '--name', 'web', '-p', '8080:80', '--network', 'lan', '--', 'sleep', '3600']);
+    const run = await lab.berth(['run', '-d', '--name', 'web', '-p', '8080:80', '--network', 'lan', '--', 'sleep', '3600']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr + run.stdout, /Published ports are discarded when using network driver macvlan \(network lan\)/);
     assert.doesNotMatch(await hostOk(lab, ['nft', 'list', 'ruleset']), /8080/, '-p on a macvlan-only container publishes nothing');
   });
 

@@ -47,10 +47,15 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
 
   async createNetwork(net: Net): Promise<void> {
     const madeParent = await this.makeParent(net);
+    let promiscuous = false;
     try {
-      if (net.config.promiscuous) await this.kernel.setPromisc(net.config.parent, true);
+      if (net.config.promiscuous) {
+        await this.kernel.setPromisc(net.config.parent, true);
+        promiscuous = true;
+      }
       if (net.config.hostAccess) await this.hostAccess.open(net);
     } catch (e) {
+      if (promiscuous && !this.wantsPromiscuous(net)) await this.kernel.setPromisc(net.config.parent, false).catch(() => undefined);
       await this.undoParent(net, madeParent);
       throw e;
     }
@@ -59,12 +64,20 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
 
   async deleteNetwork(net: Net): Promise<void> {
     this.live.delete(net.id);
-    const siblings = [...this.live.values()].filter((n) => n.config.parent === net.config.parent);
     if (net.config.hostAccess) await this.hostAccess.close(net);
-    if (net.config.promiscuous && !siblings.some((n) => n.config.promiscuous)) {
+    if (net.config.promiscuous && !this.wantsPromiscuous(net)) {
       await this.kernel.setPromisc(net.config.parent, false).catch(() => undefined); // the parent may be gone
     }
-    if (siblings.length === 0) await this.deleteOwnParent(net);
+    if (this.siblings(net).length === 0) await this.deleteOwnParent(net);
+  }
+
+  /** The other live networks on net's parent: what it shares the parent with. */
+  private siblings(net: Net): Net[] {
+    return [...this.live.values()].filter((n) => n.id !== net.id && n.config.parent === net.config.parent);
+  }
+
+  private wantsPromiscuous(net: Net): boolean {
+    return this.siblings(net).some((n) => n.config.promiscuous);
   }
 
   planEndpoint(net: Net, ep: EndpointView): InterfacePlan {

@@ -5,7 +5,7 @@ import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
   assertCidr, assertInterface, assertIfName, assertIp, assertIpv4, assertMtu, assertNetnsPath, assertPort,
-  assertRouteDst, assertSysctlKey,
+  assertRouteDst, assertSysctlKey, assertVlanId,
 } from './validate.js';
 
 // The main-thread face of the kernel layer: validates arguments, posts each operation to
@@ -151,6 +151,37 @@ class KernelClient implements Kernel {
       if (r.gateway === undefined && r.dev === undefined) throw new InvalidParameterError(`route ${r.dst} needs a gateway or a dev`);
       this.optNetns(netns);
     }, () => this.call('addRoute', [{ dst: r.dst, gateway: r.gateway, dev: r.dev }, netns]));
+  }
+
+  deleteRoute(dst: string, netns?: string): Promise<void> {
+    return this.checked(() => { assertCidr(dst); this.optNetns(netns); }, () => this.call('deleteRoute', [dst, netns]));
+  }
+
+  createVethPair(name: string, peer: string, netns?: string, mtu?: number): Promise<void> {
+    return this.checked(() => {
+      assertIfName(name);
+      assertIfName(peer);
+      if (name === peer) throw new InvalidParameterError(`a veth pair needs two names, not ${name} twice`);
+      this.optNetns(netns);
+      if (mtu !== undefined) assertMtu(mtu);
+    }, () => this.call('createVethPair', [name, peer, netns, mtu]));
+  }
+  ensureVlan(parent: string, id: number): Promise<boolean> {
+    return this.checked(() => {
+      assertVlanId(id);
+      assertIfName(parent);
+      assertIfName(`${parent}.${id}`);
+    }, () => this.call('ensureVlan', [parent, id]));
+  }
+  ensureLinkToNowhere(name: string, deadEnd: string): Promise<void> {
+    return this.checked(() => { assertIfName(name); assertNetnsPath(deadEnd); }, () => this.call('ensureLinkToNowhere', [name, deadEnd]));
+  }
+  ensureMacvlanShim(name: string, parent: string, cidr: string): Promise<void> {
+    return this.checked(() => { assertIfName(name); assertIfName(parent); assertCidr(cidr); },
+      () => this.call('ensureMacvlanShim', [name, parent, cidr]));
+  }
+  setPromisc(name: string, on: boolean, netns?: string): Promise<void> {
+    return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('setPromisc', [name, on === true, netns]));
   }
 
   readSysctl(key: string, netns?: string): Promise<string> {

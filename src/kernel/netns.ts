@@ -22,6 +22,11 @@ export function initHomeNetns(): void {
   if (homeFd < 0) homeFd = openSync('/proc/thread-self/ns/net', 'r');
 }
 
+/** An fd to the daemon's own netns (for IFLA_NET_NS_FD when a link goes home). */
+export function homeNetnsFd(): number {
+  return homeFd;
+}
+
 function goHome(): void {
   libc.setns(homeFd, CLONE_NEWNET);
 }

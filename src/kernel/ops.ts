@@ -8,7 +8,8 @@ import { readSysctl, writeSysctl } from './sysctl.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import * as addrs from './netlink/addrs.js';
 import * as links from './netlink/links.js';
-import { listRoutes, replaceRoute } from './netlink/routes.js';
+import { deleteRoute, listRoutes, replaceRoute } from './netlink/routes.js';
+import { createVethPair, ensureLinkToNowhere, ensureMacvlanShim, ensureVlan, setPromisc } from './network-links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 
 // The worker-side implementation of every Kernel operation: synchronous, arguments
@@ -96,6 +97,15 @@ export const ops = {
       const oif = r.dev ? indexOf(s, r.dev, what) : 0;
       attempt(what, () => replaceRoute(s, { dst: r.dst, gateway: r.gateway, oif }));
     }),
+
+  deleteRoute: (dst: string, netns?: string): void =>
+    withSocket(netns, (s) => void attempt(`cannot delete route ${dst}${where(netns)}`, () => deleteRoute(s, dst))),
+
+  createVethPair,
+  ensureVlan,
+  ensureLinkToNowhere,
+  ensureMacvlanShim,
+  setPromisc,
 
   readSysctl: (key: string, netns?: string): string =>
     inNetns(netns, () => attempt(`cannot read sysctl ${key}${where(netns)}`, () => readSysctl(key))),

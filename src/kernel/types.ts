@@ -20,6 +20,8 @@ export interface LinkInfo {
   mtu: number;
   mac: string;
   up: boolean;
+  /** IFLA_IFALIAS, when set */
+  alias?: string;
 }
 
 export interface AddressInfo {
@@ -56,7 +58,18 @@ export type LinkSpec =
    * into the sandbox and renamed; `giveBack`: on removal it goes back there under its name
    * instead of being deleted (the ends of a point-to-point pair parked between joins)
    */
-  | { kind: 'existing'; name: string; netns?: string; giveBack?: boolean };
+  | {
+    kind: 'existing'; name: string; netns?: string; giveBack?: boolean;
+    /**
+     * `name` is one end of a veth pair whose other end is named `pair` in the same netns:
+     * when neither end is there (the pair died with a sandbox deleted while holding an
+     * end), the pair is made again there first. A parked end of a live pair is always there.
+     */
+    pair?: string;
+  };
+
+/** The alias the kernel gives links it made for a network under a name the user chose (a VLAN parent): only those are berth's to delete. */
+export const MADE_BY_BERTH_ALIAS = 'made by berth';
 
 export type MacvlanMode = 'bridge' | 'private' | 'vepa' | 'passthru';
 
@@ -119,6 +132,38 @@ export interface Kernel {
   listRoutes(netns?: string): Promise<RouteInfo[]>;
   /** Adds (or replaces) an IPv4 route. dst "default" or CIDR. */
   addRoute(r: { dst: string; gateway?: string; dev?: string }, netns?: string): Promise<void>;
+
+  /** Deletes the main table's route to `dst` (a CIDR); none there is fine. */
+  deleteRoute(dst: string, netns?: string): Promise<void>;
+
+  // ---- links a network owns outside its sandboxes ----
+
+  /**
+   * A veth pair `name`/`peer`, both ends down in `netns` (the daemon's when undefined): a
+   * point-to-point network's link, parked between joins. Idempotent: when either end
+   * exists the pair does (the other end may be in a sandbox), and nothing is done.
+   */
+  createVethPair(name: string, peer: string, netns?: string, mtu?: number): Promise<void>;
+  /**
+   * The 802.1q sub-interface `parent.id` in the daemon's netns, up; made when missing
+   * (marked with the alias "made by berth") and then true. A kernel without 8021q:
+   * KernelError EOPNOTSUPP whose message names it.
+   */
+  ensureVlan(parent: string, id: number): Promise<boolean>;
+  /**
+   * `name`, a veth end in the daemon's netns, up, whose peer is alone in the netns
+   * `deadEnd` (made if missing): a NIC wired to nothing, the parent of a macvlan network
+   * given none (a dummy link elsewhere; this works without the dummy module). Idempotent.
+   * Deleting `name` and `deadEnd` removes it.
+   */
+  ensureLinkToNowhere(name: string, deadEnd: string): Promise<void>;
+  /**
+   * A bridge-mode macvlan `name` on `parent` in the daemon's netns with address `cidr`,
+   * up: the host's way to its own macvlan children (routes to them are added apart). Idempotent.
+   */
+  ensureMacvlanShim(name: string, parent: string, cidr: string): Promise<void>;
+  /** Promiscuous mode on or off (a macvlan parent behind a virtual switch that drops unknown MACs). */
+  setPromisc(name: string, on: boolean, netns?: string): Promise<void>;
 
   /** Reads/writes /proc/sys/<key with dots or slashes> in the given netns. */
   readSysctl(key: string, netns?: string): Promise<string>;

@@ -91,8 +91,17 @@ export function assertInterface(i: SandboxInterface): void {
     case 'existing':
       assertIfName(link.name);
       if (link.netns !== undefined) assertNetnsPath(link.netns);
+      if (link.pair !== undefined) {
+        assertIfName(link.pair);
+        if (link.pair === link.name) throw new InvalidParameterError(`a veth pair needs two names, not ${link.name} twice`);
+      }
       return;
     default:
       throw new InvalidParameterError(`unknown link kind ${JSON.stringify((link as { kind: unknown }).kind)}`);
   }
+}
+
+/** An 802.1q tag: 1..4094 (0 and 4095 are reserved). */
+export function assertVlanId(id: number): void {
+  if (!Number.isInteger(id) || id < 1 || id > 4094) throw new InvalidParameterError(`invalid VLAN ID ${id}: must be 1..4094`);
 }

@@ -146,3 +146,19 @@ test('lan hosts reach the lab host over the lan bridge, and destroy removes them
   await lab.destroy();
   assert.doesNotMatch(await runOk(['ip', 'netns', 'list']), new RegExp(lab.name));
 });
+
+test('the switched LAN: its hosts and router answer on eth1 of the lab host, and destroy removes it all', async () => {
+  const lab = await Lab.create(noDaemon);
+  const lan = await lab.addLan();
+  const a = await lab.addHostOnLan('a');
+  const b = await lab.addHostOnLan('b');
+  assert.deepEqual([a.addr, b.addr, lan.router, lan.parent], ['198.18.1.2', '198.18.1.3', '198.18.1.1', 'eth1']);
+  for (const to of [lan.router, a.addr, b.addr]) {
+    assert.equal((await lab.inHost(['ping', '-c', '1', '-W', '2', '-I', 'eth1', to])).code, 0, `lab host → ${to}`);
+  }
+  assert.equal((await lab.inNetns(a.ns, ['ping', '-c', '1', '-W', '2', b.addr])).code, 0);
+  const [eth1] = JSON.parse((await lab.inHost(['ip', '-j', '-d', 'link', 'show', 'eth1'])).stdout);
+  assert.equal(eth1.master, undefined, 'eth1 is a plain interface of the lab host, no bridge port');
+  await lab.destroy();
+  assert.doesNotMatch(await runOk(['ip', 'netns', 'list']), new RegExp(lab.name));
+});

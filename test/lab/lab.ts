@@ -14,18 +14,34 @@ import { apiRequest, type ApiResponse } from './api-client.js';
 import { inNetnsArgv, run, runOk, sleep, type RunOptions, type RunResult } from './exec.js';
 import { LabProcess } from './process.js';
 import { killLabProcesses, netnsInode, netnsInodesUnder, unmountUnder } from './teardown.js';
-import { HOST_UPLINK_ADDR, INTERNET_ADDR, netnsPath, wireLab, wireLanBridge, wireLanHost } from './topology.js';
+import {
+  HOST_UPLINK_ADDR, INTERNET_ADDR, LAN_HOST_SIDE_ADDR, LAN_PARENT_IF, LAN_ROUTER_ADDR, LAN_SUBNET, netnsPath, wireLab,
+  wireLanBridge, wireLanHost, wireSwitchedHost, wireSwitchedLan,
+} from './topology.js';
 
 export type { RunResult, RunOptions } from './exec.js';
 export type { ApiResponse } from './api-client.js';
 export { LabProcess } from './process.js';
 
-/** A host on the lab's "lan" bridge (see addLanHost). */
+/** A host on one of the lab's LANs (see addLanHost, addHostOnLan). */
 export interface LanHost {
   name: string;
   /** /run/netns/... of its own network namespace */
   ns: string;
   addr: string;
+}
+
+/** The switched LAN the lab host is a member of through eth1 (see addLan). */
+export interface Lan {
+  /** /run/netns/... of the netns holding its switch and router */
+  ns: string;
+  /** the lab host's interface on it: the parent for macvlan networks */
+  parent: string;
+  subnet: string;
+  /** the LAN's router (a macvlan network's gateway) */
+  router: string;
+  /** the lab host's own address on eth1 */
+  hostAddr: string;
 }
 
 export interface LabOptions {
@@ -85,6 +101,8 @@ export class Lab {
   private readonly helpers = new Set<LabProcess>();
   private dnsServer: LabProcess | undefined;
   private readonly lanHosts: LanHost[] = [];
+  private lan: Lan | undefined;
+  private readonly lanMembers: LanHost[] = [];
   private destroyed = false;
 
   private constructor(
@@ -147,6 +165,36 @@ export class Lab {
     this.lanHosts.push(host);
     host.addr = await wireLanHost(`${this.name}-host`, nsName, this.lanHosts.length + 1);
     return host;
+  }
+
+  /**
+   * The switched LAN (made on first call): a switch and router 198.18.1.1/24 in a netns of
+   * their own, reached from the lab host by eth1 (198.18.1.250/24, up), a plain interface
+   * like a machine's NIC on its LAN: the parent of macvlan networks.
+   */
+  async addLan(): Promise<Lan> {
+    if (this.lan) return this.lan;
+    const nsName = `${this.name}-lan`;
+    const lan: Lan = { ns: netnsPath(nsName), parent: LAN_PARENT_IF, subnet: LAN_SUBNET, router: LAN_ROUTER_ADDR, hostAddr: LAN_HOST_SIDE_ADDR };
+    this.lan = lan;
+    await wireSwitchedLan(`${this.name}-host`, nsName);
+    return lan;
+  }
+
+  /** Adds a host on the switched LAN (198.18.1.2, .3, …): its own netns, eth0, default route via the router. */
+  async addHostOnLan(name: string): Promise<LanHost> {
+    if (!/^[a-z0-9]{1,8}$/.test(name)) throw new Error(`lan host name must be [a-z0-9]{1,8}: ${name}`);
+    await this.addLan();
+    const nsName = `${this.name}-sw-${name}`;
+    const host: LanHost = { name, ns: netnsPath(nsName), addr: '' };
+    this.lanMembers.push(host);
+    host.addr = await wireSwitchedHost(`${this.name}-lan`, nsName, this.lanMembers.length + 1);
+    return host;
+  }
+
+  /** Starts the echo server (TCP and UDP on echoPort, answering with the client's address) in a host's netns. */
+  async serveEcho(nsPath: string): Promise<void> {
+    await this.spawnIn(nsPath, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']).waitForOutput('ready\n');
   }
 
   /** Starts a long-running process in a netns; destroy() stops it. */
@@ -264,7 +312,10 @@ export class Lab {
     await step('stop berthd', () => this.stopDaemon());
     await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
     const netns = netnsInodesUnder(this.dir);
-    const allNetns = [this.hostNs, this.internetNs, ...this.lanHosts.map((h) => h.ns)];
+    const allNetns = [
+      this.hostNs, this.internetNs, ...this.lanHosts.map((h) => h.ns),
+      ...(this.lan ? [this.lan.ns] : []), ...this.lanMembers.map((h) => h.ns),
+    ];
     for (const ns of allNetns) {
       const ino = netnsInode(ns);
       if (ino !== undefined) netns.add(ino);

@@ -18,8 +18,10 @@ export function netnsPath(name: string): string {
   return `/run/netns/${name}`;
 }
 
-async function batchIn(nsName: string, lines: string[]): Promise<void> {
-  await runOk(['ip', '-n', nsName, '-batch', '-'], { input: `${lines.join('\n')}\n` });
+/** Runs ip commands in the named netns (the caller's own when undefined). */
+async function batchIn(nsName: string | undefined, lines: string[]): Promise<void> {
+  const where = nsName === undefined ? [] : ['-n', nsName];
+  await runOk(['ip', ...where, '-batch', '-'], { input: `${lines.join('\n')}\n` });
 }
 
 /** Creates both namespaces and the uplink between them. */
@@ -70,6 +72,62 @@ export async function wireLanHost(hostName: string, nsName: string, n: number): 
     `addr add ${addr}/24 dev eth0`,
     'link set eth0 up',
     `route add default via ${LAN_HOST_ADDR}`,
+  ]);
+  return addr;
+}
+
+// The optional "switched LAN": a network the lab host is a plain member of, as a machine
+// is of its office LAN, for drivers whose containers sit on that LAN themselves (macvlan).
+// A switch (bridge) and the LAN's router live in a netns of their own; the lab host's
+// eth1, one end of a veth into that switch, is the parent a macvlan network is made on.
+//
+//   host ns                         lan ns                       lan hosts (own netns each)
+//   eth1 198.18.1.250/24 ─veth─ up0 ┐
+//                                   sw0 198.18.1.1/24 (router)
+//                                   lh2 ──────────────veth──── eth0 198.18.1.2/24
+//                                   lh3 ──────────────veth──── eth0 198.18.1.3/24 …
+export const LAN_PARENT_IF = 'eth1';
+export const LAN_SUBNET = '198.18.1.0/24';
+export const LAN_ROUTER_ADDR = '198.18.1.1';
+export const LAN_HOST_SIDE_ADDR = '198.18.1.250';
+const SWITCH = 'sw0';
+const SWITCHED_PREFIX = '198.18.1';
+
+/**
+ * Makes the lan netns with its switch and router, and the parent (eth1 unless named) in
+ * the lab host (hostName; the caller's own netns when undefined, as the kernel tests use).
+ */
+export async function wireSwitchedLan(hostName: string | undefined, lanName: string, parent = LAN_PARENT_IF): Promise<void> {
+  await runOk(['ip', 'netns', 'add', lanName]);
+  await batchIn(lanName, [
+    'link set lo up',
+    `link add ${SWITCH} type bridge`,
+    `addr add ${LAN_ROUTER_ADDR}/24 dev ${SWITCH}`,
+    `link set ${SWITCH} up`,
+  ]);
+  await batchIn(hostName, [
+    `link add ${parent} type veth peer name up0 netns ${lanName}`,
+    `addr add ${LAN_HOST_SIDE_ADDR}/24 dev ${parent}`,
+    `link set ${parent} up`,
+  ]);
+  await batchIn(lanName, [`link set up0 master ${SWITCH}`, 'link set up0 up']);
+}
+
+/** Adds host number n (2..249) on the switched LAN in netns nsName; returns its address. */
+export async function wireSwitchedHost(lanName: string, nsName: string, n: number): Promise<string> {
+  const addr = `${SWITCHED_PREFIX}.${n}`;
+  const port = `lh${n}`;
+  await runOk(['ip', 'netns', 'add', nsName]);
+  await batchIn(lanName, [
+    `link add ${port} type veth peer name eth0 netns ${nsName}`,
+    `link set ${port} master ${SWITCH}`,
+    `link set ${port} up`,
+  ]);
+  await batchIn(nsName, [
+    'link set lo up',
+    `addr add ${addr}/24 dev eth0`,
+    'link set eth0 up',
+    `route add default via ${LAN_ROUTER_ADDR}`,
   ]);
   return addr;
 }

@@ -39,14 +39,19 @@ export const RTM_NEWROUTE = 24;
 export const RTM_GETROUTE = 26;
 
 export const IFF_UP = 0x1;
+export const IFF_PROMISC = 0x100;
 export const IFINFOMSG_LEN = 16;
 export const IFLA_ADDRESS = 1;
 export const IFLA_IFNAME = 3;
 export const IFLA_MTU = 4;
+/** ifindex of the lower device (a macvlan's or a VLAN's parent) */
+export const IFLA_LINK = 5;
 export const IFLA_MASTER = 10;
 /** nested in IFLA_INFO_SLAVE_DATA of a bridge port: its hairpin (reflective relay) mode */
 export const IFLA_BRPORT_MODE = 4;
 export const IFLA_LINKINFO = 18;
+/** a link's free-text alias (`ip link set NAME alias TEXT`) */
+export const IFLA_IFALIAS = 20;
 export const IFLA_NET_NS_FD = 28;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_INFO_KIND = 1;
@@ -54,6 +59,14 @@ export const IFLA_INFO_DATA = 2;
 export const IFLA_INFO_SLAVE_KIND = 4;
 export const IFLA_INFO_SLAVE_DATA = 5;
 export const VETH_INFO_PEER = 1;
+/** in IFLA_INFO_DATA of a macvlan (linux/if_link.h) */
+export const IFLA_MACVLAN_MODE = 1;
+export const MACVLAN_MODE_PRIVATE = 1;
+export const MACVLAN_MODE_VEPA = 2;
+export const MACVLAN_MODE_BRIDGE = 4;
+export const MACVLAN_MODE_PASSTHRU = 8;
+/** in IFLA_INFO_DATA of a vlan: the 802.1q tag (u16) */
+export const IFLA_VLAN_ID = 1;
 export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 
 export const IFADDRMSG_LEN = 8;

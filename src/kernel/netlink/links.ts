@@ -5,12 +5,15 @@ import {
   AF_UNSPEC, IFF_UP, IFINFOMSG_LEN, IFLA_ADDRESS, IFLA_EXT_MASK, IFLA_IFNAME, IFLA_INFO_DATA,
   IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, NLM_F_CREATE, NLM_F_EXCL,
   RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
-  IFLA_BRPORT_MODE, IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND,
+  IFLA_BRPORT_MODE, IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND, IFF_PROMISC, IFLA_LINK, IFLA_MACVLAN_MODE,
+  IFLA_VLAN_ID, IFLA_IFALIAS, MACVLAN_MODE_BRIDGE, MACVLAN_MODE_PASSTHRU, MACVLAN_MODE_PRIVATE, MACVLAN_MODE_VEPA,
 } from './constants.js';
+import type { MacvlanMode } from '../types.js';
 import { attr, attrString, attrU32, nested, parseAttrs, strAttr, u32Attr, type NlMessage } from './message.js';
 import type { NetlinkSocket } from './socket.js';
 
-// Links over rtnetlink: list/get, bridge and veth creation, up, MTU, delete.
+// Links over rtnetlink: list/get; bridge, veth, macvlan and VLAN creation; up/down,
+// promiscuous mode, MTU, MAC; moves between namespaces; delete.
 
 const ENODEV = 19;
 
@@ -35,7 +38,9 @@ function formatMac(b: Buffer | undefined): string {
 export function parseLink(m: NlMessage): LinkInfo {
   const a = parseAttrs(m.payload, IFINFOMSG_LEN);
   const info = a.get(IFLA_LINKINFO);
+  const alias = attrString(a.get(IFLA_IFALIAS));
   return {
+    ...(alias ? { alias } : {}),
     index: m.payload.readInt32LE(4),
     name: attrString(a.get(IFLA_IFNAME)),
     kind: info ? attrString(parseAttrs(info).get(IFLA_INFO_KIND)) : '',
@@ -106,6 +111,38 @@ export function setLinkUp(s: NetlinkSocket, name: string): void {
   s.request(RTM_NEWLINK, 0, [ifinfomsg(0, IFF_UP, IFF_UP), strAttr(IFLA_IFNAME, name)]);
 }
 
+/** Sets a link's alias: berth marks the links it made for a network that are named by the user (a VLAN parent). */
+export function setLinkAlias(s: NetlinkSocket, name: string, alias: string): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name), strAttr(IFLA_IFALIAS, alias)]);
+}
+
+export function setLinkDown(s: NetlinkSocket, name: string): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(0, 0, IFF_UP), strAttr(IFLA_IFNAME, name)]);
+}
+
+/** Promiscuous mode: the NIC passes up frames for MACs it does not own (what a parent on a virtual switch may need). */
+export function setLinkPromisc(s: NetlinkSocket, name: string, on: boolean): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(0, on ? IFF_PROMISC : 0, IFF_PROMISC), strAttr(IFLA_IFNAME, name)]);
+}
+
+/** Sets the MAC and/or MTU of a link by name (a MAC change needs it down on most drivers). */
+export function setLinkAddressMtu(s: NetlinkSocket, name: string, mac?: string, mtu?: number): void {
+  const attrs = [strAttr(IFLA_IFNAME, name)];
+  if (mac !== undefined) attrs.push(attr(IFLA_ADDRESS, macBytes(mac)));
+  if (mtu !== undefined) attrs.push(u32Attr(IFLA_MTU, mtu));
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(), ...attrs]);
+}
+
+/**
+ * Moves the link `index` (of the socket's netns) into the netns of `nsFd`, named `name`
+ * there. The kernel brings it down and drops its addresses on the way. When its current
+ * name is free over there it arrives under that name and is then renamed: a rename that
+ * fails leaves it there under the old name (the caller looks for it).
+ */
+export function moveLink(s: NetlinkSocket, index: number, nsFd: number, name: string): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(index), u32Attr(IFLA_NET_NS_FD, nsFd), strAttr(IFLA_IFNAME, name)]);
+}
+
 export function setLinkMtu(s: NetlinkSocket, name: string, mtu: number): void {
   s.request(RTM_NEWLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name), u32Attr(IFLA_MTU, mtu)]);
 }
@@ -156,5 +193,65 @@ export function createVeth(s: NetlinkSocket, v: VethSpec): void {
     u32Attr(IFLA_MTU, v.mtu),
     u32Attr(IFLA_MASTER, v.master),
     linkinfo,
+  ]);
+}
+
+const MACVLAN_MODE: Record<MacvlanMode, number> = {
+  private: MACVLAN_MODE_PRIVATE,
+  vepa: MACVLAN_MODE_VEPA,
+  bridge: MACVLAN_MODE_BRIDGE,
+  passthru: MACVLAN_MODE_PASSTHRU,
+};
+
+export interface MacvlanSpec {
+  name: string;
+  /** ifindex of the parent, in the socket's netns */
+  parent: number;
+  mode: MacvlanMode;
+  mac?: string;
+  /** default: the parent's */
+  mtu?: number;
+  /** fd of the netns it is born in (default: the socket's) */
+  nsFd?: number;
+}
+
+/** One RTM_NEWLINK: a macvlan of `parent`, born (down) in the target netns under its final name. */
+export function createMacvlan(s: NetlinkSocket, m: MacvlanSpec): void {
+  const attrs = [
+    strAttr(IFLA_IFNAME, m.name),
+    u32Attr(IFLA_LINK, m.parent),
+    nested(IFLA_LINKINFO, [
+      strAttr(IFLA_INFO_KIND, 'macvlan'),
+      nested(IFLA_INFO_DATA, [u32Attr(IFLA_MACVLAN_MODE, MACVLAN_MODE[m.mode])]),
+    ]),
+  ];
+  if (m.mac !== undefined) attrs.push(attr(IFLA_ADDRESS, macBytes(m.mac)));
+  if (m.mtu !== undefined) attrs.push(u32Attr(IFLA_MTU, m.mtu));
+  if (m.nsFd !== undefined) attrs.push(u32Attr(IFLA_NET_NS_FD, m.nsFd));
+  s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [ifinfomsg(), ...attrs]);
+}
+
+/** An 802.1q sub-interface `name` of `parent` with tag `id`, down. */
+export function createVlan(s: NetlinkSocket, name: string, parent: number, id: number): void {
+  const tag = Buffer.alloc(2);
+  tag.writeUInt16LE(id, 0);
+  s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [
+    ifinfomsg(),
+    strAttr(IFLA_IFNAME, name),
+    u32Attr(IFLA_LINK, parent),
+    nested(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'vlan'), nested(IFLA_INFO_DATA, [attr(IFLA_VLAN_ID, tag)])]),
+  ]);
+}
+
+/** A veth pair, both ends down, in the socket's netns (the peer in that of `peerNsFd` when given). */
+export function createVethPair(s: NetlinkSocket, name: string, peer: string, mtu?: number, peerNsFd?: number): void {
+  const mtuAttr = mtu === undefined ? [] : [u32Attr(IFLA_MTU, mtu)];
+  const nsAttr = peerNsFd === undefined ? [] : [u32Attr(IFLA_NET_NS_FD, peerNsFd)];
+  const peerMsg = Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, peer), ...mtuAttr, ...nsAttr]);
+  s.request(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, [
+    ifinfomsg(),
+    strAttr(IFLA_IFNAME, name),
+    ...mtuAttr,
+    nested(IFLA_LINKINFO, [strAttr(IFLA_INFO_KIND, 'veth'), nested(IFLA_INFO_DATA, [attr(VETH_INFO_PEER, peerMsg)])]),
   ]);
 }

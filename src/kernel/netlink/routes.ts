@@ -55,6 +55,23 @@ export function deleteDefaultRoute(s: NetlinkSocket, family: number): boolean {
 }
 
 const ESRCH = 3;
+const RT_SCOPE_NOWHERE = 255;
+
+/** Deletes the main table's route to `dst` (a CIDR); false when there was none. */
+export function deleteRoute(s: NetlinkSocket, dst: string): boolean {
+  const [ip, len] = dst.split('/');
+  const d = ipToBytes(ip);
+  // scope "nowhere" and protocol 0 match a route of any scope and origin (as `ip route del` does)
+  const msg = rtmsg(d.family, Number(len), RT_SCOPE_NOWHERE);
+  msg.writeUInt8(0, 5);
+  try {
+    s.request(RTM_DELROUTE, 0, [msg, attr(RTA_DST, d.bytes)]);
+    return true;
+  } catch (e) {
+    if ((e as { errno?: number }).errno === ESRCH) return false;
+    throw e;
+  }
+}
 
 /** IPv4 main-table routes; `names` maps ifindex → name. */
 export function listRoutes(s: NetlinkSocket, names: Map<number, string>): RouteInfo[] {

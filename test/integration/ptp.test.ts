@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { labFor, type Lab } from '../lab/lab.js';
+import { fails, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
+
+// Seed scenario 24: point-to-point links, the way lab topologies wire routers and hosts:
+// the two ends of one veth pair straight between two containers, no bridge, no host end.
+
+/** The lab host's links as name:kind, and the netns under the exec-root. */
+async function hostView(lab: Lab): Promise<{ links: string[]; bridges: string[]; veths: string[] }> {
+  const all = JSON.parse(await hostOk(lab, ['ip', '-d', '-j', 'link', 'show'])) as { ifname: string; linkinfo?: { info_kind?: string } }[];
+  const kind = (k: string) => all.filter((l) => l.linkinfo?.info_kind === k).map((l) => l.ifname).sort();
+  return { links: all.map((l) => `${l.ifname}:${l.linkinfo?.info_kind ?? ''}`).sort(), bridges: kind('bridge'), veths: kind('veth') };
+}
+
+describe('ptp', { concurrency: false }, () => {
+  test('two containers ping over the link; the host has no bridge and no veth end of it', async (t) => {
+    const lab = await labFor(t);
+    const before = await hostView(lab);
+    const id = await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    await runSleeper(lab, 'r1', ['--network', 'wire']);
+    await runSleeper(lab, 'h1', ['--network', 'wire']);
+    const ipR = await inspect(lab, 'r1', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    const ipH = await inspect(lab, 'h1', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.ok(await pingFrom(lab, 'r1', ipH));
+    assert.ok(await pingFrom(lab, 'h1', ipR));
+
+    const [eth0] = JSON.parse(await ok(lab, ['exec', 'r1', 'ip', '-d', '-j', 'link', 'show', 'eth0']));
+    assert.equal(eth0.linkinfo.info_kind, 'veth');
+    assert.equal(eth0.address, await inspect(lab, 'r1', '{{.NetworkSettings.Networks.wire.MacAddress}}'));
+    assert.equal(await ok(lab, ['exec', 'r1', 'ip', '-4', 'route', 'show', 'default']), '', 'no default route unless asked');
+    const after = await hostView(lab);
+    assert.deepEqual(after.bridges, before.bridges, 'no bridge for the link');
+    assert.deepEqual(after.veths, before.veths, 'no host-side veth');
+    assert.deepEqual(after.links, before.links);
+    // the pair's ends are in the containers, not parked
+    const parking = `${lab.execRoot}/ptp/${id.slice(0, 12)}`;
+    const parked = JSON.parse(await hostOk(lab, ['nsenter', `--net=${parking}`, 'ip', '-j', 'link', 'show'])) as { ifname: string }[];
+    assert.deepEqual(parked.map((l) => l.ifname), ['lo']);
+  });
+
+  test('a third endpoint is refused cleanly; connect and disconnect work live', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await runSleeper(lab, 'cb');
+    await runSleeper(lab, 'cc');
+    await ok(lab, ['network', 'connect', 'wire', 'cb']);
+    const ipB = await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.ok(await pingFrom(lab, 'ca', ipB), 'a live connect gives b the free end');
+    await fails(lab, ['network', 'connect', 'wire', 'cc'], /network wire is full: a ptp network holds at most 2 containers/);
+    assert.equal(await inspect(lab, 'cc', '{{len .NetworkSettings.Networks}}'), '1', 'c is still on its one network');
+    assert.doesNotMatch(await ok(lab, ['exec', 'cc', 'ip', '-o', 'link']), /eth1/, 'and has no half-made interface');
+    assert.equal((await lab.berth(['run', '--rm', '--network', 'wire', '--', 'true'])).code === 0, false, 'a third run is refused too');
+
+    await ok(lab, ['network', 'disconnect', 'wire', 'cb']);
+    assert.equal(await pingFrom(lab, 'ca', ipB), false);
+    await ok(lab, ['network', 'connect', 'wire', 'cc']);
+    const ipC = await inspect(lab, 'cc', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.ok(await pingFrom(lab, 'ca', ipC), 'the end b gave back is c\'s now');
+  });
+
+  // IPAM reserves a gateway address in every subnet today, which leaves a /31 or a /30 one
+  // address for the two ends; a ptp network has no gateway to reserve (engine change pending)
+  test('a /31 holds both ends', { todo: 'the engine must not reserve an IPAM gateway for a ptp network' }, async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.98.0.0/31', 'p31']);
+    await runSleeper(lab, 'cx', ['--network', 'p31']);
+    await runSleeper(lab, 'cy', ['--network', 'p31']);
+    const ipX = await inspect(lab, 'cx', '{{.NetworkSettings.Networks.p31.IPAddress}}');
+    const ipY = await inspect(lab, 'cy', '{{.NetworkSettings.Networks.p31.IPAddress}}');
+    assert.deepEqual([ipX, ipY].sort(), ['10.98.0.0', '10.98.0.1']);
+    assert.ok(await pingFrom(lab, 'cx', ipY));
+  });
+
+  test('names resolve over the link', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await runSleeper(lab, 'cb', ['--network', 'wire']);
+    const ipB = await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+    assert.match(await ok(lab, ['exec', 'ca', 'getent', 'hosts', 'cb']), new RegExp(`^${ipB.replace(/\./g, '\\.')}\\s`));
+    assert.ok(await pingFrom(lab, 'ca', 'cb'));
+  });
+
+  test('the link survives daemon and container restarts; a removed container\'s end is reused; network rm removes the parking netns', async (t) => {
+    const lab = await labFor(t);
+    const id = await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    const parking = `${lab.execRoot}/ptp/${id.slice(0, 12)}`;
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await lab.restartDaemon();
+    await runSleeper(lab, 'cb', ['--network', 'wire']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')));
+    // a container restart gives its end back and takes it again
+    await ok(lab, ['restart', '-t', '0', 'cb']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')), 'after a container restart');
+    await ok(lab, ['rm', '-f', 'cb']);
+    await runSleeper(lab, 'cd', ['--network', 'wire']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cd', '{{.NetworkSettings.Networks.wire.IPAddress}}')), 'a removed container\'s end is the next one\'s');
+    await ok(lab, ['rm', '-f', 'ca', 'cd']);
+    await ok(lab, ['network', 'rm', 'wire']);
+    assert.equal((await lab.inHost(['test', '-e', parking])).code, 1, 'the parking netns is gone');
+  });
+
+  test('after a reboot (an empty exec-root) the network makes its parked pair again', async (t) => {
+    const lab = await labFor(t);
+    const id = await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+    const parking = `${lab.execRoot}/ptp/${id.slice(0, 12)}`;
+    await lab.stopDaemon();
+    await hostOk(lab, ['umount', parking]);
+    await hostOk(lab, ['rm', parking]);
+    await lab.startDaemon();
+    const parked = JSON.parse(await hostOk(lab, ['nsenter', `--net=${parking}`, 'ip', '-j', 'link', 'show'])) as { ifname: string }[];
+    assert.deepEqual(parked.map((l) => l.ifname).sort(), ['lo', `ptp${id.slice(0, 10)}a`, `ptp${id.slice(0, 10)}b`]);
+    await runSleeper(lab, 'ca', ['--network', 'wire']);
+    await runSleeper(lab, 'cb', ['--network', 'wire']);
+    assert.ok(await pingFrom(lab, 'ca', await inspect(lab, 'cb', '{{.NetworkSettings.Networks.wire.IPAddress}}')));
+  });
+});

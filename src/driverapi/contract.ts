@@ -22,6 +22,12 @@ export interface DriverCaps {
   publishesPorts: boolean;
   /** how many endpoints one network holds (a bridge 1,023, a point-to-point link 2) */
   maxEndpoints?: number;
+  /**
+   * IPAM keeps the subnet's gateway address out of the pool (bridge: the bridge's own;
+   * macvlan: the LAN's router). false (ptp): a --gateway given is recorded, not kept: an
+   * endpoint may hold it, and the other ends route through it.
+   */
+  reservesGateway: boolean;
   /** each endpoint is a neighbour of the host (its gateway is a host address): it counts toward the host's neighbour table */
   hostNeighbours: boolean;
 }

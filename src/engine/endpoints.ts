@@ -71,7 +71,7 @@ export class EndpointService {
     if (!isUserDefined(net)) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
     const cfg = net.ipamConfig[0];
     if (!cfg || !cidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg?.subnet ?? 'none'})`);
-    if (ip === cfg.gateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
+    if (ip === cfg.gateway && this.networks.capsOf(net).reservesGateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
     for (const ep of this.state.endpointsOf({ networkId: net.id })) {
       if (ep.containerId !== containerId && (ipv4Of(ep) === ip || staticIpv4Of(ep) === ip)) {
         const owner = this.state.containers.get(ep.containerId)?.name ?? ep.containerId.slice(0, 12);

@@ -77,7 +77,7 @@ export class NetworkService {
     if (!cfg) return;
     const pool = this.ipam.requestPool({ pool: cfg.subnet, subPool: cfg.ipRange });
     this.pools.set(n.id, pool.id);
-    if (cfg.gateway) this.ipam.requestAddress(pool.id, { address: cfg.gateway, gateway: true });
+    if (cfg.gateway && this.capsOf(n).reservesGateway) this.ipam.requestAddress(pool.id, { address: cfg.gateway, gateway: true });
     for (const a of Object.values(cfg.auxAddresses ?? {})) this.ipam.requestAddress(pool.id, { address: a });
   }
 
@@ -143,11 +143,11 @@ export class NetworkService {
       builtin,
       driverConfig,
     };
-    if (driver.caps.ipam) record.ipamConfig = [this.allocatePool(record.id, req.ipamConfig?.[0], routes)];
+    if (driver.caps.ipam) record.ipamConfig = [this.allocatePool(record.id, req.ipamConfig?.[0], routes, driver.caps.reservesGateway)];
     return record;
   }
 
-  private allocatePool(networkId: string, cfg: IpamConfigRecord | undefined, routes: string[]): IpamConfigRecord {
+  private allocatePool(networkId: string, cfg: IpamConfigRecord | undefined, routes: string[], reserveGateway: boolean): IpamConfigRecord {
     if (cfg?.ipRange && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
     if (cfg?.gateway && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
     const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes });
@@ -158,14 +158,15 @@ export class NetworkService {
           throw new InvalidParameterError(`no matching subnet for gateway ${cfg.gateway}`);
         }
       }
-      const gateway = this.ipam.requestAddress(pool.id, { address: cfg?.gateway, gateway: true });
+      const gateway = reserveGateway ? this.ipam.requestAddress(pool.id, { address: cfg?.gateway, gateway: true }) : cfg?.gateway;
       const aux: Record<string, string> = {};
       for (const [k, a] of Object.entries(cfg?.auxAddresses ?? {})) {
         if (!cidrContains(pool.subnet, a)) throw new InvalidParameterError(`no matching subnet for aux-address ${a}`);
         aux[k] = this.ipam.requestAddress(pool.id, { address: a });
       }
       this.pools.set(networkId, pool.id);
-      const out: IpamConfigRecord = { subnet: pool.subnet, gateway };
+      const out: IpamConfigRecord = { subnet: pool.subnet };
+      if (gateway) out.gateway = gateway;
       if (pool.subPool) out.ipRange = pool.subPool;
       if (Object.keys(aux).length) out.auxAddresses = aux;
       return out;

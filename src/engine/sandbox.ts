@@ -104,8 +104,10 @@ export class SandboxService {
     const joined = ownNetns ? this.planAll(this.live(c), publishes) : [];
     for (const j of joined) {
       await this.left(j).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
-      // links lent to the sandbox go back before the netns, and what is in it, goes
-      if (j.iface.link.kind === 'existing' && j.iface.link.giveBack) {
+      // links lent to the sandbox go back before the netns, and what is in it, goes; a
+      // macvlan is deleted now too: the kernel tears a deleted netns down lazily, and its
+      // MAC would stay taken on the parent (a restart with a fixed MAC is refused meanwhile)
+      if (j.iface.link.kind !== 'veth') {
         await this.kernel.removeInterface(c.sandboxKey, j.iface).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
       }
     }

@@ -72,7 +72,7 @@ describe('macvlan', { concurrency: false }, () => {
   // sit in the deleted netns, which the kernel tears down lazily: it refuses a second
   // macvlan with that MAC. Verified fix: engine/sandbox.ts destroy() removes every interface
   // whose link is not a veth (not only lent ones) before it deletes the netns.
-  test('a container with a fixed address and MAC restarts on its macvlan network', { todo: 'engine: remove macvlans before deleting a sandbox netns' }, async (t) => {
+  test('a container with a fixed address and MAC restarts on its macvlan network', async (t) => {
     const lab = await labFor(t);
     const lan = await lab.addLan();
     const peer = await lab.addHostOnLan('peer');

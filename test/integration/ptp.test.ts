@@ -60,9 +60,8 @@ describe('ptp', { concurrency: false }, () => {
     assert.ok(await pingFrom(lab, 'ca', ipC), 'the end b gave back is c\'s now');
   });
 
-  // IPAM reserves a gateway address in every subnet today, which leaves a /31 or a /30 one
-  // address for the two ends; a ptp network has no gateway to reserve (engine change pending)
-  test('a /31 holds both ends', { todo: 'the engine must not reserve an IPAM gateway for a ptp network' }, async (t) => {
+  // a ptp network keeps no gateway address back (its driver's reservesGateway is false)
+  test('a /31 holds both ends; --gateway on a /30 routes one end through the other', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.98.0.0/31', 'p31']);
     await runSleeper(lab, 'cx', ['--network', 'p31']);
@@ -71,6 +70,15 @@ describe('ptp', { concurrency: false }, () => {
     const ipY = await inspect(lab, 'cy', '{{.NetworkSettings.Networks.p31.IPAddress}}');
     assert.deepEqual([ipX, ipY].sort(), ['10.98.0.0', '10.98.0.1']);
     assert.ok(await pingFrom(lab, 'cx', ipY));
+    assert.doesNotMatch(await ok(lab, ['exec', 'cx', 'ip', 'route']), /default/, 'no default route unless asked');
+    // asked: the end that holds the --gateway address is the other end's default route
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.97.0.0/30', '--gateway', '10.97.0.1', 'uplink']);
+    await runSleeper(lab, 'router', ['--network', 'uplink', '--ip', '10.97.0.1']);
+    await runSleeper(lab, 'leaf', ['--network', 'uplink']);
+    assert.equal(await inspect(lab, 'leaf', '{{.NetworkSettings.Networks.uplink.IPAddress}}'), '10.97.0.2');
+    assert.match(await ok(lab, ['exec', 'leaf', 'ip', 'route']), /^default via 10\.97\.0\.1 dev eth0/m);
+    assert.doesNotMatch(await ok(lab, ['exec', 'router', 'ip', 'route']), /default/);
+    assert.ok(await pingFrom(lab, 'leaf', '10.97.0.1'));
   });
 
   test('names resolve over the link', async (t) => {

@@ -17,7 +17,7 @@ type Net = DriverNetwork<BridgeConfig>;
 export class BridgeDriver implements NetworkDriver<BridgeConfig> {
   readonly name = 'bridge';
   readonly predefinedName = 'bridge';
-  readonly caps: DriverCaps = { scope: 'local', multiInstance: true, ipam: true, publishesPorts: true, maxEndpoints: MAX_BRIDGE_PORTS, hostNeighbours: true };
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: true, ipam: true, publishesPorts: true, maxEndpoints: MAX_BRIDGE_PORTS, reservesGateway: true, hostNeighbours: true };
 
   constructor(private readonly ctx: DriverContext) {}
 

@@ -4,7 +4,7 @@ import type { DriverCaps, NetworkDriver, PredefinedContext, PredefinedNetwork } 
 export class HostDriver implements NetworkDriver<null> {
   readonly name = 'host';
   readonly predefinedName = 'host';
-  readonly caps: DriverCaps = { scope: 'local', multiInstance: false, ipam: false, publishesPorts: false, hostNeighbours: false };
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: false, ipam: false, publishesPorts: false, reservesGateway: false, hostNeighbours: false };
   parseConfig(): null {
     return null;
   }

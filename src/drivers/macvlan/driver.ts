@@ -27,7 +27,7 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   readonly name = 'macvlan';
   readonly caps: DriverCaps = {
     // the containers' neighbour is the LAN's router, not the host
-    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, hostNeighbours: false,
+    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, reservesGateway: true, hostNeighbours: false,
   };
   private readonly hostAccess: HostAccess;
   /** the networks made (or restored) so far: what a network being deleted shares its parent with */

@@ -4,7 +4,7 @@ import type { DriverCaps, NetworkDriver, PredefinedContext, PredefinedNetwork } 
 export class NullDriver implements NetworkDriver<null> {
   readonly name = 'null';
   readonly predefinedName = 'none';
-  readonly caps: DriverCaps = { scope: 'local', multiInstance: false, ipam: false, publishesPorts: false, hostNeighbours: false };
+  readonly caps: DriverCaps = { scope: 'local', multiInstance: false, ipam: false, publishesPorts: false, reservesGateway: false, hostNeighbours: false };
   parseConfig(): null {
     return null;
   }

@@ -25,7 +25,7 @@ export function pairEnds(networkId: string): [string, string] {
 export class PtpDriver implements NetworkDriver<PtpConfig> {
   readonly name = 'ptp';
   readonly caps: DriverCaps = {
-    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, maxEndpoints: 2, hostNeighbours: false,
+    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, maxEndpoints: 2, reservesGateway: false, hostNeighbours: false,
   };
 
   constructor(private readonly kernel: Kernel, private readonly execRoot: string) {}
@@ -70,7 +70,8 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
       mac: ep.mac,
       mtu: net.config.mtu,
       addresses: [...ep.addresses, ...ep.linkLocal],
-      // no gateway: the subnet's gateway address is IPAM's, held by no end of the link
+      // a default route only when asked (--gateway): through the end that holds that address
+      gateway4: offeredGateway(net, ep),
     };
   }
 
@@ -81,4 +82,11 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
     const names = await readdir(dir).catch(() => [] as string[]);
     for (const name of names) if (!keep.has(name)) await this.kernel.deleteNetns(join(dir, name));
   }
+}
+
+/** --gateway G, for the end that does not hold G itself (its peer does, or will). */
+function offeredGateway(net: Net, ep: EndpointView): string | undefined {
+  const gw = net.subnets[0]?.gateway;
+  if (!gw || net.internal || ep.addresses.some((a) => a.slice(0, a.indexOf('/')) === gw)) return undefined;
+  return gw;
 }

@@ -69,7 +69,7 @@ test('a macvlan endpoint plan: a macvlan on the parent in the mode, the MAC, the
     mac: '02:42:c6:12:01:82', mtu: undefined, addresses: ['198.18.1.130/24'], gateway4: '198.18.1.1',
   });
   assert.equal(d.planEndpoint(net(config, { internal: true }), endpoint()).gateway4, undefined);
-  assert.deepEqual(d.caps, { scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, hostNeighbours: false });
+  assert.deepEqual(d.caps, { scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, reservesGateway: true, hostNeighbours: false });
 });
 
 test('host access: the shim is named after the network and takes the aux-address "host"', () => {
@@ -85,7 +85,7 @@ test("berth's bridges are told by name: br-<short id> and the default bridge", (
   assert.deepEqual(['berth0', 'br-0123456789ab', 'br0', 'lan0'].map(isBerth), [true, true, false, false]);
 });
 
-test('a ptp endpoint plan: the free end of the parked pair, moved in and given back; no gateway', () => {
+test('a ptp endpoint plan: the free end of the parked pair, moved in and given back; a gateway only when asked', () => {
   const d = new PtpDriver(noKernel, '/run/berth');
   const config = d.parseConfig(spec({})) as PtpConfig;
   const n = net(config, { subnets: [{ subnet: '10.99.0.0/31' }] });
@@ -97,9 +97,14 @@ test('a ptp endpoint plan: the free end of the parked pair, moved in and given b
   assert.throws(() => d.linkName(n, [a, b]), ConflictError);
   assert.deepEqual(d.planEndpoint(n, endpoint({ linkName: b, addresses: ['10.99.0.1/31'] })), {
     link: { kind: 'existing', name: b, netns: '/run/berth/ptp/0123456789ab', giveBack: true, pair: a },
-    mac: '02:42:c6:12:01:82', mtu: undefined, addresses: ['10.99.0.1/31'],
+    mac: '02:42:c6:12:01:82', mtu: undefined, addresses: ['10.99.0.1/31'], gateway4: undefined,
   });
   assert.equal(d.planEndpoint(net(config), endpoint({ linkName: a })).gateway4, undefined, 'no default route through the link');
+  // asked for (--gateway): offered to the end that does not hold that address
+  const asked = net(config, { subnets: [{ subnet: '10.99.0.0/30', gateway: '10.99.0.1' }] });
+  assert.equal(d.planEndpoint(asked, endpoint({ linkName: a, addresses: ['10.99.0.2/30'] })).gateway4, '10.99.0.1');
+  assert.equal(d.planEndpoint(asked, endpoint({ linkName: b, addresses: ['10.99.0.1/30'] })).gateway4, undefined);
+  assert.equal(d.caps.reservesGateway, false);
   assert.equal(d.caps.maxEndpoints, 2);
   assert.throws(() => d.parseConfig(spec({ 'com.docker.network.bridge.name': 'x' })), /unsupported ptp option/);
 });

@@ -99,7 +99,7 @@ test('a ptp endpoint plan: the free end of the parked pair, moved in and given b
     link: { kind: 'existing', name: b, netns: '/run/berth/ptp/0123456789ab', giveBack: true, pair: a },
     mac: '02:42:c6:12:01:82', mtu: undefined, addresses: ['10.99.0.1/31'], gateway4: undefined,
   });
-  assert.equal(d.planEndpoint(net(config), endpoint({ linkName: a })).gateway4, undefined, 'no default route through the link');
+  assert.equal(d.planEndpoint(n, endpoint({ linkName: a })).gateway4, undefined, 'no default route through the link');
   // asked for (--gateway): offered to the end that does not hold that address
   const asked = net(config, { subnets: [{ subnet: '10.99.0.0/30', gateway: '10.99.0.1' }] });
   assert.equal(d.planEndpoint(asked, endpoint({ linkName: a, addresses: ['10.99.0.2/30'] })).gateway4, '10.99.0.1');

@@ -45,6 +45,20 @@ try {
   await show(['exec', 'c1', 'node', '-e', "setTimeout(()=>require('net').connect(8080,'198.51.100.2').pipe(process.stdout),300)"], '22. reached through the host address (hairpin from another container)');
   await show(['run', '-d', '--name', 'linked', '--link', 'c1:peer', '--', 'sleep', '3600'], '17. --link on the default bridge: hosts entries and variables');
   await show(['exec', 'linked', 'sh', '-c', 'grep peer /etc/hosts; env | grep ^PEER_']);
+  // macvlan: the lab's LAN is a switch and a router in namespaces of their own, reached by
+  // the lab host's eth1 (the parent); a LAN host sees the container itself, no NAT
+  const lan = await lab.addLan();
+  const peer = await lab.addHostOnLan('peer');
+  await show(['network', 'create', '-d', 'macvlan', '--subnet', lan.subnet, '--gateway', lan.router, '--ip-range', '198.18.1.64/27', '-o', `parent=${lan.parent}`, 'lan'], `25. macvlan: containers on the LAN (${lan.subnet}) with their own MAC and address`);
+  await show(['run', '-d', '--name', 'onlan', '--network', 'lan', '--', 'sleep', '3600']);
+  await show(['exec', 'onlan', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+  await show(['exec', 'onlan', 'ping', '-c1', '-W2', peer.addr], `   it reaches LAN host ${peer.addr} directly; the default route is the LAN's router`);
+  await show(['exec', 'onlan', 'ip', 'route']);
+  await show(['network', 'create', '-d', 'ptp', '--subnet', '10.90.0.0/31', 'wire'], '24. a point-to-point link: one veth pair straight between two containers, no bridge');
+  await show(['network', 'connect', 'wire', 'vm1']);
+  await show(['network', 'connect', 'wire', 'onlan']);
+  await show(['exec', 'onlan', 'ping', '-c1', '-W2', 'vm1'], '   names resolve over it too (the resolver answers at 127.0.0.11 in every sandbox)');
+  await show(['exec', 'vm1', 'cat', '/etc/resolv.conf']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);
   process.stdout.write((await lab.berth(['system', 'firewall'])).stdout.split('\n').slice(0, 20).join('\n') + '\n');
   await show(['ps', '--filter', 'network=my_net1', '--format', '{{.Names}}'], '   lists filtered as dockerd filters them (what compose and the SDKs rely on)');

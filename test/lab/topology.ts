@@ -60,20 +60,24 @@ export async function wireLanBridge(hostName: string): Promise<void> {
 /** Adds lan host number n (2..254) in netns nsName; returns its address. */
 export async function wireLanHost(hostName: string, nsName: string, n: number): Promise<string> {
   const addr = `${LAN_PREFIX}.${n}`;
-  const hostSide = `lanh${n}`;
+  await wireHostOn(hostName, LAN_BRIDGE, `lanh${n}`, nsName, addr, LAN_HOST_ADDR);
+  return addr;
+}
+
+/** A host in its own netns nsName, by a veth from `port` on `bridge` (in switchNs), with addr/24 and a default route via router. */
+async function wireHostOn(switchNs: string, bridge: string, port: string, nsName: string, addr: string, router: string): Promise<void> {
   await runOk(['ip', 'netns', 'add', nsName]);
-  await batchIn(hostName, [
-    `link add ${hostSide} type veth peer name eth0 netns ${nsName}`,
-    `link set ${hostSide} master ${LAN_BRIDGE}`,
-    `link set ${hostSide} up`,
+  await batchIn(switchNs, [
+    `link add ${port} type veth peer name eth0 netns ${nsName}`,
+    `link set ${port} master ${bridge}`,
+    `link set ${port} up`,
   ]);
   await batchIn(nsName, [
     'link set lo up',
     `addr add ${addr}/24 dev eth0`,
     'link set eth0 up',
-    `route add default via ${LAN_HOST_ADDR}`,
+    `route add default via ${router}`,
   ]);
-  return addr;
 }
 
 // The optional "switched LAN": a network the lab host is a plain member of, as a machine
@@ -116,18 +120,6 @@ export async function wireSwitchedLan(hostName: string | undefined, lanName: str
 /** Adds host number n (2..249) on the switched LAN in netns nsName; returns its address. */
 export async function wireSwitchedHost(lanName: string, nsName: string, n: number): Promise<string> {
   const addr = `${SWITCHED_PREFIX}.${n}`;
-  const port = `lh${n}`;
-  await runOk(['ip', 'netns', 'add', nsName]);
-  await batchIn(lanName, [
-    `link add ${port} type veth peer name eth0 netns ${nsName}`,
-    `link set ${port} master ${SWITCH}`,
-    `link set ${port} up`,
-  ]);
-  await batchIn(nsName, [
-    'link set lo up',
-    `addr add ${addr}/24 dev eth0`,
-    'link set eth0 up',
-    `route add default via ${LAN_ROUTER_ADDR}`,
-  ]);
+  await wireHostOn(lanName, SWITCH, `lh${n}`, nsName, addr, LAN_ROUTER_ADDR);
   return addr;
 }

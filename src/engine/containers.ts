@@ -54,14 +54,14 @@ export class ContainerService {
   constructor(
     private readonly state: State,
     private readonly networks: NetworkService,
-    private readonly ipam: Ipam,
-    private readonly kernel: Kernel,
+    ipam: Ipam,
+    kernel: Kernel,
     private readonly runtime: ProcessRuntime,
     private readonly config: DaemonConfig,
     private readonly events: EventBus,
-    private readonly observers: Observers,
+    observers: Observers,
     private readonly ports: PortMapper,
-    private readonly firewall: Firewall,
+    firewall: Firewall,
     private readonly log: (msg: string) => void = () => undefined,
   ) {
     this.links = new ContainerLinks(state, this.lock, observers, firewall, (c) => this.rewriteFiles(c));

@@ -5,7 +5,7 @@ import { withImageDefaults, type RunRequest, type RunSpec } from '../images/defa
 import { tagOf } from '../images/reference.js';
 import type { ImageStore } from '../images/store.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
-import { asGiven, bool, obj, str, strList, strMap, type Json } from './parse.js';
+import { asGiven, bool, obj, portBindings, str, strList, strMap, type Json } from './parse.js';
 import { containerFacts } from './container-facts.js';
 import { filterContainers } from './filters/containers.js';
 import { Filters } from './filters/filters.js';
@@ -52,7 +52,7 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
         dnsOptions: asGiven(hc, 'DnsOptions', strList),
         extraHosts: strList(hc, 'ExtraHosts'),
         links: strList(hc, 'Links'),
-        portBindings: (obj(hc.PortBindings, 'PortBindings') as ContainerRecord['hostConfig']['portBindings']),
+        portBindings: portBindings(hc),
         publishAllPorts: bool(hc, 'PublishAllPorts'),
         pidMode: str(hc, 'PidMode'),
       },

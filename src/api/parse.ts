@@ -48,3 +48,27 @@ export function strMap(o: Json, key: string): Record<string, string> {
 export function asGiven<T>(o: Json, key: string, read: (o: Json, key: string) => T): T | null {
   return o[key] === undefined || o[key] === null ? null : read(o, key);
 }
+
+/** HostConfig.PortBindings: "80/tcp" → a list (or null) of { HostIp, HostPort } strings. */
+export function portBindings(o: Json): Record<string, { HostIp: string; HostPort: string }[]> {
+  const v = obj(o.PortBindings, 'PortBindings');
+  const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
+  for (const [key, list] of Object.entries(v)) {
+    if (list === null) {
+      // kept as sent: it publishes the port on a random host port (fromPortBindings)
+      out[key] = null as unknown as [];
+      continue;
+    }
+    if (!Array.isArray(list)) throw new InvalidParameterError(`PortBindings.${key} must be a list of {HostIp, HostPort}`);
+    out[key] = list.map((b, i) => {
+      const binding = obj(b, `PortBindings.${key}[${i}]`);
+      for (const k of ['HostIp', 'HostPort']) {
+        if (binding[k] !== undefined && binding[k] !== null && typeof binding[k] !== 'string') {
+          throw new InvalidParameterError(`PortBindings.${key}[${i}].${k} must be a string`);
+        }
+      }
+      return { HostIp: (binding.HostIp as string | undefined) ?? '', HostPort: (binding.HostPort as string | undefined) ?? '' };
+    });
+  }
+  return out;
+}

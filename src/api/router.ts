@@ -52,10 +52,19 @@ export class Router {
       pathMatched = true;
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      r.keys.forEach((k, i) => (params[k] = decodeURIComponent(m[i + 1])));
+      r.keys.forEach((k, i) => (params[k] = decodePathPart(m[i + 1])));
       return { handler: r.handler, params };
     }
     return pathMatched ? 'method' : undefined;
+  }
+}
+
+/** A path parameter with its %-escapes decoded; a malformed one is the caller's mistake (400), not a crash. */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new InvalidParameterError(`malformed %-escape in the request path: ${JSON.stringify(part)}`);
   }
 }
 

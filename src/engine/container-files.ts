@@ -8,6 +8,8 @@ import type { DaemonConfig } from './config.js';
 import { linkEnv, linkHostNames, parseLink, type LinkSpec } from './links.js';
 import type { State } from './state.js';
 import { parseNetworkMode } from './network-mode.js';
+import { checkWord } from './file-values.js';
+import { isIP } from 'node:net';
 
 // What a container sees of names at start: its /etc/hostname, /etc/hosts and
 // /etc/resolv.conf (bind-mounted from its state dir) and the link variables.
@@ -116,5 +118,9 @@ function resolveLink(c: ContainerRecord, spec: LinkSpec, state: State): Resolved
 export function parseExtraHost(entry: string): { name: string; ip: string } {
   const i = entry.indexOf(':');
   if (i <= 0 || i === entry.length - 1) throw new InvalidParameterError(`invalid argument "${entry}" for "--add-host": expected NAME:IP`);
-  return { name: entry.slice(0, i), ip: entry.slice(i + 1) };
+  const name = entry.slice(0, i);
+  const ip = entry.slice(i + 1).replace(/^\[(.*)\]$/, '$1');
+  checkWord('--add-host name', name);
+  if (isIP(ip) === 0) throw new InvalidParameterError(`invalid argument "${entry}" for "--add-host": invalid IP address ${JSON.stringify(ip)}`);
+  return { name, ip };
 }

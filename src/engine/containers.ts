@@ -27,6 +27,7 @@ import { fromPortBindings } from '../portmap/spec.js';
 import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 import { EndpointService, type EndpointRequest } from './endpoints.js';
 import { SandboxService } from './sandbox.js';
+import { checkFileValues } from './file-values.js';
 import { parseNetworkMode, primaryNetwork, sharedWith } from './network-mode.js';
 
 export type { EndpointRequest } from './endpoints.js';
@@ -101,6 +102,7 @@ export class ContainerService {
     }
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
     req.hostConfig.extraHosts.forEach(parseExtraHost);
+    checkFileValues(req.hostConfig, req.config.hostname, req.config.domainname);
     const id = newId();
     const mode = this.networkModeOf(req.hostConfig.networkMode || 'bridge');
     // As dockerd (registerLinks): HostConfig.Links are legacy links, kept for the default

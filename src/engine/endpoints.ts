@@ -5,6 +5,7 @@ import { cidrContains, isValidMac, macFromIp, parseCidr } from '../util/ip.js';
 import { checkLinkLocalIps } from '../util/link-local.js';
 import { newId } from '../util/names.js';
 import { isUserDefined } from './container-files.js';
+import { checkWord } from './file-values.js';
 import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { State } from './state.js';
@@ -35,9 +36,12 @@ export class EndpointService {
     this.checkRoom(net, containerId);
     if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
     if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
+    // the kernel refuses a multicast one, but only when the interface is made: say so now
+    if (r.mac && (parseInt(r.mac.slice(0, 2), 16) & 1) === 1) throw new InvalidParameterError(`invalid MAC address: ${r.mac} is a multicast address`);
     const linkLocalIps = (r.linkLocalIps ?? []).filter((ip) => ip !== '');
     checkLinkLocalIps(linkLocalIps);
     const aliases = r.aliases ?? [];
+    for (const a of aliases) checkWord('network alias', a);
     if (aliases.length && !isUserDefined(net)) throw new InvalidParameterError('network-scoped alias is supported only for containers in user defined networks');
     return {
       id: newId(),

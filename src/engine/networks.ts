@@ -1,6 +1,7 @@
 import type { DriverCaps, DriverNetwork, NetworkDriver } from '../driverapi/contract.js';
 import type { DriverRegistry } from '../driverapi/registry.js';
 import type { Ipam } from '../ipam/types.js';
+import { checkUsableSubnet } from '../ipam/special-subnets.js';
 import type { Kernel } from '../kernel/types.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
@@ -150,6 +151,7 @@ export class NetworkService {
   private allocatePool(networkId: string, cfg: IpamConfigRecord | undefined, routes: string[], reserveGateway: boolean): IpamConfigRecord {
     if (cfg?.ipRange && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
     if (cfg?.gateway && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+    if (cfg?.subnet) checkUsableSubnet(cfg.subnet);
     const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes });
     try {
       if (cfg?.gateway) {

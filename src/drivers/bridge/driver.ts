@@ -25,9 +25,15 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
     return parseBridgeConfig(spec, this.ctx.config);
   }
 
-  checkNew(net: Net, others: Net[]): void {
-    const clash = others.find((o) => o.config.bridgeName === net.config.bridgeName);
-    if (clash) throw new ConflictError(`bridge ${net.config.bridgeName} is already used by network ${clash.name}`);
+  async checkNew(net: Net, others: Net[]): Promise<void> {
+    const name = net.config.bridgeName;
+    const clash = others.find((o) => o.config.bridgeName === name);
+    if (clash) throw new ConflictError(`bridge ${name} is already used by network ${clash.name}`);
+    // an existing bridge of that name is taken over (as dockerd does); any other link is not berth's to touch
+    const link = await this.ctx.kernel.getLink(name);
+    if (link && link.kind !== 'bridge') {
+      throw new ConflictError(`cannot use ${name} as the bridge of network ${net.name}: an interface of that name exists and is not a bridge (${link.kind || 'no kind'})`);
+    }
   }
 
   async createNetwork(net: Net): Promise<void> {

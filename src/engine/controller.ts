@@ -96,8 +96,10 @@ export class Controller {
     this.observers.add(new DnsObserver(this.dns, this.kernel, this.state, this.config));
     this.containers.embeddedDns = true;
     for (const n of this.state.networks.values()) this.networks.replay(n);
-    const running = [...this.state.containers.values()].filter((c) => c.state.status === 'running');
-    const ports = running.flatMap((c) => c.publishedPorts ?? []);
+    // only containers whose process still runs keep their ports through the table's reset:
+    // one that died while berthd was down would leave its host port forwarding to nothing
+    const alive = [...this.state.containers.values()].filter((c) => c.state.status === 'running' && this.runtime.isRunning(c.state));
+    const ports = alive.flatMap((c) => c.publishedPorts ?? []);
     for (const d of this.drivers.all()) await d.restart?.(this.networks.viewsOf(d), ports);
     await this.networks.ensurePredefined();
     for (const n of this.state.networks.values()) await this.networks.restore(n);

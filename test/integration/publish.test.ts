@@ -68,6 +68,21 @@ describe('published ports', { concurrency: false }, () => {
     assert.equal(reply, 'hello from pp');
   });
 
+  test('a container that died while berthd was down loses its published port at start-up; the port is free again', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['run', '-d', '--name', 'gone', '-e', 'WHO=gone', '-p', '8090:80', '--', 'node', '-e', SERVER]);
+    const pid = await inspect(lab, 'gone', '{{.State.Pid}}');
+    await lab.killDaemon();
+    await hostOk(lab, ['kill', '-9', pid]);
+    await lab.startDaemon();
+    assert.equal(await inspect(lab, 'gone', '{{.State.Status}}'), 'exited');
+    assert.doesNotMatch(await ok(lab, ['system', 'firewall']), /8090/, 'no map element left for its host port');
+    await ok(lab, ['run', '-d', '--name', 'next', '-e', 'WHO=next', '-p', '8090:80', '--', 'node', '-e', SERVER]);
+    let reply = '';
+    for (let i = 0; i < 20 && !reply; i++) reply = await fetchTcp(lab, lab.hostNs, '127.0.0.1', 8090);
+    assert.equal(reply, 'hello from next');
+  });
+
   test('internal networks cannot publish; container mode cannot publish', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '--internal', 'secret']);

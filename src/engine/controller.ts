@@ -21,6 +21,8 @@ import { Observers } from './observer.js';
 import { NetworkService } from './networks.js';
 import { State } from './state.js';
 import { upgradeRecords } from './record-upgrades.js';
+import { killProcessesInNetns } from '../runtime/netns-processes.js';
+import type { ContainerRecord } from '../store/records.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
 // drivers and the two services, and reconciles the kernel with the store at start-up.
@@ -111,7 +113,10 @@ export class Controller {
   /** Containers that still run are adopted and their endpoints checked; the others are marked exited. */
   private async restoreContainers(): Promise<void> {
     for (const c of [...this.state.containers.values()]) {
-      if (c.state.status !== 'running') continue;
+      if (c.state.status !== 'running') {
+        await this.undoCutStart(c);
+        continue;
+      }
       if (this.runtime.isRunning(c.state)) {
         this.runtime.adopt(c.id, this.containers.stateDir(c.id), c.state);
         await this.containers.restoreSandbox(c);
@@ -124,6 +129,19 @@ export class Controller {
         await this.containers.tearDownSandbox(c);
       }
     }
+  }
+
+  /**
+   * A container not recorded as running that still has a sandbox of its own: a crash cut
+   * its start after the sandbox (and maybe its process) was made, or its teardown. Its
+   * processes are killed and its sandbox torn down, so no netns holds its addresses and no
+   * process runs that berth does not know.
+   */
+  private async undoCutStart(c: ContainerRecord): Promise<void> {
+    if (!c.sandboxKey || c.sandboxKey !== this.containers.netnsPath(c.id)) return;
+    const killed = await killProcessesInNetns(c.sandboxKey);
+    if (killed) this.log(`container ${c.name}: ${killed} process(es) of a start cut by a crash killed`);
+    await this.containers.tearDownSandbox(c);
   }
 
   /** Re-reserves the host ports of running containers (their DNAT elements are already in the table). */

@@ -90,8 +90,14 @@ export class SandboxService {
     if (!ownNetns || !(await this.kernel.netnsExists(c.sandboxKey))) return;
     const joined = this.planAll(eps, publishes);
     const gateway = gatewayOf(joined);
+    const present = new Set((await this.kernel.listAddresses(c.sandboxKey)).map((a) => `${a.ifname} ${a.cidr}`));
     for (const j of joined) {
-      if (!(await this.kernel.getLink(j.ep.ifName, c.sandboxKey))) {
+      const link = await this.kernel.getLink(j.ep.ifName, c.sandboxKey);
+      // half made (a connect cut by a crash): what is there goes, and it is made again whole;
+      // told by its IPv4 addresses (listAddresses leaves link-scope IPv6 out)
+      const whole = link && j.iface.addresses.filter((a) => !a.includes(':')).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
+      if (link && !whole) await this.kernel.removeInterface(c.sandboxKey, j.iface);
+      if (!whole) {
         if (j === gateway) j.iface.routes.push({ dst: 'default', via: j.plan.gateway4 });
         await this.kernel.applySandbox(c.sandboxKey, [j.iface], { create: false });
       }

@@ -44,4 +44,22 @@ describe('crash recovery', { concurrency: false }, () => {
     assert.notEqual(await inspect(lab, 'other', '{{.NetworkSettings.Networks.n1.IPAddress}}'), '10.55.0.10');
     await ok(lab, ['rm', '-f', 'cut', 'other']);
   });
+
+  test('a connect cut by a crash (its interface there, its address not) is made whole at start-up', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '--subnet', '10.56.0.0/24', 'n2']);
+    await runSleeper(lab, 'half');
+    await ok(lab, ['network', 'connect', '--ip', '10.56.0.20', 'n2', 'half']);
+    const sandbox = await inspect(lab, 'half', '{{.NetworkSettings.SandboxKey}}');
+    await lab.killDaemon();
+    // what a crash between making the interface and addressing it leaves
+    assert.equal((await lab.inNetns(sandbox, ['ip', 'addr', 'flush', 'dev', 'eth1'])).code, 0);
+    await lab.startDaemon();
+    assert.match(await ok(lab, ['exec', 'half', 'ip', '-4', '-o', 'addr', 'show', 'eth1']), /10\.56\.0\.20\/24/);
+    await runSleeper(lab, 'peer', ['--network', 'n2']);
+    assert.equal((await lab.berth(['exec', 'half', 'ping', '-c1', '-W2', 'peer'])).code, 0);
+    // and the next connect after the restart works the first time
+    await ok(lab, ['network', 'create', 'n3']);
+    await ok(lab, ['network', 'connect', 'n3', 'half']);
+  });
 });

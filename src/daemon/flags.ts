@@ -9,6 +9,8 @@ import { parseDefaultAddressPool } from '../ipam/default-pools.js';
 export interface DaemonFlags {
   config: DaemonConfig;
   socket: string;
+  /** -G/--group: the group that may use the socket (mode 0660), as dockerd's */
+  group: string;
   debug: boolean;
 }
 
@@ -21,6 +23,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
     .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
     .option('--exec-root <dir>', 'root directory of run-time state (netns mounts, per-container files)', '/run/berth')
     .option('-H, --host <addr>', 'daemon socket to listen on (unix:///path)', DEFAULT_HOST)
+    .option('-G, --group <name>', 'group for the unix socket (name or gid)', 'docker')
     .option('--bip <cidr>', 'address and subnet of the default bridge, e.g. 172.17.0.1/16', cidr)
     .option('--fixed-cidr <cidr>', "restrict the default bridge containers' addresses to this range", cidr)
     .option('-b, --bridge <name>', 'attach containers to this existing bridge instead of creating berth0')
@@ -49,6 +52,7 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
   if (!host.startsWith('unix://')) throw new InvalidArgumentError(`unsupported -H ${host}: berthd listens on unix sockets (unix:///path)`);
   return {
     socket: host.slice('unix://'.length),
+    group: String(o.group),
     debug: !!o.debug,
     config: defaultConfig({
       dataRoot: o.dataRoot,

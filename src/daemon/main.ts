@@ -12,6 +12,7 @@ import { Controller } from '../engine/controller.js';
 import { recordImageIds } from '../engine/record-upgrades.js';
 import { ImageStore } from '../images/store.js';
 import { parseDaemonFlags } from './flags.js';
+import { giveSocketToGroup } from './socket-group.js';
 
 // berthd: the controller behind the Docker Engine API on a unix socket. Containers keep
 // running when berthd stops; the next start adopts them and reconciles the kernel.
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
   streamRoutes(router, ctl);
   swarmRoutes(router);
   const server: Server = await listen(router, flags.socket, log);
+  giveSocketToGroup(flags.socket, flags.group, log);
   log(`API listen on ${flags.socket} (ready in ${Date.now() - t0} ms)`);
   let stopping = false;
   const stop = async (sig: string) => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { gidOf } from '../../src/daemon/socket-group.js';
 import { fileURLToPath } from 'node:url';
 import { labFor } from '../lab/lab.js';
 import { hostLinks, hostOk, inspect, nftTables, ok, pingFrom, runSleeper } from './helpers.js';
@@ -60,6 +62,17 @@ describe('berthd', { concurrency: false }, () => {
     assert.equal(await nftTables(lab), '');
     assert.equal(await hostOk(lab, ['cat', '/proc/sys/net/ipv4/ip_forward']), '0');
     assert.ok(await pingFrom(lab, 'plain', '172.17.0.1'));
+  });
+
+  test('the API socket is root\'s and the -G group\'s, mode 0660; an unknown group leaves it root\'s, said in the log', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['-G', 'adm'] });
+    const st = statSync(lab.socket);
+    assert.equal((st.mode & 0o777).toString(8), '660');
+    assert.deepEqual([st.uid, st.gid], [0, gidOf('adm')]);
+    await lab.stopDaemon();
+    const other = await labFor(t, { daemonArgs: ['-G', 'no-such-group-here'] });
+    assert.deepEqual([statSync(other.socket).uid, statSync(other.socket).gid], [0, 0]);
+    assert.match(other.daemonLog(), /group no-such-group-here not found: the API socket .* stays root's only/);
   });
 
   test('a restart keeps networks, running containers and addresses, and reconciles the kernel', async (t) => {

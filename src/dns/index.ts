@@ -33,11 +33,13 @@ import { DEFAULT_LOCAL_TTL_S, emptyStats, type DnsStats } from './handler.js';
 import { newRotation, type EndpointRecord } from './names.js';
 import type { WorkerConfig } from './protocol.js';
 import { closeFd, type SandboxFds } from './listener.js';
+import { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp-budget.js';
 import { ResolverThread } from './thread.js';
 
 export type { EndpointRecord } from './names.js';
 export type { DnsStats } from './handler.js';
 export type { SandboxFds } from './listener.js';
+export { DEFAULT_TCP_LIMITS, type TcpLimits } from './tcp-budget.js';
 export { DNS_PORT, EMBEDDED_DNS_ADDRESS } from './listener.js';
 
 export interface EmbeddedDnsOptions {
@@ -51,6 +53,8 @@ export interface EmbeddedDnsOptions {
   endpoints?: EndpointRecord[];
   /** Resolver threads (default: 2 when the machine has 2+ CPUs, else 1); each serves its share of the sandboxes. */
   threads?: number;
+  /** TCP connections per sandbox and per thread, and the idle timeout (default DEFAULT_TCP_LIMITS). */
+  tcpLimits?: Partial<TcpLimits>;
   /** Called if a resolver thread dies (it should not); the daemon should log it. */
   onCrash?: (err: Error) => void;
 }
@@ -87,6 +91,7 @@ export class EmbeddedDns {
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
       endpoints: opts.endpoints ?? [],
       rotation,
+      tcpLimits: { ...DEFAULT_TCP_LIMITS, ...opts.tcpLimits },
     };
     const onDeath = (err: Error): void => opts.onCrash?.(err);
     const peers = peerPorts(n);

@@ -2,18 +2,19 @@
 // container's netns, made there by the kernel worker and adopted here by fd. Whoever
 // reaches them is that sandbox's container: the socket, not the source address, says who
 // asks. TCP messages carry a 2-byte length prefix; a connection may send several queries,
-// answers go back in whatever order they finish. Idle or oversized connections are
-// closed, so a stuck client costs a socket for a few seconds at most.
+// answers go back in whatever order they finish. How many connections a sandbox (and the
+// whole thread) holds is bounded by a TcpBudget shared by the thread's listeners; one
+// with no query in flight for idleMs is closed (trickling bytes does not keep it: only a
+// whole query or an answer counts as activity).
 import { createSocket, type Socket } from 'node:dgram';
 import { closeSync } from 'node:fs';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import type { DnsHandler, Reply } from './handler.js';
+import type { TcpBudget, Tracked } from './tcp-budget.js';
 
 /** Where the resolver answers inside every sandbox (Docker's address). */
 export const EMBEDDED_DNS_ADDRESS = '127.0.0.11';
 export const DNS_PORT = 53;
-const TCP_IDLE_MS = 10_000;
-const MAX_TCP_CONNECTIONS = 64;
 
 export interface SandboxFds {
   udp: number;
@@ -29,6 +30,8 @@ export class SandboxListener {
     /** the container whose sandbox this is: its view decides every answer */
     readonly containerId: string,
     private readonly handler: DnsHandler,
+    /** the thread's TCP connection limits, shared with its other sandboxes */
+    private readonly budget: TcpBudget,
   ) {}
 
   /** Adopts both fds; on failure none stays open. */
@@ -87,7 +90,6 @@ export class SandboxListener {
   private adoptTcp(fd: number): Promise<Server> {
     return new Promise((resolve, reject) => {
       const server = createServer((c) => this.onConnection(server, c));
-      server.maxConnections = MAX_TCP_CONNECTIONS;
       server.once('error', reject);
       server.listen({ fd }, () => {
         server.off('error', reject);
@@ -98,17 +100,36 @@ export class SandboxListener {
   }
 
   private onConnection(server: Server, c: TcpSocket): void {
-    let buf: Buffer = Buffer.alloc(0);
-    this.connections.add(c);
-    c.on('close', () => this.connections.delete(c));
-    c.setTimeout(TCP_IDLE_MS, () => c.destroy());
+    const tracked: Tracked = { owner: this, inFlight: 0, evict: () => c.destroy() };
     c.on('error', () => undefined);
+    if (!this.budget.admit(tracked)) {
+      c.resetAndDestroy(); // every connection of this sandbox (or thread) has a query in flight
+      return;
+    }
+    this.connections.add(c);
+    const idle = setTimeout(() => {
+      if (tracked.inFlight > 0) idle.refresh();
+      else c.destroy();
+    }, this.budget.limits.idleMs);
+    c.on('close', () => {
+      clearTimeout(idle);
+      this.connections.delete(c);
+      this.budget.release(tracked);
+    });
+    const active = (): void => {
+      idle.refresh();
+      this.budget.touch(tracked);
+    };
     const reply = (r: Reply): void => {
-      if (!r || c.destroyed) return;
+      tracked.inFlight--;
+      if (c.destroyed) return;
+      active();
+      if (!r) return;
       const len = Buffer.allocUnsafe(2);
       len.writeUInt16BE(r.length, 0);
       c.write(Buffer.concat([len, r]));
     };
+    let buf: Buffer = Buffer.alloc(0);
     c.on('data', (d: Buffer) => {
       buf = buf.length === 0 ? d : Buffer.concat([buf, d]);
       while (buf.length >= 2) {
@@ -116,8 +137,10 @@ export class SandboxListener {
         if (buf.length < 2 + len) break;
         const msg = buf.subarray(2, 2 + len);
         buf = buf.subarray(2 + len);
+        tracked.inFlight++;
+        active();
         const r = this.handler.handle(msg, this.containerId, 'tcp');
-        if (r instanceof Promise) r.then(reply, () => undefined);
+        if (r instanceof Promise) r.then(reply, () => reply(undefined));
         else reply(r);
       }
       if (this.tcp !== server) c.destroy();

@@ -4,6 +4,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { DnsStats } from './handler.js';
 import type { EndpointRecord } from './names.js';
+import type { TcpLimits } from './tcp-budget.js';
 
 export interface WorkerConfig {
   upstreams: string[];
@@ -14,6 +15,8 @@ export interface WorkerConfig {
   peers: MessagePort[];
   /** Round-robin counters shared by all resolver threads (SharedArrayBuffer). */
   rotation: Int32Array;
+  /** TCP connections each sandbox and the whole thread may hold */
+  tcpLimits: TcpLimits;
 }
 
 export type DnsRequest =

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DnsHandler } from './handler.js';
 import { SandboxListener, closeFd } from './listener.js';
 import { NameTable } from './names.js';
+import { TcpBudget } from './tcp-budget.js';
 import type { DnsReply, DnsRequest, PeerCacheFill, WorkerConfig } from './protocol.js';
 import { UpstreamClient } from './upstream.js';
 
@@ -23,6 +24,7 @@ for (const p of config.peers) {
   });
   p.unref();
 }
+const tcpBudget = new TcpBudget(config.tcpLimits);
 /** sandbox (its netns path) -> its sockets */
 const sandboxes = new Map<string, SandboxListener>();
 
@@ -37,7 +39,7 @@ async function openSandbox(m: Extract<DnsRequest, { op: 'openSandbox' }>): Promi
     closeFd(m.tcp);
     return;
   }
-  const l = new SandboxListener(m.containerId, handler);
+  const l = new SandboxListener(m.containerId, handler, tcpBudget);
   await l.adopt({ udp: m.udp, tcp: m.tcp });
   sandboxes.set(m.sandbox, l);
 }

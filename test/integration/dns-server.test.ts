@@ -17,6 +17,7 @@ import { run } from '../lab/exec.js';
 // upstream is the lab's internet DNS server.
 
 const FUZZ_SENDER = fileURLToPath(new URL('../../bench/dns-fuzz-send.js', import.meta.url));
+const TCP_HOG = fileURLToPath(new URL('../lab/dns-tcp-hog.js', import.meta.url));
 
 interface Dig {
   status: string;
@@ -219,5 +220,39 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     await assert.rejects(kernel.bindInNetns(c.vm1!.path, '::1', DNS_PORT), /invalid IPv4 address/);
     await assert.rejects(kernel.bindInNetns(c.vm1!.path, EMBEDDED_DNS_ADDRESS, 0), /invalid port/);
     await assert.rejects(kernel.bindInNetns('/run/netns/nosuch', EMBEDDED_DNS_ADDRESS, DNS_PORT), /cannot open netns \/run\/netns\/nosuch/);
+  });
+
+  test('TCP connections are capped per sandbox and per thread: two hogs share the thread, a third sandbox still gets in', async (t) => {
+    // small caps on a resolver of its own, so that two sandboxes can fill its thread
+    const small = await EmbeddedDns.start({ upstreams: [lab.internetDns], threads: 1, tcpLimits: { perSandbox: 8, perThread: 12, idleMs: 600_000 } });
+    const islands: ClientNs[] = ['a', 'b', 'c'].map((x, i) => ({ name: `dtcap${x}`, path: `/run/netns/dtcap${x}`, ip: `10.79.0.${i + 2}` }));
+    t.after(async () => {
+      await small.stop();
+      for (const i of islands) await run(['ip', 'netns', 'delete', i.name]);
+    });
+    for (const [n, i] of islands.entries()) {
+      await run(['ip', 'netns', 'add', i.name]);
+      await run(inNs(i, ['ip', 'link', 'set', 'lo', 'up']));
+      small.setEndpoint({ networkId: 'cap', containerId: `id-cap${n}`, ip: i.ip, names: [`cap${n}`] });
+      await small.openSandbox(i.path, `id-cap${n}`, await kernel.bindInNetns(i.path, EMBEDDED_DNS_ADDRESS, DNS_PORT));
+    }
+    const [a, b, third] = islands as [ClientNs, ClientNs, ClientNs];
+    const held = async (i: ClientNs): Promise<number> =>
+      (await run(inNs(i, ['ss', '-Htn', 'state', 'established', '( sport = :53 )']))).stdout.trim().split('\n').filter(Boolean).length;
+    const hog = async (i: ClientNs): Promise<void> => {
+      const p = lab.spawnIn(i.path, ['node', TCP_HOG, SERVER, '30', 'cap2']);
+      await p.waitForOutput('ready', 30_000);
+      assert.match(p.output(), /ready rcode=0 answers=1/, 'the newest connection is answered');
+    };
+    await hog(a);
+    assert.equal(await held(a), 8, 'one sandbox holds its cap, no more');
+    await hog(b);
+    // the thread is full (12): each new connection of b took the room from the bigger
+    // holder, a until b held more, then b itself
+    assert.deepEqual([await held(a), await held(b)], [5, 7]);
+    for (const proto of [['+tcp'], []]) {
+      assert.deepEqual(await dig(third, SERVER, [...proto, 'cap0']), { status: 'NOERROR', answers: [a.ip] }, proto.join());
+    }
+    assert.ok((await held(a)) + (await held(b)) <= 12);
   });
 });

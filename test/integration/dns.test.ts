@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_TCP_LIMITS } from '../../src/dns/index.js';
 import { labFor, type Lab } from '../lab/lab.js';
 import { hostLinks, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 
 // Seed scenarios 11 and 18 and issues 3 and 11: containers on user-defined networks find
 // each other by name through the embedded resolver, which answers at 127.0.0.11 inside
 // each container's own netns; the default bridge does not.
+
+const TCP_HOG = fileURLToPath(new URL('../lab/dns-tcp-hog.js', import.meta.url));
 
 async function dig(lab: Lab, container: string, name: string, type = 'A', opts: string[] = []): Promise<{ status: string; answers: string[] }> {
   const r = await lab.berth(['exec', container, 'dig', '+tries=1', '+time=3', ...opts, name, type]);
@@ -168,5 +172,31 @@ describe('embedded DNS', { concurrency: false }, () => {
       const fromHost = await lab.inHost(['dig', '+tries=1', '+time=2', `@${server}`, 'c1']);
       assert.doesNotMatch(fromHost.stdout, /ANSWER SECTION/);
     }
+  });
+
+  test('one container holding hundreds of idle TCP connections is capped to its share; the others still resolve over TCP and UDP', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--dns', '203.0.113.10'] });
+    await ok(lab, ['network', 'create', 'n1']);
+    await runSleeper(lab, 'hog', ['--network', 'n1']);
+    await runSleeper(lab, 'calm', ['--network', 'n1']);
+    await runSleeper(lab, 'target', ['--network', 'n1']);
+    const sandbox = await inspect(lab, 'hog', '{{.NetworkSettings.SandboxKey}}');
+    // 600 idle connections (the reported case), then a query on one more: it is answered
+    // (the oldest idle connection made room for it), and the hog keeps everything open
+    const hog = lab.spawnIn(sandbox, ['node', TCP_HOG, '127.0.0.11', '600', 'target']);
+    await hog.waitForOutput('ready', 60_000);
+    assert.match(hog.output(), /ready rcode=0 answers=1/);
+    // the resolver's side of the hog's connections: no more than its cap stay open
+    const established = (await lab.inNetns(sandbox, ['ss', '-Htn', 'state', 'established', '( sport = :53 )'])).stdout.trim().split('\n').filter(Boolean);
+    assert.ok(established.length <= DEFAULT_TCP_LIMITS.perSandbox, `${established.length} connections held open for one sandbox`);
+    const clientSide = (await lab.inNetns(sandbox, ['ss', '-Htan', '( dport = :53 )'])).stdout.trim().split('\n').filter(Boolean);
+    assert.equal(clientSide.length, 601, 'the hog still holds all of its sockets');
+    // everyone else resolves, over both transports, while the hog holds on
+    const target = await inspect(lab, 'target', '{{.NetworkSettings.Networks.n1.IPAddress}}');
+    for (const proto of [['+tcp'], [], ['+tcp']]) {
+      assert.deepEqual(await dig(lab, 'calm', 'target', 'A', proto), { status: 'NOERROR', answers: [target] }, proto.join());
+    }
+    // and so does the hog itself, on a new connection
+    assert.deepEqual(await dig(lab, 'hog', 'target', 'A', ['+tcp']), { status: 'NOERROR', answers: [target] });
   });
 });

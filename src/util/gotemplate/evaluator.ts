@@ -26,7 +26,11 @@ class LoopSignal {
 const NO_FINAL: unique symbol = Symbol('no final');
 type Final = unknown | typeof NO_FINAL;
 
-const MAX_DEPTH = 100_000;
+/** How deeply execution may nest: template calls plus the controls they run inside
+ *  one another. Go counts template calls only, up to 100000, on a growable stack; here
+ *  the JS stack is the limit, and parsing already bounds nesting within one template
+ *  (MAX_PARSE_DEPTH), so counting both keeps recursion well inside it. Go's wording. */
+export const MAX_EXEC_DEPTH = 1000;
 
 export class Executor {
   private readonly out: string[] = [];
@@ -97,12 +101,23 @@ export class Executor {
     }
   }
 
+  /** Runs one nesting level deeper, within MAX_EXEC_DEPTH. */
+  private descend(pos: number, context: string, fn: () => void): void {
+    if (this.depth >= MAX_EXEC_DEPTH) this.fail(pos, context, `exceeded maximum template depth (${MAX_EXEC_DEPTH})`);
+    this.depth++;
+    try {
+      fn();
+    } finally {
+      this.depth--;
+    }
+  }
+
   private walkIfOrWith(dot: unknown, kind: 'if' | 'with', pipe: PipeNode, list: Node[], elseList?: Node[]): void {
-    this.scoped(() => {
+    this.descend(pipe.pos, `{{${kind} ${describePipeShort(pipe)}}}`, () => this.scoped(() => {
       const value = this.evalPipeline(dot, pipe);
       if (isTrue(value)) this.walkList(kind === 'with' ? value : dot, list);
       else if (elseList) this.walkList(dot, elseList);
-    });
+    }));
   }
 
   private rangeItems(pos: number, pipe: PipeNode, value: unknown): [unknown, unknown][] | undefined {
@@ -114,7 +129,7 @@ export class Executor {
   }
 
   private walkRange(dot: unknown, pipe: PipeNode, list: Node[], elseList?: Node[]): void {
-    this.scoped(() => {
+    this.descend(pipe.pos, `{{range ${describePipeShort(pipe)}}}`, () => this.scoped(() => {
       const value = this.evalPipeline(dot, pipe, true);
       const items = this.rangeItems(pipe.pos, pipe, value);
       if (!items || items.length === 0) {
@@ -128,7 +143,7 @@ export class Executor {
         this.vars.length = mark;
         if (signal === 'break') break;
       }
-    });
+    }));
   }
 
   private setRangeVars(pipe: PipeNode, key: unknown, elem: unknown): void {
@@ -151,18 +166,19 @@ export class Executor {
   private walkTemplate(dot: unknown, pos: number, name: string, pipe?: PipeNode): void {
     const body = this.tmpl.defines.get(name);
     if (!body) this.fail(pos, `template ${JSON.stringify(name)}`, `template: no template ${JSON.stringify(name)} associated with template ""`);
-    if (++this.depth > MAX_DEPTH) this.fail(pos, name, `exceeded maximum template depth (${MAX_DEPTH})`);
-    const newDot = pipe ? this.evalPipeline(dot, pipe) : null;
-    const saved = { vars: this.vars, name: this.templateName };
-    this.vars = [{ name: '$', value: newDot }];
-    this.templateName = name;
-    try {
-      this.walkList(newDot, body);
-    } finally {
-      this.vars = saved.vars;
-      this.templateName = saved.name;
-      this.depth--;
-    }
+    const shown = `{{template ${JSON.stringify(name)}${pipe ? ` ${describePipeShort(pipe)}` : ''}}}`;
+    this.descend(pos, shown, () => {
+      const newDot = pipe ? this.evalPipeline(dot, pipe) : null;
+      const saved = { vars: this.vars, name: this.templateName };
+      this.vars = [{ name: '$', value: newDot }];
+      this.templateName = name;
+      try {
+        this.walkList(newDot, body);
+      } finally {
+        this.vars = saved.vars;
+        this.templateName = saved.name;
+      }
+    });
   }
 
   // ---- pipelines -----------------------------------------------------------

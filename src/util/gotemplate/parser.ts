@@ -14,6 +14,12 @@ export interface ParsedTemplate {
 
 type ListEnd = 'end' | 'else' | 'eof';
 
+/** How deeply controls ({{if}}, {{with}}, {{range}}, `else if` chains) and parenthesized
+ *  pipelines may nest, together. Go caps parentheses at 10000 and relies on growable
+ *  stacks for the rest; a JS stack overflows near 2000 nested controls, and no format a
+ *  person writes comes near 100. Go's wording. */
+export const MAX_PARSE_DEPTH = 100;
+
 /** Go's item.String(): how a token is quoted in "unexpected …" errors. */
 function tokenDesc(t: Token): string {
   if (t.kind === 'eof') return 'EOF';
@@ -28,6 +34,7 @@ export class Parser {
   private readonly tokens: Token[];
   private vars: string[] = ['$'];
   private rangeDepth = 0;
+  private depth = 0;
   private readonly defines = new Map<string, Node[]>();
 
   constructor(private readonly input: string, private readonly hasFunction: (name: string) => boolean) {
@@ -109,7 +116,22 @@ export class Parser {
     return { kind: 'action', pos: open.pos, pipe: this.pipeline('command', 'rightDelim') };
   }
 
+  /** Parses one nesting level deeper, within MAX_PARSE_DEPTH. */
+  private nested<T>(at: Token, parse: () => T): T {
+    if (this.depth >= MAX_PARSE_DEPTH) this.fail('max expression depth exceeded', at);
+    this.depth++;
+    try {
+      return parse();
+    } finally {
+      this.depth--;
+    }
+  }
+
   private control(kind: 'if' | 'with' | 'range', kw: Token): Node {
+    return this.nested(kw, () => this.controlBody(kind, kw));
+  }
+
+  private controlBody(kind: 'if' | 'with' | 'range', kw: Token): Node {
     const mark = this.vars.length;
     const pipe = this.pipeline(kind, 'rightDelim');
     if (kind === 'range') this.rangeDepth++;
@@ -287,7 +309,7 @@ export class Parser {
       case 'field': return { kind: 'field', pos: t.pos, idents: [t.text.slice(1)] };
       case 'bool': return { kind: 'bool', pos: t.pos, value: t.text === 'true' };
       case 'number': case 'charConstant': return this.number(t);
-      case 'leftParen': return { kind: 'pipe', pos: t.pos, pipe: this.pipeline('parenthesized pipeline', 'rightParen') };
+      case 'leftParen': return { kind: 'pipe', pos: t.pos, pipe: this.nested(t, () => this.pipeline('parenthesized pipeline', 'rightParen')) };
       case 'string': case 'rawString': return { kind: 'string', pos: t.pos, value: this.unquote(t), text: t.text };
     }
     this.i--;

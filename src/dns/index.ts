@@ -74,6 +74,15 @@ function peerPorts(n: number): MessagePort[][] {
   return ports;
 }
 
+/** Checked here, not in a resolver thread (where a bad value would end the thread). */
+function checkedTcpLimits(l: TcpLimits): TcpLimits {
+  const whole = (n: number) => Number.isInteger(n) && n > 0;
+  if (!whole(l.perSandbox) || !whole(l.perThread) || !whole(l.idleMs) || l.perSandbox >= l.perThread) {
+    throw new RangeError(`invalid DNS TCP limits ${JSON.stringify(l)}: positive integers, perSandbox below perThread`);
+  }
+  return l;
+}
+
 export class EmbeddedDns {
   /** sandbox -> the thread that serves it */
   private readonly served = new Map<string, ResolverThread>();
@@ -91,7 +100,7 @@ export class EmbeddedDns {
       upstreamTimeoutMs: opts.upstreamTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUT_MS,
       endpoints: opts.endpoints ?? [],
       rotation,
-      tcpLimits: { ...DEFAULT_TCP_LIMITS, ...opts.tcpLimits },
+      tcpLimits: checkedTcpLimits({ ...DEFAULT_TCP_LIMITS, ...opts.tcpLimits }),
     };
     const onDeath = (err: Error): void => opts.onCrash?.(err);
     const peers = peerPorts(n);

@@ -3,6 +3,7 @@ import { defaultConfig, type DaemonConfig } from '../engine/config.js';
 import { parseMtu } from '../util/mtu.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
 import { parseDefaultAddressPool } from '../ipam/default-pools.js';
+import { asArguments, DEFAULT_CONFIG_FILE, directiveFlags, readConfigFile } from './config-file.js';
 
 // berthd's flags, with dockerd's names and meanings.
 
@@ -12,13 +13,38 @@ export interface DaemonFlags {
   /** -G/--group: the group that may use the socket (mode 0660), as dockerd's */
   group: string;
   debug: boolean;
+  /** --validate: check the configuration and exit */
+  validate: boolean;
 }
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
+/**
+ * The flags, and the configuration file's directives (--config-file, default
+ * /etc/berth/daemon.json) where no flag names them; one named in both is an error.
+ */
 export function parseDaemonFlags(argv: string[]): DaemonFlags {
+  const cli = makeProgram();
+  cli.parse(argv, { from: 'user' });
+  const path = String(cli.opts().configFile);
+  const named = cli.getOptionValueSource('configFile') === 'cli';
+  const file = readConfigFile(path, named);
+  const both: string[] = [];
+  for (const [key, flag] of directiveFlags(file)) {
+    const option = cli.options.find((x) => x.long === flag)!;
+    if (cli.getOptionValueSource(option.attributeName()) === 'cli') both.push(`${key}: (from flag: ${String(cli.getOptionValue(option.attributeName()))}, from file: ${JSON.stringify(file[key])})`);
+  }
+  if (both.length) {
+    throw new InvalidArgumentError(`unable to configure berthd with file ${path}: the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`);
+  }
+  const program = makeProgram();
+  program.parse([...asArguments(file, path), ...argv], { from: 'user' });
+  return flagsOf(program.opts());
+}
+
+function makeProgram(): Command {
   const collect = (v: string, prev: string[]) => [...prev, v];
-  const program = new Command('berthd')
+  return new Command('berthd')
     .description('berth daemon: container networking on the real kernel, speaking the Docker Engine API')
     .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
     .option('--exec-root <dir>', 'root directory of run-time state (netns mounts, per-container files)', '/run/berth')
@@ -44,16 +70,22 @@ export function parseDaemonFlags(argv: string[]): DaemonFlags {
       'report',
     )
     .option('-D, --debug', 'debug logging', false)
+    .option('--config-file <path>', "daemon configuration file (dockerd's daemon.json keys)", DEFAULT_CONFIG_FILE)
+    .option('--validate', 'check the flags and the configuration file, say so, and exit', false)
     .allowExcessArguments(false)
+    // berthd says a bad flag once, in its own words (main.ts); commander would say it too
+    .configureOutput({ outputError: () => undefined })
     .exitOverride();
-  program.parse(argv, { from: 'user' });
-  const o = program.opts();
+}
+
+function flagsOf(o: Record<string, any>): DaemonFlags {
   const host = String(o.host);
   if (!host.startsWith('unix://')) throw new InvalidArgumentError(`unsupported -H ${host}: berthd listens on unix sockets (unix:///path)`);
   return {
     socket: host.slice('unix://'.length),
     group: String(o.group),
     debug: !!o.debug,
+    validate: !!o.validate,
     config: defaultConfig({
       dataRoot: o.dataRoot,
       execRoot: o.execRoot,

@@ -31,6 +31,10 @@ async function main(): Promise<void> {
     process.stderr.write(`berthd: ${e.message.replace(/^error: /, '')}\n`);
     process.exit(2);
   }
+  if (flags.validate) {
+    process.stdout.write('configuration OK\n');
+    process.exit(0);
+  }
   const t0 = Date.now();
   const ctl = await Controller.open(flags.config, log);
   const router = new Router();

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { gidOf } from '../../src/daemon/socket-group.js';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +73,17 @@ describe('berthd', { concurrency: false }, () => {
     const other = await labFor(t, { daemonArgs: ['-G', 'no-such-group-here'] });
     assert.deepEqual([statSync(other.socket).uid, statSync(other.socket).gid], [0, 0]);
     assert.match(other.daemonLog(), /group no-such-group-here not found: the API socket .* stays root's only/);
+  });
+
+  test('the configuration file (dockerd\'s daemon.json keys) shapes the daemon as its flags would', async (t) => {
+    const lab = await labFor(t, { startDaemon: false });
+    writeFileSync(lab.configFile, JSON.stringify({ bip: '172.29.0.1/16', mtu: 1400, dns: ['192.0.2.53'] }));
+    await lab.startDaemon();
+    assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'bridge']), '172.29.0.0/16 172.29.0.1');
+    assert.equal(JSON.parse(await hostOk(lab, ['ip', '-j', 'link', 'show', 'berth0']))[0].mtu, 1400);
+    await lab.stopDaemon();
+    // given both ways: refused, and berthd does not start
+    await assert.rejects(lab.startDaemon(['--mtu', '1500']), /the following directives are specified both as a flag and in the configuration file: mtu/);
   });
 
   test('a restart keeps networks, running containers and addresses, and reconciles the kernel', async (t) => {

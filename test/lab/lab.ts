@@ -5,7 +5,7 @@
 // Labs must be made inside a throwaway world (scripts/in-lab.sh, which npm test uses):
 // then even a test killed with -9 leaves nothing behind. destroy() cleans up eagerly so
 // that many labs can live one after another in one world.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,7 @@ export class Lab {
     try {
       mkdirSync(join(lab.dir, 'data'));
       mkdirSync(join(lab.dir, 'exec'));
+      writeFileSync(lab.configFile, '{}\n');
       await wireLab(`${name}-host`, `${name}-inet`);
       await lab.startInternetServers();
       if (opts.startDaemon ?? true) await lab.startDaemon();
@@ -135,6 +136,11 @@ export class Lab {
 
   get dataRoot(): string {
     return join(this.dir, 'data');
+  }
+
+  /** berthd's configuration file in this lab ('{}' unless a test writes it). */
+  get configFile(): string {
+    return join(this.dir, 'daemon.json');
   }
 
   get execRoot(): string {
@@ -212,6 +218,8 @@ export class Lab {
       '--data-root', this.dataRoot,
       '--exec-root', this.execRoot,
       '-H', `unix://${this.socket}`,
+      // the lab's own (empty) daemon.json: the machine's /etc/berth/daemon.json is not the lab's
+      '--config-file', this.configFile,
       ...(this.opts.daemonArgs ?? []),
       ...extraArgs,
     ];

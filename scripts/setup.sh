@@ -16,7 +16,9 @@ PACKAGES=(iproute2 nftables libnftables1 util-linux iputils-ping dnsutils bridge
   # the compatibility suite drives docker's 20.10 client and docker-compose against berthd
   docker.io docker-compose
   # and the Docker SDK for Python, from a venv made with Debian's python
-  python3 python3-venv)
+  python3 python3-venv
+  # systemd-socket-activate: the socket-activation test starts berthd as systemd would
+  systemd)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }

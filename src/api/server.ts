@@ -18,9 +18,12 @@ export interface JsonReply {
   headers?: Record<string, string>;
 }
 
-export function listen(router: Router, socketPath: string, log: (msg: string) => void): Promise<Server> {
-  mkdirSync(dirname(socketPath), { recursive: true });
-  rmSync(socketPath, { force: true });
+/** Serves the API on a unix socket made at `path`, or on a listening one handed over (`fd`, from systemd). */
+export function listen(router: Router, on: { path: string } | { fd: number }, log: (msg: string) => void): Promise<Server> {
+  if ('path' in on) {
+    mkdirSync(dirname(on.path), { recursive: true });
+    rmSync(on.path, { force: true });
+  }
   const server = createServer((req, res) => void dispatch(router, req, res, undefined, () => readJson(req), log));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const res = new UpgradeResponse(req, socket);
@@ -31,8 +34,12 @@ export function listen(router: Router, socketPath: string, log: (msg: string) =>
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
-      chmodSync(socketPath, 0o660);
+    if ('fd' in on) {
+      server.listen({ fd: on.fd }, () => resolve(server));
+      return;
+    }
+    server.listen(on.path, () => {
+      chmodSync(on.path, 0o660);
       resolve(server);
     });
   });

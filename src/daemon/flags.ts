@@ -9,6 +9,7 @@ import { asArguments, DEFAULT_CONFIG_FILE, directiveFlags, readConfigFile } from
 
 export interface DaemonFlags {
   config: DaemonConfig;
+  /** the unix socket's path, or 'fd://' for the socket systemd passes (socket activation) */
   socket: string;
   /** -G/--group: the group that may use the socket (mode 0660), as dockerd's */
   group: string;
@@ -18,6 +19,8 @@ export interface DaemonFlags {
 }
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
+/** -H fd://: the listening socket systemd passes (its socket unit owns path, mode and group) */
+export const FD_HOST = 'fd://';
 
 /**
  * The flags, and the configuration file's directives (--config-file, default
@@ -48,7 +51,7 @@ function makeProgram(): Command {
     .description('berth daemon: container networking on the real kernel, speaking the Docker Engine API')
     .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
     .option('--exec-root <dir>', 'root directory of run-time state (netns mounts, per-container files)', '/run/berth')
-    .option('-H, --host <addr>', 'daemon socket to listen on (unix:///path)', DEFAULT_HOST)
+    .option('-H, --host <addr>', 'daemon socket to listen on (unix:///path, or fd:// for the one systemd passes)', DEFAULT_HOST)
     .option('-G, --group <name>', 'group for the unix socket (name or gid)', 'docker')
     .option('--bip <cidr>', 'address and subnet of the default bridge, e.g. 172.17.0.1/16', cidr)
     .option('--fixed-cidr <cidr>', "restrict the default bridge containers' addresses to this range", cidr)
@@ -80,9 +83,9 @@ function makeProgram(): Command {
 
 function flagsOf(o: Record<string, any>): DaemonFlags {
   const host = String(o.host);
-  if (!host.startsWith('unix://')) throw new InvalidArgumentError(`unsupported -H ${host}: berthd listens on unix sockets (unix:///path)`);
+  if (host !== FD_HOST && !host.startsWith('unix://')) throw new InvalidArgumentError(`unsupported -H ${host}: berthd listens on unix sockets (unix:///path, or fd:// from systemd)`);
   return {
-    socket: host.slice('unix://'.length),
+    socket: host === FD_HOST ? FD_HOST : host.slice('unix://'.length),
     group: String(o.group),
     debug: !!o.debug,
     validate: !!o.validate,

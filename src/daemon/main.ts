@@ -11,7 +11,8 @@ import { systemRoutes } from '../api/system-routes.js';
 import { Controller } from '../engine/controller.js';
 import { recordImageIds } from '../engine/record-upgrades.js';
 import { ImageStore } from '../images/store.js';
-import { parseDaemonFlags } from './flags.js';
+import { FD_HOST, parseDaemonFlags } from './flags.js';
+import { systemdListenFd } from './socket-activation.js';
 import { giveSocketToGroup } from './socket-group.js';
 
 // berthd: the controller behind the Docker Engine API on a unix socket. Containers keep
@@ -35,6 +36,13 @@ async function main(): Promise<void> {
     process.stdout.write('configuration OK\n');
     process.exit(0);
   }
+  let listenFd: number | undefined;
+  try {
+    listenFd = flags.socket === FD_HOST ? systemdListenFd() : undefined;
+  } catch (err) {
+    process.stderr.write(`berthd: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const t0 = Date.now();
   const ctl = await Controller.open(flags.config, log);
   const router = new Router();
@@ -52,8 +60,13 @@ async function main(): Promise<void> {
   containerRoutes(router, ctl, images);
   streamRoutes(router, ctl);
   swarmRoutes(router);
-  const server: Server = await listen(router, flags.socket, log);
-  giveSocketToGroup(flags.socket, flags.group, log);
+  let server: Server;
+  if (listenFd !== undefined) {
+    server = await listen(router, { fd: listenFd }, log);
+  } else {
+    server = await listen(router, { path: flags.socket }, log);
+    giveSocketToGroup(flags.socket, flags.group, log);
+  }
   log(`API listen on ${flags.socket} (ready in ${Date.now() - t0} ms)`);
   let stopping = false;
   const stop = async (sig: string) => {

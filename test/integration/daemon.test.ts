@@ -3,7 +3,9 @@ import { statSync, writeFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { gidOf } from '../../src/daemon/socket-group.js';
 import { fileURLToPath } from 'node:url';
-import { labFor } from '../lab/lab.js';
+import { DAEMON_PATH, labFor, type ApiResponse } from '../lab/lab.js';
+import { apiRequest } from '../lab/api-client.js';
+import { join } from 'node:path';
 import { hostLinks, hostOk, inspect, nftTables, ok, pingFrom, runSleeper } from './helpers.js';
 
 // Seed scenarios 8-9 and the daemon's life: egress NAT, berthd flags, restarts.
@@ -84,6 +86,27 @@ describe('berthd', { concurrency: false }, () => {
     await lab.stopDaemon();
     // given both ways: refused, and berthd does not start
     await assert.rejects(lab.startDaemon(['--mtu', '1500']), /the following directives are specified both as a flag and in the configuration file: mtu/);
+  });
+
+  test('socket activation: started by systemd-socket-activate with -H fd://, berthd serves the socket it was handed', async (t) => {
+    const lab = await labFor(t, { startDaemon: false });
+    const sock = join(lab.dir, 'activated.sock');
+    lab.spawnIn(lab.hostNs, ['systemd-socket-activate', '-l', sock, 'node', DAEMON_PATH, '-H', 'fd://',
+      '--data-root', lab.dataRoot, '--exec-root', lab.execRoot, '--config-file', lab.configFile]);
+    // the first connection is what starts berthd (systemd's socket is there before it)
+    let ping: ApiResponse | undefined;
+    for (let i = 0; i < 400 && ping?.status !== 200; i++) {
+      ping = await apiRequest(sock, 'GET', '/_ping', undefined, 1000).catch(() => undefined);
+      if (ping?.status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(ping?.status, 200);
+    const nets = await apiRequest(sock, 'GET', '/v1.41/networks');
+    assert.deepEqual((nets.body as { Name: string }[]).map((n) => n.Name).sort(), ['bridge', 'host', 'none']);
+    // without systemd's socket, -H fd:// is one clear line and no daemon
+    const alone = await lab.inHost(['node', DAEMON_PATH, '-H', 'fd://', '--data-root', join(lab.dir, 'd2'), '--exec-root', join(lab.dir, 'e2'), '--config-file', lab.configFile]);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /^berthd: -H fd:\/\/ but no socket was passed by systemd/);
+    assert.equal(alone.stderr.trim().split('\n').length, 1);
   });
 
   test('a restart keeps networks, running containers and addresses, and reconciles the kernel', async (t) => {

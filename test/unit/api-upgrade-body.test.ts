@@ -25,7 +25,7 @@ test('the body of an upgrade request sent after its headers is the body, not str
       if (seen.input.endsWith('\n')) socket.end('done\n');
     });
   });
-  const server = await listen(router, sock, () => undefined);
+  const server = await listen(router, { path: sock }, () => undefined);
   try {
     const body = '{"Detach":false,"Tty":false}';
     const client = connect(sock);

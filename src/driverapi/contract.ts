@@ -130,8 +130,8 @@ export interface NetworkDriver<C = unknown> {
   /** Makes the network in the kernel. Idempotent: also used to restore after a restart. */
   createNetwork(net: DriverNetwork<C>): Promise<void>;
   deleteNetwork(net: DriverNetwork<C>): Promise<void>;
-  /** The name of a new endpoint's outside link ('' when it has none), given those of the network's other endpoints. */
-  linkName?(net: DriverNetwork<C>, taken: string[]): string;
+  /** The name of a new endpoint's outside link ('' when it has none); `taken` lists those of the network's other endpoints, when asked. */
+  linkName?(net: DriverNetwork<C>, taken: () => string[]): string;
   /** What to make for one endpoint; no kernel call. null: no interface (host, null). */
   planEndpoint(net: DriverNetwork<C>, ep: EndpointView): InterfacePlan | null;
   /** After the endpoint's interface exists (firewall elements, host routes …). */

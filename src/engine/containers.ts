@@ -366,7 +366,7 @@ export class ContainerService {
   }
 
   /** The container's own netns (not another's in container: mode, not the host's). */
-  private ownsNetns(c: ContainerRecord): boolean {
+  ownsNetns(c: ContainerRecord): boolean {
     return !!c.sandboxKey && c.sandboxKey === this.netnsPath(c.id);
   }
 

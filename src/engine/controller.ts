@@ -138,7 +138,7 @@ export class Controller {
    * process runs that berth does not know.
    */
   private async undoCutStart(c: ContainerRecord): Promise<void> {
-    if (!c.sandboxKey || c.sandboxKey !== this.containers.netnsPath(c.id)) return;
+    if (!this.containers.ownsNetns(c)) return;
     const killed = await killProcessesInNetns(c.sandboxKey);
     if (killed) this.log(`container ${c.name}: ${killed} process(es) of a start cut by a crash killed`);
     await this.containers.tearDownSandbox(c);

@@ -37,8 +37,14 @@ export class DnsObserver implements EngineObserver {
     return nets.some(isUserDefined) ? { address: EMBEDDED_DNS_ADDRESS, port: DNS_PORT } : undefined;
   }
 
-  async sandboxUp(c: ContainerRecord, netns: string, sockets: NetnsSockets): Promise<void> {
-    await this.dns.openSandbox(netns, c.id, sockets);
+  /**
+   * Not awaited: the sockets listen already, so a query sent before a resolver thread has
+   * adopted them waits in their queue, and the thread adopts and closes a sandbox's sockets
+   * in the order asked; the start need not wait for it. A dead resolver has reported that
+   * itself, and the fds are closed.
+   */
+  sandboxUp(c: ContainerRecord, netns: string, sockets: NetnsSockets): void {
+    this.dns.openSandbox(netns, c.id, sockets).catch(() => undefined);
   }
 
   endpointDown(c: ContainerRecord, net: NetworkRecord): void {

@@ -92,7 +92,8 @@ export class EndpointService {
     ep.addresses = [`${ip}/${parseCidr(net.ipamConfig[0].subnet).prefix}`];
     ep.mac = ep.staticMac ?? macFromIp(ip);
     ep.ifName = this.nextIfName(ep.containerId);
-    const taken = this.state.endpointsOf({ networkId: net.id }).filter((e) => e.id !== ep.id && e.ifName).map((e) => e.linkName);
+    // asked for only by drivers that need it (a ptp end): a bridge network's are many, on every start
+    const taken = () => this.state.endpointsOf({ networkId: net.id }).filter((e) => e.id !== ep.id && e.ifName).map((e) => e.linkName);
     ep.linkName = driver.linkName?.(this.networks.view(net), taken) ?? '';
   }
 

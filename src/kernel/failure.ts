@@ -46,3 +46,12 @@ export function toReply(e: unknown): FailureReply {
   const msg = e instanceof Error ? e.message : String(e);
   return { message: `kernel worker: ${msg}`, code: 'EIO', errno: errnoOf(e) };
 }
+
+/** Runs an undo step whose failure must not hide the error being reported: best effort. */
+export function quietly(fn: () => unknown): void {
+  try {
+    fn();
+  } catch {
+    // best effort: the original error is the one worth reporting
+  }
+}

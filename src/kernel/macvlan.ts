@@ -1,6 +1,6 @@
 import type { LinkSpec, SandboxInterface } from './types.js';
 import type { NetnsHandle } from './netns.js';
-import { OpError, attempt, fail } from './failure.js';
+import { OpError, attempt, fail, quietly } from './failure.js';
 import { homeSocket } from './sockets.js';
 import { createMacvlan, deleteLink, getLink, setLinkUp } from './netlink/links.js';
 import { unsupported } from './network-links.js';
@@ -24,13 +24,7 @@ export function makeMacvlan(ns: NetnsHandle, i: SandboxInterface, link: Extract<
   } catch (e) {
     explain(what, e, link, parent.mtu, i.mtu);
   }
-  const undo = () => {
-    try {
-      deleteLink(ns.socket, i.ifName);
-    } catch {
-      // best effort: the original error is the one worth reporting
-    }
-  };
+  const undo = () => quietly(() => deleteLink(ns.socket, i.ifName));
   // Up here rather than in configure: a MAC that another macvlan of the parent holds
   // (a sandbox deleted without its interfaces, torn down lazily by the kernel) only shows then.
   try {

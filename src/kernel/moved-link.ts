@@ -1,7 +1,7 @@
 import { closeSync } from 'node:fs';
 import type { LinkInfo, LinkSpec, SandboxInterface } from './types.js';
 import { homeNetnsFd, openNetns, type NetnsHandle } from './netns.js';
-import { OpError, attempt, fail } from './failure.js';
+import { OpError, attempt, fail, quietly } from './failure.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import { createVethPair, getLink, moveLink, setLinkAddressMtu, setLinkDown } from './netlink/links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
@@ -37,13 +37,7 @@ export function takeLink(ns: NetnsHandle, i: SandboxInterface, link: Existing): 
       fail(what, e);
     }
   });
-  const undo = () => {
-    try {
-      giveBackLink(ns, i.ifName, link);
-    } catch {
-      // best effort: the original error is the one worth reporting
-    }
-  };
+  const undo = () => quietly(() => giveBackLink(ns, i.ifName, link));
   if (i.mac !== undefined || i.mtu !== undefined) {
     try {
       attempt(`cannot set the MAC/MTU of ${i.ifName} in netns ${ns.path}`, () => setLinkAddressMtu(ns.socket, i.ifName, i.mac, i.mtu));

@@ -1,5 +1,5 @@
 import { MADE_BY_BERTH_ALIAS, type LinkInfo } from './types.js';
-import { OpError, attempt, fail } from './failure.js';
+import { OpError, attempt, fail, quietly } from './failure.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
 import {
@@ -30,14 +30,6 @@ function needParent(s: NetlinkSocket, what: string, parent: string): LinkInfo {
   const link = attempt(what, () => getLink(s, parent));
   if (!link) throw new OpError(`${what}: parent interface ${parent} not found`, 'ENODEV', ENODEV);
   return link;
-}
-
-function deleteQuietly(s: NetlinkSocket, name: string): void {
-  try {
-    deleteLink(s, name);
-  } catch {
-    // best effort: the original error is the one worth reporting
-  }
 }
 
 /**
@@ -86,7 +78,7 @@ export function ensureVlan(parent: string, id: number): boolean {
     attempt(what, () => setLinkAlias(s, name, MADE_BY_BERTH_ALIAS));
     attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
   } catch (e) {
-    deleteQuietly(s, name);
+    quietly(() => deleteLink(s, name));
     throw e;
   }
   return true;
@@ -113,7 +105,7 @@ export function ensureLinkToNowhere(name: string, deadEnd: string): void {
       attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
       attempt(`cannot bring eth0 up in netns ${deadEnd}`, () => setLinkUp(ns.socket, 'eth0'));
     } catch (e) {
-      if (!existing) deleteQuietly(s, name);
+      if (!existing) quietly(() => deleteLink(s, name));
       throw e;
     }
   } catch (e) {
@@ -162,7 +154,7 @@ export function ensureMacvlanShim(name: string, parent: string, cidr: string): v
     attempt(`cannot turn IPv6 off on ${name}`, () => disableIpv6(name));
     attempt(`cannot bring ${name} up`, () => setLinkUp(s, name));
   } catch (e) {
-    if (made) deleteQuietly(s, name);
+    if (made) quietly(() => deleteLink(s, name));
     throw e;
   }
 }

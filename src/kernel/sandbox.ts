@@ -1,7 +1,7 @@
 import type { LinkSpec, NetnsSockets, SandboxInterface, SandboxOptions } from './types.js';
 import { bindHere } from './netns-sockets.js';
 import { close } from './ffi/libc.js';
-import { OpError, attempt } from './failure.js';
+import { OpError, attempt, quietly } from './failure.js';
 import { closeNetnsHandle, createNetnsHandle, deleteNetns, inNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
 import { homeSocket, withSocket } from './sockets.js';
 import { addAddress } from './netlink/addrs.js';
@@ -51,7 +51,7 @@ function makeVeth(ns: NetnsHandle, i: SandboxInterface, link: Extract<LinkSpec, 
       make(bridgeIndex.get(link.master)!);
     }
   }
-  const undo = () => deleteQuietly(host, link.hostName);
+  const undo = () => quietly(() => deleteLink(host, link.hostName));
   try {
     attempt(`cannot turn IPv6 off on ${link.hostName}`, () => disableIpv6(link.hostName));
     attempt(`cannot bring ${link.hostName} up`, () => setLinkUp(host, link.hostName));
@@ -73,14 +73,6 @@ function disableIpv6(ifName: string): void {
     writeSysctl(`net/ipv6/conf/${ifName}/disable_ipv6`, '1');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // a kernel without IPv6
-  }
-}
-
-function deleteQuietly(s: NetlinkSocket, name: string): void {
-  try {
-    deleteLink(s, name);
-  } catch {
-    // best effort: the original error is the one worth reporting
   }
 }
 

@@ -1,10 +1,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openKernel } from '../../src/kernel/client.js';
+import { kernelWorldSkip } from './kernel-world.js';
 import type { Kernel, LinkSpec, SandboxInterface } from '../../src/kernel/types.js';
 import { KernelError } from '../../src/util/errors.js';
 import { wireSwitchedHost, wireSwitchedLan } from '../lab/topology.js';
@@ -20,13 +21,7 @@ import { wireSwitchedHost, wireSwitchedLan } from '../lab/topology.js';
 
 const run = promisify(execFile);
 
-function labReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  const links = readFileSync('/proc/net/dev', 'utf8');
-  if (/^\s*(eth0|ifb0):/m.test(links)) return 'not inside a throwaway lab netns';
-  return undefined;
-}
-const skip = labReason();
+const skip = kernelWorldSkip();
 
 const PARENT = 'eth1';
 const LAN_NS = '/run/netns/kl-lan';

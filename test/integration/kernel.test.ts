@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openKernel } from '../../src/kernel/client.js';
+import { kernelWorldSkip } from './kernel-world.js';
 import type { Kernel, SandboxInterface } from '../../src/kernel/types.js';
 import { InvalidParameterError, KernelError } from '../../src/util/errors.js';
 
@@ -14,14 +15,7 @@ import { InvalidParameterError, KernelError } from '../../src/util/errors.js';
 
 const run = promisify(execFile);
 
-/** True only in a lab: root, and not the machine's root netns (which has eth0/ifb0). */
-function labReason(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  const links = readFileSync('/proc/net/dev', 'utf8');
-  if (/^\s*(eth0|ifb0):/m.test(links)) return 'not inside a throwaway lab netns';
-  return undefined;
-}
-const skip = labReason();
+const skip = kernelWorldSkip();
 
 let k: Kernel;
 let dir: string;

@@ -28,6 +28,9 @@ import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 import { EndpointService, type EndpointRequest } from './endpoints.js';
 import { SandboxService } from './sandbox.js';
 import { checkFileValues } from './file-values.js';
+import { crashPoint } from './crash-points.js';
+import { killProcessesInNetns } from '../runtime/netns-processes.js';
+import { killShim, shimsUnder } from '../runtime/stray-shims.js';
 import { parseNetworkMode, primaryNetwork, sharedWith } from './network-mode.js';
 
 export type { EndpointRequest } from './endpoints.js';
@@ -76,8 +79,13 @@ export class ContainerService {
   /** legacy links while containers come and go, and `rm --link` */
   readonly links: ContainerLinks;
 
+  /** Where the containers' state dirs are (their shims', logs, /etc files). */
+  stateRoot(): string {
+    return join(this.config.execRoot, 'containers');
+  }
+
   stateDir(id: string): string {
-    return join(this.config.execRoot, 'containers', id);
+    return join(this.stateRoot(), id);
   }
 
   /** Where a container's /etc files are: its own state dir, or that of the container whose network it shares. */
@@ -217,42 +225,50 @@ export class ContainerService {
     const c = this.state.findContainer(term);
     const setupMs = await this.lock.run([c.id], async () => {
       if (c.state.status === 'running') return 0;
-      const pidns = pidNamespaceOf(c, this.state, (t) => this.runtime.isRunning(t.state));
-      const t0 = process.hrtime.bigint();
-      const netns = await this.setUpSandbox(c);
-      const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
-      try {
-        await this.publishPorts(c);
-        await this.links.open(c);
-        const files = sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns);
-        const proc = await this.runtime.start({
-          id: c.id,
-          netns: c.hostConfig.networkMode === 'host' ? null : netns,
-          hostname: c.config.hostname || undefined,
-          pidns,
-          rootfs: c.hostConfig.rootfs,
-          binds: files.binds,
-          argv: c.config.cmd,
-          env: [...c.config.env, ...files.env],
-          workdir: c.config.workdir || undefined,
-          interactive: c.config.openStdin,
-          tty: c.config.tty,
-          stateDir: this.stateDir(c.id),
-        });
-        c.state = { ...c.state, status: 'running', pid: proc.pid, shimPid: proc.shimPid, pidStartTime: proc.pidStartTime, startedAt: proc.startedAt, finishedAt: ZERO_TIME, exitCode: 0, error: '' };
-        this.state.saveContainer(c);
-      } catch (err) {
-        await this.tearDownSandbox(c);
-        c.state = { ...c.state, error: (err as Error).message };
-        this.state.saveContainer(c);
-        throw err;
-      }
-      this.watchExit(c.id);
-      this.exited.emit(`start:${c.id}`);
-      this.events.publish('container', 'start', c.id, containerAttributes(c));
-      return setupMs;
+      return this.state.journal.run({ op: 'container.start', containerId: c.id }, () => this.startNow(c));
     });
     await this.links.targetChanged(c, true);
+    return setupMs;
+  }
+
+  /** The start itself, under the container's lock and its intent: sandbox, ports, links, then the process. */
+  private async startNow(c: ContainerRecord): Promise<number> {
+    const pidns = pidNamespaceOf(c, this.state, (t) => this.runtime.isRunning(t.state));
+    const t0 = process.hrtime.bigint();
+    const netns = await this.setUpSandbox(c);
+    const setupMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    try {
+      crashPoint('start.sandbox');
+      await this.publishPorts(c);
+      crashPoint('start.ports');
+      await this.links.open(c);
+      const files = sandboxFiles(c, this.state, this.config, (id) => this.stateDir(id), this.embeddedDns);
+      const proc = await this.runtime.start({
+        id: c.id,
+        netns: c.hostConfig.networkMode === 'host' ? null : netns,
+        hostname: c.config.hostname || undefined,
+        pidns,
+        rootfs: c.hostConfig.rootfs,
+        binds: files.binds,
+        argv: c.config.cmd,
+        env: [...c.config.env, ...files.env],
+        workdir: c.config.workdir || undefined,
+        interactive: c.config.openStdin,
+        tty: c.config.tty,
+        stateDir: this.stateDir(c.id),
+      });
+      crashPoint('start.process');
+      c.state = { ...c.state, status: 'running', pid: proc.pid, shimPid: proc.shimPid, pidStartTime: proc.pidStartTime, startedAt: proc.startedAt, finishedAt: ZERO_TIME, exitCode: 0, error: '' };
+      this.state.saveContainer(c);
+    } catch (err) {
+      await this.tearDownSandbox(c);
+      c.state = { ...c.state, error: (err as Error).message };
+      this.state.saveContainer(c);
+      throw err;
+    }
+    this.watchExit(c.id);
+    this.exited.emit(`start:${c.id}`);
+    this.events.publish('container', 'start', c.id, containerAttributes(c));
     return setupMs;
   }
 
@@ -272,6 +288,7 @@ export class ContainerService {
         ended = c;
         c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit.exitCode, finishedAt: exit.finishedAt };
         this.state.saveContainer(c);
+        crashPoint('exit.recorded');
         await this.tearDownSandbox(c);
         this.events.publish('container', 'die', id, { ...containerAttributes(c), exitCode: String(exit.exitCode) });
       })
@@ -461,23 +478,27 @@ export class ContainerService {
 
   async remove(term: string, opts: { force: boolean }): Promise<void> {
     const c = this.state.findContainer(term);
-    if (c.state.status === 'running') {
-      if (!opts.force) {
-        throw new ConflictError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
-      }
-      this.runtime.kill(c.id, 'SIGKILL');
-      await this.waitNotRunning(c.id);
+    if (c.state.status === 'running' && !opts.force) {
+      throw new ConflictError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
     }
-    await this.lock.run([c.id], async () => {
-      if (!this.state.containers.has(c.id)) return;
-      const dependents = [...this.state.containers.values()].filter((o) => o.hostConfig.networkMode === `container:${c.id}` && o.state.status === 'running');
-      if (dependents.length && !opts.force) {
-        throw new ConflictError(`container ${c.name} is in use as the network of container ${dependents[0].name}`);
+    await this.state.journal.run({ op: 'container.remove', containerId: c.id }, async () => {
+      if (c.state.status === 'running') {
+        this.runtime.kill(c.id, 'SIGKILL');
+        await this.waitNotRunning(c.id);
       }
-      await this.tearDownSandbox(c);
-      this.state.dropContainer(c.id);
-      rmSync(this.stateDir(c.id), { recursive: true, force: true });
-      this.events.publish('container', 'destroy', c.id, containerAttributes(c));
+      await this.lock.run([c.id], async () => {
+        if (!this.state.containers.has(c.id)) return;
+        const dependents = [...this.state.containers.values()].filter((o) => o.hostConfig.networkMode === `container:${c.id}` && o.state.status === 'running');
+        if (dependents.length && !opts.force) {
+          throw new ConflictError(`container ${c.name} is in use as the network of container ${dependents[0].name}`);
+        }
+        await this.tearDownSandbox(c);
+        crashPoint('remove.torn-down');
+        this.state.dropContainer(c.id);
+        crashPoint('remove.dropped');
+        rmSync(this.stateDir(c.id), { recursive: true, force: true });
+        this.events.publish('container', 'destroy', c.id, containerAttributes(c));
+      });
     });
   }
 
@@ -514,18 +535,21 @@ export class ContainerService {
         throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${net.name}`);
       }
       const ep = this.endpoints.create(c.id, net, r);
-      this.state.saveEndpoint(ep);
-      if (c.state.status === 'running' && c.sandboxKey) {
+      if (c.state.status !== 'running' || !c.sandboxKey) return this.state.saveEndpoint(ep);
+      await this.state.journal.run({ op: 'container.connect', containerId: c.id, endpointId: ep.id }, async () => {
+        this.state.saveEndpoint(ep);
+        crashPoint('connect.recorded');
         try {
           await this.sandboxes.join(c, net, ep, publishesPorts(c));
         } catch (err) {
           this.state.dropEndpoint(ep.id);
           throw err;
         }
+        crashPoint('connect.joined');
         // its hosts file gains the new address; resolv.conf turns to the embedded resolver
         // when this is its first network that serves names (dockerd rewrites both too)
         this.rewriteFiles(c);
-      }
+      });
     });
   }
 
@@ -537,9 +561,63 @@ export class ContainerService {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
       // dockerd 20.10's words; its 500 becomes a 404: the caller's mistake is a 4xx here
       if (!ep) throw new NotFoundError(`container ${c.id} is not connected to network ${net.name}`);
-      await this.sandboxes.leave(c, net, ep, publishesPorts(c));
-      this.state.dropEndpoint(ep.id);
+      await this.state.journal.run({ op: 'container.disconnect', containerId: c.id, endpointId: ep.id }, async () => {
+        await this.sandboxes.leave(c, net, ep, publishesPorts(c));
+        crashPoint('disconnect.left');
+        this.state.dropEndpoint(ep.id);
+      });
     });
+  }
+
+  // ---- after a crash: what its intents left (the controller calls these at start-up) ----
+
+  /**
+   * A container that does not run holds no process and no sandbox. After a start cut by a
+   * crash (cut: its intent was left) or a teardown cut half-way, whatever is left goes: a
+   * shim and its process (found by the shim's command line and the netns, since nothing
+   * recorded their pids), ports, links, addresses and the netns. Returns how many processes
+   * were killed.
+   */
+  async settleStopped(c: ContainerRecord, cut: boolean): Promise<number> {
+    let killed = 0;
+    for (const shim of shimsUnder(this.stateRoot())) {
+      if (shim.containerId !== c.id) continue;
+      await killShim(shim);
+      killed++;
+    }
+    if (this.ownsNetns(c)) killed += await killProcessesInNetns(c.sandboxKey);
+    await this.tearDownSandbox(c);
+    if (cut) {
+      c.state = { ...c.state, error: 'the start was cut short: berthd stopped before the container ran' };
+      this.state.saveContainer(c);
+    }
+    return killed;
+  }
+
+  /** A connect cut by a crash: whole once restore made its interface (it had one planned), else undone. */
+  settleConnect(i: { containerId: string; endpointId: string }): void {
+    const c = this.state.containers.get(i.containerId);
+    const ep = this.state.endpoints.get(i.endpointId);
+    if (!c || !ep || c.state.status !== 'running') return;
+    if (ep.ifName) this.rewriteFiles(c);
+    else this.state.dropEndpoint(ep.id); // cut before its address was taken: nothing of it is in the kernel
+  }
+
+  /** A disconnect cut by a crash: finished (its interface, if restore made it again, goes). */
+  async settleDisconnect(i: { containerId: string; endpointId: string }): Promise<void> {
+    const c = this.state.containers.get(i.containerId);
+    const ep = this.state.endpoints.get(i.endpointId);
+    const net = ep && this.state.networks.get(ep.networkId);
+    if (!c || !ep || !net) return;
+    await this.sandboxes.leave(c, net, ep, publishesPorts(c));
+    this.state.dropEndpoint(ep.id);
+    if (c.state.status === 'running') this.rewriteFiles(c);
+  }
+
+  /** A removal cut by a crash: finished, state dir included. */
+  async settleRemove(i: { containerId: string }): Promise<void> {
+    if (this.state.containers.has(i.containerId)) await this.remove(i.containerId, { force: true });
+    rmSync(this.stateDir(i.containerId), { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { hostNameservers } from '../runtime/etc-files.js';
 import { join } from 'node:path';
 import { builtinDrivers } from '../drivers/index.js';
@@ -22,7 +22,8 @@ import { NetworkService } from './networks.js';
 import { State } from './state.js';
 import { upgradeRecords } from './record-upgrades.js';
 import { killProcessesInNetns } from '../runtime/netns-processes.js';
-import type { ContainerRecord } from '../store/records.js';
+import type { IntentRecord } from '../store/records.js';
+import { killShim, shimsUnder } from '../runtime/stray-shims.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
 // drivers and the two services, and reconciles the kernel with the store at start-up.
@@ -104,44 +105,60 @@ export class Controller {
     const ports = alive.flatMap((c) => c.publishedPorts ?? []);
     for (const d of this.drivers.all()) await d.restart?.(this.networks.viewsOf(d), ports);
     await this.networks.ensurePredefined();
+    const cut = this.state.journal.pending();
+    await this.settle(cut, 'network.remove', (i) => this.networks.settleRemove(i.network));
     for (const n of this.state.networks.values()) await this.networks.restore(n);
-    await this.restoreContainers();
+    await this.restoreContainers(new Set(cut.flatMap((i) => (i.op === 'container.start' ? [i.containerId] : []))));
+    await this.settle(cut, 'container.connect', async (i) => this.containers.settleConnect(i));
+    await this.settle(cut, 'container.disconnect', (i) => this.containers.settleDisconnect(i));
+    await this.settle(cut, 'container.remove', (i) => this.containers.settleRemove(i));
+    for (const i of cut.filter((x) => x.op === 'container.start')) this.state.journal.settled(i);
     await this.restorePorts();
     await this.removeOrphans();
   }
 
-  /** Containers that still run are adopted and their endpoints checked; the others are marked exited. */
-  private async restoreContainers(): Promise<void> {
-    for (const c of [...this.state.containers.values()]) {
-      if (c.state.status !== 'running') {
-        await this.undoCutStart(c);
-        continue;
-      }
-      if (this.runtime.isRunning(c.state)) {
-        this.runtime.adopt(c.id, this.containers.stateDir(c.id), c.state);
-        await this.containers.restoreSandbox(c);
-        await this.containers.links.open(c).catch((err: Error) => this.log(`container ${c.name}: links not restored: ${err.message}`));
-        this.containers.watchExit(c.id);
-      } else {
-        const exit = this.runtime.readExit(this.containers.stateDir(c.id));
-        c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit?.exitCode ?? 255, finishedAt: exit?.finishedAt ?? new Date().toISOString() };
-        this.state.saveContainer(c);
-        await this.containers.tearDownSandbox(c);
+  /**
+   * Finishes or undoes the intents of one kind a crash left; each is forgotten once
+   * settled. One that fails is logged and kept, so the next start-up tries again.
+   */
+  private async settle<K extends IntentRecord['op']>(cut: IntentRecord[], op: K, fn: (i: Extract<IntentRecord, { op: K }>) => Promise<void>): Promise<void> {
+    for (const i of cut) {
+      if (i.op !== op) continue;
+      try {
+        await fn(i as Extract<IntentRecord, { op: K }>);
+        this.state.journal.settled(i);
+        this.log(`${op} cut by a crash (${i.began}): settled`);
+      } catch (err) {
+        this.log(`${op} cut by a crash (${i.began}): cannot settle it yet: ${(err as Error).message}`);
       }
     }
   }
 
   /**
-   * A container not recorded as running that still has a sandbox of its own: a crash cut
-   * its start after the sandbox (and maybe its process) was made, or its teardown. Its
-   * processes are killed and its sandbox torn down, so no netns holds its addresses and no
-   * process runs that berth does not know.
+   * Containers that still run are adopted and their endpoints checked; the others are
+   * marked exited, and whatever a start or a teardown cut by a crash left of them goes
+   * (cutStarts: the containers whose start intent was left).
    */
-  private async undoCutStart(c: ContainerRecord): Promise<void> {
-    if (!this.containers.ownsNetns(c)) return;
-    const killed = await killProcessesInNetns(c.sandboxKey);
-    if (killed) this.log(`container ${c.name}: ${killed} process(es) of a start cut by a crash killed`);
-    await this.containers.tearDownSandbox(c);
+  private async restoreContainers(cutStarts: Set<string>): Promise<void> {
+    for (const c of [...this.state.containers.values()]) {
+      const alive = c.state.status === 'running' && this.runtime.isRunning(c.state);
+      if (alive) {
+        this.runtime.adopt(c.id, this.containers.stateDir(c.id), c.state);
+        await this.containers.restoreSandbox(c);
+        await this.containers.links.open(c).catch((err: Error) => this.log(`container ${c.name}: links not restored: ${err.message}`));
+        this.containers.watchExit(c.id);
+        continue;
+      }
+      if (c.state.status === 'running') {
+        const exit = this.runtime.readExit(this.containers.stateDir(c.id));
+        c.state = { ...c.state, status: 'exited', pid: 0, shimPid: 0, exitCode: exit?.exitCode ?? 255, finishedAt: exit?.finishedAt ?? new Date().toISOString() };
+        this.state.saveContainer(c);
+      }
+      const cut = cutStarts.has(c.id);
+      if (!cut && !c.sandboxKey && !this.state.endpointsOf({ containerId: c.id }).some((e) => e.addresses.length)) continue;
+      const killed = await this.containers.settleStopped(c, cut);
+      if (killed) this.log(`container ${c.name}: ${killed} process(es) of a start cut by a crash killed`);
+    }
   }
 
   /** Re-reserves the host ports of running containers (their DNAT elements are already in the table). */
@@ -151,13 +168,30 @@ export class Controller {
     for (const f of failed) this.log(`container ${f.containerId.slice(0, 12)}: cannot restore its published ports: ${f.error}`);
   }
 
-  /** What berth made but no longer knows: stale netns files, and what each driver left (bridges, veths …). */
+  /**
+   * What berth made but no longer knows: shims of containers that are not running (a crash
+   * between a spawn and its record), netns files no container holds (with any process
+   * still in them: a live netns keeps its addresses), state dirs of removed containers,
+   * and what each driver left (bridges, veths …).
+   */
   private async removeOrphans(): Promise<void> {
+    for (const shim of shimsUnder(this.containers.stateRoot())) {
+      const c = this.state.containers.get(shim.containerId);
+      if (c?.state.status === 'running' && (c.state.shimPid === shim.pid || c.state.shimPid === 0)) continue;
+      this.log(`a shim no running container knows (pid ${shim.pid}, container ${shim.containerId.slice(0, 12)}): killed`);
+      await killShim(shim);
+    }
     const known = new Set([...this.state.containers.values()].map((c) => c.sandboxKey).filter(Boolean));
     const dir = join(this.config.execRoot, 'netns');
     for (const f of safeReaddir(dir)) {
       const p = join(dir, f);
-      if (!known.has(p)) await this.kernel.deleteNetns(p);
+      if (known.has(p)) continue;
+      const killed = await killProcessesInNetns(p);
+      if (killed) this.log(`netns ${f}: ${killed} process(es) no container knows killed`);
+      await this.kernel.deleteNetns(p);
+    }
+    for (const id of safeReaddir(this.containers.stateRoot())) {
+      if (!this.state.containers.has(id)) rmSync(this.containers.stateDir(id), { recursive: true, force: true });
     }
     const links = new Set([...this.state.endpoints.values()].map((e) => e.linkName).filter(Boolean));
     for (const d of this.drivers.all()) await d.reconcile?.(this.networks.viewsOf(d), links);

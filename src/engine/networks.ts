@@ -8,6 +8,7 @@ import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } f
 import { cidrContains, parseCidr } from '../util/ip.js';
 import { newId, validateNetworkName } from '../util/names.js';
 import type { State } from './state.js';
+import { crashPoint } from './crash-points.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
 
@@ -93,6 +94,7 @@ export class NetworkService {
       throw err;
     }
     this.state.saveNetwork(record);
+    crashPoint('network-create.recorded');
     try {
       await driver.createNetwork(this.view(record));
       await this.observers.networkUp(record);
@@ -228,11 +230,22 @@ export class NetworkService {
     if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const eps = this.state.endpointsOf({ networkId: n.id });
     if (eps.length) throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
-    this.state.dropNetwork(n.id);
-    this.releasePool(n);
-    await this.observers.networkDown(n);
-    await this.driverOf(n).deleteNetwork(this.view(n));
+    // the record goes first (no new endpoint can join meanwhile); the intent keeps it, so a
+    // crash before the driver is done still deletes what the driver made
+    await this.state.journal.run({ op: 'network.remove', network: n }, async () => {
+      this.state.dropNetwork(n.id);
+      crashPoint('network-remove.dropped');
+      this.releasePool(n);
+      await this.observers.networkDown(n);
+      await this.driverOf(n).deleteNetwork(this.view(n));
+    });
     this.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+  }
+
+  /** A removal cut by a crash (start-up, before the networks are restored): finished from the record its intent kept. */
+  async settleRemove(n: NetworkRecord): Promise<void> {
+    if (this.state.networks.has(n.id)) return this.remove(n.id);
+    await this.driverOf(n).deleteNetwork(this.view(n));
   }
 
   /** Removes every user network without endpoints; returns the removed names. */

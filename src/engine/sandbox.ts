@@ -6,6 +6,7 @@ import type { EndpointService } from './endpoints.js';
 import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { State } from './state.js';
+import { crashPoint } from './crash-points.js';
 
 // A container's sandbox (its netns) and the endpoints joined to it — one path for start,
 // connect, disconnect, restore after a restart and teardown, whatever the drivers. Each
@@ -37,6 +38,7 @@ export class SandboxService {
     for (const ep of eps) this.endpoints.assign(this.network(ep), ep);
     c.sandboxKey = netns;
     this.state.saveContainerWithEndpoints(c, eps);
+    crashPoint('start.recorded');
     const joined = this.planAll(eps, publishes);
     const gateway = gatewayOf(joined);
     if (gateway) gateway.iface.routes.push({ dst: 'default', via: gateway.plan.gateway4 });
@@ -50,6 +52,7 @@ export class SandboxService {
   async join(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, publishes: boolean): Promise<void> {
     this.endpoints.assign(net, ep);
     this.state.saveEndpoint(ep);
+    crashPoint('connect.assigned');
     try {
       const others = this.planAll(this.live(c).filter((e) => e.id !== ep.id), publishes);
       const mine = this.plan(net, ep, publishes);
@@ -74,6 +77,7 @@ export class SandboxService {
       await this.left(mine);
       await this.kernel.removeInterface(c.sandboxKey, mine.iface);
     }
+    crashPoint('disconnect.removed');
     await this.endpoints.release(c, net, ep);
     if (!wasGateway) return;
     const next = gatewayOf(before.filter((j) => j !== mine));

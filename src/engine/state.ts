@@ -1,6 +1,7 @@
 import type { Store } from '../store/store.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { Journal } from './journal.js';
 
 // The engine's view of the store: every record in memory (reads never touch SQLite, so
 // `network ls` costs the same with 1,000 containers), every change written through.
@@ -15,8 +16,11 @@ export class State {
   private readonly byNetwork = new Map<string, Map<string, EndpointRecord>>();
   /** container name → id: names are unique and looked up on every create */
   private readonly containerNames = new Map<string, string>();
+  /** multi-step operations under way, so a crash's leftovers are known at start-up */
+  readonly journal: Journal;
 
   constructor(readonly store: Store) {
+    this.journal = new Journal(store);
     for (const n of store.listNetworks()) this.networks.set(n.id, n);
     for (const c of store.listContainers()) {
       this.containers.set(c.id, c);

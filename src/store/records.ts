@@ -140,3 +140,23 @@ export interface ContainerRecord {
   /** host ports published while it runs (random ones included), so a restart restores exactly these */
   publishedPorts?: PublishedPort[];
 }
+
+/**
+ * A multi-step operation under way (engine/journal.ts): on record before its first step
+ * changes a process, the kernel or a driver, gone once it is done or undone. One found at
+ * start-up was cut by a crash: start-up finishes or undoes it from what it says (the
+ * records say the rest). Each carries what its recovery needs that no other record keeps.
+ */
+export type IntentRecord = { id: string; began: string } & Intent;
+
+export type Intent =
+  /** a start: a process may run, a sandbox may exist, that the container's record does not show */
+  | { op: 'container.start'; containerId: string }
+  /** a connect: the endpoint is recorded, its interface maybe half made */
+  | { op: 'container.connect'; containerId: string; endpointId: string }
+  /** a disconnect: the endpoint's interface maybe gone, its record not yet */
+  | { op: 'container.disconnect'; containerId: string; endpointId: string }
+  /** a removal: the sandbox maybe half torn down, the records maybe gone, the state dir maybe not */
+  | { op: 'container.remove'; containerId: string }
+  /** a network removal: the record is dropped first, so the intent keeps what the driver needs to delete its objects */
+  | { op: 'network.remove'; network: NetworkRecord };

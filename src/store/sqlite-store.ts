@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ContainerRecord, EndpointRecord, NetworkRecord } from './records.js';
+import type { ContainerRecord, EndpointRecord, IntentRecord, NetworkRecord } from './records.js';
 import type { Store } from './store.js';
 
 // Local-scope state in SQLite (WAL). Each object is one row of JSON plus the columns
@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS endpoints (
   UNIQUE (network_id, container_id)
 );
 CREATE INDEX IF NOT EXISTS endpoints_by_container ON endpoints (container_id);
+CREATE TABLE IF NOT EXISTS intents (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
 `;
 
 type Row = { doc: string };
@@ -42,6 +43,8 @@ export class SqliteStore implements Store {
       deleteNetwork: this.db.prepare('DELETE FROM networks WHERE id = ?'),
       deleteContainer: this.db.prepare('DELETE FROM containers WHERE id = ?'),
       deleteEndpoint: this.db.prepare('DELETE FROM endpoints WHERE id = ?'),
+      putIntent: this.db.prepare('INSERT INTO intents (id, doc) VALUES (?, ?)'),
+      deleteIntent: this.db.prepare('DELETE FROM intents WHERE id = ?'),
     };
   }
 
@@ -95,6 +98,19 @@ export class SqliteStore implements Store {
 
   deleteEndpoint(id: string): void {
     this.stmt.deleteEndpoint.run(id);
+  }
+
+  // the journal
+  listIntents(): IntentRecord[] {
+    return this.all<IntentRecord>('SELECT doc FROM intents ORDER BY rowid');
+  }
+
+  putIntent(i: IntentRecord): void {
+    this.stmt.putIntent.run(i.id, JSON.stringify(i));
+  }
+
+  deleteIntent(id: string): void {
+    this.stmt.deleteIntent.run(id);
   }
 
   close(): void {

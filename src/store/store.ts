@@ -1,4 +1,4 @@
-import type { ContainerRecord, EndpointRecord, NetworkRecord } from './records.js';
+import type { ContainerRecord, EndpointRecord, IntentRecord, NetworkRecord } from './records.js';
 
 // What the engine needs of durable state, whatever keeps it: SQLite for local scope
 // (sqlite-store.ts), a distributed store for global scope later. Every method is
@@ -22,6 +22,11 @@ export interface Store {
   listEndpoints(): EndpointRecord[];
   putEndpoint(e: EndpointRecord): void;
   deleteEndpoint(id: string): void;
+
+  /** the journal of multi-step operations under way (engine/journal.ts), oldest first */
+  listIntents(): IntentRecord[];
+  putIntent(i: IntentRecord): void;
+  deleteIntent(id: string): void;
 
   close(): void;
 }

@@ -225,11 +225,12 @@ export class Lab {
     ];
   }
 
-  async startDaemon(extraArgs?: string[]): Promise<void> {
+  /** env: for this start only (e.g. BERTH_CRASH_AT, src/engine/crash-points.ts) */
+  async startDaemon(extraArgs?: string[], env?: Record<string, string>): Promise<void> {
     if (this.daemon?.running) throw new Error('lab: berthd is already running');
     if (!existsSync(DAEMON_PATH)) throw new Error(`lab: no daemon at ${DAEMON_PATH} (npm run build?)`);
     this.lastExtraArgs = extraArgs ?? this.lastExtraArgs;
-    this.daemon = new LabProcess(inNetnsArgv(this.hostNs, this.daemonArgv(this.lastExtraArgs)));
+    this.daemon = new LabProcess(inNetnsArgv(this.hostNs, this.daemonArgv(this.lastExtraArgs)), env);
     await this.waitForPing(this.daemon);
   }
 
@@ -303,6 +304,11 @@ export class Lab {
     return apiRequest(this.socket, method, path, body);
   }
 
+  /** The lab's own namespaces besides the host and the internet: LAN hosts, the LAN switch, hosts on it. */
+  extraNamespaces(): string[] {
+    return [...this.lanHosts.map((h) => h.ns), ...(this.lan ? [this.lan.ns] : []), ...this.lanMembers.map((h) => h.ns)];
+  }
+
   // ---- teardown ----
 
   /** Best effort: every step runs, errors are collected and thrown together at the end. */
@@ -320,10 +326,7 @@ export class Lab {
     await step('stop berthd', () => this.stopDaemon());
     await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
     const netns = netnsInodesUnder(this.dir);
-    const allNetns = [
-      this.hostNs, this.internetNs, ...this.lanHosts.map((h) => h.ns),
-      ...(this.lan ? [this.lan.ns] : []), ...this.lanMembers.map((h) => h.ns),
-    ];
+    const allNetns = [this.hostNs, this.internetNs, ...this.extraNamespaces()];
     for (const ns of allNetns) {
       const ino = netnsInode(ns);
       if (ino !== undefined) netns.add(ino);

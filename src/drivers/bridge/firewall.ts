@@ -228,8 +228,13 @@ export class Firewall {
     await this.kernel.writeSysctl(`net/ipv4/conf/${p.bridge}/route_localnet`, '1').catch(() => undefined);
   }
 
+  /**
+   * Idempotent (a removal finished after a crash finds the table reset without them):
+   * libnftables 1.0.6 has no "destroy element", and "add" of an element that is there is
+   * no error, so each is added, then deleted, in one transaction.
+   */
   async removeNetwork(p: NetworkPolicy): Promise<void> {
-    if (this.enabled) await this.kernel.nft(networkElements('delete', p));
+    if (this.enabled) await this.kernel.nft(`${networkElements('add', p)}\n${networkElements('delete', p)}`);
   }
 
   /** Adds published ports: one transaction whatever their number. */

@@ -1,0 +1,326 @@
+// The kill -9 drill (issue 12): a mixed workload against berthd's API — creates, runs,
+// bursts of concurrent starts, connects, disconnects, stops, removals, published ports,
+// static addresses, network creates and removals — while berthd is killed with SIGKILL at
+// random moments and started again. After every restart, with the workload paused:
+//   - the consistency check (consistency.ts): kernel, processes and store agree;
+//   - nothing is lost: every container and network whose last operation was confirmed
+//     is there as confirmed (a running one still runs: containers outlive berthd);
+//   - the next operation works the first time (a run with a published port, then rm).
+// Seeded: one seed always makes the same choices (the kill moments depend on timing).
+import type { Lab } from './lab.js';
+import { checkConsistency, countFindings, FINDING_KINDS, type Findings } from './consistency.js';
+import { sleep } from './exec.js';
+
+export interface DrillOptions {
+  seed: number;
+  /** workload operations in all (a burst counts as one) */
+  operations: number;
+  kills: number;
+  /** workers issuing operations at once */
+  concurrency: number;
+  /** containers started at once by a burst */
+  burst: number;
+  /** at most this many containers exist at once (then removals are preferred) */
+  maxContainers: number;
+  log?: (line: string) => void;
+}
+
+export interface DrillReport {
+  seed: number;
+  operations: number;
+  kills: number;
+  /** operations a kill cut (their outcome unknown until berthd was asked again) */
+  cut: number;
+  /** what start-up said it settled: intents finished or undone, stray processes killed (from berthd's log) */
+  settled: number;
+  /** per kind of finding, summed over every check */
+  findings: Record<(typeof FINDING_KINDS)[number], number>;
+  /** a few findings, verbatim */
+  examples: string[];
+  /** containers or networks not as their last confirmed operation left them */
+  lost: string[];
+  /** a 5xx from a berthd that was not being killed */
+  serverErrors: string[];
+  /** probe runs after a restart that failed */
+  firstOperationFailures: string[];
+}
+
+type Known = 'created' | 'running' | 'stopped' | 'gone';
+
+/** mulberry32: small, seeded, good enough to pick operations. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const NETWORKS = ['drill0', 'drill1', 'drill2'];
+const subnetOf = (i: number) => `10.90.${i}.0/24`;
+
+class Drill {
+  private readonly random: () => number;
+  private readonly containers = new Map<string, Known>();
+  private readonly networks = new Map<string, Known>();
+  /** names with an operation in flight: one at a time per name, and unknown after a kill */
+  private readonly busy = new Set<string>();
+  private readonly unsure = new Set<string>();
+  private next = 0;
+  private done = 0;
+  private paused = false;
+  private killing = false;
+  readonly report: DrillReport;
+
+  constructor(private readonly lab: Lab, private readonly o: DrillOptions) {
+    this.random = rng(o.seed);
+    this.report = {
+      seed: o.seed, operations: 0, kills: 0, cut: 0, settled: 0, examples: [], lost: [], serverErrors: [], firstOperationFailures: [],
+      findings: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as DrillReport['findings'],
+    };
+  }
+
+  private pick<T>(xs: T[]): T | undefined {
+    return xs.length ? xs[Math.floor(this.random() * xs.length)] : undefined;
+  }
+
+  private int(n: number): number {
+    return Math.floor(this.random() * n);
+  }
+
+  /** One API call; a connection error while berthd is being killed is expected, a 5xx never. */
+  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any } | undefined> {
+    try {
+      const res = await this.lab.api(method, path, body);
+      if (res.status >= 500 && !this.killing) this.report.serverErrors.push(`${method} ${path}: ${res.status} ${res.text.slice(0, 160)}`);
+      return res;
+    } catch {
+      return undefined; // the daemon went away under us
+    }
+  }
+
+  /** Runs op on names (each reserved for it); a cut op leaves its names unsure. */
+  private async on(names: string[], op: () => Promise<boolean>): Promise<void> {
+    for (const n of names) this.busy.add(n);
+    try {
+      const finished = await op();
+      if (!finished) {
+        this.report.cut++;
+        for (const n of names) this.unsure.add(n);
+      }
+    } finally {
+      for (const n of names) this.busy.delete(n);
+    }
+  }
+
+  private free(map: Map<string, Known>, want: (k: Known) => boolean): string[] {
+    return [...map].filter(([n, k]) => want(k) && !this.busy.has(n) && !this.unsure.has(n)).map(([n]) => n);
+  }
+
+  private containerBody(): unknown {
+    const net = this.pick([...NETWORKS, ...this.free(this.networks, (k) => k === 'created')])!;
+    const host = this.random() < 0.08; // no netns: only its shim's command line says it runs
+    const body: Record<string, any> = { Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: host ? 'host' : net } };
+    if (host) return body;
+    if (this.random() < 0.3) {
+      body.ExposedPorts = { '80/tcp': {} };
+      body.HostConfig.PortBindings = { '80/tcp': [{ HostPort: String(20000 + this.int(40)) }] };
+    }
+    const i = NETWORKS.indexOf(net);
+    if (i >= 0 && this.random() < 0.2) body.NetworkingConfig = { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: `10.90.${i}.${10 + this.int(40)}` } } } };
+    return body;
+  }
+
+  /** create (+ start): true when the outcome is known. */
+  private async run(name: string, start: boolean): Promise<boolean> {
+    const made = await this.call('POST', `/containers/create?name=${name}`, this.containerBody());
+    if (!made) return false;
+    if (made.status !== 201) return true;
+    this.containers.set(name, 'created');
+    if (!start) return true;
+    const started = await this.call('POST', `/containers/${name}/start`);
+    if (!started) return false;
+    if (started.status === 204) this.containers.set(name, 'running');
+    return true;
+  }
+
+  private async operation(): Promise<void> {
+    const live = [...this.containers.values()].filter((k) => k !== 'gone').length;
+    const roll = live >= this.o.maxContainers ? 0.55 + this.random() * 0.1 : this.random();
+    const fresh = () => `c${this.next++}`;
+    if (roll < 0.3) {
+      const name = fresh();
+      return this.on([name], () => this.run(name, true));
+    }
+    if (roll < 0.38) {
+      // a burst: made one by one, started all at once
+      const names = Array.from({ length: this.o.burst }, fresh);
+      return this.on(names, async () => {
+        for (const n of names) if (!(await this.run(n, false))) return false;
+        const made = names.filter((n) => this.containers.get(n) === 'created');
+        const res = await Promise.all(made.map((n) => this.call('POST', `/containers/${n}/start`)));
+        res.forEach((r, i) => r?.status === 204 && this.containers.set(made[i], 'running'));
+        return res.every(Boolean);
+      });
+    }
+    if (roll < 0.5) {
+      const name = this.pick(this.free(this.containers, (k) => k !== 'gone'));
+      const net = this.pick([...NETWORKS, ...this.free(this.networks, (k) => k === 'created')]);
+      if (!name || !net) return;
+      const disconnect = this.random() < 0.45;
+      return this.on([name, `net:${net}`], async () => {
+        const r = await this.call('POST', `/networks/${net}/${disconnect ? 'disconnect' : 'connect'}`, { Container: name, Force: disconnect });
+        return !!r;
+      });
+    }
+    if (roll < 0.55) {
+      const name = this.pick(this.free(this.containers, (k) => k === 'running'));
+      if (!name) return;
+      return this.on([name], async () => {
+        const r = await this.call('POST', `/containers/${name}/stop?t=0`);
+        if (r && r.status < 300) this.containers.set(name, 'stopped');
+        return !!r;
+      });
+    }
+    if (roll < 0.62) {
+      const name = this.pick(this.free(this.containers, (k) => k === 'stopped' || k === 'created'));
+      if (!name) return;
+      return this.on([name], async () => {
+        const r = await this.call('POST', `/containers/${name}/start`);
+        if (r?.status === 204) this.containers.set(name, 'running');
+        return !!r;
+      });
+    }
+    if (roll < 0.9) {
+      const name = this.pick(this.free(this.containers, (k) => k !== 'gone'));
+      if (!name) return;
+      return this.on([name], async () => {
+        const r = await this.call('DELETE', `/containers/${name}?force=1`);
+        if (r && (r.status === 204 || r.status === 404)) this.containers.set(name, 'gone');
+        return !!r;
+      });
+    }
+    if (roll < 0.95) {
+      const name = `x${this.next++}`;
+      return this.on([`net:${name}`], async () => {
+        // some with a bridge name of their own: only their record (or its intent) says they are berth's
+        const options = this.random() < 0.4 ? { 'com.docker.network.bridge.name': `drillbr${this.next}` } : {};
+        const r = await this.call('POST', '/networks/create', { Name: name, CheckDuplicate: true, Options: options });
+        if (r?.status === 201) this.networks.set(name, 'created');
+        return !!r;
+      });
+    }
+    const net = this.pick(this.free(this.networks, (k) => k === 'created'));
+    if (!net || this.busy.has(`net:${net}`)) return;
+    return this.on([`net:${net}`], async () => {
+      const r = await this.call('DELETE', `/networks/${net}`);
+      if (r && (r.status === 204 || r.status === 404)) this.networks.set(net, 'gone');
+      return !!r;
+    });
+  }
+
+  private async worker(): Promise<void> {
+    while (this.done < this.o.operations) {
+      if (this.paused) {
+        await sleep(20);
+        continue;
+      }
+      this.done++;
+      this.report.operations++;
+      await this.operation();
+    }
+  }
+
+  /** Kills berthd at a random moment of the workload, restarts it, checks, resumes. */
+  private async killer(): Promise<void> {
+    const spacing = this.o.operations / (this.o.kills + 1);
+    for (let k = 0; k < this.o.kills; k++) {
+      const at = Math.floor((k + 0.5 + this.random() * 0.5) * spacing);
+      while (this.done < at) await sleep(5);
+      await sleep(this.int(150)); // somewhere inside the operations under way
+      this.killing = true;
+      await this.lab.killDaemon();
+      this.report.kills++;
+      this.paused = true;
+      while (this.busy.size) await sleep(10); // the cut calls fail fast: the socket is gone
+      this.killing = false;
+      await this.lab.startDaemon();
+      await this.verify(`after kill ${k + 1}`);
+      this.paused = false;
+    }
+  }
+
+  /** With the workload paused: the consistency check, nothing lost, the next operation works. */
+  async verify(when: string): Promise<void> {
+    const f: Findings = await checkConsistency(this.lab);
+    for (const kind of FINDING_KINDS) {
+      this.report.findings[kind] += f[kind].length;
+      for (const e of f[kind]) if (this.report.examples.length < 20) this.report.examples.push(`${when}: ${kind}: ${e}`);
+    }
+    if (countFindings(f)) this.o.log?.(`${when}: ${countFindings(f)} finding(s)`);
+    await this.checkNothingLost(when);
+    const probe = `probe${this.report.kills}-${this.o.seed}`;
+    const made = await this.lab.api('POST', `/containers/create?name=${probe}`, {
+      Cmd: ['sleep', '100000'], ExposedPorts: { '80/tcp': {} },
+      HostConfig: { NetworkMode: NETWORKS[0], PortBindings: { '80/tcp': [{ HostPort: String(21000 + this.report.kills) }] } },
+    });
+    const started = made.status === 201 ? await this.lab.api('POST', `/containers/${probe}/start`) : made;
+    const removed = await this.lab.api('DELETE', `/containers/${probe}?force=1`);
+    for (const [what, r, want] of [['create', made, 201], ['start', started, 204], ['rm', removed, 204]] as const) {
+      if (r.status !== want) this.report.firstOperationFailures.push(`${when}: ${what}: ${r.status} ${r.text.slice(0, 160)}`);
+    }
+  }
+
+  private async checkNothingLost(when: string): Promise<void> {
+    const list = await this.lab.api('GET', '/containers/json?all=1');
+    const actual = new Map<string, string>();
+    for (const c of list.body as { Names: string[]; State: string }[]) actual.set(c.Names[0].replace(/^\//, ''), c.State);
+    for (const [name, known] of this.containers) {
+      if (this.unsure.has(name)) continue;
+      const state = actual.get(name);
+      const ok = known === 'gone' ? state === undefined : known === 'running' ? state === 'running' : state !== undefined && state !== 'running';
+      if (!ok) this.report.lost.push(`${when}: container ${name} was ${known}, is ${state ?? 'gone'}`);
+    }
+    const nets = new Set(((await this.lab.api('GET', '/networks')).body as { Name: string }[]).map((n) => n.Name));
+    for (const [name, known] of this.networks) {
+      if (this.unsure.has(`net:${name}`)) continue;
+      if ((known === 'gone') === nets.has(name)) this.report.lost.push(`${when}: network ${name} was ${known}, is ${nets.has(name) ? 'there' : 'gone'}`);
+    }
+    // what a cut operation left is learnt again from berthd
+    for (const name of this.unsure) {
+      if (name.startsWith('net:')) this.networks.set(name.slice(4), nets.has(name.slice(4)) ? 'created' : 'gone');
+      else {
+        const state = actual.get(name);
+        this.containers.set(name, state === undefined ? 'gone' : state === 'running' ? 'running' : 'stopped');
+      }
+    }
+    this.unsure.clear();
+  }
+
+  async run_(): Promise<DrillReport> {
+    for (const [i, name] of NETWORKS.entries()) {
+      const r = await this.lab.api('POST', '/networks/create', { Name: name, IPAM: { Config: [{ Subnet: subnetOf(i) }] } });
+      if (r.status !== 201) throw new Error(`drill: network ${name}: ${r.status} ${r.text}`);
+    }
+    await Promise.all([this.killer(), ...Array.from({ length: this.o.concurrency }, () => this.worker())]);
+    this.report.settled = (this.lab.daemonLog().match(/cut by a crash.*: settled|process\(es\).*killed|a shim no running container knows/g) ?? []).length;
+    // and a last look, then everything removed: nothing may be left then either
+    await this.verify('at the end');
+    for (const c of (await this.lab.api('GET', '/containers/json?all=1')).body as { Id: string }[]) await this.lab.api('DELETE', `/containers/${c.Id}?force=1`);
+    for (const n of this.networks.keys()) await this.lab.api('DELETE', `/networks/${n}`);
+    for (const n of NETWORKS) await this.lab.api('DELETE', `/networks/${n}`);
+    const f = await checkConsistency(this.lab);
+    for (const kind of FINDING_KINDS) {
+      this.report.findings[kind] += f[kind].length;
+      for (const e of f[kind]) if (this.report.examples.length < 20) this.report.examples.push(`after removing everything: ${kind}: ${e}`);
+    }
+    return this.report;
+  }
+}
+
+export function crashDrill(lab: Lab, o: DrillOptions): Promise<DrillReport> {
+  return new Drill(lab, o).run_();
+}

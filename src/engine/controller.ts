@@ -106,6 +106,7 @@ export class Controller {
     for (const d of this.drivers.all()) await d.restart?.(this.networks.viewsOf(d), ports);
     await this.networks.ensurePredefined();
     const cut = this.state.journal.pending();
+    if (cut.length) this.log(`${cut.length} operation(s) cut by a crash, to finish or undo: ${cut.map((i) => i.op).join(', ')}`);
     await this.settle(cut, 'network.remove', (i) => this.networks.settleRemove(i.network));
     for (const n of this.state.networks.values()) await this.networks.restore(n);
     await this.restoreContainers(new Set(cut.flatMap((i) => (i.op === 'container.start' ? [i.containerId] : []))));
@@ -127,7 +128,6 @@ export class Controller {
       try {
         await fn(i as Extract<IntentRecord, { op: K }>);
         this.state.journal.settled(i);
-        this.log(`${op} cut by a crash (${i.began}): settled`);
       } catch (err) {
         this.log(`${op} cut by a crash (${i.began}): cannot settle it yet: ${(err as Error).message}`);
       }

@@ -31,8 +31,10 @@ export interface DrillReport {
   kills: number;
   /** operations a kill cut (their outcome unknown until berthd was asked again) */
   cut: number;
-  /** what start-up said it settled: intents finished or undone, stray processes killed (from berthd's log) */
-  settled: number;
+  /** intents start-up found and finished or undone (from berthd's log) */
+  intents: number;
+  /** stray processes start-up killed (from berthd's log) */
+  killed: number;
   /** per kind of finding, summed over every check */
   findings: Record<(typeof FINDING_KINDS)[number], number>;
   /** a few findings, verbatim */
@@ -41,6 +43,8 @@ export interface DrillReport {
   lost: string[];
   /** a 5xx from a berthd that was not being killed */
   serverErrors: string[];
+  /** how long each start after a kill took, until berthd answered (start-up reconciliation included) */
+  restartMs: number[];
   /** probe runs after a restart that failed */
   firstOperationFailures: string[];
 }
@@ -78,7 +82,7 @@ class Drill {
   constructor(private readonly lab: Lab, private readonly o: DrillOptions) {
     this.random = rng(o.seed);
     this.report = {
-      seed: o.seed, operations: 0, kills: 0, cut: 0, settled: 0, examples: [], lost: [], serverErrors: [], firstOperationFailures: [],
+      seed: o.seed, operations: 0, kills: 0, cut: 0, intents: 0, killed: 0, examples: [], lost: [], serverErrors: [], firstOperationFailures: [], restartMs: [],
       findings: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as DrillReport['findings'],
     };
   }
@@ -240,14 +244,18 @@ class Drill {
     for (let k = 0; k < this.o.kills; k++) {
       const at = Math.floor((k + 0.5 + this.random() * 0.5) * spacing);
       while (this.done < at) await sleep(5);
-      await sleep(this.int(150)); // somewhere inside the operations under way
+      // somewhere inside the operations under way: a few ms after one is in flight
+      while (!this.busy.size && this.done < this.o.operations) await sleep(1);
+      await sleep(this.int(25));
       this.killing = true;
       await this.lab.killDaemon();
       this.report.kills++;
       this.paused = true;
       while (this.busy.size) await sleep(10); // the cut calls fail fast: the socket is gone
       this.killing = false;
+      const t0 = Date.now();
       await this.lab.startDaemon();
+      this.report.restartMs.push(Date.now() - t0);
       await this.verify(`after kill ${k + 1}`);
       this.paused = false;
     }
@@ -306,7 +314,10 @@ class Drill {
       if (r.status !== 201) throw new Error(`drill: network ${name}: ${r.status} ${r.text}`);
     }
     await Promise.all([this.killer(), ...Array.from({ length: this.o.concurrency }, () => this.worker())]);
-    this.report.settled = (this.lab.daemonLog().match(/cut by a crash.*: settled|process\(es\).*killed|a shim no running container knows/g) ?? []).length;
+    const log = this.lab.daemonLog();
+    this.report.intents = [...log.matchAll(/(\d+) operation\(s\) cut by a crash/g)].reduce((n, m) => n + Number(m[1]), 0);
+    this.report.killed = [...log.matchAll(/(\d+) process\(es\)[^\n]*killed/g)].reduce((n, m) => n + Number(m[1]), 0)
+      + (log.match(/a shim no running container knows/g) ?? []).length;
     // and a last look, then everything removed: nothing may be left then either
     await this.verify('at the end');
     for (const c of (await this.lab.api('GET', '/containers/json?all=1')).body as { Id: string }[]) await this.lab.api('DELETE', `/containers/${c.Id}?force=1`);

@@ -39,7 +39,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
     .option('-h, --hostname <name>', 'container host name')
     .option('--pid <mode>', 'PID namespace to use: host, or container:NAME (default: its own)')
-    .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
+    .option('--rootfs <dir>', 'run with this directory as its root instead of the host filesystem')
     .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
     .option('-e, --env <K=V>', 'set environment variables', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')

@@ -28,7 +28,7 @@ export interface ProcessSpec {
   hostname?: string;
   /** default 'private' */
   pidns?: PidNamespace;
-  /** chroot into this directory; undefined = the host's root filesystem */
+  /** the container's root (pivot_root into it); undefined = the host's root filesystem */
   rootfs?: string;
   /** files bind-mounted into the container's private mount namespace (/etc/hosts, /etc/hostname, /etc/resolv.conf) */
   binds: BindMount[];

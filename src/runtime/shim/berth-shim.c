@@ -283,7 +283,7 @@ static int fail(const char *fmt, ...) {
   return -1;
 }
 
-/* In a chroot the target may not exist yet (tiny rootfs): make an empty file for it. */
+/* In an image root the target may not exist yet (tiny rootfs): make an empty file for it. */
 static int ensure_target(const char *path, int is_dir) {
   struct stat st;
   if (stat(path, &st) == 0) return 0;
@@ -894,6 +894,8 @@ static void join_container(int ns[4], int root, int cwd) {
   static const int types[4] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS};
   for (int i = 0; i < 4; i++)
     if (setns(ns[i], types[i]) != 0) die("setns: %s", strerror(errno));
+  /* setns put us at the namespace's root, which pivot_root made the container's; the
+     chroot matters for a container started (chrooted) by a berth before that */
   if (fchdir(root) != 0 || chroot(".") != 0) die("enter container root: %s", strerror(errno));
   if (o.workdir) {
     if (chdir(o.workdir) != 0) die("chdir to %s: %s", o.workdir, strerror(errno));

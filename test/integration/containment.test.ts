@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { Lab } from '../lab/lab.js';
-import { busyboxTar } from '../compat/docker-cli.js';
+import { busyboxTar, docker, dockerOk, installedClients } from '../compat/docker-cli.js';
 import { fails, inspect, ok, runSleeper } from './helpers.js';
 
 const ECHO_SERVER = fileURLToPath(new URL('../lab/echo-server.js', import.meta.url));
@@ -206,6 +206,28 @@ describe('containment: what a container cannot reach', { concurrency: false }, (
     assert.equal(await inspect(lab, priv, '{{.HostConfig.Privileged}}'), 'true');
     await ok(lab, ['rm', '-f', plain, asked, priv]);
   });
+
+  for (const client of installedClients()) {
+    test(`${client.name}: run --cap-add / --cap-drop / --privileged and exec --privileged as against dockerd`, async () => {
+      const d = (args: string[]) => dockerOk(lab, client, args);
+      const status = async (args: string[]) => privileges(await d(['run', '--rm', ...args, 'bb', 'cat', '/proc/self/status']));
+      assert.equal((await status([])).eff, DOCKER_DEFAULT);
+      assert.equal((await status(['--cap-add', 'net_admin', '--cap-drop', 'NET_RAW'])).eff, (DOCKER_DEFAULT | (1n << CAP_NET_ADMIN)) & ~(1n << CAP_NET_RAW));
+      assert.equal((await status(['--privileged'])).eff, allCaps());
+      const id = await d(['run', '-d', '--cap-add', 'NET_ADMIN', 'bb', 'sleep', '3600']);
+      try {
+        assert.equal(privileges(await d(['exec', id, 'cat', '/proc/self/status'])).eff, DOCKER_DEFAULT | (1n << CAP_NET_ADMIN));
+        assert.equal(privileges(await d(['exec', '--privileged', id, 'cat', '/proc/self/status'])).eff, allCaps());
+        // the CLI sends the name as it writes it (20.10 as given, 28 as CAP_…): shown as sent
+        assert.match(await d(['inspect', '-f', '{{json .HostConfig.CapAdd}} {{.HostConfig.Privileged}}', id]), /^\["(CAP_)?NET_ADMIN"\] false$/);
+      } finally {
+        await d(['rm', '-f', id]);
+      }
+      const bad = await docker(lab, client, ['run', '--rm', '--cap-add', 'FOO', 'bb', 'true']);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /invalid CapAdd: unknown capability: "CAP_FOO"/);
+    });
+  }
 
   test('an unknown capability or security option is refused as dockerd refuses it, nothing made', async () => {
     const before = await ok(lab, ['ps', '-aq']);

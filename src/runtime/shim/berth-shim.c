@@ -32,9 +32,9 @@
  *   join: berth-shim --join PID [--env K=V]... [--workdir D] [--tty] [--caps HEX]
  *                    [--no-new-privs] -- CMD ARGS...
  *         Runs CMD inside the net, uts, ipc, mount and pid namespaces and the root of
- *         process PID (docker exec), with the capabilities of --caps. Without --tty it runs CMD on the caller's stdio (it
- *         execs CMD itself when the pid namespace is its own; else it forks into it and
- *         waits). With --tty it relays its stdin/stdout to a pseudo-terminal of the
+ *         process PID (docker exec), with the capabilities of --caps. Without --tty it
+ *         runs CMD on the caller's stdio (it execs CMD itself when the pid namespace is
+ *         its own; else it forks into it and waits). With --tty it relays its stdin/stdout to a pseudo-terminal of the
  *         container's devpts and reads "ROWS COLS" lines from fd 3; its exit code is CMD's.
  */
 #define _GNU_SOURCE
@@ -356,7 +356,6 @@ static int container_tty(const char *root, int sock) {
   return 0;
 }
 
-/* Runs in the container child: it is already in its pid namespace (clone made or chose it). */
 /*
  * berth's own paths, masked in the container's mount namespace once its own binds are in
  * place (their sources live under those paths). Under --rootfs only a path inside the
@@ -365,6 +364,7 @@ static int container_tty(const char *root, int sock) {
 static int hide_paths(const char *root) {
   char devnull[4200];
   size_t rlen = o.rootfs ? strlen(o.rootfs) : 0;
+  while (rlen > 1 && o.rootfs[rlen - 1] == '/') rlen--;
   snprintf(devnull, sizeof devnull, "%s/dev/null", root);
   for (int i = 0; i < o.nhide; i++) {
     const char *p = o.hide[i];
@@ -382,6 +382,7 @@ static int lock_down(void) {
   return 0;
 }
 
+/* Runs in the container child: it is already in its pid namespace (clone made or chose it). */
 static int container_setup(int netns_fd, int pty_sock) {
   const char *root = o.rootfs ? o.rootfs : "";
   if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) != 0)

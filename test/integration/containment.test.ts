@@ -30,7 +30,7 @@ const ROOTS = [
 /** The capability and no_new_privs lines of /proc/self/status, as numbers. */
 function privileges(status: string): { eff: bigint; prm: bigint; bnd: bigint; inh: bigint; amb: bigint; nnp: number } {
   const field = (name: string): string => {
-    const m = new RegExp(`^${name}:\\s*(\\S+)$`, 'm').exec(status);
+    const m = new RegExp(`^${name}:\\s*(\\S+)\\s*$`, 'm').exec(status);
     assert.ok(m, `no ${name} in ${status}`);
     return m[1]!;
   };

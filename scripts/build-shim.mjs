@@ -13,8 +13,8 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // It links berth-shim.c in (without the shim's main) to run shims with no exec.
 const SHIM_DIR = 'src/runtime/shim';
 const PROGRAMS = [
-  { srcs: ['berth-shim.c', 'container-fs.c'], deps: ['berth-shim.h', 'container-fs.h'], flags: [], out: 'dist/bin/berth-shim' },
-  { srcs: ['berth-spawner.c', 'berth-shim.c', 'container-fs.c'], deps: ['berth-shim.h', 'container-fs.h'], flags: ['-DBERTH_SHIM_EMBEDDED'], out: 'dist/bin/berth-spawner' },
+  { srcs: ['berth-shim.c', 'container-fs.c', 'container-security.c'], deps: ['berth-shim.h', 'container-fs.h', 'container-security.h'], flags: [], out: 'dist/bin/berth-shim' },
+  { srcs: ['berth-spawner.c', 'berth-shim.c', 'container-fs.c', 'container-security.c'], deps: ['berth-shim.h', 'container-fs.h', 'container-security.h'], flags: ['-DBERTH_SHIM_EMBEDDED'], out: 'dist/bin/berth-spawner' },
 ];
 
 function upToDate({ srcs, deps, out }) {

@@ -1,10 +1,11 @@
 import { parseLink } from '../engine/links.js';
 import type { ContainerRecord } from '../store/records.js';
 
-// The parts of container inspect that berth has no concept of (resources, security,
-// storage, logging), with the values dockerd 20.10 shows for a container that set none
-// of them (test/fixtures/dockerd-20.10/container-*.json): clients read these keys
-// (HostConfig.Privileged, .RestartPolicy.Name, .LogConfig.Type) and must find them.
+// The parts of container inspect that berth has no concept of (resources, storage,
+// logging), with the values dockerd 20.10 shows for a container that set none of them
+// (test/fixtures/dockerd-20.10/container-*.json): clients read these keys
+// (.RestartPolicy.Name, .LogConfig.Type) and must find them; and the security keys berth
+// does obey (CapAdd, CapDrop, Privileged, SecurityOpt), shown as sent.
 // Where berth does differ, it says so: it makes no cgroup namespace ("host"), masks
 // and write-protects no /proc paths ([]), and runs containers with its own shim.
 
@@ -59,8 +60,8 @@ export function hostConfigShape(c: ContainerRecord, nameOf: (term: string) => st
     AutoRemove: hc.autoRemove,
     VolumeDriver: '',
     VolumesFrom: null,
-    CapAdd: null,
-    CapDrop: null,
+    CapAdd: hc.capAdd ?? null,
+    CapDrop: hc.capDrop ?? null,
     CgroupnsMode: 'host',
     Dns: hc.dns,
     DnsOptions: hc.dnsOptions,
@@ -72,10 +73,10 @@ export function hostConfigShape(c: ContainerRecord, nameOf: (term: string) => st
     Links: linksShape(c, nameOf),
     OomScoreAdj: 0,
     PidMode: hc.pidMode ?? '',
-    Privileged: false,
+    Privileged: hc.privileged ?? false,
     PublishAllPorts: hc.publishAllPorts,
     ReadonlyRootfs: false,
-    SecurityOpt: null,
+    SecurityOpt: hc.securityOpt ?? null,
     UTSMode: '',
     UsernsMode: '',
     ShmSize: 67108864,

@@ -19,6 +19,7 @@ interface ExecRecord {
   workdir?: string;
   tty: boolean;
   stdin: boolean;
+  privileged: boolean;
   running: boolean;
   exitCode: number | null;
   pid: number;
@@ -91,6 +92,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
       workdir: str(body, 'WorkingDir'),
       tty: bool(body, 'Tty'),
       stdin: bool(body, 'AttachStdin'),
+      privileged: bool(body, 'Privileged'),
       running: false,
       exitCode: null,
       pid: 0,
@@ -114,7 +116,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     if (socket) await new Promise<void>((resolve) => socket.write('', () => resolve()));
     let child: ChildProcess;
     try {
-      child = ctl.containers.exec(c, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin });
+      child = ctl.containers.exec(c, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin, privileged: e.privileged });
     } catch (err) {
       if (!socket) throw err;
       // past the 101 the error can only go into the stream, as dockerd writes it
@@ -136,7 +138,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
   router.add('GET', '/exec/{id}/json', (req) => {
     const e = execs.get(req.params.id);
     if (!e) throw new NotFoundError(`No such exec instance: ${req.params.id}`);
-    return { status: 200, body: { ID: e.id, ContainerID: e.containerId, Running: e.running, ExitCode: e.exitCode, Pid: e.pid, OpenStdin: e.stdin, ProcessConfig: { tty: e.tty, entrypoint: e.argv[0], arguments: e.argv.slice(1) } } };
+    return { status: 200, body: { ID: e.id, ContainerID: e.containerId, Running: e.running, ExitCode: e.exitCode, Pid: e.pid, OpenStdin: e.stdin, ProcessConfig: { tty: e.tty, entrypoint: e.argv[0], arguments: e.argv.slice(1), privileged: e.privileged } } };
   });
 
   router.add('POST', '/exec/{id}/resize', (req) => {

@@ -39,7 +39,7 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
     .option('-h, --hostname <name>', 'container host name')
     .option('--pid <mode>', 'PID namespace to use: host, or container:NAME (default: its own)')
-    .option('--rootfs <dir>', 'run chrooted into this directory instead of the host filesystem')
+    .option('--rootfs <dir>', 'run with this directory as its root instead of the host filesystem')
     .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
     .option('-e, --env <K=V>', 'set environment variables', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
@@ -54,6 +54,10 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port(s) to the host", collect, [])
     .option('-P, --publish-all', 'publish all exposed ports to random ports', false)
     .option('-l, --label <k=v>', 'set metadata on a container', collect, [])
+    .option('--cap-add <cap>', 'add a Linux capability (NET_ADMIN, CAP_SYS_TIME, ALL …) to the default set', collect, [])
+    .option('--cap-drop <cap>', 'drop a Linux capability (or ALL) from the default set', collect, [])
+    .option('--privileged', 'give the container every capability (and no no_new_privs)', false)
+    .option('--security-opt <opt>', 'security options: no-new-privileges[=true|false]', collect, [])
     .passThroughOptions()
     .action(async (cmd: string[], o) => {
       const c = client();
@@ -88,6 +92,11 @@ export function containerCommands(program: Command, client: () => Client): void 
           PortBindings: toPortBindings(bindings),
           PublishAllPorts: o.publishAll,
           PidMode: o.pid ?? '',
+          // absent when not given, as the docker CLI sends them: inspect then shows null
+          CapAdd: o.capAdd.length ? o.capAdd : undefined,
+          CapDrop: o.capDrop.length ? o.capDrop : undefined,
+          SecurityOpt: o.securityOpt.length ? o.securityOpt : undefined,
+          Privileged: o.privileged,
         },
         NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
       };
@@ -151,11 +160,12 @@ export function containerCommands(program: Command, client: () => Client): void 
     .option('-e, --env <K=V>', 'set environment variables', collect, [])
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .option('-d, --detach', 'run the command in the background', false)
+    .option('--privileged', 'give the command every capability', false)
     .passThroughOptions()
     .action(async (container: string, cmd: string[], o) => {
       const c = client();
       const exec = (await c.call('POST', `/containers/${encodeURIComponent(container)}/exec`, {
-        Cmd: cmd, Env: o.env, WorkingDir: o.workdir, Tty: o.tty, AttachStdin: o.interactive, AttachStdout: !o.detach, AttachStderr: !o.detach,
+        Cmd: cmd, Env: o.env, WorkingDir: o.workdir, Tty: o.tty, AttachStdin: o.interactive, AttachStdout: !o.detach, AttachStderr: !o.detach, Privileged: o.privileged,
       })).body as { Id: string };
       if (o.detach) {
         await c.call('POST', `/exec/${exec.Id}/start`, { Detach: true, Tty: o.tty });

@@ -105,6 +105,7 @@ function flagsOf(o: Record<string, any>): DaemonFlags {
       dnsOptions: o.dnsOpt,
       defaultAddressPools: o.defaultAddressPool.length ? o.defaultAddressPool.map(parseDefaultAddressPool) : undefined,
       neighGcThresh3: o.neighGcThresh3,
+      apiSockets: host.startsWith('unix://') ? [host.slice('unix://'.length)] : [],
     }),
   };
 }

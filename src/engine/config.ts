@@ -28,9 +28,16 @@ export interface DaemonConfig {
   defaultAddressPools?: DefaultPoolSpec[];
   /** --neigh-gc-thresh3: 'report' (default) warns when containers outgrow the neighbour table; 'auto' raises it */
   neighGcThresh3: 'report' | 'auto';
+  /** the unix sockets the API listens on (-H unix://PATH), masked inside containers as berth's other paths */
+  apiSockets: string[];
 }
 
 export const DEFAULT_BRIDGE_NAME = 'berth0';
+
+/** What a container must not see of berth: its API sockets, data-root and exec-root (every netns file and state dir). */
+export function berthOwnPaths(c: DaemonConfig): string[] {
+  return [...c.apiSockets, c.dataRoot, c.execRoot];
+}
 
 export function defaultConfig(overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   return {
@@ -45,6 +52,7 @@ export function defaultConfig(overrides: Partial<DaemonConfig> = {}): DaemonConf
     dnsSearch: [],
     dnsOptions: [],
     neighGcThresh3: 'report',
+    apiSockets: [],
     ...overrides,
   };
 }

@@ -12,7 +12,8 @@ import { ipv4Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type End
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
-import type { DaemonConfig } from './config.js';
+import { berthOwnPaths, type DaemonConfig } from './config.js';
+import { checkPrivileges, privilegesOf } from '../runtime/privileges.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 import { KeyedLock } from './keyed-lock.js';
@@ -111,6 +112,7 @@ export class ContainerService {
     if (!req.config.cmd.length) throw new InvalidParameterError('no command specified');
     req.hostConfig.extraHosts.forEach(parseExtraHost);
     checkFileValues(req.hostConfig, req.config.hostname, req.config.domainname);
+    checkPrivileges(req.hostConfig);
     const id = newId();
     const mode = this.networkModeOf(req.hostConfig.networkMode || 'bridge');
     // As dockerd (registerLinks): HostConfig.Links are legacy links, kept for the default
@@ -256,6 +258,8 @@ export class ContainerService {
         interactive: c.config.openStdin,
         tty: c.config.tty,
         stateDir: this.stateDir(c.id),
+        privileges: privilegesOf(c.hostConfig),
+        hiddenPaths: berthOwnPaths(this.config),
       });
       crashPoint('start.process');
       c.state = { ...c.state, status: 'running', pid: proc.pid, shimPid: proc.shimPid, pidStartTime: proc.pidStartTime, startedAt: proc.startedAt, finishedAt: ZERO_TIME, exitCode: 0, error: '' };
@@ -441,7 +445,7 @@ export class ContainerService {
   }
 
   exec(c: ContainerRecord, spec: ExecSpec): ChildProcess {
-    return this.runtime.exec(c.state, spec);
+    return this.runtime.exec(c.state, { ...spec, privileges: privilegesOf(c.hostConfig, spec.privileged) });
   }
 
   resizeExec(child: ChildProcess, rows: number, cols: number): void {

@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import { isOurProcess } from './proc.js';
-import { shimPath } from './shim-binary.js';
+import { privilegeArgs, shimPath } from './shim-binary.js';
 import type { ExecSpec, ProcessState } from './types.js';
 
 // `docker exec`: berth-shim --join PID enters the container process's net, uts and mount
-// namespaces and its root (and, by default, its cwd and environment), then runs the command.
+// namespaces and its root (and, by default, its cwd and environment), then runs the command
+// with the container's capabilities (all with ExecConfig.Privileged) and no_new_privs.
 // Without a tty the shim becomes the command (exec), so the child's exit code is the
 // command's; with a tty the shim relays stdin/stdout through a pseudo-terminal and takes
 // "ROWS COLS" lines on fd 3 (see resizeExec).
@@ -30,7 +31,7 @@ export function execArgs(pid: number, spec: ExecSpec, env: string[]): string[] {
   for (const e of env) args.push('--env', e);
   if (spec.tty) args.push('--tty');
   if (spec.interactive) args.push('--interactive');
-  return [...args, '--', ...spec.argv];
+  return [...args, ...privilegeArgs(spec.privileges), '--', ...spec.argv];
 }
 
 export function execInContainer(state: Pick<ProcessState, 'pid'> & { pidStartTime?: string }, spec: ExecSpec): ChildProcess {

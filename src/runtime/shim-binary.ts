@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BerthError, InvalidParameterError } from '../util/errors.js';
+import { capabilityMask } from './capabilities.js';
+import { privilegesOf, type ProcessPrivileges } from './privileges.js';
 import type { ProcessSpec } from './types.js';
 
 // Where the compiled supervisor lives (dist/bin/berth-shim, built by scripts/build-shim.mjs)
@@ -34,6 +36,7 @@ export function checkSpec(spec: ProcessSpec): void {
   if (spec.workdir !== undefined && !spec.workdir.startsWith('/')) {
     throw new InvalidParameterError(`the working directory '${spec.workdir}' is invalid, it needs to be an absolute path`);
   }
+  for (const p of spec.hiddenPaths ?? []) if (!p.startsWith('/')) throw new InvalidParameterError(`a hidden path must be absolute: ${p}`);
   if (typeof spec.pidns === 'object' && !(Number.isInteger(spec.pidns.sharedWith) && spec.pidns.sharedWith > 0)) {
     throw new InvalidParameterError(`invalid pid namespace owner: ${spec.pidns.sharedWith}`);
   }
@@ -52,5 +55,11 @@ export function shimRunArgs(spec: ProcessSpec): string[] {
   for (const e of spec.env) args.push('--env', e);
   if (spec.interactive) args.push('--interactive');
   if (spec.tty) args.push('--tty');
-  return [...args, '--', ...spec.argv];
+  for (const p of spec.hiddenPaths ?? []) args.push('--hide', p);
+  return [...args, ...privilegeArgs(spec.privileges), '--', ...spec.argv];
+}
+
+/** --caps MASK [--no-new-privs], for run and join mode alike. */
+export function privilegeArgs(privileges: ProcessPrivileges = privilegesOf({})): string[] {
+  return ['--caps', capabilityMask(privileges.capabilities), ...(privileges.noNewPrivileges ? ['--no-new-privs'] : [])];
 }

@@ -1,7 +1,10 @@
 // Process sandboxes: how a container's process is started inside its namespaces. The
 // network namespace is made beforehand by the engine (bind-mounted under the exec-root);
 // the runtime only joins it, and adds fresh UTS, mount, ipc and (by default) pid
-// namespaces of its own, with a fresh /proc, a minimal /dev and a read-only /sys.
+// namespaces of its own, with a fresh /proc, a minimal /dev and a read-only /sys; it runs
+// with Docker's capabilities and no_new_privs (privileges.ts), berth's own paths masked.
+
+import type { ProcessPrivileges } from './privileges.js';
 
 /**
  * The container's pid namespace: 'private', a new one whose pid 1 is argv (Docker's
@@ -25,7 +28,7 @@ export interface ProcessSpec {
   hostname?: string;
   /** default 'private' */
   pidns?: PidNamespace;
-  /** chroot into this directory; undefined = the host's root filesystem */
+  /** the container's root (pivot_root into it); undefined = the host's root filesystem */
   rootfs?: string;
   /** files bind-mounted into the container's private mount namespace (/etc/hosts, /etc/hostname, /etc/resolv.conf) */
   binds: BindMount[];
@@ -38,6 +41,10 @@ export interface ProcessSpec {
   tty: boolean;
   /** per-container runtime directory (logs, exit status, fifos) under the exec-root */
   stateDir: string;
+  /** default: Docker's default capabilities, with no_new_privs */
+  privileges?: ProcessPrivileges;
+  /** berth's own paths (API sockets, data-root, exec-root), masked inside a container on the host's filesystem */
+  hiddenPaths?: string[];
 }
 
 export interface ProcessState {
@@ -60,6 +67,10 @@ export interface ExecSpec {
   interactive: boolean;
   /** default: the container process's current directory */
   workdir?: string;
+  /** ExecConfig.Privileged: every capability */
+  privileged?: boolean;
+  /** the container's (the engine passes them); default: Docker's default capabilities, with no_new_privs */
+  privileges?: ProcessPrivileges;
 }
 
 /** What `docker logs` asks for. */

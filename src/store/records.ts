@@ -126,6 +126,11 @@ export interface HostConfig {
   publishAllPorts: boolean;
   /** HostConfig.PidMode: '' (own pid namespace), 'host', 'container:<id>' */
   pidMode?: string;
+  /** HostConfig.CapAdd, CapDrop and SecurityOpt as sent (null or absent when none was: inspect shows null, as dockerd) */
+  capAdd?: string[] | null;
+  capDrop?: string[] | null;
+  securityOpt?: string[] | null;
+  privileged?: boolean;
 }
 
 export interface ContainerRecord {

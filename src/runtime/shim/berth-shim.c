@@ -12,7 +12,8 @@
  * Two modes:
  *   run:  berth-shim --id ID --state-dir DIR [--netns PATH] [--hostname H] [--rootfs DIR]
  *                    [--bind SRC:DST[:ro]]... [--workdir D] [--env K=V]... [--interactive]
- *                    [--tty] [--pidns host|PATH] -- CMD ARGS...
+ *                    [--tty] [--pidns host|PATH] [--hide PATH]... [--caps HEX]
+ *                    [--no-new-privs] -- CMD ARGS...
  *         Spawned detached by the daemon (its own session, so it outlives a daemon
  *         restart). Forks the container process, writes DIR/pid once set-up succeeded
  *         (DIR/error when it failed), relays output into DIR/log in Docker's multiplexed
@@ -23,12 +24,17 @@
  *         the kernel ends every other process of the container; with --pidns it shares the
  *         host's (host) or another container's (PATH: that container's /proc/PID/ns/pid),
  *         and the shim itself then ends what the container left behind (sweep_leftovers).
- *         It sees a fresh /proc, a minimal /dev and a read-only /sys (container-fs.c).
- *   join: berth-shim --join PID [--env K=V]... [--workdir D] [--tty] -- CMD ARGS...
+ *         It sees a fresh /proc, a minimal /dev and a read-only /sys (container-fs.c);
+ *         each --hide path (berth's own: its sockets, data-root, exec-root) is masked; with
+ *         --rootfs that directory becomes its root by pivot_root, the host's tree detached.
+ *         Last, it keeps only the capabilities in --caps (bit N = capability N; absent:
+ *         all) and, with --no-new-privs, can gain none by exec (container-security.c).
+ *   join: berth-shim --join PID [--env K=V]... [--workdir D] [--tty] [--caps HEX]
+ *                    [--no-new-privs] -- CMD ARGS...
  *         Runs CMD inside the net, uts, ipc, mount and pid namespaces and the root of
- *         process PID (docker exec). Without --tty it runs CMD on the caller's stdio (it
- *         execs CMD itself when the pid namespace is its own; else it forks into it and
- *         waits). With --tty it relays its stdin/stdout to a pseudo-terminal of the
+ *         process PID (docker exec), with the capabilities of --caps. Without --tty it
+ *         runs CMD on the caller's stdio (it execs CMD itself when the pid namespace is
+ *         its own; else it forks into it and waits). With --tty it relays its stdin/stdout to a pseudo-terminal of the
  *         container's devpts and reads "ROWS COLS" lines from fd 3; its exit code is CMD's.
  */
 #define _GNU_SOURCE
@@ -58,6 +64,7 @@
 
 #include "berth-shim.h"
 #include "container-fs.h"
+#include "container-security.h"
 
 #define MAX_LIST 256
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -74,6 +81,10 @@ struct opts {
   const char *id, *state_dir, *netns, *hostname, *rootfs, *workdir;
   const char *pidns; /* NULL: a new one; "host": ours; else the path of one to join */
   int join_pid, interactive, tty;
+  uint64_t caps; /* the capabilities kept (bit N = capability N), when caps_given */
+  int caps_given, no_new_privs;
+  const char *hide[MAX_LIST];
+  int nhide;
   struct bind binds[MAX_LIST];
   int nbinds;
   const char *env[MAX_LIST];
@@ -156,6 +167,14 @@ static void parse_bind(const char *spec) {
   snprintf(b->dst, sizeof b->dst, "%s", dst);
 }
 
+static void parse_caps(const char *hex) {
+  char *end;
+  errno = 0;
+  o.caps = strtoull(hex, &end, 16);
+  if (errno || end == hex || *end) die("bad --caps %s (want a hexadecimal mask)", hex);
+  o.caps_given = 1;
+}
+
 static void parse_args(int argc, char **argv) {
   int i;
   for (i = 1; i < argc; i++) {
@@ -172,6 +191,13 @@ static void parse_args(int argc, char **argv) {
     else if (strcmp(a, "--join") == 0) o.join_pid = atoi(need(argc, argv, &i));
     else if (strcmp(a, "--interactive") == 0) o.interactive = 1;
     else if (strcmp(a, "--tty") == 0) o.tty = 1;
+    else if (strcmp(a, "--no-new-privs") == 0) o.no_new_privs = 1;
+    else if (strcmp(a, "--caps") == 0) parse_caps(need(argc, argv, &i));
+    else if (strcmp(a, "--hide") == 0) {
+      if (o.nhide >= MAX_LIST) die("too many --hide");
+      o.hide[o.nhide] = need(argc, argv, &i);
+      if (o.hide[o.nhide++][0] != '/') die("--hide needs an absolute path");
+    }
     else if (strcmp(a, "--env") == 0) {
       if (o.nenv >= MAX_LIST - 3) die("too many --env");
       o.env[o.nenv++] = need(argc, argv, &i);
@@ -257,7 +283,7 @@ static int fail(const char *fmt, ...) {
   return -1;
 }
 
-/* In a chroot the target may not exist yet (tiny rootfs): make an empty file for it. */
+/* In an image root the target may not exist yet (tiny rootfs): make an empty file for it. */
 static int ensure_target(const char *path, int is_dir) {
   struct stat st;
   if (stat(path, &st) == 0) return 0;
@@ -330,6 +356,32 @@ static int container_tty(const char *root, int sock) {
   return 0;
 }
 
+/*
+ * berth's own paths, masked in the container's mount namespace once its own binds are in
+ * place (their sources live under those paths). Under --rootfs only a path inside the
+ * image's directory could be seen: it is masked where it is, before the pivot.
+ */
+static int hide_paths(const char *root) {
+  char devnull[4200];
+  size_t rlen = o.rootfs ? strlen(o.rootfs) : 0;
+  while (rlen > 1 && o.rootfs[rlen - 1] == '/') rlen--;
+  snprintf(devnull, sizeof devnull, "%s/dev/null", root);
+  for (int i = 0; i < o.nhide; i++) {
+    const char *p = o.hide[i];
+    if (strcmp(p, "/") == 0) continue;
+    if (o.rootfs && (strncmp(p, o.rootfs, rlen) != 0 || p[rlen] != '/')) continue;
+    if (berth_mask_path(p, devnull, setup_err, sizeof setup_err) != 0) return -1;
+  }
+  return 0;
+}
+
+/* What the process may do, set last: mounts and the pivot need CAP_SYS_ADMIN. */
+static int lock_down(void) {
+  if (o.caps_given && berth_restrict_capabilities(o.caps, setup_err, sizeof setup_err) != 0) return -1;
+  if (o.no_new_privs && berth_no_new_privs(setup_err, sizeof setup_err) != 0) return -1;
+  return 0;
+}
+
 /* Runs in the container child: it is already in its pid namespace (clone made or chose it). */
 static int container_setup(int netns_fd, int pty_sock) {
   const char *root = o.rootfs ? o.rootfs : "";
@@ -339,19 +391,20 @@ static int container_setup(int netns_fd, int pty_sock) {
   /* private, so our binds never propagate back to the host's mount namespace */
   if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) return fail("make / private: %s", strerror(errno));
   drop_netns_mounts();
+  /* a mount point of its own, for pivot_root; everything below is mounted on this copy */
+  if (o.rootfs && mount(o.rootfs, o.rootfs, NULL, MS_BIND | MS_REC, NULL) != 0)
+    return fail("bind %s on itself: %s", o.rootfs, strerror(errno));
   if (o.hostname && sethostname(o.hostname, strlen(o.hostname)) != 0)
     return fail("set hostname %s: %s", o.hostname, strerror(errno));
   /* first, as Docker orders them: a bind may land inside /dev or /proc */
   if (berth_mount_container_fs(root, setup_err, sizeof setup_err) != 0) return -1;
   if (o.tty && container_tty(root, pty_sock) != 0) return -1;
   if (do_binds() != 0) return -1;
-  if (o.rootfs) {
-    if (chroot(o.rootfs) != 0) return fail("chroot %s: %s", o.rootfs, strerror(errno));
-    if (chdir("/") != 0) return fail("chdir / in rootfs: %s", strerror(errno));
-  }
+  if (hide_paths(root) != 0) return -1;
+  if (o.rootfs && berth_pivot_root(o.rootfs, setup_err, sizeof setup_err) != 0) return -1;
   const char *wd = o.workdir ? o.workdir : "/";
   if (chdir(wd) != 0) return fail("chdir to working directory %s: %s", wd, strerror(errno));
-  return 0;
+  return lock_down();
 }
 
 /* ---- the relay loop (both modes) -------------------------------------------------- */
@@ -842,6 +895,8 @@ static void join_container(int ns[4], int root, int cwd) {
   static const int types[4] = {CLONE_NEWNET, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWNS};
   for (int i = 0; i < 4; i++)
     if (setns(ns[i], types[i]) != 0) die("setns: %s", strerror(errno));
+  /* setns put us at the namespace's root, which pivot_root made the container's; the
+     chroot matters for a container started (chrooted) by a berth before that */
   if (fchdir(root) != 0 || chroot(".") != 0) die("enter container root: %s", strerror(errno));
   if (o.workdir) {
     if (chdir(o.workdir) != 0) die("chdir to %s: %s", o.workdir, strerror(errno));
@@ -868,6 +923,7 @@ static int join_mode(void) {
   int must_fork = enter_target_pidns();
   if (!o.tty && !must_fork) {
     join_container(ns, root, cwd);
+    if (lock_down() != 0) die("%s", setup_err);
     exec_command();
   }
   /* without a tty we only wait and pass signals on: the command has our stdio */
@@ -890,6 +946,7 @@ static int join_mode(void) {
     if (o.tty) take_tty(slave, 1);
     if (r.ctl >= 0) close(r.ctl);
     join_container(ns, root, cwd);
+    if (lock_down() != 0) die("%s", setup_err);
     exec_command();
   }
   r.child = pid;

@@ -5,8 +5,9 @@
  *                instance of its own at /dev/pts (no host terminal is visible), shm (tmpfs),
  *                mqueue (of its ipc namespace), fd stdin stdout stderr -> /proc/self/fd...
  *   /sys         sysfs of the container's netns (its own interfaces), read-only
- * Mounted from the container child, after it entered its namespaces and before chroot:
- * procfs shows the pid namespace of whoever mounts it, sysfs the netns, mqueue the ipc ns.
+ * Mounted from the container child, after it entered its namespaces and before its root
+ * changes: procfs shows the pid namespace of whoever mounts it, sysfs the netns, mqueue the
+ * ipc ns. Also here: masking berth's own paths, and the switch to an image's root.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -93,6 +95,28 @@ int berth_mount_container_fs(const char *root, char *err, size_t len) {
   if (mount_under(root, "/dev/shm", "shm", "tmpfs", sealed, "mode=1777,size=65536k", err, len) != 0) return -1;
   if (mount_under(root, "/dev/mqueue", "mqueue", "mqueue", sealed, NULL, err, len) != 0) return -1;
   return mount_sys(root, sealed, err, len);
+}
+
+int berth_mask_path(const char *path, const char *devnull, char *err, size_t len) {
+  struct stat st;
+  if (stat(path, &st) != 0) return errno == ENOENT ? 0 : failf(err, len, "stat %s: %s", path, strerror(errno));
+  const unsigned long sealed = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", path, "tmpfs", sealed, "size=0,mode=0755") != 0) return failf(err, len, "mask %s: %s", path, strerror(errno));
+  } else if (mount(devnull, path, NULL, MS_BIND, NULL) != 0 || mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | sealed, NULL) != 0) {
+    return failf(err, len, "mask %s: %s", path, strerror(errno));
+  }
+  return 0;
+}
+
+int berth_pivot_root(const char *rootfs, char *err, size_t len) {
+  if (chdir(rootfs) != 0) return failf(err, len, "chdir %s: %s", rootfs, strerror(errno));
+  /* pivot_root(".", "."): the old root ends up stacked on the new one, at "." (no
+     directory for it inside the image), and the umount takes it off */
+  if (syscall(SYS_pivot_root, ".", ".") != 0) return failf(err, len, "pivot_root %s: %s", rootfs, strerror(errno));
+  if (umount2(".", MNT_DETACH) != 0) return failf(err, len, "detach the old root: %s", strerror(errno));
+  if (chdir("/") != 0) return failf(err, len, "chdir / in the new root: %s", strerror(errno));
+  return 0;
 }
 
 int berth_open_pty_at(const char *ptmx, int *slave, int *number) {

@@ -12,6 +12,17 @@
    ipc namespaces. 0, or -1 with err filled. */
 int berth_mount_container_fs(const char *root, char *err, size_t errlen);
 
+/* Covers path (absent: nothing to do) with nothing, as runc masks /proc/kcore: an empty
+   read-only tmpfs over a directory, devnull (the container's /dev/null) over anything else
+   (a socket, a file). Only CAP_SYS_ADMIN could take it off again. 0, or -1 with err filled. */
+int berth_mask_path(const char *path, const char *devnull, char *err, size_t errlen);
+
+/* Makes rootfs (a mount point: the caller bound it on itself) the root of the caller's
+   mount namespace and detaches the old root, so nothing of the host's tree is left to
+   escape to: a chroot would leave it there, a cd .. away for a process with
+   CAP_SYS_CHROOT (which Docker grants). The cwd is the new / afterwards. */
+int berth_pivot_root(const char *rootfs, char *err, size_t errlen);
+
 /* Opens a pseudo-terminal of the devpts mounted at ptmx's directory (ptmx: the path of
    its ptmx node): the master, with *slave its peer, opened through the master (no path
    lookup, so it is right even from outside the container's mount namespace). -1 on

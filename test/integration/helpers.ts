@@ -46,3 +46,17 @@ export async function hostLinks(lab: Lab): Promise<{ ifname: string; master?: st
 export async function nftTables(lab: Lab): Promise<string> {
   return hostOk(lab, ['nft', 'list', 'tables']);
 }
+
+/**
+ * The kernel destroys a deleted netns, and the host veth ends of its interfaces, on a work
+ * queue of its own, a little after the last process in it has gone: a check of host links
+ * right after a removal asks again until `count` is 0 or 5 s passed. A real leak stays.
+ */
+export async function settledCount(count: () => Promise<number>, timeoutMs = 5000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const n = await count();
+    if (n === 0 || Date.now() > deadline) return n;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

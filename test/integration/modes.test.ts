@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { labFor } from '../lab/lab.js';
-import { fails, hostLinks, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
+import { fails, hostLinks, hostOk, inspect, ok, pingFrom, runSleeper, settledCount } from './helpers.js';
 
 // Seed scenarios 1-7: default networks and the four network modes, on the real kernel.
 
@@ -97,8 +97,8 @@ describe('network modes and default networks', { concurrency: false }, () => {
     const key = await inspect(lab, 'gone', '{{.NetworkSettings.SandboxKey}}');
     assert.ok(key.startsWith(lab.dir));
     await ok(lab, ['rm', '-f', 'gone']);
-    const ports = JSON.parse(await hostOk(lab, ['bridge', '-j', 'link', 'show'])) as { master: string }[];
-    assert.equal(ports.filter((p) => p.master === 'berth0').length, 0);
+    const bridgePorts = async () => (JSON.parse(await hostOk(lab, ['bridge', '-j', 'link', 'show'])) as { master: string }[]).filter((p) => p.master === 'berth0').length;
+    assert.equal(await settledCount(bridgePorts), 0);
     const mounts = await hostOk(lab, ['cat', '/proc/self/mountinfo']);
     assert.ok(!mounts.includes(key), 'netns bind mount is gone');
     // a /30 holds exactly one container address: a second run works only if rm freed it

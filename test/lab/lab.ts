@@ -19,6 +19,7 @@ import {
   wireLanBridge, wireLanHost, wireSwitchedHost, wireSwitchedLan,
 } from './topology.js';
 
+import { checkConsistency, countFindings } from './consistency.js';
 export type { RunResult, RunOptions } from './exec.js';
 export type { ApiResponse } from './api-client.js';
 export { LabProcess } from './process.js';
@@ -49,6 +50,12 @@ export interface LabOptions {
   daemonArgs?: string[];
   /** Start berthd in create() (default true). */
   startDaemon?: boolean;
+  /**
+   * destroy() first compares kernel, processes and store (consistency.ts) while berthd
+   * still runs, and fails on any finding: every test's end state is checked for leaks
+   * (default true; off for a test that puts the store in a state on purpose).
+   */
+  checkConsistency?: boolean;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -323,6 +330,12 @@ export class Lab {
         errors.push(`${what}: ${(err as Error).message}`);
       }
     };
+    if (this.daemon?.running && (this.opts.checkConsistency ?? true)) {
+      await step('consistency of kernel, processes and store', async () => {
+        const f = await checkConsistency(this, 5000);
+        if (countFindings(f)) throw new Error(JSON.stringify(f));
+      });
+    }
     await step('stop berthd', () => this.stopDaemon());
     await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
     const netns = netnsInodesUnder(this.dir);

@@ -35,7 +35,9 @@ export function listen(router: Router, on: Endpoint, log: ServerLog): Promise<Se
     mkdirSync(dirname(on.path), { recursive: true });
     rmSync(on.path, { force: true });
   }
-  const server: Server = 'port' in on && on.tls ? createHttpsServer(on.tls) : createServer();
+  // half-open as node's plain HTTP server: the docker CLI ends its side of an exec or attach
+  // stream (a TLS close_notify) when its stdin is done, and still reads the output
+  const server: Server = 'port' in on && on.tls ? createHttpsServer({ ...on.tls, allowHalfOpen: true }) : createServer();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => void dispatch(router, req, res, undefined, () => readJson(req), log));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // node leaves an upgraded socket without an 'error' listener: a client that hangs up

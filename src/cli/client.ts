@@ -40,6 +40,10 @@ export class Client {
     this.transport = parseClientHost(host, tls);
   }
 
+  private get overTls(): boolean {
+    return 'port' in this.transport && !!this.transport.tls;
+  }
+
   /** A new connection to berthd; node:tls is loaded only by the first one that needs it. */
   async connect(): Promise<Duplex> {
     const t = this.transport;
@@ -56,7 +60,7 @@ export class Client {
   async call(method: string, path: string, body?: unknown): Promise<Response> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const res = await exchange(await this.connect(), method, path, headers(payload), payload).catch((err: Error) => {
-      throw connectError(err, this.host);
+      throw connectError(err, this.host, this.overTls);
     });
     const text = res.body;
     const parsed = text && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text;
@@ -76,7 +80,7 @@ export class Client {
     const socket = await this.connect();
     const req = request({ ...options, createConnection: () => socket as Socket }, onResponse);
     // a refused connection or a failed handshake shows on the socket, before node:http owns it
-    socket.once('error', (err) => req.destroy(connectError(err, this.host)));
+    socket.once('error', (err) => req.destroy(connectError(err, this.host, this.overTls)));
     return req;
   }
 
@@ -86,7 +90,7 @@ export class Client {
     const req = await this.request({ method, path, headers: headers(payload) });
     return new Promise((resolve, reject) => {
       req.on('response', resolve);
-      req.on('error', (err) => reject(connectError(err, this.host)));
+      req.on('error', (err) => reject(connectError(err, this.host, this.overTls)));
       req.end(payload);
     });
   }
@@ -110,7 +114,7 @@ export class Client {
         }
         reject(new DaemonError(message, res.statusCode ?? 500));
       });
-      req.on('error', (err) => reject(connectError(err, this.host)));
+      req.on('error', (err) => reject(connectError(err, this.host, this.overTls)));
       req.end(payload);
     });
   }
@@ -141,8 +145,13 @@ export async function readAll(res: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function connectError(err: Error & { code?: string }, host: string): Error {
+function connectError(err: Error & { code?: string }, host: string, overTls: boolean): Error {
   if (err instanceof DaemonError) return err;
+  // berthd checks a client's certificate after the handshake and closes without a word
+  // (node sends no alert) when another CA signed it
+  if (overTls && err.code === 'ECONNRESET') {
+    return new DaemonError(`error during connect to ${host}: TLS: the daemon closed the connection (was this client's certificate signed by the daemon's --tlscacert?)`, 0);
+  }
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
     return new DaemonError(`Cannot connect to the berth daemon at ${host}. Is berthd running?`, 0);
   }

@@ -19,7 +19,7 @@ export interface ConnectionFlags {
 }
 
 export function clientFor(o: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Client {
-  const host = o.host ?? env.BERTH_HOST ?? env.DOCKER_HOST ?? DEFAULT_HOST;
+  const host = o.host || env.BERTH_HOST || env.DOCKER_HOST || DEFAULT_HOST;
   if (!host.startsWith('tcp://')) return new Client(host);
   const verify = o.tlsverify ?? !!env.DOCKER_TLS_VERIFY;
   const tls = !!o.tls || !!env.DOCKER_TLS || o.tlsverify !== undefined || verify;

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, type DaemonConfig } from '../engine/config.js';
 import { parseMtu } from '../util/mtu.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
@@ -55,7 +55,8 @@ function makeProgram(): Command {
     .description('berth daemon: container networking on the real kernel, speaking the Docker Engine API')
     .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
     .option('--exec-root <dir>', 'root directory of run-time state (netns mounts, per-container files)', '/run/berth')
-    .option('-H, --host <addr>', 'daemon socket to listen on, repeatable: unix:///path, fd:// (the one systemd passes), tcp://ADDR:PORT (mutual TLS unless loopback)', collect, [] as string[])
+    .addOption(new Option('-H, --host <addr>', 'daemon socket to listen on, repeatable: unix:///path, fd:// (the one systemd passes), tcp://ADDR:PORT (mutual TLS unless loopback)')
+      .argParser(collect).default([] as string[], DEFAULT_HOST))
     .option('--tls [bool]', 'serve TCP hosts with TLS; implied by --tlsverify', bool)
     .option('--tlsverify [bool]', 'serve TCP hosts with TLS and require client certificates signed by --tlscacert', bool)
     .option('--tlscacert <path>', 'trust client certificates signed only by this CA', `${DEFAULT_CERT_DIR}/ca.pem`)
@@ -84,7 +85,7 @@ function makeProgram(): Command {
     .option('-D, --debug', 'debug logging', false)
     // berth's own (dockerd logs to stderr only): see log-file.ts
     .option('--log-file <path>', "write berthd's log to this file, rotated by size, instead of stderr")
-    .option('--log-max-size <size>', 'rotate the log file when it would pass this size (10m, 512k, 1g)', size, 10 * 1024 * 1024)
+    .addOption(new Option('--log-max-size <size>', 'rotate the log file when it would pass this size (10m, 512k, 1g)').argParser(size).default(10 * 1024 * 1024, '10m'))
     .option('--log-max-files <n>', 'log files kept, the current one included', count, 3)
     .option('--config-file <path>', "daemon configuration file (dockerd's daemon.json keys)", DEFAULT_CONFIG_FILE)
     .option('--validate', 'check the flags and the configuration file, say so, and exit', false)

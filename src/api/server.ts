@@ -7,9 +7,10 @@ import type { Duplex } from 'node:stream';
 import { statusOf, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { API_VERSION, Router, splitVersion, type Reply, type Request } from './router.js';
 
-// HTTP over a unix socket (or TCP, with mutual TLS), Docker Engine API style: version headers on every response,
-// errors as {"message": …} with Docker's status codes, hijacked connections for
-// attach/exec streams (Upgrade: tcp).
+// HTTP over a unix socket (or TCP, with mutual TLS), Docker Engine API style: version
+// headers on every response, errors as {"message": …} with Docker's status codes,
+// hijacked connections for attach/exec streams (Upgrade: tcp). A client that hangs up
+// is its own business: at most a debug line, never an error with a stack.
 
 export const SERVER_VERSION = '0.1.0';
 

@@ -182,6 +182,13 @@ describe('berthd on TCP with mutual TLS', { concurrency: false }, () => {
     await refusedStart(['-H', TCP, '--tlsverify'], /cannot read --tlscert \/etc\/berth\/tls\/cert\.pem/);
   });
 
+  test('with mutual TLS every address may be served (the wildcard here, reached on loopback)', async () => {
+    await lab.restartDaemon(['-H', `tcp://0.0.0.0:${PORT}`, ...serverFlags()]);
+    assert.match(lab.daemonLog(), /API listen on tcp:\/\/0\.0\.0\.0:2376 \(mutual TLS\)/);
+    assert.match(await succeeds(docker([...clientFlags(), '-H', TCP, 'network', 'ls']), 'docker network ls'), /over_tls/);
+    assert.doesNotMatch(lab.daemonLog(), /WARNING/);
+  });
+
   test('plain TCP on loopback is served, with a warning in the log', async () => {
     await lab.restartDaemon(['-H', 'tcp://127.0.0.1:2375']);
     assert.match(lab.daemonLog(), /WARNING: API listen on tcp:\/\/127\.0\.0\.1:2375 with plain TCP \(no --tlsverify\)/);

@@ -52,7 +52,8 @@ export function listen(router: Router, on: Endpoint, log: ServerLog): Promise<Se
   // a failed handshake (no client certificate, another CA's, plain HTTP on the TLS port) is
   // the client's business: one debug line, never an error in the log
   server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-    log.debug?.(`TLS handshake with ${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'} refused: ${err.code ?? err.message}`);
+    const peer = socket.remoteAddress ? ` with ${socket.remoteAddress}:${socket.remotePort}` : ''; // unknown once it hung up
+    log.debug?.(`TLS handshake${peer} refused: ${err.code ?? err.message}`);
     socket.destroy();
   });
   server.keepAliveTimeout = 60_000;

@@ -94,7 +94,7 @@ describe('berthd on TCP with mutual TLS', { concurrency: false }, () => {
     const home = join(lab.dir, 'home');
     mkdirSync(home);
     env = { HOME: home, DOCKER_CONFIG: join(home, '.docker'), DOCKER_CLI_HINTS: 'false', DOCKER_HOST: '', BERTH_HOST: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
-    await lab.startDaemon(['-H', TCP, ...serverFlags()]);
+    await lab.startDaemon(['-D', '-H', TCP, ...serverFlags()]);
   });
 
   test('the unix socket and the TLS port are served side by side', async () => {
@@ -166,7 +166,8 @@ describe('berthd on TCP with mutual TLS', { concurrency: false }, () => {
     const curl = await lab.inHost(['curl', '-sS', '--max-time', '10', `http://127.0.0.1:${PORT}/_ping`]);
     assert.notEqual(curl.code, 0);
     assert.notEqual(curl.stdout, 'OK');
-    // the refused handshakes above are the clients' business: no error, no stack trace
+    // the refused handshakes above are the clients' business: a debug line each (-D), no error, no stack trace
+    assert.match(lab.daemonLog(), /debug: TLS handshake with 127\.0\.0\.1:\d+ refused: \S+\n/);
     assert.doesNotMatch(lab.daemonLog(), /Error|\n\s+at /);
   });
 

@@ -1,13 +1,16 @@
 import { chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { statusOf, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { API_VERSION, Router, splitVersion, type Reply, type Request } from './router.js';
 
-// HTTP over a unix socket, Docker Engine API style: version headers on every response,
-// errors as {"message": …} with Docker's status codes, hijacked connections for
-// attach/exec streams (Upgrade: tcp).
+// HTTP over a unix socket (or TCP, with mutual TLS), Docker Engine API style: version
+// headers on every response, errors as {"message": …} with Docker's status codes,
+// hijacked connections for attach/exec streams (Upgrade: tcp). A client that hangs up
+// is its own business: at most a debug line, never an error with a stack.
 
 export const SERVER_VERSION = '0.1.0';
 
@@ -18,34 +21,58 @@ export interface JsonReply {
   headers?: Record<string, string>;
 }
 
-/** Serves the API on a unix socket made at `path`, or on a listening one handed over (`fd`, from systemd). */
-export function listen(router: Router, on: { path: string } | { fd: number }, log: (msg: string) => void): Promise<Server> {
+/** Where to serve: a unix socket made at `path`, a listening one handed over (`fd`, from systemd), or TCP (with TLS when given). */
+export type Endpoint = { path: string } | { fd: number } | { address: string; port: number; tls?: HttpsOptions };
+
+/** The daemon's log as the server uses it: errors, and debug lines for clients that went away. */
+export interface ServerLog {
+  (msg: string): void;
+  debug?(msg: string): void;
+}
+
+/** Serves the API on one endpoint; berthd calls it once per -H. */
+export function listen(router: Router, on: Endpoint, log: ServerLog): Promise<Server> {
   if ('path' in on) {
     mkdirSync(dirname(on.path), { recursive: true });
     rmSync(on.path, { force: true });
   }
-  const server = createServer((req, res) => void dispatch(router, req, res, undefined, () => readJson(req), log));
+  // half-open as node's plain HTTP server: the docker CLI ends its side of an exec or attach
+  // stream (a TLS close_notify) when its stdin is done, and still reads the output
+  const server: Server = 'port' in on && on.tls ? createHttpsServer({ ...on.tls, allowHalfOpen: true }) : createServer();
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => void dispatch(router, req, res, undefined, () => readJson(req), log));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // node leaves an upgraded socket without an 'error' listener: a client that hangs up
+    // mid-stream would otherwise be an uncaught exception
+    socket.on('error', (err: NodeJS.ErrnoException) => log.debug?.(`${req.method} ${req.url}: client went away (${err.code ?? err.message})`));
     const res = new UpgradeResponse(req, socket);
     const body = upgradeBody(req, socket, head).then(parseJson);
     body.catch(() => undefined); // a handler that never asks for it must not leave it unhandled
     void dispatch(router, req, res as unknown as ServerResponse, socket, () => body, log);
+  });
+  // a failed handshake (no client certificate, another CA's, plain HTTP on the TLS port) is
+  // the client's business: one debug line, never an error in the log
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+    const peer = socket.remoteAddress ? ` with ${socket.remoteAddress}:${socket.remotePort}` : ''; // unknown once it hung up
+    log.debug?.(`TLS handshake${peer} refused: ${err.code ?? err.message}`);
+    socket.destroy();
   });
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     if ('fd' in on) {
       server.listen({ fd: on.fd }, () => resolve(server));
-      return;
+    } else if ('port' in on) {
+      server.listen({ host: on.address, port: on.port }, () => resolve(server));
+    } else {
+      server.listen(on.path, () => {
+        chmodSync(on.path, 0o660);
+        resolve(server);
+      });
     }
-    server.listen(on.path, () => {
-      chmodSync(on.path, 0o660);
-      resolve(server);
-    });
   });
 }
 
-async function dispatch(router: Router, raw: IncomingMessage, res: ServerResponse, hijack: Duplex | undefined, body: () => Promise<unknown>, log: (msg: string) => void): Promise<void> {
+async function dispatch(router: Router, raw: IncomingMessage, res: ServerResponse, hijack: Duplex | undefined, body: () => Promise<unknown>, log: ServerLog): Promise<void> {
   const url = new URL(raw.url ?? '/', 'http://berth');
   try {
     const { version, path } = splitVersion(url.pathname);
@@ -57,11 +84,25 @@ async function dispatch(router: Router, raw: IncomingMessage, res: ServerRespons
     const result = (await m.handler(req, reply)) as JsonReply | undefined;
     if (result) send(res, result.status, result.body, result.headers);
   } catch (err) {
+    if (clientWentAway(raw, hijack, err)) {
+      log.debug?.(`${raw.method} ${url.pathname}: client went away (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      return;
+    }
     const status = statusOf(err);
     if (status >= 500) log(`${raw.method} ${url.pathname}: ${(err as Error).stack ?? err}`);
     if (!res.headersSent) send(res, status, { message: (err as Error).message });
     else res.end();
   }
+}
+
+/** Errors of the connection to the client (it hung up mid-request), not of berth. */
+const CONNECTION_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+
+/** Only when the client's socket is gone too: a handler's own ECONNRESET (from a plugin, etcd) is berth's error. */
+function clientWentAway(raw: IncomingMessage, hijack: Duplex | undefined, err: unknown): boolean {
+  const socket = hijack ?? raw.socket;
+  const gone = !socket || socket.destroyed || !socket.writable;
+  return gone && CONNECTION_ERRORS.has((err as NodeJS.ErrnoException)?.code ?? '');
 }
 
 export function commonHeaders(): Record<string, string> {
@@ -141,13 +182,15 @@ class UpgradeResponse {
   headersSent = false;
   constructor(readonly req: IncomingMessage, private readonly socket: Duplex) {}
   writeHead(status: number, headers: Record<string, string>): this {
+    this.headersSent = true;
+    if (!this.socket.writable) return this; // the client is gone; its 'error' is handled
     const reason = status === 101 ? 'UPGRADED' : status < 300 ? 'OK' : 'Error';
     const lines = [`HTTP/1.1 ${status} ${reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), '', ''];
     this.socket.write(lines.join('\r\n'));
-    this.headersSent = true;
     return this;
   }
   end(data?: string): void {
+    if (!this.socket.writable) return;
     if (data) this.socket.write(data);
     this.socket.end();
   }

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import type { Command } from 'commander';
 import type { Client } from './client.js';
-import { DaemonError, readAll, unixRequest } from './client.js';
+import { DaemonError, readAll } from './client.js';
 import { collect, eachName } from './args.js';
 
 // `berth import`, `images`, `rmi`: root filesystems from tarballs (berth does not pull).
@@ -31,7 +31,7 @@ export function imageCommands(program: Command, client: () => Client): void {
       for (const c of o.change as string[]) q.append('changes', c);
       if (o.message) q.set('message', o.message);
       const body = file === '-' ? process.stdin : createReadStream(file);
-      const text = await upload(client().socketPath, `/images/create?${q}`, body);
+      const text = await upload(client(), `/images/create?${q}`, body);
       const status = /"status"\s*:\s*"([^"]+)"/.exec(text)?.[1];
       process.stdout.write(`${status ?? text.trim()}\n`);
     });
@@ -63,10 +63,10 @@ export function imageCommands(program: Command, client: () => Client): void {
 }
 
 /** POSTs a stream as the request body (a tarball can be large: never buffered whole). */
-async function upload(socketPath: string, path: string, body: NodeJS.ReadableStream): Promise<string> {
-  const { request } = await import('node:http');
+async function upload(client: Client, path: string, body: NodeJS.ReadableStream): Promise<string> {
+  const req = await client.request({ method: 'POST', path, headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } });
   return new Promise((resolve, reject) => {
-    const req = unixRequest(request, { socketPath, method: 'POST', path, headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } }, async (res) => {
+    req.on('response', async (res) => {
       const text = await readAll(res);
       if ((res.statusCode ?? 500) >= 400) {
         let message = text;

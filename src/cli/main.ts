@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
-import { Client, DaemonError, DEFAULT_HOST } from './client.js';
+import { Client, DaemonError } from './client.js';
+import { clientFor } from './connection.js';
 import { containerCommands } from './container-commands.js';
 import { networkCommands } from './network-commands.js';
 import { imageCommands } from './image-commands.js';
@@ -9,14 +10,20 @@ import { imageCommands } from './image-commands.js';
 
 const program = new Command('berth')
   .description('berth: container networking on the real kernel (docker-compatible CLI)')
-  .option('-H, --host <addr>', 'daemon socket to connect to (or $BERTH_HOST)')
+  .option('-H, --host <addr>', 'daemon socket to connect to: unix:///path or tcp://HOST:PORT (or $BERTH_HOST, $DOCKER_HOST)')
+  // plain switches, as docker's: an optional value would swallow the command after them
+  .option('--tls', 'use TLS; implied by --tlsverify (or $DOCKER_TLS)')
+  .option('--tlsverify', "use TLS and verify the daemon's certificate (or $DOCKER_TLS_VERIFY)")
+  .option('--tlscacert <path>', 'trust certificates signed only by this CA (default $DOCKER_CERT_PATH/ca.pem, ~/.docker/ca.pem)')
+  .option('--tlscert <path>', 'path to the TLS certificate file (default $DOCKER_CERT_PATH/cert.pem)')
+  .option('--tlskey <path>', 'path to the TLS key file (default $DOCKER_CERT_PATH/key.pem)')
   .version('0.1.0', '-v, --version')
   .enablePositionalOptions()
   .showHelpAfterError(false)
   .exitOverride();
 
 let client: Client | undefined;
-const getClient = () => (client ??= new Client(program.opts().host ?? process.env.BERTH_HOST ?? DEFAULT_HOST));
+const getClient = () => (client ??= clientFor(program.opts()));
 
 networkCommands(program, getClient);
 containerCommands(program, getClient);

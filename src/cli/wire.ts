@@ -1,6 +1,7 @@
-import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 
-// One request/answer with berthd, HTTP/1.1 spoken by hand over the unix socket:
+// One request/answer with berthd, HTTP/1.1 spoken by hand over a fresh connection (the
+// unix socket, TCP, or TLS):
 // "Connection: close", then read to the end. Loading node:http and running its first
 // request costs a CLI run ~10 ms more than node:net does, and most commands are one or
 // two short JSON calls. Streams and upgrades (logs, attach, exec, import) use node:http.
@@ -12,11 +13,10 @@ export interface WireResponse {
   body: string;
 }
 
-/** Sends one request and resolves with the whole answer once the daemon closes. */
-export function exchange(socketPath: string, method: string, path: string, headers: Record<string, string>, payload?: string): Promise<WireResponse> {
+/** Sends one request on `socket` and resolves with the whole answer once the daemon closes. */
+export function exchange(socket: Duplex, method: string, path: string, headers: Record<string, string>, payload?: string): Promise<WireResponse> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    const socket = connect(socketPath);
     socket.on('error', reject);
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('end', () => {

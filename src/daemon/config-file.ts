@@ -14,6 +14,11 @@ const DIRECTIVES: Record<string, { flag: string; kind: Kind }> = {
   'data-root': { flag: '--data-root', kind: 'string' },
   'exec-root': { flag: '--exec-root', kind: 'string' },
   hosts: { flag: '--host', kind: 'strings' },
+  tls: { flag: '--tls', kind: 'boolean' },
+  tlsverify: { flag: '--tlsverify', kind: 'boolean' },
+  tlscacert: { flag: '--tlscacert', kind: 'string' },
+  tlscert: { flag: '--tlscert', kind: 'string' },
+  tlskey: { flag: '--tlskey', kind: 'string' },
   group: { flag: '--group', kind: 'string' },
   bip: { flag: '--bip', kind: 'string' },
   'fixed-cidr': { flag: '--fixed-cidr', kind: 'string' },
@@ -29,6 +34,10 @@ const DIRECTIVES: Record<string, { flag: string; kind: Kind }> = {
   'default-address-pools': { flag: '--default-address-pool', kind: 'pools' },
   debug: { flag: '--debug', kind: 'boolean' },
   'neigh-gc-thresh3': { flag: '--neigh-gc-thresh3', kind: 'string' },
+  // berth's own (see log-file.ts)
+  'log-file': { flag: '--log-file', kind: 'string' },
+  'log-max-size': { flag: '--log-max-size', kind: 'string' },
+  'log-max-files': { flag: '--log-max-files', kind: 'number' },
 };
 
 export class ConfigFileError extends Error {}
@@ -82,7 +91,6 @@ export function asArguments(file: Record<string, unknown>, path: string): string
         break;
       case 'strings':
         if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) throw bad('a list of strings');
-        if (key === 'hosts' && value.length > 1) throw bad('one address (berthd listens on one socket)');
         for (const v of value as string[]) out.push(flag, v);
         break;
       case 'pools':

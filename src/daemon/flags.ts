@@ -1,16 +1,22 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, type DaemonConfig } from '../engine/config.js';
 import { parseMtu } from '../util/mtu.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
 import { parseDefaultAddressPool } from '../ipam/default-pools.js';
 import { asArguments, DEFAULT_CONFIG_FILE, directiveFlags, readConfigFile } from './config-file.js';
+import { parseHost, type Host } from './hosts.js';
+import { parseSize } from './log-file.js';
+import { DEFAULT_CERT_DIR, tlsFlags, type TlsFlags } from './tls.js';
 
 // berthd's flags, with dockerd's names and meanings.
 
 export interface DaemonFlags {
   config: DaemonConfig;
-  /** the unix socket's path, or 'fd://' for the socket systemd passes (socket activation) */
-  socket: string;
+  /** every -H, as dockerd several at once (unix:///path, fd:// from systemd, tcp://ADDR:PORT) */
+  hosts: Host[];
+  tls: TlsFlags;
+  /** --log-file (stderr without it), capped at --log-max-size × --log-max-files */
+  log: { file?: string; maxBytes: number; maxFiles: number };
   /** -G/--group: the group that may use the socket (mode 0660), as dockerd's */
   group: string;
   debug: boolean;
@@ -19,8 +25,6 @@ export interface DaemonFlags {
 }
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
-/** -H fd://: the listening socket systemd passes (its socket unit owns path, mode and group) */
-export const FD_HOST = 'fd://';
 
 /**
  * The flags, and the configuration file's directives (--config-file, default
@@ -51,7 +55,13 @@ function makeProgram(): Command {
     .description('berth daemon: container networking on the real kernel, speaking the Docker Engine API')
     .option('--data-root <dir>', 'root directory of persistent state', '/var/lib/berth')
     .option('--exec-root <dir>', 'root directory of run-time state (netns mounts, per-container files)', '/run/berth')
-    .option('-H, --host <addr>', 'daemon socket to listen on (unix:///path, or fd:// for the one systemd passes)', DEFAULT_HOST)
+    .addOption(new Option('-H, --host <addr>', 'daemon socket to listen on, repeatable: unix:///path, fd:// (the one systemd passes), tcp://ADDR:PORT (mutual TLS unless loopback)')
+      .argParser(collect).default([] as string[], DEFAULT_HOST))
+    .option('--tls [bool]', 'serve TCP hosts with TLS; implied by --tlsverify', bool)
+    .option('--tlsverify [bool]', 'serve TCP hosts with TLS and require client certificates signed by --tlscacert', bool)
+    .option('--tlscacert <path>', 'trust client certificates signed only by this CA', `${DEFAULT_CERT_DIR}/ca.pem`)
+    .option('--tlscert <path>', "the server's TLS certificate", `${DEFAULT_CERT_DIR}/cert.pem`)
+    .option('--tlskey <path>', "the server's TLS key", `${DEFAULT_CERT_DIR}/key.pem`)
     .option('-G, --group <name>', 'group for the unix socket (name or gid)', 'docker')
     .option('--bip <cidr>', 'address and subnet of the default bridge, e.g. 172.17.0.1/16', cidr)
     .option('--fixed-cidr <cidr>', "restrict the default bridge containers' addresses to this range", cidr)
@@ -73,6 +83,10 @@ function makeProgram(): Command {
       'report',
     )
     .option('-D, --debug', 'debug logging', false)
+    // berth's own (dockerd logs to stderr only): see log-file.ts
+    .option('--log-file <path>', "write berthd's log to this file, rotated by size, instead of stderr")
+    .addOption(new Option('--log-max-size <size>', 'rotate the log file when it would pass this size (10m, 512k, 1g)').argParser(size).default(10 * 1024 * 1024, '10m'))
+    .option('--log-max-files <n>', 'log files kept, the current one included', count, 3)
     .option('--config-file <path>', "daemon configuration file (dockerd's daemon.json keys)", DEFAULT_CONFIG_FILE)
     .option('--validate', 'check the flags and the configuration file, say so, and exit', false)
     .allowExcessArguments(false)
@@ -82,10 +96,12 @@ function makeProgram(): Command {
 }
 
 function flagsOf(o: Record<string, any>): DaemonFlags {
-  const host = String(o.host);
-  if (host !== FD_HOST && !host.startsWith('unix://')) throw new InvalidArgumentError(`unsupported -H ${host}: berthd listens on unix sockets (unix:///path, or fd:// from systemd)`);
+  const tls = tlsFlags(o);
+  const given = (o.host as string[]).length ? (o.host as string[]) : [DEFAULT_HOST];
   return {
-    socket: host === FD_HOST ? FD_HOST : host.slice('unix://'.length),
+    hosts: given.map((h) => parseHost(h, tls.tls)),
+    tls,
+    log: { file: o.logFile, maxBytes: o.logMaxSize, maxFiles: o.logMaxFiles },
     group: String(o.group),
     debug: !!o.debug,
     validate: !!o.validate,
@@ -114,6 +130,19 @@ function bool(v: string): boolean {
   if (/^(1|t|true)$/i.test(v)) return true;
   if (/^(0|f|false)$/i.test(v)) return false;
   throw new InvalidArgumentError(`"${v}" is not a boolean (true or false)`);
+}
+
+function size(v: string): number {
+  try {
+    return parseSize(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
+function count(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 100) throw new InvalidArgumentError(`"${v}" is not a number of files (1-100)`);
+  return Number(v);
 }
 
 function neighMode(v: string): 'report' | 'auto' {

@@ -4,23 +4,23 @@ import { containerRoutes } from '../api/container-routes.js';
 import { imageRoutes } from '../api/image-routes.js';
 import { networkRoutes } from '../api/network-routes.js';
 import { Router } from '../api/router.js';
-import { listen } from '../api/server.js';
+import { listen, type Endpoint } from '../api/server.js';
 import { streamRoutes } from '../api/stream-routes.js';
 import { swarmRoutes } from '../api/swarm-routes.js';
 import { systemRoutes } from '../api/system-routes.js';
 import { Controller } from '../engine/controller.js';
 import { recordImageIds } from '../engine/record-upgrades.js';
 import { ImageStore } from '../images/store.js';
-import { FD_HOST, parseDaemonFlags } from './flags.js';
+import { parseDaemonFlags, type DaemonFlags } from './flags.js';
+import { describeHost, type Host } from './hosts.js';
+import { openDaemonLog, type DaemonLog } from './log.js';
+import { checkListenPolicy, loadServerTls, type TlsServerOptions } from './tls.js';
 import { systemdListenFd } from './socket-activation.js';
 import { giveSocketToGroup } from './socket-group.js';
 
-// berthd: the controller behind the Docker Engine API on a unix socket. Containers keep
-// running when berthd stops; the next start adopts them and reconciles the kernel.
-
-function log(msg: string): void {
-  process.stderr.write(`${new Date().toISOString()} berthd: ${msg}\n`);
-}
+// berthd: the controller behind the Docker Engine API on its sockets (-H, several at
+// once). Containers keep running when berthd stops; the next start adopts them and
+// reconciles the kernel.
 
 async function main(): Promise<void> {
   let flags;
@@ -32,17 +32,45 @@ async function main(): Promise<void> {
     process.stderr.write(`berthd: ${e.message.replace(/^error: /, '')}\n`);
     process.exit(2);
   }
-  if (flags.validate) {
-    process.stdout.write('configuration OK\n');
-    process.exit(0);
-  }
-  let listenFd: number | undefined;
+  // every refusal (a TCP host without mutual TLS, an unreadable key, no socket from
+  // systemd) is one line and exit 2 here, before the controller touches the kernel
+  let endpoints: Endpoint[];
+  let warnings: string[];
   try {
-    listenFd = flags.socket === FD_HOST ? systemdListenFd() : undefined;
+    warnings = checkListenPolicy(flags.hosts, flags.tls);
+    const tls = flags.tls.tls && flags.hosts.some((h) => h.kind === 'tcp') ? loadServerTls(flags.tls) : undefined;
+    if (flags.validate) {
+      process.stdout.write('configuration OK\n');
+      process.exit(0);
+    }
+    endpoints = flags.hosts.map((h) => endpointOf(h, tls));
   } catch (err) {
     process.stderr.write(`berthd: ${(err as Error).message}\n`);
     process.exit(2);
   }
+  let log: DaemonLog;
+  try {
+    log = openDaemonLog({ ...flags.log, debug: flags.debug });
+  } catch (err) {
+    process.stderr.write(`berthd: cannot open --log-file ${flags.log.file}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  try {
+    await serve(flags, endpoints, warnings, log);
+  } catch (err) {
+    log.fatal(`failed to start: ${(err as Error).message}`);
+    if (process.env.BERTH_DEBUG) log((err as Error).stack ?? '');
+    process.exit(1);
+  }
+}
+
+function endpointOf(h: Host, tls: TlsServerOptions | undefined): Endpoint {
+  if (h.kind === 'fd') return { fd: systemdListenFd() };
+  if (h.kind === 'unix') return { path: h.path };
+  return { address: h.address, port: h.port, tls };
+}
+
+async function serve(flags: DaemonFlags, endpoints: Endpoint[], warnings: string[], log: DaemonLog): Promise<void> {
   const t0 = Date.now();
   const ctl = await Controller.open(flags.config, log);
   const router = new Router();
@@ -60,21 +88,26 @@ async function main(): Promise<void> {
   containerRoutes(router, ctl, images);
   streamRoutes(router, ctl);
   swarmRoutes(router);
-  let server: Server;
-  if (listenFd !== undefined) {
-    server = await listen(router, { fd: listenFd }, log);
-  } else {
-    server = await listen(router, { path: flags.socket }, log);
-    giveSocketToGroup(flags.socket, flags.group, log);
+  const servers: Server[] = [];
+  for (const [i, on] of endpoints.entries()) {
+    const where = describeHost(flags.hosts[i]);
+    servers.push(await listen(router, on, log).catch((err: Error) => {
+      throw new Error(`cannot listen on ${where}: ${err.message}`);
+    }));
+    if ('path' in on) giveSocketToGroup(on.path, flags.group, log);
+    log(`API listen on ${where}${'port' in on && on.tls ? (flags.tls.verify ? ' (mutual TLS)' : ' (TLS)') : ''}`);
   }
-  log(`API listen on ${flags.socket} (ready in ${Date.now() - t0} ms)`);
+  for (const w of warnings) log(`WARNING: ${w}`);
+  log(`ready in ${Date.now() - t0} ms`);
   let stopping = false;
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;
     log(`${sig}: shutting down (containers keep running)`);
-    server.close();
-    server.closeAllConnections();
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
     await ctl.close();
     process.exit(0);
   };
@@ -82,8 +115,4 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((err) => {
-  log(`failed to start: ${(err as Error).message}`);
-  if (process.env.BERTH_DEBUG) log((err as Error).stack ?? '');
-  process.exit(1);
-});
+void main();

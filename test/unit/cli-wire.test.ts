@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { exchange, parseResponse } from '../../src/cli/wire.js';
 import { Client, DaemonError } from '../../src/cli/client.js';
@@ -43,7 +44,7 @@ test('a chunked answer written late, in pieces, arrives whole', async () => {
     res.write('one ');
     setTimeout(() => res.end('two ✓'), 20);
   }, async (socket) => {
-    const r = await exchange(socket, 'GET', '/x', {});
+    const r = await exchange(connect(socket), 'GET', '/x', {});
     assert.equal(r.status, 200);
     assert.equal(r.body, 'one two ✓');
     assert.equal(r.headers['transfer-encoding'], 'chunked');

@@ -31,7 +31,38 @@ test("dockerd's keys set what their flags set", () => {
   assert.deepEqual([c.bip, c.mtu, c.iptables, c.ipForward, c.icc, c.ip], ['172.30.0.1/16', 1400, false, false, false, '127.0.0.1']);
   assert.deepEqual([c.dns, c.dnsSearch, c.dnsOptions], [['192.0.2.53'], ['corp.example'], ['ndots:2']]);
   assert.deepEqual(c.defaultAddressPools, [{ base: '10.10.0.0/16', size: 24 }]);
-  assert.deepEqual([c.dataRoot, f.group, f.socket, f.debug, c.neighGcThresh3], ['/srv/berth', 'adm', '/run/b.sock', true, 'auto']);
+  assert.deepEqual([c.dataRoot, f.group, f.hosts, f.debug, c.neighGcThresh3], ['/srv/berth', 'adm', [{ kind: 'unix', path: '/run/b.sock' }], true, 'auto']);
+});
+
+test("the API's keys: several hosts, TLS as dockerd's, and berth's log file", () => {
+  const f = parseDaemonFlags(['--config-file', file({
+    hosts: ['unix:///run/b.sock', 'tcp://127.0.0.1:2376', 'tcp://[::1]'], tlsverify: true,
+    tlscacert: '/c/ca.pem', tlscert: '/c/cert.pem', tlskey: '/c/key.pem',
+    'log-file': '/var/log/berthd.log', 'log-max-size': '1m', 'log-max-files': 5,
+  })]);
+  assert.deepEqual(f.hosts, [{ kind: 'unix', path: '/run/b.sock' }, { kind: 'tcp', address: '127.0.0.1', port: 2376 }, { kind: 'tcp', address: '::1', port: 2376 }]);
+  assert.deepEqual(f.tls, { tls: true, verify: true, caFile: '/c/ca.pem', certFile: '/c/cert.pem', keyFile: '/c/key.pem' });
+  assert.deepEqual(f.log, { file: '/var/log/berthd.log', maxBytes: 1024 * 1024, maxFiles: 5 });
+  // a tlsverify in the file and on the command line is refused like any other directive
+  assert.throws(() => parseDaemonFlags(['--config-file', file({ tlsverify: true }), '--tlsverify']), /specified both as a flag and in the configuration file: tlsverify/);
+});
+
+test("-H and the TLS flags read as dockerd's: several hosts, --tls meaning verify unless --tlsverify=false", () => {
+  const none = join(dir, 'none-such.json');
+  const p = (...args: string[]) => parseDaemonFlags(['--config-file', none, ...args]);
+  // the default file may be missing; a named one may not: name the default instead
+  assert.throws(() => p());
+  const d = (...args: string[]) => parseDaemonFlags(args.concat(['--config-file', file({})]));
+  assert.deepEqual(d().hosts, [{ kind: 'unix', path: '/run/berth/berth.sock' }]);
+  assert.deepEqual(d('-H', 'tcp://:4000', '-H', 'fd://').hosts, [{ kind: 'tcp', address: '127.0.0.1', port: 4000 }, { kind: 'fd' }]);
+  assert.deepEqual(d('-H', 'tcp://10.0.0.1').hosts, [{ kind: 'tcp', address: '10.0.0.1', port: 2375 }]);
+  assert.deepEqual(d('--tls', '-H', 'tcp://10.0.0.1').hosts, [{ kind: 'tcp', address: '10.0.0.1', port: 2376 }]);
+  assert.deepEqual([d('--tls').tls.tls, d('--tls').tls.verify], [true, true]);
+  assert.deepEqual([d('--tls', '--tlsverify=false').tls.tls, d('--tls', '--tlsverify=false').tls.verify], [true, false]);
+  assert.deepEqual([d('--tlsverify').tls.tls, d().tls.tls, d().tls.caFile], [true, false, '/etc/berth/tls/ca.pem']);
+  assert.throws(() => d('-H', 'tcp://example.com:2376'), /give an IP address, not a name/);
+  assert.throws(() => d('-H', 'tcp://127.0.0.1:99999'), /port 99999 is not 1-65535/);
+  assert.throws(() => d('-H', 'unix://relative.sock'), /absolute path/);
 });
 
 test('flags not named in the file keep working beside it', () => {
@@ -50,7 +81,9 @@ test('unknown directives, wrong types, bad values and unreadable files are refus
   assert.throws(() => parseDaemonFlags(['--config-file', file({ mtu: '1400' })]), /"mtu" must be a number, not "1400"/);
   assert.throws(() => parseDaemonFlags(['--config-file', file({ iptables: 'no' })]), /"iptables" must be true or false/);
   assert.throws(() => parseDaemonFlags(['--config-file', file({ dns: '1.1.1.1' })]), /"dns" must be a list of strings/);
-  assert.throws(() => parseDaemonFlags(['--config-file', file({ hosts: ['unix:///a', 'unix:///b'] })]), /one address/);
+  assert.throws(() => parseDaemonFlags(['--config-file', file({ hosts: ['unix:///a', 'ssh://b'] })]), /unsupported -H ssh:\/\/b/);
+  assert.throws(() => parseDaemonFlags(['--config-file', file({ tlsverify: 'yes' })]), /"tlsverify" must be true or false/);
+  assert.throws(() => parseDaemonFlags(['--config-file', file({ 'log-max-size': '10 parsecs' })]), /is not a size/);
   assert.throws(() => parseDaemonFlags(['--config-file', file({ bip: 'x' })]), /invalid CIDR address: x/);
   assert.throws(() => parseDaemonFlags(['--config-file', file({ mtu: 20 })]), /invalid MTU "20"/);
   assert.throws(() => parseDaemonFlags(['--config-file', file('{"bip": ')]), /unable to configure berthd with file .*: /);

@@ -98,8 +98,9 @@ function makeProgram(): Command {
 function flagsOf(o: Record<string, any>): DaemonFlags {
   const tls = tlsFlags(o);
   const given = (o.host as string[]).length ? (o.host as string[]) : [DEFAULT_HOST];
+  const hosts = given.map((h) => parseHost(h, tls.tls));
   return {
-    hosts: given.map((h) => parseHost(h, tls.tls)),
+    hosts,
     tls,
     log: { file: o.logFile, maxBytes: o.logMaxSize, maxFiles: o.logMaxFiles },
     group: String(o.group),
@@ -121,7 +122,7 @@ function flagsOf(o: Record<string, any>): DaemonFlags {
       dnsOptions: o.dnsOpt,
       defaultAddressPools: o.defaultAddressPool.length ? o.defaultAddressPool.map(parseDefaultAddressPool) : undefined,
       neighGcThresh3: o.neighGcThresh3,
-      apiSockets: host.startsWith('unix://') ? [host.slice('unix://'.length)] : [],
+      apiSockets: hosts.flatMap((h) => (h.kind === 'unix' ? [h.path] : [])),
     }),
   };
 }

@@ -95,6 +95,9 @@ async function serve(flags: DaemonFlags, endpoints: Endpoint[], warnings: string
       throw new Error(`cannot listen on ${where}: ${err.message}`);
     }));
     if ('path' in on) giveSocketToGroup(on.path, flags.group, log);
+    // the socket systemd made is hidden from containers too, as -H unix:// ones are
+    const bound = servers[servers.length - 1].address();
+    if ('fd' in on && typeof bound === 'string' && bound) flags.config.apiSockets.push(bound);
     log(`API listen on ${where}${'port' in on && on.tls ? (flags.tls.verify ? ' (mutual TLS)' : ' (TLS)') : ''}`);
   }
   for (const w of warnings) log(`WARNING: ${w}`);

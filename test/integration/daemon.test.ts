@@ -145,6 +145,7 @@ describe('berthd', { concurrency: false }, () => {
     await hostOk(lab, ['ip', 'link', 'add', 'br-0123456789ab', 'type', 'bridge']);
     await hostOk(lab, ['ip', 'link', 'add', 'veth1234567', 'master', 'berth0', 'type', 'veth', 'peer', 'name', 'strayp']);
     await hostOk(lab, ['ip', 'link', 'add', 'mine0', 'type', 'bridge']);
+    lab.foreignLinks.add('mine0');
     await lab.startDaemon();
     const names = (await hostLinks(lab)).map((l) => l.ifname);
     assert.ok(!names.includes('br-0123456789ab'), 'stale berth bridge removed');

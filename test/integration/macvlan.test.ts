@@ -172,6 +172,7 @@ describe('macvlan', { concurrency: false }, () => {
     await hostOk(lab, ['ip', 'link', 'add', 'mvh0123456789ab', 'link', lan.parent, 'type', 'macvlan', 'mode', 'bridge']);
     await hostOk(lab, ['ip', 'link', 'add', 'dm-0123456789ab', 'type', 'veth', 'peer', 'name', 'dmpeer']);
     await hostOk(lab, ['ip', 'link', 'add', 'dm-abcdefabcdef', 'type', 'bridge']); // not berth's kind: someone else's
+    lab.foreignLinks.add('dm-abcdefabcdef');
     await lab.restartDaemon();
     const names = JSON.parse(await hostOk(lab, ['ip', '-j', 'link', 'show'])).map((l: { ifname: string }) => l.ifname);
     assert.ok(names.includes(`mvh${id.slice(0, 12)}`), "a known network's shim stays");

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ContainerRecord, EndpointRecord, IntentRecord, NetworkRecord } from '../../src/store/records.js';
 import { runOk, sleep } from './exec.js';
 import type { Lab } from './lab.js';
-import { mountsUnder } from './teardown.js';
+import { isUnder, mountsUnder, readMounts } from './teardown.js';
 
 /** What is out of place, by kind; every list empty when the lab is consistent. */
 export interface Findings {
@@ -134,8 +134,11 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   for (const p of wanted) if (!mounted.has(p)) f.netnsMounts.push(`${p} of a running container is not mounted`);
 
   // ---- processes
-  // the lab world's own namespace (the test runner's) and the lab's hosts
-  const labNetns = new Set(['/proc/self/ns/net', lab.hostNs, lab.internetNs, ...lab.extraNamespaces()].map(inode).filter((x): x is number => x !== undefined));
+  // the lab world's own namespace (the test runner's), the lab's hosts, and every
+  // namespace mounted outside this berthd's exec-root (other labs of this world: a compat
+  // test runs dockerd in a second lab); a netns held only by a process is never among them
+  const otherLabs = readMounts().filter((m) => m.fsType === 'nsfs' && !isUnder(m.mountPoint, lab.execRoot)).map((m) => m.mountPoint);
+  const labNetns = new Set(['/proc/self/ns/net', lab.hostNs, lab.internetNs, ...lab.extraNamespaces(), ...otherLabs].map(inode).filter((x): x is number => x !== undefined));
   const sandboxes = new Map<number, ContainerRecord>();
   for (const c of running) {
     const ino = ownNetns(c) ? inode(c.sandboxKey) : undefined;
@@ -165,7 +168,7 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   const liveLinks = new Set(r.endpoints.filter((e) => runningIds.has(e.containerId) && e.linkName).map((e) => e.linkName));
   const vethNames = new Set<string>();
   for (const l of links) {
-    if (l.linkinfo?.info_kind === 'bridge' && !bridges.has(l.ifname)) f.links.push(`bridge ${l.ifname}: no network names it`);
+    if (l.linkinfo?.info_kind === 'bridge' && !bridges.has(l.ifname) && !lab.foreignLinks.has(l.ifname)) f.links.push(`bridge ${l.ifname}: no network names it`);
     if (l.linkinfo?.info_kind !== 'veth' || !l.master || !bridges.has(l.master)) continue;
     vethNames.add(l.ifname);
     if (!liveLinks.has(l.ifname)) f.links.push(`${l.ifname} on ${l.master}: no running endpoint names it`);

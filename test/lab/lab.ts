@@ -172,7 +172,10 @@ export class Lab {
    */
   async addLanHost(name: string): Promise<LanHost> {
     if (!/^[a-z0-9]{1,8}$/.test(name)) throw new Error(`lan host name must be [a-z0-9]{1,8}: ${name}`);
-    if (this.lanHosts.length === 0) await wireLanBridge(`${this.name}-host`);
+    if (this.lanHosts.length === 0) {
+      await wireLanBridge(`${this.name}-host`);
+      this.foreignLinks.add('lan0');
+    }
     const nsName = `${this.name}-lan-${name}`;
     const host: LanHost = { name, ns: netnsPath(nsName), addr: '' };
     this.lanHosts.push(host);
@@ -310,6 +313,9 @@ export class Lab {
   api(method: string, path: string, body?: unknown): Promise<ApiResponse> {
     return apiRequest(this.socket, method, path, body);
   }
+
+  /** Links in the lab host that are not berth's (the lab's LAN bridge, a test's own): the end check leaves them alone. */
+  readonly foreignLinks = new Set<string>();
 
   /** The lab's own namespaces besides the host and the internet: LAN hosts, the LAN switch, hosts on it. */
   extraNamespaces(): string[] {

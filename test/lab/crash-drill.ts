@@ -10,6 +10,7 @@
 import type { Lab } from './lab.js';
 import { checkConsistency, countFindings, FINDING_KINDS, type Findings } from './consistency.js';
 import { sleep } from './exec.js';
+import { prng } from './prng.js';
 
 export interface DrillOptions {
   seed: number;
@@ -51,17 +52,6 @@ export interface DrillReport {
 
 type Known = 'created' | 'running' | 'stopped' | 'gone';
 
-/** mulberry32: small, seeded, good enough to pick operations. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NETWORKS = ['drill0', 'drill1', 'drill2'];
 const subnetOf = (i: number) => `10.90.${i}.0/24`;
@@ -80,7 +70,7 @@ class Drill {
   readonly report: DrillReport;
 
   constructor(private readonly lab: Lab, private readonly o: DrillOptions) {
-    this.random = rng(o.seed);
+    this.random = prng(o.seed);
     this.report = {
       seed: o.seed, operations: 0, kills: 0, cut: 0, intents: 0, killed: 0, examples: [], lost: [], serverErrors: [], firstOperationFailures: [], restartMs: [],
       findings: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as DrillReport['findings'],

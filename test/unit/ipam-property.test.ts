@@ -5,17 +5,7 @@ import { RangeSet } from '../../src/ipam/range-set.js';
 import { ConflictError } from '../../src/util/errors.js';
 import { parseCidr, parseIPv4 } from '../../src/util/ip.js';
 
-/** Small deterministic PRNG so a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+import { prng as rng } from '../lab/prng.js';
 
 for (const [subnet, subPool] of [['10.0.0.0/28', undefined], ['10.0.0.0/26', '10.0.0.16/28'],
   ['10.0.0.0/30', undefined], ['10.0.0.0/24', undefined]] as const) {

@@ -27,7 +27,7 @@
 
 #include "container-fs.h"
 
-static int failf(char *err, size_t len, const char *fmt, ...) {
+int berth_failf(char *err, size_t len, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err, len, fmt, ap);
@@ -40,8 +40,8 @@ static int mount_under(const char *root, const char *dir, const char *src, const
                        unsigned long flags, const char *data, char *err, size_t len) {
   char target[4096];
   snprintf(target, sizeof target, "%s%s", root, dir);
-  if (mkdir(target, 0755) != 0 && errno != EEXIST) return failf(err, len, "mkdir %s: %s", target, strerror(errno));
-  if (mount(src, target, type, flags, data) != 0) return failf(err, len, "mount %s on %s: %s", type, dir, strerror(errno));
+  if (mkdir(target, 0755) != 0 && errno != EEXIST) return berth_failf(err, len, "mkdir %s: %s", target, strerror(errno));
+  if (mount(src, target, type, flags, data) != 0) return berth_failf(err, len, "mount %s on %s: %s", type, dir, strerror(errno));
   return 0;
 }
 
@@ -60,11 +60,11 @@ static int fill_dev(const char *root, char *err, size_t len) {
     snprintf(path, sizeof path, "%s/dev/%s", root, DEVICES[i].name);
     /* chmod after: mknod's mode is cut by the umask the daemon happened to have */
     if (mknod(path, S_IFCHR | 0666, makedev(DEVICES[i].major, DEVICES[i].minor)) != 0 || chmod(path, 0666) != 0)
-      return failf(err, len, "mknod /dev/%s: %s", DEVICES[i].name, strerror(errno));
+      return berth_failf(err, len, "mknod /dev/%s: %s", DEVICES[i].name, strerror(errno));
   }
   for (size_t i = 0; i < sizeof LINKS / sizeof LINKS[0]; i++) {
     snprintf(path, sizeof path, "%s/dev/%s", root, LINKS[i].name);
-    if (symlink(LINKS[i].to, path) != 0) return failf(err, len, "symlink /dev/%s: %s", LINKS[i].name, strerror(errno));
+    if (symlink(LINKS[i].to, path) != 0) return berth_failf(err, len, "symlink /dev/%s: %s", LINKS[i].name, strerror(errno));
   }
   return 0;
 }
@@ -78,11 +78,11 @@ static int fill_dev(const char *root, char *err, size_t len) {
 static int mount_sys(const char *root, unsigned long sealed, char *err, size_t len) {
   char sys[4096];
   snprintf(sys, sizeof sys, "%s/sys", root);
-  if (mkdir(sys, 0755) != 0 && errno != EEXIST) return failf(err, len, "mkdir %s: %s", sys, strerror(errno));
+  if (mkdir(sys, 0755) != 0 && errno != EEXIST) return berth_failf(err, len, "mkdir %s: %s", sys, strerror(errno));
   if (mount("sysfs", sys, "sysfs", sealed, NULL) != 0 && (errno != EBUSY || mount(sys, sys, NULL, MS_BIND, NULL) != 0))
-    return failf(err, len, "mount sysfs on /sys: %s", strerror(errno));
+    return berth_failf(err, len, "mount sysfs on /sys: %s", strerror(errno));
   if (mount(NULL, sys, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | sealed, NULL) != 0)
-    return failf(err, len, "read-only remount of /sys: %s", strerror(errno));
+    return berth_failf(err, len, "read-only remount of /sys: %s", strerror(errno));
   return 0;
 }
 
@@ -99,23 +99,23 @@ int berth_mount_container_fs(const char *root, char *err, size_t len) {
 
 int berth_mask_path(const char *path, const char *devnull, char *err, size_t len) {
   struct stat st;
-  if (stat(path, &st) != 0) return errno == ENOENT ? 0 : failf(err, len, "stat %s: %s", path, strerror(errno));
+  if (stat(path, &st) != 0) return errno == ENOENT ? 0 : berth_failf(err, len, "stat %s: %s", path, strerror(errno));
   const unsigned long sealed = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
   if (S_ISDIR(st.st_mode)) {
-    if (mount("tmpfs", path, "tmpfs", sealed, "size=0,mode=0755") != 0) return failf(err, len, "mask %s: %s", path, strerror(errno));
+    if (mount("tmpfs", path, "tmpfs", sealed, "size=0,mode=0755") != 0) return berth_failf(err, len, "mask %s: %s", path, strerror(errno));
   } else if (mount(devnull, path, NULL, MS_BIND, NULL) != 0 || mount(NULL, path, NULL, MS_BIND | MS_REMOUNT | sealed, NULL) != 0) {
-    return failf(err, len, "mask %s: %s", path, strerror(errno));
+    return berth_failf(err, len, "mask %s: %s", path, strerror(errno));
   }
   return 0;
 }
 
 int berth_pivot_root(const char *rootfs, char *err, size_t len) {
-  if (chdir(rootfs) != 0) return failf(err, len, "chdir %s: %s", rootfs, strerror(errno));
+  if (chdir(rootfs) != 0) return berth_failf(err, len, "chdir %s: %s", rootfs, strerror(errno));
   /* pivot_root(".", "."): the old root ends up stacked on the new one, at "." (no
      directory for it inside the image), and the umount takes it off */
-  if (syscall(SYS_pivot_root, ".", ".") != 0) return failf(err, len, "pivot_root %s: %s", rootfs, strerror(errno));
-  if (umount2(".", MNT_DETACH) != 0) return failf(err, len, "detach the old root: %s", strerror(errno));
-  if (chdir("/") != 0) return failf(err, len, "chdir / in the new root: %s", strerror(errno));
+  if (syscall(SYS_pivot_root, ".", ".") != 0) return berth_failf(err, len, "pivot_root %s: %s", rootfs, strerror(errno));
+  if (umount2(".", MNT_DETACH) != 0) return berth_failf(err, len, "detach the old root: %s", strerror(errno));
+  if (chdir("/") != 0) return berth_failf(err, len, "chdir / in the new root: %s", strerror(errno));
   return 0;
 }
 
@@ -138,9 +138,9 @@ int berth_bind_console(const char *root, int number, char *err, size_t len) {
   snprintf(pts, sizeof pts, "%s/dev/pts/%d", root, number);
   snprintf(console, sizeof console, "%s/dev/console", root);
   int fd = open(console, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return failf(err, len, "create /dev/console: %s", strerror(errno));
+  if (fd < 0) return berth_failf(err, len, "create /dev/console: %s", strerror(errno));
   close(fd);
-  if (mount(pts, console, NULL, MS_BIND, NULL) != 0) return failf(err, len, "bind /dev/console: %s", strerror(errno));
+  if (mount(pts, console, NULL, MS_BIND, NULL) != 0) return berth_failf(err, len, "bind /dev/console: %s", strerror(errno));
   return 0;
 }
 

@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+/* Formats a set-up error into err (as snprintf); returns -1, for `return berth_failf(…)`. */
+int berth_failf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Mounts /proc, /dev (with pts, shm, mqueue) and /sys under root ("" = the host's
    root), in the caller's own mount namespace, from inside the container's pid, net and
    ipc namespaces. 0, or -1 with err filled. */

@@ -23,15 +23,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "container-fs.h"
 #include "container-security.h"
 
-static int failf(char *err, size_t len, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, len, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int berth_restrict_capabilities(uint64_t keep, char *err, size_t len) {
   /* PR_CAPBSET_READ fails (EINVAL) past the kernel's last capability */
@@ -39,25 +33,25 @@ int berth_restrict_capabilities(uint64_t keep, char *err, size_t len) {
     int held = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
     if (held < 0) break;
     if (held && !((keep >> cap) & 1) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-      return failf(err, len, "drop capability %d from the bounding set: %s", cap, strerror(errno));
+      return berth_failf(err, len, "drop capability %d from the bounding set: %s", cap, strerror(errno));
   }
   /* EINVAL: a kernel before ambient capabilities (4.3), which then has none to clear */
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-    return failf(err, len, "clear the ambient capabilities: %s", strerror(errno));
+    return berth_failf(err, len, "clear the ambient capabilities: %s", strerror(errno));
   struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
   struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
-  if (syscall(SYS_capget, &hdr, data) != 0) return failf(err, len, "capget: %s", strerror(errno));
+  if (syscall(SYS_capget, &hdr, data) != 0) return berth_failf(err, len, "capget: %s", strerror(errno));
   for (int i = 0; i < _LINUX_CAPABILITY_U32S_3; i++) {
     uint32_t word = (uint32_t)(keep >> (32 * i));
     data[i].permitted &= word; /* a process can only lose permitted caps, never gain them */
     data[i].effective = data[i].permitted;
     data[i].inheritable = 0;
   }
-  if (syscall(SYS_capset, &hdr, data) != 0) return failf(err, len, "capset: %s", strerror(errno));
+  if (syscall(SYS_capset, &hdr, data) != 0) return berth_failf(err, len, "capset: %s", strerror(errno));
   return 0;
 }
 
 int berth_no_new_privs(char *err, size_t len) {
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return failf(err, len, "set no_new_privs: %s", strerror(errno));
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return berth_failf(err, len, "set no_new_privs: %s", strerror(errno));
   return 0;
 }

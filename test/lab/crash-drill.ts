@@ -237,10 +237,11 @@ class Drill {
       // somewhere inside the operations under way: a few ms after one is in flight
       while (!this.busy.size && this.done < this.o.operations) await sleep(1);
       await sleep(this.int(25));
+      // no new operation starts from here on; the ones under way are cut by the kill
+      this.paused = true;
       this.killing = true;
       await this.lab.killDaemon();
       this.report.kills++;
-      this.paused = true;
       while (this.busy.size) await sleep(10); // the cut calls fail fast: the socket is gone
       this.killing = false;
       const t0 = Date.now();

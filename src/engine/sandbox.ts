@@ -40,8 +40,11 @@ export class SandboxService {
     this.state.saveContainerWithEndpoints(c, eps);
     crashPoint('start.recorded');
     const joined = this.planAll(eps, publishes);
-    const gateway = gatewayOf(joined);
-    if (gateway) gateway.iface.routes.push({ dst: 'default', via: gateway.plan.gateway4 });
+    for (const family of FAMILIES) {
+      const gateway = gatewayOf(joined, family);
+      if (gateway) gateway.iface.routes.push(defaultRoute(gateway, family));
+    }
+    const gateway = gatewayOf(joined, 4);
     const listener = this.observers.listenIn(c, eps.map((ep) => this.network(ep)));
     const { sockets } = await this.kernel.applySandbox(netns, joined.map((j) => j.iface), { create: true, listen: listener?.at });
     if (listener && sockets) await listener.owner.sandboxUp?.(c, netns, sockets);
@@ -57,10 +60,9 @@ export class SandboxService {
       const others = this.planAll(this.live(c).filter((e) => e.id !== ep.id), publishes);
       const mine = this.plan(net, ep, publishes);
       if (!mine) return;
-      const isGateway = gatewayOf([...others, mine]) === mine;
-      if (isGateway) mine.iface.routes.push({ dst: 'default', via: mine.plan.gateway4 });
+      for (const family of FAMILIES) if (gatewayOf([...others, mine], family) === mine) mine.iface.routes.push(defaultRoute(mine, family));
       await this.kernel.applySandbox(c.sandboxKey, [mine.iface], { create: false });
-      await this.joined(c, mine, isGateway);
+      await this.joined(c, mine, gatewayOf([...others, mine], 4) === mine);
     } catch (err) {
       await this.endpoints.release(c, net, ep);
       throw err;
@@ -72,16 +74,18 @@ export class SandboxService {
     if (!ep.ifName || !c.sandboxKey) return this.endpoints.release(c, net, ep);
     const before = this.planAll(this.live(c), publishes);
     const mine = before.find((j) => j.ep.id === ep.id);
-    const wasGateway = !!mine && gatewayOf(before) === mine;
+    // per family: did this endpoint carry the default route? (its route goes with its interface)
+    const carried = FAMILIES.filter((family) => !!mine && gatewayOf(before, family) === mine);
     if (mine) {
       await this.left(mine);
       await this.kernel.removeInterface(c.sandboxKey, mine.iface);
     }
     crashPoint('disconnect.removed');
     await this.endpoints.release(c, net, ep);
-    if (!wasGateway) return;
-    const next = gatewayOf(before.filter((j) => j !== mine));
-    if (next) await this.kernel.setDefaultRoute(c.sandboxKey, next.plan.gateway4!, next.ep.ifName);
+    for (const family of carried) {
+      const next = gatewayOf(before.filter((j) => j !== mine), family);
+      if (next) await this.kernel.setDefaultRoute(c.sandboxKey, gatewayIn(next, family)!, next.ep.ifName);
+    }
   }
 
   /**
@@ -93,7 +97,6 @@ export class SandboxService {
     for (const ep of eps) this.endpoints.reserveAgain(this.network(ep), ep);
     if (!ownNetns || !(await this.kernel.netnsExists(c.sandboxKey))) return;
     const joined = this.planAll(eps, publishes);
-    const gateway = gatewayOf(joined);
     const present = new Set((await this.kernel.listAddresses(c.sandboxKey)).map((a) => `${a.ifname} ${a.cidr}`));
     for (const j of joined) {
       const link = await this.kernel.getLink(j.ep.ifName, c.sandboxKey);
@@ -102,10 +105,10 @@ export class SandboxService {
       const whole = link && j.iface.addresses.filter((a) => !a.includes(':')).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
       if (link && !whole) await this.kernel.removeInterface(c.sandboxKey, j.iface);
       if (!whole) {
-        if (j === gateway) j.iface.routes.push({ dst: 'default', via: j.plan.gateway4 });
+        for (const family of FAMILIES) if (gatewayOf(joined, family) === j) j.iface.routes.push(defaultRoute(j, family));
         await this.kernel.applySandbox(c.sandboxKey, [j.iface], { create: false });
       }
-      await this.joined(c, j, j === gateway);
+      await this.joined(c, j, gatewayOf(joined, 4) === j);
     }
   }
 
@@ -133,7 +136,7 @@ export class SandboxService {
 
   /** The endpoint that carries the container's IPv4 default route now, if any. */
   gatewayEndpoint(c: ContainerRecord): Joined | undefined {
-    return gatewayOf(this.planAll(this.live(c), false));
+    return gatewayOf(this.planAll(this.live(c), false), 4);
   }
 
   /** The container's endpoints that hold an interface, in the order they were made. */
@@ -174,11 +177,25 @@ export class SandboxService {
   }
 }
 
-/** The one gateway rule (IPv4 for now): lexical order of network names, non-internal, offering a gateway. */
-export function gatewayOf(joined: Joined[]): Joined | undefined {
+const FAMILIES = [4, 6] as const;
+type Family = (typeof FAMILIES)[number];
+
+function gatewayIn(j: Joined, family: Family): string | undefined {
+  return family === 4 ? j.plan.gateway4 : j.plan.gateway6;
+}
+
+function defaultRoute(j: Joined, family: Family): { dst: string; via?: string } {
+  return { dst: 'default', via: gatewayIn(j, family) };
+}
+
+/**
+ * The one gateway rule, per family: the endpoint of the first network, in the lexical order
+ * of network names, that is not internal and offers a gateway of that family.
+ */
+export function gatewayOf(joined: Joined[], family: Family): Joined | undefined {
   let best: Joined | undefined;
   for (const j of joined) {
-    if (j.net.internal || !j.plan.gateway4) continue;
+    if (j.net.internal || !gatewayIn(j, family)) continue;
     if (!best || j.net.name < best.net.name) best = j;
   }
   return best;

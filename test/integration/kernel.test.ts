@@ -294,6 +294,25 @@ test('applySandbox (create) makes the netns and every veth in one call, hairpin 
   await k.deleteNetns(ns);
 });
 
+test('applySandbox: a dual-stack interface has both addresses at once (no DAD: not tentative) and a default route per family', { skip }, async () => {
+  const ns = join(dir, 'sb6');
+  await k.addAddress(BR, 'fd00:88::1/64');
+  const a = attachment(24, ns, { hostIfName: 'vethsb6', addresses: ['10.88.0.26/16', 'fd00:88::26/64'] });
+  const { netns: _n, ...eth0 } = a;
+  await k.applySandbox(ns, [{ ...iface(eth0), routes: [{ dst: 'default', via: '10.88.0.1' }, { dst: 'default', via: 'fd00:88::1' }] }], { create: true });
+  const v6 = (await ipj(['-6', 'addr', 'show', 'dev', 'eth0'], ns))[0].addr_info as { local: string; scope: string; tentative?: boolean; nodad?: boolean }[];
+  const global = v6.find((x) => x.scope === 'global');
+  assert.equal(global?.local, 'fd00:88::26');
+  assert.equal(global?.tentative, undefined, 'usable at once, not tentative');
+  assert.equal(global?.nodad, true);
+  const routes6 = await ipj(['-6', 'route', 'show', 'default'], ns);
+  assert.deepEqual(routes6.map((r: any) => `${r.gateway} ${r.dev}`), ['fd00:88::1 eth0']);
+  // reachable the moment the call returns: no wait for DAD on either side
+  await run('nsenter', ['--net=' + ns, 'ping', '-6', '-c1', '-W1', 'fd00:88::1']);
+  assert.deepEqual(await ipj(['-6', 'addr', 'show', 'dev', 'vethsb6']), [], 'the host end still has no IPv6');
+  await k.deleteNetns(ns);
+});
+
 test('applySandbox (create) that fails on a later veth leaves no netns and no earlier veth', { skip }, async () => {
   const ns = join(dir, 'sb2');
   const { netns: _a, ...good } = attachment(22, ns, { hostIfName: 'vethsb2' });

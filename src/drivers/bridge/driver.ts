@@ -2,7 +2,7 @@ import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDri
 import type { DriverContext } from '../../driverapi/registry.js';
 import type { NetworkPolicy } from './firewall.js';
 import { ConflictError } from '../../util/errors.js';
-import { parseCidr } from '../../util/ip.js';
+import { gatewayCidr, gatewaysFor, subnetOf } from '../../driverapi/subnets.js';
 import { hostIfName, newId } from '../../util/names.js';
 import { parseBridgeConfig, type BridgeConfig } from './config.js';
 import { defaultBridge } from './default-network.js';
@@ -40,16 +40,22 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
     const { kernel } = this.ctx;
     const cfg = net.config;
     if (!cfg.external) await kernel.ensureBridge(cfg.bridgeName, cfg.mtu);
-    const gw = gatewayCidr(net);
-    if (gw) await kernel.addAddress(cfg.bridgeName, gw);
-    await this.ctx.firewall.addNetwork(policy(net));
+    const [gw4, gw6] = gatewayCidrs(net);
+    if (gw4) await kernel.addAddress(cfg.bridgeName, gw4);
+    if (gw6) {
+      // the host may make new links without IPv6 (disable_ipv6 defaults to 1 there)
+      await kernel.writeSysctl(`net.ipv6.conf.${cfg.bridgeName}.disable_ipv6`, '0');
+      await kernel.addAddress(cfg.bridgeName, gw6);
+    }
+    const p = policy(net);
+    if (p) await this.ctx.firewall.addNetwork(p);
   }
 
   async deleteNetwork(net: Net): Promise<void> {
-    await this.ctx.firewall.removeNetwork(policy(net));
+    const p = policy(net);
+    if (p) await this.ctx.firewall.removeNetwork(p);
     if (net.config.external) {
-      const gw = gatewayCidr(net);
-      if (gw) await this.ctx.kernel.deleteAddress(net.config.bridgeName, gw).catch(() => undefined);
+      for (const gw of gatewayCidrs(net)) if (gw) await this.ctx.kernel.deleteAddress(net.config.bridgeName, gw).catch(() => undefined);
     } else {
       await this.ctx.kernel.deleteLink(net.config.bridgeName);
     }
@@ -65,7 +71,7 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
       mac: ep.mac,
       mtu: net.config.mtu,
       addresses: [...ep.addresses, ...ep.linkLocal],
-      gateway4: net.internal ? undefined : net.subnets[0]?.gateway,
+      ...(net.internal ? {} : gatewaysFor(net.subnets, ep.addresses)),
     };
   }
 
@@ -75,7 +81,7 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
 
   async restart(known: Net[], ports: PublishedPortView[]): Promise<void> {
     // published ports of running containers stay in the table across the replace: no dark window
-    await this.ctx.firewall.reset(known.map(policy), { ports });
+    await this.ctx.firewall.reset(known.flatMap((n) => policy(n) ?? []), { ports });
   }
 
   async reconcile(known: Net[], knownLinks: Set<string>): Promise<void> {
@@ -87,19 +93,20 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
   }
 }
 
-/** The firewall's view of one bridge network. */
-function policy(net: Net): NetworkPolicy {
+/** The firewall's view of one bridge network (IPv4 for now: an IPv6-only network has none yet). */
+function policy(net: Net): NetworkPolicy | undefined {
+  const v4 = subnetOf(net.subnets, 4);
+  if (!v4) return undefined;
   return {
     bridge: net.config.bridgeName,
-    subnet: net.subnets[0].subnet,
+    subnet: v4.subnet,
     internal: net.internal,
     masquerade: net.config.masquerade,
     icc: net.config.icc,
   };
 }
 
-function gatewayCidr(net: Net): string | undefined {
-  const s = net.subnets[0];
-  if (!s?.gateway) return undefined;
-  return `${s.gateway}/${parseCidr(s.subnet).prefix}`;
+/** The bridge's own addresses: each family's gateway, with its subnet's prefix. */
+function gatewayCidrs(net: Net): [string | undefined, string | undefined] {
+  return [gatewayCidr(subnetOf(net.subnets, 4)), gatewayCidr(subnetOf(net.subnets, 6))];
 }

@@ -5,7 +5,7 @@ import type {
 } from '../../driverapi/contract.js';
 import { MADE_BY_BERTH_ALIAS, type Kernel, type LinkInfo } from '../../kernel/types.js';
 import { InvalidParameterError, KernelError } from '../../util/errors.js';
-import { cidrContains } from '../../util/ip.js';
+import { gatewaysFor } from '../../driverapi/subnets.js';
 import { checkNewMacvlan, type BerthBridgeTest } from './checks.js';
 import { HostAccess, SHIM_NAME, shimName } from './host-access.js';
 import { ownParentName, parseMacvlanConfig, type MacvlanConfig } from './options.js';
@@ -86,7 +86,7 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
       mac: ep.mac,
       mtu: net.config.mtu,
       addresses: [...ep.addresses, ...ep.linkLocal],
-      ...(net.internal ? {} : gateways(net.subnets, ep.addresses)),
+      ...(net.internal ? {} : gatewaysFor(net.subnets, ep.addresses)), // the LAN's router
     };
   }
 
@@ -149,16 +149,3 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   }
 }
 
-/** The gateway of the subnet each of the endpoint's addresses is in: the LAN's router. */
-function gateways(subnets: SubnetView[], addresses: string[]): Pick<InterfacePlan, 'gateway4' | 'gateway6'> {
-  const out: Pick<InterfacePlan, 'gateway4' | 'gateway6'> = {};
-  for (const a of addresses) {
-    const ip = a.split('/')[0];
-    const v6 = ip.includes(':');
-    const s = subnets.find((x) => x.gateway && x.subnet.includes(':') === v6 && (v6 || cidrContains(x.subnet, ip)));
-    if (!s?.gateway) continue;
-    if (v6) out.gateway6 ??= s.gateway;
-    else out.gateway4 ??= s.gateway;
-  }
-  return out;
-}

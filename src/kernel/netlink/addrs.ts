@@ -1,11 +1,11 @@
 import type { AddressInfo } from '../types.js';
 import { SysError } from '../ffi/libc.js';
 import {
-  AF_INET, AF_UNSPEC, IFADDRMSG_LEN, IFA_ADDRESS, IFA_LOCAL, NLM_F_CREATE, NLM_F_EXCL,
+  AF_INET, AF_INET6, AF_UNSPEC, IFADDRMSG_LEN, IFA_ADDRESS, IFA_FLAGS, IFA_F_NODAD, IFA_LOCAL, NLM_F_CREATE, NLM_F_EXCL,
   RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
 } from './constants.js';
 import { bytesToIp, ipToBytes } from './ipbytes.js';
-import { attr } from './message.js';
+import { attr, u32Attr } from './message.js';
 import { parseAttrs } from './message.js';
 import type { NetlinkSocket } from './socket.js';
 
@@ -27,7 +27,11 @@ function ifaddrmsg(family: number, prefix: number, index: number): Buffer {
 function addrBody(index: number, cidr: string): Buffer[] {
   const [ip, prefix] = cidr.split('/');
   const { family, bytes } = ipToBytes(ip);
-  return [ifaddrmsg(family, Number(prefix), index), attr(IFA_LOCAL, bytes), attr(IFA_ADDRESS, bytes)];
+  const body = [ifaddrmsg(family, Number(prefix), index), attr(IFA_LOCAL, bytes), attr(IFA_ADDRESS, bytes)];
+  // berth hands out each address once: no DAD, so an IPv6 address works at once (a container
+  // must be usable when its start returns) instead of staying tentative for a second or more
+  if (family === AF_INET6) body.push(u32Attr(IFA_FLAGS, IFA_F_NODAD));
+  return body;
 }
 
 /** Adds an address; false when it was already there. */

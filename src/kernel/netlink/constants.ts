@@ -72,6 +72,9 @@ export const RTEXT_FILTER_SKIP_STATS = 1 << 3;
 export const IFADDRMSG_LEN = 8;
 export const IFA_ADDRESS = 1;
 export const IFA_LOCAL = 2;
+export const IFA_FLAGS = 8;
+/** no duplicate address detection: the address is usable at once, not "tentative" for a second or more */
+export const IFA_F_NODAD = 0x02;
 export const RT_SCOPE_UNIVERSE = 0;
 export const RT_SCOPE_LINK = 253;
 

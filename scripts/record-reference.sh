@@ -10,6 +10,7 @@
 #   container-vm1.json        GET /v1.41/containers/vm1/json   (vm1 on my_net1)
 #   container-d1.json         GET /v1.41/containers/d1/json    (d1 on the default bridge)
 #   container-list.json       GET /v1.41/containers/json
+# (BERTH_RECORD_TOPICS="60-ipv6" records only the topics named, and none of the above.)
 # and then, one topic a file, what scripts/reference/*.sh record (each says what in its
 # header): list filters, inspect/list shapes and swarm answers, links and LinkLocalIPs,
 # PidMode, the Docker SDK scenarios.
@@ -67,15 +68,20 @@ D network create my_net1 >/dev/null
 D run -d --pull never --name vm1 --network my_net1 bb sleep 3600 >/dev/null
 D run -d --pull never --name d1 bb sleep 3600 >/dev/null
 
-get /networks networks.json
-get /networks/my_net1 network-my_net1.json
-get /networks/bridge network-bridge.json
-get /containers/vm1/json container-vm1.json
-get /containers/d1/json container-d1.json
-get /containers/json container-list.json
+# BERTH_RECORD_TOPICS="60-ipv6 …": only those topics, the other fixtures left as they are
+if [[ -z ${BERTH_RECORD_TOPICS:-} ]]; then
+  get /networks networks.json
+  get /networks/my_net1 network-my_net1.json
+  get /networks/bridge network-bridge.json
+  get /containers/vm1/json container-vm1.json
+  get /containers/d1/json container-d1.json
+  get /containers/json container-list.json
+fi
 
 # every topic of its own, in order (a later one must not change what an earlier one lists)
 for topic in "$ROOT"/scripts/reference/*.sh; do
+  name=$(basename "$topic" .sh)
+  [[ -z ${BERTH_RECORD_TOPICS:-} || " $BERTH_RECORD_TOPICS " == *" $name "* ]] || continue
   # shellcheck source=/dev/null
   source "$topic"
 done

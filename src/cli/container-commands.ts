@@ -23,87 +23,15 @@ interface ContainerSummary {
 }
 
 export function containerCommands(program: Command, client: () => Client): void {
-  program.command('run')
+  withContainerOptions(program.command('run')
     .description('Run a command in a new container (berth run [OPTIONS] [--] CMD [ARG...])')
     .helpOption('--help', 'display help for command')
     .argument('[cmd...]')
-    .option('-d, --detach', 'run the container in the background and print its ID', false)
-    .option('--rm', 'automatically remove the container when it exits', false)
-    .option('-i, --interactive', 'keep STDIN open', false)
-    .option('-t, --tty', 'allocate a pseudo-TTY', false)
-    .option('--name <name>', 'assign a name to the container')
-    .option('--network <net>', 'connect a container to a network: bridge, host, none, container:NAME, or a network name', 'bridge')
-    .option('--net <net>', 'alias of --network')
-    .option('--ip <ip>', 'IPv4 address (user-defined networks only)')
-    .option('--mac-address <mac>', 'container MAC address')
-    .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
-    .option('-h, --hostname <name>', 'container host name')
-    .option('--pid <mode>', 'PID namespace to use: host, or container:NAME (default: its own)')
-    .option('--rootfs <dir>', 'run with this directory as its root instead of the host filesystem')
-    .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
-    .option('-e, --env <K=V>', 'set environment variables', collect, [])
-    .option('-w, --workdir <dir>', 'working directory inside the container')
-    .option('--dns <ip>', 'set custom DNS servers', collect, [])
-    .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
-    .option('--dns-opt <opt>', 'set DNS options', collect, [])
-    .option('--dns-option <opt>', 'alias of --dns-opt', collect, [])
-    .option('--add-host <name:ip>', 'add a custom host-to-IP mapping', collect, [])
-    .option('--link <name:alias>', 'add link to another container', collect, [])
-    .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
-    .option('--expose <port>', 'expose a port or a range of ports', collect, [])
-    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port(s) to the host", collect, [])
-    .option('-P, --publish-all', 'publish all exposed ports to random ports', false)
-    .option('-l, --label <k=v>', 'set metadata on a container', collect, [])
-    .option('--cap-add <cap>', 'add a Linux capability (NET_ADMIN, CAP_SYS_TIME, ALL …) to the default set', collect, [])
-    .option('--cap-drop <cap>', 'drop a Linux capability (or ALL) from the default set', collect, [])
-    .option('--privileged', 'give the container every capability (and no no_new_privs)', false)
-    .option('--security-opt <opt>', 'security options: no-new-privileges[=true|false]', collect, [])
-    .passThroughOptions()
+    .option('-d, --detach', 'run the container in the background and print its ID', false),
+  ).passThroughOptions()
     .action(async (cmd: string[], o) => {
       const c = client();
-      const network: string = o.net ?? o.network;
-      const bindings = (o.publish as string[]).flatMap(parsePortSpec);
-      const endpoint: Record<string, unknown> = {};
-      if (o.ip || o.linkLocalIp.length) endpoint.IPAMConfig = { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined };
-      if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
-      // on a user-defined network links are the endpoint's, as the docker CLI sends them
-      if (o.link.length && network && !['bridge', 'default', 'host', 'none'].includes(network) && !network.startsWith('container:')) endpoint.Links = o.link;
-      const body = {
-        Hostname: o.hostname ?? '',
-        Cmd: cmd,
-        Env: o.env,
-        WorkingDir: o.workdir ?? '',
-        Tty: o.tty,
-        OpenStdin: o.interactive,
-        AttachStdin: o.interactive,
-        MacAddress: o.macAddress,
-        Image: o.image ?? '',
-        ExposedPorts: Object.fromEntries(exposedKeys(bindings, o.expose.flatMap(parseExpose)).map((k) => [k, {}])),
-        Labels: Object.fromEntries(o.label.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])),
-        HostConfig: {
-          NetworkMode: network,
-          AutoRemove: o.rm,
-          BerthRootfs: o.rootfs,
-          Dns: o.dns,
-          DnsSearch: o.dnsSearch,
-          DnsOptions: [...o.dnsOpt, ...o.dnsOption],
-          ExtraHosts: o.addHost,
-          Links: o.link,
-          PortBindings: toPortBindings(bindings),
-          PublishAllPorts: o.publishAll,
-          PidMode: o.pid ?? '',
-          // absent when not given, as the docker CLI sends them: inspect then shows null
-          CapAdd: o.capAdd.length ? o.capAdd : undefined,
-          CapDrop: o.capDrop.length ? o.capDrop : undefined,
-          SecurityOpt: o.securityOpt.length ? o.securityOpt : undefined,
-          Privileged: o.privileged,
-        },
-        NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
-      };
-      const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string; Warnings?: string[] | null };
-      const id = created.Id;
-      // as the docker CLI prints them, on stderr
-      for (const w of created.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+      const id = await createContainer(c, cmd, o);
       if (o.detach) {
         await startOrUndo(c, id);
         process.stdout.write(id + '\n');
@@ -116,6 +44,15 @@ export function containerCommands(program: Command, client: () => Client): void 
       const code = ((await waited).body as { StatusCode: number }).StatusCode;
       await output;
       process.exitCode = code;
+    });
+
+  withContainerOptions(program.command('create')
+    .description('Create a new container, not started (berth create [OPTIONS] [--] CMD [ARG...])')
+    .helpOption('--help', 'display help for command')
+    .argument('[cmd...]'),
+  ).passThroughOptions()
+    .action(async (cmd: string[], o) => {
+      process.stdout.write(`${await createContainer(client(), cmd, o)}\n`);
     });
 
   program.command('ps')
@@ -266,4 +203,86 @@ function linkPath(name: string): string {
   const trimmed = name.replace(/^\/+|\/+$/g, '');
   if (!trimmed) throw new Error('Container name cannot be empty');
   return trimmed.split('/').map(encodeURIComponent).join('/');
+}
+
+/** The flags `run` and `create` share: what the container is made with. */
+function withContainerOptions(cmd: Command): Command {
+  return cmd
+    .option('--rm', 'automatically remove the container when it exits', false)
+    .option('-i, --interactive', 'keep STDIN open', false)
+    .option('-t, --tty', 'allocate a pseudo-TTY', false)
+    .option('--name <name>', 'assign a name to the container')
+    .option('--network <net>', 'connect a container to a network: bridge, host, none, container:NAME, or a network name', 'bridge')
+    .option('--net <net>', 'alias of --network')
+    .option('--ip <ip>', 'IPv4 address (user-defined networks only)')
+    .option('--mac-address <mac>', 'container MAC address')
+    .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
+    .option('-h, --hostname <name>', 'container host name')
+    .option('--pid <mode>', 'PID namespace to use: host, or container:NAME (default: its own)')
+    .option('--rootfs <dir>', 'run with this directory as its root instead of the host filesystem')
+    .option('--image <name>', 'run on an imported image (berth import): its rootfs, Env and Cmd')
+    .option('-e, --env <K=V>', 'set environment variables', collect, [])
+    .option('-w, --workdir <dir>', 'working directory inside the container')
+    .option('--dns <ip>', 'set custom DNS servers', collect, [])
+    .option('--dns-search <domain>', 'set custom DNS search domains', collect, [])
+    .option('--dns-opt <opt>', 'set DNS options', collect, [])
+    .option('--dns-option <opt>', 'alias of --dns-opt', collect, [])
+    .option('--add-host <name:ip>', 'add a custom host-to-IP mapping', collect, [])
+    .option('--link <name:alias>', 'add link to another container', collect, [])
+    .option('--network-alias <alias>', 'add network-scoped alias for the container', collect, [])
+    .option('--expose <port>', 'expose a port or a range of ports', collect, [])
+    .option('-p, --publish <[ip:][hostPort:]containerPort[/proto]>', "publish a container's port(s) to the host", collect, [])
+    .option('-P, --publish-all', 'publish all exposed ports to random ports', false)
+    .option('-l, --label <k=v>', 'set metadata on a container', collect, [])
+    .option('--cap-add <cap>', 'add a Linux capability (NET_ADMIN, CAP_SYS_TIME, ALL …) to the default set', collect, [])
+    .option('--cap-drop <cap>', 'drop a Linux capability (or ALL) from the default set', collect, [])
+    .option('--privileged', 'give the container every capability (and no no_new_privs)', false)
+    .option('--security-opt <opt>', 'security options: no-new-privileges[=true|false]', collect, []);
+}
+
+/** POST /containers/create from run's and create's flags; prints the daemon's warnings; returns the id. */
+async function createContainer(c: Client, cmd: string[], o: Record<string, any>): Promise<string> {
+  const network: string = o.net ?? o.network;
+  const bindings = (o.publish as string[]).flatMap(parsePortSpec);
+  const endpoint: Record<string, unknown> = {};
+  if (o.ip || o.linkLocalIp.length) endpoint.IPAMConfig = { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined };
+  if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
+  // on a user-defined network links are the endpoint's, as the docker CLI sends them
+  if (o.link.length && network && !['bridge', 'default', 'host', 'none'].includes(network) && !network.startsWith('container:')) endpoint.Links = o.link;
+  const body = {
+    Hostname: o.hostname ?? '',
+    Cmd: cmd,
+    Env: o.env,
+    WorkingDir: o.workdir ?? '',
+    Tty: o.tty,
+    OpenStdin: o.interactive,
+    AttachStdin: o.interactive,
+    MacAddress: o.macAddress,
+    Image: o.image ?? '',
+    ExposedPorts: Object.fromEntries(exposedKeys(bindings, o.expose.flatMap(parseExpose)).map((k) => [k, {}])),
+    Labels: Object.fromEntries(o.label.map((l: string) => [l.split('=')[0], l.split('=').slice(1).join('=')])),
+    HostConfig: {
+      NetworkMode: network,
+      AutoRemove: o.rm,
+      BerthRootfs: o.rootfs,
+      Dns: o.dns,
+      DnsSearch: o.dnsSearch,
+      DnsOptions: [...o.dnsOpt, ...o.dnsOption],
+      ExtraHosts: o.addHost,
+      Links: o.link,
+      PortBindings: toPortBindings(bindings),
+      PublishAllPorts: o.publishAll,
+      PidMode: o.pid ?? '',
+      // absent when not given, as the docker CLI sends them: inspect then shows null
+      CapAdd: o.capAdd.length ? o.capAdd : undefined,
+      CapDrop: o.capDrop.length ? o.capDrop : undefined,
+      SecurityOpt: o.securityOpt.length ? o.securityOpt : undefined,
+      Privileged: o.privileged,
+    },
+    NetworkingConfig: { EndpointsConfig: Object.keys(endpoint).length ? { [network]: endpoint } : {} },
+  };
+  const created = (await c.call('POST', `/containers/create${o.name ? `?name=${encodeURIComponent(o.name)}` : ''}`, body)).body as { Id: string; Warnings?: string[] | null };
+  // as the docker CLI prints them, on stderr
+  for (const w of created.Warnings ?? []) process.stderr.write(`WARNING: ${w}\n`);
+  return created.Id;
 }

@@ -110,4 +110,17 @@ describe('network modes and default networks', { concurrency: false }, () => {
     assert.equal(await inspect(lab, 'second', '{{.NetworkSettings.Networks.tiny.IPAddress}}'), '192.0.2.2');
     await fails(lab, ['rm', 'nosuch'], /No such container: nosuch/);
   });
+
+  test('berth create makes a container that is not started (as docker create): its id printed, start runs it', async (t) => {
+    const lab = await labFor(t);
+    const id = await ok(lab, ['create', '--name', 'made', '-p', '8081:80', '--', 'sleep', '3600']);
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(await inspect(lab, 'made', '{{.State.Status}}'), 'created');
+    assert.equal(await inspect(lab, 'made', '{{.NetworkSettings.SandboxKey}}'), '', 'no sandbox before the start');
+    assert.equal(await inspect(lab, 'made', '{{(index (index .HostConfig.PortBindings "80/tcp") 0).HostPort}}'), '8081');
+    await ok(lab, ['start', 'made']);
+    assert.equal(await inspect(lab, 'made', '{{.State.Status}}'), 'running');
+    await fails(lab, ['create', '--name', 'made', '--', 'true'], /is already in use/);
+    await ok(lab, ['rm', '-f', 'made']);
+  });
 });

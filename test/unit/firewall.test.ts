@@ -68,6 +68,26 @@ table ip berth {
     oifname @bridges ct status dnat ip saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"
   }
 }
+table ip6 berth {
+  set bridges { type ifname; comment "every berth bridge"; }
+  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }
+  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }
+  set masquerade_subnets { type ipv6_addr; flags interval; comment "IPv6 subnets whose egress leaves with the host address"; }
+  chain forward {
+    type filter hook forward priority filter; policy accept;
+    oifname @bridges ct state established,related accept comment "replies to containers"
+    iifname . oifname @icc accept comment "ICC: same network"
+    iifname @internal_bridges drop comment "INTERNAL: no egress"
+    oifname @internal_bridges drop comment "INTERNAL: no ingress"
+    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"
+    iifname @bridges accept comment "EGRESS"
+    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"
+  }
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    ip6 saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"
+  }
+}
 table bridge berth {
   set no_icc_subnets { type ipv4_addr; flags interval; comment "subnets of bridges with enable_icc=false"; }
   set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
@@ -82,14 +102,18 @@ table bridge berth {
   }
 }
 add element ip berth bridges { "berth0" }
+add element ip berth icc { "berth0" . "berth0" }
+add element ip6 berth bridges { "berth0" }
+add element ip6 berth icc { "berth0" . "berth0" }
 add element ip berth subnet_bridges { 172.17.0.0/16 . "berth0" }
 add element ip berth guarded_subnets { 172.17.0.0/16 }
 add element ip berth masquerade_subnets { 172.17.0.0/16 }
-add element ip berth icc { "berth0" . "berth0" }
 add element ip berth bridges { "br-0123456789ab" }
+add element ip berth internal_bridges { "br-0123456789ab" }
+add element ip6 berth bridges { "br-0123456789ab" }
+add element ip6 berth internal_bridges { "br-0123456789ab" }
 add element ip berth subnet_bridges { 172.18.0.0/16 . "br-0123456789ab" }
 add element ip berth guarded_subnets { 172.18.0.0/16 }
-add element ip berth internal_bridges { "br-0123456789ab" }
 add element bridge berth no_icc_subnets { 172.18.0.0/16 }
 add element ip berth published { 127.0.0.1 . udp . 5353 : 172.17.0.2 . 53 }
 add element ip berth published_any { tcp . 8080 : 172.17.0.2 . 80 }
@@ -163,4 +187,16 @@ test('each firewall operation is one nft transaction; --iptables=false touches n
   await disabled.publish(PORTS);
   await disabled.addNetwork(NETWORKS[0]!);
   assert.deepEqual(off, []);
+});
+
+test('a dual-stack network: the interface verdicts in both tables, its IPv6 subnet masqueraded; IPv6-only: no IPv4 subnet elements', () => {
+  const dual = networkElements('add', { bridge: 'br-dual00000000', subnet: '172.30.0.0/16', subnet6: 'fd00:30::/64', internal: false, masquerade: true, icc: true });
+  assert.match(dual, /^add element ip6 berth bridges \{ "br-dual00000000" \}$/m);
+  assert.match(dual, /^add element ip6 berth icc \{ "br-dual00000000" \. "br-dual00000000" \}$/m);
+  assert.match(dual, /^add element ip6 berth masquerade_subnets \{ fd00:30::\/64 \}$/m);
+  const only6 = networkElements('add', { bridge: 'br-only6000000', subnet6: 'fd00:31::/64', internal: true, masquerade: true, icc: true });
+  assert.doesNotMatch(only6, /subnet_bridges|guarded_subnets|no_icc_subnets/);
+  assert.doesNotMatch(only6, /masquerade_subnets/, 'an internal network has no egress to masquerade');
+  assert.match(only6, /^add element ip6 berth internal_bridges \{ "br-only6000000" \}$/m);
+  assert.throws(() => networkElements('add', { bridge: 'br-bad', subnet6: 'fd00::/64 }; flush ruleset; {', internal: false, masquerade: true, icc: true }), /invalid IPv6 subnet/);
 });

@@ -47,13 +47,11 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
       await kernel.writeSysctl(`net.ipv6.conf.${cfg.bridgeName}.disable_ipv6`, '0');
       await kernel.addAddress(cfg.bridgeName, gw6);
     }
-    const p = policy(net);
-    if (p) await this.ctx.firewall.addNetwork(p);
+    await this.ctx.firewall.addNetwork(policy(net));
   }
 
   async deleteNetwork(net: Net): Promise<void> {
-    const p = policy(net);
-    if (p) await this.ctx.firewall.removeNetwork(p);
+    await this.ctx.firewall.removeNetwork(policy(net));
     if (net.config.external) {
       for (const gw of gatewayCidrs(net)) if (gw) await this.ctx.kernel.deleteAddress(net.config.bridgeName, gw).catch(() => undefined);
     } else {
@@ -81,7 +79,7 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
 
   async restart(known: Net[], ports: PublishedPortView[]): Promise<void> {
     // published ports of running containers stay in the table across the replace: no dark window
-    await this.ctx.firewall.reset(known.flatMap((n) => policy(n) ?? []), { ports });
+    await this.ctx.firewall.reset(known.map(policy), { ports });
   }
 
   async reconcile(known: Net[], knownLinks: Set<string>): Promise<void> {
@@ -93,13 +91,12 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
   }
 }
 
-/** The firewall's view of one bridge network (IPv4 for now: an IPv6-only network has none yet). */
-function policy(net: Net): NetworkPolicy | undefined {
-  const v4 = subnetOf(net.subnets, 4);
-  if (!v4) return undefined;
+/** The firewall's view of one bridge network, of either family or both. */
+function policy(net: Net): NetworkPolicy {
   return {
     bridge: net.config.bridgeName,
-    subnet: v4.subnet,
+    subnet: subnetOf(net.subnets, 4)?.subnet,
+    subnet6: subnetOf(net.subnets, 6)?.subnet,
     internal: net.internal,
     masquerade: net.config.masquerade,
     icc: net.config.icc,

@@ -1,10 +1,13 @@
 import type { Kernel } from '../../kernel/types.js';
 import { assertIfName } from '../../kernel/validate.js';
+import { isIPv6 } from 'node:net';
 import { isIPv4 } from '../../util/ip.js';
 import { InvalidParameterError } from '../../util/errors.js';
 
 // berth's firewall lives in its own nftables tables and nowhere else: `ip berth` (filter,
-// NAT, published ports) and `bridge berth` (inter-container traffic on one bridge). Rules
+// NAT, published ports), its IPv6 twin `ip6 berth` (the same verdicts between bridges and
+// the outside, by interface; so far without published ports and links) and `bridge berth`
+// (inter-container traffic on one bridge). Rules
 // are fixed at table creation; every per-network, per-port and per-link change is a
 // set/map element update inside one transaction, so its cost does not grow with the
 // number of networks, containers or published ports.
@@ -28,7 +31,10 @@ export const TABLE = 'berth';
 /** What the firewall needs to know about one bridge network (a plain value). */
 export interface NetworkPolicy {
   bridge: string;
-  subnet: string;
+  /** the IPv4 subnet (absent on an IPv6-only network) */
+  subnet?: string;
+  /** the IPv6 subnet of a dual-stack or IPv6-only network */
+  subnet6?: string;
   internal: boolean;
   /** masquerade traffic leaving the host (com.docker.network.bridge.enable_ip_masquerade) */
   masquerade: boolean;
@@ -121,6 +127,32 @@ const IP_TABLE = [
   '}',
 ];
 
+// The IPv6 twin: a bridge's isolation, --internal and "no direct access from outside" are
+// verdicts on interfaces, the same for both families; only the egress masquerade (ULA
+// subnets leave with the host's address, Docker 27's NAT66) needs addresses.
+const IP6_TABLE = [
+  `table ip6 ${TABLE} {`,
+  '  set bridges { type ifname; comment "every berth bridge"; }',
+  '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
+  '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
+  '  set masquerade_subnets { type ipv6_addr; flags interval; comment "IPv6 subnets whose egress leaves with the host address"; }',
+  '  chain forward {',
+  '    type filter hook forward priority filter; policy accept;',
+  '    oifname @bridges ct state established,related accept comment "replies to containers"',
+  '    iifname . oifname @icc accept comment "ICC: same network"',
+  '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
+  '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
+  '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
+  '    iifname @bridges accept comment "EGRESS"',
+  '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
+  '  }',
+  '  chain postrouting {',
+  '    type nat hook postrouting priority srcnat; policy accept;',
+  '    ip6 saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"',
+  '  }',
+  '}',
+];
+
 // Frames between two ports of one bridge never reach the ip hooks without br_netfilter:
 // icc=false is enforced here, at the bridge layer, by destination subnet (kernels may lack
 // bridge meta keys and bridge conntrack, so neither is used). With br_netfilter, a DNAT back
@@ -145,6 +177,7 @@ const BRIDGE_TABLE = [
 export function renderTable(policies: NetworkPolicy[], state: FirewallState = {}): string {
   return [
     ...IP_TABLE,
+    ...IP6_TABLE,
     ...BRIDGE_TABLE,
     ...policies.map((p) => networkElements('add', p)),
     portElements('add', state.ports ?? []),
@@ -154,15 +187,23 @@ export function renderTable(policies: NetworkPolicy[], state: FirewallState = {}
 
 export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy): string {
   assertIfName(p.bridge);
-  const subnet = assertSubnet(p.subnet);
   const b = JSON.stringify(p.bridge);
   const el = (set: string, value: string, family = 'ip') => `${verb} element ${family} ${TABLE} ${set} { ${value} }`;
-  const lines = [el('bridges', b), el('subnet_bridges', `${subnet} . ${b}`)];
-  if (p.internal || p.masquerade) lines.push(el('guarded_subnets', subnet));
-  if (p.internal) lines.push(el('internal_bridges', b));
-  if (p.masquerade && !p.internal) lines.push(el('masquerade_subnets', subnet));
-  if (p.icc) lines.push(el('icc', `${b} . ${b}`));
-  else lines.push(el('no_icc_subnets', subnet, 'bridge'));
+  const lines: string[] = [];
+  // the interface verdicts, in both families' tables
+  for (const family of ['ip', 'ip6']) {
+    lines.push(el('bridges', b, family));
+    if (p.internal) lines.push(el('internal_bridges', b, family));
+    if (p.icc) lines.push(el('icc', `${b} . ${b}`, family));
+  }
+  if (p.subnet) {
+    const subnet = assertSubnet(p.subnet);
+    lines.push(el('subnet_bridges', `${subnet} . ${b}`));
+    if (p.internal || p.masquerade) lines.push(el('guarded_subnets', subnet));
+    if (p.masquerade && !p.internal) lines.push(el('masquerade_subnets', subnet));
+    if (!p.icc) lines.push(el('no_icc_subnets', subnet, 'bridge'));
+  }
+  if (p.subnet6 && p.masquerade && !p.internal) lines.push(el('masquerade_subnets', assertSubnet6(p.subnet6), 'ip6'));
   return lines.join('\n');
 }
 
@@ -207,6 +248,14 @@ function assertSubnet(cidr: string): string {
   return cidr;
 }
 
+function assertSubnet6(cidr: string): string {
+  const [ip, prefix, ...rest] = cidr.split('/');
+  if (rest.length || !isIPv6(ip ?? '') || !/^\d{1,3}$/.test(prefix ?? '') || Number(prefix) > 128) {
+    throw new InvalidParameterError(`firewall: invalid IPv6 subnet ${JSON.stringify(cidr)}`);
+  }
+  return cidr;
+}
+
 /** The firewall handle the bridge driver and the port mapper use. `enabled: false` is `--iptables=false`. */
 export class Firewall {
   constructor(private readonly kernel: Kernel, readonly enabled: boolean) {}
@@ -216,6 +265,7 @@ export class Firewall {
     if (!this.enabled) return;
     await this.kernel.nft([
       `add table ip ${TABLE}`, `delete table ip ${TABLE}`,
+      `add table ip6 ${TABLE}`, `delete table ip6 ${TABLE}`,
       `add table bridge ${TABLE}`, `delete table bridge ${TABLE}`,
       renderTable(policies, state),
     ].join('\n'));
@@ -259,7 +309,8 @@ export class Firewall {
     if (!this.enabled) return '';
     // one list per call: libnftables 1.0.6 fails (ENOENT) on two `list table` in one buffer
     const ip = await this.kernel.nft(`list table ip ${TABLE}`);
+    const ip6 = await this.kernel.nft(`list table ip6 ${TABLE}`);
     const bridge = await this.kernel.nft(`list table bridge ${TABLE}`);
-    return ip + bridge;
+    return ip + ip6 + bridge;
   }
 }

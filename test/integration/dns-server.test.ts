@@ -169,6 +169,25 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     assert.doesNotMatch(lab.internetDnsLog(), /query big\.internet\.test/);
   });
 
+  test('a link-local IPv6 upstream (fe80::…%link, as a host resolv.conf may hold) is asked through its link', async (t) => {
+    // the IPv6 link of the previous test; a fixed link-local address on each end
+    await run(['ip', 'addr', 'add', 'fe80::53:1/64', 'dev', 'dtup0', 'nodad']);
+    await lab.inNetns(lab.internetNs, ['ip', 'addr', 'add', 'fe80::53:2/64', 'dev', 'dtup1', 'nodad']);
+    const ll = lab.spawnIn(lab.internetNs, ['node', LAB_DNS_SERVER, 'fe80::53:2%dtup1', '53']);
+    await ll.waitForOutput('ready\n', 10_000);
+    const record = (upstreams?: string[]) => ({ networkId: 'n1', containerId: 'id-vm2', ip: c.vm2!.ip, names: ['vm2', 'web'], searchDomains: ['example.org'], upstreams });
+    dns.setEndpoint(record(['fe80::53:2%dtup0']));
+    t.after(async () => {
+      dns.setEndpoint(record());
+      await dns.sync();
+    });
+    await dns.sync();
+    assert.deepEqual(await dig(c.vm2!, SERVER, ['gateway.internet.test', 'A']), { status: 'NOERROR', answers: ['198.51.100.1'] });
+    assert.equal((await dig(c.vm2!, SERVER, ['+tcp', 'big.internet.test', 'A'])).answers.length, 40);
+    assert.match(ll.output(), /query gateway\.internet\.test 1 from fe80::53:1(%\w+)?\n/, ll.output());
+    assert.match(ll.output(), /query big\.internet\.test 1 from fe80::53:1(%\w+)? tcp\n/, ll.output());
+  });
+
   test('other names are forwarded upstream, and a repeat is answered from the cache', async () => {
     const before = lab.internetDnsLog().split('\n').filter((l) => l.startsWith('query echo.internet.test 1 ')).length;
     for (let i = 0; i < 3; i++) {

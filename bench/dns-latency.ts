@@ -1,14 +1,17 @@
 // A closed-loop DNS latency client: one query in flight at a time, each timed from send
 // to answer. dnsperf reports only averages; this gives p50/p99.
-// Usage: node dns-latency.js SERVER PORT COUNT NAME...  -> one line of JSON (µs).
+// Usage: node dns-latency.js SERVER PORT COUNT NAME[/TYPE]...  -> one line of JSON (µs).
+// TYPE: A (default) or AAAA.
 import { createSocket } from 'node:dgram';
 import * as dnsPacket from 'dns-packet';
 
 const [server = '127.0.0.1', port = '53', countArg = '10000', ...names] = process.argv.slice(2);
 const count = Number(countArg);
 const TIMEOUT_MS = 1000;
-const queries = (names.length ? names : ['vm1']).map((name) =>
-  dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] }));
+const queries = (names.length ? names : ['vm1']).map((arg) => {
+  const [name = arg, type = 'A'] = arg.split('/');
+  return dnsPacket.encode({ type: 'query', id: 0, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: type as dnsPacket.RecordType, name }] });
+});
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? NaN;

@@ -78,6 +78,19 @@ export class DnsTopology {
     await ip(['route', 'add', `${dest}/32`, 'via', there]);
   }
 
+  /**
+   * IPv6 on the link linkTo made: `here` and `there` on one /64 (nodad: usable at once),
+   * IPv6 switched on at both ends first, for namespaces made with it off.
+   */
+  async linkTo6(otherNsPath: string, here: string, there: string): Promise<void> {
+    const a = `${this.tag}up0`;
+    const b = `${this.tag}up1`;
+    await exec('sysctl', ['-qw', `net.ipv6.conf.${a}.disable_ipv6=0`]);
+    await ip(['addr', 'add', `${here}/64`, 'dev', a, 'nodad']);
+    await exec('nsenter', [`--net=${otherNsPath}`, '--', 'sysctl', '-qw', `net.ipv6.conf.${b}.disable_ipv6=0`]);
+    await exec('nsenter', [`--net=${otherNsPath}`, '--', 'ip', 'addr', 'add', `${there}/64`, 'dev', b, 'nodad']);
+  }
+
   async remove(): Promise<void> {
     for (const l of this.links.reverse()) await ip(['link', 'del', l]).catch(() => undefined);
     for (const n of this.netns) await ip(['netns', 'delete', n]).catch(() => undefined);

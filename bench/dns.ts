@@ -5,7 +5,7 @@
 // default resolver (2 threads) at 127.0.0.11:53, the one-thread one at 127.0.0.12:53, both
 // on sockets the kernel worker made there; aardvark-dns listens on the bridge (.254).
 // For each resolver: dnsperf QPS (4 clients, 100 outstanding) and a closed-loop client's
-// p50/p99, for local and forwarded names, at rest and while this process's main thread
+// p50/p99, for local names (A, and AAAA of the same dual-stack containers) and forwarded ones, at rest and while this process's main thread
 // is busy with control-plane-like work (synchronous SQLite writes + record churn posted
 // to the resolver). Writes bench/results/dns.md.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -49,13 +49,19 @@ const forwardedNames = ['echo.internet.test', 'gateway.internet.test', ...Array.
 
 function endpoints(client: ClientNs): EndpointRecord[] {
   const list: EndpointRecord[] = [{ networkId: 'net1', containerId: 'client', ip: client.ip, names: ['client'] }];
-  localNames.forEach((n, i) => list.push({ networkId: 'net1', containerId: `c${i}`, ip: `10.77.0.${10 + i}`, names: [n] }));
+  localNames.forEach((n, i) => list.push({ networkId: 'net1', containerId: `c${i}`, ip: `10.77.0.${10 + i}`, ip6: ipv6Of(i), names: [n] }));
   return list;
+}
+
+/** The IPv6 address of local container i (dual stack: AAAA has as many names as A). */
+function ipv6Of(i: number): string {
+  return `fd77::${(10 + i).toString(16)}`;
 }
 
 async function startAardvark(dir: string, client: ClientNs, upstream: string): Promise<void> {
   const lines = ['10.77.0.254 ' + upstream, `client ${client.ip}  client`];
-  localNames.forEach((n, i) => lines.push(`c${i} 10.77.0.${10 + i}  ${n}`));
+  // aardvark's line: id, IPv4s, IPv6s, names
+  localNames.forEach((n, i) => lines.push(`c${i} 10.77.0.${10 + i} ${ipv6Of(i)} ${n}`));
   writeFileSync(join(dir, 'net1'), `${lines.join('\n')}\n`);
   const r = await run([AARDVARK, '--config', dir, '-p', '53', 'run'], { timeoutMs: 10_000 });
   if (r.code !== 0) throw new Error(`aardvark-dns did not start: ${r.stderr}`);
@@ -137,13 +143,15 @@ function median(xs: number[]): number {
 async function measure(client: ClientNs, servers: Server[], condition: string, dir: string): Promise<Row[]> {
   const cells = new Map<string, { qps: number; avgMs: number; lost: string; lat: Record<string, number> }[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [kind, names] of [['local', localNames], ['forwarded', forwardedNames]] as const) {
-      const file = join(dir, `${kind}.txt`);
-      writeFileSync(file, names.map((n) => `${n} A`).join('\n') + '\n');
+    const workloads = [['local', localNames, 'A'], ['local AAAA', localNames, 'AAAA'], ['forwarded', forwardedNames, 'A']] as const;
+    for (const [kind, names, type] of workloads) {
+      const file = join(dir, `${kind.replace(' ', '-')}.txt`);
+      writeFileSync(file, names.map((n) => `${n} ${type}`).join('\n') + '\n');
+      const asked = names.map((n) => `${n}/${type}`);
       for (const s of servers) {
-        await latency(client, s.address, names, names.length * 2); // warm up (fills caches)
+        await latency(client, s.address, asked, names.length * 2); // warm up (fills caches)
         const perf = await dnsperf(client, s.address, file);
-        const lat = await latency(client, s.address, names, LATENCY_QUERIES);
+        const lat = await latency(client, s.address, asked, LATENCY_QUERIES);
         const key = `${s.label}|${kind}`;
         cells.set(key, [...(cells.get(key) ?? []), { ...perf, lat }]);
         process.stderr.write(`bench:dns ${s.label} ${kind} ${condition} #${round + 1}: ${Math.round(perf.qps)} qps, p50 ${lat.p50} µs, p99 ${lat.p99} µs\n`);
@@ -198,6 +206,11 @@ async function main(): Promise<void> {
       { label: 'berth (1 thread)', address: SINGLE_ADDRESS },
       { label: 'aardvark-dns 1.4', address: '10.77.0.254' },
     ];
+    // the AAAA rows time real answers, not NODATA: every resolver holds the IPv6 addresses
+    for (const s of servers) {
+      const r = await run(inNs(client, ['dig', '+short', '+tries=1', `@${s.address}`, 'ctr7', 'AAAA']));
+      if (r.stdout.trim() !== ipv6Of(7)) throw new Error(`${s.label} answers AAAA ctr7 with "${r.stdout.trim()}", not ${ipv6Of(7)}`);
+    }
     const rows: Row[] = [];
     rows.push(...(await measure(client, servers, 'at rest', dir)));
     const stop = startLoad([dns, single], dir);
@@ -214,7 +227,7 @@ async function main(): Promise<void> {
       `Run ${new Date().toISOString()} on ${process.arch}, ${(await import('node:os')).cpus().length} cores, load average ${load0.toFixed(2)} at start / ${(loadavg()[0] ?? 0).toFixed(2)} at end.`,
       `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns: berth answers inside it (127.0.0.11 and 127.0.0.12, on lo, as in berthd), aardvark-dns on the bridge's .254 (over the veth). Each cell is the median of ${ROUNDS} rounds, the resolvers taking turns within each round; "lost" lists each round.`,
       `Closed-loop client (bench/dns-latency.ts): ${LATENCY_QUERIES} queries one at a time, µs from send to answer (includes the Node client's own overhead, the same for both).`,
-      `Local: ${NAMES} container names (A). Forwarded: 2 names that exist upstream + 18 NXDOMAIN, upstream = the lab's internet DNS (a Node server).`,
+      `Local: ${NAMES} dual-stack container names, asked for A ("local") and for AAAA ("local AAAA"). Forwarded: 2 names that exist upstream + 18 NXDOMAIN, upstream = the lab's internet DNS (a Node server).`,
       `"main thread busy": berthd's main thread (this process) runs 100 ms slices of synchronous SQLite inserts back to back (busy ${(load.busyShare * 100).toFixed(0)} % of the time, ${load.inserts.toLocaleString('en-US')} inserts) and posts 20 endpoint changes to the resolver per slice; aardvark runs as its own process, so for it this is CPU contention only.`,
       '',
       table(rows),

@@ -8,7 +8,7 @@ import { slowParse } from './slow-parse.js';
 import { parseUpstream, type Upstream } from './upstream.js';
 import {
   CLASS_IN, HEADER_LEN, RCODE_FORMERR, RCODE_NOERROR, RCODE_NOTIMP, RCODE_NXDOMAIN, RCODE_REFUSED, RCODE_SERVFAIL,
-  TYPE_A, TYPE_ANY, TYPE_PTR, encodeAnswer, encodeBareError, encodeRcode, idOf, isResponse, opcodeOf, parseQuery, rdOf,
+  TYPE_A, TYPE_AAAA, TYPE_ANY, TYPE_PTR, encodeAnswer, encodeBareError, encodeRcode, idOf, isResponse, opcodeOf, parseQuery, rdOf,
   type Question, type Rdata,
 } from './wire.js';
 
@@ -94,10 +94,13 @@ export class DnsHandler {
     }
     const maxSize = transport === 'tcp' ? 65535 : q.udpSize;
     if (q.qclass !== CLASS_IN) return this.forward(msg, q, client, transport, maxSize);
-    const r = this.table.resolve(client, q.name);
+    const r = this.table.resolve(client, q.name, { v4: wants(q, TYPE_A), v6: wants(q, TYPE_AAAA) });
     switch (r.kind) {
       case 'addresses':
-        return this.local(msg, q, maxSize, wants(q, TYPE_A) ? r.ips.map((ip): Rdata => ({ type: TYPE_A, ip })) : []);
+        return this.local(msg, q, maxSize, [
+          ...r.v4.map((ip): Rdata => ({ type: TYPE_A, ip })),
+          ...r.v6.map((ip): Rdata => ({ type: TYPE_AAAA, ip })),
+        ]);
       case 'pointer':
         return this.local(msg, q, maxSize, wants(q, TYPE_PTR) ? [{ type: TYPE_PTR, name: r.name }] : []);
       case 'nxdomain':
@@ -114,7 +117,7 @@ export class DnsHandler {
     return encodeBareError(msg, RCODE_FORMERR);
   }
 
-  /** An authoritative answer; no records (NODATA) for types we do not hold, e.g. AAAA. */
+  /** An authoritative answer; no records (NODATA) for types we do not hold, e.g. AAAA of an IPv4-only container. */
   private local(msg: Buffer, q: Question, maxSize: number, records: Rdata[]): Buffer {
     this.stats.local++;
     const a = { id: idOf(msg), rd: rdOf(msg), rcode: RCODE_NOERROR, authoritative: true, question: q, records, ttl: this.localTtl };

@@ -5,12 +5,18 @@
 // A link alias names its target, not an address: it is resolved on the link's network at
 // query time (as dockerd's sandbox does), so a target created or started after the link,
 // or restarted with a new address, is found without the linking record changing.
+// Each endpoint may hold an IPv4 and an IPv6 address: A answers the one, AAAA the other,
+// each family in its own round robin; a name whose holders lack the family asked has
+// no data (NOERROR, no records, never forwarded: container names must not leak upstream).
+import { ip6ArpaToHex, ipv6FromHex, ipv6Hex } from './ip6.js';
 
 export interface EndpointRecord {
   networkId: string;
   containerId: string;
-  /** The endpoint's IPv4 address on this network. */
-  ip: string;
+  /** The endpoint's IPv4 address on this network ('' or unset: none, an IPv6-only network). */
+  ip?: string;
+  /** The endpoint's IPv6 address on this network, when it has one. */
+  ip6?: string;
   /** Container name, short id, hostname, network aliases: what others resolve it by. */
   names: string[];
   /** The container's --dns servers; unset: the resolver's default upstreams. */
@@ -36,8 +42,17 @@ export interface LinkTarget {
   name: string;
 }
 
+/** Which address families a query wants. */
+export interface Families {
+  v4: boolean;
+  v6: boolean;
+}
+
+export const BOTH_FAMILIES: Families = { v4: true, v6: true };
+
 export type Resolution =
-  | { kind: 'addresses'; ips: string[] }
+  /** The name is ours: its addresses of the families asked, each family rotated (either may be empty: NODATA). */
+  | { kind: 'addresses'; v4: string[]; v6: string[] }
   | { kind: 'pointer'; name: string }
   | { kind: 'nxdomain' }
   | { kind: 'forward' };
@@ -46,8 +61,12 @@ export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/\.+$/, '');
 }
 
-/** a.b.c.d.in-addr.arpa -> d.c.b.a, or undefined for any other name. */
+/**
+ * The address a reverse name stands for, in the table's key form: a.b.c.d.in-addr.arpa ->
+ * d.c.b.a; 32 nibbles .ip6.arpa -> the address's 32 hex digits. Undefined for any other name.
+ */
 export function reverseToIp(name: string): string | undefined {
+  if (name.endsWith('.ip6.arpa')) return ip6ArpaToHex(name);
   if (!name.endsWith('.in-addr.arpa')) return undefined;
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.in-addr\.arpa$/.exec(name);
   if (!m) return undefined;
@@ -74,12 +93,26 @@ function removeFrom<K, V>(map: Map<K, V[]>, key: K, v: V): void {
   if (list.length === 0) map.delete(key);
 }
 
+/** The table's key for an address: dotted IPv4 as it is, IPv6 as its 32 hex digits. */
+function addressKey(ip: string): string {
+  return ip.includes(':') ? (ipv6Hex(ip) ?? ip) : ip;
+}
+
+/** The keys an endpoint is found under by reverse (PTR) lookups. */
+function addressKeys(e: EndpointRecord): string[] {
+  return [e.ip, e.ip6].filter((a): a is string => !!a).map(addressKey);
+}
+
 function cleanRecord(e: EndpointRecord): EndpointRecord {
+  const ip6Hex = e.ip6 ? ipv6Hex(e.ip6) : undefined;
   const names = [...new Set(e.names.map(normalizeName).filter((n) => n !== ''))];
   const linkAliases: Record<string, string> = {};
   for (const [alias, target] of Object.entries(e.linkAliases ?? {})) linkAliases[normalizeName(alias)] = normalizeName(target);
   return {
     ...e,
+    ip: e.ip || undefined,
+    // one spelling per address, so that the same address on two endpoints is answered once
+    ip6: ip6Hex ? ipv6FromHex(ip6Hex) : undefined,
     names,
     searchDomains: (e.searchDomains ?? []).map(normalizeName).filter((d) => d !== ''),
     linkAliases,
@@ -92,6 +125,13 @@ export const ROTATION_SLOTS = 4096;
 export function newRotation(shared = false): Int32Array {
   const bytes = ROTATION_SLOTS * 4;
   return new Int32Array(shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+}
+
+/** The set addresses, each once, in order. */
+function distinct(ips: (string | undefined)[]): string[] {
+  const out: string[] = [];
+  for (const ip of ips) if (ip && !out.includes(ip)) out.push(ip);
+  return out;
 }
 
 function slotOf(name: string): number {
@@ -129,7 +169,7 @@ export class NameTable {
       addTo(names, n, e);
       this.known.set(n, (this.known.get(n) ?? 0) + 1);
     }
-    addTo(this.byIp, e.ip, e);
+    for (const k of addressKeys(e)) addTo(this.byIp, k, e);
     addTo(this.byContainer, e.containerId, e);
   }
 
@@ -148,7 +188,7 @@ export class NameTable {
       } else this.known.set(n, c);
     }
     if (names?.size === 0) this.byNetwork.delete(networkId);
-    removeFrom(this.byIp, e.ip, e);
+    for (const k of addressKeys(e)) removeFrom(this.byIp, k, e);
     removeFrom(this.byContainer, e.containerId, e);
   }
 
@@ -186,14 +226,23 @@ export class NameTable {
     };
   }
 
-  /** What a name means to this client. `name` is lower-case without a trailing dot. */
-  resolve(client: Client, name: string): Resolution {
+  /**
+   * What a name means to this client. `name` is lower-case without a trailing dot;
+   * `families`: the addresses the query wants (A: v4, AAAA: v6), the only ones rotated.
+   */
+  resolve(client: Client, name: string, families: Families = BOTH_FAMILIES): Resolution {
     const ptrIp = reverseToIp(name);
     if (ptrIp !== undefined) return this.resolvePointer(client, ptrIp);
     let sawKnown = false;
     for (const candidate of this.candidates(client, name)) {
-      const ips = this.addressesOf(client, candidate);
-      if (ips.length > 0) return { kind: 'addresses', ips: this.rotate(candidate, ips) };
+      const holders = this.holdersOf(client, candidate);
+      if (holders.length > 0) {
+        return {
+          kind: 'addresses',
+          v4: families.v4 ? this.rotate(`4\u0000${candidate}`, distinct(holders.map((e) => e.ip))) : [],
+          v6: families.v6 ? this.rotate(`6\u0000${candidate}`, distinct(holders.map((e) => e.ip6))) : [],
+        };
+      }
       // a link alias is the client's own name even while its target does not run
       if (this.known.has(candidate) || client.linkAliases.has(candidate)) sawKnown = true;
     }
@@ -210,23 +259,20 @@ export class NameTable {
     return out;
   }
 
-  private addressesOf(client: Client, name: string): string[] {
-    const ips: string[] = [];
+  /** The endpoints a name stands for, as this client sees it. */
+  private holdersOf(client: Client, name: string): EndpointRecord[] {
+    const out: EndpointRecord[] = [];
     // a link alias that finds its target hides the name's other meanings (dockerd's order)
-    for (const link of client.linkAliases.get(name) ?? []) {
-      for (const e of this.byNetwork.get(link.networkId)?.get(link.name) ?? []) if (!ips.includes(e.ip)) ips.push(e.ip);
-    }
-    if (ips.length) return ips;
-    for (const net of client.networks) {
-      for (const e of this.byNetwork.get(net)?.get(name) ?? []) if (!ips.includes(e.ip)) ips.push(e.ip);
-    }
-    return ips;
+    for (const link of client.linkAliases.get(name) ?? []) out.push(...(this.byNetwork.get(link.networkId)?.get(link.name) ?? []));
+    if (out.length) return out;
+    for (const net of client.networks) out.push(...(this.byNetwork.get(net)?.get(name) ?? []));
+    return out;
   }
 
-  /** Round-robin: each query starts one further along the list. */
-  private rotate(name: string, ips: string[]): string[] {
+  /** Round-robin: each query starts one further along the list (one counter per name and family). */
+  private rotate(key: string, ips: string[]): string[] {
     if (ips.length < 2) return ips;
-    const n = Atomics.add(this.rotation, slotOf(name), 1) >>> 0;
+    const n = Atomics.add(this.rotation, slotOf(key), 1) >>> 0;
     const k = n % ips.length;
     return [...ips.slice(k), ...ips.slice(0, k)];
   }

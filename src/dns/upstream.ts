@@ -3,8 +3,10 @@
 // budget, and TCP when a UDP answer comes back truncated. Never waits past the budget:
 // the budget (1.5 s by default) is well under a client's own 5 s timeout, so the client
 // gets our SERVFAIL instead of timing out and its own fallback still has time to help.
+// Upstreams of either family: one UDP socket per family, TCP to whichever address.
 import { createSocket, type Socket } from 'node:dgram';
 import { connect, isIPv4 } from 'node:net';
+import { ipv6Hex } from './ip6.js';
 import { HEADER_LEN } from './wire.js';
 
 export interface Upstream {
@@ -12,12 +14,25 @@ export interface Upstream {
   port: number;
 }
 
-/** "1.2.3.4" or "1.2.3.4:5353"; undefined for anything else (IPv6 upstreams are skipped). */
+/**
+ * "1.2.3.4", "1.2.3.4:5353", "2001:db8::1", "[2001:db8::1]:5353", "fe80::1%eth0"
+ * (a link-local one needs its zone); undefined for anything else.
+ */
 export function parseUpstream(s: string): Upstream | undefined {
-  const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(s.trim());
-  if (!m || !isIPv4(m[1] as string)) return undefined;
-  const port = m[2] === undefined ? 53 : Number(m[2]);
-  return port > 0 && port < 65536 ? { host: m[1] as string, port } : undefined;
+  const t = s.trim();
+  const v4 = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(t);
+  const v6 = v4 ? undefined : /^\[([^\]]+)\](?::(\d+))?$/.exec(t) ?? /^([0-9a-fA-F:.]*:[0-9a-fA-F:.]*(?:%[\w.-]+)?)()$/.exec(t);
+  const m = v4 ?? v6;
+  if (!m) return undefined;
+  const host = m[1] as string;
+  if (v4 ? !isIPv4(host) : ipv6Hex(host) === undefined) return undefined;
+  const port = m[2] === undefined || m[2] === '' ? 53 : Number(m[2]);
+  return port > 0 && port < 65536 ? { host, port } : undefined;
+}
+
+/** An upstream's identity as an answer's source shows it: IPv6 by value, without its zone (the socket reports none). */
+function sourceKey(host: string, port: number): string {
+  return `${host.includes(':') ? (ipv6Hex(host) ?? host) : host}|${port}`;
 }
 
 /** Query ids are 16 bits: past this many in flight, answer SERVFAIL rather than search for a free one. */
@@ -35,7 +50,7 @@ function questionKey(msg: Buffer, len: number): string {
 }
 
 export class UpstreamClient {
-  private socket: Socket | undefined;
+  private readonly sockets = new Map<'udp4' | 'udp6', Socket>();
   private readonly pending = new Map<number, Pending>();
 
   constructor(private readonly budgetMs: number) {}
@@ -61,20 +76,23 @@ export class UpstreamClient {
   }
 
   close(): void {
-    this.socket?.close();
-    this.socket = undefined;
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
     for (const p of this.pending.values()) p.resolve = () => undefined;
     this.pending.clear();
   }
 
-  private sock(): Socket {
-    if (this.socket) return this.socket;
-    const s = createSocket('udp4');
+  /** The shared socket for an upstream's family, made on first use. */
+  private sock(u: Upstream): Socket {
+    const family = u.host.includes(':') ? 'udp6' : 'udp4';
+    const have = this.sockets.get(family);
+    if (have) return have;
+    const s = createSocket(family === 'udp6' ? { type: 'udp6', ipv6Only: true } : { type: 'udp4' });
     s.on('message', (m, r) => this.onAnswer(m, { host: r.address, port: r.port }));
     s.on('error', () => undefined); // per-packet errors (ICMP) must not kill the worker
     s.bind(0);
     s.unref();
-    this.socket = s;
+    this.sockets.set(family, s);
     return s;
   }
 
@@ -97,7 +115,6 @@ export class UpstreamClient {
     const id = this.freshId();
     const out = Buffer.from(msg);
     out.writeUInt16BE(id, 0);
-    const sock = this.sock();
     const asked = new Set<string>();
     const slice = Math.max(100, Math.floor((deadline - Date.now()) / 3));
     return new Promise((resolve, reject) => {
@@ -114,14 +131,14 @@ export class UpstreamClient {
           return;
         }
         const u = ups[attempt++ % ups.length] as Upstream;
-        asked.add(`${u.host}:${u.port}`);
-        sock.send(out, u.port, u.host, () => undefined);
+        asked.add(sourceKey(u.host, u.port));
+        this.sock(u).send(out, u.port, u.host, () => undefined);
         timer = setTimeout(send, Math.min(slice, Math.max(1, deadline - Date.now())));
       };
       this.pending.set(id, {
         question: questionKey(msg, qlen),
         resolve: (a) => {
-          if (!asked.has(`${a.from.host}:${a.from.port}`)) return;
+          if (!asked.has(sourceKey(a.from.host, a.from.port))) return;
           finish();
           resolve(a);
         },

@@ -2,7 +2,9 @@
 // compression, at most one OPT record) and building the few answers the resolver makes
 // itself. Anything this parser declines goes to the dns-packet slow path (slow-parse.ts).
 // Hand-rolled because dns-packet's generic decode/encode costs ~18 µs per query against
-// ~11 µs here (shared/KERNEL-COSTS.md §5).
+// ~11 µs here (shared/KERNEL-COSTS.md §5). A, AAAA and PTR (in-addr.arpa and ip6.arpa
+// alike) are all answered here; only the odd query shapes go slow.
+import { ipv6Bytes } from './ip6.js';
 
 export const TYPE_A = 1;
 export const TYPE_SOA = 6;
@@ -126,8 +128,8 @@ export function encodeQuestion(name: string, type: number, qclass: number): Buff
   return Buffer.concat([encodeName(name), tail]);
 }
 
-/** An answer record's data: 4 address bytes for A, a name for PTR. */
-export type Rdata = { type: typeof TYPE_A; ip: string } | { type: typeof TYPE_PTR; name: string };
+/** An answer record's data: 4 address bytes for A, 16 for AAAA, a name for PTR. */
+export type Rdata = { type: typeof TYPE_A | typeof TYPE_AAAA; ip: string } | { type: typeof TYPE_PTR; name: string };
 
 export interface Answer {
   id: number;
@@ -143,6 +145,7 @@ export interface Answer {
 }
 
 const ipBytes = new Map<string, number>();
+const ip6Bytes = new Map<string, Buffer>();
 
 /** An IPv4 address as a 32-bit number (memoized: the same few addresses are answered all day). */
 function ipv4Number(ip: string): number {
@@ -153,6 +156,23 @@ function ipv4Number(ip: string): number {
   if (ipBytes.size > 100_000) ipBytes.clear();
   ipBytes.set(ip, n);
   return n;
+}
+
+const NO_ADDRESS6 = Buffer.alloc(16);
+
+/** An IPv6 address's 16 bytes (memoized as ipv4Number is). */
+function ipv6Wire(ip: string): Buffer {
+  let b = ip6Bytes.get(ip);
+  if (b) return b;
+  b = ipv6Bytes(ip) ?? NO_ADDRESS6;
+  if (ip6Bytes.size > 100_000) ip6Bytes.clear();
+  ip6Bytes.set(ip, b);
+  return b;
+}
+
+/** The rdata length of a record: a PTR's name, else the address's size. */
+function rdataLength(r: Rdata, name: Buffer | undefined): number {
+  return name ? name.length : r.type === TYPE_AAAA ? 16 : 4;
 }
 
 const OPT_RECORD = (() => {
@@ -173,8 +193,8 @@ export function encodeAnswer(a: Answer, maxSize = 65535): Buffer {
   const names = a.records.map((r) => (r.type === TYPE_PTR ? encodeName(r.name) : undefined));
   let size = HEADER_LEN + qlen + optLen;
   let fit = 0;
-  for (const n of names) {
-    const rrLen = 12 + (n ? n.length : 4);
+  for (let i = 0; i < names.length; i++) {
+    const rrLen = 12 + rdataLength(a.records[i] as Rdata, names[i]);
     if (size + rrLen > maxSize) break;
     size += rrLen;
     fit++;
@@ -200,6 +220,10 @@ export function encodeAnswer(a: Answer, maxSize = 65535): Buffer {
       b.writeUInt16BE(name.length, off + 10);
       name.copy(b, off + 12);
       off += 12 + name.length;
+    } else if (r.type === TYPE_AAAA) {
+      b.writeUInt16BE(16, off + 10);
+      ipv6Wire(r.ip).copy(b, off + 12);
+      off += 28;
     } else {
       b.writeUInt16BE(4, off + 10);
       b.writeUInt32BE(r.type === TYPE_A ? ipv4Number(r.ip) : 0, off + 12);

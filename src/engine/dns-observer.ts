@@ -27,7 +27,7 @@ export class DnsObserver implements EngineObserver {
   ) {}
 
   async endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
-    if (!isUserDefined(net) || !ipv4Of(ep)) return;
+    if (!isUserDefined(net) || (!ipv4Of(ep) && !ipv6Of(ep))) return;
     this.dns.setEndpoint(this.record(c, net, ep));
     if (c.sandboxKey) await this.serveSandbox(c.sandboxKey, c.id);
   }
@@ -75,7 +75,7 @@ export class DnsObserver implements EngineObserver {
     if (c.config.hostname) names.push(c.config.hostname);
     const upstreams = c.hostConfig.dns?.length ? c.hostConfig.dns : undefined;
     const searchDomains = c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
-    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
+    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), ip6: ipv6Of(ep), names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
   }
 
   /** The container's own view changed (a link removed): its records are sent again. */
@@ -99,4 +99,10 @@ export class DnsObserver implements EngineObserver {
     }
     return Object.keys(out).length ? out : undefined;
   }
+}
+
+/** The endpoint's IPv6 address without its prefix, if it has one (AAAA and ip6.arpa answers). */
+function ipv6Of(ep: EndpointRecord): string | undefined {
+  const cidr = ep.addresses.find((a) => a.includes(':'));
+  return cidr ? cidr.split('/')[0] : undefined;
 }

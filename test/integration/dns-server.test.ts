@@ -18,6 +18,7 @@ import { run } from '../lab/exec.js';
 
 const FUZZ_SENDER = fileURLToPath(new URL('../../bench/dns-fuzz-send.js', import.meta.url));
 const TCP_HOG = fileURLToPath(new URL('../lab/dns-tcp-hog.js', import.meta.url));
+const LAB_DNS_SERVER = fileURLToPath(new URL('../lab/dns-server.js', import.meta.url));
 
 interface Dig {
   status: string;
@@ -109,6 +110,84 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     assert.deepEqual(await dig(c.vm1!, SERVER, ['+tcp', 'vm3']), { status: 'NOERROR', answers: [c.vm3!.ip] });
   });
 
+  test('dual-stack endpoints: AAAA answers their IPv6 addresses, rotated apart from A; a v4-only name is NODATA; ip6.arpa PTR in any case', async (t) => {
+    const v6: Record<string, string> = { vm3: 'fd77::4', vm4: 'fd77:0:0:0::5' };
+    const record = (name: string, ip6?: string) =>
+      ({ networkId: 'n1', containerId: `id-${name}`, ip: c[name]!.ip, ip6, names: [name, 'web'], searchDomains: ['example.org'] });
+    for (const name of ['vm3', 'vm4']) dns.setEndpoint(record(name, v6[name]));
+    t.after(async () => {
+      for (const name of ['vm3', 'vm4']) dns.setEndpoint(record(name));
+      await dns.sync();
+    });
+    await dns.sync();
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['vm3', 'AAAA']), { status: 'NOERROR', answers: ['fd77::4'] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['+tcp', 'VM4.example.org', 'AAAA']), { status: 'NOERROR', answers: ['fd77::5'] });
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['vm3', 'A']), { status: 'NOERROR', answers: [c.vm3!.ip] });
+    // "web": vm2 has no IPv6 address, so AAAA holds vm3 and vm4; A all three
+    const firsts = new Set<string>();
+    for (let i = 0; i < 2; i++) {
+      const aaaa = await dig(c.vm1!, SERVER, ['web', 'AAAA']);
+      assert.deepEqual([...aaaa.answers].sort(), ['fd77::4', 'fd77::5']);
+      firsts.add(aaaa.answers[0]!);
+      assert.equal((await dig(c.vm1!, SERVER, ['web', 'A'])).answers.length, 3);
+    }
+    assert.equal(firsts.size, 2, 'AAAA rotates even with A queries in between');
+    // a v4-only container: NODATA, as Docker's resolver answers, and nothing asked upstream
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['vm2', 'AAAA']), { status: 'NOERROR', answers: [] });
+    assert.doesNotMatch(lab.internetDnsLog(), /query (vm2|vm3|vm4|web)\b/);
+    assert.deepEqual(await dig(c.vm1!, SERVER, ['-x', 'fd77::5']), { status: 'NOERROR', answers: ['vm4.'] });
+    const upper = '5.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.7.7.D.F.IP6.ARPA';
+    assert.deepEqual(await dig(c.vm1!, SERVER, [upper, 'PTR']), { status: 'NOERROR', answers: ['vm4.'] });
+    // a network the asker is not on: its IPv6 addresses are not the asker's to see
+    assert.equal((await dig(c.far!, SERVER, ['-x', 'fd77::4'])).status, 'NXDOMAIN');
+  });
+
+  test('an IPv6 upstream is asked over IPv6: by UDP, and by TCP when its answer comes back truncated', async (t) => {
+    const here = 'fd00:192:2::1';
+    const there = 'fd00:192:2::2';
+    await topo.linkTo6(lab.internetNs, here, there);
+    const up6 = lab.spawnIn(lab.internetNs, ['node', LAB_DNS_SERVER, there, '53']);
+    await up6.waitForOutput('ready\n', 10_000);
+    const record = (upstreams?: string[]) => ({ networkId: 'n1', containerId: 'id-vm2', ip: c.vm2!.ip, names: ['vm2', 'web'], searchDomains: ['example.org'], upstreams });
+    dns.setEndpoint(record([`[${there}]:53`]));
+    t.after(async () => {
+      dns.setEndpoint(record());
+      await dns.sync();
+    });
+    await dns.sync();
+    assert.deepEqual(await dig(c.vm2!, SERVER, ['echo.internet.test', 'A']), { status: 'NOERROR', answers: ['203.0.113.10'] });
+    assert.deepEqual(await dig(c.vm2!, SERVER, ['echo.internet.test', 'AAAA']), { status: 'NOERROR', answers: ['2001:db8:113::10'] });
+    const big = await dig(c.vm2!, SERVER, ['+tcp', 'big.internet.test', 'A']);
+    assert.equal(big.status, 'NOERROR');
+    assert.equal(big.answers.length, 40, 'the full answer, fetched over TCP');
+    const log = up6.output();
+    assert.match(log, new RegExp(`query echo\\.internet\\.test 1 from ${here}\n`), log);
+    assert.match(log, new RegExp(`query echo\\.internet\\.test 28 from ${here}\n`), log);
+    assert.match(log, new RegExp(`query big\\.internet\\.test 1 from ${here}\n`), 'UDP first');
+    assert.match(log, new RegExp(`query big\\.internet\\.test 1 from ${here} tcp\n`), 'then TCP');
+    // the IPv4 server was not asked for them
+    assert.doesNotMatch(lab.internetDnsLog(), /query big\.internet\.test/);
+  });
+
+  test('a link-local IPv6 upstream (fe80::…%link, as a host resolv.conf may hold) is asked through its link', async (t) => {
+    // the IPv6 link of the previous test; a fixed link-local address on each end
+    await run(['ip', 'addr', 'add', 'fe80::53:1/64', 'dev', 'dtup0', 'nodad']);
+    await lab.inNetns(lab.internetNs, ['ip', 'addr', 'add', 'fe80::53:2/64', 'dev', 'dtup1', 'nodad']);
+    const ll = lab.spawnIn(lab.internetNs, ['node', LAB_DNS_SERVER, 'fe80::53:2%dtup1', '53']);
+    await ll.waitForOutput('ready\n', 10_000);
+    const record = (upstreams?: string[]) => ({ networkId: 'n1', containerId: 'id-vm2', ip: c.vm2!.ip, names: ['vm2', 'web'], searchDomains: ['example.org'], upstreams });
+    dns.setEndpoint(record(['fe80::53:2%dtup0']));
+    t.after(async () => {
+      dns.setEndpoint(record());
+      await dns.sync();
+    });
+    await dns.sync();
+    assert.deepEqual(await dig(c.vm2!, SERVER, ['gateway.internet.test', 'A']), { status: 'NOERROR', answers: ['198.51.100.1'] });
+    assert.equal((await dig(c.vm2!, SERVER, ['+tcp', 'big.internet.test', 'A'])).answers.length, 40);
+    assert.match(ll.output(), /query gateway\.internet\.test 1 from fe80::53:1(%\w+)?\n/, ll.output());
+    assert.match(ll.output(), /query big\.internet\.test 1 from fe80::53:1(%\w+)? tcp\n/, ll.output());
+  });
+
   test('other names are forwarded upstream, and a repeat is answered from the cache', async () => {
     const before = lab.internetDnsLog().split('\n').filter((l) => l.startsWith('query echo.internet.test 1 ')).length;
     for (let i = 0; i < 3; i++) {
@@ -143,13 +222,14 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     // In-process against the handler (fast), with an upstream that always fails.
     const table = new NameTable();
     table.set({ networkId: 'n1', containerId: 'a', ip: '10.0.0.2', names: ['vm1', 'web'] });
-    table.set({ networkId: 'n1', containerId: 'b', ip: '10.0.0.3', names: ['vm2', 'web'] });
+    table.set({ networkId: 'n1', containerId: 'b', ip: '10.0.0.3', ip6: 'fd00::3', names: ['vm2', 'web'] });
+    table.set({ networkId: 'n1', containerId: 'c', ip6: 'fd00::4', names: ['six', 'web'] });
     const failing: Forwarder = { query: () => Promise.reject(new Error('down')) };
     const h = new DnsHandler(table, failing);
     h.setUpstreams(['192.0.2.250']);
     const pending: Promise<unknown>[] = [];
     let n = 0;
-    for (const p of fuzzPackets(200_000, 7, ['vm1', 'web', 'x.test', '2.0.0.10.in-addr.arpa'])) {
+    for (const p of fuzzPackets(200_000, 7, ['vm1', 'web', 'six', 'x.test', '2.0.0.10.in-addr.arpa', `4.${'0.'.repeat(29)}d.f.ip6.arpa`])) {
       const r = h.handle(p, n++ % 3 === 0 ? 'nobody' : 'a', n % 5 === 0 ? 'tcp' : 'udp');
       if (r instanceof Promise) pending.push(r);
       else if (r) assert.equal(r.readUInt16BE(0), p.readUInt16BE(0), 'a reply carries the query id');

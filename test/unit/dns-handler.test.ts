@@ -142,11 +142,15 @@ test('cache entries expire and their TTLs count down', () => {
   assert.equal(c.get('k', 5, qwire, 300_001), undefined, 'kept at most 300 s');
 });
 
-test('upstreams are IPv4 addresses with an optional port; anything else is skipped', async () => {
+test('upstreams are IP addresses of either family with an optional port; anything else is skipped', async () => {
   const { parseUpstream } = await import('../../src/dns/upstream.js');
   assert.deepEqual(parseUpstream('203.0.113.10'), { host: '203.0.113.10', port: 53 });
   assert.deepEqual(parseUpstream('203.0.113.10:5353'), { host: '203.0.113.10', port: 5353 });
-  assert.equal(parseUpstream('2001:db8::1'), undefined);
+  assert.deepEqual(parseUpstream('2001:db8::1'), { host: '2001:db8::1', port: 53 });
+  assert.deepEqual(parseUpstream('[2001:db8::1]:5353'), { host: '2001:db8::1', port: 5353 });
+  assert.deepEqual(parseUpstream('fe80::1%eth0'), { host: 'fe80::1%eth0', port: 53 });
+  assert.equal(parseUpstream('2001:db8::1::2'), undefined);
+  assert.equal(parseUpstream('[2001:db8::1]:0'), undefined);
   assert.equal(parseUpstream('dns.example'), undefined);
   assert.equal(parseUpstream('1.2.3.4:0'), undefined);
 });
@@ -157,4 +161,83 @@ test('a container with an empty upstream list gets SERVFAIL at once for outside 
   const r = await ask(h, q('outside.test'));
   assert.equal(r.rcode, 'SERVFAIL');
   assert.equal(up.calls, 0);
+});
+
+/** A dual-stack table: c1 asks; c2, c3 share "web" with both families; c4 is IPv6-only; c5 IPv4-only. */
+function dualStack(): { h: DnsHandler; up: FakeUpstream } {
+  const t = new NameTable();
+  t.set({ networkId: 'n1', containerId: 'c1', ip: '10.1.0.2', ip6: 'fd00:1::2', names: ['vm1'] });
+  t.set({ networkId: 'n1', containerId: 'c2', ip: '10.1.0.3', ip6: 'fd00:1::3', names: ['vm2', 'web'] });
+  t.set({ networkId: 'n1', containerId: 'c3', ip: '10.1.0.4', ip6: 'FD00:1:0::4', names: ['vm3', 'web'] });
+  t.set({ networkId: 'n1', containerId: 'c4', ip6: 'fd00:1::5', names: ['six'] });
+  t.set({ networkId: 'n1', containerId: 'c5', ip: '10.1.0.6', names: ['four'] });
+  const up = new FakeUpstream();
+  const h = new DnsHandler(t, up, 10);
+  h.setUpstreams(['192.0.2.53']);
+  return { h, up };
+}
+
+test('AAAA for a dual-stack name answers its IPv6 address authoritatively; A still the IPv4 one', async () => {
+  const { h, up } = dualStack();
+  const aaaa = await ask(h, q('VM2', 'AAAA'));
+  assert.equal(aaaa.rcode, 'NOERROR');
+  assert.equal(aaaa.flag_aa, true);
+  assert.deepEqual(aaaa.answers?.map((a) => a.type), ['AAAA']);
+  assert.deepEqual(ips(aaaa), ['fd00:1::3']);
+  assert.equal(ttlOf(aaaa.answers?.[0]), 10);
+  assert.deepEqual(ips(await ask(h, q('vm2', 'A'))), ['10.1.0.3']);
+  assert.equal(up.calls, 0);
+});
+
+test('A and AAAA of a shared alias rotate each on its own, so interleaved A+AAAA lookups still spread', async () => {
+  const { h } = dualStack();
+  const firstA: string[] = [];
+  const firstAAAA: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    // getaddrinfo asks both, every time: one family's queries must not step the other's counter
+    const a = ips(await ask(h, q('web', 'A')));
+    const aaaa = ips(await ask(h, q('web', 'AAAA')));
+    assert.deepEqual([...a].sort(), ['10.1.0.3', '10.1.0.4']);
+    assert.deepEqual([...aaaa].sort(), ['fd00:1::3', 'fd00:1::4']);
+    firstA.push(a[0]!);
+    firstAAAA.push(aaaa[0]!);
+  }
+  assert.equal(new Set(firstA.slice(0, 2)).size, 2, `A rotates: ${firstA.join()}`);
+  assert.equal(new Set(firstAAAA.slice(0, 2)).size, 2, `AAAA rotates: ${firstAAAA.join()}`);
+  assert.equal(firstA[2], firstA[0]);
+  assert.equal(firstAAAA[2], firstAAAA[0]);
+});
+
+test('a name without an address of the family asked is NODATA (NOERROR, no records), never forwarded', async () => {
+  const { h, up } = dualStack();
+  const noV6 = await ask(h, q('four', 'AAAA'));
+  assert.equal(noV6.rcode, 'NOERROR');
+  assert.equal(noV6.flag_aa, true);
+  assert.equal(noV6.answers?.length, 0);
+  const noV4 = await ask(h, q('six', 'A'));
+  assert.equal(noV4.rcode, 'NOERROR');
+  assert.equal(noV4.answers?.length, 0);
+  assert.deepEqual(ips(await ask(h, q('six', 'AAAA'))), ['fd00:1::5']);
+  assert.equal(up.calls, 0, 'container names never go upstream');
+});
+
+test('ANY for a dual-stack name answers both families', async () => {
+  const { h } = dualStack();
+  const any = await ask(h, q('vm2', 'ANY' as dnsPacket.RecordType));
+  assert.deepEqual(any.answers?.map((a) => `${a.type} ${(a as { data: string }).data}`), ['A 10.1.0.3', 'AAAA fd00:1::3']);
+});
+
+test('PTR in ip6.arpa answers the name of a visible IPv6 address, whatever the case of its nibbles', async () => {
+  const { h, up } = dualStack();
+  // fd00:1::4 (given as FD00:1:0::4)
+  const nibbles = '4.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.d.f';
+  const lower = await ask(h, q(`${nibbles}.ip6.arpa`, 'PTR'));
+  assert.equal(lower.rcode, 'NOERROR');
+  assert.deepEqual(ips(lower), ['vm3']);
+  const upper = await ask(h, q(`${nibbles.toUpperCase()}.IP6.ARPA`, 'PTR'));
+  assert.deepEqual(ips(upper), ['vm3']);
+  assert.equal(up.calls, 0);
+  // an address nobody holds is someone else's to answer
+  await ask(h, q(`${nibbles.replace(/^4/, '9')}.ip6.arpa`, 'PTR'));
+  assert.equal(up.calls, 1);
 });

@@ -91,3 +91,31 @@ test('the response walker finds every TTL and the SOA negative TTL', () => {
   assert.equal(s.ttlOffsets.length, 3);
   assert.equal(s.soaMinimum, 20);
 });
+
+test('AAAA answers are built by hand (no slow path): 16-byte rdata that dns-packet decodes, truncated by size like A', () => {
+  const msg = query('web', 'AAAA', true);
+  const q = parseQuery(msg);
+  assert.ok(q, 'a plain AAAA query takes the fast path');
+  const out = encodeAnswer({
+    id: 4242, rd: true, rcode: RCODE_NOERROR, authoritative: true, question: q, ttl: 10,
+    records: [{ type: TYPE_AAAA, ip: 'fd00:1::3' }, { type: TYPE_AAAA, ip: '2001:db8:0:1::ab' }],
+  });
+  const d = dnsPacket.decode(out);
+  assert.deepEqual(d.answers?.map((a) => [a.type, (a as { data: string }).data]), [['AAAA', 'fd00:1::3'], ['AAAA', '2001:db8:0:1::ab']]);
+  const many = Array.from({ length: 40 }, (_, i) => ({ type: TYPE_AAAA, ip: `fd00::${i + 1}` } as const));
+  const plain = parseQuery(query('web', 'AAAA'));
+  assert.ok(plain);
+  const cut = encodeAnswer({ id: 1, rd: true, rcode: RCODE_NOERROR, authoritative: true, question: plain, ttl: 10, records: many }, 512);
+  assert.ok(cut.length <= 512);
+  const dc = dnsPacket.decode(cut);
+  assert.equal(dc.flag_tc, true);
+  assert.equal(dc.answers?.length, Math.floor((512 - 12 - plain.wire.length) / 28));
+});
+
+test('an ip6.arpa PTR query takes the fast path too', () => {
+  const name = '3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.1.0.0.0.0.0.D.F.ip6.arpa';
+  const q = parseQuery(query(name, 'PTR'));
+  assert.ok(q);
+  assert.equal(q.name, name.toLowerCase());
+  assert.equal(q.type, TYPE_PTR);
+});

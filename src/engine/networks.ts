@@ -39,7 +39,7 @@ export interface NetworkCreateRequest {
 const NEEDS_IPV4_SUBNET = new Set(['bridge']);
 
 /** One family's part of a create request, checked and split out of IPAM.Config. */
-interface FamilyRequest { family: IpFamily; cfg?: IpamConfigRecord }
+export interface FamilyRequest { family: IpFamily; cfg?: IpamConfigRecord }
 
 export class NetworkService {
   /** IPAM pool id of each network's IPv4 subnet (rebuilt at start-up by replay) */
@@ -309,7 +309,7 @@ export class NetworkService {
  * once, each present only when enabled: a family enabled without a config gets one from
  * the default pools. A config without a subnet (gateway or ip-range alone) counts as IPv4.
  */
-function splitFamilies(req: NetworkCreateRequest): FamilyRequest[] {
+export function splitFamilies(req: NetworkCreateRequest): FamilyRequest[] {
   const v4 = req.enableIPv4 !== false;
   const v6 = !!req.enableIPv6;
   if (!v4 && !v6) throw new InvalidParameterError('IPv4 or IPv6 must be enabled');

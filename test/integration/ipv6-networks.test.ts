@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { labFor, type Lab } from '../lab/lab.js';
-import { dockerFails, dockerOk, installedClients } from '../compat/docker-cli.js';
+import { DOCKER_28, dockerFails, dockerOk, installedClients } from '../compat/docker-cli.js';
 import { fails, hostLinks, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 
 // Issue 13, the IPAM and network-record part: dual-stack and IPv6-only networks are
@@ -137,6 +137,13 @@ describe('IPv6 networks', { concurrency: false }, () => {
       assert.match(auto, /^172\.\d+\.0\.0\/16 fd[0-9a-f:]+::\/64$/);
       assert.match(await d(['network', 'ls', '--filter', 'name=docker', '--format', '{{.Name}} {{.IPv6}}']), /dockerauto true\ndockerdual true/);
       await dockerFails(lab, client, ['network', 'create', '--ipv6', '--subnet', 'fd00:25::/80', 'dockerbad'], /overlaps/);
+      await dockerFails(lab, client, ['network', 'create', '--subnet', 'fd00:26::/64', 'dockerbad'], /an IPv6 subnet needs IPv6 enabled/);
+      if (client.bin === DOCKER_28.bin) {
+        // docker 28's --ipv4=false (it sends EnableIPv4 whatever the API version)
+        await d(['network', 'create', '-d', 'ptp', '--ipv6', '--ipv4=false', '--subnet', 'fd00:27::/64', 'docker6']);
+        assert.equal(await d(['network', 'inspect', '-f', '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', 'docker6']), 'true fd00:27::/64');
+        await d(['network', 'rm', 'docker6']);
+      }
       await d(['network', 'rm', 'dockerdual', 'dockerauto']);
       assert.doesNotMatch(await d(['network', 'ls', '--format', '{{.Name}}']), /docker(dual|auto)/);
     });

@@ -34,7 +34,7 @@ export class AddressPool6 {
   }
 
   allocate(address?: string, gateway = false): string {
-    if (address) return formatIPv6(this.takeExplicit(address));
+    if (address) return formatIPv6(this.takeExplicit(address, gateway));
     const n = gateway ? this.takeFirstUsable() : this.takeSerial();
     this.dynamicSeen = true;
     return formatIPv6(n);
@@ -44,7 +44,7 @@ export class AddressPool6 {
     this.used.remove(parseIPv6(address));
   }
 
-  private takeExplicit(address: string): bigint {
+  private takeExplicit(address: string, gateway: boolean): bigint {
     const n = parseIPv6(address);
     const s = this.subnet;
     const cidr = `${s.network}/${s.prefix}`;
@@ -55,7 +55,7 @@ export class AddressPool6 {
       throw new InvalidParameterError(`invalid address ${address}: it is the subnet-router anycast address of ${cidr}`);
     }
     if (!this.used.add(n)) throw new ConflictError(ERR_ADDRESS_IN_USE);
-    if (!this.dynamicSeen && this.inDynamic(n) && n + 1n > this.cursor) this.cursor = n + 1n;
+    if (!this.dynamicSeen && !gateway && this.inDynamic(n) && n + 1n > this.cursor) this.cursor = n + 1n;
     return n;
   }
 

@@ -28,8 +28,8 @@ describe('IPv6 networks', { concurrency: false }, () => {
   test('dual stack: --ipv6 with both subnets in any order, IPv4 listed first; containers work over IPv4; rm gives both pools back', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '--ipv6', '--subnet', 'FD00:AB::/64', '--gateway', 'fd00:ab::fe', '--ip-range', 'fd00:ab::100/120',
-      '--subnet', '172.24.0.0/16', 'dual']);
-    assert.equal(await subnets(lab, 'dual'), 'true 172.24.0.0/16/172.24.0.1/ fd00:ab::/64/fd00:ab::fe/fd00:ab::100/120');
+      '--subnet', '172.24.0.0/16', '--gateway', '172.24.0.254', 'dual']);
+    assert.equal(await subnets(lab, 'dual'), 'true 172.24.0.0/16/172.24.0.254/ fd00:ab::/64/fd00:ab::fe/fd00:ab::100/120');
     assert.equal(await ok(lab, ['network', 'ls', '--format', '{{.Name}} {{.IPv6}}', '--filter', 'name=dual']), 'dual true');
     assert.equal(await ok(lab, ['network', 'ls', '--format', '{{.Name}} {{.IPv6}}', '--filter', 'name=bridge']), 'bridge false');
     // the second IPv6 network may not overlap the first; an IPv4 subnet of a dual-stack one is taken as any other
@@ -37,9 +37,9 @@ describe('IPv6 networks', { concurrency: false }, () => {
     await fails(lab, ['network', 'create', '--subnet', '172.24.5.0/24', 'clash'], /overlaps with other one/);
     await runSleeper(lab, 'd1', ['--network', 'dual']);
     await runSleeper(lab, 'd2', ['--network', 'dual']);
-    assert.equal(await inspect(lab, 'd1', '{{.NetworkSettings.Networks.dual.IPAddress}}/{{.NetworkSettings.Networks.dual.IPPrefixLen}} gw {{.NetworkSettings.Networks.dual.Gateway}}'), '172.24.0.2/16 gw 172.24.0.1');
-    assert.ok(await pingFrom(lab, 'd2', '172.24.0.2'), 'IPv4 between two containers of a dual-stack network');
-    assert.ok(await pingFrom(lab, 'd1', '172.24.0.1'), 'and to the gateway');
+    assert.equal(await inspect(lab, 'd1', '{{.NetworkSettings.Networks.dual.IPAddress}}/{{.NetworkSettings.Networks.dual.IPPrefixLen}} gw {{.NetworkSettings.Networks.dual.Gateway}}'), '172.24.0.1/16 gw 172.24.0.254', 'the gateway at .254 leaves .1 to the first container, as in Docker');
+    assert.ok(await pingFrom(lab, 'd2', '172.24.0.1'), 'IPv4 between two containers of a dual-stack network');
+    assert.ok(await pingFrom(lab, 'd1', '172.24.0.254'), 'and to the gateway');
     await ok(lab, ['rm', '-f', 'd1', 'd2']);
     await ok(lab, ['network', 'rm', 'dual']);
     // both subnets are free again

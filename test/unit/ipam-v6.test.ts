@@ -143,3 +143,22 @@ test('property: random allocate/release in an IPv6 range never duplicates and st
     }
   }
 });
+
+test('an explicit gateway does not move the serial cursor (either family): the first container gets the first free address, as in Docker', () => {
+  const ipam = new DefaultIpam();
+  const p4 = ipam.requestPool({ pool: '172.24.0.0/16' });
+  assert.equal(ipam.requestAddress(p4.id, { address: '172.24.0.254', gateway: true }), '172.24.0.254');
+  assert.equal(ipam.requestAddress(p4.id), '172.24.0.1');
+  const r4 = ipam.requestPool({ pool: '172.28.0.0/16', subPool: '172.28.5.0/24' });
+  ipam.requestAddress(r4.id, { address: '172.28.5.254', gateway: true });
+  assert.equal(ipam.requestAddress(r4.id), '172.28.5.0');
+  const p6 = ipam.requestPool({ pool: 'fd00:24::/64' });
+  ipam.requestAddress(p6.id, { address: 'fd00:24::fe', gateway: true });
+  assert.equal(ipam.requestAddress(p6.id), 'fd00:24::1');
+  // replayed endpoint addresses still push it (a restart resumes after them)
+  ipam.requestAddress(p6.id, { address: 'fd00:24::40' });
+  const q6 = ipam.requestPool({ pool: 'fd00:25::/64' });
+  ipam.requestAddress(q6.id, { address: 'fd00:25::1', gateway: true });
+  ipam.requestAddress(q6.id, { address: 'fd00:25::40' });
+  assert.equal(ipam.requestAddress(q6.id), 'fd00:25::41');
+});

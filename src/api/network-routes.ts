@@ -33,6 +33,8 @@ export function networkRoutes(router: Router, ctl: Controller): void {
       internal: bool(body, 'Internal'),
       attachable: bool(body, 'Attachable'),
       enableIPv6: bool(body, 'EnableIPv6'),
+      // Docker 28's field (API 1.48); taken from any client so --ipv4=false works
+      enableIPv4: body.EnableIPv4 === undefined || body.EnableIPv4 === null ? undefined : bool(body, 'EnableIPv4'),
       ipamDriver: str(ipam, 'Driver'),
       ipamConfig: ipamConfigs(ipam.Config),
       ipamOptions: asGiven(ipam, 'Options', strMap),

@@ -16,6 +16,8 @@ export function networkSummary(n: NetworkRecord): Record<string, unknown> {
     Created: n.builtin && n.driver !== 'bridge' ? ZERO_TIME : n.created,
     Scope: n.scope,
     Driver: n.driver,
+    // no EnableIPv4 key: it came with API 1.48 (Docker 28) and berth speaks 1.47; an
+    // IPv6-only network shows as one by its IPAM.Config holding only an IPv6 subnet
     EnableIPv6: n.enableIPv6,
     IPAM: {
       Driver: n.ipamDriver,
@@ -90,7 +92,8 @@ function ipamConfig(ep: EndpointRecord): Record<string, unknown> | null {
  * the operational fields are empty, as dockerd shows them.
  */
 export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
-  const cfg = n.ipamConfig[0];
+  // the IPv4 config: endpoints hold only their IPv4 address for now
+  const cfg = n.ipamConfig.find((c) => !c.subnet.includes(':'));
   const live = ep.addresses.length > 0;
   const userDefined = isUserDefined(n);
   const modern = compareVersions(version, '1.44') >= 0;

@@ -3,6 +3,7 @@ import type { Client } from './client.js';
 import { inspectEach, printList } from './output.js';
 import { collect, eachName, keyValues, filtersParam } from './args.js';
 import { compareNames } from './name-order.js';
+import { anyCidrContains, anyCidrInside, anyCidrOverlaps, tryCanonicalCidr } from '../util/ip-family.js';
 
 // `berth network …`: the same subcommands, flags and output as `docker network …`.
 
@@ -12,6 +13,7 @@ interface NetworkJson {
   Driver: string;
   Scope: string;
   Internal: boolean;
+  EnableIPv6?: boolean;
   Labels: Record<string, string>;
   Created: string;
 }
@@ -30,6 +32,7 @@ export function networkCommands(program: Command, client: () => Client): void {
     .option('--internal', 'restrict external access to the network', false)
     .option('--attachable', 'enable manual container attachment', false)
     .option('--ipv6', 'enable IPv6 networking', false)
+    .option('--ipv4 [bool]', 'enable IPv4 networking (--ipv4=false: IPv6 only)', boolFlag, true)
     .option('--ipam-driver <driver>', 'IP address management driver', 'default')
     .option('--label <k=v>', 'set metadata on the network', collect, [])
     .option('-o, --opt <k=v>', 'set driver specific options', collect, [])
@@ -40,6 +43,8 @@ export function networkCommands(program: Command, client: () => Client): void {
         Internal: o.internal,
         Attachable: o.attachable,
         EnableIPv6: o.ipv6,
+        // only when turned off, so a daemon that predates the field sees the request it knows
+        ...(o.ipv4 ? {} : { EnableIPv4: false }),
         IPAM: { Driver: o.ipamDriver, Config: ipamConfig(o.subnet, o.gateway, o.ipRange, o.auxAddress), Options: {} },
         Options: keyValues(o.opt, '--opt'),
         Labels: keyValues(o.label, '--label'),
@@ -62,7 +67,7 @@ export function networkCommands(program: Command, client: () => Client): void {
         Name: n.Name,
         Driver: n.Driver,
         Scope: n.Scope,
-        IPv6: 'false',
+        IPv6: String(!!n.EnableIPv6),
         Internal: String(n.Internal),
         Labels: Object.entries(n.Labels).map(([k, v]) => `${k}=${v}`).join(','),
         CreatedAt: n.Created,
@@ -125,20 +130,67 @@ export function networkCommands(program: Command, client: () => Client): void {
     });
 }
 
-/** Zips --subnet/--gateway/--ip-range/--aux-address by containment, as docker's CLI does. */
+function boolFlag(v: string): boolean {
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  throw new Error(`invalid boolean value "${v}"`);
+}
+
+/**
+ * Zips --subnet/--gateway/--ip-range/--aux-address by containment, as docker's CLI does:
+ * each gateway, range and aux address goes to the subnet that holds it (so an IPv4 and
+ * an IPv6 subnet may come in any order). A lone subnet's values are passed through
+ * unchecked, for the daemon to judge in its own words.
+ */
 function ipamConfig(subnets: string[], gateways: string[], ranges: string[], aux: string[]): unknown[] {
   if (!subnets.length) {
     if (gateways.length || ranges.length || aux.length) throw new Error('every ip-range or gateway must have a corresponding subnet');
     return [];
   }
-  if (subnets.length > 1) throw new Error('berth supports one subnet per network');
-  if (gateways.length > 1) throw new Error('cannot configure multiple gateways on the same subnet');
-  if (ranges.length > 1) throw new Error('cannot configure multiple ranges on the same subnet');
-  const cfg: Record<string, unknown> = { Subnet: subnets[0] };
-  if (gateways[0]) cfg.Gateway = gateways[0];
-  if (ranges[0]) cfg.IPRange = ranges[0];
-  if (aux.length) cfg.AuxiliaryAddresses = keyValues(aux, '--aux-address');
-  return [cfg];
+  const auxPairs = Object.entries(keyValues(aux, '--aux-address'));
+  if (subnets.length === 1) {
+    if (gateways.length > 1) throw new Error('cannot configure multiple gateways on the same subnet');
+    if (ranges.length > 1) throw new Error('cannot configure multiple ranges on the same subnet');
+    return [configOf(subnets[0], gateways[0], ranges[0], auxPairs)];
+  }
+  for (const s of subnets) if (!tryCanonicalCidr(s)) throw new Error(`invalid CIDR address: ${s}`);
+  for (let i = 0; i < subnets.length; i++) {
+    for (let j = i + 1; j < subnets.length; j++) {
+      if (anyCidrOverlaps(subnets[i], subnets[j])) throw new Error('multiple overlapping subnet configuration is not supported');
+    }
+  }
+  const owner = (what: string, x: string, holds: (s: string) => boolean): string => {
+    const s = subnets.find(holds);
+    if (!s) throw new Error(`no matching subnet for ${what} ${x}`);
+    return s;
+  };
+  const safe = (f: () => boolean) => { try { return f(); } catch { return false; } };
+  const gw = new Map<string, string>();
+  for (const g of gateways) {
+    const s = owner('gateway', g, (x) => safe(() => anyCidrContains(x, g)));
+    if (gw.has(s)) throw new Error(`cannot configure multiple gateways on the same subnet ${s}`);
+    gw.set(s, g);
+  }
+  const range = new Map<string, string>();
+  for (const r of ranges) {
+    const s = owner('range', r, (x) => safe(() => anyCidrInside(r, x)));
+    if (range.has(s)) throw new Error(`cannot configure multiple ranges on the same subnet ${s}`);
+    range.set(s, r);
+  }
+  const auxOf = new Map<string, [string, string][]>();
+  for (const [k, a] of auxPairs) {
+    const s = owner('aux-address', a, (x) => safe(() => anyCidrContains(x, a)));
+    auxOf.set(s, [...(auxOf.get(s) ?? []), [k, a]]);
+  }
+  return subnets.map((s) => configOf(s, gw.get(s), range.get(s), auxOf.get(s) ?? []));
+}
+
+function configOf(subnet: string, gateway: string | undefined, range: string | undefined, aux: [string, string][]): Record<string, unknown> {
+  const cfg: Record<string, unknown> = { Subnet: subnet };
+  if (gateway) cfg.Gateway = gateway;
+  if (range) cfg.IPRange = range;
+  if (aux.length) cfg.AuxiliaryAddresses = Object.fromEntries(aux);
+  return cfg;
 }
 
 async function confirm(question: string): Promise<boolean> {

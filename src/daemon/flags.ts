@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultConfig, type DaemonConfig } from '../engine/config.js';
 import { parseMtu } from '../util/mtu.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
+import { tryParseCidr6 } from '../util/ip6.js';
 import { parseDefaultAddressPool } from '../ipam/default-pools.js';
 import { asArguments, DEFAULT_CONFIG_FILE, directiveFlags, readConfigFile } from './config-file.js';
 import { parseHost, type Host } from './hosts.js';
@@ -67,6 +68,9 @@ function makeProgram(): Command {
     .option('--fixed-cidr <cidr>', "restrict the default bridge containers' addresses to this range", cidr)
     .option('-b, --bridge <name>', 'attach containers to this existing bridge instead of creating berth0')
     .option('--mtu <n>', 'MTU of the default bridge and its containers', (v) => parseMtu(v), 1500)
+    .option('--ipv6 [bool]', 'enable IPv6 on the default bridge', bool, false)
+    .option('--fixed-cidr-v6 <cidr>', "the default bridge's IPv6 subnet, e.g. fd00:1::/64", cidr6)
+    .option('--ip6tables [bool]', "program berth's IPv6 firewall rules (false: leave IPv6 firewalling off, as dockerd's flag)", bool, true)
     .option('--ip-forward [bool]', 'enable net.ipv4.ip_forward', bool, true)
     .option('--iptables [bool]', "program berth's nftables table (NAT, isolation)", bool, true)
     .option('--icc [bool]', 'allow inter-container communication on the default bridge', bool, true)
@@ -111,6 +115,9 @@ function flagsOf(o: Record<string, any>): DaemonFlags {
       execRoot: o.execRoot,
       bip: o.bip,
       fixedCidr: o.fixedCidr,
+      ipv6: o.ipv6,
+      fixedCidrV6: o.fixedCidrV6,
+      ip6tables: o.ip6tables,
       bridge: o.bridge,
       mtu: o.mtu,
       ipForward: o.ipForward,
@@ -153,6 +160,11 @@ function neighMode(v: string): 'report' | 'auto' {
 
 function cidr(v: string): string {
   if (!tryParseCidr(v)) throw new InvalidArgumentError(`invalid CIDR address: ${v}`);
+  return v;
+}
+
+function cidr6(v: string): string {
+  if (!tryParseCidr6(v)) throw new InvalidArgumentError(`invalid CIDR address: ${v}`);
   return v;
 }
 

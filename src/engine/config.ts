@@ -9,6 +9,12 @@ export interface DaemonConfig {
   bip?: string;
   /** --fixed-cidr: containers' range inside the default bridge subnet */
   fixedCidr?: string;
+  /** --ipv6: the default bridge is dual stack (its IPv6 side is the kernel work of issue 13) */
+  ipv6: boolean;
+  /** --fixed-cidr-v6: the default bridge's IPv6 subnet */
+  fixedCidrV6?: string;
+  /** --ip6tables: program berth's IPv6 firewall rules (false leaves IPv6 unfiltered, Docker's meaning) */
+  ip6tables: boolean;
   /** -b/--bridge: an existing bridge to use as the default network ("none" disables it) */
   bridge?: string;
   /** --mtu of the default bridge's containers */
@@ -46,6 +52,8 @@ export function defaultConfig(overrides: Partial<DaemonConfig> = {}): DaemonConf
     mtu: 1500,
     ipForward: true,
     iptables: true,
+    ipv6: false,
+    ip6tables: true,
     icc: true,
     ip: '0.0.0.0',
     dns: [],

@@ -48,7 +48,7 @@ export class Controller {
     private readonly dns: EmbeddedDns,
     private readonly log: (msg: string) => void,
   ) {
-    const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools });
+    const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools, ulaSeed: () => this.engineId() });
     this.observers.add(endpointEvents(this.events));
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);

@@ -1,11 +1,11 @@
 import type { DriverCaps, DriverNetwork, NetworkDriver } from '../driverapi/contract.js';
 import type { DriverRegistry } from '../driverapi/registry.js';
 import type { Ipam } from '../ipam/types.js';
-import { checkUsableSubnet } from '../ipam/special-subnets.js';
+import { checkUsableSubnet, checkUsableSubnet6 } from '../ipam/special-subnets.js';
 import type { Kernel } from '../kernel/types.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
-import { cidrContains, parseCidr } from '../util/ip.js';
+import { anyCidrContains, checkAddressOf, familyOf, type IpFamily } from '../util/ip-family.js';
 import { newId, validateNetworkName } from '../util/names.js';
 import type { State } from './state.js';
 import { crashPoint } from './crash-points.js';
@@ -23,6 +23,8 @@ export interface NetworkCreateRequest {
   internal?: boolean;
   attachable?: boolean;
   enableIPv6?: boolean;
+  /** Docker 28's EnableIPv4: false makes an IPv6-only network (absent: true) */
+  enableIPv4?: boolean;
   ipamDriver?: string;
   ipamConfig?: IpamConfigRecord[];
   ipamOptions?: Record<string, string> | null;
@@ -30,9 +32,20 @@ export interface NetworkCreateRequest {
   labels?: Record<string, string>;
 }
 
+/**
+ * Drivers that plan a network from its IPv4 subnet alone today (the bridge: its gateway
+ * address and firewall policy); an IPv6-only network on them waits for their IPv6 side.
+ */
+const NEEDS_IPV4_SUBNET = new Set(['bridge']);
+
+/** One family's part of a create request, checked and split out of IPAM.Config. */
+export interface FamilyRequest { family: IpFamily; cfg?: IpamConfigRecord }
+
 export class NetworkService {
-  /** IPAM pool id of each network (rebuilt at start-up by replay) */
+  /** IPAM pool id of each network's IPv4 subnet (rebuilt at start-up by replay) */
   private readonly pools = new Map<string, string>();
+  /** … and of its IPv6 subnet, on a network with IPv6 enabled */
+  private readonly pools6 = new Map<string, string>();
 
   constructor(
     private readonly state: State,
@@ -61,10 +74,26 @@ export class NetworkService {
     return [...this.state.networks.values()].filter((n) => n.driver === driver.name).map((n) => this.view(n));
   }
 
+  /** The network's IPv4 pool (where endpoints get their address). */
   poolOf(n: NetworkRecord): string {
     const id = this.pools.get(n.id);
+    if (!id && n.enableIPv4 === false) throw new InvalidParameterError(`network ${n.name} is IPv6-only: IPv6-only networks cannot hold containers yet`);
     if (!id) throw new InvalidParameterError(`network ${n.name} has no address pool`);
     return id;
+  }
+
+  /**
+   * Endpoints get only their IPv4 address until the kernel side of issue 13 lands, so an
+   * IPv6-only network takes no container yet: said when the endpoint is asked for, before
+   * anything is made.
+   */
+  checkHoldsContainers(n: NetworkRecord): void {
+    if (n.enableIPv4 === false) throw new InvalidParameterError(`network ${n.name} is IPv6-only: IPv6-only networks cannot hold containers yet`);
+  }
+
+  /** The network's IPv6 pool, if IPv6 is enabled on it. */
+  pool6Of(n: NetworkRecord): string | undefined {
+    return this.pools6.get(n.id);
   }
 
   /** Re-makes a stored network in the kernel and tells the observers (start-up). */
@@ -75,16 +104,19 @@ export class NetworkService {
 
   /** Re-reserves a stored network's pool and gateway in IPAM (start-up replay). */
   replay(n: NetworkRecord): void {
-    const cfg = n.ipamConfig[0];
-    if (!cfg) return;
-    const pool = this.ipam.requestPool({ pool: cfg.subnet, subPool: cfg.ipRange });
-    this.pools.set(n.id, pool.id);
-    if (cfg.gateway && this.capsOf(n).reservesGateway) this.ipam.requestAddress(pool.id, { address: cfg.gateway, gateway: true });
-    for (const a of Object.values(cfg.auxAddresses ?? {})) this.ipam.requestAddress(pool.id, { address: a });
+    for (const cfg of n.ipamConfig) {
+      const pool = this.ipam.requestPool({ pool: cfg.subnet, subPool: cfg.ipRange });
+      (familyOf(cfg.subnet) === 6 ? this.pools6 : this.pools).set(n.id, pool.id);
+      if (cfg.gateway && this.capsOf(n).reservesGateway) this.ipam.requestAddress(pool.id, { address: cfg.gateway, gateway: true });
+      for (const a of Object.values(cfg.auxAddresses ?? {})) this.ipam.requestAddress(pool.id, { address: a });
+    }
   }
 
   async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string } = {}): Promise<NetworkRecord> {
-    const routes = req.ipamConfig?.length ? [] : (await this.kernel.listRoutes()).filter((r) => r.dst !== 'default').map((r) => r.dst);
+    const explicit = (req.ipamConfig ?? []).filter((c) => c.subnet).map((c) => familyOf(c.subnet));
+    const wanted = [...(req.enableIPv4 === false ? [] : [4]), ...(req.enableIPv6 ? [6] : [])];
+    const picksDefault = wanted.some((f) => !explicit.includes(f as IpFamily));
+    const routes = picksDefault ? (await this.kernel.listRoutes()).filter((r) => r.dst !== 'default').map((r) => r.dst) : [];
     const record = this.reserve(req, routes, opts);
     const driver = this.driverOf(record);
     try {
@@ -123,8 +155,10 @@ export class NetworkService {
       throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
     }
     if (req.ipamDriver && req.ipamDriver !== 'default') throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
-    if ((req.ipamConfig?.length ?? 0) > 1) throw new InvalidParameterError('berth supports one IPv4 subnet per network');
-    if (req.enableIPv6) throw new InvalidParameterError('IPv6 networks are not supported yet');
+    const families = splitFamilies(req);
+    if (!families.some((f) => f.family === 4) && driver.caps.ipam && NEEDS_IPV4_SUBNET.has(driverName)) {
+      throw new InvalidParameterError(`the ${driverName} driver cannot make IPv6-only networks yet: give it an IPv4 subnet too (or leave EnableIPv4 on)`);
+    }
     const id = opts.id ?? newId();
     const options = req.options ?? {};
     const builtin = !!opts.builtin;
@@ -137,7 +171,7 @@ export class NetworkService {
       created: new Date().toISOString(),
       internal: !!req.internal,
       attachable: !!req.attachable,
-      enableIPv6: false,
+      enableIPv6: !!req.enableIPv6,
       ipamDriver: 'default',
       ipamConfig: [],
       ipamOptions: req.ipamOptions === undefined ? {} : req.ipamOptions,
@@ -146,29 +180,37 @@ export class NetworkService {
       builtin,
       driverConfig,
     };
-    if (driver.caps.ipam) record.ipamConfig = [this.allocatePool(record.id, req.ipamConfig?.[0], routes, driver.caps.reservesGateway)];
+    if (req.enableIPv4 === false) record.enableIPv4 = false;
+    if (!driver.caps.ipam) return record;
+    // IPv4 first, as dockerd lists them; a failure on the second family gives the first back
+    try {
+      for (const f of families) record.ipamConfig.push(this.allocatePool(record.id, f, routes, driver.caps.reservesGateway));
+    } catch (err) {
+      this.releasePool(record);
+      throw err;
+    }
     return record;
   }
 
-  private allocatePool(networkId: string, cfg: IpamConfigRecord | undefined, routes: string[], reserveGateway: boolean): IpamConfigRecord {
+  private allocatePool(networkId: string, { family, cfg }: FamilyRequest, routes: string[], reserveGateway: boolean): IpamConfigRecord {
     if (cfg?.ipRange && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
     if (cfg?.gateway && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
-    if (cfg?.subnet) checkUsableSubnet(cfg.subnet);
-    const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes });
+    if (cfg?.subnet) (family === 6 ? checkUsableSubnet6 : checkUsableSubnet)(cfg.subnet);
+    const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes, v6: family === 6 });
     try {
       if (cfg?.gateway) {
-        parseCidr(`${cfg.gateway}/32`);
-        if (!cidrContains(pool.subnet, cfg.gateway)) {
+        checkAddressOf(family, cfg.gateway);
+        if (!anyCidrContains(pool.subnet, cfg.gateway)) {
           throw new InvalidParameterError(`no matching subnet for gateway ${cfg.gateway}`);
         }
       }
       const gateway = reserveGateway ? this.ipam.requestAddress(pool.id, { address: cfg?.gateway, gateway: true }) : cfg?.gateway;
       const aux: Record<string, string> = {};
       for (const [k, a] of Object.entries(cfg?.auxAddresses ?? {})) {
-        if (!cidrContains(pool.subnet, a)) throw new InvalidParameterError(`no matching subnet for aux-address ${a}`);
+        if (!anyCidrContains(pool.subnet, a)) throw new InvalidParameterError(`no matching subnet for aux-address ${a}`);
         aux[k] = this.ipam.requestAddress(pool.id, { address: a });
       }
-      this.pools.set(networkId, pool.id);
+      (family === 6 ? this.pools6 : this.pools).set(networkId, pool.id);
       const out: IpamConfigRecord = { subnet: pool.subnet };
       if (gateway) out.gateway = gateway;
       if (pool.subPool) out.ipRange = pool.subPool;
@@ -215,9 +257,11 @@ export class NetworkService {
   }
 
   private releasePool(n: NetworkRecord): void {
-    const pool = this.pools.get(n.id);
-    if (pool) this.ipam.releasePool(pool);
-    this.pools.delete(n.id);
+    for (const pools of [this.pools, this.pools6]) {
+      const pool = pools.get(n.id);
+      if (pool) this.ipam.releasePool(pool);
+      pools.delete(n.id);
+    }
   }
 
   byName(name: string): NetworkRecord | undefined {
@@ -258,4 +302,27 @@ export class NetworkService {
     }
     return removed;
   }
+}
+
+/**
+ * IPAM.Config split by family, in dockerd's order (IPv4, then IPv6), each family at most
+ * once, each present only when enabled: a family enabled without a config gets one from
+ * the default pools. A config without a subnet (gateway or ip-range alone) counts as IPv4.
+ */
+export function splitFamilies(req: NetworkCreateRequest): FamilyRequest[] {
+  const v4 = req.enableIPv4 !== false;
+  const v6 = !!req.enableIPv6;
+  if (!v4 && !v6) throw new InvalidParameterError('IPv4 or IPv6 must be enabled');
+  const byFamily: Record<IpFamily, IpamConfigRecord[]> = { 4: [], 6: [] };
+  for (const c of req.ipamConfig ?? []) byFamily[c.subnet ? familyOf(c.subnet) : 4].push(c);
+  if (byFamily[4].length > 1) throw new InvalidParameterError('berth supports one IPv4 subnet per network');
+  if (byFamily[6].length > 1) throw new InvalidParameterError('berth supports one IPv6 subnet per network');
+  const [c4] = byFamily[4];
+  const [c6] = byFamily[6];
+  if (c6 && !v6) throw new InvalidParameterError(`invalid subnet ${c6.subnet}: an IPv6 subnet needs IPv6 enabled on the network (EnableIPv6, --ipv6)`);
+  if (c4 && !v4) throw new InvalidParameterError(`invalid subnet ${c4.subnet || '(none)'}: IPv4 is disabled on this network (EnableIPv4 false, --ipv4=false)`);
+  const out: FamilyRequest[] = [];
+  if (v4) out.push({ family: 4, cfg: c4 });
+  if (v6) out.push({ family: 6, cfg: c6 });
+  return out;
 }

@@ -11,6 +11,8 @@
 // forward (to just past the highest one), so allocation resumes after the stored
 // addresses instead of re-using a recently freed one. Once a dynamic allocation has
 // happened, explicit addresses leave the cursor alone, as in Docker.
+// A gateway given explicitly (--gateway 172.24.0.254) never moves it: Docker's first
+// container still gets the subnet's first free address (.1), not the one after the gateway.
 
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import { formatIPv4, Ipv4Cidr, parseIPv4, usableRange } from '../util/ip.js';
@@ -49,7 +51,7 @@ export class AddressPool {
 
   /** Takes `address` if given, else the first usable (gateway) or the next serial one. */
   allocate(address?: string, gateway = false): string {
-    if (address) return formatIPv4(this.takeExplicit(address));
+    if (address) return formatIPv4(this.takeExplicit(address, gateway));
     const n = gateway ? this.takeFirstUsable() : this.takeSerial();
     this.dynamicSeen = true;
     return formatIPv4(n);
@@ -60,11 +62,11 @@ export class AddressPool {
     this.used.remove(parseIPv4(address));
   }
 
-  private takeExplicit(address: string): number {
+  private takeExplicit(address: string, gateway: boolean): number {
     const n = parseIPv4(address);
     this.checkAssignable(address, n);
     if (!this.used.add(n)) throw new ConflictError(ERR_ADDRESS_IN_USE);
-    if (!this.dynamicSeen && this.inDynamic(n)) this.cursor = Math.max(this.cursor, n + 1);
+    if (!this.dynamicSeen && !gateway && this.inDynamic(n)) this.cursor = Math.max(this.cursor, n + 1);
     return n;
   }
 

@@ -4,6 +4,8 @@
 
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import { formatIPv4, parseCidr, tryParseCidr, tryParseIPv4 } from '../util/ip.js';
+import { familyOf } from '../util/ip-family.js';
+import { validatePoolSpec6 } from './default-pools6.js';
 
 export interface DefaultPoolSpec {
   /** canonical CIDR to carve from, e.g. "192.168.0.0/16" */
@@ -54,7 +56,7 @@ export function routeObstacles(routes: readonly string[], what: string): PoolObs
   return out;
 }
 
-/** Parses one `--default-address-pool` value: "base=10.10.0.0/16,size=24". */
+/** Parses one `--default-address-pool` value: "base=10.10.0.0/16,size=24" (or an IPv6 base). */
 export function parseDefaultAddressPool(flag: string): DefaultPoolSpec {
   const fields = new Map<string, string>();
   for (const part of flag.split(',')) {
@@ -64,13 +66,14 @@ export function parseDefaultAddressPool(flag: string): DefaultPoolSpec {
   }
   const base = fields.get('base');
   const size = fields.get('size');
-  if (!base || !size || !/^[0-9]{1,2}$/.test(size)) {
+  if (!base || !size || !/^[0-9]{1,3}$/.test(size)) {
     throw new InvalidParameterError(`invalid default address pool ${flag}: expected base=CIDR,size=N`);
   }
   return validatePoolSpec({ base, size: Number(size) });
 }
 
 export function validatePoolSpec(spec: DefaultPoolSpec): DefaultPoolSpec {
+  if (typeof spec.base === 'string' && familyOf(spec.base) === 6) return validatePoolSpec6(spec);
   const c = tryParseCidr(spec.base);
   if (!c) throw new InvalidParameterError(`invalid CIDR address: ${spec.base}`);
   if (!Number.isInteger(spec.size) || spec.size < c.prefix || spec.size > 32) {

@@ -1,4 +1,4 @@
-// The IPAM contract (libnetwork's ipamapi, trimmed to IPv4 for now). The default
+// The IPAM contract (libnetwork's ipamapi: IPv4 and IPv6 pools). The default
 // allocator keeps no durable state of its own: the engine replays every stored pool and
 // address into it at start-up (as Docker does), so the store is the only truth.
 
@@ -12,6 +12,8 @@ export interface PoolRequest {
    * subnets the allocator does not know about). Only used when `pool` is empty.
    */
   exclude?: string[];
+  /** An IPv6 pool (from the IPv6 defaults when `pool` is empty; a given pool's own text says its family). */
+  v6?: boolean;
 }
 
 export interface Pool {
@@ -23,7 +25,7 @@ export interface Pool {
 }
 
 export interface AddressRequest {
-  /** a specific address ("172.18.0.10"); empty → next free (serially, like Docker). */
+  /** a specific address ("172.18.0.10", "fd00::10"); empty → next free (serially, like Docker). */
   address?: string;
   /** the gateway address: when `address` is empty the first usable address is taken */
   gateway?: boolean;

@@ -22,7 +22,10 @@ export interface NetworkRecord {
   internal: boolean;
   attachable: boolean;
   enableIPv6: boolean;
+  /** false on an IPv6-only network (Docker 28's EnableIPv4); absent on every other: true */
+  enableIPv4?: boolean;
   ipamDriver: string;
+  /** one config per enabled family, IPv4 first (dockerd's order), so [0] is the IPv4 one on a dual-stack network */
   ipamConfig: IpamConfigRecord[];
   /** null when the client sent none (inspect shows null then, as dockerd does) */
   ipamOptions: Record<string, string> | null;

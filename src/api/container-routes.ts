@@ -174,6 +174,7 @@ export function endpointRequest(ec: Json): EndpointRequest {
   const ipam = obj(ec.IPAMConfig, 'IPAMConfig');
   return {
     ipv4: str(ipam, 'IPv4Address'),
+    ipv6: str(ipam, 'IPv6Address'),
     mac: str(ec, 'MacAddress'),
     linkLocalIps: strList(ipam, 'LinkLocalIPs'),
     driverOpts: strMap(ec, 'DriverOpts'),

@@ -1,4 +1,4 @@
-import { ipv4Of, staticIpv4Of, ZERO_TIME, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, ipv6PrefixOf, staticIpv4Of, staticIpv6Of, ZERO_TIME, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { State } from '../engine/state.js';
 import { parseCidr } from '../util/ip.js';
 import { API_VERSION, compareVersions } from './router.js';
@@ -52,7 +52,7 @@ export function networkInspect(n: NetworkRecord, state: State): Record<string, u
       EndpointID: ep.id,
       MacAddress: ep.mac,
       IPv4Address: ep.addresses.find((a) => !a.includes(':')) ?? '',
-      IPv6Address: '',
+      IPv6Address: ep.addresses.find((a) => a.includes(':')) ?? '',
     };
   }
   const { Containers: _omit, Options, Labels, ...rest } = networkSummary(n);
@@ -77,9 +77,11 @@ function plannedMac(ep: EndpointRecord, c: ContainerRecord, version: string): st
 
 function ipamConfig(ep: EndpointRecord): Record<string, unknown> | null {
   const ipv4 = staticIpv4Of(ep);
-  if (!ipv4 && !ep.linkLocalIps?.length) return null;
+  const ipv6 = staticIpv6Of(ep);
+  if (!ipv4 && !ipv6 && !ep.linkLocalIps?.length) return null;
   return {
     ...(ipv4 ? { IPv4Address: ipv4 } : {}),
+    ...(ipv6 ? { IPv6Address: ipv6 } : {}),
     ...(ep.linkLocalIps?.length ? { LinkLocalIPs: ep.linkLocalIps } : {}),
   };
 }
@@ -92,8 +94,9 @@ function ipamConfig(ep: EndpointRecord): Record<string, unknown> | null {
  * the operational fields are empty, as dockerd shows them.
  */
 export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: ContainerRecord, version = API_VERSION): Record<string, unknown> {
-  // the IPv4 config: endpoints hold only their IPv4 address for now
   const cfg = n.ipamConfig.find((c) => !c.subnet.includes(':'));
+  const cfg6 = n.ipamConfig.find((c) => c.subnet.includes(':'));
+  const ip6 = ipv6Of(ep);
   const live = ep.addresses.length > 0;
   const userDefined = isUserDefined(n);
   const modern = compareVersions(version, '1.44') >= 0;
@@ -111,9 +114,9 @@ export function endpointSettings(ep: EndpointRecord, n: NetworkRecord, c: Contai
     Gateway: live && cfg?.gateway ? cfg.gateway : '',
     IPAddress: ipv4Of(ep),
     IPPrefixLen: live && cfg ? parseCidr(cfg.subnet).prefix : 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
+    IPv6Gateway: ip6 && cfg6?.gateway ? cfg6.gateway : '',
+    GlobalIPv6Address: ip6,
+    GlobalIPv6PrefixLen: ip6 ? ipv6PrefixOf(ep) : 0,
   };
   if (modern) out.DNSNames = userDefined ? [c.name, ...ep.aliases, c.id.slice(0, 12)] : null;
   return out;

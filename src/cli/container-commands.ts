@@ -215,6 +215,7 @@ function withContainerOptions(cmd: Command): Command {
     .option('--network <net>', 'connect a container to a network: bridge, host, none, container:NAME, or a network name', 'bridge')
     .option('--net <net>', 'alias of --network')
     .option('--ip <ip>', 'IPv4 address (user-defined networks only)')
+    .option('--ip6 <ip>', 'IPv6 address (user-defined networks with IPv6 only)')
     .option('--mac-address <mac>', 'container MAC address')
     .option('--link-local-ip <ip>', 'container IPv4/IPv6 link-local addresses', collect, [])
     .option('-h, --hostname <name>', 'container host name')
@@ -245,7 +246,7 @@ async function createContainer(c: Client, cmd: string[], o: Record<string, any>)
   const network: string = o.net ?? o.network;
   const bindings = (o.publish as string[]).flatMap(parsePortSpec);
   const endpoint: Record<string, unknown> = {};
-  if (o.ip || o.linkLocalIp.length) endpoint.IPAMConfig = { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined };
+  if (o.ip || o.ip6 || o.linkLocalIp.length) endpoint.IPAMConfig = { IPv4Address: o.ip, IPv6Address: o.ip6, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined };
   if (o.networkAlias.length) endpoint.Aliases = o.networkAlias;
   // on a user-defined network links are the endpoint's, as the docker CLI sends them
   if (o.link.length && network && !['bridge', 'default', 'host', 'none'].includes(network) && !network.startsWith('container:')) endpoint.Links = o.link;

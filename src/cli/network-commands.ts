@@ -109,11 +109,12 @@ export function networkCommands(program: Command, client: () => Client): void {
     .argument('<network>')
     .argument('<container>')
     .option('--ip <ip>', 'IPv4 address')
+    .option('--ip6 <ip>', 'IPv6 address')
     .option('--alias <name>', 'add a network-scoped alias for the container', collect, [])
     .option('--link <name:alias>', 'add a link to another container', collect, [])
     .option('--link-local-ip <ip>', 'add a link-local address for the container', collect, [])
     .action(async (network: string, container: string, o) => {
-      const ipam = o.ip || o.linkLocalIp.length ? { IPv4Address: o.ip, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined } : undefined;
+      const ipam = o.ip || o.ip6 || o.linkLocalIp.length ? { IPv4Address: o.ip, IPv6Address: o.ip6, LinkLocalIPs: o.linkLocalIp.length ? o.linkLocalIp : undefined } : undefined;
       await client().call('POST', `/networks/${encodeURIComponent(network)}/connect`, {
         Container: container,
         EndpointConfig: { IPAMConfig: ipam, Aliases: o.alias, Links: o.link },

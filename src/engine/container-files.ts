@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { BindMount } from '../runtime/types.js';
 import { EMBEDDED_DNS_ADDRESS } from '../dns/index.js';
 import { writeEtcFiles } from '../runtime/etc-files.js';
-import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
 import { linkEnv, linkHostNames, parseLink, type LinkSpec } from './links.js';
@@ -57,7 +57,8 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     dir: stateDirOf(c.id),
     hostname: c.config.hostname || c.id.slice(0, 12),
     hostnameGiven: !!c.config.hostname,
-    addresses: eps.map(ipv4Of).filter(Boolean),
+    // each address on its own line, IPv6 ones after the IPv4 ones (as dockerd writes them)
+    addresses: [...eps.map(ipv4Of), ...eps.map(ipv6Of)].filter(Boolean),
     names: [c.name],
     extraHosts: c.hostConfig.extraHosts.map(parseExtraHost),
     links: legacy.map((l) => ({ ip: l.ip, names: linkHostNames(l.spec, l.target) })),

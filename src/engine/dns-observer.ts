@@ -1,6 +1,6 @@
 import { DNS_PORT, EMBEDDED_DNS_ADDRESS, type EmbeddedDns, type EndpointRecord as DnsEndpoint } from '../dns/index.js';
 import type { Kernel, NetnsSockets } from '../kernel/types.js';
-import { ipv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import type { DaemonConfig } from './config.js';
 import { isUserDefined } from './container-files.js';
 import { parseLink } from './links.js';
@@ -75,7 +75,7 @@ export class DnsObserver implements EngineObserver {
     if (c.config.hostname) names.push(c.config.hostname);
     const upstreams = c.hostConfig.dns?.length ? c.hostConfig.dns : undefined;
     const searchDomains = c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
-    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), ip6: ipv6Of(ep), names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
+    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), ip6: ipv6Of(ep) || undefined, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
   }
 
   /** The container's own view changed (a link removed): its records are sent again. */
@@ -99,10 +99,4 @@ export class DnsObserver implements EngineObserver {
     }
     return Object.keys(out).length ? out : undefined;
   }
-}
-
-/** The endpoint's IPv6 address without its prefix, if it has one (AAAA and ip6.arpa answers). */
-function ipv6Of(ep: EndpointRecord): string | undefined {
-  const cidr = ep.addresses.find((a) => a.includes(':'));
-  return cidr ? cidr.split('/')[0] : undefined;
 }

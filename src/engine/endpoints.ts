@@ -1,7 +1,9 @@
 import type { Ipam } from '../ipam/types.js';
-import { ipv4Of, staticIpv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, staticIpv4Of, staticIpv6Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import { cidrContains, isValidMac, macFromIp, parseCidr } from '../util/ip.js';
+import { anyCidrContains, familyOf } from '../util/ip-family.js';
+import { canonicalIPv6, isIPv6 } from '../util/ip6.js';
 import { checkLinkLocalIps } from '../util/link-local.js';
 import { newId } from '../util/names.js';
 import { isUserDefined } from './container-files.js';
@@ -16,6 +18,8 @@ import type { State } from './state.js';
 
 export interface EndpointRequest {
   ipv4?: string;
+  /** --ip6 / IPAMConfig.IPv6Address */
+  ipv6?: string;
   mac?: string;
   linkLocalIps?: string[];
   driverOpts?: Record<string, string>;
@@ -35,6 +39,7 @@ export class EndpointService {
   create(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
     this.checkRoom(net, containerId);
     if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
+    if (r.ipv6) this.checkStaticIp6(net, r.ipv6, containerId);
     if (r.mac && !isValidMac(r.mac)) throw new InvalidParameterError(`invalid MAC address: ${r.mac}`);
     // the kernel refuses a multicast one, but only when the interface is made: say so now
     if (r.mac && (parseInt(r.mac.slice(0, 2), 16) & 1) === 1) throw new InvalidParameterError(`invalid MAC address: ${r.mac} is a multicast address`);
@@ -51,7 +56,7 @@ export class EndpointService {
       linkName: '',
       addresses: [],
       mac: '',
-      staticIps: r.ipv4 ? [r.ipv4] : undefined,
+      staticIps: r.ipv4 || r.ipv6 ? [r.ipv4, r.ipv6 && canonicalIPv6(r.ipv6)].filter((a): a is string => !!a) : undefined,
       staticMac: r.mac || undefined,
       linkLocalIps: linkLocalIps.length ? linkLocalIps : undefined,
       driverOpts: r.driverOpts && Object.keys(r.driverOpts).length ? r.driverOpts : undefined,
@@ -84,12 +89,38 @@ export class EndpointService {
     }
   }
 
-  /** Reserves the endpoint's address and names its interfaces (nothing in the kernel yet). */
+  /** --ip6: on a network with IPv6, inside its IPv6 subnet, not another container's. */
+  private checkStaticIp6(net: NetworkRecord, ip: string, containerId: string): void {
+    const cfg = net.ipamConfig.find((c) => familyOf(c.subnet) === 6);
+    if (!isUserDefined(net) || !cfg) throw new InvalidParameterError('user specified IP address is supported only when connecting to networks with user configured subnets');
+    if (!isIPv6(ip)) throw new InvalidParameterError(`invalid IPv6 address: ${ip}`);
+    if (!anyCidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg.subnet})`);
+    const wanted = canonicalIPv6(ip);
+    if (wanted === cfg.gateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
+    for (const ep of this.state.endpointsOf({ networkId: net.id })) {
+      if (ep.containerId !== containerId && (ipv6Of(ep) === wanted || staticIpv6Of(ep) === wanted)) {
+        const owner = this.state.containers.get(ep.containerId)?.name ?? ep.containerId.slice(0, 12);
+        throw new ConflictError(`Address already in use: ${ip} on network ${net.name} is taken by container ${owner}`);
+      }
+    }
+  }
+
+  /** Reserves the endpoint's addresses (IPv4, and IPv6 on a network with it) and names its interfaces (nothing in the kernel yet). */
   assign(net: NetworkRecord, ep: EndpointRecord): void {
     const driver = this.networks.driverOf(net);
     if (!driver.caps.ipam) return;
-    const ip = this.ipam.requestAddress(this.networks.poolOf(net), { address: staticIpv4Of(ep) });
-    ep.addresses = [`${ip}/${parseCidr(net.ipamConfig[0].subnet).prefix}`];
+    const pool = this.networks.poolOf(net);
+    const ip = this.ipam.requestAddress(pool, { address: staticIpv4Of(ep) });
+    const pool6 = this.networks.pool6Of(net);
+    let ip6: string | undefined;
+    try {
+      ip6 = pool6 ? this.ipam.requestAddress(pool6, { address: staticIpv6Of(ep) }) : undefined;
+    } catch (err) {
+      this.ipam.releaseAddress(pool, ip);
+      throw err;
+    }
+    const cfg6 = net.ipamConfig.find((c) => familyOf(c.subnet) === 6);
+    ep.addresses = [`${ip}/${parseCidr(net.ipamConfig[0].subnet).prefix}`, ...(ip6 && cfg6 ? [`${ip6}/${cfg6.subnet.split('/')[1]}`] : [])];
     ep.mac = ep.staticMac ?? macFromIp(ip);
     ep.ifName = this.nextIfName(ep.containerId);
     // asked for only by drivers that need it (a ptp end): a bridge network's are many, on every start
@@ -101,6 +132,9 @@ export class EndpointService {
   reserveAgain(net: NetworkRecord, ep: EndpointRecord): void {
     const ip = ipv4Of(ep);
     if (ip) this.ipam.requestAddress(this.networks.poolOf(net), { address: ip });
+    const ip6 = ipv6Of(ep);
+    const pool6 = this.networks.pool6Of(net);
+    if (ip6 && pool6) this.ipam.requestAddress(pool6, { address: ip6 });
   }
 
   private nextIfName(containerId: string): string {
@@ -111,8 +145,11 @@ export class EndpointService {
   /** Tells the observers the endpoint goes down, then gives its address back. */
   async release(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     const ip = ipv4Of(ep);
+    const ip6 = ipv6Of(ep);
     if (ep.addresses.length) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
     if (ip) this.ipam.releaseAddress(this.networks.poolOf(net), ip);
+    const pool6 = this.networks.pool6Of(net);
+    if (ip6 && pool6) this.ipam.releaseAddress(pool6, ip6);
     ep.addresses = [];
     ep.mac = '';
     ep.ifName = '';

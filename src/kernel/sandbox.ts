@@ -91,7 +91,12 @@ function configure(ns: NetnsHandle, i: SandboxInterface): void {
   const link = attempt(`cannot find ${at}`, () => getLink(ns.socket, i.ifName));
   if (!link) throw new OpError(`cannot find ${at}: No such device`, 'ENODEV', 19);
   if (i.addresses.some((cidr) => cidr.includes(':'))) {
-    attempt(`cannot turn IPv6 on for ${at}`, () => inNetns(ns.path, () => writeSysctl(`net/ipv6/conf/${i.ifName}/disable_ipv6`, '0')));
+    // no DAD for its link-local address either (made from its MAC, unique as its addresses
+    // are): nothing on the interface is left "tentative" when the start returns
+    attempt(`cannot turn IPv6 on for ${at}`, () => inNetns(ns.path, () => {
+      writeSysctl(`net/ipv6/conf/${i.ifName}/accept_dad`, '0');
+      writeSysctl(`net/ipv6/conf/${i.ifName}/disable_ipv6`, '0');
+    }));
   }
   attempt(`cannot bring ${at} up`, () => setLinkUp(ns.socket, i.ifName));
   for (const cidr of i.addresses) attempt(`cannot add address ${cidr} to ${at}`, () => addAddress(ns.socket, link.index, cidr));

@@ -73,6 +73,23 @@ export function ipv4PrefixOf(ep: Pick<EndpointRecord, 'addresses'>): number {
   return cidr ? Number(cidr.slice(cidr.indexOf('/') + 1)) : 0;
 }
 
+/** The endpoint's IPv6 address without its prefix, '' when it has none. */
+export function ipv6Of(ep: Pick<EndpointRecord, 'addresses'>): string {
+  const cidr = ep.addresses.find((a) => a.includes(':'));
+  return cidr ? cidr.slice(0, cidr.indexOf('/')) : '';
+}
+
+/** The endpoint's IPv6 prefix length (0 without one). */
+export function ipv6PrefixOf(ep: Pick<EndpointRecord, 'addresses'>): number {
+  const cidr = ep.addresses.find((a) => a.includes(':'));
+  return cidr ? Number(cidr.slice(cidr.indexOf('/') + 1)) : 0;
+}
+
+/** The user's --ip6, if any. */
+export function staticIpv6Of(ep: Pick<EndpointRecord, 'staticIps'>): string | undefined {
+  return ep.staticIps?.find((a) => a.includes(':'));
+}
+
 /** The user's --ip (IPv4), if any. */
 export function staticIpv4Of(ep: Pick<EndpointRecord, 'staticIps'>): string | undefined {
   return ep.staticIps?.find((a) => !a.includes(':'));

@@ -71,6 +71,20 @@ export const ANY_IP = '0.0.0.0';
 /** The packet-mark bit berth sets on DNATed flows (see the bridge table). */
 export const DNAT_MARK = '0x00200000';
 
+// The forward verdicts both families share, by interface: the IPv4 table puts its
+// address-based openings (published ports, links) between the first and the last.
+const FORWARD_FIRST = [
+  '    oifname @bridges ct state established,related accept comment "replies to containers"',
+  '    iifname . oifname @icc accept comment "ICC: same network"',
+  '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
+  '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
+];
+const FORWARD_LAST = [
+  '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
+  '    iifname @bridges accept comment "EGRESS"',
+  '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
+];
+
 const IP_TABLE = [
   `table ip ${TABLE} {`,
   '  set bridges { type ifname; comment "every berth bridge"; }',
@@ -108,15 +122,10 @@ const IP_TABLE = [
   '  }',
   '  chain forward {',
   '    type filter hook forward priority filter; policy accept;',
-  '    oifname @bridges ct state established,related accept comment "replies to containers"',
-  '    iifname . oifname @icc accept comment "ICC: same network"',
-  '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
-  '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
+  ...FORWARD_FIRST,
   '    oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"',
   '    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container\'s exposed port"',
-  '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
-  '    iifname @bridges accept comment "EGRESS"',
-  '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
+  ...FORWARD_LAST,
   '  }',
   '  chain postrouting {',
   '    type nat hook postrouting priority srcnat; policy accept;',
@@ -138,13 +147,8 @@ const IP6_TABLE = [
   '  set masquerade_subnets { type ipv6_addr; flags interval; comment "IPv6 subnets whose egress leaves with the host address"; }',
   '  chain forward {',
   '    type filter hook forward priority filter; policy accept;',
-  '    oifname @bridges ct state established,related accept comment "replies to containers"',
-  '    iifname . oifname @icc accept comment "ICC: same network"',
-  '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
-  '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
-  '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
-  '    iifname @bridges accept comment "EGRESS"',
-  '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
+  ...FORWARD_FIRST,
+  ...FORWARD_LAST,
   '  }',
   '  chain postrouting {',
   '    type nat hook postrouting priority srcnat; policy accept;',

@@ -59,6 +59,14 @@ try {
   await show(['network', 'connect', 'wire', 'onlan']);
   await show(['exec', 'onlan', 'ping', '-c1', '-W2', 'vm1'], '   names resolve over it too (the resolver answers at 127.0.0.11 in every sandbox)');
   await show(['exec', 'vm1', 'cat', '/etc/resolv.conf']);
+  await show(['network', 'create', '--ipv6', '--subnet', '10.91.0.0/24', '--subnet', 'fd00:91::/64', 'dual'], 'IPv6: a dual-stack network (issue 13, in progress)');
+  await show(['run', '-d', '--name', 'six1', '--network', 'dual', '--ip6', 'fd00:91::10', '--', 'sleep', '3600']);
+  await show(['run', '-d', '--name', 'six2', '--network', 'dual', '--', 'sleep', '3600']);
+  await show(['exec', 'six1', 'ip', '-o', 'addr', 'show', 'eth0'], '   both families on eth0, usable at once (no duplicate-address detection)');
+  await show(['exec', 'six2', 'ping', '-6', '-c1', '-W2', 'six1'], '   names answer with AAAA; the default route of each family via the bridge');
+  await show(['inspect', '-f', '{{range $n, $e := .NetworkSettings.Networks}}{{$n}}: {{$e.IPAddress}} {{$e.GlobalIPv6Address}}/{{$e.GlobalIPv6PrefixLen}} via {{$e.IPv6Gateway}}{{end}}', 'six1']);
+  await show(['create', '--name', 'later', '--', 'sleep', '3600'], '   berth create: made, not started (docker create)');
+  await show(['ps', '-a', '--filter', 'name=later', '--format', '{{.Names}} {{.Status}}']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);
   process.stdout.write((await lab.berth(['system', 'firewall'])).stdout.split('\n').slice(0, 20).join('\n') + '\n');
   await show(['ps', '--filter', 'network=my_net1', '--format', '{{.Names}}'], '   lists filtered as dockerd filters them (what compose and the SDKs rely on)');

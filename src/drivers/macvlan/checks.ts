@@ -1,7 +1,7 @@
 import type { DriverNetwork } from '../../driverapi/contract.js';
 import type { Kernel, LinkInfo } from '../../kernel/types.js';
 import { ConflictError, InvalidParameterError } from '../../util/errors.js';
-import { cidrOverlaps } from '../../util/ip.js';
+import { anyCidrOverlaps } from '../../util/ip-family.js';
 import { hostAddress } from './host-access.js';
 import type { MacvlanConfig } from './options.js';
 
@@ -57,17 +57,10 @@ function checkSiblings(net: DriverNetwork<MacvlanConfig>, others: DriverNetwork<
     }
     for (const a of net.subnets) {
       for (const b of o.subnets) {
-        if (sameFamily(a.subnet, b.subnet) && overlaps(a.subnet, b.subnet)) {
+        if (anyCidrOverlaps(a.subnet, b.subnet)) {
           throw new ConflictError(`network ${o.name} is already using parent interface ${net.config.parent} with subnet ${b.subnet}, which overlaps ${a.subnet}`);
         }
       }
     }
   }
-}
-
-const sameFamily = (a: string, b: string): boolean => a.includes(':') === b.includes(':');
-
-function overlaps(a: string, b: string): boolean {
-  if (a.includes(':')) return a === b; // IPv6: only the same prefix is caught until berth has v6 helpers
-  return cidrOverlaps(a, b);
 }

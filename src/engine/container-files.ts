@@ -66,6 +66,7 @@ export function sandboxFiles(c: ContainerRecord, state: State, config: DaemonCon
     dns: c.hostConfig.dns?.length ? c.hostConfig.dns : config.dns,
     dnsSearch: c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : config.dnsSearch,
     dnsOptions: c.hostConfig.dnsOptions?.length ? c.hostConfig.dnsOptions : config.dnsOptions,
+    ipv6: eps.some((e) => ipv6Of(e)),
     hostMode: mode.kind === 'host',
   });
   return { binds, env: legacy.flatMap((l) => linkEnv(c, l.spec, l.target, l.ip)) };

@@ -22,6 +22,8 @@ export interface EtcFilesSpec {
   dns: string[];
   dnsSearch: string[];
   dnsOptions: string[];
+  /** the container has an IPv6 address: the host's IPv6 nameservers are kept (else they are unreachable from it) */
+  ipv6?: boolean;
   /** host mode: use the host's hosts and resolv.conf, and a hostname file only when asked */
   hostMode: boolean;
   hostnameGiven: boolean;
@@ -36,8 +38,9 @@ const LOCALHOST_LINES = [
   'ff02::2\tip6-allrouters',
 ];
 
-/** Docker's fallback when the host has no usable nameserver. */
+/** Docker's fallback when the host has no usable nameserver (its IPv6 pair for a container with IPv6). */
 const FALLBACK_DNS = ['8.8.8.8', '8.8.4.4'];
+const FALLBACK_DNS6 = ['2001:4860:4860::8888', '2001:4860:4860::8844'];
 
 export function writeEtcFiles(s: EtcFilesSpec, hostResolvConf = '/etc/resolv.conf'): BindMount[] {
   mkdirSync(s.dir, { recursive: true });
@@ -70,11 +73,13 @@ export function renderHosts(s: Pick<EtcFilesSpec, 'hostname' | 'addresses' | 'na
  * the host's) hold a valid ndots already, so that bare container names are tried as they
  * are first. Search domains: --dns-search, else the host's.
  */
-export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns'>, host: string): string {
+export function renderResolvConf(s: Pick<EtcFilesSpec, 'dns' | 'dnsSearch' | 'dnsOptions' | 'embeddedDns' | 'ipv6'>, host: string): string {
   const hostLines = host.split('\n').map((l) => l.trim());
   const field = (key: string) => hostLines.filter((l) => l.startsWith(`${key} `) || l.startsWith(`${key}\t`)).map((l) => l.slice(key.length).trim());
-  let servers = s.embeddedDns ? [s.embeddedDns] : s.dns.length ? s.dns : field('nameserver').filter((ns) => !isLocalhost(ns));
-  if (servers.length === 0) servers = FALLBACK_DNS;
+  // the host's, as Docker filters them: no localhost ones, no IPv6 ones for a container without IPv6
+  const fromHost = () => field('nameserver').filter((ns) => !isLocalhost(ns) && (s.ipv6 || !ns.includes(':')));
+  let servers = s.embeddedDns ? [s.embeddedDns] : s.dns.length ? s.dns : fromHost();
+  if (servers.length === 0) servers = s.ipv6 ? [...FALLBACK_DNS, ...FALLBACK_DNS6] : FALLBACK_DNS;
   const search = s.dnsSearch.length ? s.dnsSearch : field('search').flatMap((x) => x.split(/\s+/));
   const hostOptions = s.dnsOptions.length ? s.dnsOptions : field('options').flatMap((x) => x.split(/\s+/));
   const options = s.embeddedDns ? withNdots(hostOptions) : hostOptions;

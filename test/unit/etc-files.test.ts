@@ -29,3 +29,14 @@ test('hosts has the localhost lines, extra hosts and the own address with hostna
   assert.ok(lines.includes('172.17.0.3\tweb 0123456789ab d1'));
   assert.equal(lines.at(-1), '172.17.0.2\tabc123 web');
 });
+
+test('resolv.conf from the host: IPv6 nameservers only for a container with IPv6, as Docker filters them', () => {
+  const host = 'nameserver 2001:db8::53\nnameserver 192.0.2.53\n';
+  assert.equal(renderResolvConf({ dns: [], dnsSearch: [], dnsOptions: [] }, host), 'nameserver 192.0.2.53\n');
+  assert.equal(renderResolvConf({ dns: [], dnsSearch: [], dnsOptions: [], ipv6: true }, host), 'nameserver 2001:db8::53\nnameserver 192.0.2.53\n');
+  // nothing usable left: Docker's fallback, with its IPv6 pair for a container that has IPv6
+  assert.equal(renderResolvConf({ dns: [], dnsSearch: [], dnsOptions: [] }, 'nameserver 2001:db8::53\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
+  assert.equal(renderResolvConf({ dns: [], dnsSearch: [], dnsOptions: [], ipv6: true }, 'nameserver ::1\n'), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\nnameserver 2001:4860:4860::8888\nnameserver 2001:4860:4860::8844\n');
+  // --dns is the user's: kept as given
+  assert.equal(renderResolvConf({ dns: ['2001:db8::1'], dnsSearch: [], dnsOptions: [] }, host), 'nameserver 2001:db8::1\n');
+});

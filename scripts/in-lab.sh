@@ -16,6 +16,9 @@
 # tmpfs /run and every netns bind mount in it) is released, and with no process and no mount
 # holding them, every network namespace made in here is destroyed with all its links,
 # bridges, routes and nftables tables.
+# A world also ends when CMD runs past BERTH_LAB_TIMEOUT seconds (default 3600; 0: never):
+# a test hung on something it made (a helper process it never stopped) cannot keep its
+# processes alive for ever.
 set -euo pipefail
 
 if (($# == 0)); then
@@ -37,8 +40,9 @@ mkdir -p /run/netns /run/berth-lab
 ip link set lo up
 export BERTH_LAB_WORLD=1
 set +e
-"$@"
+timeout --foreground --kill-after=10 "$BERTH_LAB_TIMEOUT" "$@"
 exit $?'
 
+export BERTH_LAB_TIMEOUT=${BERTH_LAB_TIMEOUT:-3600}
 exec unshare --net --mount --propagation private --pid --fork --kill-child --mount-proc \
   bash -c "$inner" in-lab "$@"

@@ -4,9 +4,11 @@
 //   node scripts/leak-check.mjs check [FILE]    fails (exit 1) on anything new since FILE
 // Always a leak, snapshot or not: an nftables table named berth*, a mount under /run/berth
 // or a lab dir. Without a snapshot, interfaces other than lo, eth0 and ifb* and any named
-// netns count as leaks too. Read-only: it never changes anything.
+// netns count as leaks too. Processes of berth's (a shim, the spawner, a berthd, a lab
+// helper, a lab world) alive that were not there at the snapshot are leaks: every lab
+// world must have ended with its processes. Read-only: it never changes anything.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 const BASE_IFACES = /^(lo|eth0|ifb\d+)$/;
 const LEAK_MOUNT_PREFIXES = ['/run/berth', '/tmp/berth-lab', '/var/run/berth'];
@@ -42,8 +44,35 @@ function mountPoints() {
     .map((l) => l.split(' ')[4].replace(/\\([0-7]{3})/g, (_m, o) => String.fromCharCode(parseInt(o, 8))));
 }
 
+const BERTH_PROCESS = /(^|\/)berth-(spawner|shim)\b|\/dist\/src\/daemon\/main\.js|\/dist\/test\/lab\/|scripts\/in-lab\.sh| in-lab( |$)/;
+
+/** "PID command line" of every berth process but ourselves and our ancestors (the suite runner). */
+function berthProcesses() {
+  const mine = new Set();
+  for (let pid = process.pid; pid > 1;) {
+    mine.add(pid);
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    } catch {
+      break;
+    }
+  }
+  const out = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || mine.has(Number(e))) continue;
+    try {
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8').replace(/[\0\s]+/g, ' ').trim();
+      if (BERTH_PROCESS.test(cmd)) out.push(`${e} ${cmd.slice(0, 120)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 function takeSnapshot() {
-  return { interfaces: interfaces(), netns: namedNetns(), nftTables: nftTables() ?? [], mounts: mountPoints() };
+  return { interfaces: interfaces(), netns: namedNetns(), nftTables: nftTables() ?? [], mounts: mountPoints(), processes: berthProcesses() };
 }
 
 function newSince(now, before) {
@@ -60,6 +89,7 @@ function findLeaks(snapshot) {
   for (const n of netns) leaks.push(`network namespace ${n} (ip netns list)`);
   for (const t of now.nftTables) if (/^table \S+ berth/.test(t)) leaks.push(`nftables ${t}`);
   if (snapshot) for (const t of newSince(now.nftTables, snapshot.nftTables)) if (!/^table \S+ berth/.test(t)) leaks.push(`nftables ${t} (new)`);
+  for (const p of snapshot ? newSince(now.processes, snapshot.processes ?? []) : now.processes) leaks.push(`process ${p}`);
   for (const m of now.mounts) if (LEAK_MOUNT_PREFIXES.some((p) => m === p || m.startsWith(`${p}/`) || m.startsWith(`${p}-`))) leaks.push(`mount ${m}`);
   return leaks;
 }
@@ -74,7 +104,7 @@ if (mode === 'snapshot' && file) {
     console.error(`leak-check: the root namespace has ${leaks.length} leftover(s):\n  ${leaks.join('\n  ')}`);
     process.exit(1);
   }
-  console.log('leak-check: root namespace clean (no new interfaces, netns, berth nft tables or lab mounts)');
+  console.log('leak-check: root namespace clean (no new interfaces, netns, berth nft tables, lab mounts or berth processes)');
 } else {
   console.error('usage: leak-check.mjs snapshot FILE | check [FILE]');
   process.exit(2);

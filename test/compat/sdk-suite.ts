@@ -147,7 +147,10 @@ export function sdkSuite(suite: SdkSuite): void {
       runs['1.41'] = await scenario('1.41');
     });
     after(async () => {
-      for (const lab of labs) await lab.destroy();
+      // every lab, even when one's teardown fails: a lab left running keeps this process alive
+      const results = await Promise.allSettled(labs.map((lab) => lab.destroy()));
+      const failed = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []));
+      if (failed.length) throw new Error(failed.join('\n'));
     });
 
     test('the scenario ran every step to the end, and every step dockerd answered is checked below', () => {

@@ -162,3 +162,13 @@ test('the switched LAN: its hosts and router answer on eth1 of the lab host, and
   await lab.destroy();
   assert.doesNotMatch(await runOk(['ip', 'netns', 'list']), new RegExp(lab.name));
 });
+
+test('a test file that leaves a lab (and its berthd) behind still ends, and the lab is destroyed', async () => {
+  const fixture = fileURLToPath(new URL('../lab/leaky-lab.fixture.js', import.meta.url));
+  // a test run of its own: not a child of this one (NODE_TEST_CONTEXT would make it one)
+  const r = await run(['env', '-u', 'NODE_TEST_CONTEXT', 'node', '--test', '--test-reporter=tap', fixture], { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, `the file ended by itself: ${r.stdout}${r.stderr}`);
+  const dir = /lab-dir (\S+)/.exec(r.stdout)?.[1];
+  assert.ok(dir, r.stdout);
+  assert.equal(existsSync(dir), false, 'its lab was destroyed');
+});

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import { apiRequest, type ApiResponse } from './api-client.js';
 import { inNetnsArgv, run, runOk, sleep, type RunOptions, type RunResult } from './exec.js';
 import { LabProcess } from './process.js';
@@ -127,6 +127,7 @@ export class Lab {
     mkdirSync(LAB_ROOT, { recursive: true });
     const name = uniqueName();
     const lab = new Lab(name, mkdtempSync(join(LAB_ROOT, `${name}-`)), opts);
+    LIVE_LABS.add(lab);
     try {
       mkdirSync(join(lab.dir, 'data'));
       mkdirSync(join(lab.dir, 'exec'));
@@ -328,6 +329,7 @@ export class Lab {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
+    LIVE_LABS.delete(this);
     const errors: string[] = [];
     const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
       try {
@@ -362,6 +364,19 @@ export class Lab {
 
 function tail(text: string, chars: number): string {
   return text.length <= chars ? text : `…${text.slice(-chars)}`;
+}
+
+/**
+ * Labs not destroyed yet. When a test file's tests are over, any left (a teardown that
+ * threw before reaching them) are destroyed: their daemons and helper processes would
+ * otherwise keep the test process, and with it its lab world, alive. Only under node's
+ * test runner (NODE_TEST_CONTEXT): a hook outside it would start a test run of its own.
+ */
+const LIVE_LABS = new Set<Lab>();
+if (process.env.NODE_TEST_CONTEXT) {
+  after(async () => {
+    for (const lab of [...LIVE_LABS]) await lab.destroy().catch((err: Error) => process.stderr.write(`lab ${lab.name}: ${err.message}\n`));
+  });
 }
 
 /**

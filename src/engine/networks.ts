@@ -1,7 +1,7 @@
 import type { DriverCaps, DriverNetwork, NetworkDriver } from '../driverapi/contract.js';
 import type { DriverRegistry } from '../driverapi/registry.js';
 import type { Ipam } from '../ipam/types.js';
-import { checkUsableSubnet, checkUsableSubnet6 } from '../ipam/special-subnets.js';
+import { checkUsableSubnet } from '../ipam/special-subnets.js';
 import type { Kernel } from '../kernel/types.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
@@ -195,7 +195,7 @@ export class NetworkService {
   private allocatePool(networkId: string, { family, cfg }: FamilyRequest, routes: string[], reserveGateway: boolean): IpamConfigRecord {
     if (cfg?.ipRange && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
     if (cfg?.gateway && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
-    if (cfg?.subnet) (family === 6 ? checkUsableSubnet6 : checkUsableSubnet)(cfg.subnet);
+    if (cfg?.subnet) checkUsableSubnet(cfg.subnet);
     const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes, v6: family === 6 });
     try {
       if (cfg?.gateway) {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splitFamilies } from '../../src/engine/networks.js';
-import { checkUsableSubnet6 } from '../../src/ipam/special-subnets.js';
+import { checkUsableSubnet } from '../../src/ipam/special-subnets.js';
 import { InvalidParameterError } from '../../src/util/errors.js';
 
 // A create request's IPAM.Config split by family (dockerd's order: IPv4, then IPv6), and
@@ -29,7 +29,7 @@ test('a family given twice, a subnet of a disabled family, and no family at all 
 test('special IPv6 blocks and /128s are refused; ULA, global and small subnets are fine', () => {
   for (const [s, m] of [['::1/128', /single address/], ['::/64', /unspecified/], ['fe80::/64', /link-local/], ['febf::/64', /link-local/],
     ['ff02::/64', /multicast/], ['::ffff:0:0/104', /IPv4-mapped/], ['::/0', /overlaps/], ['fd00::1/128', /single address/]] as const) {
-    assert.throws(() => checkUsableSubnet6(s), m, s);
+    assert.throws(() => checkUsableSubnet(s), m, s);
   }
-  for (const s of ['fd00::/64', '2001:db8::/32', 'fd00:1::/120', 'fec0::/64', '2001:db8::/127']) checkUsableSubnet6(s);
+  for (const s of ['fd00::/64', '2001:db8::/32', 'fd00:1::/120', 'fec0::/64', '2001:db8::/127']) checkUsableSubnet(s);
 });

@@ -143,8 +143,21 @@ test('lan hosts reach the lab host over the lan bridge, and destroy removes them
   assert.deepEqual([a.addr, b.addr], ['198.18.0.2', '198.18.0.3']);
   assert.equal((await lab.inNetns(a.ns, ['ping', '-c', '1', '-W', '2', '198.18.0.1'])).code, 0);
   assert.equal((await lab.inNetns(a.ns, ['ping', '-c', '1', '-W', '2', b.addr])).code, 0);
+  assert.deepEqual([a.addr6, b.addr6], ['2001:db8:18::2', '2001:db8:18::3']);
+  for (const to of ['2001:db8:18::1', b.addr6]) {
+    assert.equal((await lab.inNetns(a.ns, ['ping', '-6', '-c', '1', '-W', '2', to])).code, 0, `lan host → ${to} over IPv6`);
+  }
   await lab.destroy();
   assert.doesNotMatch(await runOk(['ip', 'netns', 'list']), new RegExp(lab.name));
+});
+
+test('the internet speaks IPv6 too: the lab host reaches it over its uplink, and its echo server answers both families', async (t) => {
+  await withLab(t, noDaemon, async (lab) => {
+    assert.equal((await lab.inHost(['ping', '-6', '-c', '1', '-W', '2', lab.internetAddr6])).code, 0);
+    assert.equal(await lab.echoFrom(lab.hostNs, 'tcp', lab.internetAddr6), lab.hostUplinkAddr6);
+    assert.equal(await lab.echoFrom(lab.hostNs, 'udp', lab.internetAddr6), lab.hostUplinkAddr6);
+    assert.equal(await lab.echoFrom(lab.hostNs, 'udp'), lab.hostUplinkAddr, 'IPv4 clients are seen by their plain address');
+  });
 });
 
 test('the switched LAN: its hosts and router answer on eth1 of the lab host, and destroy removes it all', async () => {
@@ -157,6 +170,9 @@ test('the switched LAN: its hosts and router answer on eth1 of the lab host, and
     assert.equal((await lab.inHost(['ping', '-c', '1', '-W', '2', '-I', 'eth1', to])).code, 0, `lab host → ${to}`);
   }
   assert.equal((await lab.inNetns(a.ns, ['ping', '-c', '1', '-W', '2', b.addr])).code, 0);
+  for (const to of [lan.router6, b.addr6]) {
+    assert.equal((await lab.inNetns(a.ns, ['ping', '-6', '-c', '1', '-W', '2', to])).code, 0, `${a.addr6} → ${to} over IPv6`);
+  }
   const [eth1] = JSON.parse((await lab.inHost(['ip', '-j', '-d', 'link', 'show', 'eth1'])).stdout);
   assert.equal(eth1.master, undefined, 'eth1 is a plain interface of the lab host, no bridge port');
   await lab.destroy();

@@ -26,7 +26,7 @@ function tcp(): Promise<string> {
 
 function udp(): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = createSocket('udp4');
+    const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
     socket.on('message', (msg) => {
       socket.close();
       resolve(msg.toString('utf8'));

@@ -1,6 +1,7 @@
 // Runs in the lab's "internet" namespace. On TCP and UDP it answers every client with the
 // source address it sees ("from 198.51.100.2\n"), which is how tests observe NAT.
 // Usage: node echo-server.js [PORT] [HOST]; prints "ready" once both sockets listen.
+// HOST '::' (the lab's default) listens on both families.
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
@@ -23,9 +24,9 @@ function listenTcp(): Promise<void> {
 }
 
 function listenUdp(): Promise<void> {
-  const socket = createSocket('udp4');
+  const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (_msg, rinfo) => {
-    socket.send(`from ${rinfo.address}\n`, rinfo.port, rinfo.address);
+    socket.send(`from ${plainAddress(rinfo.address)}\n`, rinfo.port, rinfo.address);
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);

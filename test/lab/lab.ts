@@ -15,7 +15,8 @@ import { inNetnsArgv, run, runOk, sleep, type RunOptions, type RunResult } from 
 import { LabProcess } from './process.js';
 import { killLabProcesses, netnsInode, netnsInodesUnder, unmountUnder } from './teardown.js';
 import {
-  HOST_UPLINK_ADDR, INTERNET_ADDR, LAN_HOST_SIDE_ADDR, LAN_PARENT_IF, LAN_ROUTER_ADDR, LAN_SUBNET, netnsPath, wireLab,
+  HOST_UPLINK_ADDR, HOST_UPLINK_ADDR6, INTERNET_ADDR, INTERNET_ADDR6, LAN_HOST_SIDE_ADDR, LAN_HOST_SIDE_ADDR6, LAN_PARENT_IF, LAN_ROUTER_ADDR,
+  LAN_ROUTER_ADDR6, LAN_SUBNET, LAN_SUBNET6, netnsPath, wireLab,
   wireLanBridge, wireLanHost, wireSwitchedHost, wireSwitchedLan,
 } from './topology.js';
 
@@ -30,6 +31,8 @@ export interface LanHost {
   /** /run/netns/... of its own network namespace */
   ns: string;
   addr: string;
+  /** its IPv6 address (the lab's LANs are dual stack) */
+  addr6: string;
 }
 
 /** The switched LAN the lab host is a member of through eth1 (see addLan). */
@@ -43,6 +46,10 @@ export interface Lan {
   router: string;
   /** the lab host's own address on eth1 */
   hostAddr: string;
+  /** the same, for IPv6: the LAN's prefix, its router and the lab host's address on it */
+  subnet6: string;
+  router6: string;
+  hostAddr6: string;
 }
 
 export interface LabOptions {
@@ -96,6 +103,8 @@ function uniqueName(): string {
 export class Lab {
   readonly hostUplinkAddr = HOST_UPLINK_ADDR;
   readonly internetAddr = INTERNET_ADDR;
+  readonly hostUplinkAddr6 = HOST_UPLINK_ADDR6;
+  readonly internetAddr6 = INTERNET_ADDR6;
   readonly echoPort = ECHO_PORT;
   /** The internet's DNS server (UDP 53): names in dns-server.ts, NXDOMAIN for the rest. */
   readonly internetDns = INTERNET_ADDR;
@@ -157,7 +166,7 @@ export class Lab {
 
   /** The internet's echo server (TCP and UDP) and DNS server, started side by side. */
   private async startInternetServers(): Promise<void> {
-    const echo = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']);
+    const echo = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '::']);
     this.dnsServer = this.spawnIn(this.internetNs, ['node', DNS_SERVER, INTERNET_ADDR, '53']);
     await Promise.all([echo.waitForOutput('ready\n'), this.dnsServer.waitForOutput('ready\n')]);
   }
@@ -178,9 +187,9 @@ export class Lab {
       this.foreignLinks.add('lan0');
     }
     const nsName = `${this.name}-lan-${name}`;
-    const host: LanHost = { name, ns: netnsPath(nsName), addr: '' };
+    const host: LanHost = { name, ns: netnsPath(nsName), addr: '', addr6: '' };
     this.lanHosts.push(host);
-    host.addr = await wireLanHost(`${this.name}-host`, nsName, this.lanHosts.length + 1);
+    Object.assign(host, await wireLanHost(`${this.name}-host`, nsName, this.lanHosts.length + 1));
     return host;
   }
 
@@ -192,7 +201,8 @@ export class Lab {
   async addLan(): Promise<Lan> {
     if (this.lan) return this.lan;
     const nsName = `${this.name}-lan`;
-    const lan: Lan = { ns: netnsPath(nsName), parent: LAN_PARENT_IF, subnet: LAN_SUBNET, router: LAN_ROUTER_ADDR, hostAddr: LAN_HOST_SIDE_ADDR };
+    const lan: Lan = { ns: netnsPath(nsName), parent: LAN_PARENT_IF, subnet: LAN_SUBNET, router: LAN_ROUTER_ADDR, hostAddr: LAN_HOST_SIDE_ADDR,
+      subnet6: LAN_SUBNET6, router6: LAN_ROUTER_ADDR6, hostAddr6: LAN_HOST_SIDE_ADDR6 };
     this.lan = lan;
     await wireSwitchedLan(`${this.name}-host`, nsName);
     return lan;
@@ -203,15 +213,15 @@ export class Lab {
     if (!/^[a-z0-9]{1,8}$/.test(name)) throw new Error(`lan host name must be [a-z0-9]{1,8}: ${name}`);
     await this.addLan();
     const nsName = `${this.name}-sw-${name}`;
-    const host: LanHost = { name, ns: netnsPath(nsName), addr: '' };
+    const host: LanHost = { name, ns: netnsPath(nsName), addr: '', addr6: '' };
     this.lanMembers.push(host);
-    host.addr = await wireSwitchedHost(`${this.name}-lan`, nsName, this.lanMembers.length + 1);
+    Object.assign(host, await wireSwitchedHost(`${this.name}-lan`, nsName, this.lanMembers.length + 1));
     return host;
   }
 
   /** Starts the echo server (TCP and UDP on echoPort, answering with the client's address) in a host's netns. */
   async serveEcho(nsPath: string): Promise<void> {
-    await this.spawnIn(nsPath, ['node', ECHO_SERVER, String(ECHO_PORT), '0.0.0.0']).waitForOutput('ready\n');
+    await this.spawnIn(nsPath, ['node', ECHO_SERVER, String(ECHO_PORT), '::']).waitForOutput('ready\n');
   }
 
   /** Starts a long-running process in a netns; destroy() stops it. */

@@ -1,16 +1,22 @@
 // The lab's wiring: a "host" netns (where berthd runs) with an uplink to an "internet" netns.
+// Both speak IPv4 and IPv6 (documentation prefixes; addresses without DAD, usable at once).
 //
 //   host ns                         internet ns
 //   uplink0 198.51.100.2/24 ─veth─ wan0 198.51.100.1/24
-//   default via 198.51.100.1        lo 203.0.113.10/32 (echo server)
+//           2001:db8:100::2/64              2001:db8:100::1/64
+//   default via 198.51.100.1        lo 203.0.113.10/32, 2001:db8:203::10/128 (echo server)
+//   default via 2001:db8:100::1
 //
-// The internet ns has no route to any container subnet, so a container's packet gets an
-// answer only when the host masqueraded it to 198.51.100.2.
+// The internet ns has no route to any container subnet of either family, so a container's
+// packet gets an answer only when the host masqueraded it to its uplink address.
 import { runOk } from './exec.js';
 
 export const HOST_UPLINK_ADDR = '198.51.100.2';
 export const INTERNET_GATEWAY_ADDR = '198.51.100.1';
 export const INTERNET_ADDR = '203.0.113.10';
+export const HOST_UPLINK_ADDR6 = '2001:db8:100::2';
+export const INTERNET_GATEWAY_ADDR6 = '2001:db8:100::1';
+export const INTERNET_ADDR6 = '2001:db8:203::10';
 export const UPLINK_IF = 'uplink0';
 export const INTERNET_IF = 'wan0';
 
@@ -32,40 +38,57 @@ export async function wireLab(hostName: string, internetName: string): Promise<v
     'link set lo up',
     `link add ${UPLINK_IF} type veth peer name ${INTERNET_IF} netns ${internetName}`,
     `addr add ${HOST_UPLINK_ADDR}/24 dev ${UPLINK_IF}`,
+    `addr add ${HOST_UPLINK_ADDR6}/64 dev ${UPLINK_IF} nodad`,
     `link set ${UPLINK_IF} up`,
     `route add default via ${INTERNET_GATEWAY_ADDR}`,
+    `route add ::/0 via ${INTERNET_GATEWAY_ADDR6} dev ${UPLINK_IF}`,
   ]);
   await batchIn(internetName, [
     'link set lo up',
     `addr add ${INTERNET_ADDR}/32 dev lo`,
+    `addr add ${INTERNET_ADDR6}/128 dev lo`,
     `addr add ${INTERNET_GATEWAY_ADDR}/24 dev ${INTERNET_IF}`,
+    `addr add ${INTERNET_GATEWAY_ADDR6}/64 dev ${INTERNET_IF} nodad`,
     `link set ${INTERNET_IF} up`,
   ]);
 }
 
 // The optional "lan": a bridge lan0 in the lab host, with lan hosts (own netns each) on it.
-//   host ns lan0 198.18.0.1/24  ── lan hosts 198.18.0.2, .3, … (default route via .1)
+//   host ns lan0 198.18.0.1/24      ── lan hosts 198.18.0.2, .3, … (default route via .1)
+//                2001:db8:18::1/64  ──           2001:db8:18::2, ::3, … (default via ::1)
 export const LAN_BRIDGE = 'lan0';
 export const LAN_HOST_ADDR = '198.18.0.1';
+export const LAN_HOST_ADDR6 = '2001:db8:18::1';
 const LAN_PREFIX = '198.18.0';
+const LAN_PREFIX6 = '2001:db8:18:';
 
 export async function wireLanBridge(hostName: string): Promise<void> {
   await batchIn(hostName, [
     `link add ${LAN_BRIDGE} type bridge`,
     `addr add ${LAN_HOST_ADDR}/24 dev ${LAN_BRIDGE}`,
+    `addr add ${LAN_HOST_ADDR6}/64 dev ${LAN_BRIDGE} nodad`,
     `link set ${LAN_BRIDGE} up`,
   ]);
 }
 
-/** Adds lan host number n (2..254) in netns nsName; returns its address. */
-export async function wireLanHost(hostName: string, nsName: string, n: number): Promise<string> {
-  const addr = `${LAN_PREFIX}.${n}`;
-  await wireHostOn(hostName, LAN_BRIDGE, `lanh${n}`, nsName, addr, LAN_HOST_ADDR);
-  return addr;
+/** One host's addresses, IPv4 and IPv6. */
+export interface WiredHost {
+  addr: string;
+  addr6: string;
 }
 
-/** A host in its own netns nsName, by a veth from `port` on `bridge` (in switchNs), with addr/24 and a default route via router. */
-async function wireHostOn(switchNs: string, bridge: string, port: string, nsName: string, addr: string, router: string): Promise<void> {
+/** Adds lan host number n (2..254) in netns nsName; returns its addresses. */
+export async function wireLanHost(hostName: string, nsName: string, n: number): Promise<WiredHost> {
+  const host = { addr: `${LAN_PREFIX}.${n}`, addr6: `${LAN_PREFIX6}:${n.toString(16)}` };
+  await wireHostOn(hostName, LAN_BRIDGE, `lanh${n}`, nsName, host, { addr: LAN_HOST_ADDR, addr6: LAN_HOST_ADDR6 });
+  return host;
+}
+
+/**
+ * A host in its own netns nsName, by a veth from `port` on `bridge` (in switchNs), with
+ * addr/24 and addr6/64 and default routes via the router's two addresses.
+ */
+async function wireHostOn(switchNs: string, bridge: string, port: string, nsName: string, host: WiredHost, router: WiredHost): Promise<void> {
   await runOk(['ip', 'netns', 'add', nsName]);
   await batchIn(switchNs, [
     `link add ${port} type veth peer name eth0 netns ${nsName}`,
@@ -74,9 +97,11 @@ async function wireHostOn(switchNs: string, bridge: string, port: string, nsName
   ]);
   await batchIn(nsName, [
     'link set lo up',
-    `addr add ${addr}/24 dev eth0`,
+    `addr add ${host.addr}/24 dev eth0`,
+    `addr add ${host.addr6}/64 dev eth0 nodad`,
     'link set eth0 up',
-    `route add default via ${router}`,
+    `route add default via ${router.addr}`,
+    `route add ::/0 via ${router.addr6} dev eth0`,
   ]);
 }
 
@@ -90,12 +115,17 @@ async function wireHostOn(switchNs: string, bridge: string, port: string, nsName
 //                                   sw0 198.18.1.1/24 (router)
 //                                   lh2 ──────────────veth──── eth0 198.18.1.2/24
 //                                   lh3 ──────────────veth──── eth0 198.18.1.3/24 …
+//   (and IPv6 2001:db8:18:1::/64: eth1 ::fa, the router ::1, host n ::n)
 export const LAN_PARENT_IF = 'eth1';
 export const LAN_SUBNET = '198.18.1.0/24';
 export const LAN_ROUTER_ADDR = '198.18.1.1';
 export const LAN_HOST_SIDE_ADDR = '198.18.1.250';
 const SWITCH = 'sw0';
 const SWITCHED_PREFIX = '198.18.1';
+export const LAN_SUBNET6 = '2001:db8:18:1::/64';
+export const LAN_ROUTER_ADDR6 = '2001:db8:18:1::1';
+export const LAN_HOST_SIDE_ADDR6 = '2001:db8:18:1::fa';
+const SWITCHED_PREFIX6 = '2001:db8:18:1:';
 
 /**
  * Makes the lan netns with its switch and router, and the parent (eth1 unless named) in
@@ -107,19 +137,21 @@ export async function wireSwitchedLan(hostName: string | undefined, lanName: str
     'link set lo up',
     `link add ${SWITCH} type bridge`,
     `addr add ${LAN_ROUTER_ADDR}/24 dev ${SWITCH}`,
+    `addr add ${LAN_ROUTER_ADDR6}/64 dev ${SWITCH} nodad`,
     `link set ${SWITCH} up`,
   ]);
   await batchIn(hostName, [
     `link add ${parent} type veth peer name up0 netns ${lanName}`,
     `addr add ${LAN_HOST_SIDE_ADDR}/24 dev ${parent}`,
+    `addr add ${LAN_HOST_SIDE_ADDR6}/64 dev ${parent} nodad`,
     `link set ${parent} up`,
   ]);
   await batchIn(lanName, [`link set up0 master ${SWITCH}`, 'link set up0 up']);
 }
 
-/** Adds host number n (2..249) on the switched LAN in netns nsName; returns its address. */
-export async function wireSwitchedHost(lanName: string, nsName: string, n: number): Promise<string> {
-  const addr = `${SWITCHED_PREFIX}.${n}`;
-  await wireHostOn(lanName, SWITCH, `lh${n}`, nsName, addr, LAN_ROUTER_ADDR);
-  return addr;
+/** Adds host number n (2..249) on the switched LAN in netns nsName; returns its addresses. */
+export async function wireSwitchedHost(lanName: string, nsName: string, n: number): Promise<WiredHost> {
+  const host = { addr: `${SWITCHED_PREFIX}.${n}`, addr6: `${SWITCHED_PREFIX6}:${n.toString(16)}` };
+  await wireHostOn(lanName, SWITCH, `lh${n}`, nsName, host, { addr: LAN_ROUTER_ADDR, addr6: LAN_ROUTER_ADDR6 });
+  return host;
 }

@@ -38,7 +38,7 @@ function ms(t0: bigint): number {
 
 function request(id: string, i: number, hostPort: number): PublishRequest {
   return {
-    containerId: id, containerIp: containerIp(i), exposed: [], publishAll: false,
+    containerId: id, containerIp: containerIp(i), containerIp6: '', exposed: [], publishAll: false,
     network: { name: 'bench', internal: false, hostBindingIpv4: '0.0.0.0' },
     bindings: [{ containerPort: 80, proto: 'tcp', hostIp: '', hostPortStart: hostPort, hostPortEnd: hostPort }],
   };

@@ -8,7 +8,7 @@ import type { TopAnswer } from '../runtime/top.js';
 import type { ExecSpec, LogOptions } from '../runtime/types.js';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { ipv4Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
@@ -329,6 +329,7 @@ export class ContainerService {
     c.publishedPorts = await this.ports.publish({
       containerId: c.id,
       containerIp: ipv4Of(ep),
+      containerIp6: ipv6Of(ep),
       network: { name: net.name, internal: net.internal, hostBindingIpv4: driver.hostBindingIpv4?.(this.networks.view(net)) ?? this.config.ip },
       bindings: fromPortBindings(hc.portBindings),
       exposed: c.config.exposedPorts,

@@ -61,7 +61,7 @@ export class Controller {
     // both are threads of their own: start them side by side
     const [kernel, dns] = await Promise.all([openKernel(), startResolver(config, log)]);
     const store = new SqliteStore(config.dataRoot);
-    const firewall = new Firewall(kernel, config.iptables);
+    const firewall = new Firewall(kernel, config.iptables, config.ip6tables);
     const ports = await PortMapper.open(kernel, firewall);
     const c = new Controller(config, new State(store), kernel, new ProcessRuntime(), firewall, ports, dns, log);
     try {

@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
-import { createServer } from 'node:net';
+import { createServer, isIPv6 } from 'node:net';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
+import { relayTcp, relayUdp, type RelayTarget } from './loopback-relay.js';
 
 // Host port allocation. A published port is held two ways: in berth's own books (so two
 // containers never get the same ip/port/proto, and 0.0.0.0 conflicts with every address)
@@ -16,16 +17,22 @@ export interface Reservation {
   close(): Promise<void>;
 }
 
-/** Binds the reservation socket; rejects with code EADDRINUSE when the port is taken. */
-export type Reserver = (hostIp: string, proto: ReservableProto, port: number) => Promise<Reservation>;
+/**
+ * Binds the reservation socket; rejects with code EADDRINUSE when the port is taken. With
+ * `relay` (an IPv6 binding that covers ::1) the socket relays IPv6 loopback connections to
+ * the container (see loopback-relay.ts); any other connection reaching it is closed.
+ */
+export type Reserver = (hostIp: string, proto: ReservableProto, port: number, relay?: RelayTarget) => Promise<Reservation>;
 
-export const socketReserver: Reserver = (hostIp, proto, port) => (proto === 'tcp' ? reserveTcp(hostIp, port) : reserveUdp(hostIp, port));
+export const socketReserver: Reserver = (hostIp, proto, port, relay) => (proto === 'tcp' ? reserveTcp(hostIp, port, relay) : reserveUdp(hostIp, port, relay));
 
-function reserveTcp(host: string, port: number): Promise<Reservation> {
-  const server = createServer({ pauseOnConnect: true }, (s) => s.destroy());
+// '::' is bound IPv6-only: 0.0.0.0 and :: are two bindings (as Docker shows them), each
+// published and released on its own.
+function reserveTcp(host: string, port: number, relay?: RelayTarget): Promise<Reservation> {
+  const server = createServer({ pauseOnConnect: true }, (s) => (relay && s.localAddress === LOOPBACK6 ? relayTcp(s, relay) : s.destroy()));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port, backlog: 0, exclusive: true }, () => {
+    server.listen({ host, port, backlog: relay ? 511 : 0, exclusive: true, ipv6Only: isIPv6(host) }, () => {
       server.removeListener('error', reject);
       server.on('error', () => undefined);
       server.unref();
@@ -34,9 +41,9 @@ function reserveTcp(host: string, port: number): Promise<Reservation> {
   });
 }
 
-function reserveUdp(address: string, port: number): Promise<Reservation> {
-  const socket = createSocket({ type: 'udp4' });
-  socket.on('message', () => undefined);
+function reserveUdp(address: string, port: number, relay?: RelayTarget): Promise<Reservation> {
+  const socket = isIPv6(address) ? createSocket({ type: 'udp6', ipv6Only: true }) : createSocket({ type: 'udp4' });
+  if (!relay) socket.on('message', () => undefined);
   return new Promise((resolve, reject) => {
     socket.once('error', (e) => {
       socket.close();
@@ -46,7 +53,11 @@ function reserveUdp(address: string, port: number): Promise<Reservation> {
       socket.removeAllListeners('error');
       socket.on('error', () => undefined);
       socket.unref();
-      resolve({ close: () => new Promise<void>((r) => socket.close(() => r())) });
+      const relaying = relay ? relayUdp(socket, relay) : undefined;
+      resolve({ close: () => new Promise<void>((r) => {
+        relaying?.close();
+        socket.close(() => r());
+      }) });
     });
   });
 }
@@ -64,6 +75,8 @@ export interface HostPortRequest {
   /** 0..0: any free port of the ephemeral range */
   start: number;
   end: number;
+  /** the container's IPv6 address and port, for the bindings that relay ::1 */
+  relay?: RelayTarget;
 }
 
 interface Held {
@@ -75,9 +88,25 @@ interface Held {
 }
 
 export const ANY_HOST_IP = '0.0.0.0';
+export const ANY_HOST_IP6 = '::';
+export const LOOPBACK6 = '::1';
+
+/** The IPv6 bindings a host process can reach through ::1: they relay it (loopback-relay.ts). */
+export function coversLoopback6(hostIp: string): boolean {
+  return hostIp === ANY_HOST_IP6 || hostIp === LOOPBACK6;
+}
+
+/** "0.0.0.0:8080", "[::]:8080": a host address and port as Docker prints them. */
+export function hostPortText(hostIp: string, port: number | string): string {
+  return isIPv6(hostIp) ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
+}
 
 export function alreadyAllocated(hostIp: string, port: number | string): ConflictError {
-  return new ConflictError(`Bind for ${hostIp}:${port} failed: port is already allocated`);
+  return new ConflictError(`Bind for ${hostPortText(hostIp, port)} failed: port is already allocated`);
+}
+
+export function isAnyHostIp(ip: string): boolean {
+  return ip === ANY_HOST_IP || ip === ANY_HOST_IP6;
 }
 
 export class PortAllocator {
@@ -89,42 +118,65 @@ export class PortAllocator {
     this.cursor = ephemeral.first;
   }
 
-  /** True when berth itself already holds a binding that overlaps this one. */
+  /** True when berth itself already holds a binding that overlaps this one (0.0.0.0 and :: each cover their family). */
   private conflicts(hostIp: string, proto: ReservableProto, port: number): boolean {
-    return (this.held.get(`${proto}/${port}`) ?? []).some((h) => h.hostIp === hostIp || h.hostIp === ANY_HOST_IP || hostIp === ANY_HOST_IP);
+    const v6 = isIPv6(hostIp);
+    return (this.held.get(`${proto}/${port}`) ?? []).some((h) =>
+      isIPv6(h.hostIp) === v6 && (h.hostIp === hostIp || isAnyHostIp(h.hostIp) || isAnyHostIp(hostIp)));
   }
 
   /** Takes a host port for `owner`; rejects with ConflictError when it (or the whole range) is taken. */
   async allocate(owner: string, req: HostPortRequest): Promise<number> {
-    if (req.start === 0) return this.allocateEphemeral(owner, req);
-    for (let port = req.start; port <= req.end; port++) {
-      if (await this.tryTake(owner, req.hostIp, req.proto, port)) return port;
-    }
-    const shown = req.start === req.end ? req.start : `${req.start}-${req.end}`;
-    throw alreadyAllocated(req.hostIp, shown);
+    return this.allocateOn(owner, [req.hostIp], req);
   }
 
-  private async allocateEphemeral(owner: string, req: HostPortRequest): Promise<number> {
+  /**
+   * Takes one host port on every address in hostIps (`-p 8080:80` on 0.0.0.0 and :: gets
+   * the same port on both, as Docker gives it), or none of them.
+   */
+  async allocateOn(owner: string, hostIps: string[], req: Omit<HostPortRequest, 'hostIp'>): Promise<number> {
+    if (req.start === 0) return this.allocateEphemeral(owner, hostIps, req.proto, req.relay);
+    for (let port = req.start; port <= req.end; port++) {
+      if (await this.tryTakeAll(owner, hostIps, req.proto, port, req.relay)) return port;
+    }
+    const shown = req.start === req.end ? req.start : `${req.start}-${req.end}`;
+    throw alreadyAllocated(hostIps[0] ?? ANY_HOST_IP, shown);
+  }
+
+  private async allocateEphemeral(owner: string, hostIps: string[], proto: ReservableProto, relay?: RelayTarget): Promise<number> {
     const { first, last } = this.ephemeral;
     const size = last - first + 1;
     for (let i = 0; i < size; i++) {
       const port = this.cursor;
       this.cursor = port >= last ? first : port + 1;
-      if (await this.tryTake(owner, req.hostIp, req.proto, port)) return port;
+      if (await this.tryTakeAll(owner, hostIps, proto, port, relay)) return port;
     }
-    throw new ConflictError(`Bind for ${req.hostIp}:0 failed: all ports from ${first} to ${last} are allocated`);
+    throw new ConflictError(`Bind for ${hostPortText(hostIps[0] ?? ANY_HOST_IP, 0)} failed: all ports from ${first} to ${last} are allocated`);
+  }
+
+  private async tryTakeAll(owner: string, hostIps: string[], proto: ReservableProto, port: number, relay?: RelayTarget): Promise<boolean> {
+    const taken: string[] = [];
+    try {
+      for (const hostIp of hostIps) {
+        if (!(await this.tryTake(owner, hostIp, proto, port, relay))) break;
+        taken.push(hostIp);
+      }
+    } finally {
+      if (taken.length < hostIps.length) for (const hostIp of taken) await this.release(owner, { hostIp, proto, port });
+    }
+    return taken.length === hostIps.length;
   }
 
   /** Re-takes exactly this port (start-up restore); throws ConflictError when it is gone. */
-  async restore(owner: string, hostIp: string, proto: ReservableProto, port: number): Promise<void> {
-    if (!(await this.tryTake(owner, hostIp, proto, port))) throw alreadyAllocated(hostIp, port);
+  async restore(owner: string, hostIp: string, proto: ReservableProto, port: number, relay?: RelayTarget): Promise<void> {
+    if (!(await this.tryTake(owner, hostIp, proto, port, relay))) throw alreadyAllocated(hostIp, port);
   }
 
-  private async tryTake(owner: string, hostIp: string, proto: ReservableProto, port: number): Promise<boolean> {
+  private async tryTake(owner: string, hostIp: string, proto: ReservableProto, port: number, relay?: RelayTarget): Promise<boolean> {
     if (this.conflicts(hostIp, proto, port)) return false;
     let reservation: Reservation;
     try {
-      reservation = await this.reserve(hostIp, proto, port);
+      reservation = await this.reserve(hostIp, proto, port, coversLoopback6(hostIp) ? relay : undefined);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES') return false;

@@ -1,4 +1,5 @@
 import { NotFoundError } from '../util/errors.js';
+import { hostPortText } from './allocator.js';
 import type { PublishedPort } from './mapper.js';
 import { parsePortKey, portKey } from './spec.js';
 
@@ -19,8 +20,8 @@ export function networkSettingsPorts(published: PublishedPort[], exposed: string
 }
 
 /**
- * `berth port NAME` → ["80/tcp -> 0.0.0.0:8080", …]; with a PORT[/proto] filter only the
- * host addresses ("0.0.0.0:8080"), and Docker's error when that port is not published.
+ * `berth port NAME` → ["80/tcp -> 0.0.0.0:8080", "80/tcp -> [::]:8080", …]; with a
+ * PORT[/proto] filter only the host addresses ("0.0.0.0:8080"), and Docker's error when that port is not published.
  */
 export function portLines(ports: NetworkPortsJson, containerName: string, filter?: string): string[] {
   if (filter !== undefined) {
@@ -28,12 +29,13 @@ export function portLines(ports: NetworkPortsJson, containerName: string, filter
     const key = portKey(port, proto);
     const bindings = ports[key];
     if (!bindings?.length) throw new NotFoundError(`No public port '${key}' published for ${containerName}`);
-    return bindings.map((b) => `${b.HostIp}:${b.HostPort}`);
+    return bindings.map((b) => hostPortText(b.HostIp, b.HostPort));
   }
-  const lines: { port: number; text: string }[] = [];
+  const lines: { port: number; key: string; text: string }[] = [];
   for (const [key, bindings] of Object.entries(ports)) {
     const { port } = parsePortKey(key);
-    for (const b of bindings ?? []) lines.push({ port, text: `${key} -> ${b.HostIp}:${b.HostPort}` });
+    for (const b of bindings ?? []) lines.push({ port, key, text: `${key} -> ${hostPortText(b.HostIp, b.HostPort)}` });
   }
-  return lines.sort((a, b) => a.port - b.port || a.text.localeCompare(b.text)).map((l) => l.text);
+  // by port, then proto; one port's bindings in their own order (0.0.0.0 before ::, as docker prints them)
+  return lines.sort((a, b) => a.port - b.port || a.key.localeCompare(b.key)).map((l) => l.text);
 }

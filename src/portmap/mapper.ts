@@ -1,8 +1,8 @@
 import type { DnatEntry, Firewall } from '../drivers/bridge/firewall.js';
 import type { Kernel } from '../kernel/types.js';
 import { InvalidParameterError } from '../util/errors.js';
-import { isIPv4 } from '../util/ip.js';
-import { ANY_HOST_IP, parsePortRange, PortAllocator, socketReserver, type Reserver } from './allocator.js';
+import { isIPv6 } from '../util/ip6.js';
+import { ANY_HOST_IP, ANY_HOST_IP6, hostPortText, LOOPBACK6, parsePortRange, PortAllocator, socketReserver, type Reserver } from './allocator.js';
 import { parsePortKey, type PortRequest } from './spec.js';
 
 // The port API the engine calls: publish a container's ports (host ports allocated and
@@ -28,7 +28,10 @@ export interface PublishNetwork {
 
 export interface PublishRequest {
   containerId: string;
+  /** the container's IPv4 address on that network ('' when it has none) */
   containerIp: string;
+  /** its IPv6 address there ('' when it has none) */
+  containerIp6: string;
   network: PublishNetwork;
   /** from HostConfig.PortBindings (fromPortBindings) */
   bindings: PortRequest[];
@@ -66,17 +69,41 @@ export class PortMapper {
     return out;
   }
 
-  private check(req: PublishRequest, wanted: PortRequest[]): void {
-    if (!wanted.length) return;
+  /**
+   * The host addresses one binding publishes on. An address given (-p 127.0.0.1:…,
+   * -p [::1]:…, or the network's host_binding_ipv4 / --ip) is that address alone, of the
+   * family the container must have. None given is every address of each family the
+   * container has: 0.0.0.0 for its IPv4 address, :: for its IPv6 one. A container without
+   * IPv6 is not published on :: at all (berth has no proxy to carry IPv6 to an IPv4
+   * address): an IPv6 client of that port is refused, as by a host with nothing on it.
+   */
+  private hostIpsOf(req: PublishRequest, w: PortRequest): string[] {
+    const where = `"${req.network.name}"`;
+    const binding = req.network.hostBindingIpv4 || ANY_HOST_IP;
+    const given = w.hostIp || (binding === ANY_HOST_IP ? '' : binding);
+    if (given) {
+      const v6 = isIPv6(given);
+      if (v6 && !this.firewall.ip6) throw new InvalidParameterError(`cannot publish on ${hostPortText(given, w.hostPortStart)}: IPv6 firewalling is off (--ip6tables=false)`);
+      if (!(v6 ? req.containerIp6 : req.containerIp)) {
+        throw new InvalidParameterError(`cannot publish on ${hostPortText(given, w.hostPortStart)}: the container has no ${v6 ? 'IPv6' : 'IPv4'} address on ${where}`);
+      }
+      return [given];
+    }
+    const ips = [...(req.containerIp ? [ANY_HOST_IP] : []), ...(req.containerIp6 && this.firewall.ip6 ? [ANY_HOST_IP6] : [])];
+    if (!ips.length) throw new InvalidParameterError(`cannot publish: the container has no IPv4 address on ${where}, and IPv6 firewalling is off (--ip6tables=false)`);
+    return ips;
+  }
+
+  /** Checks every binding before anything is taken; returns where each publishes. */
+  private plan(req: PublishRequest, wanted: PortRequest[]): { w: PortRequest; hostIps: string[] }[] {
+    if (!wanted.length) return [];
     if (req.network.internal) {
       throw new InvalidParameterError(`cannot publish ports of a container on internal network "${req.network.name}": internal networks have no way in`);
     }
     for (const w of wanted) {
       if (w.proto === 'sctp') throw new InvalidParameterError(`cannot publish ${w.containerPort}/sctp: sctp is not supported yet`);
-      const ip = w.hostIp || req.network.hostBindingIpv4 || ANY_HOST_IP;
-      if (!isIPv4(ip)) throw new InvalidParameterError(`cannot publish on ${ip}: only IPv4 host addresses are supported yet`);
     }
-    if (!isIPv4(req.containerIp)) throw new InvalidParameterError(`cannot publish: the container has no IPv4 address on "${req.network.name}"`);
+    return wanted.map((w) => ({ w, hostIps: this.hostIpsOf(req, w) }));
   }
 
   /**
@@ -84,18 +111,19 @@ export class PortMapper {
    * "port is already allocated", …) every port taken so far is released and nothing changed.
    */
   async publish(req: PublishRequest): Promise<PublishedPort[]> {
-    const wanted = this.wanted(req);
-    this.check(req, wanted);
-    if (!wanted.length) return [];
+    const plan = this.plan(req, this.wanted(req));
+    if (!plan.length) return [];
     const ports: PublishedPort[] = [];
     try {
-      for (const w of wanted) {
-        const hostIp = w.hostIp || req.network.hostBindingIpv4 || ANY_HOST_IP;
+      for (const { w, hostIps } of plan) {
         const proto = w.proto as 'tcp' | 'udp';
-        const hostPort = await this.allocator.allocate(req.containerId, { hostIp, proto, start: w.hostPortStart, end: w.hostPortEnd });
-        ports.push({ proto, containerPort: w.containerPort, hostIp, hostPort, containerIp: req.containerIp });
+        const relay = req.containerIp6 ? { ip: req.containerIp6, port: w.containerPort } : undefined;
+        const hostPort = await this.allocator.allocateOn(req.containerId, hostIps, { proto, start: w.hostPortStart, end: w.hostPortEnd, relay });
+        for (const hostIp of hostIps) {
+          ports.push({ proto, containerPort: w.containerPort, hostIp, hostPort, containerIp: isIPv6(hostIp) ? req.containerIp6 : req.containerIp });
+        }
       }
-      await this.firewall.publish(ports.map(toDnat));
+      await this.firewall.publish(dnatOf(ports));
     } catch (err) {
       for (const p of ports) await this.allocator.release(req.containerId, { hostIp: p.hostIp, proto: p.proto, port: p.hostPort });
       throw err;
@@ -109,7 +137,7 @@ export class PortMapper {
     const ports = this.byContainer.get(containerId) ?? [];
     this.byContainer.delete(containerId);
     try {
-      await this.firewall.unpublish(ports.map(toDnat));
+      await this.firewall.unpublish(dnatOf(ports));
     } finally {
       await this.allocator.release(containerId);
     }
@@ -127,14 +155,14 @@ export class PortMapper {
       const kept: PublishedPort[] = [];
       for (const p of ports) {
         try {
-          await this.allocator.restore(containerId, p.hostIp, p.proto, p.hostPort);
+          await this.allocator.restore(containerId, p.hostIp, p.proto, p.hostPort, { ip: p.containerIp, port: p.containerPort });
           kept.push(p);
         } catch (e) {
           failed.push({ containerId, error: (e as Error).message });
         }
       }
       if (kept.length) this.byContainer.set(containerId, kept);
-      dnat.push(...kept.map(toDnat));
+      dnat.push(...dnatOf(kept));
     }
     await this.firewall.publish(dnat);
     return failed;
@@ -142,12 +170,17 @@ export class PortMapper {
 
   /** The firewall's entries for everything published (for Firewall.reset at start-up). */
   dnatEntries(): DnatEntry[] {
-    return [...this.byContainer.values()].flat().map(toDnat);
+    return dnatOf([...this.byContainer.values()].flat());
   }
 
   published(containerId: string): PublishedPort[] {
     return this.byContainer.get(containerId) ?? [];
   }
+}
+
+/** The firewall's entries: all but [::1] bindings, which berthd relays (loopback-relay.ts). */
+function dnatOf(ports: PublishedPort[]): DnatEntry[] {
+  return ports.filter((p) => p.hostIp !== LOOPBACK6).map(toDnat);
 }
 
 function toDnat(p: PublishedPort): DnatEntry {

@@ -1,5 +1,6 @@
 import { InvalidParameterError } from '../util/errors.js';
 import { isIPv4 } from '../util/ip.js';
+import { canonicalIPv6, isIPv6 } from '../util/ip6.js';
 
 // `-p` / `--expose` as Docker spells them, parsed once into typed values, and Docker's
 // HostConfig.PortBindings / ExposedPorts shapes both ways.
@@ -67,8 +68,10 @@ function splitSpec(body: string, spec: string): { ip: string; host: string; cont
   throw new InvalidParameterError(`invalid port format "${spec}": expected [ip:][hostPort:]containerPort[/proto]`);
 }
 
+/** '' (the default), an IPv4 address, or an IPv6 one in its canonical form ("0::0" is "::"). */
 function checkHostIp(ip: string, spec: string): string {
-  if (ip === '' || isIPv4(ip) || /^[0-9a-fA-F:.]+$/.test(ip) && ip.includes(':')) return ip;
+  if (ip === '' || isIPv4(ip)) return ip;
+  if (isIPv6(ip)) return canonicalIPv6(ip);
   throw new InvalidParameterError(`invalid IP address "${ip}" in "${spec}"`);
 }
 

@@ -19,6 +19,10 @@ import { LabProcess } from '../lab/process.js';
 //   host (this netns)  lan0 198.18.0.1/24 ── lan1 198.18.0.2 (own netns)
 //                      br1 10.1.0.1/24 ── c1 10.1.0.2 (servers on 80, 81, 82), c2 10.1.0.3
 //                      br2 10.2.0.1/24 ── c3 10.2.0.2
+// and the same in IPv6 (every cell of the matrix is asserted for both families):
+//                      lan0 2001:db8:18::1/64 ── lan1 2001:db8:18::2
+//                      br1 fd00:1::1/64 ── c1 fd00:1::2, c2 fd00:1::3
+//                      br2 fd00:2::1/64 ── c3 fd00:2::2
 
 const ECHO_SERVER = fileURLToPath(new URL('../lab/echo-server.js', import.meta.url));
 const ECHO_CLIENT = fileURLToPath(new URL('../lab/echo-client.js', import.meta.url));
@@ -30,6 +34,12 @@ const C1 = '10.1.0.2';
 const C2 = '10.1.0.3';
 const C3 = '10.2.0.2';
 const GW1 = '10.1.0.1';
+const HOST6 = '2001:db8:18::1';
+const LAN6 = '2001:db8:18::2';
+const C1_6 = 'fd00:1::2';
+const C2_6 = 'fd00:1::3';
+const C3_6 = 'fd00:2::2';
+const GW1_6 = 'fd00:1::1';
 
 function labReason(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root';
@@ -44,14 +54,14 @@ let mapper: PortMapper;
 const servers: LabProcess[] = [];
 const ns = (name: string) => `${DIR}/${name}`;
 
-const net1 = (icc: boolean): NetworkPolicy => ({ bridge: 'br1', subnet: '10.1.0.0/24', internal: false, masquerade: true, icc });
-const NET2: NetworkPolicy = { bridge: 'br2', subnet: '10.2.0.0/24', internal: false, masquerade: true, icc: true };
+const net1 = (icc: boolean): NetworkPolicy => ({ bridge: 'br1', subnet: '10.1.0.0/24', subnet6: 'fd00:1::/64', internal: false, masquerade: true, icc });
+const NET2: NetworkPolicy = { bridge: 'br2', subnet: '10.2.0.0/24', subnet6: 'fd00:2::/64', internal: false, masquerade: true, icc: true };
 
-async function container(name: string, bridge: string, ip: string, gw: string, n: number): Promise<void> {
+async function container(name: string, bridge: string, [ip, ip6]: [string, string], [gw, gw6]: [string, string], n: number): Promise<void> {
   await kernel.createNetns(ns(name));
   await kernel.applySandbox(ns(name), [{
     link: { kind: 'veth', hostName: `vethp${n}`, master: bridge }, ifName: 'eth0', mac: `02:42:0a:00:00:0${n}`, mtu: 1500,
-    addresses: [`${ip}/24`], routes: [{ dst: 'default', via: gw }],
+    addresses: [`${ip}/24`, `${ip6}/64`], routes: [{ dst: 'default', via: gw }, { dst: 'default', via: gw6 }],
   }], { create: false });
 }
 
@@ -60,24 +70,29 @@ before(async () => {
   mkdirSync(DIR, { recursive: true });
   kernel = await openKernel();
   await kernel.writeSysctl('net.ipv4.ip_forward', '1');
-  for (const [br, gw] of [['br1', GW1], ['br2', '10.2.0.1']] as const) {
+  await kernel.writeSysctl('net.ipv6.conf.all.forwarding', '1');
+  for (const [br, gw, gw6] of [['br1', GW1, GW1_6], ['br2', '10.2.0.1', 'fd00:2::1']] as const) {
     await kernel.ensureBridge(br);
+    await kernel.writeSysctl(`net/ipv6/conf/${br}/disable_ipv6`, '0');
     await kernel.addAddress(br, `${gw}/24`);
+    await kernel.addAddress(br, `${gw6}/64`);
   }
-  await container('c1', 'br1', C1, GW1, 1);
-  await container('c2', 'br1', C2, GW1, 2);
-  await container('c3', 'br2', C3, '10.2.0.1', 3);
+  await container('c1', 'br1', [C1, C1_6], [GW1, GW1_6], 1);
+  await container('c2', 'br1', [C2, C2_6], [GW1, GW1_6], 2);
+  await container('c3', 'br2', [C3, C3_6], ['10.2.0.1', 'fd00:2::1'], 3);
   // What applySandbox does (hairpin) when a container publishes for published ports (br_netfilter re-bridges a DNAT back to
   // its own port): hairpin mode on the container's bridge port.
   await runOk(['ip', 'link', 'set', 'vethp1', 'type', 'bridge_slave', 'hairpin', 'on']);
   await runOk(['ip', 'netns', 'add', 'ports-lan1']);
   await runOk(['ip', '-batch', '-'], { input: [
-    'link add lan0 type bridge', `addr add ${HOST}/24 dev lan0`, 'link set lan0 up',
+    'link add lan0 type bridge', `addr add ${HOST}/24 dev lan0`, `addr add ${HOST6}/64 dev lan0 nodad`, 'link set lan0 up',
     'link add lanh2 type veth peer name eth0 netns ports-lan1', 'link set lanh2 master lan0', 'link set lanh2 up', ''].join('\n') });
   await runOk(['ip', '-n', 'ports-lan1', '-batch', '-'], { input: [
-    'link set lo up', `addr add ${LAN}/24 dev eth0`, 'link set eth0 up', `route add default via ${HOST}`,
+    'link set lo up', `addr add ${LAN}/24 dev eth0`, `addr add ${LAN6}/64 dev eth0 nodad`, 'link set eth0 up',
+    `route add default via ${HOST}`, `route add ::/0 via ${HOST6} dev eth0`,
     // a hostile neighbour: routes to the container subnets and to 127.0.0.1 via the host
-    `route add 10.1.0.0/24 via ${HOST}`,
+    // (IPv6 needs no such trick for ::1: the kernel drops it on arrival from outside, RFC 4291)
+    `route add 10.1.0.0/24 via ${HOST}`, `route add fd00:1::/64 via ${HOST6} dev eth0`,
     `route add 127.0.0.1/32 via ${HOST} dev eth0 table 100`,
     'rule add pref 1 lookup local', 'rule del pref 0', 'rule add pref 0 to 127.0.0.1/32 lookup 100', ''].join('\n') });
   await runOk(['ip', 'netns', 'exec', 'ports-lan1', 'sysctl', '-qw', 'net.ipv4.conf.all.route_localnet=1', 'net.ipv4.conf.eth0.route_localnet=1']);
@@ -88,11 +103,11 @@ before(async () => {
   await firewall.addNetwork(NET2);
   mapper = await PortMapper.open(kernel, firewall);
   for (const port of [80, 81, 82]) {
-    const p = new LabProcess(inNetnsArgv(ns('c1'), ['node', ECHO_SERVER, String(port), '0.0.0.0']));
+    const p = new LabProcess(inNetnsArgv(ns('c1'), ['node', ECHO_SERVER, String(port), '::']));
     servers.push(p);
     await p.waitForOutput('ready\n');
   }
-  await mapper.publish(request('c1', C1, ['8080:80', '8080:80/udp', '127.0.0.1:8081:81', '127.0.0.1:8081:81/udp']));
+  await mapper.publish(request('c1', C1, ['8080:80', '8080:80/udp', '127.0.0.1:8081:81', '127.0.0.1:8081:81/udp', '[::1]:8081:81', '[::1]:8081:81/udp'], C1_6));
 });
 
 after(async () => {
@@ -102,8 +117,8 @@ after(async () => {
   await kernel?.close();
 });
 
-function request(id: string, ip: string, specs: string[]): PublishRequest {
-  return { containerId: id, containerIp: ip, network: { name: 'net1', internal: false, hostBindingIpv4: '0.0.0.0' }, bindings: specs.flatMap(parsePortSpec), exposed: [], publishAll: false };
+function request(id: string, ip: string, specs: string[], ip6 = ''): PublishRequest {
+  return { containerId: id, containerIp: ip, containerIp6: ip6, network: { name: 'net1', internal: false, hostBindingIpv4: '0.0.0.0' }, bindings: specs.flatMap(parsePortSpec), exposed: [], publishAll: false };
 }
 
 type Proto = 'tcp' | 'udp';
@@ -176,6 +191,36 @@ test('reachability matrix with icc on: published ports from everywhere, 127.0.0.
   ]));
 }));
 
+test('the same matrix over IPv6: [::] ports from everywhere, [::1] ports from the host only, unpublished only from the same network', { skip }, () => withAndWithoutBrNetfilter(async () => {
+  await assertCells(both([
+    // LAN host: published on :: yes, with its own address seen; nothing else (a LAN host
+    // cannot even send to the host's ::1: the kernel drops a loopback address from outside)
+    ['lan', HOST6, 8080, LAN6],
+    ['lan', HOST6, 8081, null],
+    ['lan', C1_6, 82, null],
+    ['lan', C1_6, 80, null],
+    // the host itself via ::1: both published ports, answered via the gateway; nothing unpublished
+    ['host', '::1', 8080, GW1_6],
+    ['host', '::1', 8081, GW1_6],
+    ['host', '::1', 82, null],
+    // the host via its LAN address: the :: binding yes, the ::1 binding no; containers directly (as Docker)
+    ['host', HOST6, 8080, HOST6],
+    ['host', HOST6, 8081, null],
+    ['host', C1_6, 82, GW1_6],
+    // same network: hairpin through the host address and the gateway address (masqueraded), direct with icc
+    ['c2', HOST6, 8080, GW1_6],
+    ['c2', GW1_6, 8080, GW1_6],
+    ['c2', HOST6, 8081, null],
+    ['c2', C1_6, 82, C2_6],
+    // another network: published port yes (its own address seen), the container directly no
+    ['c3', HOST6, 8080, C3_6],
+    ['c3', HOST6, 8081, null],
+    ['c3', C1_6, 82, null],
+    // the container itself through its published port
+    ['c1', HOST6, 8080, GW1_6],
+  ]));
+}));
+
 test('a LAN packet addressed to 127.0.0.1 reaches the host and is dropped there (moby#41872)', { skip }, async () => {
   await runOk(['nft', '-f', '-'], { input: 'table ip probe {\n chain pre {\n type filter hook prerouting priority -400;\n iifname "lan0" ip daddr 127.0.0.1 counter\n }\n}\n' });
   try {
@@ -193,28 +238,33 @@ test('icc=false: same-network containers are cut off except through published po
   try {
     await assertCells([
       ...both([['c2', C1, 82, null], ['c2', C1, 80, null], ['c2', HOST, 8080, GW1], ['c3', HOST, 8080, C3], ['lan', HOST, 8080, LAN]]),
+      ...both([['c2', C1_6, 82, null], ['c2', C1_6, 80, null], ['c2', HOST6, 8080, GW1_6], ['c3', HOST6, 8080, C3_6], ['lan', HOST6, 8080, LAN6]]),
     ]);
-    const link: LinkEntry = { clientIp: C2, serverIp: C1, proto: 'tcp', port: 80 };
-    await firewall.addLinks([link]);
+    const links: LinkEntry[] = [{ clientIp: C2, serverIp: C1, proto: 'tcp', port: 80 }, { clientIp: C2_6, serverIp: C1_6, proto: 'tcp', port: 80 }];
+    await firewall.addLinks(links);
     await assertCells([
       ['c2', 'tcp', C1, 80, C2],
       ['c2', 'udp', C1, 80, null],
       ['c2', 'tcp', C1, 82, null],
       ['c3', 'tcp', C1, 80, null],
+      ['c2', 'tcp', C1_6, 80, C2_6],
+      ['c2', 'udp', C1_6, 80, null],
+      ['c2', 'tcp', C1_6, 82, null],
+      ['c3', 'tcp', C1_6, 80, null],
     ]);
-    await firewall.removeLinks([link]);
-    await assertCells([['c2', 'tcp', C1, 80, null]]);
+    await firewall.removeLinks(links);
+    await assertCells([['c2', 'tcp', C1, 80, null], ['c2', 'tcp', C1_6, 80, null]]);
   } finally {
     await firewall.removeNetwork(net1(false));
     await firewall.addNetwork(net1(true));
   }
 }));
 
-function hostListen(port: number): Promise<Server | string> {
+function hostListen(port: number, host = '0.0.0.0'): Promise<Server | string> {
   const server = createServer();
   return new Promise((resolve) => {
     server.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
-    server.listen({ port, host: '0.0.0.0', exclusive: true }, () => resolve(server));
+    server.listen({ port, host, exclusive: true, ipv6Only: host.includes(':') }, () => resolve(server));
   });
 }
 
@@ -224,6 +274,9 @@ async function closeServer(s: Server | string): Promise<void> {
 
 test('a published port is reserved against host processes; berth and host processes both cause "port is already allocated"', { skip }, async () => {
   assert.equal(await hostListen(8080), 'EADDRINUSE', 'berth holds 8080 while it is published');
+  assert.equal(await hostListen(8080, '::'), 'EADDRINUSE', 'and [::]:8080');
+  assert.equal(await hostListen(8081, '::1'), 'EADDRINUSE', 'and [::1]:8081');
+  await assert.rejects(mapper.publish(request('other', C2, ['[::]:8080:80'], C2_6)), { status: 409, message: 'Bind for [::]:8080 failed: port is already allocated' });
   await assert.rejects(mapper.publish(request('other', C2, ['8080:80'])), { status: 409, message: 'Bind for 0.0.0.0:8080 failed: port is already allocated' });
   await assert.rejects(mapper.publish(request('other', C2, ['127.0.0.1:8080:80'])), /Bind for 127\.0\.0\.1:8080 failed: port is already allocated/);
   const held = await hostListen(9090);

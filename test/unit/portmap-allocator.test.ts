@@ -55,3 +55,18 @@ test('release frees the ports and closes their reservations; restore takes exact
   await assert.rejects(a.restore('c3', '127.0.0.1', 'tcp', 8080), /already allocated/);
   assert.throws(() => parsePortRange('x'), /invalid ip_local_port_range/);
 });
+
+test(':: covers the IPv6 addresses as 0.0.0.0 the IPv4 ones, and neither the other family; allocateOn takes one port on all addresses or none', async () => {
+  const open = new Set<string>();
+  const a = new PortAllocator({ first: 40000, last: 40010 }, fakeReserver(new Set(['::|tcp|40000']), open));
+  assert.equal(await a.allocate('c1', { hostIp: '0.0.0.0', proto: 'tcp', start: 8080, end: 8080 }), 8080);
+  assert.equal(await a.allocate('c2', { hostIp: '::', proto: 'tcp', start: 8080, end: 8080 }), 8080, 'v6 any does not clash with v4 any');
+  await assert.rejects(a.allocate('c3', { hostIp: '::1', proto: 'tcp', start: 8080, end: 8080 }), { status: 409, message: 'Bind for [::1]:8080 failed: port is already allocated' });
+  assert.equal(await a.allocate('c3', { hostIp: '::1', proto: 'tcp', start: 8081, end: 8081 }), 8081);
+  await assert.rejects(a.allocate('c4', { hostIp: '::', proto: 'tcp', start: 8081, end: 8081 }), /Bind for \[::\]:8081 failed/);
+  // 40000 is free on 0.0.0.0 but held on :: by a host process: both families move on together
+  assert.equal(await a.allocateOn('c5', ['0.0.0.0', '::'], { proto: 'tcp', start: 0, end: 0 }), 40001);
+  assert.ok(!open.has('0.0.0.0|tcp|40000'), 'the half-taken 40000 was given back');
+  await assert.rejects(a.allocateOn('c6', ['0.0.0.0', '::'], { proto: 'tcp', start: 8080, end: 8080 }), /already allocated/);
+  assert.equal(open.size, 5);
+});

@@ -21,7 +21,7 @@ function setup(busy = new Set<number>()) {
 const NET = { name: 'bridge', internal: false, hostBindingIpv4: '0.0.0.0' };
 
 function req(specs: string[], extra: Partial<PublishRequest> = {}): PublishRequest {
-  return { containerId: 'c1', containerIp: '172.17.0.2', network: NET, bindings: specs.flatMap(parsePortSpec), exposed: [], publishAll: false, ...extra };
+  return { containerId: 'c1', containerIp: '172.17.0.2', containerIp6: '', network: NET, bindings: specs.flatMap(parsePortSpec), exposed: [], publishAll: false, ...extra };
 }
 
 test('a container\'s ports are published in one firewall transaction, with the network\'s default host address', async () => {
@@ -50,12 +50,49 @@ test('a conflict changes nothing: the ports taken so far are released and no rul
   assert.equal(ports[0]?.hostPort, 8080, 'the port of the failed publish is free again');
 });
 
-test('internal networks, sctp and IPv6 host addresses are refused with a clear error', async () => {
-  const { mapper } = setup();
+test('internal networks, sctp and a host address of a family the container lacks are refused with a clear error', async () => {
+  const { nft, mapper } = setup();
   await assert.rejects(mapper.publish(req(['80'], { network: { ...NET, name: 'secret', internal: true } })), /internal network "secret"/);
   await assert.rejects(mapper.publish(req(['80/sctp'])), /sctp is not supported/);
-  await assert.rejects(mapper.publish(req(['[::1]:8080:80'])), /only IPv4 host addresses/);
+  await assert.rejects(mapper.publish(req(['8081:81', '[::1]:8080:80'])), { status: 400, message: 'cannot publish on [::1]:8080: the container has no IPv6 address on "bridge"' });
+  await assert.rejects(mapper.publish(req(['127.0.0.1:8080:80'], { containerIp: '', containerIp6: 'fd00::2' })), /cannot publish on 127\.0\.0\.1:8080: the container has no IPv4 address on "bridge"/);
   assert.deepEqual(await mapper.publish(req([], { network: { ...NET, internal: true } })), [], 'nothing to publish is fine anywhere');
+  assert.equal(nft.length, 0, 'a refused publish changes nothing');
+  assert.deepEqual(await mapper.publish(req(['8081:81'])), [{ proto: 'tcp', containerPort: 81, hostIp: '0.0.0.0', hostPort: 8081, containerIp: '172.17.0.2' }], '8081 was not kept by the refused request');
+});
+
+test('a dual-stack container publishes on 0.0.0.0 and :: with the same host port; an explicit address publishes on it alone', async () => {
+  const { nft, mapper } = setup(new Set());
+  const dual = { containerIp: '172.17.0.2', containerIp6: 'fd00::2' };
+  const ports = await mapper.publish(req(['8080:80', '9000', '[::1]:8443:443', '127.0.0.1:8444:443', '[0:0::0]:8445:443/udp'], dual));
+  assert.deepEqual(ports.map((p) => `${p.hostIp} ${p.hostPort}->${p.containerIp} ${p.containerPort}/${p.proto}`), [
+    '0.0.0.0 8080->172.17.0.2 80/tcp', ':: 8080->fd00::2 80/tcp',
+    '0.0.0.0 40000->172.17.0.2 9000/tcp', ':: 40000->fd00::2 9000/tcp',
+    '::1 8443->fd00::2 443/tcp', '127.0.0.1 8444->172.17.0.2 443/tcp', ':: 8445->fd00::2 443/udp',
+  ]);
+  assert.equal(nft.length, 1, 'one transaction for both families');
+  assert.match(nft[0]!, /add element ip berth published_any \{ tcp \. 8080 : 172\.17\.0\.2 \. 80, tcp \. 40000 : 172\.17\.0\.2 \. 9000 \}/);
+  assert.doesNotMatch(nft[0]!, /::1|8443/, '[::1] is relayed by berthd, not DNATed (the kernel cannot)');
+  assert.match(nft[0]!, /add element ip6 berth published_any \{ tcp \. 8080 : fd00::2 \. 80, tcp \. 40000 : fd00::2 \. 9000, udp \. 8445 : fd00::2 \. 443 \}/);
+  // :: and 0.0.0.0 are taken on their own: another container gets :: 8446 while 0.0.0.0 8446 is someone else's only on v4
+  await assert.rejects(mapper.publish(req(['[::]:8080:80'], { ...dual, containerId: 'c2' })), { status: 409, message: 'Bind for [::]:8080 failed: port is already allocated' });
+  assert.equal((await mapper.publish(req(['127.0.0.1:8445:80/udp'], { containerId: 'c3' })))[0]?.hostPort, 8445, 'a v4 binding does not clash with a v6 one');
+});
+
+test('a v4-only container is not published on ::, a v6-only one only there; both families get the same random port or none', async () => {
+  const { mapper } = setup(new Set([40000]));
+  assert.deepEqual((await mapper.publish(req(['8080:80']))).map((p) => p.hostIp), ['0.0.0.0']);
+  assert.deepEqual((await mapper.publish(req(['8081:80'], { containerId: 'v6', containerIp: '', containerIp6: 'fd00::3' }))).map((p) => `${p.hostIp} ${p.containerIp}`), [':: fd00::3']);
+  const random = await mapper.publish(req(['80'], { containerId: 'both', containerIp6: 'fd00::4' }));
+  assert.deepEqual(random.map((p) => `${p.hostIp} ${p.hostPort}`), ['0.0.0.0 40001', ':: 40001']);
+});
+
+test('with --ip6tables=false nothing is published on IPv6', async () => {
+  const kernel = { nft: async () => '' } as unknown as Kernel;
+  const mapper = new PortMapper(new Firewall(kernel, true, false), new PortAllocator({ first: 40000, last: 40100 }, async () => ({ close: async () => undefined })));
+  const dual = { containerIp: '172.17.0.2', containerIp6: 'fd00::2' };
+  assert.deepEqual((await mapper.publish(req(['8080:80'], dual))).map((p) => p.hostIp), ['0.0.0.0']);
+  await assert.rejects(mapper.publish(req(['[::]:8081:80'], { ...dual, containerId: 'c2' })), /cannot publish on \[::\]:8081: IPv6 firewalling is off \(--ip6tables=false\)/);
 });
 
 test('restore re-takes the stored ports in one transaction and reports the ones lost meanwhile', async () => {
@@ -78,6 +115,10 @@ test('NetworkSettings.Ports and `berth port` lines look like Docker\'s', () => {
   const ports = networkSettingsPorts(published, ['80/tcp', '443/tcp']);
   assert.deepEqual(ports, { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }], '443/tcp': null, '53/udp': [{ HostIp: '127.0.0.1', HostPort: '5353' }] });
   assert.deepEqual(portLines(ports, 'web'), ['53/udp -> 127.0.0.1:5353', '80/tcp -> 0.0.0.0:8080']);
+  const dual = networkSettingsPorts([...published, { proto: 'tcp', containerPort: 80, hostIp: '::', hostPort: 8080, containerIp: 'fd00::2' }]);
+  assert.deepEqual(dual['80/tcp'], [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }], 'dockerd shows HostIp "::"');
+  assert.deepEqual(portLines(dual, 'web'), ['53/udp -> 127.0.0.1:5353', '80/tcp -> 0.0.0.0:8080', '80/tcp -> [::]:8080']);
+  assert.deepEqual(portLines(dual, 'web', '80'), ['0.0.0.0:8080', '[::]:8080']);
   assert.deepEqual(portLines(ports, 'web', '80'), ['0.0.0.0:8080']);
   assert.deepEqual(portLines(ports, 'web', '53/udp'), ['127.0.0.1:5353']);
   assert.throws(() => portLines(ports, 'web', '443/tcp'), { status: 404, message: "No public port '443/tcp' published for web" });

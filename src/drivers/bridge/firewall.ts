@@ -5,9 +5,8 @@ import { isIPv4 } from '../../util/ip.js';
 import { InvalidParameterError } from '../../util/errors.js';
 
 // berth's firewall lives in its own nftables tables and nowhere else: `ip berth` (filter,
-// NAT, published ports), its IPv6 twin `ip6 berth` (the same verdicts between bridges and
-// the outside, by interface; so far without published ports and links) and `bridge berth`
-// (inter-container traffic on one bridge). Rules
+// NAT, published ports, links), its IPv6 twin `ip6 berth` (made from the same template)
+// and `bridge berth` (inter-container traffic on one bridge, both families). Rules
 // are fixed at table creation; every per-network, per-port and per-link change is a
 // set/map element update inside one transaction, so its cost does not grow with the
 // number of networks, containers or published ports.
@@ -67,175 +66,203 @@ export interface FirewallState {
 }
 
 export const ANY_IP = '0.0.0.0';
+export const ANY_IP6 = '::';
 
 /** The packet-mark bit berth sets on DNATed flows (see the bridge table). */
 export const DNAT_MARK = '0x00200000';
 
-// The forward verdicts both families share, by interface: the IPv4 table puts its
-// address-based openings (published ports, links) between the first and the last.
-const FORWARD_FIRST = [
-  '    oifname @bridges ct state established,related accept comment "replies to containers"',
-  '    iifname . oifname @icc accept comment "ICC: same network"',
-  '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
-  '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
-];
-const FORWARD_LAST = [
-  '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
-  '    iifname @bridges accept comment "EGRESS"',
-  '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
-];
+/** What differs between the IPv4 and the IPv6 table: names, address types, the loopback. */
+interface Family {
+  table: 'ip' | 'ip6';
+  /** the nft payload keyword and address type */
+  ip: 'ip' | 'ip6';
+  addr: 'ipv4_addr' | 'ipv6_addr';
+  any: string;
+  loopback: string;
+}
 
-const IP_TABLE = [
-  `table ip ${TABLE} {`,
-  '  set bridges { type ifname; comment "every berth bridge"; }',
-  '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
-  '  set masquerade_subnets { type ipv4_addr; flags interval; comment "subnets whose egress leaves with the host address"; }',
-  '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
-  '  set subnet_bridges { type ipv4_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }',
-  '  set guarded_subnets { type ipv4_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }',
-  '  set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }',
-  '  map published { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }',
-  '  map published_any { type inet_proto . inet_service : ipv4_addr . inet_service; comment "published on 0.0.0.0: proto . port -> container ip . port"; }',
-  '  chain raw_prerouting {',
-  '    type filter hook prerouting priority raw; policy accept;',
-  '    iifname != "lo" ip daddr 127.0.0.0/8 drop comment "LOOPBACK: 127.0.0.0/8 only from the host itself (moby#41872)"',
-  '  }',
-  '  chain guard_prerouting {',
-  '    type filter hook prerouting priority mangle; policy accept;',
-  '    ip daddr @guarded_subnets ip daddr . iifname != @subnet_bridges fib daddr type != local ct direction original drop comment "DIRECT ACCESS: container addresses only from their own bridge (replies to DNATed flows pass)"',
-  '  }',
-  '  chain prerouting {',
-  '    type nat hook prerouting priority dstnat; policy accept;',
-  '    ip daddr != 127.0.0.0/8 jump published comment "loopback bindings are for the host only"',
-  '  }',
-  '  chain output {',
-  '    type nat hook output priority -100; policy accept;',
-  '    jump published comment "from the host itself, 127.0.0.1 included"',
-  '  }',
-  '  chain published {',
-  '    meta l4proto { tcp, udp } dnat ip to ip daddr . meta l4proto . th dport map @published comment "PUBLISHED: one host address"',
-  '    meta l4proto { tcp, udp } fib daddr type local dnat ip to meta l4proto . th dport map @published_any comment "PUBLISHED: any local address"',
-  '  }',
-  '  chain mark_published {',
-  '    type filter hook prerouting priority dstnat + 10; policy accept;',
-  `    ct status dnat meta mark set meta mark | ${DNAT_MARK} comment "PUBLISHED: tells the bridge table this flow was DNATed"`,
-  '  }',
-  '  chain forward {',
-  '    type filter hook forward priority filter; policy accept;',
-  ...FORWARD_FIRST,
-  '    oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"',
-  '    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container\'s exposed port"',
-  ...FORWARD_LAST,
-  '  }',
-  '  chain postrouting {',
-  '    type nat hook postrouting priority srcnat; policy accept;',
-  '    ip saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"',
-  '    oifname @bridges ip saddr 127.0.0.0/8 masquerade comment "LOOPBACK: host 127.0.0.1 -> container, answered via the gateway"',
-  '    oifname @bridges ct status dnat ip saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"',
-  '  }',
-  '}',
-];
+const IPV4: Family = { table: 'ip', ip: 'ip', addr: 'ipv4_addr', any: ANY_IP, loopback: '127.0.0.0/8' };
+const IPV6: Family = { table: 'ip6', ip: 'ip6', addr: 'ipv6_addr', any: ANY_IP6, loopback: '::1' };
 
-// The IPv6 twin: a bridge's isolation, --internal and "no direct access from outside" are
-// verdicts on interfaces, the same for both families; only the egress masquerade (ULA
-// subnets leave with the host's address, Docker 27's NAT66) needs addresses.
-const IP6_TABLE = [
-  `table ip6 ${TABLE} {`,
-  '  set bridges { type ifname; comment "every berth bridge"; }',
-  '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
-  '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
-  '  set masquerade_subnets { type ipv6_addr; flags interval; comment "IPv6 subnets whose egress leaves with the host address"; }',
-  '  chain forward {',
-  '    type filter hook forward priority filter; policy accept;',
-  ...FORWARD_FIRST,
-  ...FORWARD_LAST,
-  '  }',
-  '  chain postrouting {',
-  '    type nat hook postrouting priority srcnat; policy accept;',
-  '    ip6 saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"',
-  '  }',
-  '}',
-];
+// One table per family, from one template: the same sets, maps, chains and verdicts, so
+// what holds for IPv4 (isolation, internal, published ports, links, hairpin, masquerade)
+// holds for IPv6 by construction. The differences are the kernel's, around loopback:
+// IPv4 needs the LOOPBACK drop (route_localnet lets 127.0.0.0/8 in from outside,
+// moby#41872) and reaches containers from 127.0.0.1 by DNAT plus a masquerade; IPv6 drops
+// ::1 from outside by itself (RFC 4291 2.5.3) but cannot NAT ::1 into a container at all,
+// so the ip6 table leaves ::1 to berthd's relay (portmap/loopback-relay.ts).
+function addressTable(f: Family): string[] {
+  const { ip, addr } = f;
+  return [
+    `table ${f.table} ${TABLE} {`,
+    '  set bridges { type ifname; comment "every berth bridge"; }',
+    '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
+    `  set masquerade_subnets { type ${addr}; flags interval; comment "subnets whose egress leaves with the host address"; }`,
+    '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
+    `  set subnet_bridges { type ${addr} . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }`,
+    `  set guarded_subnets { type ${addr}; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }`,
+    `  set links { type ${addr} . ${addr} . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }`,
+    `  map published { type ${addr} . inet_proto . inet_service : ${addr} . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }`,
+    `  map published_any { type inet_proto . inet_service : ${addr} . inet_service; comment "published on ${f.table === 'ip' ? f.any : `[${f.any}]`}: proto . port -> container ip . port"; }`,
+    ...(f.table === 'ip' ? [
+      '  chain raw_prerouting {',
+      '    type filter hook prerouting priority raw; policy accept;',
+      '    iifname != "lo" ip daddr 127.0.0.0/8 drop comment "LOOPBACK: 127.0.0.0/8 only from the host itself (moby#41872)"',
+      '  }',
+    ] : []),
+    '  chain guard_prerouting {',
+    '    type filter hook prerouting priority mangle; policy accept;',
+    `    ${ip} daddr @guarded_subnets ${ip} daddr . iifname != @subnet_bridges fib daddr type != local ct direction original drop comment "DIRECT ACCESS: container addresses only from their own bridge (replies to DNATed flows pass)"`,
+    '  }',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority dstnat; policy accept;',
+    `    ${ip} daddr != ${f.loopback} jump published comment "loopback bindings are for the host only"`,
+    '  }',
+    '  chain output {',
+    '    type nat hook output priority -100; policy accept;',
+    f.table === 'ip'
+      ? '    jump published comment "from the host itself, 127.0.0.1 included"'
+      : '    ip6 daddr != ::1 jump published comment "from the host itself; ::1 is relayed by berthd (the kernel cannot NAT IPv6 loopback into a container)"',
+    '  }',
+    '  chain published {',
+    `    meta l4proto { tcp, udp } dnat ${ip} to ${ip} daddr . meta l4proto . th dport map @published comment "PUBLISHED: one host address"`,
+    `    meta l4proto { tcp, udp } fib daddr type local dnat ${ip} to meta l4proto . th dport map @published_any comment "PUBLISHED: any local address"`,
+    '  }',
+    '  chain mark_published {',
+    '    type filter hook prerouting priority dstnat + 10; policy accept;',
+    `    ct status dnat meta mark set meta mark | ${DNAT_MARK} comment "PUBLISHED: tells the bridge table this flow was DNATed"`,
+    '  }',
+    '  chain forward {',
+    '    type filter hook forward priority filter; policy accept;',
+    '    oifname @bridges ct state established,related accept comment "replies to containers"',
+    '    iifname . oifname @icc accept comment "ICC: same network"',
+    '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
+    '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
+    '    oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"',
+    `    meta l4proto { tcp, udp } ${ip} saddr . ${ip} daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container's exposed port"`,
+    '    iifname @bridges oifname @bridges drop comment "ISOLATION: networks cannot reach each other"',
+    '    iifname @bridges accept comment "EGRESS"',
+    '    oifname @bridges drop comment "NO DIRECT ACCESS: container addresses are not reachable from outside"',
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority srcnat; policy accept;',
+    `    ${ip} saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"`,
+    ...(f.table === 'ip' ? ['    oifname @bridges ip saddr 127.0.0.0/8 masquerade comment "LOOPBACK: host 127.0.0.1 -> container, answered via the gateway"'] : []),
+    `    oifname @bridges ct status dnat ${ip} saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"`,
+    '  }',
+    '}',
+  ];
+}
 
 // Frames between two ports of one bridge never reach the ip hooks without br_netfilter:
 // icc=false is enforced here, at the bridge layer, by destination subnet (kernels may lack
 // bridge meta keys and bridge conntrack, so neither is used). With br_netfilter, a DNAT back
 // onto the same bridge is re-bridged: DNAT_MARK (set in the ip table) lets it through.
+// IPv6 neighbour discovery passes as ARP does (a unicast neighbour advertisement is
+// addressed inside the subnet; without it a link could not even resolve its server).
 const BRIDGE_TABLE = [
   `table bridge ${TABLE} {`,
   '  set no_icc_subnets { type ipv4_addr; flags interval; comment "subnets of bridges with enable_icc=false"; }',
+  '  set no_icc_subnets6 { type ipv6_addr; flags interval; comment "IPv6 subnets of bridges with enable_icc=false"; }',
   '  set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }',
+  '  set links6 { type ipv6_addr . ipv6_addr . inet_proto . inet_service; comment "--link over IPv6: client . server . proto . exposed port"; }',
   '  chain forward {',
   '    type filter hook forward priority filter; policy accept;',
-  '    ether type != ip accept comment "ARP and the rest pass"',
+  '    ether type != { ip, ip6 } accept comment "ARP and the rest pass"',
   '    ip daddr != @no_icc_subnets accept comment "ICC: on"',
+  '    ip6 daddr != @no_icc_subnets6 accept comment "ICC: on (IPv6)"',
+  '    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept comment "IPv6 neighbour discovery passes, as ARP does"',
   `    meta mark & ${DNAT_MARK} == ${DNAT_MARK} accept comment "PUBLISHED: re-bridged after a DNAT (br_netfilter)"`,
   '    meta l4proto { tcp, udp } ip saddr . ip daddr . meta l4proto . th dport @links accept comment "LINK: to the linked container\'s exposed port"',
   '    meta l4proto { tcp, udp } ip daddr . ip saddr . meta l4proto . th sport @links accept comment "LINK: replies"',
+  '    meta l4proto { tcp, udp } ip6 saddr . ip6 daddr . meta l4proto . th dport @links6 accept comment "LINK: to the linked container\'s exposed port"',
+  '    meta l4proto { tcp, udp } ip6 daddr . ip6 saddr . meta l4proto . th sport @links6 accept comment "LINK: replies"',
   '    drop comment "NO ICC: containers on this bridge cannot reach each other"',
   '  }',
   '}',
 ];
 
+/** Which tables berth programs: `ip6: false` is `--ip6tables=false` (IPv6 left unfiltered, Docker's meaning). */
+export interface TableChoice {
+  ip6: boolean;
+}
+
+const ALL_TABLES: TableChoice = { ip6: true };
+
 /** The full tables: used at start-up (atomic replace) and golden-tested without root. */
-export function renderTable(policies: NetworkPolicy[], state: FirewallState = {}): string {
+export function renderTable(policies: NetworkPolicy[], state: FirewallState = {}, tables: TableChoice = ALL_TABLES): string {
   return [
-    ...IP_TABLE,
-    ...IP6_TABLE,
+    ...addressTable(IPV4),
+    ...(tables.ip6 ? addressTable(IPV6) : []),
     ...BRIDGE_TABLE,
-    ...policies.map((p) => networkElements('add', p)),
+    ...policies.map((p) => networkElements('add', p, tables)),
     portElements('add', state.ports ?? []),
     linkElements('add', state.links ?? []),
   ].filter((s) => s.length > 0).join('\n');
 }
 
-export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy): string {
+export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy, tables: TableChoice = ALL_TABLES): string {
   assertIfName(p.bridge);
   const b = JSON.stringify(p.bridge);
-  const el = (set: string, value: string, family = 'ip') => `${verb} element ${family} ${TABLE} ${set} { ${value} }`;
+  const el = (set: string, value: string, family: string) => `${verb} element ${family} ${TABLE} ${set} { ${value} }`;
   const lines: string[] = [];
-  // the interface verdicts, in both families' tables
-  for (const family of ['ip', 'ip6']) {
-    lines.push(el('bridges', b, family));
-    if (p.internal) lines.push(el('internal_bridges', b, family));
-    if (p.icc) lines.push(el('icc', `${b} . ${b}`, family));
+  const subnets: [Family, string | undefined][] = [[IPV4, p.subnet && assertSubnet(p.subnet)], [IPV6, p.subnet6 && assertSubnet6(p.subnet6)]];
+  for (const [f, subnet] of subnets) {
+    if (f === IPV6 && !tables.ip6) continue;
+    // the interface verdicts, in both families' tables whatever the network's families
+    lines.push(el('bridges', b, f.table));
+    if (p.internal) lines.push(el('internal_bridges', b, f.table));
+    if (p.icc) lines.push(el('icc', `${b} . ${b}`, f.table));
+    if (!subnet) continue;
+    lines.push(el('subnet_bridges', `${subnet} . ${b}`, f.table));
+    if (p.internal || p.masquerade) lines.push(el('guarded_subnets', subnet, f.table));
+    if (p.masquerade && !p.internal) lines.push(el('masquerade_subnets', subnet, f.table));
   }
-  if (p.subnet) {
-    const subnet = assertSubnet(p.subnet);
-    lines.push(el('subnet_bridges', `${subnet} . ${b}`));
-    if (p.internal || p.masquerade) lines.push(el('guarded_subnets', subnet));
-    if (p.masquerade && !p.internal) lines.push(el('masquerade_subnets', subnet));
-    if (!p.icc) lines.push(el('no_icc_subnets', subnet, 'bridge'));
-  }
-  if (p.subnet6 && p.masquerade && !p.internal) lines.push(el('masquerade_subnets', assertSubnet6(p.subnet6), 'ip6'));
+  if (!p.icc && p.subnet) lines.push(el('no_icc_subnets', p.subnet, 'bridge'));
+  if (!p.icc && p.subnet6 && tables.ip6) lines.push(el('no_icc_subnets6', p.subnet6, 'bridge'));
   return lines.join('\n');
 }
 
 export function portElements(verb: 'add' | 'delete', ports: DnatEntry[]): string {
-  const one: string[] = [];
-  const any: string[] = [];
-  for (const p of ports) {
-    assertIp(p.hostIp);
-    assertIp(p.containerIp);
-    const value = `${p.proto} . ${assertPort(p.hostPort)}`;
-    const target = verb === 'add' ? ` : ${p.containerIp} . ${assertPort(p.containerPort)}` : '';
-    if (p.hostIp === ANY_IP) any.push(value + target);
-    else one.push(`${p.hostIp} . ${value}${target}`);
+  const lines: string[] = [];
+  for (const f of [IPV4, IPV6]) {
+    const one: string[] = [];
+    const any: string[] = [];
+    for (const p of ports) {
+      if (familyOfIp(p.hostIp) !== f) continue;
+      assertIp(p.containerIp, f);
+      const value = `${p.proto} . ${assertPort(p.hostPort)}`;
+      const target = verb === 'add' ? ` : ${p.containerIp} . ${assertPort(p.containerPort)}` : '';
+      if (p.hostIp === f.any) any.push(value + target);
+      else one.push(`${p.hostIp} . ${value}${target}`);
+    }
+    if (one.length) lines.push(`${verb} element ${f.table} ${TABLE} published { ${one.join(', ')} }`);
+    if (any.length) lines.push(`${verb} element ${f.table} ${TABLE} published_any { ${any.join(', ')} }`);
   }
-  return [
-    one.length ? `${verb} element ip ${TABLE} published { ${one.join(', ')} }` : '',
-    any.length ? `${verb} element ip ${TABLE} published_any { ${any.join(', ')} }` : '',
-  ].filter(Boolean).join('\n');
+  return lines.join('\n');
 }
 
 export function linkElements(verb: 'add' | 'delete', links: LinkEntry[]): string {
-  if (!links.length) return '';
-  const values = links.map((l) => `${assertIp(l.clientIp)} . ${assertIp(l.serverIp)} . ${l.proto} . ${assertPort(l.port)}`).join(', ');
-  return ['ip', 'bridge'].map((family) => `${verb} element ${family} ${TABLE} links { ${values} }`).join('\n');
+  const lines: string[] = [];
+  for (const f of [IPV4, IPV6]) {
+    const values = links
+      .filter((l) => familyOfIp(l.clientIp) === f)
+      .map((l) => `${assertIp(l.clientIp, f)} . ${assertIp(l.serverIp, f)} . ${l.proto} . ${assertPort(l.port)}`);
+    if (!values.length) continue;
+    lines.push(`${verb} element ${f.table} ${TABLE} links { ${values.join(', ')} }`);
+    lines.push(`${verb} element bridge ${TABLE} ${f === IPV4 ? 'links' : 'links6'} { ${values.join(', ')} }`);
+  }
+  return lines.join('\n');
 }
 
-function assertIp(ip: string): string {
-  if (!isIPv4(ip)) throw new InvalidParameterError(`firewall: invalid IPv4 address ${JSON.stringify(ip)}`);
+function familyOfIp(ip: string): Family {
+  if (isIPv4(ip)) return IPV4;
+  if (isIPv6(ip)) return IPV6;
+  throw new InvalidParameterError(`firewall: invalid address ${JSON.stringify(ip)}`);
+}
+
+function assertIp(ip: string, f: Family): string {
+  if (familyOfIp(ip) !== f) throw new InvalidParameterError(`firewall: ${ip} is not an ${f === IPV4 ? 'IPv4' : 'IPv6'} address`);
   return ip;
 }
 
@@ -260,24 +287,38 @@ function assertSubnet6(cidr: string): string {
   return cidr;
 }
 
-/** The firewall handle the bridge driver and the port mapper use. `enabled: false` is `--iptables=false`. */
+/**
+ * The firewall handle the bridge driver and the port mapper use. `enabled: false` is
+ * `--iptables=false` (no tables at all); `ip6: false` is `--ip6tables=false`.
+ */
 export class Firewall {
-  constructor(private readonly kernel: Kernel, readonly enabled: boolean) {}
+  private readonly tables: TableChoice;
+
+  constructor(private readonly kernel: Kernel, readonly enabled: boolean, ip6 = true) {
+    this.tables = { ip6 };
+  }
+
+  /** False with --ip6tables=false: nothing is published on IPv6 then. */
+  get ip6(): boolean {
+    return this.tables.ip6;
+  }
 
   /** Replaces berth's tables atomically with ones holding exactly these networks, ports and links. */
   async reset(policies: NetworkPolicy[], state: FirewallState = {}): Promise<void> {
     if (!this.enabled) return;
+    const links = this.programmable(state.links ?? []);
     await this.kernel.nft([
       `add table ip ${TABLE}`, `delete table ip ${TABLE}`,
+      // --ip6tables=false: a table a former run made goes too
       `add table ip6 ${TABLE}`, `delete table ip6 ${TABLE}`,
       `add table bridge ${TABLE}`, `delete table bridge ${TABLE}`,
-      renderTable(policies, state),
+      renderTable(policies, { ports: state.ports, links }, this.tables),
     ].join('\n'));
   }
 
   async addNetwork(p: NetworkPolicy): Promise<void> {
     if (!this.enabled) return;
-    await this.kernel.nft(networkElements('add', p));
+    await this.kernel.nft(networkElements('add', p, this.tables));
     // Why: see the header (127.0.0.1 -> container needs route_localnet on the bridge).
     await this.kernel.writeSysctl(`net/ipv4/conf/${p.bridge}/route_localnet`, '1').catch(() => undefined);
   }
@@ -288,7 +329,7 @@ export class Firewall {
    * no error, so each is added, then deleted, in one transaction.
    */
   async removeNetwork(p: NetworkPolicy): Promise<void> {
-    if (this.enabled) await this.kernel.nft(`${networkElements('add', p)}\n${networkElements('delete', p)}`);
+    if (this.enabled) await this.kernel.nft(`${networkElements('add', p, this.tables)}\n${networkElements('delete', p, this.tables)}`);
   }
 
   /** Adds published ports: one transaction whatever their number. */
@@ -301,11 +342,18 @@ export class Firewall {
   }
 
   async addLinks(links: LinkEntry[]): Promise<void> {
-    if (this.enabled && links.length) await this.kernel.nft(linkElements('add', links));
+    const mine = this.programmable(links);
+    if (this.enabled && mine.length) await this.kernel.nft(linkElements('add', mine));
   }
 
   async removeLinks(links: LinkEntry[]): Promise<void> {
-    if (this.enabled && links.length) await this.kernel.nft(linkElements('delete', links));
+    const mine = this.programmable(links);
+    if (this.enabled && mine.length) await this.kernel.nft(linkElements('delete', mine));
+  }
+
+  /** IPv6 links are left out with --ip6tables=false (nothing filters IPv6 then). */
+  private programmable(links: LinkEntry[]): LinkEntry[] {
+    return this.tables.ip6 ? links : links.filter((l) => !isIPv6(l.clientIp));
   }
 
   /** Every berth table as nft prints it, for a person to read. */
@@ -313,7 +361,7 @@ export class Firewall {
     if (!this.enabled) return '';
     // one list per call: libnftables 1.0.6 fails (ENOENT) on two `list table` in one buffer
     const ip = await this.kernel.nft(`list table ip ${TABLE}`);
-    const ip6 = await this.kernel.nft(`list table ip6 ${TABLE}`);
+    const ip6 = this.tables.ip6 ? await this.kernel.nft(`list table ip6 ${TABLE}`) : '';
     const bridge = await this.kernel.nft(`list table bridge ${TABLE}`);
     return ip + ip6 + bridge;
   }

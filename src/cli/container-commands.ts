@@ -1,3 +1,4 @@
+import { hostPortText } from '../portmap/allocator.js';
 import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import type { Client } from './client.js';
@@ -74,7 +75,8 @@ export function containerCommands(program: Command, client: () => Client): void 
         RunningFor: timeAgo(x.Created * 1000),
         Status: x.Status,
         State: x.State,
-        Ports: x.Ports.map((p) => (p.PublicPort ? `${p.IP}:${p.PublicPort}->` : '') + `${p.PrivatePort}/${p.Type}`).join(', '),
+        // "[::]:8080->80/tcp" for IPv6 bindings, as docker 26+ prints them
+        Ports: x.Ports.map((p) => (p.PublicPort ? `${hostPortText(p.IP ?? '', p.PublicPort)}->` : '') + `${p.PrivatePort}/${p.Type}`).join(', '),
         Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
       })), { quiet: o.quiet, format: o.format, kind: 'container', defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}' });
     });

@@ -27,6 +27,10 @@ async function hairpinOf(lab: Lab, names: string[]): Promise<boolean[]> {
   return out;
 }
 
+/** The same servers on both families: TCP 80 (node's '::' takes IPv4 too) and UDP 81 on udp6 '::'. */
+const SERVER_BOTH = SERVER.replace("createSocket('udp4')", "createSocket('udp6')");
+const LAB_LAN_ADDR6 = '2001:db8:18::1';
+
 describe('published ports', { concurrency: false }, () => {
   test('-p forms, berth port, reachability from the host and the LAN, release on rm', async (t) => {
     const lab = await labFor(t);
@@ -90,5 +94,45 @@ describe('published ports', { concurrency: false }, () => {
     await runSleeper(lab, 'base');
     await fails(lab, ['run', '-d', '--network', 'container:base', '-p', '9001:80', '--', 'sleep', '1'], /conflicting options/);
     await fails(lab, ['run', '-d', '-p', 'nonsense', '--', 'sleep', '1'], /invalid/i);
+  });
+
+  test('IPv6: -p publishes on 0.0.0.0 and [::], [::1] is the host\'s only, a container without IPv6 is not published on IPv6, and a restart keeps it all', async (t) => {
+    const lab = await labFor(t);
+    const lan = await lab.addLanHost('lan6');
+    await ok(lab, ['network', 'create', '--ipv6', '--subnet', 'fd00:90::/64', '--subnet', '10.90.0.0/24', 'dual']);
+    await ok(lab, ['run', '-d', '--name', 'web6', '--network', 'dual', '-e', 'WHO=web6', '-p', '8080:80', '-p', '[::1]:8081:80', '-p', '8082:81/udp', '--', 'node', '-e', SERVER_BOTH]);
+    assert.equal(await ok(lab, ['port', 'web6']), '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n80/tcp -> [::1]:8081\n81/udp -> 0.0.0.0:8082\n81/udp -> [::]:8082');
+    assert.equal(await ok(lab, ['port', 'web6', '80']), '0.0.0.0:8080\n[::]:8080\n[::1]:8081');
+    assert.equal(await inspect(lab, 'web6', '{{json .NetworkSettings.Ports}}'),
+      '{"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"8080"},{"HostIp":"::","HostPort":"8080"},{"HostIp":"::1","HostPort":"8081"}],"81/udp":[{"HostIp":"0.0.0.0","HostPort":"8082"},{"HostIp":"::","HostPort":"8082"}]}');
+    assert.match(await ok(lab, ['ps']), /0\.0\.0\.0:8080->80\/tcp, \[::\]:8080->80\/tcp/);
+    let reply = '';
+    for (let i = 0; i < 20 && !reply; i++) reply = await fetchTcp(lab, lab.hostNs, lab.hostUplinkAddr6, 8080);
+    assert.equal(reply, 'hello from web6', 'the host\'s own IPv6 address');
+    assert.equal(await fetchTcp(lab, lab.hostNs, '::1', 8080), 'hello from web6', '[::1] to a [::] binding (relayed)');
+    assert.equal(await fetchTcp(lab, lab.hostNs, '::1', 8081), 'hello from web6', 'a [::1] binding (relayed)');
+    assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR6, 8080), 'hello from web6', 'the LAN over IPv6');
+    assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR6, 8081), '', 'the LAN does not reach a [::1] binding');
+    assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR, 8080), 'hello from web6', 'and still over IPv4');
+    assert.match(await ok(lab, ['system', 'firewall']), /table ip6 berth[\s\S]*tcp \. 8080 : fd00:90::2 \. 80/);
+
+    // an IPv4-only container: published on 0.0.0.0 only; an IPv6 client is refused at once, no hang
+    await ok(lab, ['run', '-d', '--name', 'web4', '-e', 'WHO=web4', '-p', '9090:80', '--', 'node', '-e', SERVER]);
+    assert.equal(await ok(lab, ['port', 'web4']), '80/tcp -> 0.0.0.0:9090');
+    for (let i = 0; i < 20 && !reply.includes('web4'); i++) reply = await fetchTcp(lab, lab.hostNs, '127.0.0.1', 9090);
+    const refused = await lab.inNetns(lab.hostNs, ['node', '-e', "require('net').connect(9090,'::1').on('connect',()=>process.exit(3)).on('error',(e)=>{console.log(e.code);process.exit(0)});setTimeout(()=>process.exit(2),2000)"]);
+    assert.equal(refused.stdout.trim(), 'ECONNREFUSED', `[::1]:9090 is refused (code ${refused.code})`);
+    assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR6, 9090), '');
+    await fails(lab, ['run', '-d', '-p', '[::1]:9091:80', '--', 'sleep', '1'], /cannot publish on \[::1\]:9091: the container has no IPv6 address on "bridge"/);
+    await fails(lab, ['run', '-d', '-p', '[fd00::zz]:9092:80', '--', 'sleep', '1'], /invalid IP address "fd00::zz"/);
+
+    await lab.restartDaemon();
+    reply = '';
+    for (let i = 0; i < 20 && !reply; i++) reply = await fetchTcp(lab, lab.hostNs, '::1', 8081);
+    assert.equal(reply, 'hello from web6', 'the relay is back after a restart');
+    assert.equal(await fetchTcp(lab, lan.ns, LAB_LAN_ADDR6, 8080), 'hello from web6');
+    await ok(lab, ['rm', '-f', 'web6']);
+    assert.doesNotMatch(await ok(lab, ['system', 'firewall']), /8080|8082/);
+    assert.equal(await fetchTcp(lab, lab.hostNs, '::1', 8081), '', 'the relay is gone with the container');
   });
 });

@@ -4,6 +4,7 @@ import { DEFAULT_BRIDGE_NAME } from '../../engine/config.js';
 import { chooseDefaultBridgeSubnet } from '../../ipam/choose-subnet.js';
 import { fixedCidrSubPool } from '../../ipam/fixed-cidr.js';
 import { InvalidParameterError } from '../../util/errors.js';
+import { routedSubnets } from '../../kernel/routed-subnets.js';
 import { parseCidr } from '../../util/ip.js';
 import type { BridgeConfig } from './config.js';
 
@@ -53,7 +54,7 @@ async function shape(ctx: DriverContext, stored: DriverNetwork<BridgeConfig> | u
   }
   const kept = stored?.subnets[0];
   if (kept?.gateway && stored?.config.bridgeName === bridge) return { bridge, subnet: kept.subnet, gateway: kept.gateway };
-  const routes = (await kernel.listRoutes()).filter((r) => r.dst !== 'default' && r.dev !== bridge).map((r) => r.dst);
+  const routes = routedSubnets(await kernel.listRoutes(), [4], bridge);
   const { subnet, gateway } = chooseDefaultBridgeSubnet([...routes, ...takenSubnets]);
   return { bridge, subnet, gateway };
 }

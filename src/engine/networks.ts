@@ -244,7 +244,7 @@ export class NetworkService {
       const wanted = await driver.predefined({ existing: existing && this.view(existing), takenSubnets });
       if (!wanted) continue;
       if (existing) await this.replacePredefined(existing, wanted.subnets?.[0]?.subnet ?? '');
-      await this.create({ name, driver: driver.name, ipamConfig: wanted.subnets, options: wanted.options }, { builtin: true });
+      await this.create({ name, driver: driver.name, ipamConfig: wanted.subnets, enableIPv6: wanted.enableIPv6, options: wanted.options }, { builtin: true });
     }
   }
 

@@ -19,7 +19,7 @@ export interface DaemonConfig {
   bridge?: string;
   /** --mtu of the default bridge's containers */
   mtu: number;
-  /** --ip-forward: set net.ipv4.ip_forward=1 */
+  /** --ip-forward: set net.ipv4.ip_forward=1, and IPv6 forwarding once an IPv6 network exists (ipv6-forwarding.ts) */
   ipForward: boolean;
   /** --iptables: program berth's nftables table at all */
   iptables: boolean;

@@ -105,5 +105,38 @@ describe('IPv6 on the host', { concurrency: false }, () => {
     assert.equal(await bridgeShape(lab), 'false 172.17.0.0/16 172.17.0.1');
     assert.equal(await subnet6(lab, 'taken6'), 'fd00:e0::/64');
   });
+
+  test('--ip-forward covers IPv6: the first IPv6 network turns forwarding on, after moving accept_ra 1 to 2; IPv4-only leaves the host as it was', async (t) => {
+    const lab = await labFor(t);
+    const sysctls = async () => (await hostOk(lab, ['sh', '-c',
+      'cat /proc/sys/net/ipv6/conf/all/forwarding /proc/sys/net/ipv6/conf/default/forwarding /proc/sys/net/ipv6/conf/uplink0/accept_ra /proc/sys/net/ipv6/conf/default/accept_ra'])).split('\n').join(' ');
+    assert.equal(await sysctls(), '0 0 1 1', 'before any IPv6 network: forwarding off, uplink0 takes router advertisements');
+    await ok(lab, ['network', 'create', 'only4']);
+    assert.equal(await sysctls(), '0 0 1 1', 'an IPv4-only network changes nothing');
+    await ok(lab, ['network', 'create', '--ipv6', 'dual']);
+    assert.equal(await sysctls(), '1 1 2 2', 'forwarding on; uplink0 still takes router advertisements (accept_ra=2)');
+    assert.match(lab.daemonLog(), /IPv6 forwarding: accept_ra 1 -> 2 on default, .*uplink0/);
+    // a container of the dual-stack network reaches the internet over IPv6, masqueraded to the uplink's address
+    await runSleeper(lab, 'd1', ['--network', 'dual']);
+    const sandbox = await inspect(lab, 'd1', '{{.NetworkSettings.SandboxKey}}');
+    assert.equal(await lab.echoFrom(sandbox, 'tcp', lab.internetAddr6), lab.hostUplinkAddr6);
+    // restored at start: a host reset meanwhile is set again
+    await lab.stopDaemon();
+    await hostOk(lab, ['sh', '-c', 'echo 0 > /proc/sys/net/ipv6/conf/all/forwarding; echo 1 > /proc/sys/net/ipv6/conf/uplink0/accept_ra; echo 1 > /proc/sys/net/ipv6/conf/default/accept_ra']);
+    assert.equal(await sysctls(), '0 0 1 1', 'the host reset while berthd was down');
+    await lab.startDaemon();
+    assert.equal(await sysctls(), '1 1 2 2', 'the restored IPv6 network turns it on again');
+    assert.equal(await lab.echoFrom(sandbox, 'tcp', lab.internetAddr6), lab.hostUplinkAddr6);
+  });
+
+  test('--ip-forward=false: IPv6 networks leave forwarding and accept_ra alone', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--ip-forward=false'] });
+    const sysctls = async () => (await hostOk(lab, ['sh', '-c',
+      'cat /proc/sys/net/ipv6/conf/all/forwarding /proc/sys/net/ipv6/conf/uplink0/accept_ra /proc/sys/net/ipv6/conf/default/accept_ra'])).split('\n').join(' ');
+    await ok(lab, ['network', 'create', '--ipv6', 'dual']);
+    await runSleeper(lab, 'd1', ['--network', 'dual']);
+    assert.equal(await sysctls(), '0 1 1');
+    assert.doesNotMatch(lab.daemonLog(), /IPv6 forwarding/);
+  });
 });
 

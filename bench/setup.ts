@@ -1,7 +1,9 @@
 // `npm run bench:setup`: container network set-up, berth side by side with dockerd 20.10,
 // netavark 1.4 and the CNI plugins, in one run inside a lab world (scripts/bench.sh).
 // Env: BENCH_N (1000), BENCH_ANCHORS (netavark,cni,docker), BENCH_ANCHOR_BUDGET_S (200),
-// BENCH_DOCKER_BUDGET_S (240), BENCH_PROF=1 (CPU profile of berthd), BENCH_OUT (bench/results).
+// BENCH_DOCKER_BUDGET_S (240), BENCH_PROF=1 (CPU profile of berthd), BENCH_OUT (bench/results),
+// BENCH_DUAL (1: every second berth container on a dual-stack network; 0: IPv4 only),
+// BENCH_ICMP6_SETTLE_S (5: ICMPv6 still counted this long after the last container).
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +37,10 @@ function requireLabWorld(): void {
 async function main(): Promise<void> {
   requireLabWorld();
   const n = envInt('BENCH_N', 1000);
+  const dualStack = envInt('BENCH_DUAL', 1) === 1;
   const networks = networksFor(n);
+  // berth's containers split over both kinds: as many networks of each as its half needs
+  const berthNetworks = dualStack ? networksFor(Math.ceil(n / 2)) : networks;
   const out = process.env.BENCH_OUT || join(REPO, 'bench/results');
   const wanted = (process.env.BENCH_ANCHORS ?? 'netavark,cni,docker').split(',').map((x) => x.trim()).filter((x) => x && x !== 'none');
   const profileDir = process.env.BENCH_PROF === '1' ? process.env.BENCH_PROF_DIR : undefined;
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`N=${n} over ${networks} networks; anchors: ${wanted.join(',') || 'none'}; load ${loadBefore}`);
   const runs: SystemRun[] = [];
-  runs.push(await runBerth({ n, networks, log }));
+  runs.push(await runBerth({ n, networks: berthNetworks, dualStack, icmp6SettleS: envInt('BENCH_ICMP6_SETTLE_S', 5), log }));
   log(`berth done: ${runs[0].reached} containers`);
   for (const name of wanted) {
     const a = ANCHORS[name];

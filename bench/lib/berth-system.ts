@@ -1,10 +1,14 @@
 // berth in a lab: berthd started by test/lab, containers created through its API, then
 // removed; at every 50th an extra container is made and removed through the CLI (timed
 // apart from the creation wall); leak checks against the state before the first one.
+// With dualStack, every second container goes to a dual-stack network instead (series of
+// their own, so both kinds are timed at the same scale), and the ICMPv6 the containers
+// send into each bridge is counted.
 import { basename, join } from 'node:path';
 import { CLI_PATH, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
 import { run } from '../../test/lab/exec.js';
 import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
+import { countIcmp6, DUAL_PREFIX, readIcmp6, V4_PREFIX, type Icmp6Count } from './dual-stack.js';
 import { added, linkSummary } from './netns.js';
 import { emptyRun, type SystemRun } from './results.js';
 import { median } from './stats.js';
@@ -15,8 +19,19 @@ const SETUP_HEADER = 'x-berth-setup-ms';
 
 export interface BerthOptions {
   n: number;
+  /** IPv4-only networks (and as many dual-stack ones with dualStack) */
   networks: number;
+  /** every second container on a dual-stack network */
+  dualStack: boolean;
+  /** how long ICMPv6 is still counted after the last container started (router solicitations are seconds apart) */
+  icmp6SettleS: number;
   log: (line: string) => void;
+}
+
+/** The containers' networks, by kind. */
+interface Nets {
+  v4: string[];
+  dual: string[];
 }
 
 /**
@@ -47,11 +62,15 @@ interface Snapshot {
 }
 
 async function snapshot(lab: Lab): Promise<Snapshot> {
-  const nft = await lab.inHost(['nft', 'list', 'table', 'ip', 'berth']);
+  const nft = [];
+  for (const family of ['ip', 'ip6']) {
+    const r = await lab.inHost(['nft', 'list', 'table', family, 'berth']);
+    nft.push(...r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => `${family}: ${l}`));
+  }
   return {
     links: await linkSummary(basename(lab.hostNs)),
     mounts: mountsUnder(lab.dir),
-    nft: nft.stdout.split('\n').map((l) => l.trim()).filter(Boolean),
+    nft,
   };
 }
 
@@ -108,13 +127,20 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
   try {
     await lab.startDaemon();
     const daemonPid = pidsWithArgs(DAEMON_PATH, lab.dataRoot)[0];
-    const nets: string[] = [];
+    const nets: Nets = { v4: [], dual: [] };
     for (let k = 0; k < o.networks; k++) {
       await must(lab, ['network', 'create', `benchnet${k}`]);
-      nets.push(`benchnet${k}`);
+      nets.v4.push(`benchnet${k}`);
+      if (!o.dualStack) continue;
+      await must(lab, ['network', 'create', '--ipv6', `benchdual${k}`]);
+      nets.dual.push(`benchdual${k}`);
     }
     const before = await snapshot(lab);
+    const bridges = new Map<string, string>();
+    for (const net of [...nets.v4, ...nets.dual]) bridges.set(net, `br-${(await must(lab, ['network', 'inspect', '-f', '{{.Id}}', net])).slice(0, 12)}`);
+    if (o.dualStack) await countIcmp6(lab, [...bridges.values()]);
     const ids = await createAll(lab, o, nets, res);
+    if (o.dualStack) res.icmp6 = await icmp6Counts(lab, o, nets, bridges, res);
     res.rssMb = daemonPid ? rssMb(daemonPid) : undefined;
     res.rssWhat = 'berthd VmRSS';
     res.networkLsMs = await medianOf(5, () => must(lab, ['network', 'ls']));
@@ -130,7 +156,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
       res.teardownMs.push(nowMs() - ts);
     }
     res.removeWallMs = nowMs() - t1;
-    res.leaks = await leaks(lab, before, nets, res);
+    res.leaks = await leaks(lab, before, [...nets.v4, ...nets.dual], res);
   } catch (err) {
     const log = lab.daemonLog();
     o.log(`berthd log (tail):\n${log.slice(-4000)}`);
@@ -141,16 +167,19 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
   return res;
 }
 
-async function createAll(lab: Lab, o: BerthOptions, nets: string[], res: SystemRun): Promise<string[]> {
-  const api: (number | undefined)[] = [];
-  const daemon: (number | undefined)[] = [];
+async function createAll(lab: Lab, o: BerthOptions, nets: Nets, res: SystemRun): Promise<string[]> {
+  const kinds = [{ prefix: V4_PREFIX, nets: nets.v4 }, ...(o.dualStack ? [{ prefix: DUAL_PREFIX, nets: nets.dual }] : [])];
+  const timed = kinds.map(() => ({ api: [] as (number | undefined)[], daemon: [] as (number | undefined)[] }));
   const cli: (number | undefined)[] = [];
   const createMs: number[] = [];
   const ids: string[] = [];
   let paused = 0;
   const t0 = nowMs();
   for (let i = 1; i <= o.n; i++) {
-    const net = nets[(i - 1) % nets.length];
+    // alternate between the kinds; round-robin over the networks of one kind
+    const k = (i - 1) % kinds.length;
+    const kindNets = kinds[k].nets;
+    const net = kindNets[Math.floor((i - 1) / kinds.length) % kindNets.length];
     const ts = nowMs();
     const c = await apiOk(lab, 'POST', `/containers/create?name=bench${i}`, { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
     const tc = nowMs();
@@ -158,9 +187,9 @@ async function createAll(lab: Lab, o: BerthOptions, nets: string[], res: SystemR
     const id = (c.body as { Id: string }).Id;
     ids.push(id);
     const s = await apiOk(lab, 'POST', `/containers/${id}/start`);
-    api[i - 1] = nowMs() - ts;
+    timed[k].api[i - 1] = nowMs() - ts;
     const h = s.headers[SETUP_HEADER];
-    if (typeof h === 'string' && h !== '') daemon[i - 1] = Number(h);
+    if (typeof h === 'string' && h !== '') timed[k].daemon[i - 1] = Number(h);
     if (i % 50 === 0) {
       // the CLI sample: one more container, made and removed by `berth`, outside the wall time
       const tPause = nowMs();
@@ -173,11 +202,28 @@ async function createAll(lab: Lab, o: BerthOptions, nets: string[], res: SystemR
   }
   res.createWallMs = nowMs() - t0 - paused;
   res.reached = ids.length;
-  if (daemon.some((v) => v !== undefined)) res.series.push({ label: 'berth: daemon-timed network set-up (X-Berth-Setup-Ms)', samples: daemon, plot: true });
+  // the IPv4 series first: the report compares the first daemon-timed / API series with the anchors
+  const daemonTimed = timed.some((t) => t.daemon.some((v) => v !== undefined));
+  if (daemonTimed) kinds.forEach((kind, k) => res.series.push({ label: `${kind.prefix}daemon-timed network set-up (X-Berth-Setup-Ms)`, samples: timed[k].daemon, plot: true }));
   else res.notes.push('berthd does not report its own set-up time yet (no X-Berth-Setup-Ms header): the API create+start time is an upper bound on it');
-  res.series.push({ label: 'berth: API create+start', samples: api, plot: true });
+  kinds.forEach((kind, k) => res.series.push({ label: `${kind.prefix}API create+start`, samples: timed[k].api, plot: true }));
   res.series.push({ label: 'berth: CLI `berth run -d` (every 50th, one extra container)', samples: cli, plot: false });
   res.notes.push('set-up wall: the N API create+start pairs back to back, the CLI samples (made and removed apart) excluded');
+  if (o.dualStack) res.notes.push(`every second container on a dual-stack network (${nets.dual.join(', ')}), the others on IPv4-only ones (${nets.v4.join(', ')}): the berth rows above are the IPv4-only half, the "dual stack" rows the other`);
   res.notes.push(`API create alone: median ${median(createMs).toFixed(2)} ms (the rest of create+start is start)`);
   return ids;
+}
+
+/** The ICMPv6 counters of every bridge, read icmp6SettleS after the last container started. */
+async function icmp6Counts(lab: Lab, o: BerthOptions, nets: Nets, bridges: Map<string, string>, res: SystemRun): Promise<Icmp6Count[]> {
+  await new Promise((r) => setTimeout(r, o.icmp6SettleS * 1000));
+  const counters = await readIcmp6(lab);
+  res.notes.push(`ICMPv6 counted at each bridge device's ingress (what containers send to multicast is flooded there too) from before the first container until ${o.icmp6SettleS} s after the last one started`);
+  const out: Icmp6Count[] = [];
+  for (const [net, bridge] of bridges) {
+    const body = (await apiOk(lab, 'GET', `/networks/${net}`)).body as { Containers?: Record<string, unknown> };
+    const get = (what: string) => counters.get(`${bridge} ${what}`) ?? 0;
+    out.push({ network: net, dualStack: nets.dual.includes(net), bridge, containers: Object.keys(body.Containers ?? {}).length, rs: get('rs'), ns: get('ns'), mld: get('mld'), all: get('all') });
+  }
+  return out;
 }

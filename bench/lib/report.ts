@@ -1,4 +1,5 @@
 // The markdown report: set-up time by window, totals, and issue 6's targets.
+import { dualStackSection } from './dual-stack.js';
 import type { SystemRun } from './results.js';
 import { median, percentile, standardWindows, windowStats, type Window } from './stats.js';
 import { fmtMs } from './timing.js';
@@ -113,6 +114,7 @@ export function renderReport(runs: SystemRun[], ctx: ReportContext): string {
     '',
     ...targets(runs, windows, ctx.n),
     '',
+    ...dualStackSection(runs.find((r) => r.system === 'berth'), windows),
     '## What each figure is',
     '',
     ...runs.flatMap((r) => [`- **${r.system}**: ${r.method}.`, ...r.notes.map((x) => `  - ${x}`)]),

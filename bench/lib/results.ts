@@ -1,4 +1,5 @@
 // What one system's run produced: the data the report and the plot are made of.
+import type { Icmp6Count } from './dual-stack.js';
 
 export interface Series {
   /** Legend label, e.g. "berth: API create+start". */
@@ -30,6 +31,8 @@ export interface SystemRun {
   notes: string[];
   /** How many containers it reached (can be fewer than asked: time budget). */
   reached: number;
+  /** berth with a dual-stack half: the ICMPv6 its containers sent into each bridge */
+  icmp6?: Icmp6Count[];
 }
 
 export function emptyRun(system: string, method: string): SystemRun {

@@ -71,7 +71,7 @@ function makeProgram(): Command {
     .option('--ipv6 [bool]', 'enable IPv6 on the default bridge', bool, false)
     .option('--fixed-cidr-v6 <cidr>', "the default bridge's IPv6 subnet, e.g. fd00:1::/64", cidr6)
     .option('--ip6tables [bool]', "program berth's IPv6 firewall rules (false: leave IPv6 firewalling off, as dockerd's flag)", bool, true)
-    .option('--ip-forward [bool]', 'enable net.ipv4.ip_forward', bool, true)
+    .option('--ip-forward [bool]', 'enable net.ipv4.ip_forward, and IPv6 forwarding once an IPv6 network exists', bool, true)
     .option('--iptables [bool]', "program berth's nftables table (NAT, isolation)", bool, true)
     .option('--icc [bool]', 'allow inter-container communication on the default bridge', bool, true)
     .option('--ip <addr>', 'default host address for published ports', ipv4, '0.0.0.0')

@@ -35,6 +35,8 @@ export interface DriverCaps {
 /** The shape of a predefined network a driver provides (bridge: "bridge", host: "host", null: "none"). */
 export interface PredefinedNetwork {
   subnets?: SubnetView[];
+  /** dual stack; without an IPv6 entry in `subnets` the engine picks one from the default IPv6 pool */
+  enableIPv6?: boolean;
   options?: Record<string, string>;
 }
 

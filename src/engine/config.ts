@@ -9,7 +9,7 @@ export interface DaemonConfig {
   bip?: string;
   /** --fixed-cidr: containers' range inside the default bridge subnet */
   fixedCidr?: string;
-  /** --ipv6: the default bridge is dual stack (its IPv6 side is the kernel work of issue 13) */
+  /** --ipv6: the default bridge is dual stack (its IPv6 subnet: --fixed-cidr-v6, else a /64 of the default IPv6 pool) */
   ipv6: boolean;
   /** --fixed-cidr-v6: the default bridge's IPv6 subnet */
   fixedCidrV6?: string;
@@ -19,7 +19,7 @@ export interface DaemonConfig {
   bridge?: string;
   /** --mtu of the default bridge's containers */
   mtu: number;
-  /** --ip-forward: set net.ipv4.ip_forward=1 */
+  /** --ip-forward: set net.ipv4.ip_forward=1, and IPv6 forwarding once an IPv6 network exists (ipv6-forwarding.ts) */
   ipForward: boolean;
   /** --iptables: program berth's nftables table at all */
   iptables: boolean;

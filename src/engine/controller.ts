@@ -18,6 +18,7 @@ import { DnsObserver } from './dns-observer.js';
 import { kernelNeighbourSysctls, NeighbourLimit } from './neighbour-limit.js';
 import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
+import { Ipv6Forwarding } from './ipv6-forwarding.js';
 import { NetworkService } from './networks.js';
 import { State } from './state.js';
 import { upgradeRecords } from './record-upgrades.js';
@@ -53,6 +54,7 @@ export class Controller {
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);
     this.observers.add(this.neighbours);
+    if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall, log);
   }

@@ -2,6 +2,7 @@ import type { DriverCaps, DriverNetwork, NetworkDriver } from '../driverapi/cont
 import type { DriverRegistry } from '../driverapi/registry.js';
 import type { Ipam } from '../ipam/types.js';
 import { checkUsableSubnet } from '../ipam/special-subnets.js';
+import { routedSubnets } from '../kernel/routed-subnets.js';
 import type { Kernel } from '../kernel/types.js';
 import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
 import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
@@ -116,7 +117,7 @@ export class NetworkService {
     const explicit = (req.ipamConfig ?? []).filter((c) => c.subnet).map((c) => familyOf(c.subnet));
     const wanted = [...(req.enableIPv4 === false ? [] : [4]), ...(req.enableIPv6 ? [6] : [])];
     const picksDefault = wanted.some((f) => !explicit.includes(f as IpFamily));
-    const routes = picksDefault ? (await this.kernel.listRoutes()).filter((r) => r.dst !== 'default').map((r) => r.dst) : [];
+    const routes = picksDefault ? routedSubnets(await this.kernel.listRoutes(), wanted as IpFamily[]) : [];
     const record = this.reserve(req, routes, opts);
     const driver = this.driverOf(record);
     try {
@@ -243,7 +244,7 @@ export class NetworkService {
       const wanted = await driver.predefined({ existing: existing && this.view(existing), takenSubnets });
       if (!wanted) continue;
       if (existing) await this.replacePredefined(existing, wanted.subnets?.[0]?.subnet ?? '');
-      await this.create({ name, driver: driver.name, ipamConfig: wanted.subnets, options: wanted.options }, { builtin: true });
+      await this.create({ name, driver: driver.name, ipamConfig: wanted.subnets, enableIPv6: wanted.enableIPv6, options: wanted.options }, { builtin: true });
     }
   }
 

@@ -32,7 +32,8 @@ export interface AddressInfo {
 }
 
 export interface RouteInfo {
-  /** "default" or a CIDR such as "172.17.0.0/16" */
+  family: 4 | 6;
+  /** "default" or a CIDR such as "172.17.0.0/16" or "fd00:1::/64" */
   dst: string;
   gateway?: string;
   /** output interface name (if known) */

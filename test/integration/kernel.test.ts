@@ -184,7 +184,9 @@ test('addresses and routes can be added, listed, replaced and deleted', { skip }
   const routes = await k.listRoutes();
   assert.deepEqual(routes.filter((r) => r.dst === '10.77.0.0/16').map((r) => [r.gateway, r.dev]), [['10.99.0.253', 'brk2']]);
   assert.ok(routes.some((r) => r.dst === '10.66.0.0/16' && r.dev === 'brk2' && r.gateway === undefined && r.table === 254));
-  assert.ok(routes.some((r) => r.dst === '10.99.0.0/24' && r.dev === 'brk2'));
+  assert.ok(routes.some((r) => r.dst === '10.99.0.0/24' && r.dev === 'brk2' && r.family === 4));
+  // both families: brk2's IPv6 subnet route is listed as such
+  assert.ok(routes.some((r) => r.dst === 'fd00:99::/64' && r.dev === 'brk2' && r.family === 6), JSON.stringify(routes));
   const seen = await ipj(['-4', 'route', 'show', '10.77.0.0/16']);
   assert.equal(seen[0].gateway, '10.99.0.253');
 

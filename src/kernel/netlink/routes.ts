@@ -1,13 +1,13 @@
 import type { RouteInfo } from '../types.js';
 import {
-  AF_INET, NLM_F_CREATE, NLM_F_REPLACE, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_TABLE, RTMSG_LEN,
+  AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_REPLACE, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_TABLE, RTMSG_LEN,
   RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
 } from './constants.js';
 import { bytesToIp, ipToBytes } from './ipbytes.js';
 import { attr, attrU32, parseAttrs, u32Attr } from './message.js';
 import type { NetlinkSocket } from './socket.js';
 
-// IPv4 routes of the main table over rtnetlink.
+// Routes of the main table over rtnetlink, both families.
 
 /** struct rtmsg: family, dst_len, src_len, tos, table, protocol, scope, type, flags. */
 function rtmsg(family: number, dstLen: number, scope: number): Buffer {
@@ -73,18 +73,35 @@ export function deleteRoute(s: NetlinkSocket, dst: string): boolean {
   }
 }
 
-/** IPv4 main-table routes; `names` maps ifindex → name. */
+/** Main-table routes of both families, IPv4 first; `names` maps ifindex → name. */
 export function listRoutes(s: NetlinkSocket, names: Map<number, string>): RouteInfo[] {
+  return [...familyRoutes(s, AF_INET, names), ...familyRoutes(s, AF_INET6, names)];
+}
+
+const EAFNOSUPPORT = 97;
+
+function familyRoutes(s: NetlinkSocket, family: number, names: Map<number, string>): RouteInfo[] {
+  let replies;
+  try {
+    replies = s.dump(RTM_GETROUTE, [rtmsg(family, 0, 0)]);
+  } catch (e) {
+    // a kernel booted with ipv6.disable=1 has no IPv6 routes to list
+    if (family === AF_INET6 && (e as { errno?: number }).errno === EAFNOSUPPORT) return [];
+    throw e;
+  }
   const out: RouteInfo[] = [];
-  for (const m of s.dump(RTM_GETROUTE, [rtmsg(AF_INET, 0, 0)])) {
+  for (const m of replies) {
     if (m.type !== RTM_NEWROUTE) continue;
     const a = parseAttrs(m.payload, RTMSG_LEN);
     const table = a.has(RTA_TABLE) ? attrU32(a.get(RTA_TABLE)) : m.payload.readUInt8(4);
     if (table !== RT_TABLE_MAIN) continue;
     const dstLen = m.payload.readUInt8(1);
     const dst = a.get(RTA_DST);
-    const route: RouteInfo = { dst: dst ? `${bytesToIp(dst)}/${dstLen}` : 'default', table };
-    if (dstLen === 0 && dst) route.dst = 'default';
+    const route: RouteInfo = {
+      family: family === AF_INET6 ? 6 : 4,
+      dst: dst && dstLen > 0 ? `${bytesToIp(dst)}/${dstLen}` : 'default',
+      table,
+    };
     const gw = a.get(RTA_GATEWAY);
     if (gw) route.gateway = bytesToIp(gw);
     const oif = attrU32(a.get(RTA_OIF));

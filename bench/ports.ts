@@ -1,7 +1,8 @@
 // npm run bench:ports — the time to publish ONE more port as the number already published
 // grows (10, 100, 1,000, 10,000), side by side in one run:
 //   - berth: PortMapper.publish (host port booked, reservation socket bound, one map
-//     element added in one libnftables transaction), and the map element alone;
+//     element added in one libnftables transaction), and the map element alone; the same
+//     again for IPv6 ([::]:port to a container's IPv6 address, in the ip6 table);
 //   - Docker 20.10's way: per port, `iptables -t nat -C DOCKER … -j DNAT` then `-A`, and
 //     `iptables -t filter -C DOCKER … -j ACCEPT` then `-A`: four iptables processes, with
 //     iptables-nft and iptables-legacy.
@@ -21,7 +22,7 @@ const run = promisify(execFile);
 const LEVELS = (process.env.BENCH_PORTS_LEVELS ?? '10,100,1000,10000').split(',').map(Number);
 const SAMPLES = Number(process.env.BENCH_PORTS_SAMPLES ?? 9);
 const BRIDGE = 'benchbr0';
-const POLICY: NetworkPolicy = { bridge: BRIDGE, subnet: '10.64.0.0/10', internal: false, masquerade: true, icc: true };
+const POLICY: NetworkPolicy = { bridge: BRIDGE, subnet: '10.64.0.0/10', subnet6: 'fd00:64::/64', internal: false, masquerade: true, icc: true };
 const FILL_FROM = 2000; // host ports 2000.. for the fill, 30000.. for samples (below the ephemeral range)
 const SAMPLE_FROM = 30000;
 
@@ -32,13 +33,20 @@ function containerIp(i: number): string {
   return `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${(i & 255) || 1}`;
 }
 
+function containerIp6(i: number): string {
+  return `fd00:64::${(i || 1).toString(16)}`;
+}
+
+type Family = 4 | 6;
+
 function ms(t0: bigint): number {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-function request(id: string, i: number, hostPort: number): PublishRequest {
+/** One port of a container that has only the family's address: published on 0.0.0.0 or [::]. */
+function request(id: string, i: number, hostPort: number, family: Family): PublishRequest {
   return {
-    containerId: id, containerIp: containerIp(i), containerIp6: '', exposed: [], publishAll: false,
+    containerId: id, containerIp: family === 4 ? containerIp(i) : '', containerIp6: family === 6 ? containerIp6(i) : '', exposed: [], publishAll: false,
     network: { name: 'bench', internal: false, hostBindingIpv4: '0.0.0.0' },
     bindings: [{ containerPort: 80, proto: 'tcp', hostIp: '', hostPortStart: hostPort, hostPortEnd: hostPort }],
   };
@@ -46,8 +54,8 @@ function request(id: string, i: number, hostPort: number): PublishRequest {
 
 type Row = Map<number, number[]>;
 
-/** berth: the full publish path, and the firewall element alone (its own map, same table). */
-async function benchBerth(): Promise<{ full: Row; element: Row }> {
+/** berth: the full publish path, and the firewall element alone (its own map, same table), for one family. */
+async function benchBerth(family: Family): Promise<{ full: Row; element: Row }> {
   const kernel = await openKernel();
   const firewall = new Firewall(kernel, true);
   await firewall.reset([POLICY]);
@@ -60,8 +68,8 @@ async function benchBerth(): Promise<{ full: Row; element: Row }> {
     // fill to `level` in bulk: one transaction per 1,000 ports (as a container with many ports would)
     while (published < level) {
       const n = Math.min(1000, level - published);
-      const bindings = Array.from({ length: n }, (_, k) => request('', 0, FILL_FROM + published + k).bindings[0]!);
-      await mapper.publish({ ...request(`fill${published}`, published + 1, 0), bindings });
+      const bindings = Array.from({ length: n }, (_, k) => request('', 0, FILL_FROM + published + k, family).bindings[0]!);
+      await mapper.publish({ ...request(`fill${published}`, published + 1, 0, family), bindings });
       published += n;
     }
     const fullTimes: number[] = [];
@@ -69,9 +77,11 @@ async function benchBerth(): Promise<{ full: Row; element: Row }> {
     for (let k = 0; k < SAMPLES; k++) {
       sample++;
       let t0 = process.hrtime.bigint();
-      await mapper.publish(request(`s${sample}`, 60000 + sample, SAMPLE_FROM + sample));
+      await mapper.publish(request(`s${sample}`, 60000 + sample, SAMPLE_FROM + sample, family));
       fullTimes.push(ms(t0));
-      const entry: DnatEntry = { hostIp: '127.0.0.1', proto: 'udp', hostPort: SAMPLE_FROM + sample, containerIp: containerIp(60000 + sample), containerPort: 80 };
+      const entry: DnatEntry = family === 4
+        ? { hostIp: '127.0.0.1', proto: 'udp', hostPort: SAMPLE_FROM + sample, containerIp: containerIp(60000 + sample), containerPort: 80 }
+        : { hostIp: '2001:db8::1', proto: 'udp', hostPort: SAMPLE_FROM + sample, containerIp: containerIp6(60000 + sample), containerPort: 80 };
       t0 = process.hrtime.bigint();
       await firewall.publish([entry]);
       elemTimes.push(ms(t0));
@@ -79,9 +89,11 @@ async function benchBerth(): Promise<{ full: Row; element: Row }> {
     }
     full.set(level, fullTimes);
     element.set(level, elemTimes);
-    process.stderr.write(`berth: ${level} published: ${median(fullTimes).toFixed(2)} ms (element ${median(elemTimes).toFixed(2)} ms)\n`);
+    process.stderr.write(`berth IPv${family}: ${level} published: ${median(fullTimes).toFixed(2)} ms (element ${median(elemTimes).toFixed(2)} ms)\n`);
   }
-  await kernel.nft('delete table ip berth\ndelete table bridge berth');
+  for (let k = 0; k <= sample; k++) await mapper.unpublish(`s${k}`);
+  for (let p = 0; p < published; p += 1000) await mapper.unpublish(`fill${p}`);
+  await kernel.nft('delete table ip berth\ndelete table ip6 berth\ndelete table bridge berth');
   await kernel.close();
   return { full, element };
 }
@@ -155,8 +167,14 @@ function ratio(row: Row | undefined, a: number, b: number): string {
 
 async function main(): Promise<void> {
   if (process.env.BERTH_LAB_WORLD !== '1') throw new Error('run inside scripts/in-lab.sh (npm run bench:ports does)');
-  const berth = await benchBerth();
-  const rows: [string, Row][] = [['berth: PortMapper.publish (book + reservation socket + map element)', berth.full], ['berth: map element only (one libnftables transaction)', berth.element]];
+  const berth = await benchBerth(4);
+  const berth6 = await benchBerth(6);
+  const rows: [string, Row][] = [
+    ['berth: PortMapper.publish (book + reservation socket + map element)', berth.full],
+    ['berth: map element only (one libnftables transaction)', berth.element],
+    ['berth IPv6: PortMapper.publish on [::] (book + reservation socket + ip6 map element)', berth6.full],
+    ['berth IPv6: ip6 map element only', berth6.element],
+  ];
   for (const bin of ['iptables-nft', 'iptables-legacy']) {
     if (!existsSync(`/usr/sbin/${bin}`)) continue;
     try {
@@ -170,7 +188,7 @@ async function main(): Promise<void> {
   const lines = [
     '# Publishing one more port, as the number already published grows',
     '',
-    `Median (p90) milliseconds to publish one more TCP port, ${SAMPLES} samples per level, in one run, in a lab netns.`,
+    `Median (p90) milliseconds to publish one more TCP port, ${SAMPLES} samples per level, in one run, in a lab netns (the IPv6 rows fill and publish on [::] to containers' IPv6 addresses).`,
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}.`,
     '',
     `| approach | ${LEVELS.map((l) => `${l.toLocaleString('en-US')} published`).join(' | ')} | ${last.toLocaleString('en-US')} vs ${first} |`,
@@ -179,7 +197,9 @@ async function main(): Promise<void> {
     '',
   ];
   const berthLast = median(berth.full.get(last) ?? []);
-  for (const [name, row] of rows.slice(2)) {
+  const v6Last = median(berth6.full.get(last) ?? []);
+  lines.push(`At ${last.toLocaleString('en-US')} published ports one more IPv6 port costs ${(v6Last / berthLast).toFixed(2)}x an IPv4 one.`);
+  for (const [name, row] of rows.slice(4)) {
     const t = row.get(last);
     if (t?.length) lines.push(`At ${last.toLocaleString('en-US')} published ports berth is ${(median(t) / berthLast).toFixed(0)}x faster than ${name.replace(/ \(.*/, '')}.`);
   }

@@ -96,7 +96,11 @@ const byName = (list: unknown) => Array.isArray(list)
   ? Object.fromEntries(list.map((x: { Name?: string; Names?: string[] }) => [x.Name ?? x.Names?.[0] ?? '?', x]))
   : list;
 
-/** dockerd also publishes on IPv6 ("::"); berth publishes IPv4 only (README): those bindings are left out. */
+/**
+ * dockerd 20.10 also publishes an IPv4-only container on "::" (docker-proxy carries IPv6 to
+ * its IPv4 address); berth, without a proxy, publishes on :: only containers that have an
+ * IPv6 address (README, IPv6): those bindings are left out.
+ */
 function ipv4Ports(inspect: unknown): unknown {
   const c = inspect as { NetworkSettings?: { Ports?: Record<string, { HostIp: string }[] | null> } };
   const ports = c?.NetworkSettings?.Ports;

@@ -81,7 +81,8 @@ describe('API shapes next to dockerd 20.10', { concurrency: false }, () => {
     same(`GET /containers/json${query}`, byName(fixture(file)), byName(await get(`/containers/json${query}`)));
   /**
    * GET /containers/json while p1 runs. dockerd lists Ports in map order: sorted here.
-   * dockerd's [::] bindings are left out (berth publishes IPv4 only) and the random
+   * dockerd's [::] bindings of this IPv4-only container are left out (its docker-proxy
+   * carries them; berth publishes on [::] only containers with IPv6) and the random
    * PublicPort of 9090 is compared by type.
    */
   const sameListedPorts = async () => {

@@ -135,4 +135,17 @@ describe('published ports', { concurrency: false }, () => {
     assert.doesNotMatch(await ok(lab, ['system', 'firewall']), /8080|8082/);
     assert.equal(await fetchTcp(lab, lab.hostNs, '::1', 8081), '', 'the relay is gone with the container');
   });
+
+  test('--ip6tables=false: no ip6 table, a dual-stack container is published on 0.0.0.0 only, and [::] bindings are refused', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '--ipv6', '--subnet', 'fd00:91::/64', 'dual']);
+    await lab.restartDaemon(['--ip6tables=false']);
+    assert.doesNotMatch(await ok(lab, ['system', 'firewall']), /table ip6/);
+    assert.notEqual((await lab.inHost(['nft', 'list', 'table', 'ip6', 'berth'])).code, 0, 'no ip6 berth table in the kernel');
+    await ok(lab, ['run', '-d', '--name', 'web', '--network', 'dual', '-e', 'WHO=web', '-p', '8080:80', '--', 'node', '-e', SERVER_BOTH]);
+    assert.equal(await ok(lab, ['port', 'web']), '80/tcp -> 0.0.0.0:8080');
+    await fails(lab, ['run', '-d', '--network', 'dual', '-p', '[::]:8081:80', '--', 'sleep', '1'], /cannot publish on \[::\]:8081: IPv6 firewalling is off \(--ip6tables=false\)/);
+    await lab.restartDaemon([]);
+    assert.match(await ok(lab, ['system', 'firewall']), /table ip6 berth/, 'back on: the table is made again');
+  });
 });

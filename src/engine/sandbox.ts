@@ -101,8 +101,9 @@ export class SandboxService {
     for (const j of joined) {
       const link = await this.kernel.getLink(j.ep.ifName, c.sandboxKey);
       // half made (a connect cut by a crash): what is there goes, and it is made again whole;
-      // told by its IPv4 addresses (listAddresses leaves link-scope IPv6 out)
-      const whole = link && j.iface.addresses.filter((a) => !a.includes(':')).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
+      // told by its addresses of either family (an IPv6-only endpoint has no IPv4 one), but
+      // link-scope IPv6, which listAddresses leaves out
+      const whole = link && j.iface.addresses.filter((a) => !isLinkLocal6(a)).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
       if (link && !whole) await this.kernel.removeInterface(c.sandboxKey, j.iface);
       if (!whole) {
         for (const family of FAMILIES) if (gatewayOf(joined, family) === j) j.iface.routes.push(defaultRoute(j, family));
@@ -178,6 +179,10 @@ export class SandboxService {
 }
 
 const FAMILIES = [4, 6] as const;
+
+function isLinkLocal6(cidr: string): boolean {
+  return /^fe[89ab][0-9a-f]?:/i.test(cidr);
+}
 type Family = (typeof FAMILIES)[number];
 
 function gatewayIn(j: Joined, family: Family): string | undefined {

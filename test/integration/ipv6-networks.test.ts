@@ -142,8 +142,8 @@ describe('IPv6 networks', { concurrency: false }, () => {
       await dockerFails(lab, client, ['network', 'create', '--subnet', 'fd00:26::/64', 'dockerbad'], /an IPv6 subnet needs IPv6 enabled/);
       if (client.bin === DOCKER_28.bin) {
         // docker 28's --ipv4=false (it sends EnableIPv4 whatever the API version)
-        await d(['network', 'create', '-d', 'ptp', '--ipv6', '--ipv4=false', '--subnet', 'fd00:27::/64', 'docker6']);
-        assert.equal(await d(['network', 'inspect', '-f', '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', 'docker6']), 'true fd00:27::/64');
+        await d(['network', 'create', '--ipv6', '--ipv4=false', '--subnet', 'fd00:27::/64', 'docker6']);
+        assert.equal(await d(['network', 'inspect', '-f', '{{.Driver}} {{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'docker6']), 'bridge true fd00:27::/64 fd00:27::1');
         await d(['network', 'rm', 'docker6']);
       }
       await d(['network', 'rm', 'dockerdual', 'dockerauto']);

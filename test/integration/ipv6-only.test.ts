@@ -20,6 +20,14 @@ async function dig(lab: Lab, container: string, name: string, type: string, serv
   return { status, answers: section.split('\n').filter((l) => l.trim()).map((l) => l.split(/\s+/).at(-1) ?? '') };
 }
 
+/** fd00:61::a -> a.0.0.0….1.6.0.0.0.0.d.f.ip6.arpa (its 32 nibbles, reversed). */
+function reverse6(ip: string): string {
+  const [head, tail = ''] = ip.split('::');
+  const groups = (g: string) => (g ? g.split(':') : []);
+  const all = [...groups(head), ...Array(8 - groups(head).length - groups(tail).length).fill('0'), ...groups(tail)];
+  return `${all.map((g) => g.padStart(4, '0')).join('').split('').reverse().join('.')}.ip6.arpa`;
+}
+
 const ping6 = async (lab: Lab, from: string, to: string) => (await lab.berth(['exec', from, 'ping', '-6', '-c1', '-W2', to])).code === 0;
 const endpoint = (lab: Lab, name: string, net: string, field: string) => inspect(lab, name, `{{(index .NetworkSettings.Networks "${net}").${field}}}`);
 
@@ -64,6 +72,9 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     assert.deepEqual(await dig(lab, 'sa', 'echo.internet.test', 'A'), { status: 'NOERROR', answers: ['203.0.113.10'] }, 'forwarded to an IPv4 upstream');
     assert.deepEqual(await dig(lab, 'sb', 'echo.internet.test', 'AAAA'), { status: 'NOERROR', answers: ['2001:db8:113::10'] }, 'forwarded to an IPv6 upstream');
     assert.match(lab.internetDnsLog(), /query echo\.internet\.test 1 from 198\.51\.100\.2/);
+    const ptr = await dig(lab, 'sb', reverse6('fd00:61::a'), 'PTR');
+    assert.equal(ptr.status, 'NOERROR');
+    assert.match(ptr.answers.join(' '), /^sa\./, 'ip6.arpa PTR: the container\'s name (as for IPv4)');
     assert.ok(await ping6(lab, 'sa', 'sb'), 'by name');
     assert.ok(await ping6(lab, 'sa', 'fd00:61::1'), 'its gateway');
 
@@ -77,6 +88,23 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     assert.equal((await lab.inHost(['ping', '-6', '-c1', '-W2', c])).code, 0, 'the host reaches it (forwarding is on)');
     assert.equal(await ping6(lab, 'sa', c), false, 'ISOLATION: another network');
     assert.equal(await ping6(lab, 'sc', 'fd00:61::a'), false, 'ISOLATION: the other way');
+
+    // an IPv6-only network joined live by a container of an IPv4-only one: its IPv6 side, the IPv4 route kept
+    await ok(lab, ['network', 'create', '--subnet', '10.66.0.0/24', 'four']);
+    await runSleeper(lab, 'sf', ['--network', 'four']);
+    await ok(lab, ['network', 'connect', 'only6', 'sf']);
+    assert.match(await ok(lab, ['exec', 'sf', 'ip', '-6', 'route', 'show', 'default']), /default via fd00:61::1 dev eth1/);
+    assert.match(await ok(lab, ['exec', 'sf', 'ip', '-4', 'route', 'show', 'default']), /default via 10\.66\.0\.1 dev eth0/);
+    assert.ok(await ping6(lab, 'sf', 'sa'), 'by name on the network it joined');
+    await ok(lab, ['network', 'disconnect', 'only6', 'sf']);
+    assert.equal(await ok(lab, ['exec', 'sf', 'ip', '-6', 'route', 'show', 'default']), '', 'its IPv6 route went with it');
+    // --internal: no way out, its neighbours still reachable
+    await ok(lab, ['network', 'create', '--internal', '--ipv6', '--ipv4=false', '--subnet', 'fd00:67::/64', 'in6']);
+    await runSleeper(lab, 'si', ['--network', 'in6']);
+    await ok(lab, ['network', 'connect', 'in6', 'sb']);
+    assert.equal(await ok(lab, ['exec', 'si', 'ip', '-6', 'route', 'show', 'default']), '', 'no default route on an internal network');
+    assert.equal(await ping6(lab, 'si', lab.internetAddr6), false, 'INTERNAL: no way out');
+    assert.ok(await ping6(lab, 'si', 'sb'), 'its neighbour, by name');
 
     // inspect: the IPv4 fields empty, as dockerd shows an IPv6-only endpoint
     assert.equal(await endpoint(lab, 'sa', 'only6', 'IPAddress'), '');
@@ -96,8 +124,8 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     await ok(lab, ['rm', '-f', 'sa']);
     await runSleeper(lab, 'se', ['--network', 'only6', '--ip6', 'fd00:61::a']);
     assert.equal(await endpoint(lab, 'se', 'only6', 'GlobalIPv6Address'), 'fd00:61::a', 'the removed container\'s address is free again');
-    await ok(lab, ['rm', '-f', 'sb', 'sc', 'sd', 'se']);
-    await ok(lab, ['network', 'rm', 'only6', 'other6']);
+    await ok(lab, ['rm', '-f', 'sb', 'sc', 'sd', 'se', 'sf', 'si']);
+    await ok(lab, ['network', 'rm', 'only6', 'other6', 'four', 'in6']);
     assert.equal((await lab.inHost(['ip', 'link', 'show', br])).code, 1, 'the bridge is gone');
   });
 

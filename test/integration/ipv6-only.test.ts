@@ -36,7 +36,8 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     const lab = await labFor(t, { daemonArgs: ['--dns', '203.0.113.10'] });
     await lab.inHost(['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']); // so the firewall alone isolates
     // an upstream of the other family too: the lab internet's DNS server on its IPv6 address
-    await lab.spawnIn(lab.internetNs, ['node', DNS_SERVER, lab.internetAddr6, '53']).waitForOutput('ready\n');
+    const upstream6 = lab.spawnIn(lab.internetNs, ['node', DNS_SERVER, lab.internetAddr6, '53']);
+    await upstream6.waitForOutput('ready\n');
     await ok(lab, ['network', 'create', '--ipv6', '--ipv4=false', '--subnet', 'fd00:61::/64', 'only6']);
     await ok(lab, ['network', 'create', '--ipv6', '--ipv4=false', '--subnet', 'fd00:62::/64', 'other6']);
     await runSleeper(lab, 'sa', ['--network', 'only6', '--ip6', 'fd00:61::a']);
@@ -72,6 +73,7 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     assert.deepEqual(await dig(lab, 'sa', 'echo.internet.test', 'A'), { status: 'NOERROR', answers: ['203.0.113.10'] }, 'forwarded to an IPv4 upstream');
     assert.deepEqual(await dig(lab, 'sb', 'echo.internet.test', 'AAAA'), { status: 'NOERROR', answers: ['2001:db8:113::10'] }, 'forwarded to an IPv6 upstream');
     assert.match(lab.internetDnsLog(), /query echo\.internet\.test 1 from 198\.51\.100\.2/);
+    assert.match(upstream6.output(), /query echo\.internet\.test 28 from 2001:db8:100::2/, 'asked over IPv6');
     const ptr = await dig(lab, 'sb', reverse6('fd00:61::a'), 'PTR');
     assert.equal(ptr.status, 'NOERROR');
     assert.match(ptr.answers.join(' '), /^sa\./, 'ip6.arpa PTR: the container\'s name (as for IPv4)');
@@ -117,7 +119,10 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'only6']), 'true fd00:61::/64 fd00:61::1');
 
     // a restart keeps the addresses taken; rm gives them back
+    const ifindex = async () => (await ok(lab, ['exec', 'sa', 'cat', '/sys/class/net/eth0/ifindex']));
+    const before = await ifindex();
     await lab.restartDaemon();
+    assert.equal(await ifindex(), before, 'the restart finds the interface whole and leaves it (not made again)');
     await runSleeper(lab, 'sd', ['--network', 'only6']);
     assert.ok(![b, 'fd00:61::a'].includes(await endpoint(lab, 'sd', 'only6', 'GlobalIPv6Address')), 'a running container\'s address is not handed out again');
     assert.ok(await ping6(lab, 'sa', 'sb'), 'still reachable by name after the restart');

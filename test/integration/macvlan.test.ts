@@ -75,6 +75,8 @@ describe('macvlan', { concurrency: false }, () => {
     await runSleeper(lab, 'only6', ['--network', 'lan6']);
     assert.doesNotMatch(await ok(lab, ['exec', 'only6', 'ip', '-o', 'addr', 'show', 'dev', 'eth0']), /\binet /);
     assert.equal((await lab.berth(['exec', 'only6', 'ping', '-6', '-c1', '-W2', peer.addr6])).code, 0, 'an IPv6-only container reaches the LAN host');
+    await fails(lab, ['network', 'create', '-d', 'macvlan', '--ipv6', '--ipv4=false', '--subnet', '2001:db8:19::/64', '--aux-address', 'host=2001:db8:19::fe',
+      '-o', `parent=${lan.parent}`, '-o', 'berth.host_access=true', 'reach6'], /berth\.host_access=true needs IPv4: the host reaches its macvlan containers over IPv4 only, and this network is IPv6-only/);
   });
 
   test('--ip and --mac-address are honoured; -p publishes nothing and says so', async (t) => {

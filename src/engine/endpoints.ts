@@ -127,8 +127,8 @@ export class EndpointService {
     const cfg4 = net.ipamConfig.find((c) => familyOf(c.subnet) === 4);
     const cfg6 = net.ipamConfig.find((c) => familyOf(c.subnet) === 6);
     ep.addresses = [...(ip && cfg4 ? [`${ip}/${prefixOf(cfg4.subnet)}`] : []), ...(ip6 && cfg6 ? [`${ip6}/${prefixOf(cfg6.subnet)}`] : [])];
-    // Docker's 02:42 + IPv4 bytes; an IPv6-only endpoint has no IPv4 to derive it from, so
-    // a random one (as dockerd 28 gives every endpoint)
+    // Docker's 02:42 + IPv4 bytes; an IPv6-only endpoint has no IPv4 address to derive one
+    // from (and its IPv6 one's low bits repeat across networks on one macvlan parent): random
     ep.mac = ep.staticMac ?? (ip ? macFromIp(ip) : randomMac());
     ep.ifName = this.nextIfName(ep.containerId);
     // asked for only by drivers that need it (a ptp end): a bridge network's are many, on every start

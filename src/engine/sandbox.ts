@@ -179,11 +179,12 @@ export class SandboxService {
 }
 
 const FAMILIES = [4, 6] as const;
+type Family = (typeof FAMILIES)[number];
 
+/** fe80::/10, which the kernel's address list leaves out. */
 function isLinkLocal6(cidr: string): boolean {
   return /^fe[89ab][0-9a-f]?:/i.test(cidr);
 }
-type Family = (typeof FAMILIES)[number];
 
 function gatewayIn(j: Joined, family: Family): string | undefined {
   return family === 4 ? j.plan.gateway4 : j.plan.gateway6;

@@ -217,7 +217,6 @@ export class ContainerService {
     if (wanted.size > 1 && [...wanted.values()].some((w) => !this.networks.capsOf(w.net).ipam)) {
       throw new InvalidParameterError(`container cannot be connected to the ${primary.name} network and other networks`);
     }
-    for (const { net } of wanted.values()) this.networks.checkHoldsContainers(net);
     return [...wanted.values()].map(({ net, req: r }) => this.endpoints.create(containerId, net, r));
   }
 
@@ -540,7 +539,6 @@ export class ContainerService {
         // libnetwork's answer, a 403 (Forbidden), as dockerd gives it
         throw new ForbiddenError(`endpoint with name ${c.name} already exists in network ${net.name}`);
       }
-      this.networks.checkHoldsContainers(net);
       const ep = this.endpoints.create(c.id, net, r);
       if (c.state.status !== 'running' || !c.sandboxKey) return this.state.saveEndpoint(ep);
       await this.state.journal.run({ op: 'container.connect', containerId: c.id, endpointId: ep.id }, async () => {

@@ -1,7 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import type { Ipam } from '../ipam/types.js';
 import { ipv4Of, ipv6Of, staticIpv4Of, staticIpv6Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
-import { cidrContains, isValidMac, macFromIp, parseCidr } from '../util/ip.js';
+import { cidrContains, isValidMac, macFromIp } from '../util/ip.js';
 import { anyCidrContains, familyOf } from '../util/ip-family.js';
 import { canonicalIPv6, isIPv6 } from '../util/ip6.js';
 import { checkLinkLocalIps } from '../util/link-local.js';
@@ -78,7 +79,9 @@ export class EndpointService {
 
   private checkStaticIp(net: NetworkRecord, ip: string, containerId: string): void {
     if (!isUserDefined(net)) throw new InvalidParameterError('user specified IP address is supported on user defined networks only');
-    const cfg = net.ipamConfig[0];
+    const cfg = net.ipamConfig.find((c) => familyOf(c.subnet) === 4);
+    // an IPv6-only network has no IPv4 subnet to take it from (dockerd's words)
+    if (!cfg && net.ipamConfig.length) throw new InvalidParameterError('user specified IP address is supported only when connecting to networks with user configured subnets');
     if (!cfg || !cidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg?.subnet ?? 'none'})`);
     if (ip === cfg.gateway && this.networks.capsOf(net).reservesGateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
     for (const ep of this.state.endpointsOf({ networkId: net.id })) {
@@ -96,7 +99,8 @@ export class EndpointService {
     if (!isIPv6(ip)) throw new InvalidParameterError(`invalid IPv6 address: ${ip}`);
     if (!anyCidrContains(cfg.subnet, ip)) throw new InvalidParameterError(`invalid address ${ip}: it does not belong to any of this network's subnets (${cfg.subnet})`);
     const wanted = canonicalIPv6(ip);
-    if (wanted === cfg.gateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
+    // as for IPv4: only a driver that keeps the gateway back (a ptp end may hold it)
+    if (cfg.gateway && wanted === canonicalIPv6(cfg.gateway) && this.networks.capsOf(net).reservesGateway) throw new ConflictError(`Address already in use: ${ip} is the gateway of network ${net.name}`);
     for (const ep of this.state.endpointsOf({ networkId: net.id })) {
       if (ep.containerId !== containerId && (ipv6Of(ep) === wanted || staticIpv6Of(ep) === wanted)) {
         const owner = this.state.containers.get(ep.containerId)?.name ?? ep.containerId.slice(0, 12);
@@ -105,23 +109,27 @@ export class EndpointService {
     }
   }
 
-  /** Reserves the endpoint's addresses (IPv4, and IPv6 on a network with it) and names its interfaces (nothing in the kernel yet). */
+  /** Reserves the endpoint's addresses (one per family the network has) and names its interfaces (nothing in the kernel yet). */
   assign(net: NetworkRecord, ep: EndpointRecord): void {
     const driver = this.networks.driverOf(net);
     if (!driver.caps.ipam) return;
     const pool = this.networks.poolOf(net);
-    const ip = this.ipam.requestAddress(pool, { address: staticIpv4Of(ep) });
     const pool6 = this.networks.pool6Of(net);
+    if (!pool && !pool6) throw new InvalidParameterError(`network ${net.name} has no address pool`);
+    const ip = pool ? this.ipam.requestAddress(pool, { address: staticIpv4Of(ep) }) : undefined;
     let ip6: string | undefined;
     try {
       ip6 = pool6 ? this.ipam.requestAddress(pool6, { address: staticIpv6Of(ep) }) : undefined;
     } catch (err) {
-      this.ipam.releaseAddress(pool, ip);
+      if (pool && ip) this.ipam.releaseAddress(pool, ip);
       throw err;
     }
+    const cfg4 = net.ipamConfig.find((c) => familyOf(c.subnet) === 4);
     const cfg6 = net.ipamConfig.find((c) => familyOf(c.subnet) === 6);
-    ep.addresses = [`${ip}/${parseCidr(net.ipamConfig[0].subnet).prefix}`, ...(ip6 && cfg6 ? [`${ip6}/${cfg6.subnet.split('/')[1]}`] : [])];
-    ep.mac = ep.staticMac ?? macFromIp(ip);
+    ep.addresses = [...(ip && cfg4 ? [`${ip}/${prefixOf(cfg4.subnet)}`] : []), ...(ip6 && cfg6 ? [`${ip6}/${prefixOf(cfg6.subnet)}`] : [])];
+    // Docker's 02:42 + IPv4 bytes; an IPv6-only endpoint has no IPv4 address to derive one
+    // from (and its IPv6 one's low bits repeat across networks on one macvlan parent): random
+    ep.mac = ep.staticMac ?? (ip ? macFromIp(ip) : randomMac());
     ep.ifName = this.nextIfName(ep.containerId);
     // asked for only by drivers that need it (a ptp end): a bridge network's are many, on every start
     const taken = () => this.state.endpointsOf({ networkId: net.id }).filter((e) => e.id !== ep.id && e.ifName).map((e) => e.linkName);
@@ -131,7 +139,8 @@ export class EndpointService {
   /** After a daemon restart: the addresses a running container holds are taken again. */
   reserveAgain(net: NetworkRecord, ep: EndpointRecord): void {
     const ip = ipv4Of(ep);
-    if (ip) this.ipam.requestAddress(this.networks.poolOf(net), { address: ip });
+    const pool = this.networks.poolOf(net);
+    if (ip && pool) this.ipam.requestAddress(pool, { address: ip });
     const ip6 = ipv6Of(ep);
     const pool6 = this.networks.pool6Of(net);
     if (ip6 && pool6) this.ipam.requestAddress(pool6, { address: ip6 });
@@ -147,7 +156,8 @@ export class EndpointService {
     const ip = ipv4Of(ep);
     const ip6 = ipv6Of(ep);
     if (ep.addresses.length) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
-    if (ip) this.ipam.releaseAddress(this.networks.poolOf(net), ip);
+    const pool = this.networks.poolOf(net);
+    if (ip && pool) this.ipam.releaseAddress(pool, ip);
     const pool6 = this.networks.pool6Of(net);
     if (ip6 && pool6) this.ipam.releaseAddress(pool6, ip6);
     ep.addresses = [];
@@ -156,4 +166,15 @@ export class EndpointService {
     ep.linkName = '';
     if (this.state.endpoints.has(ep.id)) this.state.saveEndpoint(ep);
   }
+}
+
+function prefixOf(subnet: string): number {
+  return Number(subnet.slice(subnet.indexOf('/') + 1));
+}
+
+/** A random unicast, locally administered MAC. */
+function randomMac(): string {
+  const b = randomBytes(6);
+  b[0] = (b[0] & 0xfe) | 0x02;
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }

@@ -33,12 +33,6 @@ export interface NetworkCreateRequest {
   labels?: Record<string, string>;
 }
 
-/**
- * Drivers that plan a network from its IPv4 subnet alone today (the bridge: its gateway
- * address and firewall policy); an IPv6-only network on them waits for their IPv6 side.
- */
-const NEEDS_IPV4_SUBNET = new Set(['bridge']);
-
 /** One family's part of a create request, checked and split out of IPAM.Config. */
 export interface FamilyRequest { family: IpFamily; cfg?: IpamConfigRecord }
 
@@ -75,21 +69,9 @@ export class NetworkService {
     return [...this.state.networks.values()].filter((n) => n.driver === driver.name).map((n) => this.view(n));
   }
 
-  /** The network's IPv4 pool (where endpoints get their address). */
-  poolOf(n: NetworkRecord): string {
-    const id = this.pools.get(n.id);
-    if (!id && n.enableIPv4 === false) throw new InvalidParameterError(`network ${n.name} is IPv6-only: IPv6-only networks cannot hold containers yet`);
-    if (!id) throw new InvalidParameterError(`network ${n.name} has no address pool`);
-    return id;
-  }
-
-  /**
-   * Endpoints get only their IPv4 address until the kernel side of issue 13 lands, so an
-   * IPv6-only network takes no container yet: said when the endpoint is asked for, before
-   * anything is made.
-   */
-  checkHoldsContainers(n: NetworkRecord): void {
-    if (n.enableIPv4 === false) throw new InvalidParameterError(`network ${n.name} is IPv6-only: IPv6-only networks cannot hold containers yet`);
+  /** The network's IPv4 pool (where endpoints get their IPv4 address), unless it is IPv6-only. */
+  poolOf(n: NetworkRecord): string | undefined {
+    return this.pools.get(n.id);
   }
 
   /** The network's IPv6 pool, if IPv6 is enabled on it. */
@@ -157,9 +139,6 @@ export class NetworkService {
     }
     if (req.ipamDriver && req.ipamDriver !== 'default') throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
     const families = splitFamilies(req);
-    if (!families.some((f) => f.family === 4) && driver.caps.ipam && NEEDS_IPV4_SUBNET.has(driverName)) {
-      throw new InvalidParameterError(`the ${driverName} driver cannot make IPv6-only networks yet: give it an IPv4 subnet too (or leave EnableIPv4 on)`);
-    }
     const id = opts.id ?? newId();
     const options = req.options ?? {};
     const builtin = !!opts.builtin;

@@ -101,8 +101,9 @@ export class SandboxService {
     for (const j of joined) {
       const link = await this.kernel.getLink(j.ep.ifName, c.sandboxKey);
       // half made (a connect cut by a crash): what is there goes, and it is made again whole;
-      // told by its IPv4 addresses (listAddresses leaves link-scope IPv6 out)
-      const whole = link && j.iface.addresses.filter((a) => !a.includes(':')).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
+      // told by its addresses of either family (an IPv6-only endpoint has no IPv4 one), but
+      // link-scope IPv6, which listAddresses leaves out
+      const whole = link && j.iface.addresses.filter((a) => !isLinkLocal6(a)).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
       if (link && !whole) await this.kernel.removeInterface(c.sandboxKey, j.iface);
       if (!whole) {
         for (const family of FAMILIES) if (gatewayOf(joined, family) === j) j.iface.routes.push(defaultRoute(j, family));
@@ -179,6 +180,11 @@ export class SandboxService {
 
 const FAMILIES = [4, 6] as const;
 type Family = (typeof FAMILIES)[number];
+
+/** fe80::/10, which the kernel's address list leaves out. */
+function isLinkLocal6(cidr: string): boolean {
+  return /^fe[89ab][0-9a-f]?:/i.test(cidr);
+}
 
 function gatewayIn(j: Joined, family: Family): string | undefined {
   return family === 4 ? j.plan.gateway4 : j.plan.gateway6;

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { labFor, type Lab } from '../lab/lab.js';
 import { DOCKER_28, dockerFails, dockerOk, installedClients } from '../compat/docker-cli.js';
-import { fails, hostLinks, inspect, ok, pingFrom, runSleeper } from './helpers.js';
+import { fails, hostLinks, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 
 // Issue 13, the IPAM and network-record part: dual-stack and IPv6-only networks are
 // created, inspected, listed and removed through berth's CLI, the API and the real docker
 // CLI; the default IPv6 pool hands out distinct /64s of the engine's ULA /48; bad IPv6
-// input is one line, a 4xx, nothing made. Endpoints still get only their IPv4 address
-// (the kernel side comes separately), so a dual-stack network works over IPv4 as before.
+// input is one line, a 4xx, nothing made. Containers on them: ipv6-containers.test.ts and
+// ipv6-only.test.ts.
 
 /** What a bad request must leave as it was: networks, containers, host links. */
 async function world(lab: Lab): Promise<string> {
@@ -67,17 +67,19 @@ describe('IPv6 networks', { concurrency: false }, () => {
     assert.ok(![a6, b6].includes(c6), `a third /64 after the restart: ${c6}`);
   });
 
-  test('IPv6-only (--ipv4=false): created, listed, inspected and removed; it takes no container yet; the bridge driver refuses it for now', async (t) => {
+  test('IPv6-only (--ipv4=false): created, listed, inspected and removed, on ptp and on the bridge (its IPv6 gateway alone)', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '-d', 'ptp', '--ipv6', '--ipv4=false', '--subnet', 'fd00:cc::/64', 'only6']);
     assert.equal(await subnets(lab, 'only6'), 'true fd00:cc::/64//', 'ptp reserves no gateway');
     assert.match(await ok(lab, ['network', 'ls', '--format', '{{.Name}} {{.IPv6}}']), /^only6 true$/m);
-    const before = await world(lab);
-    const r = await fails(lab, ['run', '-d', '--network', 'only6', '--', 'sleep', '60'], /network only6 is IPv6-only: IPv6-only networks cannot hold containers yet/);
-    assert.equal(r.stderr.trim().split('\n').length, 1);
-    assert.equal(await world(lab), before, 'the refused run left nothing');
-    await fails(lab, ['network', 'create', '--ipv6', '--ipv4=false', 'only6br'], /the bridge driver cannot make IPv6-only networks yet/);
-    assert.equal(await world(lab), before);
+    await ok(lab, ['network', 'create', '--ipv6', '--ipv4=false', 'only6br']);
+    const [sub6, gw6] = (await ok(lab, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'only6br'])).split(' ');
+    assert.match(sub6, /^fd[0-9a-f:]+::\/64$/, 'a /64 of the default IPv6 pool');
+    const br = `br-${(await ok(lab, ['network', 'inspect', '-f', '{{.Id}}', 'only6br'])).slice(0, 12)}`;
+    const brAddrs = await hostOk(lab, ['ip', '-o', 'addr', 'show', 'dev', br]);
+    assert.match(brAddrs, new RegExp(`inet6 ${gw6}/64`));
+    assert.doesNotMatch(brAddrs, /\binet /, 'no IPv4 address on its bridge');
+    await ok(lab, ['network', 'rm', 'only6br']);
     const api = await lab.api('POST', '/v1.47/networks/create', { Name: 'apionly6', Driver: 'ptp', EnableIPv6: true, EnableIPv4: false });
     assert.equal(api.status, 201, JSON.stringify(api.body));
     const shown = (await lab.api('GET', '/v1.47/networks/apionly6')).body as { EnableIPv6: boolean; IPAM: { Config: { Subnet: string }[] } };
@@ -140,8 +142,8 @@ describe('IPv6 networks', { concurrency: false }, () => {
       await dockerFails(lab, client, ['network', 'create', '--subnet', 'fd00:26::/64', 'dockerbad'], /an IPv6 subnet needs IPv6 enabled/);
       if (client.bin === DOCKER_28.bin) {
         // docker 28's --ipv4=false (it sends EnableIPv4 whatever the API version)
-        await d(['network', 'create', '-d', 'ptp', '--ipv6', '--ipv4=false', '--subnet', 'fd00:27::/64', 'docker6']);
-        assert.equal(await d(['network', 'inspect', '-f', '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}}{{end}}', 'docker6']), 'true fd00:27::/64');
+        await d(['network', 'create', '--ipv6', '--ipv4=false', '--subnet', 'fd00:27::/64', 'docker6']);
+        assert.equal(await d(['network', 'inspect', '-f', '{{.Driver}} {{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'docker6']), 'bridge true fd00:27::/64 fd00:27::1');
         await d(['network', 'rm', 'docker6']);
       }
       await d(['network', 'rm', 'dockerdual', 'dockerauto']);

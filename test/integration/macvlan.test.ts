@@ -52,6 +52,33 @@ describe('macvlan', { concurrency: false }, () => {
     assert.doesNotMatch(nft, /198\.18\.1\./, 'no firewall rule or NAT for the macvlan network');
   });
 
+  test('dual stack on the LAN: a container reaches a LAN host by its IPv6 address and is reached by it, without NAT, its IPv6 default route via the LAN router; an IPv6-only network too', async (t) => {
+    const lab = await labFor(t);
+    const lan = await lab.addLan();
+    const peer = await lab.addHostOnLan('peer');
+    await lab.serveEcho(peer.ns);
+    const LAN6 = ['--subnet', lan.subnet6, '--gateway', lan.router6, '--ip-range', '2001:db8:18:1::100/120'];
+    await ok(lab, ['network', 'create', '-d', 'macvlan', '--ipv6', ...LAN, ...LAN6, '-o', `parent=${lan.parent}`, 'lan']);
+    await runSleeper(lab, 'web', ['--network', 'lan']);
+    const ip6 = await inspect(lab, 'web', '{{.NetworkSettings.Networks.lan.GlobalIPv6Address}}');
+    assert.match(ip6, /^2001:db8:18:1::1[0-9a-f]{2}$/, 'from the ip-range');
+    assert.equal(await inspect(lab, 'web', '{{.NetworkSettings.Networks.lan.IPv6Gateway}}'), lan.router6);
+    assert.match(await ok(lab, ['exec', 'web', 'ip', '-6', 'route', 'show', 'default']), new RegExp(`^default via ${lan.router6} dev eth0`));
+    assert.equal((await lab.berth(['exec', 'web', 'ping', '-6', '-c1', '-W2', peer.addr6])).code, 0, 'the container reaches the LAN host over IPv6');
+    assert.equal((await lab.inNetns(peer.ns, ['ping', '-6', '-c1', '-W2', ip6])).code, 0, 'the LAN host reaches the container over IPv6');
+    assert.equal(await lab.echoFrom(await sandboxOf(lab, 'web'), 'tcp', peer.addr6), ip6, 'the LAN host sees the container\'s own IPv6 address: no NAT');
+    assert.equal((await lab.berth(['exec', 'web', 'ping', '-c1', '-W2', peer.addr])).code, 0, 'and IPv4 as before');
+    // IPv6 only on the same LAN: a random MAC (no IPv4 to derive one from), no IPv4 address
+    await ok(lab, ['rm', '-f', 'web']);
+    await ok(lab, ['network', 'rm', 'lan']);
+    await ok(lab, ['network', 'create', '-d', 'macvlan', '--ipv6', '--ipv4=false', ...LAN6, '-o', `parent=${lan.parent}`, 'lan6']);
+    await runSleeper(lab, 'only6', ['--network', 'lan6']);
+    assert.doesNotMatch(await ok(lab, ['exec', 'only6', 'ip', '-o', 'addr', 'show', 'dev', 'eth0']), /\binet /);
+    assert.equal((await lab.berth(['exec', 'only6', 'ping', '-6', '-c1', '-W2', peer.addr6])).code, 0, 'an IPv6-only container reaches the LAN host');
+    await fails(lab, ['network', 'create', '-d', 'macvlan', '--ipv6', '--ipv4=false', '--subnet', '2001:db8:19::/64', '--aux-address', 'host=2001:db8:19::fe',
+      '-o', `parent=${lan.parent}`, '-o', 'berth.host_access=true', 'reach6'], /berth\.host_access=true needs IPv4: the host reaches its macvlan containers over IPv4 only, and this network is IPv6-only/);
+  });
+
   test('--ip and --mac-address are honoured; -p publishes nothing and says so', async (t) => {
     const lab = await labFor(t);
     const lan = await lab.addLan();

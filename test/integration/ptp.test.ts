@@ -81,6 +81,31 @@ describe('ptp', { concurrency: false }, () => {
     assert.ok(await pingFrom(lab, 'leaf', '10.97.0.1'));
   });
 
+  test('dual stack: each end gets both addresses and pings the other over both; --gateway of each family routes one end through the other; IPv6-only works too', async (t) => {
+    const lab = await labFor(t);
+    const ping6 = async (from: string, to: string) => (await lab.berth(['exec', from, 'ping', '-6', '-c1', '-W2', to])).code === 0;
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--ipv6', '--subnet', '10.96.0.0/30', '--gateway', '10.96.0.1', '--subnet', 'fd00:96::/64', '--gateway', 'fd00:96::1', 'dual']);
+    await runSleeper(lab, 'router', ['--network', 'dual', '--ip', '10.96.0.1', '--ip6', 'fd00:96::1']);
+    await runSleeper(lab, 'leaf', ['--network', 'dual']);
+    const leaf6 = await inspect(lab, 'leaf', '{{.NetworkSettings.Networks.dual.GlobalIPv6Address}}');
+    assert.match(leaf6, /^fd00:96::[0-9a-f]+$/);
+    assert.match(await ok(lab, ['exec', 'leaf', 'ip', '-o', 'addr', 'show', 'dev', 'eth0']), new RegExp(`inet 10\\.96\\.0\\.2/30[\\s\\S]*inet6 ${leaf6}/64`));
+    assert.match(await ok(lab, ['exec', 'leaf', 'ip', '-6', 'route', 'show', 'default']), /^default via fd00:96::1 dev eth0/m);
+    assert.match(await ok(lab, ['exec', 'leaf', 'ip', '-4', 'route', 'show', 'default']), /^default via 10\.96\.0\.1 dev eth0/m);
+    assert.equal(await ok(lab, ['exec', 'router', 'ip', '-6', 'route', 'show', 'default']), '', 'the end that is the gateway has no route through itself');
+    assert.ok(await ping6('leaf', 'fd00:96::1'), 'over IPv6, by address');
+    assert.ok(await ping6('router', 'leaf'), 'over IPv6, by name');
+    assert.ok(await pingFrom(lab, 'leaf', '10.96.0.1'), 'and over IPv4');
+    assert.equal(await inspect(lab, 'leaf', '{{.NetworkSettings.Networks.dual.IPv6Gateway}}'), 'fd00:96::1');
+    // IPv6 only: no IPv4 at all on the link
+    await ok(lab, ['network', 'create', '-d', 'ptp', '--ipv6', '--ipv4=false', '--subnet', 'fd00:95::/64', 'wire6']);
+    await runSleeper(lab, 'p1', ['--network', 'wire6']);
+    await runSleeper(lab, 'p2', ['--network', 'wire6']);
+    assert.doesNotMatch(await ok(lab, ['exec', 'p1', 'ip', '-o', 'addr', 'show', 'dev', 'eth0']), /\binet /);
+    assert.equal(await inspect(lab, 'p1', '{{.NetworkSettings.Networks.wire6.IPAddress}}'), '');
+    assert.ok(await ping6('p1', 'p2'), 'by name, over IPv6');
+  });
+
   test('names resolve over the link', async (t) => {
     const lab = await labFor(t);
     await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);

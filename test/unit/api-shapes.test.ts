@@ -91,3 +91,12 @@ test('the key comparison reports keys missing on either side, type changes and v
   // a type-only path still has its keys compared
   assert.deepEqual(shapeDiff({ o: { k: 1 } }, { o: {} }, { typeOnly: [/o/] }).map((d) => d.path), ['o.k']);
 });
+
+test('an IPv6-only endpoint: the IPv4 fields empty, the IPv6 ones filled, as dockerd 28 shows it', () => {
+  const only6: NetworkRecord = { ...net, enableIPv6: true, enableIPv4: false, ipamConfig: [{ subnet: 'fd00:61::/64', gateway: 'fd00:61::1' }] };
+  const c = container({ status: 'running', pid: 10, startedAt: '2026-01-01T00:00:01Z' });
+  const ep = endpoint({ addresses: ['fd00:61::2/64'], mac: '0a:1b:2c:3d:4e:5f' });
+  const s = endpointSettings(ep, only6, c, '1.47');
+  assert.deepEqual([s.IPAddress, s.IPPrefixLen, s.Gateway], ['', 0, '']);
+  assert.deepEqual([s.GlobalIPv6Address, s.GlobalIPv6PrefixLen, s.IPv6Gateway, s.MacAddress], ['fd00:61::2', 64, 'fd00:61::1', '0a:1b:2c:3d:4e:5f']);
+});

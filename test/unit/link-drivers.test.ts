@@ -97,13 +97,21 @@ test('a ptp endpoint plan: the free end of the parked pair, moved in and given b
   assert.throws(() => d.linkName(n, () => [a, b]), ConflictError);
   assert.deepEqual(d.planEndpoint(n, endpoint({ linkName: b, addresses: ['10.99.0.1/31'] })), {
     link: { kind: 'existing', name: b, netns: '/run/berth/ptp/0123456789ab', giveBack: true, pair: a },
-    mac: '02:42:c6:12:01:82', mtu: undefined, addresses: ['10.99.0.1/31'], gateway4: undefined,
+    mac: '02:42:c6:12:01:82', mtu: undefined, addresses: ['10.99.0.1/31'], gateway4: undefined, gateway6: undefined,
   });
   assert.equal(d.planEndpoint(n, endpoint({ linkName: a })).gateway4, undefined, 'no default route through the link');
   // asked for (--gateway): offered to the end that does not hold that address
   const asked = net(config, { subnets: [{ subnet: '10.99.0.0/30', gateway: '10.99.0.1' }] });
   assert.equal(d.planEndpoint(asked, endpoint({ linkName: a, addresses: ['10.99.0.2/30'] })).gateway4, '10.99.0.1');
   assert.equal(d.planEndpoint(asked, endpoint({ linkName: b, addresses: ['10.99.0.1/30'] })).gateway4, undefined);
+  // per family, on a dual-stack link: each family's gateway from its own subnet, told apart however it is written
+  const dual = net(config, { subnets: [{ subnet: '10.99.0.0/30', gateway: '10.99.0.1' }, { subnet: 'fd00:99::/64', gateway: 'fd00:99:0::0001' }] });
+  const leaf = d.planEndpoint(dual, endpoint({ linkName: a, addresses: ['10.99.0.2/30', 'fd00:99::2/64'] }));
+  assert.deepEqual([leaf.gateway4, leaf.gateway6], ['10.99.0.1', 'fd00:99:0::0001']);
+  const router = d.planEndpoint(dual, endpoint({ linkName: b, addresses: ['10.99.0.1/30', 'fd00:99::1/64'] }));
+  assert.deepEqual([router.gateway4, router.gateway6], [undefined, undefined]);
+  const only6 = net(config, { subnets: [{ subnet: 'fd00:99::/64', gateway: 'fd00:99::1' }] });
+  assert.deepEqual(d.planEndpoint(only6, endpoint({ linkName: a, addresses: ['fd00:99::2/64'] })).gateway6, 'fd00:99::1');
   assert.equal(d.caps.reservesGateway, false);
   assert.equal(d.caps.maxEndpoints, 2);
   assert.throws(() => d.parseConfig(spec({ 'com.docker.network.bridge.name': 'x' })), /unsupported ptp option/);

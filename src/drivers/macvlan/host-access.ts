@@ -21,6 +21,10 @@ export function hostAddress(net: DriverNetwork<MacvlanConfig>): string {
     const ip = s.auxAddresses?.[HOST_AUX_NAME];
     if (ip && !ip.includes(':')) return ip;
   }
+  // the shim carries IPv4 alone (its IPv6 stays off: no host addresses leak onto the LAN)
+  if (!net.subnets.some((s) => !s.subnet.includes(':'))) {
+    throw new InvalidParameterError(`-o ${OPT.hostAccess}=true needs IPv4: the host reaches its macvlan containers over IPv4 only, and this network is IPv6-only`);
+  }
   throw new InvalidParameterError(
     `-o ${OPT.hostAccess}=true needs an address for the host on the network: reserve one with --aux-address ${HOST_AUX_NAME}=IP`,
   );

@@ -4,7 +4,9 @@ import type {
   DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec,
 } from '../../driverapi/contract.js';
 import type { Kernel } from '../../kernel/types.js';
+import { familyOf, subnetOf, type Family } from '../../driverapi/subnets.js';
 import { ConflictError } from '../../util/errors.js';
+import { canonicalIPv6 } from '../../util/ip6.js';
 import { parsePtpConfig, type PtpConfig } from './options.js';
 
 // ptp: a network of two endpoints whose interfaces are the two ends of one veth pair,
@@ -12,7 +14,8 @@ import { parsePtpConfig, type PtpConfig } from './options.js';
 // links). Between joins the network's pair is parked, both ends down, in a netns of its
 // own under the exec-root; a join moves the free end into the sandbox, a leave gives it
 // back. No default route through it: the link carries what its two ends send each other
-// (a container's default route comes from its other networks).
+// (a container's default route comes from its other networks). Either family or both: each
+// end gets the network's addresses of its families, on-link over the pair.
 
 type Net = DriverNetwork<PtpConfig>;
 
@@ -71,8 +74,9 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
       mac: ep.mac,
       mtu: net.config.mtu,
       addresses: [...ep.addresses, ...ep.linkLocal],
-      // a default route only when asked (--gateway): through the end that holds that address
-      gateway4: offeredGateway(net, ep),
+      // a default route only when asked (--gateway, per family): through the end that holds that address
+      gateway4: offeredGateway(net, ep, 4),
+      gateway6: offeredGateway(net, ep, 6),
     };
   }
 
@@ -85,9 +89,12 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
   }
 }
 
-/** --gateway G, for the end that does not hold G itself (its peer does, or will). */
-function offeredGateway(net: Net, ep: EndpointView): string | undefined {
-  const gw = net.subnets[0]?.gateway;
-  if (!gw || net.internal || ep.addresses.some((a) => a.slice(0, a.indexOf('/')) === gw)) return undefined;
+/** The family's --gateway G, for the end that does not hold G itself (its peer does, or will). */
+function offeredGateway(net: Net, ep: EndpointView, family: Family): string | undefined {
+  const gw = subnetOf(net.subnets, family)?.gateway;
+  if (!gw || net.internal) return undefined;
+  const mine = ep.addresses.map((a) => a.slice(0, a.indexOf('/'))).filter((ip) => familyOf(ip) === family);
+  const same = (ip: string) => (family === 6 ? canonicalIPv6(ip) === canonicalIPv6(gw) : ip === gw);
+  if (mine.some(same)) return undefined;
   return gw;
 }

@@ -147,4 +147,24 @@ describe('IPv6-only networks', { concurrency: false }, () => {
     assert.equal(await ok(lab, ['exec', 'holder', 'ls', '/sys/class/net']), 'eth0\nlo', 'no interface made by the refused connect');
     await ok(lab, ['rm', '-f', 'holder']);
   });
+
+  test('ports publish from an IPv6-only container: on [::] only, reached from the LAN, the host\'s own address and [::1]', async (t) => {
+    const lab = await labFor(t);
+    const lan = await lab.addLanHost('lan6');
+    await ok(lab, ['network', 'create', '--ipv6', '--ipv4=false', '--subnet', 'fd00:68::/64', 'only6']);
+    const server = "require('net').createServer(c=>c.end('hello over '+c.localAddress)).listen(80,'::')";
+    await ok(lab, ['run', '-d', '--name', 'web', '--network', 'only6', '-p', '8080:80', '-p', '[::1]:8081:80', '--', 'node', '-e', server]);
+    assert.equal(await ok(lab, ['port', 'web']), '80/tcp -> [::]:8080\n80/tcp -> [::1]:8081', 'no IPv4 binding: it has no IPv4 address');
+    const fetch6 = async (ns: string, host: string, port: number) => {
+      const r = await lab.inNetns(ns, ['node', '-e', `const s=require('net').connect(${port},'${host}');let d='';s.on('data',x=>d+=x).on('end',()=>{console.log(d);process.exit(0)}).on('error',()=>process.exit(1));setTimeout(()=>process.exit(2),2000)`]);
+      return r.code === 0 ? r.stdout.trim() : '';
+    };
+    let reply = '';
+    for (let i = 0; i < 20 && !reply; i++) reply = await fetch6(lan.ns, '2001:db8:18::1', 8080);
+    assert.equal(reply, 'hello over fd00:68::2', 'from the LAN, DNATed to the container');
+    assert.equal(await fetch6(lab.hostNs, lab.hostUplinkAddr6, 8080), 'hello over fd00:68::2');
+    assert.equal(await fetch6(lab.hostNs, '::1', 8081), 'hello over fd00:68::2', '[::1] relayed');
+    assert.equal(await fetch6(lan.ns, '198.18.0.1', 8080), '', 'nothing on IPv4');
+    await fails(lab, ['run', '-d', '--network', 'only6', '-p', '127.0.0.1:8082:80', '--', 'true'], /cannot publish on 127\.0\.0\.1:8082: the container has no IPv4 address on "only6"/);
+  });
 });

@@ -206,7 +206,8 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
 
   // ---- the published-port map elements
   const element = (proto: string, port: number, ip: string, cport: number) => `${proto} ${port} -> ${ip}:${cport}`;
-  const want = new Set(running.flatMap((c) => (c.publishedPorts ?? []).map((p) => element(p.proto, p.hostPort, p.containerIp, p.containerPort))));
+  // [::1] bindings have no element: berthd relays them (src/portmap/loopback-relay.ts)
+  const want = new Set(running.flatMap((c) => (c.publishedPorts ?? []).filter((p) => p.hostIp !== '::1').map((p) => element(p.proto, p.hostPort, p.containerIp, p.containerPort))));
   const have = await publishedElements(lab);
   if (have) {
     for (const e of have) if (!want.has(e)) f.nftElements.push(`element ${e}: no running container publishes it`);
@@ -215,12 +216,16 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   return f;
 }
 
-/** proto port -> ip:port for every element of berth's two published maps (undefined without the table: --iptables=false). */
+/**
+ * proto port -> ip:port for every element of berth's published maps in both families'
+ * tables (undefined without the ip table: --iptables=false; no ip6 table: --ip6tables=false).
+ */
 async function publishedElements(lab: Lab): Promise<Set<string> | undefined> {
   const out = new Set<string>();
-  for (const map of ['published', 'published_any']) {
-    const text = await runOk(['nsenter', `--net=${lab.hostNs}`, 'nft', '-j', 'list', 'map', 'ip', 'berth', map]).catch(() => undefined);
-    if (text === undefined) return undefined;
+  for (const [family, map] of [['ip', 'published'], ['ip', 'published_any'], ['ip6', 'published'], ['ip6', 'published_any']] as const) {
+    const text = await runOk(['nsenter', `--net=${lab.hostNs}`, 'nft', '-j', 'list', 'map', family, 'berth', map]).catch(() => undefined);
+    if (text === undefined && family === 'ip') return undefined;
+    if (text === undefined) continue;
     for (const item of JSON.parse(text).nftables as Record<string, { elem?: unknown[] }>[]) {
       for (const el of item.map?.elem ?? []) {
         const [key, value] = el as [{ concat: unknown[] }, { concat: unknown[] }];

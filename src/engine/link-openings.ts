@@ -1,6 +1,6 @@
 import type { Firewall, LinkEntry } from '../drivers/bridge/firewall.js';
 import { linkEntries } from '../portmap/links.js';
-import { ipv4Of, type ContainerRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, type ContainerRecord, type EndpointRecord } from '../store/records.js';
 import { hasLegacyLinks, isDefaultBridge, legacyLinks } from './container-files.js';
 import { parseLink } from './links.js';
 import type { State } from './state.js';
@@ -46,11 +46,22 @@ export class LinkOpenings {
   }
 
   private wanted(parent: ContainerRecord): LinkEntry[] {
-    const mine = this.state.endpointsOf({ containerId: parent.id }).find((e) => ipv4Of(e) && isDefaultBridge(this.state.networks.get(e.networkId)));
+    const mine = this.onDefaultBridge(parent);
     if (!mine) return [];
     // targets that do not run are left out: start has refused them already, and a target
-    // that stops later takes its openings with it
-    return legacyLinks(parent, this.state, false).flatMap((l) => linkEntries(ipv4Of(mine), l.ip, l.target.config.exposedPorts));
+    // that stops later takes its openings with it; on a dual-stack default bridge (berthd
+    // --ipv6) the same ports open over IPv6 too
+    return legacyLinks(parent, this.state, false).flatMap((l) => {
+      const theirs = this.onDefaultBridge(l.target);
+      return [
+        ...linkEntries(ipv4Of(mine), l.ip, l.target.config.exposedPorts),
+        ...(ipv6Of(mine) && theirs && ipv6Of(theirs) ? linkEntries(ipv6Of(mine), ipv6Of(theirs), l.target.config.exposedPorts) : []),
+      ];
+    });
+  }
+
+  private onDefaultBridge(c: ContainerRecord): EndpointRecord | undefined {
+    return this.state.endpointsOf({ containerId: c.id }).find((e) => ipv4Of(e) && isDefaultBridge(this.state.networks.get(e.networkId)));
   }
 }
 

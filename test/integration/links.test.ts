@@ -108,6 +108,22 @@ describe('links and link-local addresses', { concurrency: false }, () => {
     await fails(lab, ['run', '-d', '--link', 'nosuch:x', '--', 'sleep', '1'], /could not get container for nosuch: No such container: nosuch/);
   });
 
+  test('a dual-stack default bridge (berthd --ipv6 --icc=false): a link opens the exposed port over IPv6 too, and nothing else', async (t) => {
+    const lab = await labFor(t, { daemonArgs: ['--icc=false', '--ipv6', '--fixed-cidr-v6', 'fd00:b0::/64'] });
+    await ok(lab, ['run', '-d', '--name', 'web', '--expose', '80', '--', 'busybox', 'nc', '-ll', '-p', '80', '-e', 'echo', 'hi']);
+    await runSleeper(lab, 'client', ['--link', 'web:db']);
+    await runSleeper(lab, 'stranger');
+    const [clientIp6, webIp6] = await Promise.all(['client', 'web'].map((c) => inspect(lab, c, '{{.NetworkSettings.GlobalIPv6Address}}')));
+    assert.match(webIp6, /^fd00:b0::/);
+    const set = JSON.parse(await hostOk(lab, ['nft', '-j', 'list', 'set', 'ip6', 'berth', 'links'])) as { nftables: { set?: { elem?: { concat: (string | number)[] }[] } }[] };
+    assert.deepEqual((set.nftables.find((x) => x.set)?.set?.elem ?? []).map((e) => e.concat.join(' . ')), [`${clientIp6} . ${webIp6} . tcp . 80`]);
+    assert.equal(await fetchFrom(lab, 'client', webIp6), 'hi', 'the link opens the exposed port over IPv6');
+    assert.equal(await fetchFrom(lab, 'stranger', webIp6), '', 'icc=false cuts the others off over IPv6');
+    assert.equal(await pingFrom(lab, 'client', webIp6), false, 'and the link opens only the exposed port');
+    await ok(lab, ['rm', '--link', '/client/db']);
+    assert.equal(await fetchFrom(lab, 'client', webIp6), '', 'gone with the link');
+  });
+
   test('a link alias on a user-defined network resolves once its target runs, follows its new address, and goes with rm --link', async (t) => {
     const lab = await labFor(t, { daemonArgs: ['--dns', '203.0.113.10'] });
     await ok(lab, ['network', 'create', 'n1']);

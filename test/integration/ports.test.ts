@@ -235,6 +235,9 @@ test('a LAN packet addressed to 127.0.0.1 reaches the host and is dropped there 
 test('icc=false: same-network containers are cut off except through published ports; a link opens exactly the exposed port', { skip }, () => withAndWithoutBrNetfilter(async () => {
   await firewall.removeNetwork(net1(true));
   await firewall.addNetwork(net1(false));
+  // forget the neighbours the cells above resolved: with icc=false they must be found again
+  // (IPv6 neighbour discovery is ICMPv6, which the tables must let through)
+  for (const c of ['c1', 'c2', 'c3']) await runOk(['nsenter', `--net=${ns(c)}`, 'ip', 'neigh', 'flush', 'all']);
   try {
     await assertCells([
       ...both([['c2', C1, 82, null], ['c2', C1, 80, null], ['c2', HOST, 8080, GW1], ['c3', HOST, 8080, C3], ['lan', HOST, 8080, LAN]]),

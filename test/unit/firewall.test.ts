@@ -106,6 +106,7 @@ table ip6 berth {
   chain forward {
     type filter hook forward priority filter; policy accept;
     oifname @bridges ct state established,related accept comment "replies to containers"
+    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept comment "neighbour discovery (bridged under br_netfilter)"
     iifname . oifname @icc accept comment "ICC: same network"
     iifname @internal_bridges drop comment "INTERNAL: no egress"
     oifname @internal_bridges drop comment "INTERNAL: no ingress"

@@ -135,6 +135,9 @@ function addressTable(f: Family): string[] {
     '  chain forward {',
     '    type filter hook forward priority filter; policy accept;',
     '    oifname @bridges ct state established,related accept comment "replies to containers"',
+    // neighbour discovery is never routed; it reaches this hook only bridged (br_netfilter),
+    // and an icc=false bridge must still let its links resolve their servers
+    ...(f.table === 'ip6' ? ['    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept comment "neighbour discovery (bridged under br_netfilter)"'] : []),
     '    iifname . oifname @icc accept comment "ICC: same network"',
     '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
     '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',

@@ -13,6 +13,7 @@ import { fails, hostLinks, hostOk, inspect, ok, runSleeper } from './helpers.js'
 // IPv4 side on a dual-stack network.
 
 const DNS_SERVER = fileURLToPath(new URL('../lab/dns-server.js', import.meta.url));
+const ROGUE_RA = fileURLToPath(new URL('../../../test/lab/rogue-ra.py', import.meta.url));
 /** the lab host's addresses on the lan bridge (test/lab/topology.ts: wireLanBridge) */
 const LAB_LAN_ADDR = '198.18.0.1';
 const SERVER = "const s=require('net').createServer(c=>c.end('hello from '+process.env.WHO));s.listen(80);";
@@ -296,9 +297,13 @@ describe('the seed walkthrough on a dual-stack network, and the issue\'s IPv6 li
     assert.deepEqual([await defaults(in1, '-4'), await defaults(in1, '-6')], [[], []], 'no default route of either family');
     assert.deepEqual(await Promise.all([pings(in1, 'fd00:d5:3::3'), pings(in1, '10.53.0.3')]), [true, true]);
     assert.deepEqual((await dig('in2', ['in1', 'AAAA'])).answers, ['fd00:d5:3::2']);
-    // routes a container could add itself (or that an image brings): the firewall alone must stop it
+    // routes a container could add itself (or that an image brings), and an internet that
+    // routes the subnets back to the host: the firewall alone must stop it
     for (const argv of [['ip', '-6', 'route', 'add', 'default', 'via', 'fd00:d5:3::1'], ['ip', '-4', 'route', 'add', 'default', 'via', '10.53.0.1']]) {
       assert.equal((await lab.inNetns(in1, argv)).code, 0, argv.join(' '));
+    }
+    for (const argv of [['ip', '-6', 'route', 'add', 'fd00:d5:3::/64', 'via', lab.hostUplinkAddr6], ['ip', '-4', 'route', 'add', '10.53.0.0/24', 'via', lab.hostUplinkAddr]]) {
+      assert.equal((await lab.inInternet(argv)).code, 0, argv.join(' '));
     }
     const out = await Promise.all([
       pings(in1, lab.internetAddr6), egress(in1, 'tcp', lab.internetAddr6), egress(in1, 'udp', lab.internetAddr6),
@@ -390,5 +395,49 @@ describe('the seed walkthrough on a dual-stack network, and the issue\'s IPv6 li
     const cells = await Promise.all([pings(lan.ns, v6), fetchTcp(lan.ns, v6, 80), pings(lan.ns, v4), fetchTcp(lan.ns, v4, 80)]);
     assert.deepEqual(cells, [false, '', false, '']);
     await ok(lab, ['rm', '-f', 'srv']);
+  });
+});
+
+// A container with Docker's default capabilities (CAP_NET_RAW) can send router
+// advertisements on its bridge. Taken, they make it the host's IPv6 router (CVE-2020-13401)
+// and its neighbours' (a SLAAC address and a default route berth never gave). The host's
+// IPv6 forwarding stays off here (--ip-forward=false), where the kernel takes them by default.
+describe('rogue router advertisements from containers', { concurrency: false }, () => {
+  test('neither the host (a dual-stack bridge, the IPv4-only default bridge) nor a dual-stack neighbour takes them', async (t) => {
+    const l = await Lab.create({ daemonArgs: ['--ip-forward=false'] });
+    t.after(() => l.destroy());
+    lab = l; // the helpers above ask `lab`: the walkthrough's is gone by now
+    sandbox.clear();
+    assert.equal(await hostOk(lab, ['sysctl', '-n', 'net.ipv6.conf.all.forwarding']), '0');
+    await ok(lab, ['network', 'create', '--ipv6', '--subnet', 'fd00:d5:7::/64', '--subnet', '10.57.0.0/24', 'ds7']);
+    const br = await bridgeOf('ds7');
+    for (const [name, net] of [['rogue', 'ds7'], ['victim', 'ds7'], ['witness', 'ds7'], ['rogue4', 'bridge'], ['witness4', 'bridge']]) await runSleeper(lab, name, ['--network', net]);
+    // witnesses: containers whose eth0 takes advertisements (set by hand): once one holds the
+    // advertised prefix, the advertisement has reached every port of its bridge and the bridge
+    for (const w of ['witness', 'witness4']) {
+      for (const key of ['accept_ra=1', 'disable_ipv6=0']) await hostOk(lab, ['nsenter', `--net=${await ns(w)}`, 'sysctl', '-qw', `net.ipv6.conf.eth0.${key}`]);
+    }
+    const advertised = async (w: string, prefix: string) => {
+      for (let i = 0; i < 50; i++) {
+        if ((await lab.inNetns(await ns(w), ['ip', '-6', 'route', 'show', prefix])).stdout.trim()) return true;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      return false;
+    };
+    // each offers itself as default router, a /64 for SLAAC, and the internet's prefix as on-link
+    await ok(lab, ['exec', 'rogue', 'python3', ROGUE_RA, 'eth0', '2001:db8:bad::', '2001:db8:203::']);
+    await ok(lab, ['exec', 'rogue4', 'python3', ROGUE_RA, 'eth0', '2001:db8:bad:4::', '2001:db8:203::']);
+    assert.ok(await advertised('witness', '2001:db8:bad::/64'), 'the dual-stack bridge carried the advertisement');
+    assert.ok(await advertised('witness4', '2001:db8:bad:4::/64'), 'so did the default bridge');
+    // the host: no route and no address from them; the internet is still reached by the uplink
+    assert.equal(await hostOk(lab, ['ip', '-6', 'route', 'show', 'proto', 'ra']), '');
+    assert.match(await hostOk(lab, ['ip', '-6', 'route', 'get', lab.internetAddr6]), / via 2001:db8:100::1 dev uplink0 /);
+    assert.deepEqual(await addrs(lab.hostNs, br), ['10.57.0.1/24', 'fd00:d5:7::1/64']);
+    assert.deepEqual(await addrs(lab.hostNs, 'berth0'), ['172.17.0.1/16']);
+    // the neighbour: its own address and berth's default route only
+    const victim = await ns('victim');
+    assert.deepEqual(await addrs(victim, 'eth0'), ['10.57.0.3/24', 'fd00:d5:7::3/64']);
+    assert.deepEqual(await defaults(victim, '-6'), ['default via fd00:d5:7::1 dev eth0']);
+    assert.equal((await lab.inNetns(victim, ['ip', '-6', 'route', 'show', '2001:db8:203::/64'])).stdout.trim(), '');
   });
 });

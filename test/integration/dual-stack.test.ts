@@ -261,6 +261,8 @@ describe('the seed walkthrough on a dual-stack network, and the issue\'s IPv6 li
     // ds1 sorts before ds2: it carries both default routes
     assert.deepEqual([await defaults(g1, '-4'), await defaults(g1, '-6')], [['default via 172.30.0.1 dev eth1'], ['default via fd00:d5:1::1 dev eth1']]);
     assert.deepEqual((await dig('vm1', ['g1', 'AAAA'])).answers, ['fd00:d5:1::50'], 'its name on ds1, both families');
+    const hostsLines = async () => (await ok(lab, ['exec', 'g1', 'cat', '/etc/hosts'])).split('\n').filter((l) => /^(172\.3|fd00:d5)/.test(l)).map((l) => l.split('\t')[0]);
+    assert.deepEqual(await hostsLines(), ['172.31.0.3', '172.30.0.4', 'fd00:d5:2::3', 'fd00:d5:1::50'], 'its hosts file gains both addresses');
     // an IPv4-only network sorting first takes the IPv4 default only: it offers no IPv6 gateway
     await ok(lab, ['network', 'connect', 'aaa4', 'g1']);
     assert.deepEqual([await defaults(g1, '-4'), await defaults(g1, '-6')], [['default via 10.56.0.1 dev eth2'], ['default via fd00:d5:1::1 dev eth1']]);
@@ -270,6 +272,7 @@ describe('the seed walkthrough on a dual-stack network, and the issue\'s IPv6 li
     assert.deepEqual([await defaults(g1, '-4'), await defaults(g1, '-6')], [['default via 10.56.0.1 dev eth2'], ['default via fd00:d5:2::1 dev eth0']]);
     assert.deepEqual(await Promise.all([pings(g1, 'fd00:d5:1::2'), pings(g1, '172.30.0.2')]), [false, false]);
     assert.equal((await dig('vm1', ['g1', 'AAAA'])).status, 'NXDOMAIN');
+    assert.deepEqual(await hostsLines(), ['172.31.0.3', 'fd00:d5:2::3'], 'and loses them');
     await ok(lab, ['rm', '-f', 'g1']);
     await ok(lab, ['network', 'rm', 'aaa4']);
   });

@@ -8,7 +8,8 @@ import { fails, hostLinks, hostOk, inspect, ok, runSleeper } from './helpers.js'
 // on dual-stack user networks, each scenario's IPv6 side checked and its IPv4 side still
 // true on the same network, then the issue's own list (egress from ULA, isolation and
 // --internal with forwarding on, no way in from the LAN, --ip6 rules, AAAA/PTR). One lab for
-// the file; each test is one scenario group and may use what `before` made.
+// the walkthrough: each test is one scenario group and may use what `before` made; rogue
+// router advertisements get a lab of their own (IPv6 forwarding off).
 // Published ports and links/icc=false over IPv6 are cells of ports.test.ts: here only their
 // IPv4 side on a dual-stack network.
 

@@ -570,6 +570,8 @@ export class ContainerService {
         await this.sandboxes.leave(c, net, ep, publishesPorts(c));
         crashPoint('disconnect.left');
         this.state.dropEndpoint(ep.id);
+        // its hosts file loses the addresses it had there, as a connect added them
+        if (c.state.status === 'running') this.rewriteFiles(c);
       });
     });
   }

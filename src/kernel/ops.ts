@@ -47,8 +47,23 @@ function ensureBridge(name: string, mtu?: number): LinkInfo {
     throw new OpError(`${what}: a link named ${name} exists and is not a bridge`, 'EEXIST', EEXIST);
   }
   if (mtu !== undefined && link.mtu !== mtu) attempt(`cannot set MTU ${mtu} on ${name}`, () => links.setLinkMtu(s, name, mtu));
+  attempt(`cannot turn router advertisements off on ${name}`, () => refuseRouterAdvertisements(name));
   if (!link.up) attempt(`cannot bring ${name} up`, () => links.setLinkUp(s, name));
   return attempt(what, () => links.getLink(s, name)) ?? link;
+}
+
+/**
+ * A bridge's ports are containers: with accept_ra on (the kernel's default while IPv6
+ * forwarding is off), one sending a router advertisement, which CAP_NET_RAW allows even
+ * without IPv6 on its eth0, becomes the host's IPv6 router (CVE-2020-13401; dockerd
+ * turns it off on its bridges too).
+ */
+function refuseRouterAdvertisements(name: string): void {
+  try {
+    writeSysctl(`net/ipv6/conf/${name}/accept_ra`, '0');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // a kernel without IPv6
+  }
 }
 
 export const ops = {

@@ -38,7 +38,8 @@ const ping6 = async (lab: Lab, from: string, to: string) => (await lab.berth(['e
 describe('IPv6 firewall', { concurrency: false }, () => {
   test('networks cannot reach each other over IPv6, an --internal one has no way out, and the outside cannot reach a container', async (t) => {
     const lab = await labFor(t);
-    // the lab's uplink speaks IPv6; a route back for the ULAs and forwarding on: only the table decides
+    // the lab's uplink speaks IPv6 (topology.ts); routes back to the ULAs, and forwarding on: only the table decides
+    assert.equal(lab.hostUplinkAddr6, UPLINK6);
     await lab.inInternet(['ip', '-6', 'route', 'add', 'fd00::/16', 'via', UPLINK6]);
     await lab.inHost(['sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
     await ok(lab, ['network', 'create', '--subnet', '10.71.0.0/24', 'n71']);

@@ -1,18 +1,20 @@
 // Runs in the lab's "internet" namespace. On TCP and UDP it answers every client with the
 // source address it sees ("from 198.51.100.2\n"), which is how tests observe NAT.
-// Usage: node echo-server.js [PORT] [HOST]; prints "ready" once both sockets listen.
-// HOST '::' (the lab's default) listens on both families.
+// Usage: node echo-server.js [PORT] [HOST[,HOST…]]; prints "ready" once every socket listens.
+// HOST '::' listens on both families. A UDP socket bound to a wildcard answers from the
+// address its route picks, not the one asked: a reply a NAT then cannot match to its
+// connection. Hence one pair of sockets per address where the server has several.
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
 const port = Number(process.argv[2] ?? 7777);
-const host = process.argv[3] ?? '0.0.0.0';
+const hosts = (process.argv[3] ?? '0.0.0.0').split(',');
 
 function plainAddress(addr: string | undefined): string {
   return (addr ?? 'unknown').replace(/^::ffff:/, '');
 }
 
-function listenTcp(): Promise<void> {
+function listenTcp(host: string): Promise<void> {
   const server = createServer((socket) => {
     socket.on('error', () => undefined);
     socket.end(`from ${plainAddress(socket.remoteAddress)}\n`);
@@ -23,7 +25,7 @@ function listenTcp(): Promise<void> {
   });
 }
 
-function listenUdp(): Promise<void> {
+function listenUdp(host: string): Promise<void> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (_msg, rinfo) => {
     socket.send(`from ${plainAddress(rinfo.address)}\n`, rinfo.port, rinfo.address);
@@ -35,5 +37,5 @@ function listenUdp(): Promise<void> {
 }
 
 process.on('SIGTERM', () => process.exit(0));
-await Promise.all([listenTcp(), listenUdp()]);
+await Promise.all(hosts.flatMap((host) => [listenTcp(host), listenUdp(host)]));
 process.stdout.write('ready\n');

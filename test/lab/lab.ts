@@ -166,7 +166,8 @@ export class Lab {
 
   /** The internet's echo server (TCP and UDP) and DNS server, started side by side. */
   private async startInternetServers(): Promise<void> {
-    const echo = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), '::']);
+    // on its own addresses, not '::': UDP answers then come from the address a container asked
+    const echo = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), `${INTERNET_ADDR},${INTERNET_ADDR6}`]);
     this.dnsServer = this.spawnIn(this.internetNs, ['node', DNS_SERVER, INTERNET_ADDR, '53']);
     await Promise.all([echo.waitForOutput('ready\n'), this.dnsServer.waitForOutput('ready\n')]);
   }

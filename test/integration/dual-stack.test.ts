@@ -442,6 +442,7 @@ describe('rogue router advertisements from containers', { concurrency: false }, 
     const victim = await ns('victim');
     assert.deepEqual(await addrs(victim, 'eth0'), ['10.57.0.3/24', 'fd00:d5:7::3/64']);
     assert.deepEqual(await defaults(victim, '-6'), ['default via fd00:d5:7::1 dev eth0']);
+    assert.equal(await hostOk(lab, ['nsenter', `--net=${victim}`, 'cat', '/proc/sys/net/ipv6/conf/eth0/accept_ra', '/proc/sys/net/ipv6/conf/eth0/router_solicitations']), '0\n0', 'it neither takes advertisements nor asks for them');
     assert.equal((await lab.inNetns(victim, ['ip', '-6', 'route', 'show', '2001:db8:203::/64'])).stdout.trim(), '');
   });
 });

@@ -59,12 +59,16 @@ try {
   await show(['network', 'connect', 'wire', 'onlan']);
   await show(['exec', 'onlan', 'ping', '-c1', '-W2', 'vm1'], '   names resolve over it too (the resolver answers at 127.0.0.11 in every sandbox)');
   await show(['exec', 'vm1', 'cat', '/etc/resolv.conf']);
-  await show(['network', 'create', '--ipv6', '--subnet', '10.91.0.0/24', '--subnet', 'fd00:91::/64', 'dual'], 'IPv6: a dual-stack network (issue 13, in progress)');
+  await show(['network', 'create', '--ipv6', '--subnet', '10.91.0.0/24', '--subnet', 'fd00:91::/64', 'dual'], 'IPv6: a dual-stack network');
   await show(['run', '-d', '--name', 'six1', '--network', 'dual', '--ip6', 'fd00:91::10', '--', 'sleep', '3600']);
   await show(['run', '-d', '--name', 'six2', '--network', 'dual', '--', 'sleep', '3600']);
   await show(['exec', 'six1', 'ip', '-o', 'addr', 'show', 'eth0'], '   both families on eth0, usable at once (no duplicate-address detection)');
   await show(['exec', 'six2', 'ping', '-6', '-c1', '-W2', 'six1'], '   names answer with AAAA; the default route of each family via the bridge');
   await show(['inspect', '-f', '{{range $n, $e := .NetworkSettings.Networks}}{{$n}}: {{$e.IPAddress}} {{$e.GlobalIPv6Address}}/{{$e.GlobalIPv6PrefixLen}} via {{$e.IPv6Gateway}}{{end}}', 'six1']);
+  await show(['exec', 'six1', 'node', `${process.cwd()}/dist/test/lab/echo-client.js`, 'tcp', lab.internetAddr6, String(lab.echoPort)], `   IPv6 egress to the "internet" (${lab.internetAddr6}): the ULA leaves with the host's IPv6 uplink address`);
+  await show(['run', '-d', '--name', 'web6', '--network', 'dual', '-p', '8086:80', '--', 'node', '-e', "require('net').createServer(c=>c.end('hello over '+c.localAddress+'\\n')).listen(80)"], '   -p publishes on 0.0.0.0 and [::], one host port');
+  await show(['port', 'web6']);
+  await show(['exec', 'six2', 'node', '-e', `setTimeout(()=>require('net').connect(8086,'${lab.hostUplinkAddr6}').pipe(process.stdout),300)`], '   reached through the host\'s IPv6 address');
   await show(['create', '--name', 'later', '--', 'sleep', '3600'], '   berth create: made, not started (docker create)');
   await show(['ps', '-a', '--filter', 'name=later', '--format', '{{.Names}} {{.Status}}']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);

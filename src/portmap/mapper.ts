@@ -2,7 +2,7 @@ import type { DnatEntry, Firewall } from '../drivers/bridge/firewall.js';
 import type { Kernel } from '../kernel/types.js';
 import { InvalidParameterError } from '../util/errors.js';
 import { isIPv6 } from '../util/ip6.js';
-import { ANY_HOST_IP, ANY_HOST_IP6, hostPortText, LOOPBACK6, parsePortRange, PortAllocator, socketReserver, type Reserver } from './allocator.js';
+import { ANY_HOST_IP, ANY_HOST_IP6, hostPortText, parsePortRange, PortAllocator, socketReserver, type Reserver } from './allocator.js';
 import { parsePortKey, type PortRequest } from './spec.js';
 
 // The port API the engine calls: publish a container's ports (host ports allocated and
@@ -123,7 +123,7 @@ export class PortMapper {
           ports.push({ proto, containerPort: w.containerPort, hostIp, hostPort, containerIp: isIPv6(hostIp) ? req.containerIp6 : req.containerIp });
         }
       }
-      await this.firewall.publish(dnatOf(ports));
+      await this.firewall.publish(ports.map(toDnat));
     } catch (err) {
       for (const p of ports) await this.allocator.release(req.containerId, { hostIp: p.hostIp, proto: p.proto, port: p.hostPort });
       throw err;
@@ -137,7 +137,7 @@ export class PortMapper {
     const ports = this.byContainer.get(containerId) ?? [];
     this.byContainer.delete(containerId);
     try {
-      await this.firewall.unpublish(dnatOf(ports));
+      await this.firewall.unpublish(ports.map(toDnat));
     } finally {
       await this.allocator.release(containerId);
     }
@@ -162,7 +162,7 @@ export class PortMapper {
         }
       }
       if (kept.length) this.byContainer.set(containerId, kept);
-      dnat.push(...dnatOf(kept));
+      dnat.push(...kept.map(toDnat));
     }
     await this.firewall.publish(dnat);
     return failed;
@@ -170,17 +170,12 @@ export class PortMapper {
 
   /** The firewall's entries for everything published (for Firewall.reset at start-up). */
   dnatEntries(): DnatEntry[] {
-    return dnatOf([...this.byContainer.values()].flat());
+    return [...this.byContainer.values()].flat().map(toDnat);
   }
 
   published(containerId: string): PublishedPort[] {
     return this.byContainer.get(containerId) ?? [];
   }
-}
-
-/** The firewall's entries: all but [::1] bindings, which berthd relays (loopback-relay.ts). */
-function dnatOf(ports: PublishedPort[]): DnatEntry[] {
-  return ports.filter((p) => p.hostIp !== LOOPBACK6).map(toDnat);
 }
 
 function toDnat(p: PublishedPort): DnatEntry {

@@ -10,8 +10,8 @@ import { fails, hostLinks, hostOk, inspect, ok, runSleeper } from './helpers.js'
 // --internal with forwarding on, no way in from the LAN, --ip6 rules, AAAA/PTR). One lab for
 // the walkthrough: each test is one scenario group and may use what `before` made; rogue
 // router advertisements get a lab of their own (IPv6 forwarding off).
-// Published ports and links/icc=false over IPv6 are cells of ports.test.ts: here only their
-// IPv4 side on a dual-stack network.
+// The full reachability matrix of published ports, and links/icc=false, over IPv6 are cells
+// of ports.test.ts (and links.test.ts): here -p on a dual-stack network through the CLI.
 
 const DNS_SERVER = fileURLToPath(new URL('../lab/dns-server.js', import.meta.url));
 const ROGUE_RA = fileURLToPath(new URL('../../../test/lab/rogue-ra.py', import.meta.url));
@@ -373,16 +373,20 @@ describe('the seed walkthrough on a dual-stack network, and the issue\'s IPv6 li
     await dns6.stop('SIGKILL');
   });
 
-  // 21, 22: published ports. -p over IPv6 ([::]:8080, [::1], the host's IPv6 address, the
-  // LAN's view) is a cell of ports.test.ts; here the IPv4 side on a dual-stack network.
-  test('21, 22: -p on a dual-stack network publishes IPv4 as before: berth port, the host over 127.0.0.1, the LAN over the host\'s address', async () => {
+  // 21, 22: published ports, both families (the full reachability matrix of each family,
+  // icc=false and links over IPv6 are cells of ports.test.ts).
+  test('21, 22: -p on a dual-stack network publishes on 0.0.0.0 and [::]: berth port, the host over 127.0.0.1, [::1] and its IPv6 address, the LAN over either family', async () => {
     const lan = await lab.addLanHost('lan1');
     await ok(lab, ['run', '-d', '--name', 'web', '--network', 'ds1', '-e', 'WHO=web', '-p', '8080:80', '--', 'node', '-e', SERVER]);
-    assert.match(await ok(lab, ['port', 'web']), /^80\/tcp -> 0\.0\.0\.0:8080$/m);
+    assert.equal(await ok(lab, ['port', 'web']), '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080');
     let reply = '';
     for (let i = 0; i < 20 && !reply; i++) reply = await fetchTcp(lab.hostNs, '127.0.0.1', 8080);
     assert.equal(reply, 'hello from web');
-    assert.equal(await fetchTcp(lan.ns, LAB_LAN_ADDR, 8080), 'hello from web');
+    const cells = await Promise.all([
+      fetchTcp(lab.hostNs, '::1', 8080), fetchTcp(lab.hostNs, lab.hostUplinkAddr6, 8080),
+      fetchTcp(lan.ns, LAB_LAN_ADDR, 8080), fetchTcp(lan.ns, '2001:db8:18::1', 8080),
+    ]);
+    assert.deepEqual(cells, ['hello from web', 'hello from web', 'hello from web', 'hello from web']);
     await ok(lab, ['rm', '-f', 'web']);
   });
 

@@ -11,7 +11,7 @@ const PORTS: DnatEntry[] = [
   { hostIp: '0.0.0.0', proto: 'tcp', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 },
   { hostIp: '127.0.0.1', proto: 'udp', hostPort: 5353, containerIp: '172.17.0.2', containerPort: 53 },
   { hostIp: '::', proto: 'tcp', hostPort: 8080, containerIp: 'fd00:17::2', containerPort: 80 },
-  { hostIp: '::1', proto: 'udp', hostPort: 5353, containerIp: 'fd00:17::2', containerPort: 53 },
+  { hostIp: '2001:db8::1', proto: 'udp', hostPort: 5353, containerIp: 'fd00:17::2', containerPort: 53 },
 ];
 const LINKS = [
   { clientIp: '172.17.0.3', serverIp: '172.17.0.2', proto: 'tcp' as const, port: 80 },
@@ -163,7 +163,7 @@ add element bridge berth no_icc_subnets { 172.18.0.0/16 }
 add element bridge berth no_icc_subnets6 { fd00:18::/64 }
 add element ip berth published { 127.0.0.1 . udp . 5353 : 172.17.0.2 . 53 }
 add element ip berth published_any { tcp . 8080 : 172.17.0.2 . 80 }
-add element ip6 berth published { ::1 . udp . 5353 : fd00:17::2 . 53 }
+add element ip6 berth published { 2001:db8::1 . udp . 5353 : fd00:17::2 . 53 }
 add element ip6 berth published_any { tcp . 8080 : fd00:17::2 . 80 }
 add element ip berth links { 172.17.0.3 . 172.17.0.2 . tcp . 80 }
 add element bridge berth links { 172.17.0.3 . 172.17.0.2 . tcp . 80 }
@@ -192,15 +192,16 @@ test('published ports are map elements of their family\'s table: 0.0.0.0 and :: 
   assert.equal(portElements('add', PORTS), [
     'add element ip berth published { 127.0.0.1 . udp . 5353 : 172.17.0.2 . 53 }',
     'add element ip berth published_any { tcp . 8080 : 172.17.0.2 . 80 }',
-    'add element ip6 berth published { ::1 . udp . 5353 : fd00:17::2 . 53 }',
+    'add element ip6 berth published { 2001:db8::1 . udp . 5353 : fd00:17::2 . 53 }',
     'add element ip6 berth published_any { tcp . 8080 : fd00:17::2 . 80 }',
   ].join('\n'));
   assert.equal(portElements('delete', PORTS), [
     'delete element ip berth published { 127.0.0.1 . udp . 5353 }',
     'delete element ip berth published_any { tcp . 8080 }',
-    'delete element ip6 berth published { ::1 . udp . 5353 }',
+    'delete element ip6 berth published { 2001:db8::1 . udp . 5353 }',
     'delete element ip6 berth published_any { tcp . 8080 }',
   ].join('\n'));
+  assert.equal(portElements('add', [{ ...PORTS[3]!, hostIp: '::1' }]), '', '[::1] has no element: berthd relays it');
   assert.throws(() => portElements('add', [{ ...PORTS[2]!, containerIp: '172.17.0.2' }]), /172\.17\.0\.2 is not an IPv6 address/, 'a v6 binding never DNATs to a v4 address');
   assert.equal(portElements('add', []), '');
 });

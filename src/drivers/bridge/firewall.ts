@@ -67,6 +67,7 @@ export interface FirewallState {
 
 export const ANY_IP = '0.0.0.0';
 export const ANY_IP6 = '::';
+const LOOPBACK6 = '::1';
 
 /** The packet-mark bit berth sets on DNATed flows (see the bridge table). */
 export const DNAT_MARK = '0x00200000';
@@ -232,7 +233,8 @@ export function portElements(verb: 'add' | 'delete', ports: DnatEntry[]): string
     const one: string[] = [];
     const any: string[] = [];
     for (const p of ports) {
-      if (familyOfIp(p.hostIp) !== f) continue;
+      // [::1] gets no element: the kernel cannot NAT it, berthd relays it (portmap/loopback-relay.ts)
+      if (familyOfIp(p.hostIp) !== f || p.hostIp === LOOPBACK6) continue;
       assertIp(p.containerIp, f);
       const value = `${p.proto} . ${assertPort(p.hostPort)}`;
       const target = verb === 'add' ? ` : ${p.containerIp} . ${assertPort(p.containerPort)}` : '';

@@ -27,7 +27,7 @@ const FILL_FROM = 2000; // host ports 2000.. for the fill, 30000.. for samples (
 const SAMPLE_FROM = 30000;
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const OUT = join(REPO, 'bench', 'results', 'ports.md');
+const OUT = join(process.env.BENCH_OUT ?? join(REPO, 'bench', 'results'), 'ports.md');
 
 function containerIp(i: number): string {
   return `10.${64 + (i >> 16)}.${(i >> 8) & 255}.${(i & 255) || 1}`;

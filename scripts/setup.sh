@@ -20,7 +20,9 @@ PACKAGES=(iproute2 nftables libnftables1 util-linux iputils-ping dnsutils bridge
   # systemd-socket-activate: the socket-activation test starts berthd as systemd would
   systemd
   # the TLS test makes its CA and certificates; the disconnect test hangs up with curl
-  openssl curl)
+  openssl curl
+  # multi-host labs run a real etcd (the cluster store of overlay networks), in a netns of their own
+  etcd-server etcd-client)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }

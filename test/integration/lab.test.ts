@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { etcdctl } from '../lab/etcd.js';
 import { DAEMON_PATH, Lab, LabProcess, withLab } from '../lab/lab.js';
 import { labProcesses, mountsUnder, netnsInode } from '../lab/teardown.js';
 import { run, runOk, sleep } from '../lab/exec.js';
@@ -187,4 +188,16 @@ test('a test file that leaves a lab (and its berthd) behind still ends, and the 
   const dir = /lab-dir (\S+)/.exec(r.stdout)?.[1];
   assert.ok(dir, r.stdout);
   assert.equal(existsSync(dir), false, 'its lab was destroyed');
+});
+
+test('a lab runs a real etcd (v3 API) in its host netns, reached from there, stopped by destroy', async () => {
+  const lab = await Lab.create(noDaemon);
+  const etcd = await lab.startEtcd();
+  assert.equal(etcd.endpoint, 'http://127.0.0.1:2379');
+  assert.equal((await etcdctl(etcd, ['put', '/berth/probe', 'hello'])).stdout.trim(), 'OK');
+  assert.equal((await etcdctl(etcd, ['get', '--print-value-only', '/berth/probe'])).stdout.trim(), 'hello');
+  const outside = await run(['node', '-e', "require('net').connect(2379,'127.0.0.1').on('connect',()=>process.exit(3)).on('error',(e)=>{console.log(e.code);process.exit(0)})"], { timeoutMs: 5_000 });
+  assert.equal(outside.stdout.trim(), 'ECONNREFUSED', 'not reachable from outside the lab host');
+  await lab.destroy();
+  assert.equal(etcd.process.running, false, 'etcd stopped with the lab');
 });

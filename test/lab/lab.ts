@@ -21,6 +21,7 @@ import {
 } from './topology.js';
 
 import { checkConsistency, countFindings } from './consistency.js';
+import { startEtcd, type LabEtcd } from './etcd.js';
 export type { RunResult, RunOptions } from './exec.js';
 export type { ApiResponse } from './api-client.js';
 export { LabProcess } from './process.js';
@@ -223,6 +224,14 @@ export class Lab {
   /** Starts the echo server (TCP and UDP on echoPort, answering with the client's address) in a host's netns. */
   async serveEcho(nsPath: string): Promise<void> {
     await this.spawnIn(nsPath, ['node', ECHO_SERVER, String(ECHO_PORT), '::']).waitForOutput('ready\n');
+  }
+
+  /**
+   * A real etcd for this lab (test/lab/etcd.ts), by default in the lab host's netns on its
+   * loopback, where that host's berthd reaches it; destroy() stops it with the rest.
+   */
+  startEtcd(ns: string = this.hostNs, addr = '127.0.0.1'): Promise<LabEtcd> {
+    return startEtcd((n, argv) => this.spawnIn(n, argv), ns, addr, join(this.dir, 'etcd'));
   }
 
   /** Starts a long-running process in a netns; destroy() stops it. */

@@ -1,0 +1,54 @@
+// A real etcd (Debian's etcd-server, v3.4) for multi-host labs: one member, listening only
+// on an address of the lab netns it runs in, its data under the lab's own dir, stopped with
+// the lab. Tests talk to it from the lab hosts (over the lab's underlay), never from the
+// machine's root namespace.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { inNetnsArgv, run, sleep } from './exec.js';
+import type { LabProcess } from './process.js';
+
+export const ETCD_CLIENT_PORT = 2379;
+const ETCD_PEER_PORT = 2380;
+
+/** A running etcd: its client endpoint ("http://IP:2379") and how to stop it. */
+export interface LabEtcd {
+  endpoint: string;
+  process: LabProcess;
+  /** the netns it runs in */
+  ns: string;
+  /** stops it (SIGKILL: as a crashed or unplugged store), keeping its data */
+  kill(): Promise<void>;
+}
+
+type Spawner = (nsPath: string, argv: string[]) => LabProcess;
+
+/**
+ * Starts etcd in netns `ns` on `addr` (an address of that netns), data in `dir`; resolves
+ * once it answers a health check (etcdctl from the same netns), or throws with its output.
+ */
+export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd'): Promise<LabEtcd> {
+  mkdirSync(dir, { recursive: true });
+  const client = `http://${addr}:${ETCD_CLIENT_PORT}`;
+  const peer = `http://${addr}:${ETCD_PEER_PORT}`;
+  const process = spawn(ns, [
+    'etcd', '--name', name, '--data-dir', join(dir, `${name}.etcd`),
+    '--listen-client-urls', client, '--advertise-client-urls', client,
+    '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
+    '--initial-cluster', `${name}=${peer}`, '--initial-cluster-state', 'new',
+    '--logger', 'zap', '--log-level', 'warn',
+  ]);
+  const etcd: LabEtcd = { endpoint: client, process, ns, kill: () => process.stop('SIGKILL') };
+  for (let i = 0; i < 100; i++) {
+    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', client, '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
+    if (r.code === 0) return etcd;
+    if (!process.running) break;
+    await sleep(100);
+  }
+  await process.stop('SIGKILL');
+  throw new Error(`etcd did not become healthy at ${client}:\n${process.output().slice(-2000)}`);
+}
+
+/** Runs etcdctl (v3 API) against the lab's etcd, from its netns. */
+export function etcdctl(etcd: LabEtcd, args: string[]) {
+  return run(inNetnsArgv(etcd.ns, ['etcdctl', '--endpoints', etcd.endpoint, '--dial-timeout', '2s', '--command-timeout', '3s', ...args]), { timeoutMs: 10_000 });
+}

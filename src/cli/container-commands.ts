@@ -1,8 +1,8 @@
-import { hostPortText } from '../portmap/allocator.js';
 import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import type { Client } from './client.js';
 import { collect, eachName, filtersParam } from './args.js';
+import { joinHostPort } from '../util/ip-family.js';
 import { inspectEach, printList } from './output.js';
 import { demux } from './streams.js';
 import { exposedKeys, parseExpose, parsePortSpec, toPortBindings } from '../portmap/spec.js';
@@ -76,7 +76,7 @@ export function containerCommands(program: Command, client: () => Client): void 
         Status: x.Status,
         State: x.State,
         // "[::]:8080->80/tcp" for IPv6 bindings, as docker 26+ prints them
-        Ports: x.Ports.map((p) => (p.PublicPort ? `${hostPortText(p.IP ?? '', p.PublicPort)}->` : '') + `${p.PrivatePort}/${p.Type}`).join(', '),
+        Ports: x.Ports.map((p) => (p.PublicPort ? `${joinHostPort(p.IP ?? '', p.PublicPort)}->` : '') + `${p.PrivatePort}/${p.Type}`).join(', '),
         Names: x.Names.map((n) => n.replace(/^\//, '')).join(','),
       })), { quiet: o.quiet, format: o.format, kind: 'container', defaultTable: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}' });
     });

@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer, isIPv6 } from 'node:net';
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
+import { joinHostPort } from '../util/ip-family.js';
 import { relayTcp, relayUdp, type RelayTarget } from './loopback-relay.js';
 
 // Host port allocation. A published port is held two ways: in berth's own books (so two
@@ -96,13 +97,8 @@ export function coversLoopback6(hostIp: string): boolean {
   return hostIp === ANY_HOST_IP6 || hostIp === LOOPBACK6;
 }
 
-/** "0.0.0.0:8080", "[::]:8080": a host address and port as Docker prints them. */
-export function hostPortText(hostIp: string, port: number | string): string {
-  return isIPv6(hostIp) ? `[${hostIp}]:${port}` : `${hostIp}:${port}`;
-}
-
 export function alreadyAllocated(hostIp: string, port: number | string): ConflictError {
-  return new ConflictError(`Bind for ${hostPortText(hostIp, port)} failed: port is already allocated`);
+  return new ConflictError(`Bind for ${joinHostPort(hostIp, port)} failed: port is already allocated`);
 }
 
 export function isAnyHostIp(ip: string): boolean {
@@ -151,7 +147,7 @@ export class PortAllocator {
       this.cursor = port >= last ? first : port + 1;
       if (await this.tryTakeAll(owner, hostIps, proto, port, relay)) return port;
     }
-    throw new ConflictError(`Bind for ${hostPortText(hostIps[0] ?? ANY_HOST_IP, 0)} failed: all ports from ${first} to ${last} are allocated`);
+    throw new ConflictError(`Bind for ${joinHostPort(hostIps[0] ?? ANY_HOST_IP, 0)} failed: all ports from ${first} to ${last} are allocated`);
   }
 
   private async tryTakeAll(owner: string, hostIps: string[], proto: ReservableProto, port: number, relay?: RelayTarget): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { NotFoundError } from '../util/errors.js';
-import { hostPortText } from './allocator.js';
+import { joinHostPort } from '../util/ip-family.js';
 import type { PublishedPort } from './mapper.js';
 import { parsePortKey, portKey } from './spec.js';
 
@@ -29,12 +29,12 @@ export function portLines(ports: NetworkPortsJson, containerName: string, filter
     const key = portKey(port, proto);
     const bindings = ports[key];
     if (!bindings?.length) throw new NotFoundError(`No public port '${key}' published for ${containerName}`);
-    return bindings.map((b) => hostPortText(b.HostIp, b.HostPort));
+    return bindings.map((b) => joinHostPort(b.HostIp, b.HostPort));
   }
   const lines: { port: number; key: string; text: string }[] = [];
   for (const [key, bindings] of Object.entries(ports)) {
     const { port } = parsePortKey(key);
-    for (const b of bindings ?? []) lines.push({ port, key, text: `${key} -> ${hostPortText(b.HostIp, b.HostPort)}` });
+    for (const b of bindings ?? []) lines.push({ port, key, text: `${key} -> ${joinHostPort(b.HostIp, b.HostPort)}` });
   }
   // by port, then proto; one port's bindings in their own order (0.0.0.0 before ::, as docker prints them)
   return lines.sort((a, b) => a.port - b.port || a.key.localeCompare(b.key)).map((l) => l.text);

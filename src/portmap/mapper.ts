@@ -1,8 +1,9 @@
 import type { DnatEntry, Firewall } from '../drivers/bridge/firewall.js';
 import type { Kernel } from '../kernel/types.js';
 import { InvalidParameterError } from '../util/errors.js';
+import { joinHostPort } from '../util/ip-family.js';
 import { isIPv6 } from '../util/ip6.js';
-import { ANY_HOST_IP, ANY_HOST_IP6, hostPortText, parsePortRange, PortAllocator, socketReserver, type Reserver } from './allocator.js';
+import { ANY_HOST_IP, ANY_HOST_IP6, parsePortRange, PortAllocator, socketReserver, type Reserver } from './allocator.js';
 import { parsePortKey, type PortRequest } from './spec.js';
 
 // The port API the engine calls: publish a container's ports (host ports allocated and
@@ -83,9 +84,9 @@ export class PortMapper {
     const given = w.hostIp || (binding === ANY_HOST_IP ? '' : binding);
     if (given) {
       const v6 = isIPv6(given);
-      if (v6 && !this.firewall.ip6) throw new InvalidParameterError(`cannot publish on ${hostPortText(given, w.hostPortStart)}: IPv6 firewalling is off (--ip6tables=false)`);
+      if (v6 && !this.firewall.ip6) throw new InvalidParameterError(`cannot publish on ${joinHostPort(given, w.hostPortStart)}: IPv6 firewalling is off (--ip6tables=false)`);
       if (!(v6 ? req.containerIp6 : req.containerIp)) {
-        throw new InvalidParameterError(`cannot publish on ${hostPortText(given, w.hostPortStart)}: the container has no ${v6 ? 'IPv6' : 'IPv4'} address on ${where}`);
+        throw new InvalidParameterError(`cannot publish on ${joinHostPort(given, w.hostPortStart)}: the container has no ${v6 ? 'IPv6' : 'IPv4'} address on ${where}`);
       }
       return [given];
     }

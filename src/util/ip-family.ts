@@ -13,6 +13,11 @@ export function familyOf(text: string): IpFamily {
   return text.includes(':') ? 6 : 4;
 }
 
+/** "0.0.0.0:8080", "[::]:8080": an address and a port as Docker prints them (Go's JoinHostPort). */
+export function joinHostPort(host: string, port: number | string): string {
+  return familyOf(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
 export function isIpAddress(s: string): boolean {
   return familyOf(s) === 6 ? tryParseIPv6(s) !== undefined : tryParseIPv4(s) !== undefined;
 }

@@ -79,6 +79,13 @@ describe('IPv6 networks', { concurrency: false }, () => {
     const brAddrs = await hostOk(lab, ['ip', '-o', 'addr', 'show', 'dev', br]);
     assert.match(brAddrs, new RegExp(`inet6 ${gw6}/64`));
     assert.doesNotMatch(brAddrs, /\binet /, 'no IPv4 address on its bridge');
+    // and the other way round: an IPv4-only network's bridge has IPv6 off (no link-local, no DAD/MLD)
+    await ok(lab, ['network', 'create', 'only4']);
+    const br4 = `br-${(await ok(lab, ['network', 'inspect', '-f', '{{.Id}}', 'only4'])).slice(0, 12)}`;
+    assert.equal(await hostOk(lab, ['cat', `/proc/sys/net/ipv6/conf/${br4}/disable_ipv6`]), '1');
+    assert.doesNotMatch(await hostOk(lab, ['ip', '-o', 'addr', 'show', 'dev', br4]), /inet6/, 'no IPv6 address at all, link-local included');
+    assert.doesNotMatch(await hostOk(lab, ['ip', '-o', 'addr', 'show', 'dev', 'berth0']), /inet6/, 'nor on the IPv4-only default bridge');
+    await ok(lab, ['network', 'rm', 'only4']);
     await ok(lab, ['network', 'rm', 'only6br']);
     const api = await lab.api('POST', '/v1.47/networks/create', { Name: 'apionly6', Driver: 'ptp', EnableIPv6: true, EnableIPv4: false });
     assert.equal(api.status, 201, JSON.stringify(api.body));

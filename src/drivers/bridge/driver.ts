@@ -46,6 +46,10 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
       // the host may make new links without IPv6 (disable_ipv6 defaults to 1 there)
       await kernel.writeSysctl(`net.ipv6.conf.${cfg.bridgeName}.disable_ipv6`, '0');
       await kernel.addAddress(cfg.bridgeName, gw6);
+    } else if (!cfg.external) {
+      // IPv6 only where there is an IPv6 address: a bridge of an IPv4-only network gets no
+      // link-local address, so it sends no DAD or MLD and takes no advertisement
+      await kernel.writeSysctl(`net.ipv6.conf.${cfg.bridgeName}.disable_ipv6`, '1').catch(() => undefined);
     }
     await this.ctx.firewall.addNetwork(policy(net));
   }

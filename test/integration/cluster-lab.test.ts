@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { Cluster, CLUSTER_ETCD_ENDPOINT, type ClusterHost } from '../lab/cluster.js';
-import { runOk } from '../lab/exec.js';
+import { run, runOk } from '../lab/exec.js';
 import { labProcesses, netnsInode } from '../lab/teardown.js';
 import { ok, runSleeper } from './helpers.js';
 
@@ -125,5 +125,21 @@ test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => 
   for (const dir of dirs) {
     assert.equal(existsSync(dir), false, `${dir} is gone`);
     assert.deepEqual(labProcesses(dir, inodes), [], `no process of ${dir} or in the cluster's namespaces is left`);
+  }
+});
+
+test('a cluster left behind by a failing test is destroyed when the file\'s tests end', async () => {
+  const fixture = fileURLToPath(new URL('../lab/leaky-cluster.fixture.js', import.meta.url));
+  // a test run of its own: not a child of this one (NODE_TEST_CONTEXT would make it one)
+  const r = await run(['env', '-u', 'NODE_TEST_CONTEXT', 'node', '--test', '--test-reporter=tap', fixture], { timeoutMs: 60_000 });
+  assert.equal(r.code, 1, `the file failed and ended by itself: ${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, /failing on purpose/);
+  const m = /leaky-cluster (\S+) (\S+) (\S+) (\S+)/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const [, name, ...dirs] = m as unknown as [string, string, string, string, string];
+  assert.deepEqual((await netnsNames()).filter((n) => n.startsWith(name)), [], 'no netns of the cluster is left');
+  for (const dir of dirs) {
+    assert.equal(existsSync(dir), false, `${dir} is gone`);
+    assert.deepEqual(labProcesses(dir, new Set()), [], `no process of ${dir} is left`);
   }
 });

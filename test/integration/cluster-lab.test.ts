@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { Cluster, CLUSTER_ETCD_ENDPOINT, type ClusterHost } from '../lab/cluster.js';
+import { Cluster, CLUSTER_ETCD_ENDPOINT, withCluster, type ClusterHost } from '../lab/cluster.js';
 import { run, runOk } from '../lab/exec.js';
 import { labProcesses, netnsInode } from '../lab/teardown.js';
 import { ok, runSleeper } from './helpers.js';
@@ -26,7 +26,8 @@ async function netnsNames(): Promise<string[]> {
 }
 
 test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => {
-  const cluster = await Cluster.create({ hosts: 3, etcd: true });
+  // per-host flags: each host's default bridge gets a subnet of its own
+  const cluster = await Cluster.create({ hosts: 3, etcd: true, daemonArgs: (i) => ['--bip', `10.${100 + i}.0.1/24`] });
   const [h1, h2, h3] = [1, 2, 3].map((i) => cluster.host(i)) as [ClusterHost, ClusterHost, ClusterHost];
   // what destroy must leave nothing of, taken while it all still exists
   const dirs = [cluster.dir, h1.dir, h2.dir, h3.dir];
@@ -43,6 +44,9 @@ test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => 
       assert.equal(new Set([h1, h2, h3].map((h) => h.dataRoot)).size, 3);
       assert.equal(new Set([h1, h2, h3].map((h) => h.execRoot)).size, 3);
       assert.equal(new Set([h1, h2, h3].map((h) => h.socket)).size, 3);
+      for (const [i, h] of [h1, h2, h3].entries()) {
+        assert.equal(await ok(h, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', 'bridge']), `10.${101 + i}.0.0/24`);
+      }
       const names = await Promise.all([h1, h2, h3].map(async (h) => (await runOk(['nsenter', `--net=${h.hostNs}`, 'hostname'])).trim()));
       assert.equal(new Set(names).size, 1, 'the hosts share the lab world\'s UTS namespace');
       t.diagnostic(`every berthd sees hostname ${names[0]}`);
@@ -126,6 +130,23 @@ test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => 
     assert.equal(existsSync(dir), false, `${dir} is gone`);
     assert.deepEqual(labProcesses(dir, inodes), [], `no process of ${dir} or in the cluster's namespaces is left`);
   }
+});
+
+test('etcd: false, startDaemons: false and mtu: the underlay at 9000 bytes, no store, no berthd', async (t) => {
+  await withCluster(t, { hosts: 2, etcd: false, startDaemons: false, mtu: 9000 }, async (cluster) => {
+    assert.equal(cluster.etcd, undefined);
+    assert.equal(existsSync(cluster.etcdNs), false);
+    const [h1, h2] = [cluster.host(1), cluster.host(2)];
+    assert.equal((await h1.api('GET', '/_ping').catch((e: Error) => e)) instanceof Error, true, 'no berthd answers');
+    const [eth0] = JSON.parse(await runOk(['nsenter', `--net=${h1.hostNs}`, 'ip', '-j', 'link', 'show', 'dev', 'eth0'])) as { mtu: number }[];
+    assert.equal(eth0?.mtu, 9000);
+    // 8972 bytes of ICMP payload + 28 of headers: a 9000-byte packet, not to be fragmented
+    const big = await h1.inHost(['ping', '-c', '1', '-W', '2', '-M', 'do', '-s', '8972', h2.hostUplinkAddr]);
+    assert.equal(big.code, 0, big.stdout + big.stderr);
+    const tooBig = await h1.inHost(['ping', '-c', '1', '-W', '2', '-M', 'do', '-s', '8973', h2.hostUplinkAddr]);
+    assert.notEqual(tooBig.code, 0, 'a packet past the underlay MTU does not leave unfragmented');
+    assert.equal(await h2.echoFrom(h2.hostNs), h2.hostUplinkAddr, 'the internet is reached through a 9000-byte underlay');
+  });
 });
 
 test('a cluster left behind by a failing test is destroyed when the file\'s tests end', async () => {

@@ -101,6 +101,17 @@ test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => 
       await ok(h1, ['rm', '-f', 'out']);
     });
 
+    await t.test('unplug cuts host 3 off from the others and the store, its berthd alive; plug puts it back', async () => {
+      await cluster.unplug(3);
+      assert.equal(await pings(h1, h3.hostUplinkAddr), false, 'host 1 no longer reaches host 3');
+      assert.notEqual((await etcdctlFrom(h3, ['endpoint', 'health'])).code, 0, 'host 3 no longer reaches etcd');
+      assert.equal((await h3.api('GET', '/_ping')).status, 200, 'host 3\'s berthd lives on');
+      await cluster.plug(3);
+      assert.ok(await pings(h1, h3.hostUplinkAddr));
+      assert.ok(await pings(h3, h1.hostUplinkAddr6));
+      assert.equal((await etcdctlFrom(h3, ['endpoint', 'health'])).code, 0);
+    });
+
     await t.test('killHost takes host 2 away: its berthd, netns and dir go; hosts 1 and 3 carry on', async () => {
       const ns2 = netnsInode(h2.hostNs);
       assert.ok(labProcesses(h2.dir, new Set([ns2 ?? -1])).length > 0, 'host 2 runs its berthd');

@@ -160,6 +160,21 @@ export class Cluster {
     await h.destroy();
   }
 
+  /**
+   * Pulls host i's cable: its switch port goes down (its eth0 loses carrier), so the host
+   * lives on, berthd and containers included, cut off from the others, the store and the
+   * internet: a partition. plug(i) puts it back.
+   */
+  async unplug(i: number): Promise<void> {
+    this.host(i);
+    await runOk(['ip', '-n', `${this.name}-sw`, 'link', 'set', underlayPort(i), 'down']);
+  }
+
+  async plug(i: number): Promise<void> {
+    this.host(i);
+    await runOk(['ip', '-n', `${this.name}-sw`, 'link', 'set', underlayPort(i), 'up']);
+  }
+
   /** Runs argv in the internet netns (where the echo and DNS servers are). */
   inInternet(argv: string[], opts: RunOptions = {}): Promise<RunResult> {
     return run(inNetnsArgv(this.internetNs, argv), opts);

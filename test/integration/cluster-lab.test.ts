@@ -34,6 +34,7 @@ test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => 
   const namespaces = [cluster.switchNs, cluster.routerNs, cluster.internetNs, cluster.etcdNs, h1.hostNs, h2.hostNs, h3.hostNs];
   const inodes = new Set(namespaces.map(netnsInode).filter((x): x is number => x !== undefined));
   assert.equal(inodes.size, namespaces.length, 'every namespace of the cluster exists, each its own');
+  assert.equal((await netnsNames()).filter((n) => n.startsWith(`${cluster.name}-`)).length, namespaces.length, 'ip netns list shows them by the cluster\'s name');
   try {
     await t.test('each host runs its own berthd, data-root and exec-root; all see one hostname', async () => {
       for (const h of [h1, h2, h3]) {
@@ -135,7 +136,7 @@ test('a cluster of 3 hosts and etcd on one underlay, and its end', async (t) => 
     await cluster.destroy();
   }
 
-  assert.deepEqual((await netnsNames()).filter((n) => n.startsWith(cluster.name)), [], 'no netns of the cluster is left');
+  assert.deepEqual((await netnsNames()).filter((n) => n.startsWith(`${cluster.name}-`)), [], 'no netns of the cluster is left');
   for (const ns of namespaces) assert.equal(existsSync(ns), false, `${ns} is gone`);
   for (const dir of dirs) {
     assert.equal(existsSync(dir), false, `${dir} is gone`);
@@ -169,7 +170,7 @@ test('a cluster left behind by a failing test is destroyed when the file\'s test
   const m = /leaky-cluster (\S+) (\S+) (\S+) (\S+)/.exec(r.stdout);
   assert.ok(m, r.stdout);
   const [, name, ...dirs] = m as unknown as [string, string, string, string, string];
-  assert.deepEqual((await netnsNames()).filter((n) => n.startsWith(name)), [], 'no netns of the cluster is left');
+  assert.deepEqual((await netnsNames()).filter((n) => n.startsWith(`${name}-`)), [], 'no netns of the cluster is left');
   for (const dir of dirs) {
     assert.equal(existsSync(dir), false, `${dir} is gone`);
     assert.deepEqual(labProcesses(dir, new Set()), [], `no process of ${dir} is left`);

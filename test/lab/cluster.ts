@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startEtcd, ETCD_CLIENT_PORT, type LabEtcd } from './etcd.js';
 import { inNetnsArgv, run, runOk, type RunOptions, type RunResult } from './exec.js';
-import { assertInLabWorld, destroyWhenTestsEnd, forgetAtTestsEnd, Lab, startInternetServers, type LabOptions } from './lab.js';
+import { assertInLabWorld, destroyWhenTestsEnd, forgetAtTestsEnd, Lab, LAB_ROOT, startInternetServers, type LabOptions } from './lab.js';
 import { LabProcess } from './process.js';
 import { killLabProcesses, netnsInode } from './teardown.js';
 import {
@@ -41,7 +41,6 @@ export interface ClusterOptions {
 /** One host of a cluster: a Lab on the underlay (berth(), api(), inHost(), restartDaemon() …). */
 export type ClusterHost = Lab;
 
-const LAB_ROOT = '/run/berth-lab';
 let clusterCounter = 0;
 
 export class Cluster {
@@ -77,7 +76,8 @@ export class Cluster {
     assertInLabWorld();
     mkdirSync(LAB_ROOT, { recursive: true });
     clusterCounter += 1;
-    const name = `cl${process.pid.toString(36)}${clusterCounter}`;
+    // 'n' and the '-' after it: no cluster's name is the start of another's namespaces
+    const name = `cl${process.pid.toString(36)}n${clusterCounter}`;
     const cluster = new Cluster(name, mkdtempSync(join(LAB_ROOT, `${name}-`)), opts);
     destroyWhenTestsEnd(cluster);
     try {
@@ -114,8 +114,9 @@ export class Cluster {
       startDaemon: this.opts.startDaemons ?? true,
       checkConsistency: this.opts.checkConsistency ?? true,
       underlay: {
-        name: `${this.name}h${i}`,
+        name: `${this.name}-h${i}`,
         internetNs: this.internetNs,
+        internetDnsLog: () => this.internetDnsLog(),
         addr: underlayHost(i),
         wireHost: (nsName) => wireUnderlayMember(`${this.name}-sw`, underlayPort(i), nsName, underlayHost(i), this.opts.mtu ?? 1500),
       },
@@ -219,8 +220,8 @@ export class Cluster {
         errors.push(`${what}: ${(err as Error).message}`);
       }
     };
-    // in parallel: each host's check waits for the kernel's asynchronous teardown
-    await Promise.all(this.liveHosts().map((h) => step(`host ${h.name}`, () => h.destroy())));
+    // one after another: a host's check must not see another host's processes half torn down
+    for (const h of this.liveHosts()) await step(`host ${h.name}`, () => h.destroy());
     await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
     const namespaces = [this.etcdNs, this.internetNs, this.routerNs, this.switchNs];
     const inodes = new Set(namespaces.map(netnsInode).filter((x): x is number => x !== undefined));

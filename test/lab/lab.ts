@@ -81,6 +81,8 @@ export interface LabUnderlay {
   name: string;
   /** the netns of the internet the host reaches through the underlay */
   internetNs: string;
+  /** what the shared internet's DNS server saw (Lab.internetDnsLog) */
+  internetDnsLog(): string;
   /** the host's own addresses on the underlay: what it masquerades its containers to */
   addr: WiredHost;
   /** makes the host's netns (named nsName) and plugs it into the underlay */
@@ -95,7 +97,7 @@ export const DAEMON_PATH = process.env.BERTH_LAB_DAEMON ?? join(DIST, 'src/daemo
 const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
 const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
 const DNS_SERVER = fileURLToPath(new URL('./dns-server.js', import.meta.url));
-const LAB_ROOT = '/run/berth-lab';
+export const LAB_ROOT = '/run/berth-lab';
 const ECHO_PORT = 7777;
 const PING_TIMEOUT_MS = 40_000; // a loaded 2-core CI machine starts three worker threads slowly
 
@@ -195,7 +197,7 @@ export class Lab {
 
   /** What the internet's DNS server saw: lines "query NAME TYPE from ADDR". */
   internetDnsLog(): string {
-    return this.dnsServer?.output() ?? '';
+    return this.opts.underlay?.internetDnsLog() ?? this.dnsServer?.output() ?? '';
   }
 
   /**

@@ -13,11 +13,14 @@ const ETCD_PEER_PORT = 2380;
 /** A running etcd: its client endpoint ("http://IP:2379") and how to stop it. */
 export interface LabEtcd {
   endpoint: string;
+  /** the running etcd (a new process after restart()) */
   process: LabProcess;
   /** the netns it runs in */
   ns: string;
   /** stops it (SIGKILL: as a crashed or unplugged store), keeping its data */
   kill(): Promise<void>;
+  /** starts it again on the same data (killing it first if it still runs); resolves once healthy */
+  restart(): Promise<void>;
 }
 
 type Spawner = (nsPath: string, argv: string[]) => LabProcess;
@@ -30,22 +33,40 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
   mkdirSync(dir, { recursive: true });
   const client = `http://${addr}:${ETCD_CLIENT_PORT}`;
   const peer = `http://${addr}:${ETCD_PEER_PORT}`;
-  const process = spawn(ns, [
+  // on a data dir that has a member already, etcd takes it from there and ignores --initial-*
+  const argv = [
     'etcd', '--name', name, '--data-dir', join(dir, `${name}.etcd`),
     '--listen-client-urls', client, '--advertise-client-urls', client,
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `${name}=${peer}`, '--initial-cluster-state', 'new',
     '--logger', 'zap', '--log-level', 'warn',
-  ]);
-  const etcd: LabEtcd = { endpoint: client, process, ns, kill: () => process.stop('SIGKILL') };
+  ];
+  const etcd: LabEtcd = {
+    endpoint: client,
+    process: spawn(ns, argv),
+    ns,
+    kill: () => etcd.process.stop('SIGKILL'),
+    restart: async () => {
+      await etcd.process.stop('SIGKILL');
+      etcd.process = spawn(ns, argv);
+      await waitHealthy(etcd);
+    },
+  };
+  await waitHealthy(etcd);
+  return etcd;
+}
+
+/** Waits until etcd answers a health check (etcdctl from its netns), or kills it and throws with its output. */
+async function waitHealthy(etcd: LabEtcd): Promise<void> {
+  const { process, endpoint, ns } = etcd;
   for (let i = 0; i < 100; i++) {
-    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', client, '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
-    if (r.code === 0) return etcd;
+    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', endpoint, '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
+    if (r.code === 0) return;
     if (!process.running) break;
     await sleep(100);
   }
   await process.stop('SIGKILL');
-  throw new Error(`etcd did not become healthy at ${client}:\n${process.output().slice(-2000)}`);
+  throw new Error(`etcd did not become healthy at ${endpoint}:\n${process.output().slice(-2000)}`);
 }
 
 /** Runs etcdctl (v3 API) against the lab's etcd, from its netns. */

@@ -17,7 +17,7 @@ import { killLabProcesses, netnsInode, netnsInodesUnder, unmountUnder } from './
 import {
   HOST_UPLINK_ADDR, HOST_UPLINK_ADDR6, INTERNET_ADDR, INTERNET_ADDR6, LAN_HOST_SIDE_ADDR, LAN_HOST_SIDE_ADDR6, LAN_PARENT_IF, LAN_ROUTER_ADDR,
   LAN_ROUTER_ADDR6, LAN_SUBNET, LAN_SUBNET6, netnsPath, wireLab,
-  wireLanBridge, wireLanHost, wireSwitchedHost, wireSwitchedLan,
+  wireLanBridge, wireLanHost, wireSwitchedHost, wireSwitchedLan, type WiredHost,
 } from './topology.js';
 
 import { checkConsistency, countFindings } from './consistency.js';
@@ -64,6 +64,29 @@ export interface LabOptions {
    * (default true; off for a test that puts the store in a state on purpose).
    */
   checkConsistency?: boolean;
+  /**
+   * Puts the lab host on a network made by someone else (a cluster's underlay, cluster.ts)
+   * instead of on the lab's own uplink to a private internet.
+   */
+  underlay?: LabUnderlay;
+}
+
+/**
+ * Where a lab host is wired when it is one of several hosts (cluster.ts). The lab then
+ * neither makes nor deletes the internet's netns, starts no internet servers and kills
+ * nothing running there: those are shared, and their owner's.
+ */
+export interface LabUnderlay {
+  /** the lab's name (its netns is NAME-host), unique in the lab world */
+  name: string;
+  /** the netns of the internet the host reaches through the underlay */
+  internetNs: string;
+  /** what the shared internet's DNS server saw (Lab.internetDnsLog) */
+  internetDnsLog(): string;
+  /** the host's own addresses on the underlay: what it masquerades its containers to */
+  addr: WiredHost;
+  /** makes the host's netns (named nsName) and plugs it into the underlay */
+  wireHost(nsName: string): Promise<void>;
 }
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -74,14 +97,14 @@ export const DAEMON_PATH = process.env.BERTH_LAB_DAEMON ?? join(DIST, 'src/daemo
 const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
 const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
 const DNS_SERVER = fileURLToPath(new URL('./dns-server.js', import.meta.url));
-const LAB_ROOT = '/run/berth-lab';
+export const LAB_ROOT = '/run/berth-lab';
 const ECHO_PORT = 7777;
 const PING_TIMEOUT_MS = 40_000; // a loaded 2-core CI machine starts three worker threads slowly
 
 let labCounter = 0;
 
 /** Only lo in our netns and the in-lab marker: we are not in the machine's root namespace. */
-function assertInLabWorld(): void {
+export function assertInLabWorld(): void {
   const ifaces = readFileSync('/proc/self/net/dev', 'utf8')
     .split('\n')
     .slice(2)
@@ -102,9 +125,10 @@ function uniqueName(): string {
 }
 
 export class Lab {
-  readonly hostUplinkAddr = HOST_UPLINK_ADDR;
+  /** the host's address on its uplink (on a cluster's underlay: its underlay address) */
+  readonly hostUplinkAddr: string;
   readonly internetAddr = INTERNET_ADDR;
-  readonly hostUplinkAddr6 = HOST_UPLINK_ADDR6;
+  readonly hostUplinkAddr6: string;
   readonly internetAddr6 = INTERNET_ADDR6;
   readonly echoPort = ECHO_PORT;
   /** The internet's DNS server (UDP 53): names in dns-server.ts, NXDOMAIN for the rest. */
@@ -129,21 +153,27 @@ export class Lab {
   ) {
     this.socket = join(dir, 'berth.sock');
     this.hostNs = netnsPath(`${name}-host`);
-    this.internetNs = netnsPath(`${name}-inet`);
+    this.internetNs = opts.underlay?.internetNs ?? netnsPath(`${name}-inet`);
+    this.hostUplinkAddr = opts.underlay?.addr.addr ?? HOST_UPLINK_ADDR;
+    this.hostUplinkAddr6 = opts.underlay?.addr.addr6 ?? HOST_UPLINK_ADDR6;
   }
 
   static async create(opts: LabOptions = {}): Promise<Lab> {
     assertInLabWorld();
     mkdirSync(LAB_ROOT, { recursive: true });
-    const name = uniqueName();
+    const name = opts.underlay?.name ?? uniqueName();
     const lab = new Lab(name, mkdtempSync(join(LAB_ROOT, `${name}-`)), opts);
-    LIVE_LABS.add(lab);
+    destroyWhenTestsEnd(lab);
     try {
       mkdirSync(join(lab.dir, 'data'));
       mkdirSync(join(lab.dir, 'exec'));
       writeFileSync(lab.configFile, '{}\n');
-      await wireLab(`${name}-host`, `${name}-inet`);
-      await lab.startInternetServers();
+      if (opts.underlay) {
+        await opts.underlay.wireHost(`${name}-host`);
+      } else {
+        await wireLab(`${name}-host`, `${name}-inet`);
+        lab.dnsServer = await startInternetServers((ns, argv) => lab.spawnIn(ns, argv), lab.internetNs);
+      }
       if (opts.startDaemon ?? true) await lab.startDaemon();
     } catch (err) {
       await lab.destroy().catch(() => undefined);
@@ -165,17 +195,9 @@ export class Lab {
     return join(this.dir, 'exec');
   }
 
-  /** The internet's echo server (TCP and UDP) and DNS server, started side by side. */
-  private async startInternetServers(): Promise<void> {
-    // on its own addresses, not '::': UDP answers then come from the address a container asked
-    const echo = this.spawnIn(this.internetNs, ['node', ECHO_SERVER, String(ECHO_PORT), `${INTERNET_ADDR},${INTERNET_ADDR6}`]);
-    this.dnsServer = this.spawnIn(this.internetNs, ['node', DNS_SERVER, INTERNET_ADDR, '53']);
-    await Promise.all([echo.waitForOutput('ready\n'), this.dnsServer.waitForOutput('ready\n')]);
-  }
-
   /** What the internet's DNS server saw: lines "query NAME TYPE from ADDR". */
   internetDnsLog(): string {
-    return this.dnsServer?.output() ?? '';
+    return this.opts.underlay?.internetDnsLog() ?? this.dnsServer?.output() ?? '';
   }
 
   /**
@@ -343,13 +365,18 @@ export class Lab {
     return [...this.lanHosts.map((h) => h.ns), ...(this.lan ? [this.lan.ns] : []), ...this.lanMembers.map((h) => h.ns)];
   }
 
+  /** The namespaces destroy() empties and deletes: all but a shared internet. */
+  private ownNamespaces(): string[] {
+    return [this.hostNs, ...(this.opts.underlay ? [] : [this.internetNs]), ...this.extraNamespaces()];
+  }
+
   // ---- teardown ----
 
   /** Best effort: every step runs, errors are collected and thrown together at the end. */
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    LIVE_LABS.delete(this);
+    forgetAtTestsEnd(this);
     const errors: string[] = [];
     const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
       try {
@@ -367,7 +394,7 @@ export class Lab {
     await step('stop berthd', () => this.stopDaemon());
     await step('stop helpers', () => Promise.all([...this.helpers].map((p) => p.stop('SIGKILL'))));
     const netns = netnsInodesUnder(this.dir);
-    const allNetns = [this.hostNs, this.internetNs, ...this.extraNamespaces()];
+    const allNetns = this.ownNamespaces();
     for (const ns of allNetns) {
       const ino = netnsInode(ns);
       if (ino !== undefined) netns.add(ino);
@@ -386,17 +413,42 @@ function tail(text: string, chars: number): string {
   return text.length <= chars ? text : `…${text.slice(-chars)}`;
 }
 
+/** The internet's echo server (TCP and UDP) and DNS server in netns ns, started side by side; returns the DNS server. */
+export async function startInternetServers(spawn: (ns: string, argv: string[]) => LabProcess, ns: string): Promise<LabProcess> {
+  // on its own addresses, not '::': UDP answers then come from the address a container asked
+  const echo = spawn(ns, ['node', ECHO_SERVER, String(ECHO_PORT), `${INTERNET_ADDR},${INTERNET_ADDR6}`]);
+  const dns = spawn(ns, ['node', DNS_SERVER, INTERNET_ADDR, '53']);
+  await Promise.all([echo.waitForOutput('ready\n'), dns.waitForOutput('ready\n')]);
+  return dns;
+}
+
+/** Something a test made that must not outlive the test file: a lab, a cluster. */
+export interface Destroyable {
+  readonly name: string;
+  destroy(): Promise<void>;
+}
+
 /**
- * Labs not destroyed yet. When a test file's tests are over, any left (a teardown that
- * threw before reaching them) are destroyed: their daemons and helper processes would
- * otherwise keep the test process, and with it its lab world, alive. Only under node's
- * test runner (NODE_TEST_CONTEXT): a hook outside it would start a test run of its own.
+ * Labs (and clusters) not destroyed yet. When a test file's tests are over, any left (a
+ * teardown that threw before reaching them) are destroyed, oldest first: their daemons and
+ * helper processes would otherwise keep the test process, and with it its lab world, alive.
+ * Only under node's test runner (NODE_TEST_CONTEXT): a hook outside it would start a test
+ * run of its own.
  */
-const LIVE_LABS = new Set<Lab>();
+const LIVE_LABS = new Set<Destroyable>();
 if (process.env.NODE_TEST_CONTEXT) {
   after(async () => {
     for (const lab of [...LIVE_LABS]) await lab.destroy().catch((err: Error) => process.stderr.write(`lab ${lab.name}: ${err.message}\n`));
   });
+}
+
+/** Registers x with the runner-wide after hook; x.destroy() calls forgetAtTestsEnd(x). */
+export function destroyWhenTestsEnd(x: Destroyable): void {
+  LIVE_LABS.add(x);
+}
+
+export function forgetAtTestsEnd(x: Destroyable): void {
+  LIVE_LABS.delete(x);
 }
 
 /**

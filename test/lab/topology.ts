@@ -88,10 +88,10 @@ export async function wireLanHost(hostName: string, nsName: string, n: number): 
  * A host in its own netns nsName, by a veth from `port` on `bridge` (in switchNs), with
  * addr/24 and addr6/64 and default routes via the router's two addresses.
  */
-async function wireHostOn(switchNs: string, bridge: string, port: string, nsName: string, host: WiredHost, router: WiredHost): Promise<void> {
+async function wireHostOn(switchNs: string, bridge: string, port: string, nsName: string, host: WiredHost, router: WiredHost, mtu = 1500): Promise<void> {
   await runOk(['ip', 'netns', 'add', nsName]);
   await batchIn(switchNs, [
-    `link add ${port} type veth peer name eth0 netns ${nsName}`,
+    `link add ${port} mtu ${mtu} type veth peer name eth0 mtu ${mtu} netns ${nsName}`,
     `link set ${port} master ${bridge}`,
     `link set ${port} up`,
   ]);
@@ -154,4 +154,63 @@ export async function wireSwitchedHost(lanName: string, nsName: string, n: numbe
   const host = { addr: `${SWITCHED_PREFIX}.${n}`, addr6: `${SWITCHED_PREFIX6}:${n.toString(16)}` };
   await wireHostOn(lanName, SWITCH, `lh${n}`, nsName, host, { addr: LAN_ROUTER_ADDR, addr6: LAN_ROUTER_ADDR6 });
   return host;
+}
+
+// The "underlay" of a multi-host lab (cluster.ts): hosts, each its own netns, on one L2
+// segment, as machines on a data-centre network, with a router to an internet.
+//
+//   switch ns: bridge ul0 ── rt ─────── router ns eth0 10.99.0.1/24, 2001:db8:99::1/64
+//                        │               uplink0 198.51.100.2 ─veth─ internet wan0 198.51.100.1
+//                        ├─ etcd ─────── etcd ns eth0 10.99.0.2            (the cluster store)
+//                        ├─ h1 ──────── host 1 ns eth0 10.99.0.11/24, 2001:db8:99::11/64
+//                        └─ h2, h3 … ── host n: 10.99.0.(10+n), 2001:db8:99::(10+n)
+//   every member's default routes go via the router, which forwards without NAT; the
+//   internet (INTERNET_ADDR, echo and DNS servers) routes the underlay prefixes back via the
+//   router, so it answers a host's own address, never a container's unless masqueraded.
+export const UNDERLAY_SUBNET = '10.99.0.0/24';
+export const UNDERLAY_SUBNET6 = '2001:db8:99::/64';
+export const UNDERLAY_ROUTER: WiredHost = { addr: '10.99.0.1', addr6: '2001:db8:99::1' };
+export const UNDERLAY_ETCD: WiredHost = { addr: '10.99.0.2', addr6: '2001:db8:99::2' };
+const UNDERLAY_SWITCH = 'ul0';
+export const UNDERLAY_IF = 'eth0';
+
+/** Host n's (1..200) addresses on the underlay. */
+export function underlayHost(n: number): WiredHost {
+  return { addr: `10.99.0.${10 + n}`, addr6: `2001:db8:99::${10 + n}` };
+}
+
+/** The switch port of host n: deleting it unplugs the host (both veth ends go). */
+export function underlayPort(n: number): string {
+  return `h${n}`;
+}
+
+/**
+ * Makes the switch (netns switchName), the router (routerName) and the internet
+ * (internetName; wired as a lab's: wireLab), every link at `mtu`.
+ */
+export async function wireUnderlay(switchName: string, routerName: string, internetName: string, mtu = 1500): Promise<void> {
+  await runOk(['ip', 'netns', 'add', switchName]);
+  await batchIn(switchName, ['link set lo up', `link add ${UNDERLAY_SWITCH} type bridge`, `link set ${UNDERLAY_SWITCH} up`]);
+  await wireLab(routerName, internetName);
+  await batchIn(switchName, [
+    `link add rt mtu ${mtu} type veth peer name ${UNDERLAY_IF} mtu ${mtu} netns ${routerName}`,
+    `link set rt master ${UNDERLAY_SWITCH}`,
+    'link set rt up',
+  ]);
+  await batchIn(routerName, [
+    `addr add ${UNDERLAY_ROUTER.addr}/24 dev ${UNDERLAY_IF}`,
+    `addr add ${UNDERLAY_ROUTER.addr6}/64 dev ${UNDERLAY_IF} nodad`,
+    `link set ${UNDERLAY_IF} up`,
+  ]);
+  // a fresh netns forwards nothing; the router must, in both families
+  await runOk(['nsenter', `--net=${netnsPath(routerName)}`, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
+  await batchIn(internetName, [
+    `route add ${UNDERLAY_SUBNET} via ${HOST_UPLINK_ADDR}`,
+    `route add ${UNDERLAY_SUBNET6} via ${HOST_UPLINK_ADDR6} dev ${INTERNET_IF}`,
+  ]);
+}
+
+/** Puts a member (netns nsName, made here) on the underlay by switch port `port`. */
+export async function wireUnderlayMember(switchName: string, port: string, nsName: string, member: WiredHost, mtu = 1500): Promise<void> {
+  await wireHostOn(switchName, UNDERLAY_SWITCH, port, nsName, member, UNDERLAY_ROUTER, mtu);
 }

@@ -57,17 +57,22 @@ function setIpv6(name: string, on: boolean): void {
   }
 }
 
-function sameVxlan(link: LinkInfo, spec: VxlanSpec): boolean {
-  return link.kind === 'vxlan' && link.vxlan?.vni === spec.vni;
+/** Why an existing link is not the device `spec` asks for, or undefined when it is (then it is kept). */
+function mismatch(link: LinkInfo, spec: VxlanSpec): string | undefined {
+  if (link.kind !== 'vxlan' || !link.vxlan) return `it is a ${link.kind || 'device without a kind'}`;
+  const v = link.vxlan;
+  if (v.vni !== spec.vni) return `it has VNI ${v.vni}`;
+  if (!v.local || !sameIp(v.local, spec.local)) return `it leaves from ${v.local ?? 'any address'}, not ${spec.local}`;
+  if (v.port !== (spec.port ?? VXLAN_PORT)) return `it uses port ${v.port}`;
+  return undefined;
 }
 
 export function ensureVxlan(spec: VxlanSpec, netns?: string): LinkInfo {
   const what = `cannot create VXLAN device ${spec.name} (VNI ${spec.vni})${where(netns)}`;
   return withSocket(netns, (s) => {
     const existing = attempt(what, () => getLink(s, spec.name));
-    if (existing && !sameVxlan(existing, spec)) {
-      throw new OpError(`${what}: a link named ${spec.name} exists and is not the VXLAN device of VNI ${spec.vni}`, 'EEXIST', EEXIST);
-    }
+    const differs = existing && mismatch(existing, spec);
+    if (differs) throw new OpError(`${what}: a link named ${spec.name} exists and ${differs}`, 'EEXIST', EEXIST);
     const master = spec.master === undefined ? undefined : needLink(s, spec.master, what, 'bridge');
     if (!existing) {
       const mtu = spec.mtu ?? derivedMtu(s, spec.local, what);

@@ -99,7 +99,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  for (const n of ['c1', 'c2', 'c2moved', 'h1', 'h2', 'h3']) await k.deleteNetns(ns(n));
+  for (const n of ['c1', 'c2', 'c2moved', 'stranger', 'h1', 'h2', 'h3']) await k.deleteNetns(ns(n));
   await k.deleteLink(UNDERLAY);
   await k.close();
   await run('umount', ['-l', dir]);
@@ -128,7 +128,12 @@ test('bad VNIs, MACs and IPs are refused before anything is made', { skip }, asy
   await assert.rejects(k.ensureVxlan({ name: 'vx-bad', vni: 7, local: '10.98.0.77' }, h3), (e: Error) =>
     e instanceof KernelError && e.code === 'EADDRNOTAVAIL' && /10\.98\.0\.77 is on no interface/.test(e.message));
   await assert.rejects(k.ensureVxlan({ name: 'br-ov', vni: 7, local: vtep(3) }, h3), (e: Error) =>
-    e instanceof KernelError && e.code === 'EEXIST');
+    e instanceof KernelError && e.code === 'EEXIST' && /exists and it is a bridge/.test(e.message));
+  await assert.rejects(k.ensureVxlan({ name: VX, vni: 7, local: vtep(3) }, h3), (e: Error) =>
+    e instanceof KernelError && e.code === 'EEXIST' && /it has VNI 4242/.test(e.message));
+  // the kernel's own rule: one device per VNI, port and address in a netns
+  await assert.rejects(k.ensureVxlan({ name: 'vx-dup', vni: VNI, local: vtep(3) }, h3), (e: Error) =>
+    e instanceof KernelError && e.code === 'EEXIST' && /vx-dup/.test(e.message));
   assert.deepEqual((await k.listLinks(h3)).map((l) => l.name), links);
   assert.deepEqual(await k.listFdb(VX, h3), fdb);
 });
@@ -190,6 +195,12 @@ test('a 1450-byte DF packet crosses a 1500 underlay; one byte more is refused lo
 
 test('after traffic the VXLAN device has no learned entries: only programmed ones', { skip }, async () => {
   await inNs(ns('c1'), ['ping', '-c3', '-i', '0.05', C2]);
+  // a stranger on h2 whom h1 was never told about sends to c1: its frames reach h1 (h2 knows c1),
+  // where a learning device or bridge port would record its MAC
+  const STRANGER = '10.240.0.9';
+  await makeContainer('stranger', 2, STRANGER, 'fd00:4242::9');
+  await pings(ns('stranger'), C1);
+  assert.equal((await fdbShow(ns('h1'))).some((e) => e.mac === macOf(STRANGER)), false, 'the stranger\'s MAC was not learned on h1');
   for (const h of ['h1', 'h2']) {
     const seen = await fdbShow(ns(h));
     assert.ok(seen.length > 0);
@@ -210,6 +221,8 @@ test('deleting a peer\'s entries stops its traffic; programming it again restore
   await inNs(ns('c1'), ['ip', 'neigh', 'flush', 'all']);
   assert.equal(await pings(ns('c1'), C2), false);
   await k.setVxlanPeers(VX, [peer(C2, C2_6, 2)], ns('h1'));
+  // c1's own cache may still hold the failed lookup, whose next retry is a second away
+  await inNs(ns('c1'), ['ip', 'neigh', 'flush', 'all']);
   assert.ok(await pings(ns('c1'), C2));
 });
 
@@ -223,6 +236,7 @@ test('an endpoint that moved hosts: replacing its entry points it at the new VTE
   await makeContainer('c2moved', 3, C2, C2_6);
   await k.setVxlanPeers(VX, [peer(C1, C1_6, 1)], ns('h3'));
   await k.setVxlanPeers(VX, [peer(C2, C2_6, 3)], ns('h1'));
+  await inNs(ns('c1'), ['ip', 'neigh', 'flush', 'all']);
   assert.ok(await pings(ns('c1'), C2), 'c1 reaches c2 on its new host');
   const self = (await fdbShow(ns('h1'))).filter((e) => e.mac === macOf(C2) && !e.master);
   assert.deepEqual(self.map((e) => e.dst), [vtep(3)], 'one destination: the new host');

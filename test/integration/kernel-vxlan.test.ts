@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { openKernel } from '../../src/kernel/client.js';
 import { kernelWorldSkip } from './kernel-world.js';
-import type { Kernel, VxlanPeer } from '../../src/kernel/types.js';
+import type { Kernel, LinkInfo, VxlanPeer } from '../../src/kernel/types.js';
 import { InvalidParameterError, KernelError } from '../../src/util/errors.js';
 
 // The overlay data path's kernel layer on the real kernel, in the throwaway world: three
@@ -26,6 +26,7 @@ const VX = 'vx-4242';
 const VNI = 4242;
 const ns = (name: string): string => join(dir, name);
 const vtep = (h: number): string => `10.98.0.${h}`;
+const vtep6 = (h: number): string => `fd00:98::${h}`;
 /** berth's MAC of an IPv4 address: 02:42 and the address's four bytes */
 const macOf = (ip: string): string => ['02', '42', ...ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))].join(':');
 const C1 = '10.240.0.2';
@@ -61,7 +62,7 @@ async function pings(from: string, to: string, extra: string[] = []): Promise<bo
 async function makeHost(h: number): Promise<void> {
   await k.applySandbox(ns(`h${h}`), [{
     link: { kind: 'veth', hostName: `vxu${h}`, master: UNDERLAY },
-    ifName: 'eth0', mac: `02:98:00:00:00:0${h}`, mtu: 1500, addresses: [`${vtep(h)}/24`], routes: [],
+    ifName: 'eth0', mac: `02:98:00:00:00:0${h}`, mtu: 1500, addresses: [`${vtep(h)}/24`, `${vtep6(h)}/64`], routes: [],
   }], { create: true });
   await inNs(ns(`h${h}`), ['ip', 'link', 'add', 'br-ov', 'type', 'bridge']);
   await inNs(ns(`h${h}`), ['ip', 'link', 'set', 'br-ov', 'up']);
@@ -266,6 +267,28 @@ test('flushConntrack removes the entries of one IP and no others', { skip }, asy
   assert.match(after, new RegExp(`dst=${vtep(2)} .*dport=9997`), 'another IP\'s entry stays');
   assert.equal(await k.flushConntrack(C1, h1), 0);
   await inNs(h1, ['nft', 'delete table ip cttest']);
+});
+
+test('over an IPv6 underlay: MTU = underlay − 70, and a device without a bridge reaches its peer by its static entries', { skip }, async () => {
+  const devs: LinkInfo[] = [];
+  for (const h of [1, 2]) {
+    const link = await k.ensureVxlan({ name: 'vx6-77', vni: 77, local: vtep6(h) }, ns(`h${h}`));
+    assert.deepEqual([link.mtu, link.master, link.vxlan?.local], [1430, 0, vtep6(h)]);
+    await k.addAddress('vx6-77', `10.250.0.${h}/24`, ns(`h${h}`));
+    devs.push(link);
+  }
+  await k.setVxlanPeers('vx6-77', [{ mac: devs[1].mac, ips: ['10.250.0.2'], vtep: vtep6(2) }], ns('h1'));
+  await k.setVxlanPeers('vx6-77', [{ mac: devs[0].mac, ips: ['10.250.0.1'], vtep: vtep6(1) }], ns('h2'));
+  try {
+    await inNs(ns('h1'), ['ping', '-c1', '-W1', '-M', 'do', '-s', '1402', '10.250.0.2']);
+    await assert.rejects(inNs(ns('h1'), ['ping', '-c1', '-W1', '-M', 'do', '-s', '1403', '10.250.0.2']));
+    const [seen] = await ipj(ns('h1'), ['-d', 'link', 'show', 'vx6-77']);
+    assert.equal(seen.linkinfo.info_data.local6 ?? seen.linkinfo.info_data.local, vtep6(1));
+    assert.deepEqual((await k.listFdb('vx6-77', ns('h1'))).filter((e) => e.mac === devs[1].mac).map((e) => [e.table, e.dst]),
+      [['self', vtep6(2)]], 'no bridge: no master entry');
+  } finally {
+    for (const h of [1, 2]) await k.deleteLink('vx6-77', ns(`h${h}`));
+  }
 });
 
 test('deleting the VXLAN device leaves nothing: its entries go with it', { skip }, async () => {

@@ -244,7 +244,9 @@ export interface Kernel {
    * Adds or replaces, in one worker call, every peer's entries on the VXLAN device `dev`:
    * its FDB entry MAC → VTEP (replaced in place: an endpoint that moved hosts leaves no
    * second destination behind), the bridge's static entry MAC → `dev` when `dev` has a
-   * master, and a permanent neighbour IP → MAC per address.
+   * master, and a permanent neighbour IP → MAC per address. Every entry is a replace, so
+   * calling again converges; on a failure the peers before the failing one stay programmed.
+   * An endpoint that moved to THIS host: deleteVxlanEntries its MAC and IPs here.
    */
   setVxlanPeers(dev: string, peers: VxlanPeer[], netns?: string): Promise<void>;
   /**
@@ -252,7 +254,11 @@ export interface Kernel {
    * `macs` and the neighbour entries of `ips` on `dev`. Entries already gone are fine.
    */
   deleteVxlanEntries(dev: string, entries: { macs?: string[]; ips?: string[] }, netns?: string): Promise<void>;
-  /** The FDB entries of a device: its own (self) and its bridge's for it (master). */
+  /**
+   * The FDB entries of a device: its own (self) and its bridge's for it (master). The
+   * bridge's entry of the device's own MAC (master, permanent) is the kernel's: a
+   * reconcile leaves it alone.
+   */
   listFdb(dev: string, netns?: string): Promise<FdbEntry[]>;
   /** The IPv4 and IPv6 neighbour entries of a device, with a MAC. */
   listNeighbours(dev: string, netns?: string): Promise<NeighbourEntry[]>;

@@ -1,11 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
-import type { AddressInfo, Kernel, LinkInfo, NetnsSockets, RouteInfo, SandboxInterface, SandboxOptions } from './types.js';
+import type {
+  AddressInfo, FdbEntry, Kernel, LinkInfo, NeighbourEntry, NetnsSockets, RouteInfo, SandboxInterface, SandboxOptions, VxlanPeer,
+  VxlanSpec,
+} from './types.js';
 import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
   assertCidr, assertInterface, assertIfName, assertIp, assertIpv4, assertMtu, assertNetnsPath, assertPort,
-  assertRouteDst, assertSysctlKey, assertVlanId,
+  assertRouteDst, assertSysctlKey, assertVlanId, assertMac, assertVni,
 } from './validate.js';
 
 // The main-thread face of the kernel layer: validates arguments, posts each operation to
@@ -182,6 +185,56 @@ class KernelClient implements Kernel {
   }
   setPromisc(name: string, on: boolean, netns?: string): Promise<void> {
     return this.checked(() => { assertIfName(name); this.optNetns(netns); }, () => this.call('setPromisc', [name, on === true, netns]));
+  }
+
+  ensureVxlan(spec: VxlanSpec, netns?: string): Promise<LinkInfo> {
+    return this.checked(() => {
+      assertIfName(spec.name);
+      assertVni(spec.vni);
+      assertIp(spec.local);
+      if (spec.port !== undefined) assertPort(spec.port);
+      if (spec.ttl !== undefined && (!Number.isInteger(spec.ttl) || spec.ttl < 1 || spec.ttl > 255)) {
+        throw new InvalidParameterError(`invalid TTL ${spec.ttl}: must be 1..255`);
+      }
+      if (spec.mtu !== undefined) assertMtu(spec.mtu);
+      if (spec.master !== undefined) assertIfName(spec.master);
+      this.optNetns(netns);
+    }, () => this.call('ensureVxlan', [{
+      name: spec.name, vni: spec.vni, local: spec.local, port: spec.port, ttl: spec.ttl, mtu: spec.mtu, master: spec.master,
+      ipv6: spec.ipv6 === true,
+    }, netns]));
+  }
+  setVxlanPeers(dev: string, peers: VxlanPeer[], netns?: string): Promise<void> {
+    return this.checked(() => {
+      assertIfName(dev);
+      this.optNetns(netns);
+      if (!Array.isArray(peers)) throw new InvalidParameterError('peers must be a list');
+      for (const p of peers) {
+        if (!Array.isArray(p.ips)) throw new InvalidParameterError(`peer ${p.mac}: ips must be a list`);
+        assertMac(p.mac);
+        assertIp(p.vtep);
+        p.ips.forEach(assertIp);
+      }
+    }, () => this.call('setVxlanPeers', [dev, peers.map((p) => ({ mac: p.mac, ips: [...p.ips], vtep: p.vtep })), netns]));
+  }
+  deleteVxlanEntries(dev: string, entries: { macs?: string[]; ips?: string[] }, netns?: string): Promise<void> {
+    const macs = entries.macs ?? [];
+    const ips = entries.ips ?? [];
+    return this.checked(() => {
+      assertIfName(dev);
+      this.optNetns(netns);
+      macs.forEach(assertMac);
+      ips.forEach(assertIp);
+    }, () => this.call('deleteVxlanEntries', [dev, { macs: [...macs], ips: [...ips] }, netns]));
+  }
+  listFdb(dev: string, netns?: string): Promise<FdbEntry[]> {
+    return this.checked(() => { assertIfName(dev); this.optNetns(netns); }, () => this.call('listFdb', [dev, netns]));
+  }
+  listNeighbours(dev: string, netns?: string): Promise<NeighbourEntry[]> {
+    return this.checked(() => { assertIfName(dev); this.optNetns(netns); }, () => this.call('listNeighbours', [dev, netns]));
+  }
+  flushConntrack(ip: string, netns?: string): Promise<number> {
+    return this.checked(() => { assertIp(ip); this.optNetns(netns); }, () => this.call('flushConntrack', [ip, netns]));
   }
 
   readSysctl(key: string, netns?: string): Promise<string> {

@@ -11,6 +11,7 @@ import * as links from './netlink/links.js';
 import { deleteRoute, listRoutes, replaceRoute } from './netlink/routes.js';
 import { createVethPair, ensureLinkToNowhere, ensureMacvlanShim, ensureVlan, setPromisc } from './network-links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
+import { deleteVxlanEntries, ensureVxlan, flushConntrack, listFdb, listNeighbours, setVxlanPeers } from './vxlan-links.js';
 
 // The worker-side implementation of every Kernel operation: synchronous, arguments
 // already validated by the client. The worker dispatches requests here by name.
@@ -121,6 +122,13 @@ export const ops = {
   ensureLinkToNowhere,
   ensureMacvlanShim,
   setPromisc,
+
+  ensureVxlan,
+  setVxlanPeers,
+  deleteVxlanEntries,
+  listFdb,
+  listNeighbours,
+  flushConntrack,
 
   readSysctl: (key: string, netns?: string): string =>
     inNetns(netns, () => attempt(`cannot read sysctl ${key}${where(netns)}`, () => readSysctl(key))),

@@ -22,6 +22,71 @@ export interface LinkInfo {
   up: boolean;
   /** IFLA_IFALIAS, when set */
   alias?: string;
+  /** kind 'vxlan' only: its tunnel settings */
+  vxlan?: VxlanInfo;
+}
+
+export interface VxlanInfo {
+  /** the VXLAN network identifier, 1..16777215 */
+  vni: number;
+  /** the underlay address its packets leave from, when set */
+  local?: string;
+  /** destination UDP port */
+  port: number;
+  /** outer TTL (0: the route's default) */
+  ttl: number;
+  learning: boolean;
+  /** answers ARP/ND from its neighbour table */
+  proxy: boolean;
+}
+
+/** A VXLAN device of an overlay network, as ensureVxlan makes it. */
+export interface VxlanSpec {
+  name: string;
+  /** 1..16777215 */
+  vni: number;
+  /** this host's underlay address (the VTEP), IPv4 or IPv6; it must be on one of its interfaces */
+  local: string;
+  /** default 4789 (IANA) */
+  port?: number;
+  /** outer TTL, default 64 */
+  ttl?: number;
+  /** default: the MTU of the interface holding `local` minus the encapsulation (50 on IPv4, 70 on IPv6) */
+  mtu?: number;
+  /** the bridge it becomes a port of (source learning off on that port) */
+  master?: string;
+  /**
+   * IPv6 on the device (without an address of its own): needed for IPv6 neighbour
+   * entries and ND proxy, i.e. an overlay with IPv6. Default off.
+   */
+  ipv6?: boolean;
+}
+
+/** One remote endpoint of an overlay, as the VXLAN device must know it. */
+export interface VxlanPeer {
+  mac: string;
+  /** its overlay addresses (IPv4 and/or IPv6): a permanent neighbour entry each */
+  ips: string[];
+  /** the underlay address of the host it is on */
+  vtep: string;
+}
+
+/** One FDB entry of a device (`bridge fdb show dev NAME`). */
+export interface FdbEntry {
+  mac: string;
+  /** the remote VTEP (VXLAN entries of the device itself) */
+  dst?: string;
+  /** 'self': the device's own table (the VXLAN driver's); 'master': its bridge's */
+  table: 'self' | 'master';
+  /** permanent/static entries were programmed; dynamic ones were learned from traffic */
+  state: 'permanent' | 'static' | 'dynamic';
+}
+
+/** One neighbour (ARP/ND) entry of a device (`ip neigh show dev NAME`). */
+export interface NeighbourEntry {
+  ip: string;
+  mac: string;
+  permanent: boolean;
 }
 
 export interface AddressInfo {
@@ -165,6 +230,44 @@ export interface Kernel {
   ensureMacvlanShim(name: string, parent: string, cidr: string): Promise<void>;
   /** Promiscuous mode on or off (a macvlan parent behind a virtual switch that drops unknown MACs). */
   setPromisc(name: string, on: boolean, netns?: string): Promise<void>;
+
+  // ---- overlay data path: VXLAN devices and their static entries ----
+
+  /**
+   * The VXLAN device of spec.name, up: unicast only, no learning, ARP/ND proxy, no miss
+   * notifications; a port of spec.master (its learning off) when given. Idempotent: a
+   * vxlan of that name and VNI is kept; a link of that name that is something else is
+   * EEXIST. On failure a device this call made is deleted. Delete it with deleteLink.
+   */
+  ensureVxlan(spec: VxlanSpec, netns?: string): Promise<LinkInfo>;
+  /**
+   * Adds or replaces, in one worker call, every peer's entries on the VXLAN device `dev`:
+   * its FDB entry MAC → VTEP (replaced in place: an endpoint that moved hosts leaves no
+   * second destination behind), the bridge's static entry MAC → `dev` when `dev` has a
+   * master, and a permanent neighbour IP → MAC per address. Every entry is a replace, so
+   * calling again converges; on a failure the peers before the failing one stay programmed.
+   * An endpoint that moved to THIS host: deleteVxlanEntries its MAC and IPs here.
+   */
+  setVxlanPeers(dev: string, peers: VxlanPeer[], netns?: string): Promise<void>;
+  /**
+   * Removes, in one worker call, the FDB entries (the device's and its bridge's) of
+   * `macs` and the neighbour entries of `ips` on `dev`. Entries already gone are fine.
+   */
+  deleteVxlanEntries(dev: string, entries: { macs?: string[]; ips?: string[] }, netns?: string): Promise<void>;
+  /**
+   * The FDB entries of a device: its own (self) and its bridge's for it (master). The
+   * bridge's entry of the device's own MAC (master, permanent) is the kernel's: a
+   * reconcile leaves it alone.
+   */
+  listFdb(dev: string, netns?: string): Promise<FdbEntry[]>;
+  /** The IPv4 and IPv6 neighbour entries of a device, with a MAC. */
+  listNeighbours(dev: string, netns?: string): Promise<NeighbourEntry[]>;
+  /**
+   * Deletes every conntrack entry (either family, any zone) with `ip` as a source or
+   * destination of either direction: a removed endpoint's, so its address can be reused
+   * without stale NAT or state. Returns how many were deleted.
+   */
+  flushConntrack(ip: string, netns?: string): Promise<number>;
 
   /** Reads/writes /proc/sys/<key with dots or slashes> in the given netns. */
   readSysctl(key: string, netns?: string): Promise<string>;

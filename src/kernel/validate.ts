@@ -105,3 +105,8 @@ export function assertInterface(i: SandboxInterface): void {
 export function assertVlanId(id: number): void {
   if (!Number.isInteger(id) || id < 1 || id > 4094) throw new InvalidParameterError(`invalid VLAN ID ${id}: must be 1..4094`);
 }
+
+/** A VXLAN network identifier: 24 bits, 0 reserved. */
+export function assertVni(vni: number): void {
+  if (!Number.isInteger(vni) || vni < 1 || vni > 0xffffff) throw new InvalidParameterError(`invalid VXLAN ID ${vni}: must be 1..16777215`);
+}

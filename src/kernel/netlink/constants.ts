@@ -87,3 +87,53 @@ export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;
 export const RTN_UNICAST = 1;
 export const RTM_DELROUTE = 25;
+
+// ---- VXLAN links (linux/if_link.h, IFLA_VXLAN_* in IFLA_INFO_DATA) ----
+export const IFLA_VXLAN_ID = 1;
+export const IFLA_VXLAN_LOCAL = 4;
+export const IFLA_VXLAN_TTL = 5;
+export const IFLA_VXLAN_LEARNING = 7;
+export const IFLA_VXLAN_PROXY = 11;
+export const IFLA_VXLAN_L2MISS = 13;
+export const IFLA_VXLAN_L3MISS = 14;
+/** the destination UDP port, big-endian u16 */
+export const IFLA_VXLAN_PORT = 15;
+export const IFLA_VXLAN_LOCAL6 = 17;
+/** nested in IFLA_INFO_SLAVE_DATA of a bridge port: whether the bridge learns source MACs on it */
+export const IFLA_BRPORT_LEARNING = 8;
+
+// ---- neighbours and FDB entries (linux/neighbour.h) ----
+export const AF_BRIDGE = 7;
+export const RTM_NEWNEIGH = 28;
+export const RTM_DELNEIGH = 29;
+export const RTM_GETNEIGH = 30;
+export const NDMSG_LEN = 12;
+export const NDA_DST = 1;
+export const NDA_LLADDR = 2;
+export const NDA_VNI = 7;
+export const NDA_MASTER = 9;
+/** an FDB entry of the device itself (the VXLAN driver's table) */
+export const NTF_SELF = 0x02;
+/** an FDB entry of the device's master (the bridge's table) */
+export const NTF_MASTER = 0x04;
+export const NTF_EXT_LEARNED = 0x10;
+export const NUD_REACHABLE = 0x02;
+export const NUD_STALE = 0x04;
+export const NUD_NOARP = 0x40;
+export const NUD_PERMANENT = 0x80;
+
+// ---- conntrack over nfnetlink (linux/netfilter/nfnetlink*.h) ----
+export const NETLINK_NETFILTER = 12;
+export const NFGENMSG_LEN = 4;
+export const NFNL_SUBSYS_CTNETLINK = 1;
+export const IPCTNL_MSG_CT_GET = 1;
+export const IPCTNL_MSG_CT_DELETE = 2;
+export const CTA_TUPLE_ORIG = 1;
+export const CTA_TUPLE_REPLY = 2;
+export const CTA_ID = 12;
+export const CTA_ZONE = 18;
+export const CTA_TUPLE_IP = 1;
+export const CTA_IP_V4_SRC = 1;
+export const CTA_IP_V4_DST = 2;
+export const CTA_IP_V6_SRC = 3;
+export const CTA_IP_V6_DST = 4;

@@ -6,13 +6,14 @@ import {
   IFLA_INFO_KIND, IFLA_LINKINFO, IFLA_MASTER, IFLA_MTU, IFLA_NET_NS_FD, NLM_F_CREATE, NLM_F_EXCL,
   RTEXT_FILTER_SKIP_STATS, RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK, VETH_INFO_PEER,
   IFLA_BRPORT_MODE, IFLA_INFO_SLAVE_DATA, IFLA_INFO_SLAVE_KIND, IFF_PROMISC, IFLA_LINK, IFLA_MACVLAN_MODE,
-  IFLA_VLAN_ID, IFLA_IFALIAS, MACVLAN_MODE_BRIDGE, MACVLAN_MODE_PASSTHRU, MACVLAN_MODE_PRIVATE, MACVLAN_MODE_VEPA,
+  IFLA_VLAN_ID, IFLA_IFALIAS, IFLA_BRPORT_LEARNING, MACVLAN_MODE_BRIDGE, MACVLAN_MODE_PASSTHRU, MACVLAN_MODE_PRIVATE, MACVLAN_MODE_VEPA,
 } from './constants.js';
 import type { MacvlanMode } from '../types.js';
 import { attr, attrString, attrU32, nested, parseAttrs, strAttr, u32Attr, type NlMessage } from './message.js';
 import type { NetlinkSocket } from './socket.js';
+import { parseVxlanInfo } from './vxlan.js';
 
-// Links over rtnetlink: list/get; bridge, veth, macvlan and VLAN creation; up/down,
+// Links over rtnetlink: list/get; bridge, veth, macvlan and VLAN creation (VXLAN: vxlan.ts); up/down,
 // promiscuous mode, MTU, MAC; moves between namespaces; delete.
 
 const ENODEV = 19;
@@ -39,11 +40,15 @@ export function parseLink(m: NlMessage): LinkInfo {
   const a = parseAttrs(m.payload, IFINFOMSG_LEN);
   const info = a.get(IFLA_LINKINFO);
   const alias = attrString(a.get(IFLA_IFALIAS));
+  const linkinfo = info ? parseAttrs(info) : undefined;
+  const kind = attrString(linkinfo?.get(IFLA_INFO_KIND));
+  const data = linkinfo?.get(IFLA_INFO_DATA);
   return {
     ...(alias ? { alias } : {}),
+    ...(kind === 'vxlan' && data ? { vxlan: parseVxlanInfo(data) } : {}),
     index: m.payload.readInt32LE(4),
     name: attrString(a.get(IFLA_IFNAME)),
-    kind: info ? attrString(parseAttrs(info).get(IFLA_INFO_KIND)) : '',
+    kind,
     master: attrU32(a.get(IFLA_MASTER)),
     mtu: attrU32(a.get(IFLA_MTU)),
     mac: formatMac(a.get(IFLA_ADDRESS)),
@@ -105,6 +110,27 @@ export function setBridgePortHairpin(s: NetlinkSocket, name: string): void {
       nested(IFLA_INFO_SLAVE_DATA, [attr(IFLA_BRPORT_MODE, Buffer.from([1]))]),
     ]),
   ]);
+}
+
+/**
+ * Source-MAC learning on or off for a bridge port. Off on an overlay's VXLAN port: the
+ * bridge would otherwise learn every remote MAC on it and keep that entry for 300 s after
+ * the endpoint moved (to this host, say): its entries there are programmed, static.
+ */
+export function setBridgePortLearning(s: NetlinkSocket, name: string, on: boolean): void {
+  s.request(RTM_NEWLINK, 0, [
+    ifinfomsg(),
+    strAttr(IFLA_IFNAME, name),
+    nested(IFLA_LINKINFO, [
+      strAttr(IFLA_INFO_SLAVE_KIND, 'bridge'),
+      nested(IFLA_INFO_SLAVE_DATA, [attr(IFLA_BRPORT_LEARNING, Buffer.from([on ? 1 : 0]))]),
+    ]),
+  ]);
+}
+
+/** Makes `name` a port of the bridge `master` (ifindex). */
+export function setLinkMaster(s: NetlinkSocket, name: string, master: number): void {
+  s.request(RTM_NEWLINK, 0, [ifinfomsg(), strAttr(IFLA_IFNAME, name), u32Attr(IFLA_MASTER, master)]);
 }
 
 export function setLinkUp(s: NetlinkSocket, name: string): void {

@@ -22,9 +22,9 @@ const recvBuf = Buffer.alloc(256 * 1024);
 export class NetlinkSocket {
   private constructor(private fd: number) {}
 
-  /** Opens a NETLINK_ROUTE socket in the calling thread's current netns. */
-  static open(): NetlinkSocket {
-    const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  /** Opens a NETLINK_ROUTE socket (or one of `protocol`, e.g. NETLINK_NETFILTER) in the calling thread's current netns. */
+  static open(protocol = NETLINK_ROUTE): NetlinkSocket {
+    const fd = libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     try {
       const sa = Buffer.alloc(12);
       sa.writeUInt16LE(AF_NETLINK, 0);

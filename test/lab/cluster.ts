@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { startEtcd, ETCD_CLIENT_PORT, type LabEtcd } from './etcd.js';
 import { inNetnsArgv, run, runOk, type RunOptions, type RunResult } from './exec.js';
-import { assertInLabWorld, destroyWhenTestsEnd, forgetAtTestsEnd, Lab, LAB_ROOT, startInternetServers, type LabOptions } from './lab.js';
+import { assertInLabWorld, destroyWhenTestsEnd, forgetAtTestsEnd, Lab, LAB_ROOT, startInternetServers, withWorld, type LabOptions } from './lab.js';
 import { LabProcess } from './process.js';
 import { killLabProcesses, netnsInode } from './teardown.js';
 import {
@@ -237,17 +237,7 @@ export class Cluster {
 /** Makes a cluster for one test, and always destroys it; when fn fails, the berthd logs go to the test's output. */
 export async function withCluster<T>(t: TestContext, opts: ClusterOptions, fn: (cluster: Cluster) => Promise<T>): Promise<T> {
   const cluster = await Cluster.create(opts);
-  let result: T;
-  try {
-    result = await fn(cluster);
-  } catch (err) {
-    t.diagnostic(cluster.daemonLogs());
-    // the test's own failure matters more than a teardown error that may follow from it
-    await cluster.destroy().catch((e: Error) => t.diagnostic(e.message));
-    throw err;
-  }
-  await cluster.destroy();
-  return result;
+  return withWorld(t, cluster, () => cluster.daemonLogs(), fn);
 }
 
 /** A cluster destroyed when the test (or suite) ends: for one cluster shared by several subtests. */

@@ -452,23 +452,28 @@ export function forgetAtTestsEnd(x: Destroyable): void {
 }
 
 /**
- * Makes a lab for one test, and always destroys it. When fn fails, the daemon's log is
- * attached to the test's output.
+ * Runs fn on a world made for one test (a lab, a cluster), and always destroys it. When fn
+ * fails, `logs()` (its daemons' logs) goes to the test's output.
  */
-export async function withLab<T>(t: TestContext, opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
-  const lab = await Lab.create(opts);
+export async function withWorld<W extends Destroyable, T>(t: TestContext, world: W, logs: () => string, fn: (w: W) => Promise<T>): Promise<T> {
   let result: T;
   try {
-    result = await fn(lab);
+    result = await fn(world);
   } catch (err) {
-    const log = lab.daemonLog();
-    if (log) t.diagnostic(`berthd log:\n${tail(log, 6000)}`);
+    const log = logs();
+    if (log) t.diagnostic(log);
     // The test's own failure matters more than a teardown error that may follow from it.
-    await lab.destroy().catch((e: Error) => t.diagnostic(e.message));
+    await world.destroy().catch((e: Error) => t.diagnostic(e.message));
     throw err;
   }
-  await lab.destroy();
+  await world.destroy();
   return result;
+}
+
+/** Makes a lab for one test, and always destroys it; when fn fails, the daemon's log is attached. */
+export async function withLab<T>(t: TestContext, opts: LabOptions, fn: (lab: Lab) => Promise<T>): Promise<T> {
+  const lab = await Lab.create(opts);
+  return withWorld(t, lab, () => (lab.daemonLog() ? `berthd log:\n${tail(lab.daemonLog(), 6000)}` : ''), fn);
 }
 
 /** A lab destroyed when the test (or suite) ends: for labs shared by several subtests. */

@@ -13,7 +13,7 @@ import { after, type TestContext } from 'node:test';
 import { apiRequest, type ApiResponse } from './api-client.js';
 import { inNetnsArgv, run, runOk, sleep, type RunOptions, type RunResult } from './exec.js';
 import { LabProcess } from './process.js';
-import { killLabProcesses, netnsInode, netnsInodesUnder, unmountUnder } from './teardown.js';
+import { killLabProcesses, netnsInode, netnsInodesUnder, teardownSteps, unmountUnder } from './teardown.js';
 import {
   HOST_UPLINK_ADDR, HOST_UPLINK_ADDR6, INTERNET_ADDR, INTERNET_ADDR6, LAN_HOST_SIDE_ADDR, LAN_HOST_SIDE_ADDR6, LAN_PARENT_IF, LAN_ROUTER_ADDR,
   LAN_ROUTER_ADDR6, LAN_SUBNET, LAN_SUBNET6, netnsPath, wireLab,
@@ -377,14 +377,7 @@ export class Lab {
     if (this.destroyed) return;
     this.destroyed = true;
     forgetAtTestsEnd(this);
-    const errors: string[] = [];
-    const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
-      try {
-        await fn();
-      } catch (err) {
-        errors.push(`${what}: ${(err as Error).message}`);
-      }
-    };
+    const { step, done } = teardownSteps(`lab ${this.name}`);
     if (this.daemon?.running && (this.opts.checkConsistency ?? true)) {
       await step('consistency of kernel, processes and store', async () => {
         const f = await checkConsistency(this, 5000);
@@ -400,12 +393,15 @@ export class Lab {
       if (ino !== undefined) netns.add(ino);
     }
     await step('kill lab processes', () => killLabProcesses(this.dir, netns));
-    await step('unmount', async () => errors.push(...(await unmountUnder(this.dir))));
+    await step('unmount', async () => {
+      const failed = await unmountUnder(this.dir);
+      if (failed.length) throw new Error(failed.join('; '));
+    });
     for (const ns of allNetns) {
       if (existsSync(ns)) await step(`delete netns ${ns}`, () => runOk(['ip', 'netns', 'delete', ns.split('/').pop() ?? '']));
     }
     await step(`remove ${this.dir}`, () => rm(this.dir, { recursive: true, force: true }));
-    if (errors.length > 0) throw new Error(`lab ${this.name} teardown:\n  ${errors.join('\n  ')}`);
+    done();
   }
 }
 

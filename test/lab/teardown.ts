@@ -131,3 +131,24 @@ export async function unmountUnder(dir: string): Promise<string[]> {
   }
   return errors;
 }
+
+/**
+ * A best-effort teardown: every step runs, a failing one is noted, and done() throws them
+ * all together at the end (so one stuck step never leaves the rest behind).
+ */
+export function teardownSteps(what: string): { step(name: string, fn: () => Promise<unknown>): Promise<void>; done(): void } {
+  const errors: string[] = [];
+  return {
+    async step(name, fn) {
+      try {
+        await fn();
+      } catch (err) {
+        errors.push(`${name}: ${(err as Error).message}`);
+      }
+    },
+    done() {
+      if (errors.length > 0) throw new Error(`${what} teardown:\n  ${errors.join('\n  ')}`);
+    },
+  };
+}
+

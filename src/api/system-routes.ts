@@ -60,6 +60,8 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
         KernelVersion: os.release(),
         ServerVersion: SERVER_VERSION,
         // as dockerd outside any swarm shows it (docker info and the SDKs read these keys)
+        // as dockerd 20.10 (omitted without a store); the advertise address as resolved
+        ...(ctl.config.cluster && { ClusterStore: ctl.config.cluster.store.url, ClusterAdvertise: ctl.config.cluster.advertise }),
         Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
         Warnings: warnings,
       },

@@ -52,3 +52,23 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
 export function etcdctl(etcd: LabEtcd, args: string[]) {
   return run(inNetnsArgv(etcd.ns, ['etcdctl', '--endpoints', etcd.endpoint, '--dial-timeout', '2s', '--command-timeout', '3s', ...args]), { timeoutMs: 10_000 });
 }
+
+/**
+ * Starts etcd again on the data of one that was killed (same netns, address and data dir):
+ * an etcd restart, with its keys and leases (etcd refreshes leases when it starts).
+ */
+export function restartEtcd(spawn: Spawner, etcd: LabEtcd, dir: string, name = 'lab-etcd'): Promise<LabEtcd> {
+  if (etcd.process.running) throw new Error('restartEtcd: kill() it first');
+  const addr = new URL(etcd.endpoint).hostname;
+  return startEtcd(spawn, etcd.ns, addr, dir, name);
+}
+
+/**
+ * Freezes etcd (SIGSTOP) or thaws it (SIGCONT): while frozen its sockets accept connections
+ * but nothing answers, as with a store whose packets are dropped (a partition, not a refusal).
+ */
+export function freezeEtcd(etcd: LabEtcd, frozen: boolean): void {
+  const pid = etcd.process.child.pid;
+  if (pid === undefined || !etcd.process.running) throw new Error('freezeEtcd: etcd is not running');
+  process.kill(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
+}

@@ -1,0 +1,91 @@
+// A cluster store client as one host's berthd would use it, run in a lab netns by
+// cluster-store.test.ts (the test process itself cannot reach the lab's etcd). Prints one
+// JSON line per result. Usage:
+//   node cluster-client.js ENDPOINT claim   START_AT KEY_PREFIX N      N claims of KEY_PREFIX<i>, all at once at START_AT (ms since epoch)
+//   node cluster-client.js ENDPOINT allocate START_AT NETWORK SUBNET N  N address allocations at once
+//   node cluster-client.js ENDPOINT sync PREFIX                           follows PREFIX until killed
+//   node cluster-client.js ENDPOINT get KEY [TIMEOUT_MS]                   one get: its value or its error, and how long it took
+//   node cluster-client.js ENDPOINT put KEY VALUE
+//   node cluster-client.js ENDPOINT watch-from PREFIX REVISION            a watch from REVISION: ok, or its error
+import { AddressAllocator } from '../../src/cluster/addresses.js';
+import { claim } from '../../src/cluster/claims.js';
+import { parseClusterStoreUrl } from '../../src/cluster/options.js';
+import { ClusterStore } from '../../src/cluster/store.js';
+import { PrefixSync } from '../../src/cluster/sync.js';
+
+const [endpoint, cmd, ...args] = process.argv.slice(2);
+const out = (o: unknown): void => {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+};
+const url = `etcd://${endpoint}`;
+
+async function atStart(startAt: string): Promise<void> {
+  const wait = Number(startAt) - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+}
+
+async function main(): Promise<void> {
+  const store = ClusterStore.connect({ url, endpoints: parseClusterStoreUrl(url) }, { timeoutMs: cmd === 'get' && args[1] ? Number(args[1]) : undefined });
+  switch (cmd) {
+    case 'claim': {
+      const [startAt, prefix, n] = args;
+      await store.get('/berth/v1/warm-up'); // connected before the race starts
+      await atStart(startAt);
+      const results = await Promise.all(Array.from({ length: Number(n) }, (_, i) =>
+        claim(store, `${prefix}${i}`, JSON.stringify(`${process.pid}`), `name "${prefix}${i}"`).then(() => ({ key: `${prefix}${i}`, won: true }), (err: Error) => ({ key: `${prefix}${i}`, won: false, error: `${err.name}: ${err.message}` }))));
+      out(results);
+      break;
+    }
+    case 'allocate': {
+      const [startAt, networkId, subnet, n] = args;
+      const allocator = new AddressAllocator(store);
+      await store.get('/berth/v1/warm-up');
+      await atStart(startAt);
+      const ips = await Promise.all(Array.from({ length: Number(n) }, (_, i) => allocator.allocate({ networkId, subnet }, `ep-${process.pid}-${i}`)));
+      out(ips);
+      break;
+    }
+    case 'sync': {
+      const sync = new PrefixSync(store, args[0], {
+        reconcile: (all, why) => out({ reconcile: all.map((kv) => kv.key).sort(), why }),
+        put: (kv) => out({ put: kv.key, value: kv.value }),
+        delete: (key) => out({ delete: key }),
+      }, { retryMs: 300, log: (msg) => out({ log: msg }) });
+      sync.start();
+      process.on('SIGTERM', () => void sync.stop().then(() => process.exit(0)));
+      return; // runs until stopped
+    }
+    case 'get': {
+      const t0 = Date.now();
+      try {
+        const kv = await store.get(args[0]);
+        out({ value: kv?.value ?? null, ms: Date.now() - t0 });
+      } catch (err) {
+        out({ error: `${(err as Error).name}: ${(err as Error).message}`, ms: Date.now() - t0 });
+      }
+      break;
+    }
+    case 'watch-from': {
+      try {
+        const w = await store.watch(args[0], args[1]);
+        await w.cancel();
+        out({ ok: true });
+      } catch (err) {
+        out({ error: `${(err as Error).name}: ${(err as Error).message}` });
+      }
+      break;
+    }
+    case 'put':
+      await store.put(args[0], args[1]);
+      out({ ok: true });
+      break;
+    default:
+      throw new Error(`unknown command ${cmd}`);
+  }
+  store.close();
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`cluster-client: ${err.stack}\n`);
+  process.exit(1);
+});

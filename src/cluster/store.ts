@@ -16,6 +16,7 @@ import type { ClusterStoreConfig } from './options.js';
 // watches learn of a reconnect even while they are idle.
 
 export const DEFAULT_CALL_TIMEOUT_MS = 3_000;
+const ROOT_PROBE = '/berth/v1/';
 
 /** A key and its value as read from etcd (value as UTF-8 text: every berth value is JSON). */
 export interface StoredKey {
@@ -144,6 +145,17 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
     await this.call(`revoke lease ${lease}`, (options) => this.client.leaseClient.leaseRevoke({ ID: lease }, options)).catch((err: Error) => {
       if (!(err.cause instanceof EtcdLeaseInvalidError)) throw err; // gone already: what revoking wanted
     });
+  }
+
+  /** Whether etcd has compacted away revision (a watch from it was canceled for that). */
+  async compactedSince(revision: string): Promise<boolean> {
+    try {
+      await this.call(`read at revision ${revision}`, (options) => this.client.kv.range({ key: Buffer.from(ROOT_PROBE), revision, count_only: true }, options));
+      return false;
+    } catch (err) {
+      if (/compacted/i.test(String((err as Error).message))) return true;
+      throw err;
+    }
   }
 
   /** Compacts the store's history up to revision (tests and maintenance). */

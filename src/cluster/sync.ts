@@ -111,7 +111,8 @@ export class PrefixSync {
     const ended = new Promise<ResyncReason>((resolve) => {
       this.interrupt = resolve;
       watcher.on('disconnected', () => resolve('watch dropped'));
-      watcher.on('error', (err: Error) => resolve(/compacted/i.test(err.message) ? 'compacted' : 'watch dropped'));
+      // etcd cancels a watch it cannot serve: a compacted revision (it does not always say so)
+      watcher.on('error', () => resolve(this.whyCanceled()));
     });
     watcher.on('data', (res: { header: { revision: string }; events: { type: string; kv: RawKv; prev_kv?: RawKv }[] }) => {
       for (const ev of res.events) {
@@ -127,6 +128,11 @@ export class PrefixSync {
     await watcher.cancel().catch(() => undefined);
     if (!this.stopped) this.opts.log?.(`sync of ${this.prefix}: ${why}: listing it again`);
     return why;
+  }
+
+  private async whyCanceled(): Promise<ResyncReason> {
+    const next = (BigInt(this.revision!) + 1n).toString();
+    return (await this.store.compactedSince(next).catch(() => false)) ? 'compacted' : 'watch dropped';
   }
 
   /** Handlers run one at a time, in the order etcd gave the changes. */

@@ -1,12 +1,12 @@
 // A cluster store client as one host's berthd would use it, run in a lab netns by
 // cluster-store.test.ts (the test process itself cannot reach the lab's etcd). Prints one
 // JSON line per result. Usage:
-//   node cluster-client.js ENDPOINT claim   START_AT KEY_PREFIX N      N claims of KEY_PREFIX<i>, all at once at START_AT (ms since epoch)
+//   node cluster-client.js ENDPOINT claim   START_AT KEY_PREFIX N asc|desc  N claims of KEY_PREFIX<i>, all at once at START_AT (ms since epoch)
 //   node cluster-client.js ENDPOINT allocate START_AT NETWORK SUBNET N  N address allocations at once
 //   node cluster-client.js ENDPOINT sync PREFIX                           follows PREFIX until killed
 //   node cluster-client.js ENDPOINT get KEY [TIMEOUT_MS]                   one get: its value or its error, and how long it took
 //   node cluster-client.js ENDPOINT put KEY VALUE
-//   node cluster-client.js ENDPOINT watch-from PREFIX REVISION            a watch from REVISION: ok, or its error
+//   node cluster-client.js ENDPOINT watch-from PREFIX REVISION            a watch from REVISION: ok, or how etcd canceled it
 import { AddressAllocator } from '../../src/cluster/addresses.js';
 import { claim } from '../../src/cluster/claims.js';
 import { parseClusterStoreUrl } from '../../src/cluster/options.js';
@@ -28,12 +28,15 @@ async function main(): Promise<void> {
   const store = ClusterStore.connect({ url, endpoints: parseClusterStoreUrl(url) }, { timeoutMs: cmd === 'get' && args[1] ? Number(args[1]) : undefined });
   switch (cmd) {
     case 'claim': {
-      const [startAt, prefix, n] = args;
+      const [startAt, prefix, n, order] = args;
       await store.get('/berth/v1/warm-up'); // connected before the race starts
       await atStart(startAt);
-      const results = await Promise.all(Array.from({ length: Number(n) }, (_, i) =>
-        claim(store, `${prefix}${i}`, JSON.stringify(`${process.pid}`), `name "${prefix}${i}"`).then(() => ({ key: `${prefix}${i}`, won: true }), (err: Error) => ({ key: `${prefix}${i}`, won: false, error: `${err.name}: ${err.message}` }))));
-      out(results);
+      // one host goes up the list, the other down: they meet in the middle, key by key
+      const indexes = Array.from({ length: Number(n) }, (_, i) => i);
+      if (order === 'desc') indexes.reverse();
+      const results = await Promise.all(indexes.map((i) =>
+        claim(store, `${prefix}${i}`, JSON.stringify(`${process.pid}`), `name "${prefix.split('/').pop()}${i}"`).then(() => ({ key: `${prefix}${i}`, won: true }), (err: Error) => ({ key: `${prefix}${i}`, won: false, error: `${err.name}: ${err.message}` }))));
+      out(results.sort((x, y) => x.key.localeCompare(y.key, 'en', { numeric: true })));
       break;
     }
     case 'allocate': {
@@ -66,13 +69,15 @@ async function main(): Promise<void> {
       break;
     }
     case 'watch-from': {
-      try {
-        const w = await store.watch(args[0], args[1]);
-        await w.cancel();
-        out({ ok: true });
-      } catch (err) {
-        out({ error: `${(err as Error).name}: ${(err as Error).message}` });
-      }
+      const w = await store.watch(args[0], args[1]);
+      // etcd says "created", then cancels a watch whose revision it compacted
+      const canceled = await new Promise<Error | undefined>((resolve) => {
+        w.once('error', resolve);
+        setTimeout(() => resolve(undefined), 2_000);
+      });
+      if (canceled) out({ canceled: canceled.message, compacted: await store.compactedSince(args[1]) });
+      else out({ ok: true });
+      await w.cancel();
       break;
     }
     case 'put':

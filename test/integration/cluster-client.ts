@@ -6,6 +6,7 @@
 //   node cluster-client.js ENDPOINT sync PREFIX                           follows PREFIX until killed
 //   node cluster-client.js ENDPOINT get KEY [TIMEOUT_MS]                   one get: its value or its error, and how long it took
 //   node cluster-client.js ENDPOINT put KEY VALUE
+//   node cluster-client.js ENDPOINT latency N                              put and get round trips (ms, p50/p99)
 //   node cluster-client.js ENDPOINT watch-from PREFIX REVISION            a watch from REVISION: ok, or how etcd canceled it
 import { AddressAllocator } from '../../src/cluster/addresses.js';
 import { claim } from '../../src/cluster/claims.js';
@@ -21,7 +22,9 @@ const url = `etcd://${endpoint}`;
 
 async function atStart(startAt: string): Promise<void> {
   const wait = Number(startAt) - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  // a client that comes late races nobody: the test would prove nothing
+  if (wait <= 0) throw new Error(`ready ${-wait} ms after the start time: give the clients more time`);
+  await new Promise((r) => setTimeout(r, wait));
 }
 
 async function main(): Promise<void> {
@@ -35,7 +38,7 @@ async function main(): Promise<void> {
       const indexes = Array.from({ length: Number(n) }, (_, i) => i);
       if (order === 'desc') indexes.reverse();
       const results = await Promise.all(indexes.map((i) =>
-        claim(store, `${prefix}${i}`, JSON.stringify(`${process.pid}`), `name "${prefix.split('/').pop()}${i}"`).then(() => ({ key: `${prefix}${i}`, won: true }), (err: Error) => ({ key: `${prefix}${i}`, won: false, error: `${err.name}: ${err.message}` }))));
+        claim(store, `${prefix}${i}`, JSON.stringify(`${process.pid}`), `name "${prefix.split('/').pop()}${i}"`).then(() => ({ key: `${prefix}${i}`, won: true, ms: Date.now() - Number(startAt) }), (err: Error) => ({ key: `${prefix}${i}`, won: false, ms: Date.now() - Number(startAt), error: `${err.name}: ${err.message}` }))));
       out(results.sort((x, y) => x.key.localeCompare(y.key, 'en', { numeric: true })));
       break;
     }
@@ -78,6 +81,29 @@ async function main(): Promise<void> {
       if (canceled) out({ canceled: canceled.message, compacted: await store.compactedSince(args[1]) });
       else out({ ok: true });
       await w.cancel();
+      break;
+    }
+    case 'latency': {
+      // N puts one after another, then N gets: the round trips a host's calls cost
+      const n = Number(args[0]);
+      const times = (xs: number[]) => {
+        const sorted = [...xs].sort((a, b) => a - b);
+        return { p50: sorted[Math.floor(n * 0.5)], p99: sorted[Math.min(n - 1, Math.floor(n * 0.99))] };
+      };
+      await store.get('/berth/v1/warm-up');
+      const puts: number[] = [];
+      const gets: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await store.put(`/berth/v1/latency/${i}`, '{}');
+        puts.push(performance.now() - t0);
+      }
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await store.get(`/berth/v1/latency/${i}`);
+        gets.push(performance.now() - t0);
+      }
+      out({ put: times(puts), get: times(gets) });
       break;
     }
     case 'put':

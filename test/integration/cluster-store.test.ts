@@ -84,31 +84,33 @@ describe('cluster store', { concurrency: false }, () => {
   test('two hosts claiming the same names at once: exactly one wins each, the other gets a conflict that says what was taken', async (t) => {
     await withLab(t, { startDaemon: false }, async (lab) => {
       const etcd = await lab.startEtcd();
-      const startAt = String(Date.now() + 2_500);
-      const n = '40';
-      const [a, b] = (await Promise.all([client(lab, ['claim', startAt, '/berth/v1/names/race-', n, 'asc']), client(lab, ['claim', startAt, '/berth/v1/names/race-', n, 'desc'])])) as { key: string; won: boolean; error?: string }[][];
+      const startAt = String(Date.now() + 6_000);
+      const n = 200;
+      const [a, b] = (await Promise.all([client(lab, ['claim', startAt, '/berth/v1/names/race-', String(n), 'asc']), client(lab, ['claim', startAt, '/berth/v1/names/race-', String(n), 'desc'])])) as { key: string; won: boolean; ms: number; error?: string }[][];
       const stored = new Map((await etcdList(etcd, '/berth/v1/names/race-')).map((kv) => [kv.key, kv.value]));
-      assert.equal(stored.size, 40);
-      for (let i = 0; i < 40; i++) {
+      assert.equal(stored.size, n);
+      for (let i = 0; i < n; i++) {
         assert.equal(a[i].key, `/berth/v1/names/race-${i}`);
         const winners = [a[i], b[i]].filter((r) => r.won);
         assert.equal(winners.length, 1, `exactly one winner for ${a[i].key}: ${JSON.stringify([a[i], b[i]])}`);
         const loser = [a[i], b[i]].find((r) => !r.won)!;
         assert.match(loser.error ?? '', new RegExp(`^ConflictError: name "race-${i}" (is already taken in the cluster \\(held by \\d+\\)|: claimed by another host at the same moment, try again)$`));
       }
-      t.diagnostic(`first client won ${a.filter((r) => r.won).length} of 40, the second ${b.filter((r) => r.won).length}`);
+      const span = (rs: { ms: number }[]) => `${Math.min(...rs.map((r) => r.ms))}-${Math.max(...rs.map((r) => r.ms))} ms`;
+      t.diagnostic(`first client won ${a.filter((r) => r.won).length} of ${n} (answers ${span(a)} after the start), the second ${b.filter((r) => r.won).length} (${span(b)})`);
     });
   });
 
   test('50 addresses allocated at once from two hosts are 50 distinct addresses of the subnet', async (t) => {
     await withLab(t, { startDaemon: false }, async (lab) => {
       const etcd = await lab.startEtcd();
-      const startAt = String(Date.now() + 2_500);
+      const startAt = String(Date.now() + 6_000);
       const [a, b] = (await Promise.all([
         client(lab, ['allocate', startAt, 'net1', '10.20.0.0/24', '25']),
         client(lab, ['allocate', startAt, 'net1', '10.20.0.0/24', '25']),
       ])) as string[][];
       const all = [...a, ...b];
+      t.diagnostic(`round trips from one host: ${JSON.stringify(await client(lab, ['latency', '100']))} ms`);
       assert.equal(new Set(all).size, 50, `duplicates: ${all.sort().join(' ')}`);
       for (const ip of all) assert.match(ip, /^10\.20\.0\.(\d+)$/);
       assert.ok(!all.includes('10.20.0.0') && !all.includes('10.20.0.255'));

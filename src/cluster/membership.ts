@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { hostIdentity, type MetaStore } from './host-identity.js';
 import { keys, type HostRecord } from './keys.js';
@@ -17,7 +18,8 @@ export interface ClusterSettings {
 }
 
 export interface MembershipOptions {
-  version: string;
+  /** berth's version, for the host record (default: package.json's) */
+  version?: string;
   ttlSeconds?: number;
   timeoutMs?: number;
   log?: (msg: string) => void;
@@ -49,12 +51,21 @@ export class ClusterMembership {
   }
 
   record(): HostRecord {
-    return { advertise: this.settings.advertise, hostname: hostname(), version: this.opts.version };
+    return { advertise: this.settings.advertise, hostname: hostname(), version: this.opts.version ?? berthVersion() };
   }
 
   /** Stops keeping the lease alive (the record goes within the TTL unless berthd is back first) and closes the client. */
   async stop(): Promise<void> {
     await this.lease.stop();
     this.store.close();
+  }
+}
+
+/** package.json's version (dist/src/cluster/ → the repository root), 'unknown' elsewhere. */
+function berthVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

@@ -26,7 +26,6 @@ import { killProcessesInNetns } from '../runtime/netns-processes.js';
 import type { IntentRecord } from '../store/records.js';
 import { killShim, shimsUnder } from '../runtime/stray-shims.js';
 import { ClusterMembership } from '../cluster/membership.js';
-import { SERVER_VERSION } from '../api/server.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
 // drivers and the two services, and reconciles the kernel with the store at start-up.
@@ -123,7 +122,7 @@ export class Controller {
     for (const i of cut.filter((x) => x.op === 'container.start')) this.state.journal.settled(i);
     await this.restorePorts();
     await this.removeOrphans();
-    if (this.config.cluster) this.cluster = ClusterMembership.start(this.config.cluster, this.state.store, { version: SERVER_VERSION, log: this.log });
+    if (this.config.cluster) this.cluster = ClusterMembership.start(this.config.cluster, this.state.store, { log: this.log });
   }
 
   /**

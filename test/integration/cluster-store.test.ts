@@ -60,7 +60,8 @@ describe('cluster store', { concurrency: false }, () => {
       const first = await until('host record', async () => (await hostRecords(etcd))[0]);
       const record = JSON.parse(first.value) as { advertise: string; hostname: string; version: string };
       assert.equal(record.advertise, lab.hostUplinkAddr, 'the interface named by --cluster-advertise stands for its first IPv4 address');
-      assert.ok(record.hostname && record.version);
+      assert.ok(record.hostname);
+      assert.match(record.version, /^\d+\.\d+\.\d+/, "berth's version");
       assert.match(first.key, /^\/berth\/v1\/hosts\/[0-9a-f]{32}$/);
       assert.notEqual(first.lease, '0', 'the record hangs on a lease');
       const ttl = await etcdctl(etcd, ['lease', 'timetolive', BigInt(first.lease).toString(16)]);

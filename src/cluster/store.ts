@@ -70,11 +70,12 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
         host: () => (config.endpoints.length > 1 ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }) : noop),
       },
       grpcOptions: {
-        // a connection to an etcd that stopped answering is found dead in ~10 s even with
-        // no call in flight (etcd's default --grpc-keepalive-min-time is 5 s)
+        // a watch on an etcd that stopped answering is found dead in ~10 s (etcd's default
+        // --grpc-keepalive-min-time is 5 s; it refuses pings with no stream open, so none then:
+        // unary calls have their deadline)
         'grpc.keepalive_time_ms': 6_000,
         'grpc.keepalive_timeout_ms': 4_000,
-        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.keepalive_permit_without_calls': 0,
         // reconnect soon after etcd is back, not after grpc's default backoff of up to 120 s
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 1_000,
@@ -232,7 +233,10 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 function shortMessage(e: Error, ms: number): string {
   if (e instanceof GRPCDeadlineExceededError) return `no answer within ${ms} ms`;
-  return e.message.replace(/^\d+ [A-Z_]+: /, '');
+  // grpc's "14 UNAVAILABLE: No connection established. Last error: Error: connect
+  // ECONNREFUSED 127.0.0.1:2379. Resolution note: " says its cause at the end
+  const m = e.message.replace(/^\d+ [A-Z_]+: /, '').replace(/\s*Resolution note:.*$/s, '');
+  return /Last error: (?:Error: )?(.*?)\.?$/s.exec(m)?.[1] ?? m;
 }
 
 function storedKey(kv: IKeyValue): StoredKey {

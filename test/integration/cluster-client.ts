@@ -2,14 +2,17 @@
 // cluster-store.test.ts (the test process itself cannot reach the lab's etcd). Prints one
 // JSON line per result. Usage:
 //   node cluster-client.js ENDPOINT claim   START_AT KEY_PREFIX N asc|desc  N claims of KEY_PREFIX<i>, all at once at START_AT (ms since epoch)
-//   node cluster-client.js ENDPOINT allocate START_AT NETWORK SUBNET N  N address allocations at once
+//   node cluster-client.js ENDPOINT allocate START_AT NETWORK SUBNET N [settle]  N address allocations at once (settle: errors too)
+//   node cluster-client.js ENDPOINT allocate-ip NETWORK SUBNET IP          one allocation of exactly IP
+//   node cluster-client.js ENDPOINT release NETWORK IP                     gives an address back
 //   node cluster-client.js ENDPOINT sync PREFIX                           follows PREFIX until killed
 //   node cluster-client.js ENDPOINT get KEY [TIMEOUT_MS]                   one get: its value or its error, and how long it took
 //   node cluster-client.js ENDPOINT put KEY VALUE
 //   node cluster-client.js ENDPOINT latency N                              put and get round trips (ms, p50/p99)
 //   node cluster-client.js ENDPOINT watch-from PREFIX REVISION            a watch from REVISION: ok, or how etcd canceled it
 import { AddressAllocator } from '../../src/cluster/addresses.js';
-import { claim } from '../../src/cluster/claims.js';
+import { claim, release } from '../../src/cluster/claims.js';
+import { keys } from '../../src/cluster/keys.js';
 import { parseClusterStoreUrl } from '../../src/cluster/options.js';
 import { ClusterStore } from '../../src/cluster/store.js';
 import { PrefixSync } from '../../src/cluster/sync.js';
@@ -47,10 +50,24 @@ async function main(): Promise<void> {
       const allocator = new AddressAllocator(store);
       await store.get('/berth/v1/warm-up');
       await atStart(startAt);
-      const ips = await Promise.all(Array.from({ length: Number(n) }, (_, i) => allocator.allocate({ networkId, subnet }, `ep-${process.pid}-${i}`)));
-      out(ips);
+      const allocations = Array.from({ length: Number(n) }, (_, i) => allocator.allocate({ networkId, subnet }, `ep-${process.pid}-${i}`));
+      // settle: each allocation's address or error; else all must succeed
+      if (args[4] === 'settle') out(await Promise.all(allocations.map((p) => p.then((ip) => ({ ip }), (err: Error) => ({ error: `${err.name}: ${err.message}` })))));
+      else out(await Promise.all(allocations));
       break;
     }
+    case 'allocate-ip': {
+      const [networkId, subnet, ip] = args;
+      try {
+        out({ ip: await new AddressAllocator(store).allocate({ networkId, subnet }, `ep-${process.pid}`, { preferred: ip }) });
+      } catch (err) {
+        out({ error: `${(err as Error).name}: ${(err as Error).message}` });
+      }
+      break;
+    }
+    case 'release':
+      out({ released: await release(store, keys.address(args[0], args[1])) });
+      break;
     case 'sync': {
       const sync = new PrefixSync(store, args[0], {
         reconcile: (all, why) => out({ reconcile: all.map((kv) => kv.key).sort(), why }),

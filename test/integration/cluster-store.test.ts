@@ -120,6 +120,34 @@ describe('cluster store', { concurrency: false }, () => {
     });
   });
 
+  test('a small pool runs out with a clear error, --ip takes exactly its address, and a released address is handed out again', async (t) => {
+    await withLab(t, { startDaemon: false }, async (lab) => {
+      await lab.startEtcd();
+      const startAt = String(Date.now() + 6_000);
+      const [a, b] = (await Promise.all([
+        client(lab, ['allocate', startAt, 'net2', '10.30.0.0/29', '4', 'settle']),
+        client(lab, ['allocate', startAt, 'net2', '10.30.0.0/29', '4', 'settle']),
+      ])) as { ip?: string; error?: string }[][];
+      const got = [...a, ...b].filter((r) => r.ip).map((r) => r.ip!);
+      const refused = [...a, ...b].filter((r) => r.error);
+      assert.deepEqual(got.sort(), ['10.30.0.1', '10.30.0.2', '10.30.0.3', '10.30.0.4', '10.30.0.5', '10.30.0.6'], 'every usable address of the /29, once');
+      assert.equal(refused.length, 2);
+      for (const r of refused) assert.match(r.error!, /^ConflictError: no free address left on network net2 \(10\.30\.0\.0\/29\)$/);
+
+      const preferred = (await client(lab, ['allocate-ip', 'net3', '10.40.0.0/24', '10.40.0.77'])) as { ip?: string; error?: string };
+      assert.deepEqual(preferred, { ip: '10.40.0.77' });
+      const again = (await client(lab, ['allocate-ip', 'net3', '10.40.0.0/24', '10.40.0.77'])) as { ip?: string; error?: string };
+      assert.match(again.error ?? '', /^ConflictError: address 10\.40\.0\.77 on network net3 is already taken in the cluster \(held by ep-\d+\)$/);
+      const outside = (await client(lab, ['allocate-ip', 'net3', '10.40.0.0/24', '10.41.0.1'])) as { ip?: string; error?: string };
+      assert.match(outside.error ?? '', /^InvalidParameterError: address 10\.41\.0\.1 is not in network net3's subnet 10\.40\.0\.0\/24$/);
+
+      const released = (await client(lab, ['release', 'net2', '10.30.0.3'])) as { released: boolean };
+      assert.deepEqual(released, { released: true });
+      const next = (await client(lab, ['allocate', String(Date.now() + 1_500), 'net2', '10.30.0.0/29', '1', 'settle'])) as { ip?: string }[];
+      assert.deepEqual(next, [{ ip: '10.30.0.3' }]);
+    });
+  });
+
   test('sync: records put by another host arrive, and an etcd restart leads to a re-list that reconciles with the full set', async (t) => {
     await withLab(t, { startDaemon: false }, async (lab) => {
       let etcd = await lab.startEtcd();
@@ -204,6 +232,9 @@ describe('cluster store', { concurrency: false }, () => {
       await until('one line about the store in the log', async () => (/cluster store etcd:\/\/127\.0\.0\.1:2379 unreachable: .*\(berthd keeps trying in the background\)/.test(lab.daemonLog()) ? true : undefined));
       await sleep(2_500);
       assert.equal(lab.daemonLog().match(/unreachable/g)?.length, 1, 'logged once per outage');
+      const refused = (await client(lab, ['get', '/berth/v1/hosts/x', '2000'])) as { error?: string; ms: number };
+      assert.equal(refused.error, 'ClusterStoreUnavailableError: cluster store etcd://127.0.0.1:2379 unreachable: get /berth/v1/hosts/x: connect ECONNREFUSED 127.0.0.1:2379');
+      t.diagnostic(`a get to a stopped etcd (connection refused) failed after ${refused.ms} ms: ${refused.error}`);
       const back = await restartEtcd((ns, argv) => lab.spawnIn(ns, argv), etcd, join(lab.dir, 'etcd'));
       const rec = await until('host record', async () => (await hostRecords(back))[0]);
       assert.equal((JSON.parse(rec.value) as { advertise: string }).advertise, lab.hostUplinkAddr);

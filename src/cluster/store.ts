@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, ConstantBackoff, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
 import {
-  Etcd3, EtcdLeaseInvalidError, GRPCCancelledError, GRPCDeadlineExceededError, isRecoverableError,
+  castGrpcError, Etcd3, EtcdLeaseInvalidError, GRPCCancelledError, GRPCDeadlineExceededError, isRecoverableError,
   type ICompare, type IKeyValue, type IRequestOp, type ITxnResponse, type Watcher,
 } from 'etcd3';
 import { ClusterStoreCompactedError, ClusterStoreError, ClusterStoreUnavailableError } from './errors.js';
@@ -201,7 +201,8 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
       return result;
     } catch (err) {
       if (err instanceof ClusterStoreError) throw err;
-      const e = err as Error;
+      // a stream's errors come raw from grpc: cast them as etcd3 casts a unary call's
+      const e = err instanceof TimeoutError ? err : castGrpcError(err as Error);
       if (e instanceof TimeoutError || e instanceof GRPCDeadlineExceededError || isRecoverableError(e)) {
         const down = new ClusterStoreUnavailableError(`cluster store ${this.name} unreachable: ${what}: ${shortMessage(e, this.timeoutMs)}`);
         this.markReachable(false, down);
@@ -236,7 +237,10 @@ function shortMessage(e: Error, ms: number): string {
   // grpc's "14 UNAVAILABLE: No connection established. Last error: Error: connect
   // ECONNREFUSED 127.0.0.1:2379. Resolution note: " says its cause at the end
   const m = e.message.replace(/^\d+ [A-Z_]+: /, '').replace(/\s*Resolution note:.*$/s, '');
-  return /Last error: (?:Error: )?(.*?)\.?$/s.exec(m)?.[1] ?? m;
+  const cause = /Last error: (?:Error: )?(.*?)\.?$/s.exec(m)?.[1] ?? m;
+  // OpenSSL's "…:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/…"
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(cause);
+  return ssl ? `TLS: ${ssl[1]}` : cause;
 }
 
 function storedKey(kv: IKeyValue): StoredKey {

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { etcdctl, freezeEtcd, restartEtcd, type LabEtcd } from '../lab/etcd.js';
-import { sleep } from '../lab/exec.js';
+import { etcdctl, freezeEtcd, restartEtcd, startEtcd, type EtcdTls, type LabEtcd } from '../lab/etcd.js';
+import { runOk, sleep } from '../lab/exec.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { withLab, type Lab, type LabProcess } from '../lab/lab.js';
 import { ok, pingFrom, runSleeper } from './helpers.js';
 
@@ -241,6 +242,21 @@ describe('cluster store', { concurrency: false }, () => {
     });
   });
 
+  test("etcd with TLS and client certificates: berthd's --cluster-store-opt kv.* files let it in", async (t) => {
+    await withLab(t, { startDaemon: false }, async (lab) => {
+      const tls = await makeCertificates(join(lab.dir, 'pki'));
+      const etcd = await startEtcd((ns, argv) => lab.spawnIn(ns, argv), lab.hostNs, '127.0.0.1', join(lab.dir, 'etcd-tls'), 'lab-etcd', { tls });
+      assert.match(etcd.endpoint, /^https:/);
+      await lab.startDaemon([...CLUSTER_FLAGS, '--cluster-store-opt', `kv.cacertfile=${tls.caFile},kv.certfile=${tls.clientCertFile},kv.keyfile=${tls.clientKeyFile}`]);
+      const rec = await until('host record over TLS', async () => (await hostRecords(etcd))[0]);
+      assert.equal((JSON.parse(rec.value) as { advertise: string }).advertise, lab.hostUplinkAddr);
+      // without a client certificate etcd refuses the handshake: berthd runs on and says so once
+      await lab.restartDaemon([...CLUSTER_FLAGS, '--cluster-store-opt', `kv.cacertfile=${tls.caFile}`]);
+      await until('the refusal in the log', async () => (/cluster store etcd:\/\/127\.0\.0\.1:2379 unreachable: .*: TLS: .*bad certificate \(berthd keeps trying in the background\)/.test(lab.daemonLog()) ? true : undefined));
+      assert.equal((await lab.api('GET', '/_ping')).status, 200);
+    });
+  });
+
   test('bad cluster flags: berthd refuses to start with one line', async (t) => {
     await withLab(t, { startDaemon: false }, async (lab) => {
       const cases: [string[], RegExp][] = [
@@ -258,3 +274,17 @@ describe('cluster store', { concurrency: false }, () => {
     });
   });
 });
+
+/** A CA, a certificate for etcd on 127.0.0.1 and a client certificate, all signed by that CA. */
+async function makeCertificates(dir: string): Promise<EtcdTls> {
+  mkdirSync(dir, { recursive: true });
+  const f = (name: string) => join(dir, name);
+  const ossl = (args: string[]) => runOk(['openssl', ...args]);
+  await ossl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('ca-key.pem'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=lab-ca']);
+  for (const [name, ext] of [['server', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
+    await ossl(['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f(`${name}-key.pem`), '-out', f(`${name}.csr`), '-subj', `/CN=lab-${name}`]);
+    writeFileSync(f(`${name}.ext`), `${ext}\n`);
+    await ossl(['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '2', '-extfile', f(`${name}.ext`)]);
+  }
+  return { caFile: f('ca.pem'), certFile: f('server.pem'), keyFile: f('server-key.pem'), clientCertFile: f('client.pem'), clientKeyFile: f('client-key.pem') };
+}

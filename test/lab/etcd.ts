@@ -18,6 +18,18 @@ export interface LabEtcd {
   ns: string;
   /** stops it (SIGKILL: as a crashed or unplugged store), keeping its data */
   kill(): Promise<void>;
+  /** with TLS (startEtcd's opts.tls): what etcdctl needs to talk to it */
+  clientArgs?: string[];
+}
+
+/** PEM files for an etcd that serves TLS and asks clients for certificates signed by caFile. */
+export interface EtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** a client's certificate and key, for etcdctl */
+  clientCertFile: string;
+  clientKeyFile: string;
 }
 
 type Spawner = (nsPath: string, argv: string[]) => LabProcess;
@@ -26,9 +38,11 @@ type Spawner = (nsPath: string, argv: string[]) => LabProcess;
  * Starts etcd in netns `ns` on `addr` (an address of that netns), data in `dir`; resolves
  * once it answers a health check (etcdctl from the same netns), or throws with its output.
  */
-export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd'): Promise<LabEtcd> {
+export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd', opts: { tls?: EtcdTls } = {}): Promise<LabEtcd> {
   mkdirSync(dir, { recursive: true });
-  const client = `http://${addr}:${ETCD_CLIENT_PORT}`;
+  const tls = opts.tls;
+  const client = `${tls ? 'https' : 'http'}://${addr}:${ETCD_CLIENT_PORT}`;
+  const clientArgs = tls ? ['--cacert', tls.caFile, '--cert', tls.clientCertFile, '--key', tls.clientKeyFile] : undefined;
   const peer = `http://${addr}:${ETCD_PEER_PORT}`;
   const process = spawn(ns, [
     'etcd', '--name', name, '--data-dir', join(dir, `${name}.etcd`),
@@ -36,10 +50,11 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `${name}=${peer}`, '--initial-cluster-state', 'new',
     '--logger', 'zap', '--log-level', 'warn',
+    ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : []),
   ]);
-  const etcd: LabEtcd = { endpoint: client, process, ns, kill: () => process.stop('SIGKILL') };
+  const etcd: LabEtcd = { endpoint: client, process, ns, kill: () => process.stop('SIGKILL'), clientArgs };
   for (let i = 0; i < 100; i++) {
-    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', client, '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
+    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', client, ...(clientArgs ?? []), '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
     if (r.code === 0) return etcd;
     if (!process.running) break;
     await sleep(100);
@@ -50,7 +65,7 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
 
 /** Runs etcdctl (v3 API) against the lab's etcd, from its netns. */
 export function etcdctl(etcd: LabEtcd, args: string[]) {
-  return run(inNetnsArgv(etcd.ns, ['etcdctl', '--endpoints', etcd.endpoint, '--dial-timeout', '2s', '--command-timeout', '3s', ...args]), { timeoutMs: 10_000 });
+  return run(inNetnsArgv(etcd.ns, ['etcdctl', '--endpoints', etcd.endpoint, ...(etcd.clientArgs ?? []), '--dial-timeout', '2s', '--command-timeout', '3s', ...args]), { timeoutMs: 10_000 });
 }
 
 /**

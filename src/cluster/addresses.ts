@@ -1,6 +1,6 @@
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import { formatIPv4, parseCidr, tryParseIPv4, usableRange } from '../util/ip.js';
-import { claimAll, type Claim } from './claims.js';
+import { claimAll, release, type Claim } from './claims.js';
 import { keys, lastSegment } from './keys.js';
 import type { ClusterStore } from './store.js';
 
@@ -77,6 +77,11 @@ export class AddressAllocator {
       }
     }
     throw new ConflictError(`no address claimed on network ${short(pool.networkId)}: every try lost a race with another host, try again`);
+  }
+
+  /** Gives ip back, only while owner still holds it; true when it went. */
+  release(networkId: string, ip: string, owner: string): Promise<boolean> {
+    return release(this.store, keys.address(networkId, ip), JSON.stringify(owner));
   }
 
   private tryClaim(pool: AddressPool, ip: string, owner: string, opts: AllocateOptions): Promise<void> {

@@ -120,6 +120,8 @@ export class PrefixSync {
         else void this.enqueue(() => this.handlers.delete(ev.kv.key.toString(), ev.prev_kv && stored(ev.prev_kv)));
         this.revision = ev.kv.mod_revision;
       }
+      // a progress notice (no events) moves the view up to the store's revision too
+      if (res.events.length === 0 && BigInt(res.header.revision) > BigInt(this.revision!)) this.revision = res.header.revision;
     });
     if (this.stopped) this.interrupt?.('watch dropped');
     const why = await ended;

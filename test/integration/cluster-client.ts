@@ -11,7 +11,7 @@
 //   node cluster-client.js ENDPOINT latency N                              put and get round trips (ms, p50/p99)
 //   node cluster-client.js ENDPOINT watch-from PREFIX REVISION            a watch from REVISION: ok, or how etcd canceled it
 import { AddressAllocator } from '../../src/cluster/addresses.js';
-import { claim, release } from '../../src/cluster/claims.js';
+import { claim } from '../../src/cluster/claims.js';
 import { keys } from '../../src/cluster/keys.js';
 import { parseClusterStoreUrl } from '../../src/cluster/options.js';
 import { ClusterStore } from '../../src/cluster/store.js';
@@ -65,9 +65,15 @@ async function main(): Promise<void> {
       }
       break;
     }
-    case 'release':
-      out({ released: await release(store, keys.address(args[0], args[1])) });
+    case 'release': {
+      // as its owner would: only while it still holds the address
+      const kv = await store.get(keys.address(args[0], args[1]));
+      const owner = kv ? (JSON.parse(kv.value) as string) : 'nobody';
+      const allocator = new AddressAllocator(store);
+      const notMine = await allocator.release(args[0], args[1], `${owner}-not`);
+      out({ released: !notMine && (await allocator.release(args[0], args[1], owner)) });
       break;
+    }
     case 'sync': {
       const sync = new PrefixSync(store, args[0], {
         reconcile: (all, why) => out({ reconcile: all.map((kv) => kv.key).sort(), why }),

@@ -127,7 +127,8 @@ export class PrefixSync {
     const why = await ended;
     this.interrupt = undefined;
     watcher.removeAllListeners('data');
-    await watcher.cancel().catch(() => undefined);
+    // a watch etcd already canceled may never confirm our cancel: do not wait on it for long
+    await Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
     if (!this.stopped) this.opts.log?.(`sync of ${this.prefix}: ${why}: listing it again`);
     return why;
   }

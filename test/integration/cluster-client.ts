@@ -5,7 +5,7 @@
 //   node cluster-client.js ENDPOINT allocate START_AT NETWORK SUBNET N [settle]  N address allocations at once (settle: errors too)
 //   node cluster-client.js ENDPOINT allocate-ip NETWORK SUBNET IP          one allocation of exactly IP
 //   node cluster-client.js ENDPOINT release NETWORK IP                     gives an address back
-//   node cluster-client.js ENDPOINT sync PREFIX                           follows PREFIX until killed
+//   node cluster-client.js ENDPOINT sync PREFIX [RECONCILE_MS]            follows PREFIX until killed
 //   node cluster-client.js ENDPOINT get KEY [TIMEOUT_MS]                   one get: its value or its error, and how long it took
 //   node cluster-client.js ENDPOINT put KEY VALUE
 //   node cluster-client.js ENDPOINT latency N                              put and get round trips (ms, p50/p99)
@@ -76,7 +76,11 @@ async function main(): Promise<void> {
     }
     case 'sync': {
       const sync = new PrefixSync(store, args[0], {
-        reconcile: (all, why) => out({ reconcile: all.map((kv) => kv.key).sort(), why }),
+        // args[1]: ms each reconcile takes (an owner programming the kernel), 0 by default
+        reconcile: async (all, why) => {
+          out({ reconcile: all.map((kv) => kv.key).sort(), why });
+          await new Promise((r) => setTimeout(r, Number(args[1] ?? 0)));
+        },
         put: (kv) => out({ put: kv.key, value: kv.value }),
         delete: (key) => out({ delete: key }),
       }, { retryMs: 300, log: (msg) => out({ log: msg }) });

@@ -59,6 +59,8 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
         Architecture: os.machine(),
         KernelVersion: os.release(),
         ServerVersion: SERVER_VERSION,
+        // as dockerd 20.10 (omitted without a store); the advertise address as resolved
+        ...(ctl.config.cluster && { ClusterStore: ctl.config.cluster.store.url, ClusterAdvertise: ctl.config.cluster.advertise }),
         // as dockerd outside any swarm shows it (docker info and the SDKs read these keys)
         Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
         Warnings: warnings,

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json';
 
-type Kind = 'string' | 'number' | 'boolean' | 'strings' | 'pools';
+type Kind = 'string' | 'number' | 'boolean' | 'strings' | 'pools' | 'map';
 
 /** daemon.json key → the flag it stands for, and the JSON type it takes. */
 const DIRECTIVES: Record<string, { flag: string; kind: Kind }> = {
@@ -37,6 +37,9 @@ const DIRECTIVES: Record<string, { flag: string; kind: Kind }> = {
   'default-address-pools': { flag: '--default-address-pool', kind: 'pools' },
   debug: { flag: '--debug', kind: 'boolean' },
   'neigh-gc-thresh3': { flag: '--neigh-gc-thresh3', kind: 'string' },
+  'cluster-store': { flag: '--cluster-store', kind: 'string' },
+  'cluster-advertise': { flag: '--cluster-advertise', kind: 'string' },
+  'cluster-store-opts': { flag: '--cluster-store-opt', kind: 'map' },
   // berth's own (see log-file.ts)
   'log-file': { flag: '--log-file', kind: 'string' },
   'log-max-size': { flag: '--log-max-size', kind: 'string' },
@@ -103,6 +106,10 @@ export function asArguments(file: Record<string, unknown>, path: string): string
           if (typeof pool?.base !== 'string' || typeof pool.size !== 'number') throw bad('a list of {"base": CIDR, "size": N}');
           out.push(flag, `base=${pool.base},size=${pool.size}`);
         }
+        break;
+      case 'map':
+        if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) throw bad('an object of strings');
+        for (const [k, v] of Object.entries(value as Record<string, string>)) out.push(flag, `${k}=${v}`);
         break;
     }
   }

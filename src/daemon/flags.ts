@@ -4,6 +4,9 @@ import { parseMtu } from '../util/mtu.js';
 import { isIPv4, tryParseCidr } from '../util/ip.js';
 import { tryParseCidr6 } from '../util/ip6.js';
 import { parseDefaultAddressPool } from '../ipam/default-pools.js';
+import { resolveAdvertise } from '../cluster/advertise.js';
+import type { ClusterSettings } from '../cluster/membership.js';
+import { parseClusterStoreOpts, parseClusterStoreUrl } from '../cluster/options.js';
 import { asArguments, DEFAULT_CONFIG_FILE, directiveFlags, readConfigFile } from './config-file.js';
 import { parseHost, type Host } from './hosts.js';
 import { parseSize } from './log-file.js';
@@ -86,6 +89,9 @@ function makeProgram(): Command {
       neighMode,
       'report',
     )
+    .option('--cluster-store <url>', 'the etcd (v3) cluster that global (overlay) networks live in: etcd://HOST:PORT[,HOST:PORT…]')
+    .option('--cluster-advertise <iface|ip[:port]>', 'the address other hosts reach this one at (an interface stands for its first IPv4 address)')
+    .option('--cluster-store-opt <key=value>', 'TLS to etcd: kv.cacertfile=PATH, kv.certfile=PATH, kv.keyfile=PATH (repeatable, or comma-separated)', collect, [] as string[])
     .option('-D, --debug', 'debug logging', false)
     // berth's own (dockerd logs to stderr only): see log-file.ts
     .option('--log-file <path>', "write berthd's log to this file, rotated by size, instead of stderr")
@@ -130,8 +136,23 @@ function flagsOf(o: Record<string, any>): DaemonFlags {
       defaultAddressPools: o.defaultAddressPool.length ? o.defaultAddressPool.map(parseDefaultAddressPool) : undefined,
       neighGcThresh3: o.neighGcThresh3,
       apiSockets: hosts.flatMap((h) => (h.kind === 'unix' ? [h.path] : [])),
+      cluster: clusterOf(o),
     }),
   };
+}
+
+/** The cluster flags go together: a store needs the address this host is reached at. */
+function clusterOf(o: Record<string, any>): ClusterSettings | undefined {
+  const opts = o.clusterStoreOpt as string[];
+  if (o.clusterStore === undefined) {
+    if (o.clusterAdvertise !== undefined) throw new InvalidArgumentError('--cluster-advertise needs --cluster-store (the etcd that global networks live in)');
+    if (opts.length) throw new InvalidArgumentError('--cluster-store-opt needs --cluster-store (the etcd that global networks live in)');
+    return undefined;
+  }
+  const endpoints = parseClusterStoreUrl(String(o.clusterStore));
+  const tls = parseClusterStoreOpts(opts);
+  if (o.clusterAdvertise === undefined) throw new InvalidArgumentError('--cluster-store needs --cluster-advertise IFACE|IP[:PORT] (the address other hosts reach this one at)');
+  return { store: { url: String(o.clusterStore), endpoints, tls }, advertise: resolveAdvertise(String(o.clusterAdvertise)) };
 }
 
 function bool(v: string): boolean {

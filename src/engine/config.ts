@@ -1,3 +1,4 @@
+import type { ClusterSettings } from '../cluster/membership.js';
 import type { DefaultPoolSpec } from '../ipam/default-pools.js';
 
 // The daemon's networking configuration (dockerd's flags of the same names).
@@ -36,6 +37,8 @@ export interface DaemonConfig {
   neighGcThresh3: 'report' | 'auto';
   /** the unix sockets the API listens on (-H unix://PATH), masked inside containers as berth's other paths */
   apiSockets: string[];
+  /** --cluster-store, --cluster-store-opt, --cluster-advertise: this host's etcd and the address others reach it at */
+  cluster?: ClusterSettings;
 }
 
 export const DEFAULT_BRIDGE_NAME = 'berth0';

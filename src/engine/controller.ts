@@ -25,6 +25,7 @@ import { upgradeRecords } from './record-upgrades.js';
 import { killProcessesInNetns } from '../runtime/netns-processes.js';
 import type { IntentRecord } from '../store/records.js';
 import { killShim, shimsUnder } from '../runtime/stray-shims.js';
+import { ClusterMembership } from '../cluster/membership.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
 // drivers and the two services, and reconciles the kernel with the store at start-up.
@@ -38,6 +39,8 @@ export class Controller {
   /** the neighbour-table cap and what the bridge endpoints need of it (GET /info warns) */
   readonly neighbours: NeighbourLimit;
   readonly drivers: DriverRegistry;
+  /** with --cluster-store: this host's store client, id, lease and host record */
+  cluster: ClusterMembership | undefined;
 
   private constructor(
     readonly config: DaemonConfig,
@@ -88,6 +91,7 @@ export class Controller {
   }
 
   async close(): Promise<void> {
+    await this.cluster?.stop();
     await this.dns.stop();
     this.runtime.close?.();
     await this.kernel.close();
@@ -118,6 +122,7 @@ export class Controller {
     for (const i of cut.filter((x) => x.op === 'container.start')) this.state.journal.settled(i);
     await this.restorePorts();
     await this.removeOrphans();
+    if (this.config.cluster) this.cluster = ClusterMembership.start(this.config.cluster, this.state.store, { log: this.log });
   }
 
   /**

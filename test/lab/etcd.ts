@@ -13,7 +13,6 @@ const ETCD_PEER_PORT = 2380;
 /** A running etcd: its client endpoint ("http://IP:2379") and how to stop it. */
 export interface LabEtcd {
   endpoint: string;
-  /** the running etcd (a new process after restart()) */
   process: LabProcess;
   /** the netns it runs in */
   ns: string;
@@ -21,6 +20,18 @@ export interface LabEtcd {
   kill(): Promise<void>;
   /** starts it again on the same data (killing it first if it still runs); resolves once healthy */
   restart(): Promise<void>;
+  /** with TLS (startEtcd's opts.tls): what etcdctl needs to talk to it */
+  clientArgs?: string[];
+}
+
+/** PEM files for an etcd that serves TLS and asks clients for certificates signed by caFile. */
+export interface EtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  /** a client's certificate and key, for etcdctl */
+  clientCertFile: string;
+  clientKeyFile: string;
 }
 
 type Spawner = (nsPath: string, argv: string[]) => LabProcess;
@@ -29,9 +40,11 @@ type Spawner = (nsPath: string, argv: string[]) => LabProcess;
  * Starts etcd in netns `ns` on `addr` (an address of that netns), data in `dir`; resolves
  * once it answers a health check (etcdctl from the same netns), or throws with its output.
  */
-export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd'): Promise<LabEtcd> {
+export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd', opts: { tls?: EtcdTls } = {}): Promise<LabEtcd> {
   mkdirSync(dir, { recursive: true });
-  const client = `http://${addr}:${ETCD_CLIENT_PORT}`;
+  const tls = opts.tls;
+  const client = `${tls ? 'https' : 'http'}://${addr}:${ETCD_CLIENT_PORT}`;
+  const clientArgs = tls ? ['--cacert', tls.caFile, '--cert', tls.clientCertFile, '--key', tls.clientKeyFile] : undefined;
   const peer = `http://${addr}:${ETCD_PEER_PORT}`;
   // on a data dir that has a member already, etcd takes it from there and ignores --initial-*
   const argv = [
@@ -40,11 +53,13 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', `${name}=${peer}`, '--initial-cluster-state', 'new',
     '--logger', 'zap', '--log-level', 'warn',
+    ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : []),
   ];
   const etcd: LabEtcd = {
     endpoint: client,
     process: spawn(ns, argv),
     ns,
+    clientArgs,
     kill: () => etcd.process.stop('SIGKILL'),
     restart: async () => {
       await etcd.process.stop('SIGKILL');
@@ -60,7 +75,7 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
 async function waitHealthy(etcd: LabEtcd): Promise<void> {
   const { process, endpoint, ns } = etcd;
   for (let i = 0; i < 100; i++) {
-    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', endpoint, '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
+    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', endpoint, ...(etcd.clientArgs ?? []), '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
     if (r.code === 0) return;
     if (!process.running) break;
     await sleep(100);
@@ -71,5 +86,15 @@ async function waitHealthy(etcd: LabEtcd): Promise<void> {
 
 /** Runs etcdctl (v3 API) against the lab's etcd, from its netns. */
 export function etcdctl(etcd: LabEtcd, args: string[]) {
-  return run(inNetnsArgv(etcd.ns, ['etcdctl', '--endpoints', etcd.endpoint, '--dial-timeout', '2s', '--command-timeout', '3s', ...args]), { timeoutMs: 10_000 });
+  return run(inNetnsArgv(etcd.ns, ['etcdctl', '--endpoints', etcd.endpoint, ...(etcd.clientArgs ?? []), '--dial-timeout', '2s', '--command-timeout', '3s', ...args]), { timeoutMs: 10_000 });
+}
+
+/**
+ * Freezes etcd (SIGSTOP) or thaws it (SIGCONT): while frozen its sockets accept connections
+ * but nothing answers, as with a store whose packets are dropped (a partition, not a refusal).
+ */
+export function freezeEtcd(etcd: LabEtcd, frozen: boolean): void {
+  const pid = etcd.process.child.pid;
+  if (pid === undefined || !etcd.process.running) throw new Error('freezeEtcd: etcd is not running');
+  process.kill(pid, frozen ? 'SIGSTOP' : 'SIGCONT');
 }

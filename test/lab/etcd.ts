@@ -74,10 +74,13 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
 /** Waits until etcd answers a health check (etcdctl from its netns), or kills it and throws with its output. */
 async function waitHealthy(etcd: LabEtcd): Promise<void> {
   const { process, endpoint, ns } = etcd;
-  for (let i = 0; i < 100; i++) {
-    const r = await run(inNetnsArgv(ns, ['etcdctl', '--endpoints', endpoint, ...(etcd.clientArgs ?? []), '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']), { timeoutMs: 5_000 });
-    if (r.code === 0) return;
-    if (!process.running) break;
+  // a cold machine's first etcd (and etcdctl) may take seconds: a probe that times out is
+  // "not yet", until the deadline
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && process.running) {
+    const argv = inNetnsArgv(ns, ['etcdctl', '--endpoints', endpoint, ...(etcd.clientArgs ?? []), '--dial-timeout', '1s', '--command-timeout', '1s', 'endpoint', 'health']);
+    const r = await run(argv, { timeoutMs: 5_000 }).catch(() => undefined);
+    if (r?.code === 0) return;
     await sleep(100);
   }
   await process.stop('SIGKILL');

@@ -1,6 +1,6 @@
 // IPv6 text <-> bytes for the resolver: AAAA rdata, ip6.arpa names, matching upstream
-// sources. Private to src/dns (src/util/ip.ts is IPv4-only today; unify when it grows v6).
-import { isIPv6 } from 'node:net';
+// sources. Parsing and RFC 5952 text are util/ip6.ts's; this file keeps the resolver's forms.
+import { formatIPv6, tryParseIPv6 } from '../util/ip6.js';
 
 /**
  * The 32 lower-case hex digits of an IPv6 address ("fd00::2" -> "fd000000…0002"), or
@@ -8,22 +8,8 @@ import { isIPv6 } from 'node:net';
  * ("::ffff:1.2.3.4") is read.
  */
 export function ipv6Hex(text: string): string | undefined {
-  const s = text.split('%')[0] as string;
-  if (!isIPv6(s)) return undefined;
-  let groups = s.split(':');
-  const last = groups[groups.length - 1] as string;
-  if (last.includes('.')) {
-    const o = last.split('.').map(Number);
-    groups = [...groups.slice(0, -1), (((o[0] as number) << 8) | (o[1] as number)).toString(16), (((o[2] as number) << 8) | (o[3] as number)).toString(16)];
-  }
-  const gap = groups.indexOf('');
-  if (gap >= 0) {
-    // "::" at either end leaves two empty groups; the missing ones fill the gap
-    const head = groups.slice(0, gap).filter((g) => g !== '');
-    const tail = groups.slice(gap + 1).filter((g) => g !== '');
-    groups = [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
-  }
-  return groups.map((g) => g.toLowerCase().padStart(4, '0')).join('');
+  const n = tryParseIPv6(text.split('%')[0] as string);
+  return n === undefined ? undefined : n.toString(16).padStart(32, '0');
 }
 
 /** The 16 bytes of an IPv6 address, or undefined. */
@@ -34,21 +20,7 @@ export function ipv6Bytes(text: string): Buffer | undefined {
 
 /** 32 hex digits -> the usual short text form (RFC 5952: longest zero run as "::"). */
 export function ipv6FromHex(hex: string): string {
-  const groups = Array.from({ length: 8 }, (_, i) => parseInt(hex.slice(i * 4, i * 4 + 4), 16).toString(16));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) [best, bestLen] = [i, j - i];
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+  return formatIPv6(BigInt(`0x${hex}`));
 }
 
 /** "b.a.9.8.…(32 nibbles).ip6.arpa" (lower-case) -> the address's 32 hex digits, or undefined. */

@@ -1,6 +1,6 @@
 import { ConflictError, InvalidParameterError } from '../util/errors.js';
 import { formatIPv4, parseCidr, tryParseIPv4, usableRange } from '../util/ip.js';
-import { claimAll, release, type Claim } from './claims.js';
+import { claimAll, release, type Claim, type ClaimOptions } from './claims.js';
 import { keys, lastSegment } from './keys.js';
 import type { ClusterStore } from './store.js';
 
@@ -34,6 +34,9 @@ export interface AllocateOptions {
   lease?: string;
   /** more keys to create in the same transaction, given the address chosen (the endpoint's record) */
   with?: (ip: string) => Claim[];
+  /** passed to the claim: keys that must exist (the network), keys to touch (its joins marker) */
+  requires?: ClaimOptions['requires'];
+  touch?: ClaimOptions['touch'];
 }
 
 export class AddressAllocator {
@@ -86,7 +89,7 @@ export class AddressAllocator {
 
   private tryClaim(pool: AddressPool, ip: string, owner: string, opts: AllocateOptions): Promise<void> {
     const own: Claim = { key: keys.address(pool.networkId, ip), value: JSON.stringify(owner), what: `address ${ip} on network ${short(pool.networkId)}` };
-    return claimAll(this.store, [own, ...(opts.with?.(ip) ?? [])], { lease: opts.lease });
+    return claimAll(this.store, [own, ...(opts.with?.(ip) ?? [])], { lease: opts.lease, requires: opts.requires, touch: opts.touch });
   }
 
   private inFlightOf(networkId: string): Set<string> {

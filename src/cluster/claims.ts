@@ -1,4 +1,4 @@
-import { ConflictError } from '../util/errors.js';
+import { ConflictError, NotFoundError } from '../util/errors.js';
 import type { ClusterStore } from './store.js';
 
 // Claims: keys that exactly one host may create (a network's name, its VNI, an address),
@@ -18,18 +18,34 @@ export interface Claim {
 export interface ClaimOptions {
   /** the lease the keys hang on (the host's, lease.ts); none: they stay until released */
   lease?: string;
+  /** keys that must exist for the claim to be made (an endpoint's network), each with how the error names it */
+  requires?: { key: string; what: string }[];
+  /** keys put in the same transaction whoever held them (no lease): a marker others compare against */
+  touch?: { key: string; value: string }[];
 }
 
 /** Creates every key, or none: ConflictError naming the first that already exists. */
 export async function claimAll(store: ClusterStore, claims: Claim[], opts: ClaimOptions = {}): Promise<void> {
   if (claims.length === 0) return;
+  const requires = opts.requires ?? [];
   const res = await store.txn(
     `claim ${claims.map((c) => c.what).join(', ')}`,
-    claims.map((c) => ({ key: Buffer.from(c.key), target: 'Create', result: 'Equal', create_revision: 0 })),
-    claims.map((c) => ({ request_put: { key: Buffer.from(c.key), value: Buffer.from(c.value), lease: opts.lease } })),
-    claims.map((c) => ({ request_range: { key: Buffer.from(c.key) } })),
+    [
+      ...claims.map((c) => ({ key: Buffer.from(c.key), target: 'Create' as const, result: 'Equal' as const, create_revision: 0 })),
+      ...requires.map((r) => ({ key: Buffer.from(r.key), target: 'Create' as const, result: 'Greater' as const, create_revision: 0 })),
+    ],
+    [
+      ...claims.map((c) => ({ request_put: { key: Buffer.from(c.key), value: Buffer.from(c.value), lease: opts.lease } })),
+      ...(opts.touch ?? []).map((t) => ({ request_put: { key: Buffer.from(t.key), value: Buffer.from(t.value) } })),
+    ],
+    [
+      ...claims.map((c) => ({ request_range: { key: Buffer.from(c.key) } })),
+      ...requires.map((r) => ({ request_range: { key: Buffer.from(r.key), count_only: true } })),
+    ],
   );
   if (res.succeeded) return;
+  const missing = requires.find((_, i) => Number(res.responses[claims.length + i]?.response_range?.count ?? 0) === 0);
+  if (missing) throw new NotFoundError(`${missing.what} does not exist in the cluster any more`);
   const taken = claims.map((c, i) => ({ c, kv: res.responses[i]?.response_range?.kvs[0] })).find((x) => x.kv);
   // none found: the key was claimed and released between the compare and the read
   if (!taken?.kv) throw new ConflictError(`${claims[0].what}: claimed by another host at the same moment, try again`);

@@ -9,6 +9,8 @@
 //   /berth/v1/vnis/<vni>                  → networkId   (claimed with the network, one txn)
 //   /berth/v1/addresses/<networkId>/<ip>  → endpointId  (owner's lease)
 //   /berth/v1/endpoints/<networkId>/<eid> → the endpoint (name, aliases, ip, mac, host, vtep) (owner's lease)
+//   /berth/v1/joins/<networkId>           → the last endpoint id that joined (touched by every join,
+//                                            so a network rm can tell that none joined since it looked)
 //
 // Names of networks and hosts are free text in Docker: each path segment is
 // percent-encoded, so a name with "/" cannot reach into another key.
@@ -31,6 +33,7 @@ export const keys = {
   endpoints: (networkId: string) => `${ROOT}endpoints/${seg(networkId)}/`,
   allEndpoints: `${ROOT}endpoints/`,
   endpoint: (networkId: string, endpointId: string) => `${ROOT}endpoints/${seg(networkId)}/${seg(endpointId)}`,
+  joins: (networkId: string) => `${ROOT}joins/${seg(networkId)}`,
 } as const;
 
 /** The last segment of a key, decoded: the host id, the network id, the ip … */
@@ -52,4 +55,20 @@ export interface HostRecord {
   hostname: string;
   /** berth's version on that host */
   version: string;
+}
+
+/** What a host says about one of its endpoints on a global network under endpoints/<nid>/<eid>. */
+export interface ClusterEndpointRecord {
+  id: string;
+  networkId: string;
+  containerId: string;
+  /** the host id it lives on */
+  host: string;
+  /** that host's underlay address: where its frames are tunnelled to */
+  vtep: string;
+  /** its IPv4 address on the network, without prefix */
+  ip: string;
+  mac: string;
+  /** what others resolve it by on this network: name, short id, aliases, hostname */
+  names: string[];
 }

@@ -32,6 +32,8 @@ export class HostLease {
   private loop: Promise<void> | undefined;
   private failing = false;
   private pendingPut = false;
+  /** acquire() calls waiting for the first lease */
+  private waiters: (() => void)[] = [];
 
   constructor(private readonly store: ClusterStore, private readonly opts: HostLeaseOptions = {}) {
     this.ttlSeconds = opts.ttlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
@@ -58,6 +60,21 @@ export class HostLease {
   current(): string {
     if (this.lease === undefined) throw new ClusterStoreUnavailableError(`cluster store ${this.store.name} unreachable: this host has no lease yet`);
     return this.lease;
+  }
+
+  /** The lease, waiting for the first grant up to `timeoutMs` (a berthd just started): ClusterStoreUnavailableError after it. */
+  async acquire(timeoutMs: number): Promise<string> {
+    if (this.lease !== undefined) return this.lease;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(done, timeoutMs);
+      t.unref();
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.waiters.push(done);
+    });
+    return this.current();
   }
 
   get id(): string | undefined {
@@ -90,6 +107,7 @@ export class HostLease {
       this.lease = resumed ? this.candidate : await this.store.grantLease(this.ttlSeconds);
       this.candidate = undefined;
       this.pendingPut = true;
+      for (const w of this.waiters.splice(0)) w();
     } else if ((await this.store.keepAlive(this.lease)) <= 0) {
       this.opts.log?.(`cluster store ${this.store.name}: lease ${this.lease} expired; granting a new one and putting this host's keys again`);
       this.lease = undefined;

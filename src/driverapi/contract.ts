@@ -12,7 +12,7 @@ import type { LinkSpec } from '../kernel/types.js';
 export type Cidr = string;
 
 export interface DriverCaps {
-  /** local: known to this host only; global: shared by every host (a later store) */
+  /** local: known to this host only; global: shared by every host through the cluster store (--cluster-store) */
   scope: 'local' | 'global';
   /** more than one network of this driver may exist (false for host and null) */
   multiInstance: boolean;
@@ -110,6 +110,16 @@ export interface InterfacePlan {
   routes?: { dst: Cidr; via?: string }[];
 }
 
+/** An endpoint of a global network on another host, as the cluster store tells every host. */
+export interface RemoteEndpointView {
+  id: string;
+  mac: string;
+  /** its addresses on the network, plain (no prefix) */
+  ips: string[];
+  /** the underlay address of the host it is on */
+  vtep: string;
+}
+
 /** What a network create request gives a driver to parse. */
 export interface NetworkSpec {
   id: string;
@@ -149,6 +159,16 @@ export interface NetworkDriver<C = unknown> {
   restart?(known: DriverNetwork<C>[], ports: PublishedPortView[]): Promise<void>;
   /** Start-up, at the end: what this driver made earlier and no network or endpoint knows any more is removed. */
   reconcile?(known: DriverNetwork<C>[], knownLinks: Set<string>): Promise<void>;
+  /**
+   * scope global: the engine keeps the network and its endpoints in the cluster store and
+   * tells the driver of endpoints on other hosts, so it can reach them (overlay: its VXLAN
+   * entries). Up/down one at a time, in the store's order; reconcile with the full set at
+   * start and after a re-list: whatever the driver programmed for an endpoint not in
+   * `remotes` goes.
+   */
+  remoteUp?(net: DriverNetwork<C>, remote: RemoteEndpointView): Promise<void>;
+  remoteDown?(net: DriverNetwork<C>, remote: RemoteEndpointView): Promise<void>;
+  remoteReconcile?(net: DriverNetwork<C>, remotes: RemoteEndpointView[]): Promise<void>;
   /** The host address ports are published on by default (bridge: host_binding_ipv4). */
   hostBindingIpv4?(net: DriverNetwork<C>): string;
 }

@@ -3,6 +3,7 @@ import { BridgeDriver } from './bridge/driver.js';
 import { HostDriver } from './host/driver.js';
 import { berthBridgeByName, MacvlanDriver } from './macvlan/driver.js';
 import { NullDriver } from './null/driver.js';
+import { OverlayDriver } from './overlay/driver.js';
 import { PtpDriver } from './ptp/driver.js';
 import { DEFAULT_BRIDGE_NAME } from '../engine/config.js';
 
@@ -13,4 +14,5 @@ export const builtinDrivers: Record<string, DriverFactory> = {
   null: () => new NullDriver(),
   macvlan: (ctx) => new MacvlanDriver(ctx.kernel, berthBridgeByName(ctx.config.bridge || DEFAULT_BRIDGE_NAME), ctx.config.execRoot),
   ptp: (ctx) => new PtpDriver(ctx.kernel, ctx.config.execRoot),
+  overlay: (ctx) => new OverlayDriver(ctx),
 };

@@ -74,7 +74,7 @@ export class ContainerService {
     this.sandboxes = new SandboxService(state, networks, this.endpoints, kernel, observers, log);
   }
 
-  private readonly endpoints: EndpointService;
+  readonly endpoints: EndpointService;
   private readonly sandboxes: SandboxService;
 
   /** legacy links while containers come and go, and `rm --link` */

@@ -25,7 +25,9 @@ import { upgradeRecords } from './record-upgrades.js';
 import { killProcessesInNetns } from '../runtime/netns-processes.js';
 import type { IntentRecord } from '../store/records.js';
 import { killShim, shimsUnder } from '../runtime/stray-shims.js';
-import { ClusterMembership } from '../cluster/membership.js';
+import { ClusterMembership, type ClusterSettings } from '../cluster/membership.js';
+import { GlobalEndpoints } from './global-endpoints.js';
+import { GlobalNetworks } from './global-networks.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
 // drivers and the two services, and reconciles the kernel with the store at start-up.
@@ -41,6 +43,8 @@ export class Controller {
   readonly drivers: DriverRegistry;
   /** with --cluster-store: this host's store client, id, lease and host record */
   cluster: ClusterMembership | undefined;
+  /** with --cluster-store: endpoints of global networks, here and on the other hosts */
+  globalEndpoints: GlobalEndpoints | undefined;
 
   private constructor(
     readonly config: DaemonConfig,
@@ -91,6 +95,8 @@ export class Controller {
   }
 
   async close(): Promise<void> {
+    await this.globalEndpoints?.stop();
+    await this.networks.global?.stop();
     await this.cluster?.stop();
     await this.dns.stop();
     this.runtime.close?.();
@@ -99,6 +105,7 @@ export class Controller {
   }
 
   private async start(): Promise<void> {
+    if (this.config.cluster) this.joinCluster(this.config.cluster);
     upgradeRecords(this.state, (n) => this.networks.driverOf(n).parseConfig({ id: n.id, name: n.name, internal: n.internal, builtin: n.builtin, options: n.options }));
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.neighbours.refresh();
@@ -122,7 +129,18 @@ export class Controller {
     for (const i of cut.filter((x) => x.op === 'container.start')) this.state.journal.settled(i);
     await this.restorePorts();
     await this.removeOrphans();
-    if (this.config.cluster) this.cluster = ClusterMembership.start(this.config.cluster, this.state.store, { log: this.log });
+    // the store is followed once this host is as it was: a store that is down holds nothing up
+    this.networks.global?.start();
+    this.globalEndpoints?.start();
+  }
+
+  /** --cluster-store: this host's membership (its lease is granted in the background) and the global networks' services. */
+  private joinCluster(settings: ClusterSettings): void {
+    this.cluster = ClusterMembership.start(settings, this.state.store, { log: this.log });
+    this.networks.global = new GlobalNetworks(this.cluster, this.state, this.networks, this.kernel, this.log);
+    this.globalEndpoints = new GlobalEndpoints(this.cluster, this.state, this.networks, this.dns, this.log);
+    this.containers.endpoints.global = this.globalEndpoints;
+    this.observers.add(this.globalEndpoints);
   }
 
   /**

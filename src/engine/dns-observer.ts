@@ -71,11 +71,10 @@ export class DnsObserver implements EngineObserver {
 
   /** What others resolve this endpoint by, and what this container sees beyond that. */
   record(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): DnsEndpoint {
-    const names = [c.name, c.id.slice(0, 12), ...ep.aliases];
-    if (c.config.hostname) names.push(c.config.hostname);
+    const names = resolvableNames(c, ep);
     const upstreams = c.hostConfig.dns?.length ? c.hostConfig.dns : undefined;
     const searchDomains = c.hostConfig.dnsSearch?.length ? c.hostConfig.dnsSearch : this.config.dnsSearch;
-    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), ip6: ipv6Of(ep) || undefined, names: [...new Set(names)], upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
+    return { networkId: net.id, containerId: c.id, ip: ipv4Of(ep), ip6: ipv6Of(ep) || undefined, names, upstreams, searchDomains, linkAliases: this.linkAliases(c, ep) };
   }
 
   /** The container's own view changed (a link removed): its records are sent again. */
@@ -99,4 +98,11 @@ export class DnsObserver implements EngineObserver {
     }
     return Object.keys(out).length ? out : undefined;
   }
+}
+
+/** What others on the endpoint's network resolve it by: its name, short id, aliases and hostname. */
+export function resolvableNames(c: ContainerRecord, ep: EndpointRecord): string[] {
+  const names = [c.name, c.id.slice(0, 12), ...ep.aliases];
+  if (c.config.hostname) names.push(c.config.hostname);
+  return [...new Set(names)];
 }

@@ -11,6 +11,7 @@ import { isUserDefined } from './container-files.js';
 import { checkWord } from './file-values.js';
 import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
+import type { GlobalEndpoints } from './global-endpoints.js';
 import type { State } from './state.js';
 
 // Endpoints: what a container asked of each network (--ip, --mac-address, aliases, links),
@@ -29,6 +30,9 @@ export interface EndpointRequest {
 }
 
 export class EndpointService {
+  /** endpoints of global networks, with --cluster-store (set by the controller) */
+  global: GlobalEndpoints | undefined;
+
   constructor(
     private readonly state: State,
     private readonly networks: NetworkService,
@@ -109,10 +113,15 @@ export class EndpointService {
     }
   }
 
-  /** Reserves the endpoint's addresses (one per family the network has) and names its interfaces (nothing in the kernel yet). */
-  assign(net: NetworkRecord, ep: EndpointRecord): void {
+  /**
+   * Reserves the endpoint's addresses (one per family the network has) and names its
+   * interfaces (nothing in the kernel yet). A global network's address comes from the
+   * cluster store, with the endpoint's record there.
+   */
+  async assign(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     const driver = this.networks.driverOf(net);
     if (!driver.caps.ipam) return;
+    if (net.scope === 'global') return this.assignGlobal(net, ep);
     const pool = this.networks.poolOf(net);
     const pool6 = this.networks.pool6Of(net);
     if (!pool && !pool6) throw new InvalidParameterError(`network ${net.name} has no address pool`);
@@ -136,8 +145,19 @@ export class EndpointService {
     ep.linkName = driver.linkName?.(this.networks.view(net), taken) ?? '';
   }
 
-  /** After a daemon restart: the addresses a running container holds are taken again. */
+  private async assignGlobal(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const c = this.state.containers.get(ep.containerId);
+    if (!this.global || !c) throw new InvalidParameterError(`network ${net.name} is an overlay network and this berthd has no cluster store (--cluster-store)`);
+    const { ip, mac } = await this.global.claim(c, net, ep);
+    ep.addresses = [`${ip}/${prefixOf(net.ipamConfig[0].subnet)}`];
+    ep.mac = mac;
+    ep.ifName = this.nextIfName(ep.containerId);
+    ep.linkName = this.networks.driverOf(net).linkName?.(this.networks.view(net), () => []) ?? '';
+  }
+
+  /** After a daemon restart: the addresses a running container holds are taken again (a global network's are held by the store). */
   reserveAgain(net: NetworkRecord, ep: EndpointRecord): void {
+    if (net.scope === 'global') return;
     const ip = ipv4Of(ep);
     const pool = this.networks.poolOf(net);
     if (ip && pool) this.ipam.requestAddress(pool, { address: ip });
@@ -156,6 +176,7 @@ export class EndpointService {
     const ip = ipv4Of(ep);
     const ip6 = ipv6Of(ep);
     if (ep.addresses.length) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
+    if (net.scope === 'global' && ep.addresses.length) await this.global?.release(net, ep);
     const pool = this.networks.poolOf(net);
     if (ip && pool) this.ipam.releaseAddress(pool, ip);
     const pool6 = this.networks.pool6Of(net);

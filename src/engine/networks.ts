@@ -12,6 +12,7 @@ import type { State } from './state.js';
 import { crashPoint } from './crash-points.js';
 import type { EventBus } from './events.js';
 import type { Observers } from './observer.js';
+import type { GlobalNetworks } from './global-networks.js';
 
 // Networks: create, remove, list, prune. Everything that can be checked is checked
 // before the first kernel change; a failure after it undoes what was made.
@@ -37,6 +38,8 @@ export interface NetworkCreateRequest {
 export interface FamilyRequest { family: IpFamily; cfg?: IpamConfigRecord }
 
 export class NetworkService {
+  /** networks of scope global, with --cluster-store (set by the controller) */
+  global: GlobalNetworks | undefined;
   /** IPAM pool id of each network's IPv4 subnet (rebuilt at start-up by replay) */
   private readonly pools = new Map<string, string>();
   /** … and of its IPv6 subnet, on a network with IPv6 enabled */
@@ -96,6 +99,11 @@ export class NetworkService {
   }
 
   async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string } = {}): Promise<NetworkRecord> {
+    const global = this.globalDriver(req);
+    if (global) {
+      if (!this.global) throw new InvalidParameterError(`${global.name} networks need a cluster store: start berthd with --cluster-store etcd://HOST:2379 and --cluster-advertise IFACE|IP`);
+      return this.global.create(req, global);
+    }
     const explicit = (req.ipamConfig ?? []).filter((c) => c.subnet).map((c) => familyOf(c.subnet));
     const wanted = [...(req.enableIPv4 === false ? [] : [4]), ...(req.enableIPv6 ? [6] : [])];
     const picksDefault = wanted.some((f) => !explicit.includes(f as IpFamily));
@@ -119,6 +127,33 @@ export class NetworkService {
     }
     this.events.publish('network', 'create', record.id, { name: record.name, type: record.driver });
     return record;
+  }
+
+  /** The driver of a request for a network of scope global, after the checks every network passes; undefined for a local one. */
+  private globalDriver(req: NetworkCreateRequest): NetworkDriver | undefined {
+    const driver = this.drivers.get(req.driver || 'bridge');
+    if (driver?.caps.scope !== 'global') return undefined;
+    if ([...PREDEFINED, 'default'].includes(req.name)) throw new ForbiddenError(`operation is not permitted on predefined ${req.name} network `);
+    validateNetworkName(req.name);
+    if (this.byName(req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
+    return driver;
+  }
+
+  /**
+   * A network made by another path than create (a global network, from the cluster
+   * store): its pool reserved, recorded, made in the kernel. On failure nothing is left.
+   */
+  async adopt(n: NetworkRecord): Promise<void> {
+    this.replay(n);
+    this.state.saveNetwork(n);
+    try {
+      await this.driverOf(n).createNetwork(this.view(n));
+      await this.observers.networkUp(n);
+    } catch (err) {
+      await this.undo(n);
+      throw err;
+    }
+    this.events.publish('network', 'create', n.id, { name: n.name, type: n.driver });
   }
 
   /** All synchronous checks and reservations, so two concurrent creates cannot both pass. */
@@ -254,6 +289,15 @@ export class NetworkService {
     if (n.builtin) throw new ForbiddenError(`${n.name} is a pre-defined network and cannot be removed`);
     const eps = this.state.endpointsOf({ networkId: n.id });
     if (eps.length) throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    if (n.scope === 'global') {
+      if (!this.global) throw new InvalidParameterError(`network ${n.name} is an overlay network and this berthd has no cluster store (--cluster-store) to remove it from`);
+      return this.global.remove(n);
+    }
+    await this.takeDown(n);
+  }
+
+  /** Removes a network from this host, whatever removed it from the cluster (no checks: the caller made them). */
+  async takeDown(n: NetworkRecord): Promise<void> {
     // the record goes first (no new endpoint can join meanwhile); the intent keeps it, so a
     // crash before the driver is done still deletes what the driver made
     await this.state.journal.run({ op: 'network.remove', network: n }, async () => {
@@ -276,7 +320,8 @@ export class NetworkService {
   async prune(match: (n: NetworkRecord) => boolean = () => true): Promise<string[]> {
     const removed: string[] = [];
     for (const n of [...this.state.networks.values()]) {
-      if (n.builtin || !match(n) || this.state.endpointsOf({ networkId: n.id }).length) continue;
+      // a global network is the cluster's: a prune on one host leaves it (Docker's classic mode did the same)
+      if (n.builtin || n.scope === 'global' || !match(n) || this.state.endpointsOf({ networkId: n.id }).length) continue;
       await this.remove(n.id);
       removed.push(n.name);
     }

@@ -35,7 +35,7 @@ export class SandboxService {
 
   /** Makes the netns and joins every endpoint (`eps` in interface order); on failure undoes all of it. */
   async create(c: ContainerRecord, netns: string, eps: EndpointRecord[], publishes: boolean): Promise<void> {
-    for (const ep of eps) this.endpoints.assign(this.network(ep), ep);
+    for (const ep of eps) await this.endpoints.assign(this.network(ep), ep);
     c.sandboxKey = netns;
     this.state.saveContainerWithEndpoints(c, eps);
     crashPoint('start.recorded');
@@ -53,7 +53,7 @@ export class SandboxService {
 
   /** Joins one endpoint to a running container's sandbox (connect); the default route moves to it if the rule says so. */
   async join(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, publishes: boolean): Promise<void> {
-    this.endpoints.assign(net, ep);
+    await this.endpoints.assign(net, ep);
     this.state.saveEndpoint(ep);
     crashPoint('connect.assigned');
     try {

@@ -163,19 +163,23 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
 
   // ---- veths on berth's bridges
   const links = JSON.parse(await runOk(['nsenter', `--net=${lab.hostNs}`, 'ip', '-d', '-j', 'link', 'show'])) as { ifname: string; master?: string; linkinfo?: { info_kind?: string } }[];
-  const bridges = new Set(r.networks.filter((n) => n.driver === 'bridge').map((n) => (n.driverConfig as { bridgeName?: string })?.bridgeName).filter(Boolean));
+  // overlay networks have a bridge on every host too, with their VXLAN device on it
+  const bridgeNets = r.networks.filter((n) => n.driver === 'bridge' || n.driver === 'overlay');
+  const bridges = new Set(bridgeNets.map((n) => (n.driverConfig as { bridgeName?: string })?.bridgeName).filter(Boolean));
+  const vxlans = new Set(bridgeNets.map((n) => (n.driverConfig as { vxlanName?: string })?.vxlanName).filter(Boolean));
   const runningIds = new Set(running.map((c) => c.id));
   const liveLinks = new Set(r.endpoints.filter((e) => runningIds.has(e.containerId) && e.linkName).map((e) => e.linkName));
   const vethNames = new Set<string>();
   for (const l of links) {
     if (l.linkinfo?.info_kind === 'bridge' && !bridges.has(l.ifname) && !lab.foreignLinks.has(l.ifname)) f.links.push(`bridge ${l.ifname}: no network names it`);
+    if (l.linkinfo?.info_kind === 'vxlan' && /^vx-[0-9a-f]{12}$/.test(l.ifname) && !vxlans.has(l.ifname)) f.links.push(`VXLAN device ${l.ifname}: no network names it`);
     if (l.linkinfo?.info_kind !== 'veth' || !l.master || !bridges.has(l.master)) continue;
     vethNames.add(l.ifname);
     if (!liveLinks.has(l.ifname)) f.links.push(`${l.ifname} on ${l.master}: no running endpoint names it`);
   }
   for (const e of r.endpoints) {
     const net = r.networks.find((n) => n.id === e.networkId);
-    if (runningIds.has(e.containerId) && net?.driver === 'bridge' && e.linkName && !vethNames.has(e.linkName)) {
+    if (runningIds.has(e.containerId) && (net?.driver === 'bridge' || net?.driver === 'overlay') && e.linkName && !vethNames.has(e.linkName)) {
       f.links.push(`${e.linkName} of running ${byId.get(e.containerId)?.name} on ${net.name} is missing`);
     }
   }

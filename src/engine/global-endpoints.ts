@@ -1,0 +1,212 @@
+import { AddressAllocator } from '../cluster/addresses.js';
+import { claimAll } from '../cluster/claims.js';
+import { keys, type ClusterEndpointRecord } from '../cluster/keys.js';
+import type { ClusterMembership } from '../cluster/membership.js';
+import { advertiseIp } from '../cluster/advertise.js';
+import { PrefixSync } from '../cluster/sync.js';
+import type { StoredKey } from '../cluster/store.js';
+import type { RemoteEndpointView } from '../driverapi/contract.js';
+import type { EmbeddedDns } from '../dns/index.js';
+import { ipv4Of, staticIpv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
+import { ConflictError } from '../util/errors.js';
+import { macFromIp } from '../util/ip.js';
+import { resolvableNames } from './dns-observer.js';
+import type { NetworkService } from './networks.js';
+import type { EngineObserver } from './observer.js';
+import type { State } from './state.js';
+
+// Endpoints of global networks, across hosts. A local endpoint's address and record are
+// claimed in one etcd transaction, on this host's lease (a dead host's vanish within the
+// TTL), and only while the network is still in the store. Every host follows the
+// endpoints/ prefix: an endpoint of another host is handed to the network's driver (its
+// data path: VXLAN entries) and to the embedded resolver (its names), and taken back when
+// its key goes. A full re-list reconciles both with the store, so nothing stays programmed
+// for an endpoint nobody owns. What this host claimed but no longer holds (a release cut
+// by an outage, a crash between the claim and the local record) is given back when the
+// store answers again; what it holds but the store lost (a lease that expired during a
+// partition) is put again.
+
+export class GlobalEndpoints implements EngineObserver {
+  private readonly allocator: AddressAllocator;
+  private readonly sync: PrefixSync;
+  /** endpoints of other hosts, by key, as last handed over */
+  private readonly remotes = new Map<string, ClusterEndpointRecord>();
+  private readonly vtep: string;
+  /** the first full listing was handed over */
+  private listed = false;
+  private readonly onUp = () => void this.reconcileOwn();
+
+  constructor(
+    private readonly cluster: ClusterMembership,
+    private readonly state: State,
+    private readonly networks: NetworkService,
+    private readonly dns: EmbeddedDns,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.allocator = new AddressAllocator(cluster.store);
+    this.vtep = advertiseIp(cluster.settings.advertise);
+    this.sync = new PrefixSync(cluster.store, keys.allEndpoints, {
+      reconcile: (all) => this.reconcileRemotes(all),
+      put: (kv) => this.remotePut(kv),
+      delete: (key) => this.remoteDelete(key),
+    }, { log });
+  }
+
+  /** Follows the store; this host's endpoints are put again on each new lease, and checked when the store comes back. */
+  start(): void {
+    this.cluster.lease.onGranted(() => this.reconcileOwn());
+    this.cluster.store.on('up', this.onUp);
+    this.sync.start();
+  }
+
+  synced(): Promise<void> {
+    return this.sync.synced();
+  }
+
+  async stop(): Promise<void> {
+    this.cluster.store.off('up', this.onUp);
+    await this.sync.stop();
+  }
+
+  /** Claims an address (the one asked for with --ip, or the lowest free) and the endpoint's record; returns the address and MAC. */
+  async claim(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<{ ip: string; mac: string }> {
+    const cfg = net.ipamConfig[0];
+    const lease = await this.cluster.lease.acquire(this.cluster.store.timeoutMs);
+    const macOf = (ip: string) => ep.staticMac ?? macFromIp(ip);
+    const ip = await this.allocator.allocate(
+      { networkId: net.id, subnet: cfg.subnet, range: cfg.ipRange, reserved: [...(cfg.gateway ? [cfg.gateway] : []), ...Object.values(cfg.auxAddresses ?? {})] },
+      ep.id,
+      {
+        preferred: staticIpv4Of(ep),
+        lease,
+        with: (ip) => [{ key: keys.endpoint(net.id, ep.id), value: JSON.stringify(this.record(c, net, ep, ip, macOf(ip))), what: `endpoint ${ep.id.slice(0, 12)}` }],
+        requires: [{ key: keys.network(net.id), what: `network ${net.name}` }],
+        touch: [{ key: keys.joins(net.id), value: JSON.stringify(ep.id) }],
+      },
+    );
+    return { ip, mac: macOf(ip) };
+  }
+
+  /**
+   * Gives the endpoint's address and record back. A store that cannot be reached does not
+   * hold the container up: they are given back when it answers again (reconcileOwn).
+   */
+  async release(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const ip = ipv4Of(ep);
+    try {
+      await this.cluster.store.txn(`release endpoint ${ep.id.slice(0, 12)}`, [], [
+        { request_delete_range: { key: Buffer.from(keys.endpoint(net.id, ep.id)) } },
+      ]);
+      if (ip) await this.allocator.release(net.id, ip, ep.id);
+    } catch (err) {
+      this.log(`endpoint ${ep.id.slice(0, 12)} on ${net.name}: ${(err as Error).message}; its address goes back when the store answers again`);
+    }
+  }
+
+  private record(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, ip: string, mac: string): ClusterEndpointRecord {
+    return { id: ep.id, networkId: net.id, containerId: c.id, host: this.cluster.hostId, vtep: this.vtep, ip, mac, names: resolvableNames(c, ep) };
+  }
+
+  /** Endpoints of this host on global networks that hold an address now. */
+  private liveOwn(): { c: ContainerRecord; net: NetworkRecord; ep: EndpointRecord }[] {
+    const out = [];
+    for (const ep of this.state.endpoints.values()) {
+      const net = this.state.networks.get(ep.networkId);
+      const c = this.state.containers.get(ep.containerId);
+      if (net?.scope === 'global' && c && ipv4Of(ep)) out.push({ c, net, ep });
+    }
+    return out;
+  }
+
+  /**
+   * The store's view of this host made true: records of endpoints it no longer has go
+   * (with their addresses), and those it has but the store lost are claimed again — the
+   * same address, or a conflict said in the log (another host took it meanwhile).
+   */
+  async reconcileOwn(): Promise<void> {
+    const listing = await this.cluster.store.list(keys.allEndpoints);
+    const live = this.liveOwn();
+    const liveIds = new Set(live.map((l) => l.ep.id));
+    const stored = new Set<string>();
+    for (const kv of listing.items) {
+      const r = JSON.parse(kv.value) as ClusterEndpointRecord;
+      if (r.host !== this.cluster.hostId) continue;
+      stored.add(r.id);
+      if (liveIds.has(r.id)) continue;
+      await this.cluster.store.delete(kv.key);
+      await this.allocator.release(r.networkId, r.ip, r.id);
+      this.log(`endpoint ${r.id.slice(0, 12)} (${r.ip}) was in the cluster store but not on this host any more: given back`);
+    }
+    const lease = this.cluster.lease.current();
+    for (const { c, net, ep } of live) {
+      if (stored.has(ep.id)) continue;
+      const ip = ipv4Of(ep);
+      try {
+        await claimAll(this.cluster.store, [
+          { key: keys.address(net.id, ip), value: JSON.stringify(ep.id), what: `address ${ip} on network ${net.name}` },
+          { key: keys.endpoint(net.id, ep.id), value: JSON.stringify(this.record(c, net, ep, ip, ep.mac)), what: `endpoint ${ep.id.slice(0, 12)}` },
+        ], { lease });
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+        const holder = await this.cluster.store.get(keys.address(net.id, ip));
+        if (holder?.value !== JSON.stringify(ep.id)) this.log(`container ${c.name}: ${err.message}: two containers hold ${ip} on ${net.name} now; restart one`);
+      }
+    }
+  }
+
+  // ---- endpoints of other hosts --------------------------------------------------
+
+  private async reconcileRemotes(all: StoredKey[]): Promise<void> {
+    const next = new Map<string, ClusterEndpointRecord>();
+    for (const kv of all) {
+      const r = JSON.parse(kv.value) as ClusterEndpointRecord;
+      if (r.host !== this.cluster.hostId) next.set(kv.key, r);
+    }
+    for (const [key, r] of this.remotes) if (!next.has(key)) this.dns.removeEndpoint(r.networkId, r.containerId);
+    this.remotes.clear();
+    for (const [key, r] of next) {
+      this.remotes.set(key, r);
+      this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
+    }
+    this.listed = true;
+    for (const n of this.state.networks.values()) if (n.scope === 'global') await this.programNetwork(n);
+  }
+
+  /**
+   * A global network made on this host (created here, or followed from the store): its
+   * driver learns the endpoints already elsewhere. Not before the first listing: a
+   * restart must not empty what the kernel has programmed while the store is unknown.
+   */
+  async networkUp(n: NetworkRecord): Promise<void> {
+    if (n.scope === 'global' && this.listed) await this.programNetwork(n);
+  }
+
+  /** The network's driver told the whole set of its remote endpoints (after a re-list, or when this host made the network). */
+  async programNetwork(n: NetworkRecord): Promise<void> {
+    const driver = this.networks.driverOf(n);
+    const remotes = [...this.remotes.values()].filter((r) => r.networkId === n.id).map(view);
+    await driver.remoteReconcile?.(this.networks.view(n), remotes).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
+  }
+
+  private async remotePut(kv: StoredKey): Promise<void> {
+    const r = JSON.parse(kv.value) as ClusterEndpointRecord;
+    if (r.host === this.cluster.hostId) return;
+    this.remotes.set(kv.key, r);
+    this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
+    const n = this.state.networks.get(r.networkId);
+    if (n) await this.networks.driverOf(n).remoteUp?.(this.networks.view(n), view(r));
+  }
+
+  private async remoteDelete(key: string): Promise<void> {
+    const r = this.remotes.get(key);
+    if (!r) return;
+    this.remotes.delete(key);
+    this.dns.removeEndpoint(r.networkId, r.containerId);
+    const n = this.state.networks.get(r.networkId);
+    if (n) await this.networks.driverOf(n).remoteDown?.(this.networks.view(n), view(r));
+  }
+}
+
+function view(r: ClusterEndpointRecord): RemoteEndpointView {
+  return { id: r.id, mac: r.mac, ips: [r.ip], vtep: r.vtep };
+}

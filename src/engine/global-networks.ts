@@ -1,0 +1,218 @@
+import { claimAll } from '../cluster/claims.js';
+import { keys, lastSegment } from '../cluster/keys.js';
+import type { ClusterMembership } from '../cluster/membership.js';
+import { PrefixSync } from '../cluster/sync.js';
+import type { StoredKey } from '../cluster/store.js';
+import type { NetworkDriver } from '../driverapi/contract.js';
+import { FIRST_VNI, MAX_VNI, OVERLAY_OPT, parseVni } from '../drivers/overlay/options.js';
+import { findFreeDefaultPool, routeObstacles, type DefaultPoolSpec } from '../ipam/default-pools.js';
+import { checkUsableSubnet } from '../ipam/special-subnets.js';
+import { routedSubnets } from '../kernel/routed-subnets.js';
+import type { Kernel } from '../kernel/types.js';
+import type { IpamConfigRecord, NetworkRecord } from '../store/records.js';
+import { ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { canonicalCidr, cidrContains, cidrInside, cidrOverlaps, firstHost } from '../util/ip.js';
+import { newId } from '../util/names.js';
+import { splitFamilies, type NetworkCreateRequest, type NetworkService } from './networks.js';
+import type { State } from './state.js';
+
+// Networks of scope global (overlay): one record in the cluster store, mirrored into every
+// host's own store, so `network ls`, inspect, run and connect work on them as on any other.
+// A create claims the name, the VNI and the record in one etcd transaction (two hosts
+// creating the same name at once: one wins); each host follows the networks/ prefix and
+// makes or removes its side of each network. A host whose own networks clash with one
+// (a local network of that name, an overlapping subnet) keeps out of it and says why.
+
+/** Default subnets of global networks: /24s of 10.0.0.0/9 (berth's local pools take 10.128.0.0/9). */
+export const GLOBAL_DEFAULT_POOLS: readonly DefaultPoolSpec[] = Object.freeze([{ base: '10.0.0.0/9', size: 24 }]);
+
+export class GlobalNetworks {
+  private readonly sync: PrefixSync;
+
+  constructor(
+    private readonly cluster: ClusterMembership,
+    private readonly state: State,
+    private readonly networks: NetworkService,
+    private readonly kernel: Kernel,
+    private readonly log: (msg: string) => void,
+  ) {
+    this.sync = new PrefixSync(cluster.store, keys.networks, {
+      reconcile: (all) => this.reconcile(all),
+      put: (kv) => this.arrived(kv),
+      delete: (key) => this.departed(lastSegment(key)),
+    }, { log });
+  }
+
+  start(): void {
+    this.sync.start();
+  }
+
+  synced(): Promise<void> {
+    return this.sync.synced();
+  }
+
+  stop(): Promise<void> {
+    return this.sync.stop();
+  }
+
+  /** `network create -d overlay` on this host: claimed in the store, then made here at once (the others follow the store). */
+  async create(req: NetworkCreateRequest, driver: NetworkDriver): Promise<NetworkRecord> {
+    if (req.enableIPv6 || req.enableIPv4 === false) throw new InvalidParameterError(`${driver.name} networks are IPv4 only in berth: --ipv6 and --ipv4=false are refused`);
+    if (req.ipamDriver && req.ipamDriver !== 'default') throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
+    const [{ cfg }] = splitFamilies(req);
+    const listing = await this.cluster.store.list(keys.networks);
+    const others = listing.items.map((kv) => JSON.parse(kv.value) as NetworkRecord);
+    if (others.some((o) => o.name === req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
+    const options = { ...(req.options ?? {}) };
+    const vni = options[OVERLAY_OPT.vni] !== undefined ? parseVni(options[OVERLAY_OPT.vni]) : freeVni(others);
+    options[OVERLAY_OPT.vni] = String(vni);
+    const id = newId();
+    const ipam = await this.subnet(cfg, others);
+    const record: NetworkRecord = {
+      id,
+      name: req.name,
+      driver: driver.name,
+      scope: 'global',
+      created: new Date().toISOString(),
+      internal: !!req.internal,
+      attachable: !!req.attachable,
+      enableIPv6: false,
+      ipamDriver: 'default',
+      ipamConfig: [ipam],
+      ipamOptions: req.ipamOptions === undefined ? {} : req.ipamOptions,
+      options,
+      labels: req.labels ?? {},
+      builtin: false,
+      driverConfig: driver.parseConfig({ id, name: req.name, internal: !!req.internal, builtin: false, options }),
+    };
+    const idJson = JSON.stringify(id);
+    await claimAll(this.cluster.store, [
+      { key: keys.name(record.name), value: idJson, what: `network name "${record.name}"` },
+      { key: keys.vni(vni), value: idJson, what: `VNI ${vni}` },
+      { key: keys.network(id), value: JSON.stringify(record), what: `network ${id.slice(0, 12)}` },
+    ]);
+    try {
+      await this.networks.adopt(record);
+    } catch (err) {
+      await this.unclaim(record).catch(() => undefined);
+      throw err;
+    }
+    return record;
+  }
+
+  /**
+   * `network rm` on any host: refused while any host has an endpoint on it; removed from
+   * the store in one transaction that fails if an endpoint joined after the look (its
+   * joins marker moved), then taken down here (the others follow the store).
+   */
+  async remove(n: NetworkRecord): Promise<void> {
+    const eps = await this.cluster.store.list(keys.endpoints(n.id));
+    if (eps.items.length) {
+      const hosts = new Set(eps.items.map((kv) => (JSON.parse(kv.value) as { host?: string }).host ?? '?'));
+      throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints (${eps.items.length} on ${hosts.size} host${hosts.size === 1 ? '' : 's'})`);
+    }
+    const res = await this.cluster.store.txn(
+      `remove network ${n.name}`,
+      [
+        { key: Buffer.from(keys.network(n.id)), target: 'Create', result: 'Greater', create_revision: 0 },
+        { key: Buffer.from(keys.joins(n.id)), target: 'Mod', result: 'Less', mod_revision: (BigInt(eps.revision) + 1n).toString() },
+      ],
+      [
+        { request_delete_range: { key: Buffer.from(keys.network(n.id)) } },
+        { request_delete_range: { key: Buffer.from(keys.name(n.name)) } },
+        { request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } },
+        { request_delete_range: { key: Buffer.from(keys.joins(n.id)) } },
+      ],
+      [{ request_range: { key: Buffer.from(keys.network(n.id)), count_only: true } }],
+    );
+    if (!res.succeeded) {
+      const exists = Number(res.responses[0]?.response_range?.count ?? 0) > 0;
+      if (exists) throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints (one joined just now)`);
+      this.log(`network ${n.name}: already removed from the cluster store by another host`);
+    }
+    if (this.state.networks.has(n.id)) await this.networks.takeDown(n);
+  }
+
+  /** The network's IPv4 subnet: the one asked for, checked against every network, or the first free default. */
+  private async subnet(cfg: IpamConfigRecord | undefined, others: NetworkRecord[]): Promise<IpamConfigRecord> {
+    if ((cfg?.gateway || cfg?.ipRange) && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+    const local = [...this.state.networks.values()].filter((n) => n.scope !== 'global');
+    const taken = [
+      ...others.flatMap((o) => o.ipamConfig.map((c) => ({ subnet: c.subnet, what: `overlay network ${o.name}` }))),
+      ...local.flatMap((o) => o.ipamConfig.filter((c) => !c.subnet.includes(':')).map((c) => ({ subnet: c.subnet, what: `network ${o.name} on this host` }))),
+    ];
+    let subnet: string;
+    if (cfg?.subnet) {
+      checkUsableSubnet(cfg.subnet);
+      if (cfg.subnet.includes(':')) throw new InvalidParameterError(`invalid subnet ${cfg.subnet}: overlay networks are IPv4 only in berth`);
+      subnet = canonicalCidr(cfg.subnet);
+      const clash = taken.find((t) => cidrOverlaps(t.subnet, subnet));
+      if (clash) throw new ConflictError(`invalid pool request: subnet ${subnet} overlaps with ${clash.what} (${clash.subnet})`);
+    } else {
+      const routes = routedSubnets(await this.kernel.listRoutes(), [4]);
+      subnet = findFreeDefaultPool(GLOBAL_DEFAULT_POOLS, [...routeObstacles(routes, 'host route'), ...routeObstacles(taken.map((t) => t.subnet), 'network pool')]);
+    }
+    const out: IpamConfigRecord = { subnet, gateway: cfg?.gateway ?? firstHost(subnet) };
+    if (!cidrContains(subnet, out.gateway!)) throw new InvalidParameterError(`no matching subnet for gateway ${out.gateway}`);
+    if (cfg?.ipRange) {
+      if (!cidrInside(cfg.ipRange, subnet)) throw new InvalidParameterError(`ip-range ${cfg.ipRange} is not inside subnet ${subnet}`);
+      out.ipRange = canonicalCidr(cfg.ipRange);
+    }
+    const aux = Object.entries(cfg?.auxAddresses ?? {});
+    for (const [, a] of aux) if (!cidrContains(subnet, a)) throw new InvalidParameterError(`no matching subnet for aux-address ${a}`);
+    if (aux.length) out.auxAddresses = Object.fromEntries(aux);
+    return out;
+  }
+
+  private async unclaim(n: NetworkRecord): Promise<void> {
+    await this.cluster.store.txn(`undo network ${n.name}`, [], [
+      { request_delete_range: { key: Buffer.from(keys.network(n.id)) } },
+      { request_delete_range: { key: Buffer.from(keys.name(n.name)) } },
+      { request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } },
+    ]);
+  }
+
+  // ---- following the store ---------------------------------------------------------
+
+  private async reconcile(all: StoredKey[]): Promise<void> {
+    const records = all.map((kv) => JSON.parse(kv.value) as NetworkRecord);
+    const ids = new Set(records.map((r) => r.id));
+    for (const n of [...this.state.networks.values()]) if (n.scope === 'global' && !ids.has(n.id)) await this.departed(n.id);
+    for (const r of records) await this.make(r);
+  }
+
+  private arrived(kv: StoredKey): Promise<void> {
+    return this.make(JSON.parse(kv.value) as NetworkRecord);
+  }
+
+  /** A network of the store made here, unless it is here already or clashes with this host's own. */
+  private async make(r: NetworkRecord): Promise<void> {
+    if (this.state.networks.has(r.id)) return;
+    const clash = this.networks.byName(r.name);
+    if (clash) return this.log(`overlay network ${r.name} (${r.id.slice(0, 12)}) not made on this host: network ${clash.id.slice(0, 12)} here has that name`);
+    try {
+      await this.networks.adopt(r);
+    } catch (err) {
+      this.log(`overlay network ${r.name} (${r.id.slice(0, 12)}) not made on this host: ${(err as Error).message}`);
+    }
+  }
+
+  private async departed(id: string): Promise<void> {
+    const n = this.state.networks.get(id);
+    if (!n || n.scope !== 'global') return;
+    const eps = this.state.endpointsOf({ networkId: id });
+    if (eps.length) return this.log(`overlay network ${n.name} was removed from the cluster store, but ${eps.length} container(s) here still hold endpoints on it: kept until they leave`);
+    await this.networks.takeDown(n).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
+  }
+}
+
+function vniOf(n: NetworkRecord): number {
+  return Number(n.options[OVERLAY_OPT.vni]);
+}
+
+/** The lowest VNI from FIRST_VNI that no network of the store holds (the claim settles a race). */
+function freeVni(others: NetworkRecord[]): number {
+  const taken = new Set(others.map(vniOf));
+  for (let v = FIRST_VNI; v <= MAX_VNI; v++) if (!taken.has(v)) return v;
+  throw new ConflictError('no free VNI left in the cluster');
+}

@@ -28,6 +28,8 @@ export const GLOBAL_DEFAULT_POOLS: readonly DefaultPoolSpec[] = Object.freeze([{
 
 export class GlobalNetworks {
   private readonly sync: PrefixSync;
+  /** networks this host is creating right now (claimed, not made yet) */
+  private readonly creating = new Set<string>();
 
   constructor(
     private readonly cluster: ClusterMembership,
@@ -86,6 +88,18 @@ export class GlobalNetworks {
       driverConfig: driver.parseConfig({ id, name: req.name, internal: !!req.internal, builtin: false, options }),
     };
     const idJson = JSON.stringify(id);
+    // the store's echo of the claim may come back before this host has made it: the sync leaves it to us
+    this.creating.add(id);
+    try {
+      await this.claimAndMake(record, idJson, vni);
+    } finally {
+      this.creating.delete(id);
+    }
+    return record;
+  }
+
+  private async claimAndMake(record: NetworkRecord, idJson: string, vni: number): Promise<void> {
+    const id = record.id;
     await claimAll(this.cluster.store, [
       { key: keys.name(record.name), value: idJson, what: `network name "${record.name}"` },
       { key: keys.vni(vni), value: idJson, what: `VNI ${vni}` },
@@ -97,7 +111,6 @@ export class GlobalNetworks {
       await this.unclaim(record).catch(() => undefined);
       throw err;
     }
-    return record;
   }
 
   /**
@@ -187,7 +200,7 @@ export class GlobalNetworks {
 
   /** A network of the store made here, unless it is here already or clashes with this host's own. */
   private async make(r: NetworkRecord): Promise<void> {
-    if (this.state.networks.has(r.id)) return;
+    if (this.state.networks.has(r.id) || this.creating.has(r.id)) return;
     const clash = this.networks.byName(r.name);
     if (clash) return this.log(`overlay network ${r.name} (${r.id.slice(0, 12)}) not made on this host: network ${clash.id.slice(0, 12)} here has that name`);
     try {

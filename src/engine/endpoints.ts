@@ -9,6 +9,7 @@ import { checkLinkLocalIps } from '../util/link-local.js';
 import { newId } from '../util/names.js';
 import { isUserDefined } from './container-files.js';
 import { checkWord } from './file-values.js';
+import { crashPoint } from './crash-points.js';
 import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { GlobalEndpoints } from './global-endpoints.js';
@@ -149,6 +150,7 @@ export class EndpointService {
     const c = this.state.containers.get(ep.containerId);
     if (!this.global || !c) throw new InvalidParameterError(`network ${net.name} is an overlay network and this berthd has no cluster store (--cluster-store)`);
     const { ip, mac } = await this.global.claim(c, net, ep);
+    crashPoint('overlay-endpoint.claimed');
     ep.addresses = [`${ip}/${prefixOf(net.ipamConfig[0].subnet)}`];
     ep.mac = mac;
     ep.ifName = this.nextIfName(ep.containerId);

@@ -34,7 +34,10 @@ export class GlobalEndpoints implements EngineObserver {
   private readonly vtep: string;
   /** the first full listing was handed over */
   private listed = false;
-  private readonly onUp = () => void this.reconcileOwn();
+  /** the store is back: what this host holds and what the store says are made to agree (a lease etcd lost is re-granted first, then this runs again) */
+  private readonly onUp = () => {
+    this.reconcileOwn().catch((err: Error) => this.log(`cluster store back: this host's endpoints not checked yet: ${err.message}`));
+  };
 
   constructor(
     private readonly cluster: ClusterMembership,

@@ -15,6 +15,7 @@ import { canonicalCidr, cidrContains, cidrInside, cidrOverlaps, firstHost } from
 import { newId } from '../util/names.js';
 import { splitFamilies, type NetworkCreateRequest, type NetworkService } from './networks.js';
 import type { State } from './state.js';
+import { crashPoint } from './crash-points.js';
 
 // Networks of scope global (overlay): one record in the cluster store, mirrored into every
 // host's own store, so `network ls`, inspect, run and connect work on them as on any other.
@@ -105,6 +106,7 @@ export class GlobalNetworks {
       { key: keys.vni(vni), value: idJson, what: `VNI ${vni}` },
       { key: keys.network(id), value: JSON.stringify(record), what: `network ${id.slice(0, 12)}` },
     ]);
+    crashPoint('overlay-network.claimed');
     try {
       await this.networks.adopt(record);
     } catch (err) {

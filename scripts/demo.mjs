@@ -4,16 +4,17 @@
 // the seed scenarios run through the real berth CLI. Run inside scripts/in-lab.sh.
 // BERTH_DEMO_KEEP=1 keeps berthd running afterwards with a shell in the lab.
 import { Lab } from '../dist/test/lab/lab.js';
+import { Cluster, CLUSTER_STORE } from '../dist/test/lab/cluster.js';
 import { spawnSync } from 'node:child_process';
 
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const lab = await Lab.create();
 
-async function show(args, note) {
+async function show(args, note, on = lab) {
   if (note) process.stdout.write(`\n${bold('# ' + note)}\n`);
   const quote = (a) => (/[^\w@%+=:,./-]/.test(a) ? `'${a.replace(/'/g, `'\\''`)}'` : a);
-  process.stdout.write(`$ berth ${args.map(quote).join(' ')}\n`);
-  const r = await lab.berth(args);
+  process.stdout.write(`${on === lab ? '' : `[${on.name}] `}$ berth ${args.map(quote).join(' ')}\n`);
+  const r = await on.berth(args);
   process.stdout.write(r.stdout + (r.stderr ? r.stderr : ''));
   return r;
 }
@@ -81,4 +82,28 @@ try {
   }
 } finally {
   await lab.destroy();
+}
+
+// Several hosts: two lab hosts (each a netns with its own berthd) on one underlay switch,
+// a real etcd as the cluster store, and an overlay network across them.
+process.stdout.write(`\n${bold('# Several hosts: two berthds on one underlay, etcd as the cluster store')}\n`);
+const cluster = await Cluster.create({ hosts: 2, daemonArgs: ['--cluster-store', CLUSTER_STORE, '--cluster-advertise', 'eth0'] });
+try {
+  const [h1, h2] = [cluster.host(1), cluster.host(2)];
+  process.stdout.write(`berthd --cluster-store ${CLUSTER_STORE} --cluster-advertise eth0 on ${h1.name} (${h1.hostUplinkAddr}) and ${h2.name} (${h2.hostUplinkAddr})\n`);
+  await show(['network', 'create', '-d', 'overlay', 'ov'], 'an overlay network made on host 1 (name and VNI claimed in etcd in one transaction) …', h1);
+  await new Promise((r) => setTimeout(r, 200));
+  await show(['network', 'ls', '--filter', 'driver=overlay'], '… is on host 2 too, Scope global, the same ID', h2);
+  await show(['run', '-d', '--name', 'left', '--network', 'ov', '--', 'sleep', '3600'], 'a container on each host; addresses come from etcd, no duplicate across hosts', h1);
+  await show(['run', '-d', '--name', 'right', '--network', 'ov', '--', 'sleep', '3600'], undefined, h2);
+  await show(['exec', 'right', 'ping', '-c2', '-W2', 'left'], 'names and packets across hosts (VXLAN, MTU 1450 from the 1500 underlay)', h2);
+  await show(['exec', 'left', 'ping', '-c1', '-W2', cluster.internetAddr], 'egress through the container\'s own host (the same gateway answers on every host)', h1);
+  const id = (await h1.berth(['network', 'inspect', '-f', '{{.Id}}', 'ov'])).stdout.trim().slice(0, 12);
+  process.stdout.write(`\n${bold('# what host 1 programmed for the container on host 2: static entries only, nothing learned, no flooding')}\n$ bridge fdb show dev vx-${id}; ip neigh show dev vx-${id}\n`);
+  process.stdout.write((await h1.inHost(['bridge', 'fdb', 'show', 'dev', `vx-${id}`])).stdout + (await h1.inHost(['ip', 'neigh', 'show', 'dev', `vx-${id}`])).stdout);
+  await show(['rm', '-f', 'right'], 'removed on host 2: gone from host 1 within milliseconds', h2);
+  await new Promise((r) => setTimeout(r, 200));
+  await show(['exec', 'left', 'getent', 'hosts', 'right'], undefined, h1);
+} finally {
+  await cluster.destroy();
 }

@@ -7,6 +7,7 @@
 //   /berth/v1/networks/<networkId>        → the network (name, subnet, gateway, vni, …)
 //   /berth/v1/names/<networkName>         → networkId   (claimed with the network, one txn)
 //   /berth/v1/vnis/<vni>                  → networkId   (claimed with the network, one txn)
+//   /berth/v1/subnets/<cidr>              → networkId   (claimed with the network: two hosts picking one default subnet at once)
 //   /berth/v1/addresses/<networkId>/<ip>  → endpointId  (owner's lease)
 //   /berth/v1/endpoints/<networkId>/<eid> → the endpoint (name, aliases, ip, mac, host, vtep) (owner's lease)
 //   /berth/v1/joins/<networkId>           → the last endpoint id that joined (touched by every join,
@@ -28,6 +29,7 @@ export const keys = {
   name: (networkName: string) => `${ROOT}names/${seg(networkName)}`,
   vnis: `${ROOT}vnis/`,
   vni: (vni: number) => `${ROOT}vnis/${vni}`,
+  subnet: (cidr: string) => `${ROOT}subnets/${seg(cidr)}`,
   addresses: (networkId: string) => `${ROOT}addresses/${seg(networkId)}/`,
   address: (networkId: string, ip: string) => `${ROOT}addresses/${seg(networkId)}/${seg(ip)}`,
   endpoints: (networkId: string) => `${ROOT}endpoints/${seg(networkId)}/`,

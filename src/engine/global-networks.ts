@@ -66,11 +66,26 @@ export class GlobalNetworks {
     const listing = await this.cluster.store.list(keys.networks);
     const others = listing.items.map((kv) => JSON.parse(kv.value) as NetworkRecord);
     if (others.some((o) => o.name === req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
-    const options = { ...(req.options ?? {}) };
-    const vni = options[OVERLAY_OPT.vni] !== undefined ? parseVni(options[OVERLAY_OPT.vni]) : freeVni(others);
-    options[OVERLAY_OPT.vni] = String(vni);
+    const given = req.options?.[OVERLAY_OPT.vni];
+    const lost: string[] = [];
+    // a VNI or a default subnet berth chose that another host claimed at the same moment: the next free one
+    for (let tries = 0, skipVni = 0; ; tries++) {
+      const ipam = await this.subnet(cfg, others, lost);
+      const vni = given !== undefined ? parseVni(given) : freeVni(others, skipVni);
+      try {
+        return await this.createWith(req, driver, ipam, vni);
+      } catch (err) {
+        if (tries >= 8 || !(err instanceof ConflictError)) throw err;
+        if (given === undefined && err.message.startsWith(`VNI ${vni} `)) skipVni++;
+        else if (!cfg?.subnet && err.message.startsWith(`subnet ${ipam.subnet} `)) lost.push(ipam.subnet);
+        else throw err;
+      }
+    }
+  }
+
+  private async createWith(req: NetworkCreateRequest, driver: NetworkDriver, ipam: IpamConfigRecord, vni: number): Promise<NetworkRecord> {
+    const options = { ...(req.options ?? {}), [OVERLAY_OPT.vni]: String(vni) };
     const id = newId();
-    const ipam = await this.subnet(cfg, others);
     const record: NetworkRecord = {
       id,
       name: req.name,
@@ -104,6 +119,7 @@ export class GlobalNetworks {
     await claimAll(this.cluster.store, [
       { key: keys.name(record.name), value: idJson, what: `network name "${record.name}"` },
       { key: keys.vni(vni), value: idJson, what: `VNI ${vni}` },
+      { key: keys.subnet(record.ipamConfig[0].subnet), value: idJson, what: `subnet ${record.ipamConfig[0].subnet}` },
       { key: keys.network(id), value: JSON.stringify(record), what: `network ${id.slice(0, 12)}` },
     ]);
     crashPoint('overlay-network.claimed');
@@ -136,6 +152,7 @@ export class GlobalNetworks {
         { request_delete_range: { key: Buffer.from(keys.network(n.id)) } },
         { request_delete_range: { key: Buffer.from(keys.name(n.name)) } },
         { request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } },
+        { request_delete_range: { key: Buffer.from(keys.subnet(n.ipamConfig[0].subnet)) } },
         { request_delete_range: { key: Buffer.from(keys.joins(n.id)) } },
       ],
       [{ request_range: { key: Buffer.from(keys.network(n.id)), count_only: true } }],
@@ -149,7 +166,7 @@ export class GlobalNetworks {
   }
 
   /** The network's IPv4 subnet: the one asked for, checked against every network, or the first free default. */
-  private async subnet(cfg: IpamConfigRecord | undefined, others: NetworkRecord[]): Promise<IpamConfigRecord> {
+  private async subnet(cfg: IpamConfigRecord | undefined, others: NetworkRecord[], lost: string[] = []): Promise<IpamConfigRecord> {
     if ((cfg?.gateway || cfg?.ipRange) && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
     const local = [...this.state.networks.values()].filter((n) => n.scope !== 'global');
     const taken = [
@@ -165,7 +182,7 @@ export class GlobalNetworks {
       if (clash) throw new ConflictError(`invalid pool request: subnet ${subnet} overlaps with ${clash.what} (${clash.subnet})`);
     } else {
       const routes = routedSubnets(await this.kernel.listRoutes(), [4]);
-      subnet = findFreeDefaultPool(GLOBAL_DEFAULT_POOLS, [...routeObstacles(routes, 'host route'), ...routeObstacles(taken.map((t) => t.subnet), 'network pool')]);
+      subnet = findFreeDefaultPool(GLOBAL_DEFAULT_POOLS, [...routeObstacles(routes, 'host route'), ...routeObstacles([...taken.map((t) => t.subnet), ...lost], 'network pool')]);
     }
     const out: IpamConfigRecord = { subnet, gateway: cfg?.gateway ?? firstHost(subnet) };
     if (!cidrContains(subnet, out.gateway!)) throw new InvalidParameterError(`no matching subnet for gateway ${out.gateway}`);
@@ -184,6 +201,7 @@ export class GlobalNetworks {
       { request_delete_range: { key: Buffer.from(keys.network(n.id)) } },
       { request_delete_range: { key: Buffer.from(keys.name(n.name)) } },
       { request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } },
+      { request_delete_range: { key: Buffer.from(keys.subnet(n.ipamConfig[0].subnet)) } },
     ]);
   }
 
@@ -225,9 +243,9 @@ function vniOf(n: NetworkRecord): number {
   return Number(n.options[OVERLAY_OPT.vni]);
 }
 
-/** The lowest VNI from FIRST_VNI that no network of the store holds (the claim settles a race). */
-function freeVni(others: NetworkRecord[]): number {
+/** The lowest VNI from FIRST_VNI that no network of the store holds, skipping `skip` more (lost races: the claim settles them). */
+function freeVni(others: NetworkRecord[], skip = 0): number {
   const taken = new Set(others.map(vniOf));
-  for (let v = FIRST_VNI; v <= MAX_VNI; v++) if (!taken.has(v)) return v;
+  for (let v = FIRST_VNI; v <= MAX_VNI; v++) if (!taken.has(v) && skip-- <= 0) return v;
   throw new ConflictError('no free VNI left in the cluster');
 }

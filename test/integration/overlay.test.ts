@@ -188,6 +188,12 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
     await fails(h2, ['network', 'create', '-d', 'overlay', '--subnet', '10.61.0.0/24', '--gateway', '10.62.0.1', 'gw'], /no matching subnet for gateway 10\.62\.0\.1/);
     await fails(h2, ['network', 'create', '-d', 'overlay', '-o', 'com.docker.network.bridge.name=x', 'opt'], /unsupported overlay option com\.docker\.network\.bridge\.name/);
     await fails(h2, ['network', 'create', '-d', 'overlay', ' '], /invalid name/);
+    // three hosts create three networks at the same moment: each gets its own default subnet and VNI
+    await Promise.all(all.map((h, i) => ok(h, ['network', 'create', '-d', 'overlay', `par${i}`])));
+    const shapes = await Promise.all([0, 1, 2].map((i) => ok(h1, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}} {{index .Options "com.docker.network.driver.overlay.vxlanid_list"}}', `par${i}`]).catch(() => '')));
+    assert.equal(new Set(shapes.map((x) => x.split(' ')[0])).size, 3, `distinct subnets: ${shapes.join(', ')}`);
+    assert.equal(new Set(shapes.map((x) => x.split(' ')[1])).size, 3, `distinct VNIs: ${shapes.join(', ')}`);
+    await ok(h1, ['network', 'rm', 'par0', 'par1', 'par2']);
     // two hosts create one name at the same moment: exactly one wins
     const raced = await Promise.all([h2, h3].map((h) => h.berth(['network', 'create', '-d', 'overlay', 'race'])));
     assert.deepEqual(raced.map((r) => r.code).sort(), [0, 1], raced.map((r) => r.stderr).join(' | '));

@@ -60,3 +60,13 @@ export async function settledCount(count: () => Promise<number>, timeoutMs = 500
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Asks again every 20 ms until `fn` holds; returns how long it took (ms), or throws naming `what` after timeoutMs. */
+export async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await fn()) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -7,18 +7,10 @@ import { test } from 'node:test';
 import { clusterFor, CLUSTER_ETCD_ENDPOINT, CLUSTER_STORE, type ClusterHost } from '../lab/cluster.js';
 import { checkConsistency } from '../lab/consistency.js';
 import { freezeEtcd } from '../lab/etcd.js';
-import { fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
 
 const CLUSTER_FLAGS = ['--cluster-store', CLUSTER_STORE, '--cluster-advertise', 'eth0'];
 
-async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await fn()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function pings(h: ClusterHost, container: string, target: string): Promise<boolean> {
   return (await h.berth(['exec', container, 'ping', '-c1', '-W1', target])).code === 0;

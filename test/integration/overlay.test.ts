@@ -5,20 +5,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterFor, CLUSTER_ETCD_ENDPOINT, CLUSTER_STORE, type ClusterHost } from '../lab/cluster.js';
 import { labFor } from '../lab/lab.js';
-import { fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
 
 const CLUSTER_FLAGS = ['--cluster-store', CLUSTER_STORE, '--cluster-advertise', 'eth0'];
 const SERVER = "require('net').createServer(c=>c.end('hello from '+process.env.WHO)).listen(80)";
 
-/** Asks again until `fn` holds or 5 s passed; returns how long it took (ms) or throws with `what`. */
-async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await fn()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function pings(h: ClusterHost, container: string, target: string, extra: string[] = []): Promise<boolean> {
   return (await h.berth(['exec', container, 'ping', '-c1', '-W1', ...extra, target])).code === 0;

@@ -2,7 +2,8 @@ import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDri
 import type { DriverContext } from '../../driverapi/registry.js';
 import type { NetworkPolicy } from './firewall.js';
 import { ConflictError } from '../../util/errors.js';
-import { gatewayCidr, gatewaysFor, subnetOf } from '../../driverapi/subnets.js';
+import { gatewayCidr, subnetOf } from '../../driverapi/subnets.js';
+import { bridgePortPlan } from './port-plan.js';
 import { hostIfName, newId } from '../../util/names.js';
 import { parseBridgeConfig, type BridgeConfig } from './config.js';
 import { defaultBridge } from './default-network.js';
@@ -68,14 +69,9 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
   }
 
   planEndpoint(net: Net, ep: EndpointView): InterfacePlan {
-    return {
-      link: { kind: 'veth', hostName: ep.linkName, master: net.config.bridgeName, hairpin: ep.publishes },
-      mac: ep.mac,
-      mtu: net.config.mtu,
-      addresses: [...ep.addresses, ...ep.linkLocal],
-      ...(net.internal ? {} : gatewaysFor(net.subnets, ep.addresses)),
-    };
+    return bridgePortPlan(net.config.bridgeName, net.config.mtu, net, ep);
   }
+
 
   predefined(ctx: PredefinedContext): Promise<PredefinedNetwork | undefined> {
     return defaultBridge(this.ctx, ctx);

@@ -1,6 +1,7 @@
 import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, RemoteEndpointView } from '../../driverapi/contract.js';
 import type { DriverContext } from '../../driverapi/registry.js';
-import { gatewayCidr, gatewaysFor, subnetOf } from '../../driverapi/subnets.js';
+import { gatewayCidr, subnetOf } from '../../driverapi/subnets.js';
+import { bridgePortPlan } from '../bridge/port-plan.js';
 import { advertiseIp } from '../../cluster/advertise.js';
 import { InvalidParameterError } from '../../util/errors.js';
 import { hostIfName, newId } from '../../util/names.js';
@@ -66,14 +67,9 @@ export class OverlayDriver implements NetworkDriver<OverlayConfig> {
   }
 
   planEndpoint(net: Net, ep: EndpointView): InterfacePlan {
-    return {
-      link: { kind: 'veth', hostName: ep.linkName, master: net.config.bridgeName, hairpin: ep.publishes },
-      mac: ep.mac,
-      mtu: this.mtus.get(net.id) ?? net.config.mtu,
-      addresses: [...ep.addresses, ...ep.linkLocal],
-      ...(net.internal ? {} : gatewaysFor(net.subnets, ep.addresses)),
-    };
+    return bridgePortPlan(net.config.bridgeName, this.mtus.get(net.id) ?? net.config.mtu, net, ep);
   }
+
 
   /** An endpoint that lived on another host before (its address given back, taken here) is local now: its tunnel entries go. */
   async joined(net: Net, ep: EndpointView): Promise<void> {

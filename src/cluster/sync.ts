@@ -1,5 +1,5 @@
 import type { Watcher } from 'etcd3';
-import { ClusterStoreCompactedError } from './errors.js';
+import { ClusterStoreCompactedError, ClusterStoreUnavailableError } from './errors.js';
 import type { ClusterStore, StoredKey } from './store.js';
 
 // Keeps an owner in step with every key under a prefix: list once (at one revision),
@@ -40,6 +40,8 @@ export class PrefixSync {
   /** how many times the full set was handed over (start included) */
   resyncs = 0;
   private stopped = false;
+  /** the last list or watch failed: said once, until one succeeds */
+  private failing = false;
   private loop: Promise<void> | undefined;
   private queue: Promise<void> = Promise.resolve();
   private interrupt: ((why: ResyncReason) => void) | undefined;
@@ -83,10 +85,11 @@ export class PrefixSync {
       try {
         listing = await this.store.list(this.prefix);
       } catch (err) {
-        this.opts.log?.(`sync of ${this.prefix}: ${(err as Error).message}`);
+        this.failed(err as Error);
         await this.pause();
         continue;
       }
+      this.failing = false;
       if (this.stopped) break;
       const all = listing.items;
       await this.enqueue(() => this.handlers.reconcile(all, why));
@@ -104,7 +107,7 @@ export class PrefixSync {
       watcher = await this.store.watch(this.prefix, (BigInt(this.revision!) + 1n).toString());
     } catch (err) {
       if (err instanceof ClusterStoreCompactedError) return 'compacted';
-      this.opts.log?.(`sync of ${this.prefix}: ${(err as Error).message}`);
+      this.failed(err as Error);
       await this.pause();
       return 'watch dropped';
     }
@@ -131,6 +134,12 @@ export class PrefixSync {
     await Promise.race([watcher.cancel().catch(() => undefined), new Promise((r) => setTimeout(r, 1_000).unref())]);
     if (!this.stopped) this.opts.log?.(`sync of ${this.prefix}: ${why}: listing it again`);
     return why;
+  }
+
+  /** A failure is said once until a try succeeds; a store that cannot be reached not at all: the host's lease says that, once per outage. */
+  private failed(err: Error): void {
+    if (!this.failing && !(err instanceof ClusterStoreUnavailableError)) this.opts.log?.(`sync of ${this.prefix}: ${err.message} (trying again in the background)`);
+    this.failing = true;
   }
 
   private async whyCanceled(): Promise<ResyncReason> {

@@ -237,18 +237,39 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     }
   });
 
-  await t.test('restart: routes berth made that no endpoint explains go, a user\'s route to the same subnet stays', async () => {
+  await t.test('restart: routes berth made that no endpoint explains go; a user\'s routes, even to a remote container, stay as they are', async () => {
     await h1.stopDaemon();
     await hostOk(h1, ['ip', 'route', 'add', '10.70.0.77/32', 'via', h2.hostUplinkAddr, 'proto', PROTO]);
     await hostOk(h1, ['ip', 'route', 'add', '10.72.9.5/32', 'via', h2.hostUplinkAddr, 'proto', PROTO]);
     await hostOk(h1, ['ip', 'route', 'add', '10.70.0.88/32', 'via', h2.hostUplinkAddr, 'proto', 'static']);
+    // srv's route replaced by one of the user's, to the router
+    await hostOk(h1, ['ip', 'route', 'del', '10.70.0.50/32', 'proto', PROTO]);
+    await hostOk(h1, ['ip', 'route', 'add', '10.70.0.50/32', 'via', cluster.router.addr, 'proto', 'static']);
     await h1.startDaemon();
     await eventually('stale routes gone on host 1', async () => !(await directRoutes(h1)).some((r) => /^10\.70\.0\.77 |^10\.72\.9\.5 /.test(r)));
     const via = (ip: string, h: ClusterHost) => `${ip} via ${h.hostUplinkAddr} dev eth0`;
-    assert.deepEqual(await directRoutes(h1), [via('10.70.0.3', h2), via('10.70.0.33', h3), via('10.70.0.50', h2)]);
-    assert.match(await hostOk(h1, ['ip', 'route', 'show', '10.70.0.88/32']), /proto static/, 'the user\'s route is kept');
+    await eventually('the log says why srv is not routed', async () => h1.daemonLog().includes(
+      `overlay network dnet: cannot add route 10.70.0.50/32 via ${h2.hostUplinkAddr}: a route to 10.70.0.50/32 made by someone else (protocol 4) is there, and is left as it is`));
+    assert.deepEqual(await directRoutes(h1), [via('10.70.0.3', h2), via('10.70.0.33', h3)]);
+    assert.match(await hostOk(h1, ['ip', 'route', 'show', '10.70.0.88/32']), /proto static/, 'the user\'s route into the subnet is kept');
+    assert.match(await hostOk(h1, ['ip', 'route', 'show', '10.70.0.50/32']), new RegExp(`via ${cluster.router.addr.replaceAll('.', '\\.')} dev eth0 proto static`), 'the user\'s route to srv is kept');
     await hostOk(h1, ['ip', 'route', 'del', '10.70.0.88/32']);
+    await hostOk(h1, ['ip', 'route', 'del', '10.70.0.50/32']);
     assert.ok(await pings(h1, 'c1', 'c2'), 'the containers still reach each other');
+  });
+
+  await t.test('an internal network routed directly: across hosts yes, out no', async () => {
+    await ok(h2, ['network', 'create', '-d', 'overlay', ...DIRECT, '--internal', '--subnet', '10.70.2.0/24', 'inner']);
+    await eventually('inner on host 1', async () => (await h1.berth(['network', 'inspect', 'inner'])).code === 0);
+    await runSleeper(h1, 'i1', ['--network', 'inner']);
+    await runSleeper(h2, 'i2', ['--network', 'inner']);
+    assert.ok(await pings(h1, 'i1', 'i2'));
+    assert.ok(!(await pings(h1, 'i1', cluster.internetAddr)), 'no way out');
+    assert.ok(!(await pings(h1, 'i1', h2.hostUplinkAddr)), 'not even to the other host');
+    assert.ok(!(await pings(h1, 'c1', '10.70.2.3')), 'isolated from the other overlay');
+    await ok(h1, ['rm', '-f', 'i1']);
+    await ok(h2, ['rm', '-f', 'i2']);
+    await ok(h1, ['network', 'rm', 'inner']);
   });
 
   await t.test('a host dies: within its lease TTL (10 s) every other host removes its routes and names', async () => {

@@ -1,5 +1,5 @@
 import type { ClusterHostView, RemoteEndpointView } from '../../driverapi/contract.js';
-import type { Kernel } from '../../kernel/types.js';
+import type { Kernel, RouteInfo } from '../../kernel/types.js';
 import { InvalidParameterError, KernelError } from '../../util/errors.js';
 import { cidrContains, isIPv4 } from '../../util/ip.js';
 
@@ -41,21 +41,30 @@ export class DirectRoutes {
 
   /**
    * Exactly the routes of `remotes` into `subnet`: berth's others go (their addresses
-   * returned), the missing are made. A host that cannot be routed to does not keep the
-   * others from being routed: all are tried, and what failed is returned, once per reason.
+   * returned), the missing or wrong are made. A host that cannot be routed to does not
+   * keep the others from being routed: what failed is returned (once per host that cannot be reached).
    */
   async reconcile(subnet: string, remotes: RemoteEndpointView[]): Promise<{ removed: string[]; problems: string[] }> {
-    const wanted = new Set(remotes.flatMap((r) => r.ips));
-    const stale = (await this.routesInto(subnet)).filter((dst) => !wanted.has(dst.split('/')[0]));
-    for (const dst of stale) await this.kernel.deleteRoute(dst, undefined, { protocol: ROUTE_PROTOCOL });
-    const problems = new Set<string>();
-    for (const r of remotes) await this.up(r).catch((err: Error) => problems.add(err.message));
-    return { removed: stale.map((dst) => dst.split('/')[0]), problems: [...problems] };
+    const wanted = new Map(remotes.flatMap((r) => r.ips.map((ip) => [ip, r.vtep] as const)));
+    const have = new Map((await this.routesInto(subnet)).map((r) => [r.dst.split('/')[0], r.gateway]));
+    const stale = [...have.keys()].filter((ip) => !wanted.has(ip));
+    for (const ip of stale) await this.delete(ip);
+    // one look-up per host, not per endpoint; routes already right are left as they are
+    const unreachable = new Map<string, string | undefined>();
+    for (const r of remotes) {
+      if (!unreachable.has(r.vtep)) unreachable.set(r.vtep, await this.assertAdjacent(r.vtep, () => `containers on the host at ${r.vtep}`).then(() => undefined, (err: Error) => err.message));
+    }
+    const problems = [...unreachable.values()].filter((m): m is string => m !== undefined);
+    for (const [ip, vtep] of wanted) {
+      if (unreachable.get(vtep) || have.get(ip) === vtep) continue;
+      await this.kernel.addRoute({ dst: `${ip}/32`, gateway: vtep, protocol: ROUTE_PROTOCOL }).catch((err: Error) => problems.push(err.message));
+    }
+    return { removed: stale, problems };
   }
 
   /** Every route of berth's into `subnet` goes (the network is removed from this host). */
   async clear(subnet: string): Promise<void> {
-    for (const dst of await this.routesInto(subnet)) await this.kernel.deleteRoute(dst, undefined, { protocol: ROUTE_PROTOCOL });
+    for (const r of await this.routesInto(subnet)) await this.kernel.deleteRoute(r.dst, undefined, { protocol: ROUTE_PROTOCOL });
   }
 
   /** berth's routes whose destination lies in none of `subnets` (networks this host no longer has), removed. */
@@ -75,10 +84,9 @@ export class DirectRoutes {
     if (problems.length) throw new InvalidParameterError(`${problems.join('; ')}; create it with the default routing (vxlan), which crosses routers`);
   }
 
-  private async routesInto(subnet: string): Promise<string[]> {
+  private async routesInto(subnet: string): Promise<RouteInfo[]> {
     return (await this.kernel.listRoutes())
-      .filter((r) => r.family === 4 && r.protocol === ROUTE_PROTOCOL && r.dst !== 'default' && cidrContains(subnet, r.dst.split('/')[0]))
-      .map((r) => r.dst);
+      .filter((r) => r.family === 4 && r.protocol === ROUTE_PROTOCOL && r.dst !== 'default' && cidrContains(subnet, r.dst.split('/')[0]));
   }
 
   /** The underlay address is a neighbour of this host (on-link, not through a router), or a clear error saying what it is. */

@@ -95,6 +95,8 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
   const ips: Record<string, string> = {};
 
   await t.test('create: on every host a bridge with the gateway at the underlay MTU, proxy ARP on, no VXLAN device', async () => {
+    // the strictest reverse-path filter a host may have: routed traffic must pass it
+    for (const h of all) await hostOk(h, ['sysctl', '-qw', 'net.ipv4.conf.all.rp_filter=1', 'net.ipv4.conf.eth0.rp_filter=1']);
     id = (await ok(h1, ['network', 'create', '-d', 'overlay', ...DIRECT, '--subnet', '10.70.0.0/24', 'dnet'])).slice(0, 12);
     for (const h of all) {
       await eventually(`dnet on ${h.name}`, async () => (await h.berth(['network', 'inspect', 'dnet'])).code === 0);

@@ -3,6 +3,7 @@ import type { DriverContext } from '../../driverapi/registry.js';
 import { gatewayCidr, gatewaysFor, subnetOf } from '../../driverapi/subnets.js';
 import { advertiseIp } from '../../cluster/advertise.js';
 import { InvalidParameterError } from '../../util/errors.js';
+import { isIPv4 } from '../../util/ip.js';
 import { hostIfName, newId } from '../../util/names.js';
 import type { NetworkPolicy } from '../bridge/firewall.js';
 import { DirectRoutes } from './direct-routes.js';
@@ -80,6 +81,7 @@ export class OverlayDriver implements NetworkDriver<OverlayConfig> {
     if ((await kernel.readSysctl('net.ipv4.ip_forward')).trim() !== '1') {
       throw new InvalidParameterError(`overlay network ${net.name} routes between hosts (${OVERLAY_ROUTING}=direct) and this host does not forward IPv4 (net.ipv4.ip_forward=0: berthd runs with --ip-forward=false)`);
     }
+    if (!isIPv4(this.vtep())) throw new InvalidParameterError(`overlay network ${net.name} routes between hosts (${OVERLAY_ROUTING}=direct), which needs an IPv4 underlay address, and this host advertises ${this.vtep()} (--cluster-advertise)`);
     await kernel.writeSysctl(`net.ipv4.conf.${bridge}.proxy_arp`, '1');
     // the kernel delays proxy answers to broadcast requests by up to proxy_delay (0.8 s) otherwise, on every first contact
     await kernel.writeSysctl(`net.ipv4.neigh.${bridge}.proxy_delay`, '0');

@@ -100,8 +100,8 @@ export class OverlayDriver implements NetworkDriver<OverlayConfig> {
   async deleteNetwork(net: Net): Promise<void> {
     await this.ctx.firewall.removeNetwork(policy(net));
     const subnet = subnetOf(net.subnets, 4)?.subnet;
-    if (direct(net) && subnet) await this.routes.clear(subnet);
-    else await this.ctx.kernel.deleteLink(net.config.vxlanName);
+    if (!direct(net)) await this.ctx.kernel.deleteLink(net.config.vxlanName);
+    else if (subnet) await this.routes.clear(subnet);
     await this.ctx.kernel.deleteLink(net.config.bridgeName);
     this.mtus.delete(net.id);
   }

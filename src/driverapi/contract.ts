@@ -120,6 +120,15 @@ export interface RemoteEndpointView {
   vtep: string;
 }
 
+/** Another host of the cluster, as the cluster store lists it. */
+export interface ClusterHostView {
+  id: string;
+  /** its underlay address (--cluster-advertise, without a port) */
+  address: string;
+  /** for messages only: hostnames need not be unique */
+  hostname: string;
+}
+
 /** What a network create request gives a driver to parse. */
 export interface NetworkSpec {
   id: string;
@@ -166,6 +175,12 @@ export interface NetworkDriver<C = unknown> {
    * start and after a re-list: whatever the driver programmed for an endpoint not in
    * `remotes` goes.
    */
+  /**
+   * scope global, on `network create`, before the network is claimed in the store: the
+   * cluster's other hosts now. A driver that could not reach one of them refuses the
+   * network with an error naming it (overlay routing=direct: a host across a router).
+   */
+  checkHosts?(net: DriverNetwork<C>, hosts: ClusterHostView[]): Promise<void>;
   remoteUp?(net: DriverNetwork<C>, remote: RemoteEndpointView): Promise<void>;
   remoteDown?(net: DriverNetwork<C>, remote: RemoteEndpointView): Promise<void>;
   remoteReconcile?(net: DriverNetwork<C>, remotes: RemoteEndpointView[]): Promise<void>;

@@ -197,7 +197,7 @@ export class GlobalEndpoints implements EngineObserver {
     this.remotes.set(kv.key, r);
     this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
     const n = this.state.networks.get(r.networkId);
-    if (n) await this.networks.driverOf(n).remoteUp?.(this.networks.view(n), view(r));
+    if (n) await this.networks.driverOf(n).remoteUp?.(this.networks.view(n), view(r)).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
   }
 
   private async remoteDelete(key: string): Promise<void> {
@@ -206,7 +206,7 @@ export class GlobalEndpoints implements EngineObserver {
     this.remotes.delete(key);
     this.dns.removeEndpoint(r.networkId, r.containerId);
     const n = this.state.networks.get(r.networkId);
-    if (n) await this.networks.driverOf(n).remoteDown?.(this.networks.view(n), view(r));
+    if (n) await this.networks.driverOf(n).remoteDown?.(this.networks.view(n), view(r)).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
   }
 }
 

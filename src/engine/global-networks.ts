@@ -1,9 +1,10 @@
 import { claimAll } from '../cluster/claims.js';
-import { keys, lastSegment } from '../cluster/keys.js';
+import { advertiseIp } from '../cluster/advertise.js';
+import { keys, lastSegment, type HostRecord } from '../cluster/keys.js';
 import type { ClusterMembership } from '../cluster/membership.js';
 import { PrefixSync } from '../cluster/sync.js';
 import type { StoredKey } from '../cluster/store.js';
-import type { NetworkDriver } from '../driverapi/contract.js';
+import type { ClusterHostView, NetworkDriver } from '../driverapi/contract.js';
 import { FIRST_VNI, MAX_VNI, OVERLAY_OPT, parseVni } from '../drivers/overlay/options.js';
 import { findFreeDefaultPool, routeObstacles, type DefaultPoolSpec } from '../ipam/default-pools.js';
 import { checkUsableSubnet } from '../ipam/special-subnets.js';
@@ -103,6 +104,7 @@ export class GlobalNetworks {
       builtin: false,
       driverConfig: driver.parseConfig({ id, name: req.name, internal: !!req.internal, builtin: false, options }),
     };
+    await driver.checkHosts?.(this.networks.view(record), await this.otherHosts());
     const idJson = JSON.stringify(id);
     // the store's echo of the claim may come back before this host has made it: the sync leaves it to us
     this.creating.add(id);
@@ -194,6 +196,15 @@ export class GlobalNetworks {
     for (const [, a] of aux) if (!cidrContains(subnet, a)) throw new InvalidParameterError(`no matching subnet for aux-address ${a}`);
     if (aux.length) out.auxAddresses = Object.fromEntries(aux);
     return out;
+  }
+
+  /** The cluster's other hosts, as their records in the store say now. */
+  private async otherHosts(): Promise<ClusterHostView[]> {
+    const listing = await this.cluster.store.list(keys.hosts);
+    return listing.items
+      .map((kv) => ({ id: lastSegment(kv.key), record: JSON.parse(kv.value) as HostRecord }))
+      .filter((h) => h.id !== this.cluster.hostId)
+      .map((h) => ({ id: h.id, address: advertiseIp(h.record.advertise), hostname: h.record.hostname }));
   }
 
   private async unclaim(n: NetworkRecord): Promise<void> {

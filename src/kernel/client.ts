@@ -1,14 +1,14 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
 import type {
-  AddressInfo, FdbEntry, Kernel, LinkInfo, NeighbourEntry, NetnsSockets, RouteInfo, SandboxInterface, SandboxOptions, VxlanPeer,
-  VxlanSpec,
+  AddressInfo, FdbEntry, Kernel, LinkInfo, NeighbourEntry, NetnsSockets, RouteInfo, RouteLookup, SandboxInterface, SandboxOptions,
+  VxlanPeer, VxlanSpec,
 } from './types.js';
 import type { OpName } from './ops.js';
 import type { KernelReply, KernelRequest } from './protocol.js';
 import {
   assertCidr, assertInterface, assertIfName, assertIp, assertIpv4, assertMtu, assertNetnsPath, assertPort,
-  assertRouteDst, assertSysctlKey, assertVlanId, assertMac, assertVni,
+  assertRouteDst, assertRouteProtocol, assertSysctlKey, assertVlanId, assertMac, assertVni,
 } from './validate.js';
 
 // The main-thread face of the kernel layer: validates arguments, posts each operation to
@@ -146,18 +146,23 @@ class KernelClient implements Kernel {
   listRoutes(netns?: string): Promise<RouteInfo[]> {
     return this.checked(() => this.optNetns(netns), () => this.call('listRoutes', [netns]));
   }
-  addRoute(r: { dst: string; gateway?: string; dev?: string }, netns?: string): Promise<void> {
+  addRoute(r: { dst: string; gateway?: string; dev?: string; protocol?: number }, netns?: string): Promise<void> {
     return this.checked(() => {
       assertRouteDst(r.dst);
       if (r.gateway !== undefined) assertIp(r.gateway);
       if (r.dev !== undefined) assertIfName(r.dev);
       if (r.gateway === undefined && r.dev === undefined) throw new InvalidParameterError(`route ${r.dst} needs a gateway or a dev`);
+      if (r.protocol !== undefined) assertRouteProtocol(r.protocol);
       this.optNetns(netns);
-    }, () => this.call('addRoute', [{ dst: r.dst, gateway: r.gateway, dev: r.dev }, netns]));
+    }, () => this.call('addRoute', [{ dst: r.dst, gateway: r.gateway, dev: r.dev, protocol: r.protocol }, netns]));
   }
 
-  deleteRoute(dst: string, netns?: string): Promise<void> {
-    return this.checked(() => { assertCidr(dst); this.optNetns(netns); }, () => this.call('deleteRoute', [dst, netns]));
+  deleteRoute(dst: string, netns?: string, opts: { protocol?: number } = {}): Promise<void> {
+    return this.checked(() => { assertCidr(dst); this.optNetns(netns); if (opts.protocol !== undefined) assertRouteProtocol(opts.protocol); },
+      () => this.call('deleteRoute', [dst, netns, opts.protocol]));
+  }
+  lookupRoute(ip: string, netns?: string): Promise<RouteLookup> {
+    return this.checked(() => { assertIp(ip); this.optNetns(netns); }, () => this.call('lookupRoute', [ip, netns]));
   }
 
   createVethPair(name: string, peer: string, netns?: string, mtu?: number): Promise<void> {

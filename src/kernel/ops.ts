@@ -1,5 +1,5 @@
-import type { AddressInfo, LinkInfo, RouteInfo } from './types.js';
-import { OpError, attempt } from './failure.js';
+import type { AddressInfo, LinkInfo, RouteInfo, RouteLookup } from './types.js';
+import { OpError, attempt, fail } from './failure.js';
 import { applySandbox, forgetBridge, removeDefaultRoute, removeInterface, setDefaultRoute } from './sandbox.js';
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
 import { bindInNetns } from './netns-sockets.js';
@@ -8,7 +8,7 @@ import { readSysctl, writeSysctl } from './sysctl.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import * as addrs from './netlink/addrs.js';
 import * as links from './netlink/links.js';
-import { deleteRoute, listRoutes, replaceRoute } from './netlink/routes.js';
+import { deleteRoute, listRoutes, lookupRoute, replaceRoute } from './netlink/routes.js';
 import { createVethPair, ensureLinkToNowhere, ensureMacvlanShim, ensureVlan, setPromisc } from './network-links.js';
 import type { NetlinkSocket } from './netlink/socket.js';
 import { deleteVxlanEntries, ensureVxlan, flushConntrack, listFdb, listNeighbours, setVxlanPeers } from './vxlan-links.js';
@@ -107,15 +107,29 @@ export const ops = {
 
   listRoutes: (netns?: string): RouteInfo[] =>
     withSocket(netns, (s) => attempt(`cannot list routes${where(netns)}`, () => listRoutes(s, linkNames(s)))),
-  addRoute: (r: { dst: string; gateway?: string; dev?: string }, netns?: string): void =>
+  addRoute: (r: { dst: string; gateway?: string; dev?: string; protocol?: number }, netns?: string): void =>
     withSocket(netns, (s) => {
-      const what = `cannot add route ${r.dst}${where(netns)}`;
+      const what = `cannot add route ${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}${where(netns)}`;
       const oif = r.dev ? indexOf(s, r.dev, what) : 0;
-      attempt(what, () => replaceRoute(s, { dst: r.dst, gateway: r.gateway, oif }));
+      const spec = { dst: r.dst, gateway: r.gateway, oif, protocol: r.protocol };
+      if (r.protocol === undefined) return attempt(what, () => replaceRoute(s, spec));
+      // an owner's route: made if absent, replaced only when it is the owner's already
+      try {
+        replaceRoute(s, spec, true);
+      } catch (e) {
+        if ((e as { errno?: number }).errno !== EEXIST) fail(what, e);
+        const existing = attempt(what, () => listRoutes(s, new Map())).find((x) => x.dst === r.dst && x.family === 4);
+        if (existing && existing.protocol !== r.protocol) {
+          throw new OpError(`${what}: a route to ${r.dst} made by someone else (protocol ${existing.protocol}) is there, and is left as it is`, 'EEXIST', EEXIST);
+        }
+        attempt(what, () => replaceRoute(s, spec));
+      }
     }),
 
-  deleteRoute: (dst: string, netns?: string): void =>
-    withSocket(netns, (s) => void attempt(`cannot delete route ${dst}${where(netns)}`, () => deleteRoute(s, dst))),
+  deleteRoute: (dst: string, netns?: string, protocol?: number): void =>
+    withSocket(netns, (s) => void attempt(`cannot delete route ${dst}${where(netns)}`, () => deleteRoute(s, dst, protocol))),
+  lookupRoute: (ip: string, netns?: string): RouteLookup =>
+    withSocket(netns, (s) => attempt(`cannot look up the route to ${ip}${where(netns)}`, () => lookupRoute(s, ip, linkNames(s)))),
 
   createVethPair,
   ensureVlan,

@@ -104,6 +104,17 @@ export interface RouteInfo {
   /** output interface name (if known) */
   dev?: string;
   table: number;
+  /** rtm_protocol: who made it (2 the kernel, 3 `ip route add`, 66 a direct-routed overlay's …) */
+  protocol: number;
+}
+
+/** Where the kernel would send a packet to one address (`ip route get`). */
+export interface RouteLookup {
+  /** 'local': an address of this host; 'unicast': out of `dev`; 'other': blackhole, prohibit … */
+  type: 'unicast' | 'local' | 'other';
+  dev?: string;
+  /** the next hop, when the address is not on-link */
+  gateway?: string;
 }
 
 export interface SandboxOptions {
@@ -196,11 +207,17 @@ export interface Kernel {
 
   /** IPv4 routes of the main table. */
   listRoutes(netns?: string): Promise<RouteInfo[]>;
-  /** Adds (or replaces) an IPv4 route. dst "default" or CIDR. */
-  addRoute(r: { dst: string; gateway?: string; dev?: string }, netns?: string): Promise<void>;
+  /**
+   * Adds (or replaces) an IPv4 route. dst "default" or CIDR. With `protocol`, the route
+   * gets that origin, and only a route of the same origin is replaced: another one to dst
+   * (a user's) is EEXIST and stays as it was.
+   */
+  addRoute(r: { dst: string; gateway?: string; dev?: string; protocol?: number }, netns?: string): Promise<void>;
 
-  /** Deletes the main table's route to `dst` (a CIDR); none there is fine. */
-  deleteRoute(dst: string, netns?: string): Promise<void>;
+  /** Deletes the main table's route to `dst` (a CIDR); none there is fine. With `protocol`, only a route of that origin. */
+  deleteRoute(dst: string, netns?: string, opts?: { protocol?: number }): Promise<void>;
+  /** The route the kernel takes to `ip` now (policy rules, every table); ENETUNREACH when there is none. */
+  lookupRoute(ip: string, netns?: string): Promise<RouteLookup>;
 
   // ---- links a network owns outside its sandboxes ----
 

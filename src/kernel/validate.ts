@@ -50,6 +50,11 @@ export function assertRouteDst(dst: string): void {
   if (dst !== 'default') assertCidr(dst);
 }
 
+/** An rtm_protocol a route may be given: 5..255 (0 unspec, 1 redirect, 2 kernel, 3 boot and 4 static are the system's). */
+export function assertRouteProtocol(protocol: number): void {
+  if (!Number.isInteger(protocol) || protocol < 5 || protocol > 255) throw new InvalidParameterError(`invalid route protocol ${protocol}: must be 5..255`);
+}
+
 export function assertMtu(mtu: number): void {
   if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65535) throw new InvalidParameterError(`invalid MTU ${mtu}: must be 68..65535`);
 }

@@ -193,6 +193,25 @@ test('addresses and routes can be added, listed, replaced and deleted', { skip }
   const inNs = await k.listRoutes(join(dir, 'c1'));
   assert.ok(inNs.some((r) => r.dst === 'default' && r.gateway === '10.88.0.1' && r.dev === 'eth0'));
 
+  // an owner's routes (a protocol of its own): made, replaced only while they are its own, deleted only as its own
+  await k.addRoute({ dst: '10.55.0.3/32', gateway: '10.99.0.254', protocol: 66 });
+  await k.addRoute({ dst: '10.55.0.3/32', gateway: '10.99.0.253', protocol: 66 }); // its own: replaced
+  assert.deepEqual((await k.listRoutes()).filter((r) => r.dst === '10.55.0.3/32').map((r) => [r.gateway, r.protocol]), [['10.99.0.253', 66]]);
+  await run('ip', ['route', 'add', '10.55.0.4/32', 'via', '10.99.0.254', 'proto', 'static']);
+  await assert.rejects(k.addRoute({ dst: '10.55.0.4/32', gateway: '10.99.0.253', protocol: 66 }), /cannot add route 10\.55\.0\.4\/32 via 10\.99\.0\.253: a route to 10\.55\.0\.4\/32 made by someone else \(protocol 4\) is there, and is left as it is/);
+  await k.deleteRoute('10.55.0.4/32', undefined, { protocol: 66 });
+  assert.deepEqual((await k.listRoutes()).filter((r) => r.dst === '10.55.0.4/32').map((r) => [r.gateway, r.protocol]), [['10.99.0.254', 4]], 'someone else\'s route is untouched');
+  await k.deleteRoute('10.55.0.3/32', undefined, { protocol: 66 });
+  await k.deleteRoute('10.55.0.3/32', undefined, { protocol: 66 }); // gone: fine
+  assert.equal((await k.listRoutes()).some((r) => r.dst === '10.55.0.3/32'), false);
+  await k.deleteRoute('10.55.0.4/32');
+  await assert.rejects(k.addRoute({ dst: '10.55.0.5/32', gateway: '10.99.0.254', protocol: 2 }), /invalid route protocol 2/);
+
+  // where the kernel sends a packet: on-link, through a gateway, or to itself
+  assert.deepEqual(await k.lookupRoute('10.99.0.7'), { type: 'unicast', dev: 'brk2' });
+  assert.deepEqual(await k.lookupRoute('10.77.1.1'), { type: 'unicast', dev: 'brk2', gateway: '10.99.0.253' });
+  assert.deepEqual(await k.lookupRoute('10.99.0.1'), { type: 'local', dev: 'lo' });
+
   await k.deleteAddress('brk2', '10.99.0.1/24');
   await k.deleteAddress('brk2', '10.99.0.1/24');
   assert.equal((await k.listAddresses()).some((a) => a.cidr === '10.99.0.1/24'), false);

@@ -7,7 +7,9 @@
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROUTE_PROTOCOL } from '../../src/drivers/overlay/direct-routes.js';
 import type { ContainerRecord, EndpointRecord, IntentRecord, NetworkRecord } from '../../src/store/records.js';
+import { cidrContains } from '../../src/util/ip.js';
 import { runOk, sleep } from './exec.js';
 import type { Lab } from './lab.js';
 import { isUnder, mountsUnder, readMounts } from './teardown.js';
@@ -18,7 +20,11 @@ export interface Findings {
   processes: string[];
   /** a netns bind mount or file under the exec-root that no running container holds, or one missing */
   netnsMounts: string[];
-  /** a bridge no network record names, a host veth on a berth bridge that no running endpoint names, or a running endpoint without its veth */
+  /**
+   * a bridge no network record names, a host veth on a berth bridge that no running
+   * endpoint names, a running endpoint without its veth, or a direct-routed overlay's route
+   * into no such network here or to an address an endpoint here holds
+   */
   links: string[];
   /** one IPv4 address in two sandboxes, or a sandbox's addresses unlike its endpoints' records */
   addresses: string[];
@@ -182,6 +188,16 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
     if (runningIds.has(e.containerId) && (net?.driver === 'bridge' || net?.driver === 'overlay') && e.linkName && !vethNames.has(e.linkName)) {
       f.links.push(`${e.linkName} of running ${byId.get(e.containerId)?.name} on ${net.name} is missing`);
     }
+  }
+
+  // ---- routes of direct-routed overlays: into such a network of this host, to another host's endpoint
+  const directNets = r.networks.filter((n) => n.driver === 'overlay' && (n.driverConfig as { routing?: string })?.routing === 'direct');
+  const ownIps = new Set(r.endpoints.flatMap((e) => e.addresses.map((a) => a.split('/')[0])));
+  const routes = JSON.parse(await runOk(['nsenter', `--net=${lab.hostNs}`, 'ip', '-4', '-j', 'route', 'show', 'proto', String(ROUTE_PROTOCOL)])) as { dst: string }[];
+  for (const { dst } of routes) {
+    const ip = dst.split('/')[0];
+    if (!directNets.some((n) => n.ipamConfig.some((c) => cidrContains(c.subnet, ip)))) f.links.push(`route to ${dst} (protocol ${ROUTE_PROTOCOL}): in no direct-routed overlay network of this host`);
+    else if (ownIps.has(ip)) f.links.push(`route to ${dst} (protocol ${ROUTE_PROTOCOL}) leads to another host, and an endpoint here holds ${ip}`);
   }
 
   // ---- addresses inside the sandboxes (and inside any stray netns a process keeps alive)

@@ -6,6 +6,8 @@ import type { Kernel } from '../../src/kernel/types.js';
 const NETWORKS = [
   { bridge: 'berth0', subnet: '172.17.0.0/16', subnet6: 'fd00:17::/64', internal: false, masquerade: true, icc: true },
   { bridge: 'br-0123456789ab', subnet: '172.18.0.0/16', subnet6: 'fd00:18::/64', internal: true, masquerade: true, icc: false },
+  // an overlay with routing=direct: its subnet spans hosts, routed between them
+  { bridge: 'ov-0123456789ab', subnet: '10.0.0.0/24', internal: false, masquerade: true, icc: true, routed: true },
 ];
 const PORTS: DnatEntry[] = [
   { hostIp: '0.0.0.0', proto: 'tcp', hostPort: 8080, containerIp: '172.17.0.2', containerPort: 80 },
@@ -28,6 +30,7 @@ table ip berth {
   set subnet_bridges { type ipv4_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }
   set guarded_subnets { type ipv4_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }
   set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
+  set routed_subnets { type ipv4_addr . ipv4_addr; flags interval; comment "subnets routed between hosts (overlay routing=direct): subnet . subnet"; }
   map published { type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }
   map published_any { type inet_proto . inet_service : ipv4_addr . inet_service; comment "published on 0.0.0.0: proto . port -> container ip . port"; }
   chain raw_prerouting {
@@ -36,6 +39,7 @@ table ip berth {
   }
   chain guard_prerouting {
     type filter hook prerouting priority mangle; policy accept;
+    ip saddr . ip daddr @routed_subnets iifname != @bridges fib saddr . iif oif exists accept comment "ROUTED: from the network's containers on other hosts (strict reverse path)"
     ip daddr @guarded_subnets ip daddr . iifname != @subnet_bridges fib daddr type != local ct direction original drop comment "DIRECT ACCESS: container addresses only from their own bridge (replies to DNATed flows pass)"
   }
   chain prerouting {
@@ -58,6 +62,8 @@ table ip berth {
     type filter hook forward priority filter; policy accept;
     oifname @bridges ct state established,related accept comment "replies to containers"
     iifname . oifname @icc accept comment "ICC: same network"
+    ip saddr . ip daddr @routed_subnets ip saddr . iifname @subnet_bridges accept comment "ROUTED: to the network's containers on other hosts"
+    ip saddr . ip daddr @routed_subnets ip daddr . oifname @subnet_bridges fib saddr . iif oif exists accept comment "ROUTED: from the network's containers on other hosts (strict reverse path)"
     iifname @internal_bridges drop comment "INTERNAL: no egress"
     oifname @internal_bridges drop comment "INTERNAL: no ingress"
     oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"
@@ -68,6 +74,7 @@ table ip berth {
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
+    ip saddr . ip daddr @routed_subnets accept comment "ROUTED: between the network's containers across hosts, addresses kept"
     ip saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"
     oifname @bridges ip saddr 127.0.0.0/8 masquerade comment "LOOPBACK: host 127.0.0.1 -> container, answered via the gateway"
     oifname @bridges ct status dnat ip saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"
@@ -81,10 +88,12 @@ table ip6 berth {
   set subnet_bridges { type ipv6_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }
   set guarded_subnets { type ipv6_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }
   set links { type ipv6_addr . ipv6_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
+  set routed_subnets { type ipv6_addr . ipv6_addr; flags interval; comment "subnets routed between hosts (overlay routing=direct): subnet . subnet"; }
   map published { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }
   map published_any { type inet_proto . inet_service : ipv6_addr . inet_service; comment "published on [::]: proto . port -> container ip . port"; }
   chain guard_prerouting {
     type filter hook prerouting priority mangle; policy accept;
+    ip6 saddr . ip6 daddr @routed_subnets iifname != @bridges fib saddr . iif oif exists accept comment "ROUTED: from the network's containers on other hosts (strict reverse path)"
     ip6 daddr @guarded_subnets ip6 daddr . iifname != @subnet_bridges fib daddr type != local ct direction original drop comment "DIRECT ACCESS: container addresses only from their own bridge (replies to DNATed flows pass)"
   }
   chain prerouting {
@@ -108,6 +117,8 @@ table ip6 berth {
     oifname @bridges ct state established,related accept comment "replies to containers"
     icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept comment "neighbour discovery (bridged under br_netfilter)"
     iifname . oifname @icc accept comment "ICC: same network"
+    ip6 saddr . ip6 daddr @routed_subnets ip6 saddr . iifname @subnet_bridges accept comment "ROUTED: to the network's containers on other hosts"
+    ip6 saddr . ip6 daddr @routed_subnets ip6 daddr . oifname @subnet_bridges fib saddr . iif oif exists accept comment "ROUTED: from the network's containers on other hosts (strict reverse path)"
     iifname @internal_bridges drop comment "INTERNAL: no egress"
     oifname @internal_bridges drop comment "INTERNAL: no ingress"
     oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"
@@ -118,6 +129,7 @@ table ip6 berth {
   }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
+    ip6 saddr . ip6 daddr @routed_subnets accept comment "ROUTED: between the network's containers across hosts, addresses kept"
     ip6 saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"
     oifname @bridges ct status dnat ip6 saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"
   }
@@ -161,6 +173,14 @@ add element ip6 berth subnet_bridges { fd00:18::/64 . "br-0123456789ab" }
 add element ip6 berth guarded_subnets { fd00:18::/64 }
 add element bridge berth no_icc_subnets { 172.18.0.0/16 }
 add element bridge berth no_icc_subnets6 { fd00:18::/64 }
+add element ip berth bridges { "ov-0123456789ab" }
+add element ip berth icc { "ov-0123456789ab" . "ov-0123456789ab" }
+add element ip berth subnet_bridges { 10.0.0.0/24 . "ov-0123456789ab" }
+add element ip berth guarded_subnets { 10.0.0.0/24 }
+add element ip berth masquerade_subnets { 10.0.0.0/24 }
+add element ip berth routed_subnets { 10.0.0.0/24 . 10.0.0.0/24 }
+add element ip6 berth bridges { "ov-0123456789ab" }
+add element ip6 berth icc { "ov-0123456789ab" . "ov-0123456789ab" }
 add element ip berth published { 127.0.0.1 . udp . 5353 : 172.17.0.2 . 53 }
 add element ip berth published_any { tcp . 8080 : 172.17.0.2 . 80 }
 add element ip6 berth published { 2001:db8::1 . udp . 5353 : fd00:17::2 . 53 }

@@ -39,6 +39,12 @@ export interface NetworkPolicy {
   masquerade: boolean;
   /** inter-container communication on the bridge (com.docker.network.bridge.enable_icc) */
   icc: boolean;
+  /**
+   * The subnet spans hosts and is routed between them over the underlay (an overlay with
+   * routing=direct): traffic between two of its addresses may cross a non-bridge
+   * interface, and keeps its addresses (no masquerade). See ROUTED below.
+   */
+  routed?: boolean;
 }
 
 export type PortProto = 'tcp' | 'udp';
@@ -85,6 +91,15 @@ interface Family {
 const IPV4: Family = { table: 'ip', ip: 'ip', addr: 'ipv4_addr', any: ANY_IP, loopback: '127.0.0.0/8' };
 const IPV6: Family = { table: 'ip6', ip: 'ip6', addr: 'ipv6_addr', any: ANY_IP6, loopback: '::1' };
 
+// ROUTED (overlay routing=direct): a container on another host reaches one here by plain
+// routing, its packet arriving on the underlay with its own address as the source. Such a
+// packet is accepted only when source and destination are both in the routed subnet and
+// the source passes a strict reverse-path check (fib saddr . iif): this host's route to
+// the source leads back out the interface the packet came in on, i.e. berth routed that
+// address to another host of the network. Anything else on the underlay or beyond (a
+// host outside the cluster, the cluster's hosts themselves, an address of the subnet no
+// other host holds) is still dropped by DIRECT ACCESS and NO DIRECT ACCESS.
+
 // One table per family, from one template: the same sets, maps, chains and verdicts, so
 // what holds for IPv4 (isolation, internal, published ports, links, hairpin, masquerade)
 // holds for IPv6 by construction. The differences are the kernel's, around loopback:
@@ -103,6 +118,7 @@ function addressTable(f: Family): string[] {
     `  set subnet_bridges { type ${addr} . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }`,
     `  set guarded_subnets { type ${addr}; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }`,
     `  set links { type ${addr} . ${addr} . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }`,
+    `  set routed_subnets { type ${addr} . ${addr}; flags interval; comment "subnets routed between hosts (overlay routing=direct): subnet . subnet"; }`,
     `  map published { type ${addr} . inet_proto . inet_service : ${addr} . inet_service; comment "published on one host address: host ip . proto . port -> container ip . port"; }`,
     `  map published_any { type inet_proto . inet_service : ${addr} . inet_service; comment "published on ${f.table === 'ip' ? f.any : `[${f.any}]`}: proto . port -> container ip . port"; }`,
     ...(f.table === 'ip' ? [
@@ -113,6 +129,7 @@ function addressTable(f: Family): string[] {
     ] : []),
     '  chain guard_prerouting {',
     '    type filter hook prerouting priority mangle; policy accept;',
+    `    ${ip} saddr . ${ip} daddr @routed_subnets iifname != @bridges fib saddr . iif oif exists accept comment "ROUTED: from the network's containers on other hosts (strict reverse path)"`,
     `    ${ip} daddr @guarded_subnets ${ip} daddr . iifname != @subnet_bridges fib daddr type != local ct direction original drop comment "DIRECT ACCESS: container addresses only from their own bridge (replies to DNATed flows pass)"`,
     '  }',
     '  chain prerouting {',
@@ -140,6 +157,8 @@ function addressTable(f: Family): string[] {
     // and an icc=false bridge must still let its links resolve their servers
     ...(f.table === 'ip6' ? ['    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept comment "neighbour discovery (bridged under br_netfilter)"'] : []),
     '    iifname . oifname @icc accept comment "ICC: same network"',
+    `    ${ip} saddr . ${ip} daddr @routed_subnets ${ip} saddr . iifname @subnet_bridges accept comment "ROUTED: to the network's containers on other hosts"`,
+    `    ${ip} saddr . ${ip} daddr @routed_subnets ${ip} daddr . oifname @subnet_bridges fib saddr . iif oif exists accept comment "ROUTED: from the network's containers on other hosts (strict reverse path)"`,
     '    iifname @internal_bridges drop comment "INTERNAL: no egress"',
     '    oifname @internal_bridges drop comment "INTERNAL: no ingress"',
     '    oifname @bridges ct status dnat accept comment "PUBLISHED: DNATed to a published port"',
@@ -150,6 +169,7 @@ function addressTable(f: Family): string[] {
     '  }',
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
+    `    ${ip} saddr . ${ip} daddr @routed_subnets accept comment "ROUTED: between the network's containers across hosts, addresses kept"`,
     `    ${ip} saddr @masquerade_subnets oifname != @bridges masquerade comment "MASQUERADE: egress with the host address"`,
     ...(f.table === 'ip' ? ['    oifname @bridges ip saddr 127.0.0.0/8 masquerade comment "LOOPBACK: host 127.0.0.1 -> container, answered via the gateway"'] : []),
     `    oifname @bridges ct status dnat ${ip} saddr . oifname @subnet_bridges masquerade comment "HAIRPIN: a container reaching its own network through a published port"`,
@@ -221,6 +241,7 @@ export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy, tables
     lines.push(el('subnet_bridges', `${subnet} . ${b}`, f.table));
     if (p.internal || p.masquerade) lines.push(el('guarded_subnets', subnet, f.table));
     if (p.masquerade && !p.internal) lines.push(el('masquerade_subnets', subnet, f.table));
+    if (p.routed) lines.push(el('routed_subnets', `${subnet} . ${subnet}`, f.table));
   }
   if (!p.icc && p.subnet) lines.push(el('no_icc_subnets', p.subnet, 'bridge'));
   if (!p.icc && p.subnet6 && tables.ip6) lines.push(el('no_icc_subnets6', p.subnet6, 'bridge'));

@@ -86,6 +86,7 @@ export const RTA_TABLE = 15;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;
 export const RTN_UNICAST = 1;
+export const RTN_LOCAL = 2;
 export const RTM_DELROUTE = 25;
 
 // ---- VXLAN links (linux/if_link.h, IFLA_VXLAN_* in IFLA_INFO_DATA) ----

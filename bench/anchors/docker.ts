@@ -1,120 +1,47 @@
-// Anchor: dockerd 20.10 (Debian docker.io) in its own lab netns with its own data-root,
-// exec-root and socket; containers from a busybox-static rootfs imported as an image.
+// Anchor of the set-up bench: dockerd 20.10 (dockerd.ts) in its own lab netns;
+// containers from a busybox-static rootfs imported as an image.
 // Driven sequentially through its API (20.10 deadlocks on parallel rm, moby#46661).
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiRequest, type ApiResponse } from '../../test/lab/api-client.js';
-import { run, runOk, sleep } from '../../test/lab/exec.js';
-import { LabProcess } from '../../test/lab/process.js';
+import { run } from '../../test/lab/exec.js';
 import { Budget } from '../lib/budget.js';
+import type { EngineClient } from '../lib/engine-client.js';
 import { rssMb } from '../lib/host.js';
-import { added, addNetns, deleteNetns, inNetns, linkSummary } from '../lib/netns.js';
+import { added, addNetns, deleteNetns, linkSummary } from '../lib/netns.js';
 import { emptyRun, type SystemRun } from '../lib/results.js';
 import { median } from '../lib/stats.js';
 import { nowMs } from '../lib/timing.js';
+import { importBusybox, LabDockerd } from './dockerd.js';
 import type { AnchorOptions } from './netavark.js';
-
-const DOCKER_CLI = '/usr/local/bin/docker';
-const CGROUP_V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids'];
-
-/**
- * Inside `ip netns exec` (fresh mount ns, fresh /sys without cgroups): mount the cgroup
- * hierarchies dockerd expects and a lab resolv.conf, then run "$@". Cgroups land under
- * PARENT, which the cleanup mode removes.
- */
-function wrapperScript(resolv: string, parent: string): string {
-  const mounts = CGROUP_V1.map((c) => `mkdir -p /sys/fs/cgroup/${c}; mount -t cgroup -o ${c} cgroup /sys/fs/cgroup/${c}`).join('\n');
-  return `#!/bin/sh
-set -e
-mount -t tmpfs -o mode=0755 cgroup_root /sys/fs/cgroup
-${mounts}
-mkdir -p /sys/fs/cgroup/systemd; mount -t cgroup -o none,name=systemd cgroup /sys/fs/cgroup/systemd
-mkdir -p /sys/fs/cgroup/unified; mount -t cgroup2 none /sys/fs/cgroup/unified
-mount --bind ${resolv} /etc/resolv.conf
-if [ "$1" = cleanup ]; then
-  for d in /sys/fs/cgroup/*/${parent}; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \\; 2>/dev/null || true; done
-  exit 0
-fi
-exec "$@"
-`;
-}
-
-/** A busybox-static rootfs (one link per applet) tarred for `docker import`. */
-async function busyboxTar(dir: string): Promise<string> {
-  const root = join(dir, 'rootfs');
-  mkdirSync(join(root, 'bin'), { recursive: true });
-  copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
-  chmodSync(join(root, 'bin/busybox'), 0o755);
-  const applets = (await runOk(['/bin/busybox', '--list'])).split('\n').filter((a) => a && a !== 'busybox');
-  for (const a of applets) symlinkSync('busybox', join(root, 'bin', a));
-  for (const d of ['etc', 'proc', 'sys', 'dev', 'tmp']) mkdirSync(join(root, d), { recursive: true });
-  const tar = join(dir, 'bb.tar');
-  await runOk(['tar', '-C', root, '-cf', tar, '.']);
-  return tar;
-}
-
-class Docker {
-  constructor(readonly sock: string) {}
-
-  async api(method: string, path: string, body?: unknown, timeoutMs = 60_000): Promise<ApiResponse> {
-    const r = await apiRequest(this.sock, method, path, body, timeoutMs);
-    if (r.status >= 400) throw new Error(`docker ${method} ${path}: ${r.status} ${r.text.trim()}`);
-    return r;
-  }
-
-  cli(args: string[]): Promise<string> {
-    return runOk([DOCKER_CLI, '-H', `unix://${this.sock}`, ...args], { timeoutMs: 120_000 });
-  }
-}
-
-async function waitForPing(d: Docker, p: LabProcess, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await apiRequest(d.sock, 'GET', '/_ping', undefined, 1000).catch(() => undefined);
-    if (r?.status === 200) return;
-    if (!p.running || Date.now() > deadline) throw new Error(`dockerd did not come up:\n${p.output().slice(-3000)}`);
-    await sleep(200);
-  }
-}
 
 export async function runDocker(o: AnchorOptions): Promise<SystemRun> {
   const res = emptyRun('dockerd 20.10', 'API POST /containers/create + /start (busybox `sleep`, user bridge network, no ports), wall time');
   const host = `bdk${process.pid}`;
   const dir = join(o.dir, 'docker');
-  const parent = `berth-bench-docker-${process.pid}`;
   mkdirSync(dir, { recursive: true });
-  const resolv = join(dir, 'resolv.conf');
-  writeFileSync(resolv, 'nameserver 192.0.2.53\n');
-  const wrapper = join(dir, 'wrapper.sh');
-  writeFileSync(wrapper, wrapperScript(resolv, parent), { mode: 0o755 });
   await addNetns(host);
-  const d = new Docker(join(dir, 'docker.sock'));
-  const pidfile = join(dir, 'dockerd.pid');
-  const daemon = new LabProcess(['setsid', ...inNetns(host, [wrapper, '/usr/sbin/dockerd',
-    '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'exec'), '--pidfile', pidfile,
-    '-H', `unix://${d.sock}`, '--storage-driver', 'overlay2', '--cgroup-parent', parent,
-    '--exec-opt', 'native.cgroupdriver=cgroupfs', '--log-level', 'warn'])]);
+  let dockerd: LabDockerd | undefined;
   try {
-    const ts = nowMs();
-    await waitForPing(d, daemon);
-    o.log(`docker: dockerd up in ${((nowMs() - ts) / 1000).toFixed(1)} s`);
-    await d.cli(['import', '-c', 'ENV PATH=/bin', '-c', 'CMD ["/bin/sh"]', await busyboxTar(dir), 'bb:latest']);
+    dockerd = await LabDockerd.start({ netns: host, dir, nameserver: '192.0.2.53' });
+    o.log(`docker: dockerd up in ${(dockerd.startMs / 1000).toFixed(1)} s`);
+    const d = dockerd.client;
+    await importBusybox(d, dir);
     const nets: string[] = [];
     for (let k = 0; k < o.networks; k++) {
       await d.api('POST', '/networks/create', { Name: `benchnet${k}`, Driver: 'bridge', IPAM: { Config: [{ Subnet: `10.30.${k * 4}.0/22` }] } });
       nets.push(`benchnet${k}`);
     }
+    const pidfile = join(dir, 'dockerd.pid');
     await drive(o, d, nets, host, res, () => topRss(pidfile, host, res));
   } finally {
-    await stopDaemon(daemon, host);
-    await run(inNetns(host, [wrapper, 'cleanup']));
+    await dockerd?.stop();
     await deleteNetns(host);
   }
   return res;
 }
 
 /** Set-up while the budget lasts, then the measurements at the top, then sequential removal. */
-async function drive(o: AnchorOptions, d: Docker, nets: string[], host: string, res: SystemRun, atTop: () => Promise<void>): Promise<void> {
+async function drive(o: AnchorOptions, d: EngineClient, nets: string[], host: string, res: SystemRun, atTop: () => Promise<void>): Promise<void> {
   const linksBefore = await linkSummary(host);
   const api: (number | undefined)[] = [];
   const cli: (number | undefined)[] = [];
@@ -177,18 +104,5 @@ function readCmd(pid: number): string {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
   } catch {
     return '';
-  }
-}
-
-/** SIGTERM to dockerd (our child, by pid), then whatever is left in its netns (containerd, shims) by pid. */
-async function stopDaemon(daemon: LabProcess, host: string): Promise<void> {
-  await daemon.stop('SIGTERM', 20_000);
-  const left = (await run(['ip', 'netns', 'pids', host])).stdout.split('\n').filter(Boolean).map(Number);
-  for (const pid of left) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
-    }
   }
 }

@@ -28,6 +28,8 @@ export interface ClusterOptions {
   hosts?: number;
   /** run a real etcd on the underlay at CLUSTER_ETCD_ENDPOINT (default true) */
   etcd?: boolean;
+  /** that etcd also serves its v2 API (for Docker 20.10's classic overlay, bench/overlay.ts) */
+  etcdV2?: boolean;
   /** extra berthd flags of every host, or of host i (e.g. --cluster-store CLUSTER_STORE) */
   daemonArgs?: string[] | ((i: number) => string[]);
   /** start every berthd in create() (default true) */
@@ -104,7 +106,7 @@ export class Cluster {
 
   private async startStore(): Promise<void> {
     await wireUnderlayMember(`${this.name}-sw`, 'etcd', `${this.name}-etcd`, UNDERLAY_ETCD, this.opts.mtu ?? 1500);
-    this.etcd = await startEtcd((ns, argv) => this.spawnIn(ns, argv), this.etcdNs, UNDERLAY_ETCD.addr, join(this.dir, 'etcd'));
+    this.etcd = await startEtcd((ns, argv) => this.spawnIn(ns, argv), this.etcdNs, UNDERLAY_ETCD.addr, join(this.dir, 'etcd'), undefined, { enableV2: this.opts.etcdV2 });
   }
 
   private async addHost(i: number): Promise<void> {

@@ -40,7 +40,16 @@ type Spawner = (nsPath: string, argv: string[]) => LabProcess;
  * Starts etcd in netns `ns` on `addr` (an address of that netns), data in `dir`; resolves
  * once it answers a health check (etcdctl from the same netns), or throws with its output.
  */
-export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd', opts: { tls?: EtcdTls } = {}): Promise<LabEtcd> {
+export interface EtcdOptions {
+  tls?: EtcdTls;
+  /**
+   * Also serve the v2 API (etcd 3.4's --enable-v2): libkv, the store client of Docker's
+   * classic --cluster-store mode (the overlay anchor), speaks only v2.
+   */
+  enableV2?: boolean;
+}
+
+export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: string, name = 'lab-etcd', opts: EtcdOptions = {}): Promise<LabEtcd> {
   mkdirSync(dir, { recursive: true });
   const tls = opts.tls;
   const client = `${tls ? 'https' : 'http'}://${addr}:${ETCD_CLIENT_PORT}`;
@@ -54,6 +63,7 @@ export async function startEtcd(spawn: Spawner, ns: string, addr: string, dir: s
     '--initial-cluster', `${name}=${peer}`, '--initial-cluster-state', 'new',
     '--logger', 'zap', '--log-level', 'warn',
     ...(tls ? ['--cert-file', tls.certFile, '--key-file', tls.keyFile, '--trusted-ca-file', tls.caFile, '--client-cert-auth'] : []),
+    ...(opts.enableV2 ? ['--enable-v2'] : []),
   ];
   const etcd: LabEtcd = {
     endpoint: client,

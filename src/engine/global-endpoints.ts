@@ -195,9 +195,10 @@ export class GlobalEndpoints implements EngineObserver {
     const r = JSON.parse(kv.value) as ClusterEndpointRecord;
     if (r.host === this.cluster.hostId) return;
     this.remotes.set(kv.key, r);
-    this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
+    // the data path first, then the name: whoever can resolve it can reach it (no first ARP lost to the kernel's 1 s retry)
     const n = this.state.networks.get(r.networkId);
     if (n) await this.networks.driverOf(n).remoteUp?.(this.networks.view(n), view(r)).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
+    this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
   }
 
   private async remoteDelete(key: string): Promise<void> {

@@ -82,9 +82,9 @@ export class AddressAllocator {
     throw new ConflictError(`no address claimed on network ${short(pool.networkId)}: every try lost a race with another host, try again`);
   }
 
-  /** Gives ip back, only while owner still holds it; true when it went. */
-  release(networkId: string, ip: string, owner: string): Promise<boolean> {
-    return release(this.store, keys.address(networkId, ip), JSON.stringify(owner));
+  /** Gives ip back, only while owner still holds it (true when it went); `alsoDelete` go in the same transaction either way. */
+  release(networkId: string, ip: string, owner: string, alsoDelete: string[] = []): Promise<boolean> {
+    return release(this.store, keys.address(networkId, ip), JSON.stringify(owner), { alsoDelete });
   }
 
   private tryClaim(pool: AddressPool, ip: string, owner: string, opts: AllocateOptions): Promise<void> {

@@ -58,14 +58,17 @@ export function claim(store: ClusterStore, key: string, value: string, what: str
 
 /**
  * Deletes key if it still holds value (or, with no value given, whatever it holds);
- * true when it went, false when it was gone or held by someone else.
+ * true when it went, false when it was gone or held by someone else. `alsoDelete`: keys
+ * deleted in the same transaction either way (an endpoint's record with its address).
  */
-export async function release(store: ClusterStore, key: string, value?: string): Promise<boolean> {
-  if (value === undefined) return (await store.delete(key)) > 0;
+export async function release(store: ClusterStore, key: string, value?: string, opts: { alsoDelete?: string[] } = {}): Promise<boolean> {
+  const also = (opts.alsoDelete ?? []).map((k) => ({ request_delete_range: { key: Buffer.from(k) } }));
+  if (value === undefined && also.length === 0) return (await store.delete(key)) > 0;
   const res = await store.txn(
     `release ${key}`,
-    [{ key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(value) }],
-    [{ request_delete_range: { key: Buffer.from(key) } }],
+    value === undefined ? [] : [{ key: Buffer.from(key), target: 'Value', result: 'Equal', value: Buffer.from(value) }],
+    [{ request_delete_range: { key: Buffer.from(key) } }, ...also],
+    also,
   );
   return res.succeeded;
 }

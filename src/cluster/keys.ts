@@ -9,7 +9,7 @@
 //   /berth/v1/vnis/<vni>                  → networkId   (claimed with the network, one txn)
 //   /berth/v1/subnets/<cidr>              → networkId   (claimed with the network: two hosts picking one default subnet at once)
 //   /berth/v1/addresses/<networkId>/<ip>  → endpointId  (owner's lease)
-//   /berth/v1/endpoints/<networkId>/<eid> → the endpoint (name, aliases, ip, mac, host, vtep) (owner's lease)
+//   /berth/v1/endpoints/<networkId>/<eid> → the endpoint (name, aliases, ip, mac, host, vtep, up) (owner's lease)
 //   /berth/v1/joins/<networkId>           → the last endpoint id that joined (touched by every join,
 //                                            so a network rm can tell that none joined since it looked)
 //
@@ -73,4 +73,10 @@ export interface ClusterEndpointRecord {
   mac: string;
   /** what others resolve it by on this network: name, short id, aliases, hostname */
   names: string[];
+  /**
+   * its interface is in its container: other hosts serve its names. Until then (the
+   * address is claimed before the interface exists) they program only its data path, so a
+   * peer that resolves the name finds it ready to answer.
+   */
+  up: boolean;
 }

@@ -6,7 +6,7 @@ import { advertiseIp } from '../cluster/advertise.js';
 import { PrefixSync } from '../cluster/sync.js';
 import type { StoredKey } from '../cluster/store.js';
 import type { RemoteEndpointView } from '../driverapi/contract.js';
-import type { EmbeddedDns } from '../dns/index.js';
+import type { EmbeddedDns, EndpointRecord as DnsEndpoint } from '../dns/index.js';
 import { ipv4Of, staticIpv4Of, type ContainerRecord, type EndpointRecord, type NetworkRecord } from '../store/records.js';
 import { ConflictError } from '../util/errors.js';
 import { macFromIp } from '../util/ip.js';
@@ -17,10 +17,12 @@ import type { State } from './state.js';
 
 // Endpoints of global networks, across hosts. A local endpoint's address and record are
 // claimed in one etcd transaction, on this host's lease (a dead host's vanish within the
-// TTL), and only while the network is still in the store. Every host follows the
-// endpoints/ prefix: an endpoint of another host is handed to the network's driver (its
-// data path: VXLAN entries) and to the embedded resolver (its names), and taken back when
-// its key goes. A full re-list reconciles both with the store, so nothing stays programmed
+// TTL), and only while the network is still in the store. The record says `up` once the
+// endpoint's interface is in its container. Every host follows the endpoints/ prefix: an
+// endpoint of another host is handed to the network's driver (its data path: VXLAN
+// entries) as soon as it is claimed, and to the embedded resolver (its names) once it is
+// up, so whoever resolves a name reaches an interface that answers; both are taken back
+// when its key goes. A full re-list reconciles both with the store, so nothing stays programmed
 // for an endpoint nobody owns. What this host claimed but no longer holds (a release cut
 // by an outage, a crash between the claim and the local record) is given back when the
 // store answers again; what it holds but the store lost (a lease that expired during a
@@ -34,6 +36,8 @@ export class GlobalEndpoints implements EngineObserver {
   private readonly vtep: string;
   /** the first full listing was handed over */
   private listed = false;
+  /** endpoints this process claimed whose interface is not in their container yet (their record says up: false) */
+  private readonly joining = new Set<string>();
   /** the store is back: what this host holds and what the store says are made to agree (a lease etcd lost is re-granted first, then this runs again) */
   private readonly onUp = () => {
     this.reconcileOwn().catch((err: Error) => this.log(`cluster store back: this host's endpoints not checked yet: ${err.message}`));
@@ -76,18 +80,47 @@ export class GlobalEndpoints implements EngineObserver {
     const cfg = net.ipamConfig[0];
     const lease = await this.cluster.lease.acquire(this.cluster.store.timeoutMs);
     const macOf = (ip: string) => ep.staticMac ?? macFromIp(ip);
+    this.joining.add(ep.id);
     const ip = await this.allocator.allocate(
       { networkId: net.id, subnet: cfg.subnet, range: cfg.ipRange, reserved: [...(cfg.gateway ? [cfg.gateway] : []), ...Object.values(cfg.auxAddresses ?? {})] },
       ep.id,
       {
         preferred: staticIpv4Of(ep),
         lease,
-        with: (ip) => [{ key: keys.endpoint(net.id, ep.id), value: JSON.stringify(this.record(c, net, ep, ip, macOf(ip))), what: `endpoint ${ep.id.slice(0, 12)}` }],
+        with: (ip) => [{ key: keys.endpoint(net.id, ep.id), value: JSON.stringify(this.record(c, net, ep, ip, macOf(ip), false)), what: `endpoint ${ep.id.slice(0, 12)}` }],
         requires: [{ key: keys.network(net.id), what: `network ${net.name}` }],
         touch: [{ key: keys.joins(net.id), value: JSON.stringify(ep.id) }],
       },
-    );
+    ).catch((err: Error) => {
+      this.joining.delete(ep.id);
+      throw err;
+    });
     return { ip, mac: macOf(ip) };
+  }
+
+  /**
+   * The endpoint's interface is in its container: its record says so, and other hosts
+   * serve its names. A store that fails now does not undo the start: the record is
+   * corrected when the store answers again (reconcileOwn).
+   */
+  async endpointUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    if (net.scope !== 'global' || !this.joining.delete(ep.id)) return;
+    await this.markUp(c, net, ep).catch((err: Error) => this.log(`endpoint ${ep.id.slice(0, 12)} on ${net.name}: ${err.message}; other hosts resolve its names once the store answers again`));
+  }
+
+  endpointDown(_c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): void {
+    if (net.scope === 'global') this.joining.delete(ep.id);
+  }
+
+  /** Rewrites the record with up: true, on the current lease, only while it exists (a release in between wins). */
+  private async markUp(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const key = Buffer.from(keys.endpoint(net.id, ep.id));
+    const value = JSON.stringify(this.record(c, net, ep, ipv4Of(ep), ep.mac, true));
+    await this.cluster.store.txn(
+      `mark endpoint ${ep.id.slice(0, 12)} up`,
+      [{ key, target: 'Create', result: 'Greater', create_revision: 0 }],
+      [{ request_put: { key, value: Buffer.from(value), lease: this.cluster.lease.current() } }],
+    );
   }
 
   /**
@@ -96,18 +129,17 @@ export class GlobalEndpoints implements EngineObserver {
    */
   async release(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     const ip = ipv4Of(ep);
+    const record = keys.endpoint(net.id, ep.id);
     try {
-      await this.cluster.store.txn(`release endpoint ${ep.id.slice(0, 12)}`, [], [
-        { request_delete_range: { key: Buffer.from(keys.endpoint(net.id, ep.id)) } },
-      ]);
-      if (ip) await this.allocator.release(net.id, ip, ep.id);
+      if (ip) await this.allocator.release(net.id, ip, ep.id, [record]);
+      else await this.cluster.store.delete(record);
     } catch (err) {
       this.log(`endpoint ${ep.id.slice(0, 12)} on ${net.name}: ${(err as Error).message}; its address goes back when the store answers again`);
     }
   }
 
-  private record(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, ip: string, mac: string): ClusterEndpointRecord {
-    return { id: ep.id, networkId: net.id, containerId: c.id, host: this.cluster.hostId, vtep: this.vtep, ip, mac, names: resolvableNames(c, ep) };
+  private record(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, ip: string, mac: string, up: boolean): ClusterEndpointRecord {
+    return { id: ep.id, networkId: net.id, containerId: c.id, host: this.cluster.hostId, vtep: this.vtep, ip, mac, names: resolvableNames(c, ep), up };
   }
 
   /** Endpoints of this host on global networks that hold an address now. */
@@ -124,20 +156,23 @@ export class GlobalEndpoints implements EngineObserver {
   /**
    * The store's view of this host made true: records of endpoints it no longer has go
    * (with their addresses), and those it has but the store lost are claimed again — the
-   * same address, or a conflict said in the log (another host took it meanwhile).
+   * same address, or a conflict said in the log (another host took it meanwhile). An
+   * endpoint not being joined right now is up (restored ones were up before a restart).
    */
   async reconcileOwn(): Promise<void> {
     const listing = await this.cluster.store.list(keys.allEndpoints);
     const live = this.liveOwn();
-    const liveIds = new Set(live.map((l) => l.ep.id));
     const stored = new Set<string>();
     for (const kv of listing.items) {
       const r = JSON.parse(kv.value) as ClusterEndpointRecord;
       if (r.host !== this.cluster.hostId) continue;
       stored.add(r.id);
-      if (liveIds.has(r.id)) continue;
-      await this.cluster.store.delete(kv.key);
-      await this.allocator.release(r.networkId, r.ip, r.id);
+      const own = live.find((l) => l.ep.id === r.id);
+      if (own) {
+        if (!r.up && !this.joining.has(r.id)) await this.markUp(own.c, own.net, own.ep);
+        continue;
+      }
+      await this.allocator.release(r.networkId, r.ip, r.id, [kv.key]);
       this.log(`endpoint ${r.id.slice(0, 12)} (${r.ip}) was in the cluster store but not on this host any more: given back`);
     }
     const lease = this.cluster.lease.current();
@@ -147,7 +182,7 @@ export class GlobalEndpoints implements EngineObserver {
       try {
         await claimAll(this.cluster.store, [
           { key: keys.address(net.id, ip), value: JSON.stringify(ep.id), what: `address ${ip} on network ${net.name}` },
-          { key: keys.endpoint(net.id, ep.id), value: JSON.stringify(this.record(c, net, ep, ip, ep.mac)), what: `endpoint ${ep.id.slice(0, 12)}` },
+          { key: keys.endpoint(net.id, ep.id), value: JSON.stringify(this.record(c, net, ep, ip, ep.mac, !this.joining.has(ep.id))), what: `endpoint ${ep.id.slice(0, 12)}` },
         ], { lease });
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err;
@@ -165,11 +200,11 @@ export class GlobalEndpoints implements EngineObserver {
       const r = JSON.parse(kv.value) as ClusterEndpointRecord;
       if (r.host !== this.cluster.hostId) next.set(kv.key, r);
     }
-    for (const [key, r] of this.remotes) if (!next.has(key)) this.dns.removeEndpoint(r.networkId, r.containerId);
+    for (const [key, r] of this.remotes) if (r.up && !next.get(key)?.up) this.dns.removeEndpoint(r.networkId, r.containerId);
     this.remotes.clear();
     for (const [key, r] of next) {
       this.remotes.set(key, r);
-      this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
+      if (r.up) this.dns.setEndpoint(dnsRecord(r));
     }
     this.listed = true;
     for (const n of this.state.networks.values()) if (n.scope === 'global') await this.programNetwork(n);
@@ -194,18 +229,22 @@ export class GlobalEndpoints implements EngineObserver {
   private async remotePut(kv: StoredKey): Promise<void> {
     const r = JSON.parse(kv.value) as ClusterEndpointRecord;
     if (r.host === this.cluster.hostId) return;
+    const before = this.remotes.get(kv.key);
     this.remotes.set(kv.key, r);
-    // the data path first, then the name: whoever can resolve it can reach it (no first ARP lost to the kernel's 1 s retry)
+    // the data path first (once per place: an update that only says `up` changes none of it), then the name
     const n = this.state.networks.get(r.networkId);
-    if (n) await this.networks.driverOf(n).remoteUp?.(this.networks.view(n), view(r)).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
-    this.dns.setEndpoint({ networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names });
+    if (n && !(before && samePlace(before, r))) {
+      await this.networks.driverOf(n).remoteUp?.(this.networks.view(n), view(r)).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
+    }
+    if (r.up) this.dns.setEndpoint(dnsRecord(r));
+    else if (before?.up) this.dns.removeEndpoint(r.networkId, r.containerId);
   }
 
   private async remoteDelete(key: string): Promise<void> {
     const r = this.remotes.get(key);
     if (!r) return;
     this.remotes.delete(key);
-    this.dns.removeEndpoint(r.networkId, r.containerId);
+    if (r.up) this.dns.removeEndpoint(r.networkId, r.containerId);
     const n = this.state.networks.get(r.networkId);
     if (n) await this.networks.driverOf(n).remoteDown?.(this.networks.view(n), view(r)).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
   }
@@ -213,4 +252,13 @@ export class GlobalEndpoints implements EngineObserver {
 
 function view(r: ClusterEndpointRecord): RemoteEndpointView {
   return { id: r.id, mac: r.mac, ips: [r.ip], vtep: r.vtep };
+}
+
+function dnsRecord(r: ClusterEndpointRecord): DnsEndpoint {
+  return { networkId: r.networkId, containerId: r.containerId, ip: r.ip, names: r.names };
+}
+
+/** Two records of one endpoint that the data path sees alike. */
+function samePlace(a: ClusterEndpointRecord, b: ClusterEndpointRecord): boolean {
+  return a.vtep === b.vtep && a.mac === b.mac && a.ip === b.ip;
 }

@@ -28,9 +28,9 @@ async function etcdctl(h: ClusterHost, args: string[]): Promise<string> {
 }
 
 /** The endpoint records of a network in the store: eid → its record's ip and host. */
-async function storedEndpoints(h: ClusterHost, networkId: string): Promise<{ ip: string; host: string; id: string }[]> {
+async function storedEndpoints(h: ClusterHost, networkId: string): Promise<{ ip: string; host: string; id: string; up: boolean }[]> {
   const out = await etcdctl(h, ['get', '--prefix', '--print-value-only', `/berth/v1/endpoints/${networkId}/`]);
-  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ip: string; host: string; id: string }).sort((a, b) => a.ip.localeCompare(b.ip));
+  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { ip: string; host: string; id: string; up: boolean }).sort((a, b) => a.ip.localeCompare(b.ip));
 }
 
 async function storedAddresses(h: ClusterHost, networkId: string): Promise<string[]> {
@@ -143,6 +143,13 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
     await h2.startDaemon(undefined, { BERTH_CRASH_AT: 'overlay-endpoint.claimed' });
     await h2.berth(['run', '-d', '--name', 'cut', '--network', 'ov', '--', 'sleep', '3600']);
     await crashed(h2);
+    // claimed, never up (no interface answers at its address): host 1 has its data path
+    // ready, but does not serve its name
+    const cut = (await storedEndpoints(h1, nid)).find((e) => !e.up);
+    assert.ok(cut, 'the cut claim is in the store, not up');
+    await eventually('its neighbour entry on host 1', async () => (await hostOk(h1, ['ip', 'neigh', 'show', 'dev', `vx-${nid.slice(0, 12)}`])).includes(`${cut.ip} `));
+    assert.equal(await resolves(h1, 'a1', 'cut'), '', 'a name is served only once its endpoint is up');
+    assert.ok((await storedEndpoints(h1, nid)).filter((e) => e.id !== cut.id).every((e) => e.up), 'the others are up');
     await h2.startDaemon();
     await eventually('the cut claim is given back', async () => (await storedEndpoints(h1, nid)).length === 2);
     assert.deepEqual(await storedAddresses(h1, nid), (await storedEndpoints(h1, nid)).map((e) => e.ip).sort());

@@ -31,7 +31,8 @@ export class HostLease {
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private failing = false;
-  private pendingPut = false;
+  /** callbacks still to run for the current lease (all of them after a grant; a late one alone) */
+  private readonly due = new Set<GrantedCallback>();
   /** acquire() calls waiting for the first lease */
   private waiters: (() => void)[] = [];
 
@@ -47,7 +48,7 @@ export class HostLease {
    */
   onGranted(cb: GrantedCallback): void {
     this.granted.push(cb);
-    if (this.lease !== undefined) this.pendingPut = true;
+    if (this.lease !== undefined) this.due.add(cb);
     this.wake?.();
   }
 
@@ -96,7 +97,7 @@ export class HostLease {
         this.failing = false;
         this.opts.log?.(`cluster store ${this.store.name} reachable again: lease ${this.lease} kept alive`);
       }
-      await this.sleep(ok && !this.pendingPut ? (this.ttlSeconds * 1000) / 3 : RETRY_MS);
+      await this.sleep(ok && this.due.size === 0 ? (this.ttlSeconds * 1000) / 3 : RETRY_MS);
     }
   }
 
@@ -106,17 +107,18 @@ export class HostLease {
       const resumed = this.candidate !== undefined && (await this.store.keepAlive(this.candidate)) > 0;
       this.lease = resumed ? this.candidate : await this.store.grantLease(this.ttlSeconds);
       this.candidate = undefined;
-      this.pendingPut = true;
+      for (const cb of this.granted) this.due.add(cb);
       for (const w of this.waiters.splice(0)) w();
     } else if ((await this.store.keepAlive(this.lease)) <= 0) {
       this.opts.log?.(`cluster store ${this.store.name}: lease ${this.lease} expired; granting a new one and putting this host's keys again`);
       this.lease = undefined;
       return this.step();
     }
-    if (this.pendingPut) {
-      const lease = this.lease!;
-      for (const cb of this.granted) await cb(lease);
-      this.pendingPut = false;
+    // each until it succeeds once per lease; one that fails does not run the others again
+    const lease = this.lease!;
+    for (const cb of [...this.due]) {
+      await cb(lease);
+      this.due.delete(cb);
     }
   }
 

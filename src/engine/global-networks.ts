@@ -245,7 +245,12 @@ export class GlobalNetworks {
     const n = this.state.networks.get(id);
     if (!n || n.scope !== 'global') return;
     const eps = this.state.endpointsOf({ networkId: id });
-    if (eps.length) return this.log(`overlay network ${n.name} was removed from the cluster store, but ${eps.length} container(s) here still hold endpoints on it: kept until they leave`);
+    if (eps.length) {
+      // a stopped container keeps its endpoint too: its start says the network is gone from the cluster
+      this.log(`overlay network ${n.name} was removed from the cluster store, but ${eps.length} container(s) here are still connected to it: kept until they are removed or disconnected`);
+      this.state.whenNetworkEmpty(id, () => void this.departed(id));
+      return;
+    }
     await this.networks.takeDown(n).catch((err: Error) => this.log(`overlay network ${n.name}: ${err.message}`));
   }
 }

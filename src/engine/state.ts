@@ -18,6 +18,8 @@ export class State {
   private readonly containerNames = new Map<string, string>();
   /** multi-step operations under way, so a crash's leftovers are known at start-up */
   readonly journal: Journal;
+  /** network id → what runs once its last endpoint record goes (whenNetworkEmpty) */
+  private readonly onEmpty = new Map<string, () => void>();
 
   constructor(readonly store: Store) {
     this.journal = new Journal(store);
@@ -89,6 +91,17 @@ export class State {
     this.endpoints.delete(e.id);
     this.byContainer.get(e.containerId)?.delete(e.id);
     this.byNetwork.get(e.networkId)?.delete(e.id);
+    const then = this.onEmpty.get(e.networkId);
+    if (then && !this.byNetwork.get(e.networkId)?.size) {
+      this.onEmpty.delete(e.networkId);
+      queueMicrotask(then);
+    }
+  }
+
+  /** `then` runs (once, after the change that did it) when no endpoint record names the network any more. */
+  whenNetworkEmpty(networkId: string, then: () => void): void {
+    if (!this.byNetwork.get(networkId)?.size) queueMicrotask(then);
+    else this.onEmpty.set(networkId, then);
   }
 
   dropEndpoint(id: string): void {

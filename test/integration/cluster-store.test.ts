@@ -6,7 +6,7 @@ import { etcdctl, freezeEtcd, startEtcd, type EtcdTls, type LabEtcd } from '../l
 import { runOk, sleep } from '../lab/exec.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { withLab, type Lab, type LabProcess } from '../lab/lab.js';
-import { ok, pingFrom, runSleeper } from './helpers.js';
+import { ok, pingFrom, runSleeper, until } from './helpers.js';
 
 // berth's cluster store (src/cluster/) against a real etcd 3.4 in the lab host's netns:
 // the host record on the host's lease, claims and address allocation racing between two
@@ -18,17 +18,6 @@ const STORE = 'etcd://127.0.0.1:2379';
 const ENDPOINT = '127.0.0.1:2379';
 const CLUSTER_FLAGS = ['--cluster-store', STORE, '--cluster-advertise', 'uplink0'];
 const TTL_MS = 10_000;
-
-/** Polls fn until it returns a value other than undefined; throws with what after timeoutMs. */
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await sleep(100);
-  }
-}
 
 interface EtcdKv { key: string; value: string; lease: string }
 

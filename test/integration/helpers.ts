@@ -53,20 +53,31 @@ export async function nftTables(lab: Lab): Promise<string> {
  * right after a removal asks again until `count` is 0 or 5 s passed. A real leak stays.
  */
 export async function settledCount(count: () => Promise<number>, timeoutMs = 5000): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const n = await count();
-    if (n === 0 || Date.now() > deadline) return n;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let n = 0;
+  await poll(async () => ((n = await count()) === 0 ? true : undefined), timeoutMs, 50);
+  return n;
 }
 
 /** Asks again every 20 ms until `fn` holds; returns how long it took (ms), or throws naming `what` after timeoutMs. */
 export async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
   const start = Date.now();
+  if ((await poll(async () => ((await fn()) ? true : undefined), timeoutMs)) === undefined) throw new Error(`not within ${timeoutMs} ms: ${what}`);
+  return Date.now() - start;
+}
+
+/** Asks again every 100 ms until `fn` gives a value (not undefined) and returns it, or throws naming `what` after timeoutMs. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const v = await poll(fn, timeoutMs, 100);
+  if (v === undefined) throw new Error(`${what}: not within ${timeoutMs} ms`);
+  return v;
+}
+
+/** The one poller: fn every intervalMs until it gives a value (returned), or undefined once timeoutMs passed (fn is asked at least once). */
+async function poll<T>(fn: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 20): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (await fn()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    const v = await fn();
+    if (v !== undefined || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -153,11 +153,23 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
   });
 
   await t.test('network rm: refused while any host has endpoints, then removes it everywhere', async () => {
-    await fails(h3, ['network', 'rm', 'ov'], /network ov id [0-9a-f]{64} has active endpoints \(2 on 2 hosts\)/);
     const id = await idOf(h1, 'ov');
+    // after all the traffic above (pings, published ports, moves): still nothing learned, anywhere
+    for (const h of all) {
+      const entries = await fdb(h, `vx-${id}`);
+      assert.ok(!entries.some((e) => !/permanent|static/.test(e)), `nothing learned on ${h.name}: ${entries.join('\n')}`);
+    }
+    await fails(h3, ['network', 'rm', 'ov'], /network ov id [0-9a-f]{64} has active endpoints \(2 on 2 hosts\)/);
     await ok(h1, ['rm', '-f', 'c1']);
     await ok(h2, ['rm', '-f', 'c2']);
+    // a stopped container holds no endpoint in the cluster: the rm goes through, and host 2
+    // keeps the network until the container that names it goes
+    await ok(h2, ['create', '--name', 'idle', '--network', 'ov', '--', 'sleep', '3600']);
     await ok(h3, ['network', 'rm', 'ov', 'inner']);
+    for (const h of [h1, h3]) await eventually(`ov gone on ${h.name}`, async () => (await h.berth(['network', 'inspect', 'ov'])).code !== 0);
+    assert.equal((await h2.berth(['network', 'inspect', 'ov'])).code, 0, 'kept on host 2 while idle is connected to it');
+    await fails(h2, ['start', 'idle'], /network ov does not exist in the cluster any more/);
+    await ok(h2, ['rm', 'idle']);
     for (const h of all) {
       await eventually(`ov gone on ${h.name}`, async () => (await h.berth(['network', 'inspect', 'ov'])).code !== 0);
       assert.equal((await h.inHost(['ip', 'link', 'show', `vx-${id}`])).code, 1, `vx-${id} gone on ${h.name}`);

@@ -5,6 +5,7 @@ import type { Controller } from '../engine/controller.js';
 import { encodeFrame } from '../runtime/log-stream.js';
 import { ConflictError, NotFoundError } from '../util/errors.js';
 import { bool, obj, str, strList } from './parse.js';
+import { peerHasRead } from './peer-read.js';
 import { queryBool, type Reply, type Router } from './router.js';
 import { commonHeaders } from './server.js';
 
@@ -25,6 +26,9 @@ interface ExecRecord {
   pid: number;
   child?: ChildProcess;
 }
+
+/** how long an exec waits for its client to read the 101 before the process starts anyway */
+const HEADERS_READ_MAX_MS = 500;
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -112,8 +116,13 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     // As dockerd, the 101 goes out before the process starts: a client that reads the
     // headers through a buffer (docker-py, so compose) swallowed a quick first output.
     const socket = detach ? undefined : upgrade(reply, e.tty);
-    // and is handed to the kernel before the first output can follow it
-    if (socket) await new Promise<void>((resolve) => socket.write('', () => resolve()));
+    // stdin the client sends meanwhile waits in the socket until relayExec listens
+    socket?.pause();
+    // and is handed to the kernel, and read by the client (peer-read.ts), before the first output can follow it
+    if (socket) {
+      await new Promise<void>((resolve) => socket.write('', () => resolve()));
+      await peerHasRead(socket, HEADERS_READ_MAX_MS);
+    }
     let child: ChildProcess;
     try {
       child = ctl.containers.exec(c, { argv: e.argv, env: e.env, workdir: e.workdir, tty: e.tty, interactive: e.stdin, privileged: e.privileged });
@@ -176,6 +185,7 @@ function relayExec(child: ChildProcess, socket: Duplex, e: ExecRecord, finished:
     }
   }
   socket.on('error', () => undefined);
+  socket.resume();
   void finished.then(() => socket.end());
 }
 

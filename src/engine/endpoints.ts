@@ -43,6 +43,8 @@ export class EndpointService {
 
   /** A new endpoint record of a container on a network; every setting checked, nothing reserved yet. */
   create(containerId: string, net: NetworkRecord, r: EndpointRequest): EndpointRecord {
+    // a connect looked the network up before it waited for the container's lock
+    this.networks.checkJoinable(net);
     this.checkRoom(net, containerId);
     if (r.ipv4) this.checkStaticIp(net, r.ipv4, containerId);
     if (r.ipv6) this.checkStaticIp6(net, r.ipv6, containerId);

@@ -44,6 +44,8 @@ export class NetworkService {
   private readonly pools = new Map<string, string>();
   /** … and of its IPv6 subnet, on a network with IPv6 enabled */
   private readonly pools6 = new Map<string, string>();
+  /** global networks whose `network rm` is asking the cluster store */
+  private readonly removing = new Set<string>();
 
   constructor(
     private readonly state: State,
@@ -53,6 +55,11 @@ export class NetworkService {
     private readonly events: EventBus,
     private readonly observers: Observers,
   ) {}
+
+  /** The network is here and no removal of it is under way: an endpoint may be made on it. */
+  checkJoinable(n: NetworkRecord): void {
+    if (!this.state.networks.has(n.id) || this.removing.has(n.id)) throw new NotFoundError(`network ${n.name} not found (it is being removed)`);
+  }
 
   driverOf(n: NetworkRecord): NetworkDriver {
     return this.drivers.find(n.driver);
@@ -291,7 +298,13 @@ export class NetworkService {
     if (eps.length) throw new ForbiddenError(`error while removing network: network ${n.name} id ${n.id} has active endpoints`);
     if (n.scope === 'global') {
       if (!this.global) throw new InvalidParameterError(`network ${n.name} is an overlay network and this berthd has no cluster store (--cluster-store) to remove it from`);
-      return this.global.remove(n);
+      // the store is asked first: no endpoint may join here meanwhile (a local removal checks and drops in one step)
+      this.removing.add(n.id);
+      try {
+        return await this.global.remove(n);
+      } finally {
+        this.removing.delete(n.id);
+      }
     }
     await this.takeDown(n);
   }

@@ -32,7 +32,12 @@ export interface Findings {
   nftElements: string[];
   /** a container state dir under the exec-root that no container record has */
   files: string[];
-  /** store rows that contradict each other (addresses held by a container that does not run, an intent left …) */
+  /**
+   * store rows that contradict each other (addresses held by a container that does not
+   * run, an intent left …), or the cluster store (etcd) unlike this host's endpoints on
+   * global networks: a record or address of this host nobody here holds, a running one
+   * without its record or address, a record not up
+   */
   store: string[];
 }
 
@@ -47,6 +52,8 @@ interface Records {
   endpoints: EndpointRecord[];
   networks: NetworkRecord[];
   intents: IntentRecord[];
+  /** this host's id in a cluster (the meta table), if it has one */
+  hostId?: string;
 }
 
 function readStore(dataRoot: string): Records {
@@ -56,7 +63,10 @@ function readStore(dataRoot: string): Records {
       const exists = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(table);
       return exists ? (db.prepare(`SELECT doc FROM ${table}`).all() as { doc: string }[]).map((r) => JSON.parse(r.doc) as T) : [];
     };
-    return { containers: all('containers'), endpoints: all('endpoints'), networks: all('networks'), intents: all('intents') };
+    const meta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get()
+      ? (db.prepare("SELECT value FROM meta WHERE key = 'cluster-host-id'").get() as { value: string } | undefined)?.value
+      : undefined;
+    return { containers: all('containers'), endpoints: all('endpoints'), networks: all('networks'), intents: all('intents'), hostId: meta };
   } finally {
     db.close();
   }
@@ -128,6 +138,8 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
     if (c.state.status !== 'running' && c.sandboxKey) f.store.push(`container ${c.name} (${c.state.status}) holds sandbox ${c.sandboxKey}`);
     if (c.state.status !== 'running' && c.publishedPorts?.length) f.store.push(`container ${c.name} (${c.state.status}) holds published ports`);
   }
+
+  await checkClusterStore(lab, r, f);
 
   const stateRoot = join(lab.execRoot, 'containers');
   for (const id of existsSync(stateRoot) ? readdirSync(stateRoot) : []) if (!byId.has(id)) f.files.push(`state dir ${id.slice(0, 12)} of no container`);
@@ -234,6 +246,54 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
     for (const e of want) if (!have.has(e)) f.nftElements.push(`published ${e} has no element`);
   }
   return f;
+}
+
+/** The etcd endpoint of the lab's berthd (--cluster-store etcd://HOST:PORT,…: the first), when it has a plain-text one. */
+function clusterStoreOf(lab: Lab): string | undefined {
+  const argv = lab.daemonFlags;
+  const at = argv.indexOf('--cluster-store');
+  if (at < 0 || argv.includes('--cluster-store-opt')) return undefined; // TLS: the tests of it look themselves
+  const first = argv[at + 1]?.replace(/^etcd:\/\//, '').split(',')[0];
+  return first ? `http://${first}` : undefined;
+}
+
+/** Every key under /berth/v1/<prefix> of the cluster store, decoded; undefined when the store does not answer. */
+async function etcdKeys(lab: Lab, endpoint: string, prefix: string): Promise<Map<string, string> | undefined> {
+  const out = await runOk(['nsenter', `--net=${lab.hostNs}`, 'etcdctl', '--endpoints', endpoint, '--dial-timeout', '2s', '--command-timeout', '3s',
+    'get', '--prefix', `/berth/v1/${prefix}`, '-w', 'json'], { timeoutMs: 10_000 }).catch(() => undefined);
+  if (out === undefined) return undefined;
+  const b64 = (x: string) => Buffer.from(x, 'base64').toString('utf8');
+  return new Map(((JSON.parse(out) as { kvs?: { key: string; value: string }[] }).kvs ?? []).map((kv) => [b64(kv.key), b64(kv.value)]));
+}
+
+/** This host's endpoints on global networks against the cluster store's records and address keys. */
+async function checkClusterStore(lab: Lab, r: Records, f: Findings): Promise<void> {
+  const endpoint = clusterStoreOf(lab);
+  if (!endpoint || !r.hostId) return;
+  const [records, addresses] = [await etcdKeys(lab, endpoint, 'endpoints/'), await etcdKeys(lab, endpoint, 'addresses/')];
+  if (!records || !addresses) return; // a test that stopped its etcd: nothing to compare with
+  const running = new Set(r.containers.filter((c) => c.state.status === 'running').map((c) => c.id));
+  const global = new Set(r.networks.filter((n) => n.scope === 'global').map((n) => n.id));
+  const live = new Map(r.endpoints.filter((e) => global.has(e.networkId) && running.has(e.containerId) && e.addresses.length).map((e) => [e.id, e]));
+  const stored = new Map<string, { ip: string; up: boolean; host: string; networkId: string }>();
+  for (const [key, value] of records) {
+    const rec = JSON.parse(value) as { id: string; ip: string; up: boolean; host: string; networkId: string };
+    stored.set(rec.id, rec);
+    if (rec.host !== r.hostId) continue;
+    const ep = live.get(rec.id);
+    if (!ep) f.store.push(`cluster store: ${key} (${rec.ip}) of this host: no running endpoint here holds it`);
+    else if (!ep.addresses.some((a) => a.split('/')[0] === rec.ip)) f.store.push(`cluster store: ${key} says ${rec.ip}, the endpoint here holds ${ep.addresses.join(', ')}`);
+    else if (!rec.up) f.store.push(`cluster store: ${key} (${rec.ip}) of a running endpoint is not up: other hosts do not serve its names`);
+  }
+  for (const [key, value] of addresses) {
+    const holder = JSON.parse(value) as string;
+    if (!stored.has(holder)) f.store.push(`cluster store: ${key} is held by endpoint ${holder.slice(0, 12)}, which has no record`);
+  }
+  for (const ep of live.values()) {
+    const rec = stored.get(ep.id);
+    if (!rec) f.store.push(`cluster store: running endpoint ${ep.id.slice(0, 12)} (${ep.addresses.join(', ')}) has no record`);
+    else if (!addresses.has(`/berth/v1/addresses/${encodeURIComponent(ep.networkId)}/${encodeURIComponent(rec.ip)}`)) f.store.push(`cluster store: running endpoint ${ep.id.slice(0, 12)} has no key for its address ${rec.ip}`);
+  }
 }
 
 /**

@@ -6,6 +6,8 @@
 //   - nothing is lost: every container and network whose last operation was confirmed
 //     is there as confirmed (a running one still runs: containers outlive berthd);
 //   - the next operation works the first time (a run with a published port, then rm).
+// With a cluster store (overlay: true) one network is an overlay and its claims and
+// releases in etcd are cut too; the check compares etcd with the host.
 // Seeded: one seed always makes the same choices (the kill moments depend on timing).
 import type { Lab } from './lab.js';
 import { checkConsistency, countFindings, FINDING_KINDS, type Findings } from './consistency.js';
@@ -23,6 +25,12 @@ export interface DrillOptions {
   burst: number;
   /** at most this many containers exist at once (then removals are preferred) */
   maxContainers: number;
+  /**
+   * the lab's berthd has a cluster store (etcd): one of the networks is an overlay, and
+   * some network creates make overlays, so kills cut claims and releases in etcd too
+   * (the consistency check compares etcd with this host's endpoints)
+   */
+  overlay?: boolean;
   log?: (line: string) => void;
 }
 
@@ -53,7 +61,8 @@ export interface DrillReport {
 type Known = 'created' | 'running' | 'stopped' | 'gone';
 
 
-const NETWORKS = ['drill0', 'drill1', 'drill2'];
+const BRIDGES = ['drill0', 'drill1', 'drill2'];
+const OVERLAY = 'drillov';
 const subnetOf = (i: number) => `10.90.${i}.0/24`;
 
 class Drill {
@@ -68,9 +77,12 @@ class Drill {
   private paused = false;
   private killing = false;
   readonly report: DrillReport;
+  /** the networks made at the start, every container picks one of them (or a later one) */
+  private readonly networksAtStart: string[];
 
   constructor(private readonly lab: Lab, private readonly o: DrillOptions) {
     this.random = prng(o.seed);
+    this.networksAtStart = o.overlay ? [...BRIDGES, OVERLAY] : BRIDGES;
     this.report = {
       seed: o.seed, operations: 0, kills: 0, cut: 0, intents: 0, killed: 0, examples: [], lost: [], serverErrors: [], firstOperationFailures: [], restartMs: [],
       findings: Object.fromEntries(FINDING_KINDS.map((k) => [k, 0])) as DrillReport['findings'],
@@ -115,7 +127,7 @@ class Drill {
   }
 
   private containerBody(): unknown {
-    const net = this.pick([...NETWORKS, ...this.free(this.networks, (k) => k === 'created')])!;
+    const net = this.pick([...this.networksAtStart, ...this.free(this.networks, (k) => k === 'created')])!;
     const host = this.random() < 0.08; // no netns: only its shim's command line says it runs
     const body: Record<string, any> = { Cmd: ['sleep', '100000'], HostConfig: { NetworkMode: host ? 'host' : net } };
     if (host) return body;
@@ -123,7 +135,7 @@ class Drill {
       body.ExposedPorts = { '80/tcp': {} };
       body.HostConfig.PortBindings = { '80/tcp': [{ HostPort: String(20000 + this.int(40)) }] };
     }
-    const i = NETWORKS.indexOf(net);
+    const i = this.networksAtStart.indexOf(net);
     if (i >= 0 && this.random() < 0.2) body.NetworkingConfig = { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: `10.90.${i}.${10 + this.int(40)}` } } } };
     return body;
   }
@@ -162,7 +174,7 @@ class Drill {
     }
     if (roll < 0.5) {
       const name = this.pick(this.free(this.containers, (k) => k !== 'gone'));
-      const net = this.pick([...NETWORKS, ...this.free(this.networks, (k) => k === 'created')]);
+      const net = this.pick([...this.networksAtStart, ...this.free(this.networks, (k) => k === 'created')]);
       if (!name || !net) return;
       const disconnect = this.random() < 0.45;
       return this.on([name, `net:${net}`], async () => {
@@ -201,8 +213,9 @@ class Drill {
       const name = `x${this.next++}`;
       return this.on([`net:${name}`], async () => {
         // some with a bridge name of their own: only their record (or its intent) says they are berth's
-        const options = this.random() < 0.4 ? { 'com.docker.network.bridge.name': `drillbr${this.next}` } : {};
-        const r = await this.call('POST', '/networks/create', { Name: name, CheckDuplicate: true, Options: options });
+        const overlay = this.o.overlay && this.random() < 0.4;
+        const options = !overlay && this.random() < 0.4 ? { 'com.docker.network.bridge.name': `drillbr${this.next}` } : {};
+        const r = await this.call('POST', '/networks/create', { Name: name, CheckDuplicate: true, Options: options, ...(overlay ? { Driver: 'overlay', Attachable: true } : {}) });
         if (r?.status === 201) this.networks.set(name, 'created');
         return !!r;
       });
@@ -264,7 +277,7 @@ class Drill {
     const probe = `probe${this.report.kills}-${this.o.seed}`;
     const made = await this.lab.api('POST', `/containers/create?name=${probe}`, {
       Cmd: ['sleep', '100000'], ExposedPorts: { '80/tcp': {} },
-      HostConfig: { NetworkMode: NETWORKS[0], PortBindings: { '80/tcp': [{ HostPort: String(21000 + this.report.kills) }] } },
+      HostConfig: { NetworkMode: this.networksAtStart.at(-1), PortBindings: { '80/tcp': [{ HostPort: String(21000 + this.report.kills) }] } },
     });
     const started = made.status === 201 ? await this.lab.api('POST', `/containers/${probe}/start`) : made;
     const removed = await this.lab.api('DELETE', `/containers/${probe}?force=1`);
@@ -300,8 +313,9 @@ class Drill {
   }
 
   async run_(): Promise<DrillReport> {
-    for (const [i, name] of NETWORKS.entries()) {
-      const r = await this.lab.api('POST', '/networks/create', { Name: name, IPAM: { Config: [{ Subnet: subnetOf(i) }] } });
+    for (const [i, name] of this.networksAtStart.entries()) {
+      const driver = name === OVERLAY ? { Driver: 'overlay', Attachable: true } : {};
+      const r = await this.lab.api('POST', '/networks/create', { Name: name, IPAM: { Config: [{ Subnet: subnetOf(i) }] }, ...driver });
       if (r.status !== 201) throw new Error(`drill: network ${name}: ${r.status} ${r.text}`);
     }
     await Promise.all([this.killer(), ...Array.from({ length: this.o.concurrency }, () => this.worker())]);
@@ -313,7 +327,7 @@ class Drill {
     await this.verify('at the end');
     for (const c of (await this.lab.api('GET', '/containers/json?all=1')).body as { Id: string }[]) await this.lab.api('DELETE', `/containers/${c.Id}?force=1`);
     for (const n of this.networks.keys()) await this.lab.api('DELETE', `/networks/${n}`);
-    for (const n of NETWORKS) await this.lab.api('DELETE', `/networks/${n}`);
+    for (const n of this.networksAtStart) await this.lab.api('DELETE', `/networks/${n}`);
     const f = await checkConsistency(this.lab);
     for (const kind of FINDING_KINDS) {
       this.report.findings[kind] += f[kind].length;

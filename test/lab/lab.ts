@@ -278,6 +278,11 @@ export class Lab {
     ];
   }
 
+  /** The flags of the daemon's last start (or of its next, before one): what it runs with. */
+  get daemonFlags(): string[] {
+    return this.daemonArgv(this.lastExtraArgs);
+  }
+
   /** env: for this start only (e.g. BERTH_CRASH_AT, src/engine/crash-points.ts) */
   async startDaemon(extraArgs?: string[], env?: Record<string, string>): Promise<void> {
     if (this.daemon?.running) throw new Error('lab: berthd is already running');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Writable } from 'node:stream';
 import type { Controller } from '../engine/controller.js';
 import { encodeFrame } from '../runtime/log-stream.js';
 import { ConflictError, NotFoundError } from '../util/errors.js';
@@ -116,8 +116,8 @@ export function streamRoutes(router: Router, ctl: Controller): void {
     // As dockerd, the 101 goes out before the process starts: a client that reads the
     // headers through a buffer (docker-py, so compose) swallowed a quick first output.
     const socket = detach ? undefined : upgrade(reply, e.tty);
-    // stdin the client sends meanwhile waits in the socket until relayExec listens
-    socket?.pause();
+    // stdin the client sends meanwhile (even its end) is kept until the process has a stdin
+    const input = socket && new ClientInput(socket);
     // and is handed to the kernel, and read by the client (peer-read.ts), before the first output can follow it
     if (socket) {
       await new Promise<void>((resolve) => socket.write('', () => resolve()));
@@ -141,7 +141,7 @@ export function streamRoutes(router: Router, ctl: Controller): void {
       resolve();
     }));
     if (!socket) return { status: 200 };
-    relayExec(child, socket, e, finished);
+    relayExec(child, socket, input!, e, finished);
   });
 
   router.add('GET', '/exec/{id}/json', (req) => {
@@ -172,21 +172,49 @@ function upgrade(reply: Reply, tty: boolean): Duplex {
   return reply.res.socket as Duplex;
 }
 
-function relayExec(child: ChildProcess, socket: Duplex, e: ExecRecord, finished: Promise<void>): void {
+function relayExec(child: ChildProcess, socket: Duplex, input: ClientInput, e: ExecRecord, finished: Promise<void>): void {
   const frame = (stream: 1 | 2) => (d: Buffer) => void socket.write(e.tty ? d : encodeFrame(stream, d));
   child.stdout?.on('data', frame(1));
   child.stderr?.on('data', frame(2));
-  if (child.stdin) {
-    if (e.stdin) {
-      socket.on('data', (d: Buffer) => child.stdin?.write(d));
-      socket.on('end', () => child.stdin?.end());
-    } else {
-      child.stdin.end();
-    }
+  if (e.stdin && child.stdin) input.pipeTo(child.stdin);
+  else {
+    child.stdin?.end();
+    input.pipeTo(undefined);
   }
   socket.on('error', () => undefined);
-  socket.resume();
   void finished.then(() => socket.end());
+}
+
+/**
+ * What the client sends on a hijacked connection, listened to from the 101 on: kept until
+ * the process has a stdin, then passed on as it comes. (Pausing the socket instead lost a
+ * client's early end: Node did not emit 'end' after a pause, a resume and a pause.)
+ */
+class ClientInput {
+  private kept: Buffer[] | undefined = [];
+  private ended = false;
+  private sink: Writable | undefined;
+
+  constructor(socket: Duplex) {
+    socket.on('data', (d: Buffer) => {
+      if (this.sink) this.sink.write(d);
+      else this.kept?.push(d);
+    });
+    socket.on('end', () => {
+      if (this.sink) this.sink.end();
+      else this.ended = true;
+    });
+  }
+
+  /** Everything so far into `stdin`, then the rest as it comes; undefined: read and dropped (no -i). */
+  pipeTo(stdin: Writable | undefined): void {
+    const kept = this.kept ?? [];
+    this.kept = undefined;
+    if (!stdin) return;
+    for (const d of kept) stdin.write(d);
+    if (this.ended) stdin.end();
+    else this.sink = stdin;
+  }
 }
 
 function signalNumber(sig: string): number {

@@ -92,6 +92,7 @@ function makeProgram(): Command {
     .option('--cluster-store <url>', 'the etcd (v3) cluster that global (overlay) networks live in: etcd://HOST:PORT[,HOST:PORT…]')
     .option('--cluster-advertise <iface|ip[:port]>', 'the address other hosts reach this one at (an interface stands for its first IPv4 address)')
     .option('--cluster-store-opt <key=value>', 'TLS to etcd: kv.cacertfile=PATH, kv.certfile=PATH, kv.keyfile=PATH (repeatable, or comma-separated)', collect, [] as string[])
+    .option('--plugin-dir <dir>', "where plugins are found: their sockets and .spec/.json files (repeatable; default Docker's /run/docker/plugins, /etc/docker/plugins, /usr/lib/docker/plugins)", collect, [] as string[])
     .option('-D, --debug', 'debug logging', false)
     // berth's own (dockerd logs to stderr only): see log-file.ts
     .option('--log-file <path>', "write berthd's log to this file, rotated by size, instead of stderr")
@@ -137,6 +138,7 @@ function flagsOf(o: Record<string, any>): DaemonFlags {
       neighGcThresh3: o.neighGcThresh3,
       apiSockets: hosts.flatMap((h) => (h.kind === 'unix' ? [h.path] : [])),
       cluster: clusterOf(o),
+      pluginDirs: o.pluginDir,
     }),
   };
 }

@@ -148,13 +148,24 @@ export interface NetworkDriver<C = unknown> {
   parseConfig(spec: NetworkSpec): C;
   /** Checks against the networks that exist (a clash of bridge names, of macvlan parents and subnets …) before anything is made. */
   checkNew?(net: DriverNetwork<C>, others: DriverNetwork<C>[]): Promise<void> | void;
-  /** Makes the network in the kernel. Idempotent: also used to restore after a restart. */
+  /** Makes the network in the kernel. Idempotent: also used to restore after a restart, unless restoreNetwork is there. */
   createNetwork(net: DriverNetwork<C>): Promise<void>;
+  /** Start-up, for a stored network, instead of createNetwork (a plugin keeps its own networks: it is only activated again). */
+  restoreNetwork?(net: DriverNetwork<C>): Promise<void>;
   deleteNetwork(net: DriverNetwork<C>): Promise<void>;
   /** The name of a new endpoint's outside link ('' when it has none); `taken` lists those of the network's other endpoints, when asked. */
   linkName?(net: DriverNetwork<C>, taken: () => string[]): string;
+  /**
+   * Before the endpoint is planned, its addresses known: a driver that makes endpoints
+   * outside berth (a plugin: CreateEndpoint, then Join with the sandbox's path) does it
+   * here, and planEndpoint plans from what it answered; returns the name of the link it
+   * made, which the engine records as the endpoint's linkName. Undone by releaseEndpoint.
+   */
+  prepareEndpoint?(net: DriverNetwork<C>, ep: EndpointView, sandboxKey: string): Promise<string | undefined>;
   /** What to make for one endpoint; no kernel call. null: no interface (host, null). */
   planEndpoint(net: DriverNetwork<C>, ep: EndpointView): InterfacePlan | null;
+  /** The endpoint's interface is gone and its address is given back next (a plugin: Leave, then DeleteEndpoint). */
+  releaseEndpoint?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
   /** After the endpoint's interface exists (firewall elements, host routes …). */
   joined?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
   /** Before the endpoint's interface goes away. */
@@ -169,18 +180,18 @@ export interface NetworkDriver<C = unknown> {
   /** Start-up, at the end: what this driver made earlier and no network or endpoint knows any more is removed. */
   reconcile?(known: DriverNetwork<C>[], knownLinks: Set<string>): Promise<void>;
   /**
+   * scope global, on `network create`, before the network is claimed in the store: the
+   * cluster's other hosts now. A driver that could not reach one of them refuses the
+   * network with an error naming it (overlay routing=direct: a host across a router).
+   */
+  checkHosts?(net: DriverNetwork<C>, hosts: ClusterHostView[]): Promise<void>;
+  /**
    * scope global: the engine keeps the network and its endpoints in the cluster store and
    * tells the driver of endpoints on other hosts, so it can reach them (overlay: its VXLAN
    * entries). Up/down one at a time, in the store's order; reconcile with the full set at
    * start and after a re-list: whatever the driver programmed for an endpoint not in
    * `remotes` goes.
    */
-  /**
-   * scope global, on `network create`, before the network is claimed in the store: the
-   * cluster's other hosts now. A driver that could not reach one of them refuses the
-   * network with an error naming it (overlay routing=direct: a host across a router).
-   */
-  checkHosts?(net: DriverNetwork<C>, hosts: ClusterHostView[]): Promise<void>;
   remoteUp?(net: DriverNetwork<C>, remote: RemoteEndpointView): Promise<void>;
   remoteDown?(net: DriverNetwork<C>, remote: RemoteEndpointView): Promise<void>;
   remoteReconcile?(net: DriverNetwork<C>, remotes: RemoteEndpointView[]): Promise<void>;

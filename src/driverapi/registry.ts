@@ -15,8 +15,13 @@ export interface DriverContext {
 
 export type DriverFactory = (ctx: DriverContext) => NetworkDriver;
 
+/** A driver that is a plugin (src/drivers/remote/): made by name, activated before it serves. */
+export type PluginDriver = NetworkDriver & { activate(): Promise<void> };
+
 export class DriverRegistry {
   private readonly drivers = new Map<string, NetworkDriver>();
+  /** makes the driver of a plugin by name (set when berthd may load plugins) */
+  plugin: ((name: string) => PluginDriver) | undefined;
 
   constructor(private readonly ctx: DriverContext, factories: Record<string, DriverFactory> = {}) {
     for (const [name, make] of Object.entries(factories)) this.register(name, make);
@@ -28,6 +33,27 @@ export class DriverRegistry {
 
   get(name: string): NetworkDriver | undefined {
     return this.drivers.get(name);
+  }
+
+  /**
+   * The driver of that name, a plugin's found and activated first (`network create -d
+   * PLUGIN`): registered only once it answered, so a wrong name leaves nothing behind.
+   */
+  async resolve(name: string): Promise<NetworkDriver> {
+    const known = this.drivers.get(name);
+    if (known || !this.plugin) return this.find(name);
+    const d = this.plugin(name);
+    await d.activate();
+    this.drivers.set(name, d);
+    return d;
+  }
+
+  /** A plugin's driver for networks stored with it (start-up): registered now, activated when its networks are restored. */
+  adoptPlugin(name: string): NetworkDriver | undefined {
+    if (this.drivers.has(name) || !this.plugin) return this.drivers.get(name);
+    const d = this.plugin(name);
+    this.drivers.set(name, d);
+    return d;
   }
 
   /** The driver, or Docker's 404 for an unknown one. */

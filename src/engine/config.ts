@@ -39,6 +39,8 @@ export interface DaemonConfig {
   apiSockets: string[];
   /** --cluster-store, --cluster-store-opt, --cluster-advertise: this host's etcd and the address others reach it at */
   cluster?: ClusterSettings;
+  /** --plugin-dir (repeatable): where plugins are looked for; empty: Docker's folders */
+  pluginDirs: string[];
 }
 
 export const DEFAULT_BRIDGE_NAME = 'berth0';
@@ -64,6 +66,7 @@ export function defaultConfig(overrides: Partial<DaemonConfig> = {}): DaemonConf
     dnsOptions: [],
     neighGcThresh3: 'report',
     apiSockets: [],
+    pluginDirs: [],
     ...overrides,
   };
 }

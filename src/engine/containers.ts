@@ -70,7 +70,7 @@ export class ContainerService {
     private readonly log: (msg: string) => void = () => undefined,
   ) {
     this.links = new ContainerLinks(state, this.lock, observers, firewall, (c) => this.rewriteFiles(c));
-    this.endpoints = new EndpointService(state, networks, ipam, observers);
+    this.endpoints = new EndpointService(state, networks, ipam, observers, log);
     this.sandboxes = new SandboxService(state, networks, this.endpoints, kernel, observers, log);
   }
 

@@ -28,6 +28,9 @@ import { killShim, shimsUnder } from '../runtime/stray-shims.js';
 import { ClusterMembership, type ClusterSettings } from '../cluster/membership.js';
 import { GlobalEndpoints } from './global-endpoints.js';
 import { GlobalNetworks } from './global-networks.js';
+import { RemoteDriver } from '../drivers/remote/driver.js';
+import { pluginDirs } from '../plugins/discovery.js';
+import { Plugins } from '../plugins/plugins.js';
 
 // The Container Network Model's controller: owns the store, the kernel handle, IPAM,
 // drivers and the two services, and reconciles the kernel with the store at start-up.
@@ -41,6 +44,8 @@ export class Controller {
   /** the neighbour-table cap and what the bridge endpoints need of it (GET /info warns) */
   readonly neighbours: NeighbourLimit;
   readonly drivers: DriverRegistry;
+  /** plugins found and activated (remote network drivers) */
+  readonly plugins: Plugins;
   /** with --cluster-store: this host's store client, id, lease and host record */
   cluster: ClusterMembership | undefined;
   /** with --cluster-store: endpoints of global networks, here and on the other hosts */
@@ -59,6 +64,8 @@ export class Controller {
     const ipam = new DefaultIpam({ defaultPools: config.defaultAddressPools, ulaSeed: () => this.engineId() });
     this.observers.add(endpointEvents(this.events));
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
+    this.plugins = new Plugins(pluginDirs(config.pluginDirs), log);
+    this.drivers.plugin = (name) => new RemoteDriver(name, this.plugins, kernel);
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);
     this.observers.add(this.neighbours);
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
@@ -106,6 +113,8 @@ export class Controller {
 
   private async start(): Promise<void> {
     if (this.config.cluster) this.joinCluster(this.config.cluster);
+    // networks of a plugin's driver: its driver is there before anything asks for it
+    for (const n of this.state.networks.values()) this.drivers.adoptPlugin(n.driver);
     upgradeRecords(this.state, (n) => this.networks.driverOf(n).parseConfig({ id: n.id, name: n.name, internal: n.internal, builtin: n.builtin, options: n.options }));
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.neighbours.refresh();
@@ -121,7 +130,13 @@ export class Controller {
     const cut = this.state.journal.pending();
     if (cut.length) this.log(`${cut.length} operation(s) cut by a crash, to finish or undo: ${cut.map((i) => i.op).join(', ')}`);
     await this.settle(cut, 'network.remove', (i) => this.networks.settleRemove(i.network));
-    for (const n of this.state.networks.values()) await this.networks.restore(n);
+    for (const n of this.state.networks.values()) {
+      // a plugin that does not answer keeps its networks: they are used once it does
+      await this.networks.restore(n).catch((err: Error) => {
+        if (!(this.drivers.get(n.driver) instanceof RemoteDriver)) throw err;
+        this.log(`network ${n.name}: ${err.message}; kept, for when the plugin answers`);
+      });
+    }
     await this.restoreContainers(new Set(cut.flatMap((i) => (i.op === 'container.start' ? [i.containerId] : []))));
     await this.settle(cut, 'container.connect', async (i) => this.containers.settleConnect(i));
     await this.settle(cut, 'container.disconnect', (i) => this.containers.settleDisconnect(i));

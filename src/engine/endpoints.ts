@@ -10,6 +10,7 @@ import { newId } from '../util/names.js';
 import { isUserDefined } from './container-files.js';
 import { checkWord } from './file-values.js';
 import { crashPoint } from './crash-points.js';
+import { viewOf } from './endpoint-view.js';
 import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { GlobalEndpoints } from './global-endpoints.js';
@@ -39,6 +40,7 @@ export class EndpointService {
     private readonly networks: NetworkService,
     private readonly ipam: Ipam,
     private readonly observers: Observers,
+    private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
   /** A new endpoint record of a container on a network; every setting checked, nothing reserved yet. */
@@ -180,6 +182,11 @@ export class EndpointService {
     const ip = ipv4Of(ep);
     const ip6 = ipv6Of(ep);
     if (ep.addresses.length) await this.observers.endpointDown(c, net, ep).catch(() => undefined);
+    // a plugin that fails or hangs here does not keep the container: said in the log, as dockerd does
+    if (ep.addresses.length) {
+      await this.networks.driverOf(net).releaseEndpoint?.(this.networks.view(net), viewOf(ep, false))
+        .catch((err: Error) => this.log(`container ${c.name} on ${net.name}: ${err.message}`));
+    }
     if (net.scope === 'global' && ep.addresses.length) await this.global?.release(net, ep);
     const pool = this.networks.poolOf(net);
     if (ip && pool) this.ipam.releaseAddress(pool, ip);

@@ -91,7 +91,8 @@ export class NetworkService {
 
   /** Re-makes a stored network in the kernel and tells the observers (start-up). */
   async restore(n: NetworkRecord): Promise<void> {
-    await this.driverOf(n).createNetwork(this.view(n));
+    const driver = this.driverOf(n);
+    await (driver.restoreNetwork ? driver.restoreNetwork(this.view(n)) : driver.createNetwork(this.view(n)));
     await this.observers.networkUp(n);
   }
 
@@ -106,6 +107,8 @@ export class NetworkService {
   }
 
   async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string } = {}): Promise<NetworkRecord> {
+    // a plugin's driver is found and activated first (Docker's 404 when there is none)
+    await this.drivers.resolve(req.driver || 'bridge');
     const global = this.globalDriver(req);
     if (global) {
       if (!this.global) throw new InvalidParameterError(`${global.name} networks need a cluster store: start berthd with --cluster-store etcd://HOST:2379 and --cluster-advertise IFACE|IP`);

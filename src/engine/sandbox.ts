@@ -1,12 +1,12 @@
-import type { EndpointView, InterfacePlan } from '../driverapi/contract.js';
+import type { InterfacePlan } from '../driverapi/contract.js';
 import type { Kernel, SandboxInterface } from '../kernel/types.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
-import { linkLocalCidr } from '../util/link-local.js';
 import type { EndpointService } from './endpoints.js';
 import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { State } from './state.js';
 import { crashPoint } from './crash-points.js';
+import { viewOf } from './endpoint-view.js';
 
 // A container's sandbox (its netns) and the endpoints joined to it — one path for start,
 // connect, disconnect, restore after a restart and teardown, whatever the drivers. Each
@@ -36,6 +36,7 @@ export class SandboxService {
   /** Makes the netns and joins every endpoint (`eps` in interface order); on failure undoes all of it. */
   async create(c: ContainerRecord, netns: string, eps: EndpointRecord[], publishes: boolean): Promise<void> {
     for (const ep of eps) await this.endpoints.assign(this.network(ep), ep);
+    for (const ep of eps) await this.prepare(this.network(ep), ep, netns, publishes);
     c.sandboxKey = netns;
     this.state.saveContainerWithEndpoints(c, eps);
     crashPoint('start.recorded');
@@ -57,6 +58,8 @@ export class SandboxService {
     this.state.saveEndpoint(ep);
     crashPoint('connect.assigned');
     try {
+      await this.prepare(net, ep, c.sandboxKey, publishes);
+      this.state.saveEndpoint(ep);
       const others = this.planAll(this.live(c).filter((e) => e.id !== ep.id), publishes);
       const mine = this.plan(net, ep, publishes);
       if (!mine) return;
@@ -145,6 +148,12 @@ export class SandboxService {
     return this.state.endpointsOf({ containerId: c.id }).filter((e) => e.ifName);
   }
 
+  /** A driver that makes its endpoints outside berth (a plugin) does so now; the link it names is recorded as the endpoint's. */
+  private async prepare(net: NetworkRecord, ep: EndpointRecord, netns: string, publishes: boolean): Promise<void> {
+    const link = await this.networks.driverOf(net).prepareEndpoint?.(this.networks.view(net), viewOf(ep, publishes), netns);
+    if (link) ep.linkName = link;
+  }
+
   private network(ep: EndpointRecord): NetworkRecord {
     return this.state.networks.get(ep.networkId)!;
   }
@@ -205,18 +214,4 @@ export function gatewayOf(joined: Joined[], family: Family): Joined | undefined 
     if (!best || j.net.name < best.net.name) best = j;
   }
   return best;
-}
-
-function viewOf(ep: EndpointRecord, publishes: boolean): EndpointView {
-  return {
-    id: ep.id,
-    containerId: ep.containerId,
-    ifName: ep.ifName,
-    addresses: ep.addresses,
-    mac: ep.mac,
-    linkName: ep.linkName,
-    linkLocal: (ep.linkLocalIps ?? []).map(linkLocalCidr),
-    driverOpts: ep.driverOpts ?? {},
-    publishes,
-  };
 }

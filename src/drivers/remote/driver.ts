@@ -1,0 +1,173 @@
+import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SubnetView } from '../../driverapi/contract.js';
+import type { Kernel } from '../../kernel/types.js';
+import type { Plugins } from '../../plugins/plugins.js';
+import { PluginError } from '../../plugins/client.js';
+import { InvalidParameterError } from '../../util/errors.js';
+
+// A network driver that is a plugin (libnetwork's remote driver): every network and
+// endpoint operation is a NetworkDriver.* call to it, over Docker's plugin protocol v1.
+// The plugin makes the endpoint's interface outside berth and names it in its Join
+// answer (InterfaceName.SrcName); that answer is the endpoint's interface plan: berth
+// moves the link into the sandbox under the engine's name, with the address IPAM gave and
+// the plugin's gateway and static routes. Addresses come from berth's IPAM (a remote IPAM
+// driver is a later step). Only Scope "local" plugins: a global one would need the
+// cluster store's network path, which is the overlay's today.
+
+/** Docker's generic option map: the `-o` options of `network create`, as the plugin receives them. */
+const GENERIC = 'com.docker.network.generic';
+
+export interface RemoteConfig {
+  /** -o options, given to the plugin under com.docker.network.generic */
+  options: Record<string, string>;
+  ipv6: boolean;
+}
+
+type Net = DriverNetwork<RemoteConfig>;
+
+interface JoinAnswer {
+  InterfaceName?: { SrcName?: string; DstPrefix?: string; DstName?: string };
+  Gateway?: string;
+  GatewayIPv6?: string;
+  StaticRoutes?: { Destination?: string; RouteType?: number; NextHop?: string }[];
+  DisableGatewayService?: boolean;
+}
+
+interface Joined {
+  srcName: string;
+  gateway4?: string;
+  gateway6?: string;
+  routes: { dst: string; via?: string }[];
+}
+
+export class RemoteDriver implements NetworkDriver<RemoteConfig> {
+  readonly caps: DriverCaps = {
+    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, reservesGateway: true, hostNeighbours: false,
+  };
+  /** endpoints this process created at the plugin, and the Join answer once joined */
+  private readonly endpoints = new Map<string, Joined | null>();
+
+  constructor(readonly name: string, private readonly plugins: Plugins, private readonly kernel: Pick<Kernel, 'getLink'>) {}
+
+  private call<T extends object>(method: string, body: unknown): Promise<T | undefined> {
+    return this.plugins.call<T>(this.name, 'NetworkDriver', `NetworkDriver.${method}`, body);
+  }
+
+  /** Activation and GetCapabilities: before the plugin's first network, and after a restart before its networks are used. */
+  async activate(): Promise<void> {
+    const caps = await this.call<{ Scope?: string; ConnectivityScope?: string }>('GetCapabilities', undefined);
+    const scope = caps?.Scope ?? '';
+    if (scope !== 'local' && scope !== 'global') throw new PluginError(`plugin ${this.name}: GetCapabilities: invalid Scope ${JSON.stringify(scope)} (local or global)`);
+    if (scope === 'global') throw new InvalidParameterError(`plugin ${this.name} is a driver of scope global; berth runs remote drivers of scope local only`);
+  }
+
+  parseConfig(spec: NetworkSpec): RemoteConfig {
+    const options: Record<string, string> = {};
+    for (const [k, v] of Object.entries(spec.options)) if (!k.startsWith('com.docker.network.')) options[k] = v;
+    return { options, ipv6: spec.options['com.docker.network.enable_ipv6'] === 'true' };
+  }
+
+  async createNetwork(net: Net): Promise<void> {
+    const data = (v6: boolean) => net.subnets.filter((s) => s.subnet.includes(':') === v6).map(ipamData);
+    await this.call('CreateNetwork', {
+      NetworkID: net.id,
+      Options: {
+        'com.docker.network.enable_ipv4': data(false).length > 0,
+        'com.docker.network.enable_ipv6': data(true).length > 0,
+        ...(net.internal ? { 'com.docker.network.internal': true } : {}),
+        [GENERIC]: net.config.options,
+      },
+      IPv4Data: data(false),
+      IPv6Data: data(true),
+    });
+  }
+
+  /** After a restart the plugin still has its networks (it keeps its own state, as with dockerd): only activated again. */
+  async restoreNetwork(): Promise<void> {
+    await this.activate();
+  }
+
+  async deleteNetwork(net: Net): Promise<void> {
+    await this.call('DeleteNetwork', { NetworkID: net.id });
+  }
+
+  /** CreateEndpoint, then Join: the plugin makes the interface and names it. A failed Join deletes the endpoint at the plugin again. */
+  async prepareEndpoint(net: Net, ep: EndpointView, sandboxKey: string): Promise<string> {
+    const given = {
+      Address: ep.addresses.find((a) => !a.includes(':')) ?? '',
+      AddressIPv6: ep.addresses.find((a) => a.includes(':')) ?? '',
+      MacAddress: ep.mac,
+    };
+    const created = await this.call<{ Interface?: Partial<typeof given> | null }>('CreateEndpoint', {
+      NetworkID: net.id, EndpointID: ep.id, Options: {}, Interface: given,
+    });
+    this.endpoints.set(ep.id, null);
+    try {
+      // the plugin may fill what was empty, never change what berth gave (libnetwork's rule)
+      for (const [k, v] of Object.entries(created?.Interface ?? {})) {
+        if (v && v !== given[k as keyof typeof given]) throw new PluginError(`plugin ${this.name}: CreateEndpoint: it changed the endpoint's ${k} (${given[k as keyof typeof given] || 'none'} → ${v}); berth's IPAM gives addresses and MACs`);
+      }
+      const answer = await this.call<JoinAnswer>('Join', { NetworkID: net.id, EndpointID: ep.id, SandboxKey: sandboxKey, Options: {} });
+      this.endpoints.set(ep.id, { srcName: '', routes: [] });
+      const joined = await this.readJoin(answer ?? {});
+      this.endpoints.set(ep.id, joined);
+      return joined.srcName;
+    } catch (err) {
+      await this.releaseEndpoint(net, ep).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Leave (when it joined), then DeleteEndpoint (when it was created). What a restart
+   * forgot, the endpoint's record says: a recorded link means it joined.
+   */
+  async releaseEndpoint(net: Net, ep: EndpointView): Promise<void> {
+    const state = this.endpoints.get(ep.id);
+    const joined = !!state || !!ep.linkName;
+    if (!joined && !this.endpoints.has(ep.id)) return;
+    this.endpoints.delete(ep.id);
+    let first: unknown;
+    if (joined) await this.call('Leave', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first = err));
+    await this.call('DeleteEndpoint', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first ??= err));
+    if (first) throw first;
+  }
+
+  /** What the Join answer means, checked: the link it names must exist in berthd's netns. */
+  private async readJoin(a: JoinAnswer): Promise<Joined> {
+    const src = a.InterfaceName?.SrcName;
+    if (!src) throw new PluginError(`plugin ${this.name}: Join: no InterfaceName.SrcName (the interface berth moves into the container)`);
+    if (!(await this.kernel.getLink(src))) throw new PluginError(`plugin ${this.name}: Join: its interface ${src} does not exist on this host`);
+    const routes: { dst: string; via?: string }[] = [];
+    for (const r of a.StaticRoutes ?? []) {
+      if (!r.Destination) throw new PluginError(`plugin ${this.name}: Join: a static route without a Destination`);
+      if (r.RouteType === 0 && !r.NextHop) throw new PluginError(`plugin ${this.name}: Join: static route ${r.Destination} of type next-hop without a NextHop`);
+      routes.push(r.RouteType === 1 ? { dst: r.Destination } : { dst: r.Destination, via: r.NextHop });
+    }
+    return { srcName: src, gateway4: a.Gateway || undefined, gateway6: a.GatewayIPv6 || undefined, routes };
+  }
+
+  /** The plugin's interface under the engine's name. After a restart (no Join answer kept) the plan serves its removal only. */
+  planEndpoint(_net: Net, ep: EndpointView): InterfacePlan {
+    const j = this.endpoints.get(ep.id);
+    return {
+      link: { kind: 'existing', name: j?.srcName || ep.linkName || ep.ifName },
+      mac: ep.mac,
+      addresses: [...ep.addresses, ...ep.linkLocal],
+      gateway4: j?.gateway4,
+      gateway6: j?.gateway6,
+      routes: j?.routes ?? [],
+    };
+  }
+}
+
+/** Docker's IPAMData: the gateway and aux addresses as CIDRs with the pool's prefix. */
+function ipamData(s: SubnetView): { AddressSpace: string; Pool: string; Gateway?: string; AuxAddresses?: Record<string, string> } {
+  const prefix = s.subnet.slice(s.subnet.indexOf('/'));
+  const aux = Object.entries(s.auxAddresses ?? {});
+  return {
+    AddressSpace: 'LocalDefault',
+    Pool: s.subnet,
+    ...(s.gateway ? { Gateway: `${s.gateway}${prefix}` } : {}),
+    ...(aux.length ? { AuxAddresses: Object.fromEntries(aux.map(([k, v]) => [k, `${v}${prefix}`])) } : {}),
+  };
+}

@@ -1,0 +1,58 @@
+import { InvalidParameterError, NotFoundError } from '../util/errors.js';
+import { PluginClient, PluginError, type CallOptions } from './client.js';
+import { discover, type PluginDirs } from './discovery.js';
+
+// The plugins berthd has found and activated, by name. Activation is the protocol's
+// handshake (POST /Plugin.Activate → {"Implements": [...]}), done once; a plugin that
+// stops answering (it restarted, perhaps at a new address) is found and activated again
+// on the next call, as dockerd does.
+
+export type PluginKind = 'NetworkDriver' | 'IpamDriver';
+
+interface Active {
+  client: PluginClient;
+  implements: string[];
+}
+
+export class Plugins {
+  private readonly active = new Map<string, Active>();
+
+  constructor(private readonly dirs: PluginDirs, private readonly log: (msg: string) => void = () => undefined) {}
+
+  /** The plugin, found and activated; NotFoundError (Docker's 404) when no folder has it. */
+  async get(name: string, kind: PluginKind): Promise<PluginClient> {
+    let a = this.active.get(name);
+    if (!a) {
+      const address = await discover(name, this.dirs);
+      if (!address) throw new NotFoundError(`plugin "${name}" not found`);
+      const client = new PluginClient(name, address);
+      const answer = await client.call<{ Implements?: unknown }>('Plugin.Activate', undefined);
+      const impl = Array.isArray(answer?.Implements) ? answer.Implements.filter((x): x is string => typeof x === 'string') : [];
+      a = { client, implements: impl };
+      this.active.set(name, a);
+      this.log(`plugin ${name} activated at ${client.address.kind === 'unix' ? client.address.path : `${client.address.host}:${client.address.port}`}: implements ${impl.join(', ') || 'nothing'}`);
+    }
+    if (!a.implements.includes(kind)) throw new InvalidParameterError(`plugin ${name} does not implement ${kind} (it implements ${a.implements.join(', ') || 'nothing'})`);
+    return a.client;
+  }
+
+  /**
+   * One call to the plugin; when it does not answer at all (a plugin that restarted),
+   * it is found and activated again once, and the call made again.
+   */
+  async call<T extends object>(name: string, kind: PluginKind, method: string, body: unknown, opts?: CallOptions): Promise<T | undefined> {
+    const client = await this.get(name, kind);
+    try {
+      return await client.call<T>(method, body, opts);
+    } catch (err) {
+      if (!(err instanceof PluginError) || !/nothing answers at/.test(err.message)) throw err;
+      this.active.delete(name);
+      return (await this.get(name, kind)).call<T>(method, body, opts);
+    }
+  }
+
+  /** Names of the activated plugins that implement `kind` (`docker info`). */
+  names(kind: PluginKind): string[] {
+    return [...this.active].filter(([, a]) => a.implements.includes(kind)).map(([n]) => n);
+  }
+}

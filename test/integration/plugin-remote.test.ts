@@ -1,0 +1,139 @@
+// Remote network drivers (issue 15): a plugin found in berthd's plugin folder, activated
+// and driven over Docker's plugin protocol v1. The plugin (test/lab/net-plugin.ts) really
+// networks, with a bridge and veth pairs of its own: containers on its network reach
+// each other by IP and name through the interfaces it made.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { labFor, type Lab } from '../lab/lab.js';
+import type { LabProcess } from '../lab/process.js';
+import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+
+const PLUGIN = fileURLToPath(new URL('../lab/net-plugin.js', import.meta.url));
+
+interface Call {
+  method: string;
+  body: Record<string, any>;
+  accept?: string;
+}
+
+class LabPlugin {
+  private proc: LabProcess | undefined;
+  constructor(private readonly lab: Lab, readonly dir: string, readonly name: string) {}
+
+  get log(): string {
+    return join(this.dir, `${this.name}.calls`);
+  }
+
+  async start(...args: string[]): Promise<void> {
+    await this.stop();
+    this.proc = this.lab.spawnIn(this.lab.hostNs, ['node', PLUGIN, join(this.dir, `${this.name}.sock`), this.log, ...args]);
+    await this.proc.waitForOutput('ready\n');
+  }
+
+  async stop(): Promise<void> {
+    await this.proc?.stop('SIGTERM');
+    this.proc = undefined;
+  }
+
+  /** The calls since the last take, in order. */
+  take(): Call[] {
+    let text = '';
+    try {
+      text = readFileSync(this.log, 'utf8');
+    } catch {
+      return [];
+    }
+    writeFileSync(this.log, '');
+    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
+  }
+}
+
+const methods = (calls: Call[]) => calls.map((c) => c.method.replace(/^NetworkDriver\./, ''));
+const pings = async (lab: Lab, from: string, to: string) => (await lab.berth(['exec', from, 'ping', '-c1', '-W1', to])).code === 0;
+
+test('a remote network driver plugin, over Docker\'s plugin protocol', async (t) => {
+  const lab = await labFor(t, { startDaemon: false });
+  const dir = join(lab.dir, 'plugins');
+  mkdirSync(dir, { recursive: true });
+  const plugin = new LabPlugin(lab, dir, 'labnet');
+  t.after(() => plugin.stop());
+  await plugin.start();
+  await lab.startDaemon(['--plugin-dir', dir]);
+
+  let nid = '';
+  await t.test('network create -d PLUGIN: activated, asked its capabilities, then CreateNetwork with the IPAM data and -o options', async () => {
+    nid = await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.77.0.0/24', '-o', 'color=blue', 'pnet']);
+    lab.foreignLinks.add(`lp${nid.slice(0, 10)}`); // the plugin's bridge: not berth's to account for
+    const calls = plugin.take();
+    assert.deepEqual(methods(calls), ['Plugin.Activate', 'GetCapabilities', 'CreateNetwork']);
+    assert.ok(calls.every((c) => c.accept === 'application/vnd.docker.plugins.v1.2+json'), 'the protocol\'s media type');
+    assert.deepEqual(calls[2]!.body, {
+      NetworkID: nid,
+      Options: { 'com.docker.network.enable_ipv4': true, 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': { color: 'blue' } },
+      IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: '10.77.0.0/24', Gateway: '10.77.0.1/24' }],
+      IPv6Data: [],
+    });
+    assert.match(await ok(lab, ['network', 'ls', '--filter', 'name=pnet']), /pnet\s+labnet\s+local/);
+    const info = (await lab.api('GET', '/info')).body as { Plugins: { Network: string[] } };
+    assert.ok(info.Plugins.Network.includes('labnet'), `docker info lists the plugin: ${info.Plugins.Network.join(', ')}`);
+  });
+
+  await t.test('containers on it reach each other by IP and name through the interfaces the plugin made', async () => {
+    await runSleeper(lab, 'p1', ['--network', 'pnet']);
+    await runSleeper(lab, 'p2', ['--network', 'pnet']);
+    const calls = plugin.take();
+    assert.deepEqual(methods(calls), ['CreateEndpoint', 'Join', 'CreateEndpoint', 'Join']);
+    const [create, join1] = calls as [Call, Call];
+    assert.deepEqual(create.body.Interface, { Address: '10.77.0.2/24', AddressIPv6: '', MacAddress: '02:42:0a:4d:00:02' });
+    assert.equal(join1.body.SandboxKey, await inspect(lab, 'p1', '{{.NetworkSettings.SandboxKey}}'));
+    assert.equal(await inspect(lab, 'p2', '{{(index .NetworkSettings.Networks "pnet").IPAddress}}'), '10.77.0.3');
+    assert.ok(await pings(lab, 'p1', '10.77.0.3'));
+    assert.ok(await pings(lab, 'p1', 'p2'), 'by name, through berth\'s resolver');
+    assert.match(await ok(lab, ['exec', 'p1', 'ip', 'route']), /default via 10\.77\.0\.1 dev eth0/, 'the plugin\'s gateway is the default route');
+    assert.match(await hostOk(lab, ['ip', 'link', 'show', 'master', `lp${nid.slice(0, 10)}`]), /lph/, 'the host ends are on the plugin\'s bridge');
+  });
+
+  await t.test('rm: Leave, then DeleteEndpoint; network rm: DeleteNetwork', async () => {
+    const ep = JSON.parse(await inspect(lab, 'p1', '{{json (index .NetworkSettings.Networks "pnet").EndpointID}}')) as string;
+    await ok(lab, ['rm', '-f', 'p1']);
+    const calls = plugin.take();
+    assert.deepEqual(methods(calls), ['Leave', 'DeleteEndpoint']);
+    assert.ok(calls.every((c) => c.body.EndpointID === ep && c.body.NetworkID === nid));
+  });
+
+  await t.test('berthd restarted: the network is kept, its running container still reached, and its endpoint left on rm', async () => {
+    await lab.restartDaemon();
+    assert.match(await ok(lab, ['network', 'ls', '--filter', 'name=pnet']), /pnet\s+labnet/);
+    await runSleeper(lab, 'p3', ['--network', 'pnet']);
+    assert.ok(await pings(lab, 'p3', 'p2'));
+    await ok(lab, ['rm', '-f', 'p2', 'p3']);
+    assert.deepEqual(methods(plugin.take()).filter((m) => m !== 'Plugin.Activate' && m !== 'GetCapabilities'), ['CreateEndpoint', 'Join', 'Leave', 'DeleteEndpoint', 'Leave', 'DeleteEndpoint']);
+    await ok(lab, ['network', 'rm', 'pnet']);
+    assert.deepEqual(methods(plugin.take()), ['DeleteNetwork']);
+    assert.equal((await lab.inHost(['ip', 'link', 'show', `lp${nid.slice(0, 10)}`])).code, 1, 'the plugin deleted its bridge');
+  });
+
+  await t.test('a plugin that refuses, hangs or is not there: one clear line naming it, nothing half-made', async () => {
+    await fails(lab, ['network', 'create', '-d', 'nosuch', 'nn'], /plugin "nosuch" not found/);
+    await plugin.start('--fail', 'NetworkDriver.CreateNetwork', '--hang', 'NetworkDriver.Join');
+    await fails(lab, ['network', 'create', '-d', 'labnet', 'refused'], /plugin labnet: NetworkDriver\.CreateNetwork: NetworkDriver\.CreateNetwork refused by the lab plugin/);
+    assert.equal((await lab.berth(['network', 'inspect', 'refused'])).code, 1, 'no network left');
+    plugin.take();
+    // a hanging Join: the run fails in bounded time, and the endpoint is deleted at the plugin again
+    await plugin.start('--hang', 'NetworkDriver.Join');
+    lab.foreignLinks.add(`lp${(await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.78.0.0/24', 'hangs'])).slice(0, 10)}`);
+    const t0 = Date.now();
+    await fails(lab, ['run', '-d', '--name', 'stuck', '--network', 'hangs', '--', 'sleep', '60'], /plugin labnet did not answer NetworkDriver\.Join within 10000 ms/);
+    const took = Date.now() - t0;
+    t.diagnostic(`a hanging Join failed the run after ${took} ms`);
+    assert.ok(took < 20_000, 'bounded');
+    await eventually('DeleteEndpoint after the hung Join', async () => methods(plugin.take()).includes('DeleteEndpoint'), 5_000);
+    assert.equal((await ok(lab, ['ps', '--filter', 'name=stuck', '-q'])), '', 'the container does not run');
+    await lab.berth(['rm', '-f', 'stuck']);
+    await plugin.start();
+    await ok(lab, ['network', 'rm', 'hangs']);
+  });
+});

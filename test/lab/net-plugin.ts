@@ -1,0 +1,95 @@
+// A third-party network driver plugin for the lab, speaking Docker's plugin protocol v1
+// on a unix socket, as Weave or Calico would: berthd must find it, activate it and drive
+// it through NetworkDriver.* calls. It really networks: a Linux bridge per network
+// holding the gateway address, and per endpoint a veth pair it makes on Join (the host end
+// on its bridge, the other end named in its answer for berthd to move into the
+// container). Every call is appended to a log file, one JSON line each: {method, body}.
+//
+// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]...
+// Prints "ready" once it listens. (It is the plugin's own business how it makes links: it
+// runs `ip`, argv arrays, as small plugins do.)
+import { execFile } from 'node:child_process';
+import { appendFileSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const [socketPath, logFile, ...rest] = process.argv.slice(2);
+const failing = new Set<string>();
+const hanging = new Set<string>();
+for (let i = 0; i < rest.length; i += 2) (rest[i] === '--fail' ? failing : hanging).add(rest[i + 1]!);
+
+const bridgeOf = (nid: string) => `lp${nid.slice(0, 10)}`;
+const vethOf = (eid: string): [string, string] => [`lph${eid.slice(0, 9)}`, `lpc${eid.slice(0, 9)}`];
+/** network id → its gateway (plain IP) */
+const gateways = new Map<string, string>();
+
+async function ip(args: string[]): Promise<void> {
+  await run('ip', args);
+}
+
+type Body = Record<string, any>;
+
+const methods: Record<string, (b: Body) => Promise<Body>> = {
+  'Plugin.Activate': async () => ({ Implements: ['NetworkDriver'] }),
+  'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
+  'NetworkDriver.CreateNetwork': async (b) => {
+    const br = bridgeOf(b.NetworkID);
+    await ip(['link', 'add', br, 'type', 'bridge']);
+    await ip(['link', 'set', br, 'up']);
+    const gw = b.IPv4Data?.[0]?.Gateway as string | undefined;
+    if (gw) {
+      await ip(['addr', 'add', gw, 'dev', br]);
+      gateways.set(b.NetworkID, gw.split('/')[0]!);
+    }
+    return {};
+  },
+  'NetworkDriver.DeleteNetwork': async (b) => {
+    await ip(['link', 'del', bridgeOf(b.NetworkID)]);
+    gateways.delete(b.NetworkID);
+    return {};
+  },
+  'NetworkDriver.CreateEndpoint': async () => ({}),
+  'NetworkDriver.Join': async (b) => {
+    const [host, peer] = vethOf(b.EndpointID);
+    await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+    await ip(['link', 'set', host, 'master', bridgeOf(b.NetworkID), 'up']);
+    return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, Gateway: gateways.get(b.NetworkID) ?? '', StaticRoutes: [] };
+  },
+  'NetworkDriver.Leave': async (b) => {
+    // the pair goes with the end in the container; the host end may be gone already
+    await ip(['link', 'del', vethOf(b.EndpointID)[0]]).catch(() => undefined);
+    return {};
+  },
+  'NetworkDriver.DeleteEndpoint': async () => ({}),
+  'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),
+  'NetworkDriver.DiscoverNew': async () => ({}),
+  'NetworkDriver.DiscoverDelete': async () => ({}),
+};
+
+function reply(res: ServerResponse, status: number, body: Body): void {
+  res.writeHead(status, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' });
+  res.end(JSON.stringify(body));
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  const method = (req.url ?? '').replace(/^\//, '');
+  const body = text ? (JSON.parse(text) as Body) : {};
+  appendFileSync(logFile!, `${JSON.stringify({ method, body, accept: req.headers.accept })}\n`);
+  if (hanging.has(method)) return; // never answers
+  if (failing.has(method)) return reply(res, 200, { Err: `${method} refused by the lab plugin` });
+  const impl = methods[method];
+  if (!impl) return reply(res, 404, { Err: `${method} not implemented` });
+  try {
+    reply(res, 200, await impl(body));
+  } catch (err) {
+    reply(res, 200, { Err: (err as Error).message });
+  }
+}
+
+rmSync(socketPath!, { force: true });
+createServer((req, res) => void handle(req, res)).listen(socketPath, () => process.stdout.write('ready\n'));
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));

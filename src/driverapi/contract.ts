@@ -20,6 +20,8 @@ export interface DriverCaps {
   ipam: boolean;
   /** -p/-P are published through this driver's networks (PortPublisher below) */
   publishesPorts: boolean;
+  /** -p/-P are the driver's to program (a plugin: the portmap of ProgramExternalConnectivity); berth's port mapper leaves them */
+  portsByDriver?: boolean;
   /** how many endpoints one network holds (a bridge 1,023, a point-to-point link 2) */
   maxEndpoints?: number;
   /**
@@ -96,6 +98,21 @@ export interface EndpointView {
   publishes: boolean;
 }
 
+/** A port as Docker's driver options carry it: IANA protocol number (6 tcp, 17 udp, 132 sctp). */
+export interface PortView {
+  proto: number;
+  port: number;
+}
+
+/** The sandbox an endpoint joins, as a driver that makes endpoints outside berth is told of it (Docker's endpoint options). */
+export interface SandboxView {
+  /** the netns path */
+  key: string;
+  exposedPorts: PortView[];
+  /** -p bindings: container port → host address and port range */
+  portBindings: (PortView & { hostIp: string; hostPort: number; hostPortEnd: number })[];
+}
+
 /** How one endpoint's interface is made and what goes on it; the engine adds the default route. */
 export interface InterfacePlan {
   link: LinkSpec;
@@ -158,10 +175,12 @@ export interface NetworkDriver<C = unknown> {
   /**
    * Before the endpoint is planned, its addresses known: a driver that makes endpoints
    * outside berth (a plugin: CreateEndpoint, then Join with the sandbox's path) does it
-   * here, and planEndpoint plans from what it answered; returns the name of the link it
-   * made, which the engine records as the endpoint's linkName. Undone by releaseEndpoint.
+   * here, and planEndpoint plans from what it answered. The link it made and a MAC it
+   * chose are recorded with the endpoint. Undone by releaseEndpoint.
    */
-  prepareEndpoint?(net: DriverNetwork<C>, ep: EndpointView, sandboxKey: string): Promise<string | undefined>;
+  prepareEndpoint?(net: DriverNetwork<C>, ep: EndpointView, sandbox: SandboxView): Promise<{ linkName?: string; mac?: string }>;
+  /** The endpoint carries the container's IPv4 default route (a plugin: ProgramExternalConnectivity); undone by releaseEndpoint. */
+  gatewayUp?(net: DriverNetwork<C>, ep: EndpointView, sandbox: SandboxView): Promise<void>;
   /** What to make for one endpoint; no kernel call. null: no interface (host, null). */
   planEndpoint(net: DriverNetwork<C>, ep: EndpointView): InterfacePlan | null;
   /** The endpoint's interface is gone and its address is given back next (a plugin: Leave, then DeleteEndpoint). */

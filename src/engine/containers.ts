@@ -164,7 +164,8 @@ export class ContainerService {
     if (m.kind === 'none') return discard('network mode none').slice(1); // dropped silently, as dockerd does
     const net = this.state.findNetwork(m.network);
     // a macvlan container is on the LAN with its own address: there is nothing to publish on
-    if (!this.networks.capsOf(net).publishesPorts) return discard(`network driver ${net.driver} (network ${net.name})`);
+    const caps = this.networks.capsOf(net);
+    if (!caps.publishesPorts && !caps.portsByDriver) return discard(`network driver ${net.driver} (network ${net.name})`);
     if (net.internal && bindings.length) throw new InvalidParameterError(`cannot publish ports of a container on internal network "${net.name}": internal networks have no way in`);
     return [];
   }

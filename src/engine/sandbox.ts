@@ -6,7 +6,7 @@ import type { NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { State } from './state.js';
 import { crashPoint } from './crash-points.js';
-import { viewOf } from './endpoint-view.js';
+import { sandboxViewOf, viewOf } from './endpoint-view.js';
 
 // A container's sandbox (its netns) and the endpoints joined to it — one path for start,
 // connect, disconnect, restore after a restart and teardown, whatever the drivers. Each
@@ -36,7 +36,7 @@ export class SandboxService {
   /** Makes the netns and joins every endpoint (`eps` in interface order); on failure undoes all of it. */
   async create(c: ContainerRecord, netns: string, eps: EndpointRecord[], publishes: boolean): Promise<void> {
     for (const ep of eps) await this.endpoints.assign(this.network(ep), ep);
-    for (const ep of eps) await this.prepare(this.network(ep), ep, netns, publishes);
+    for (const ep of eps) await this.prepare(c, this.network(ep), ep, netns, publishes);
     c.sandboxKey = netns;
     this.state.saveContainerWithEndpoints(c, eps);
     crashPoint('start.recorded');
@@ -58,7 +58,7 @@ export class SandboxService {
     this.state.saveEndpoint(ep);
     crashPoint('connect.assigned');
     try {
-      await this.prepare(net, ep, c.sandboxKey, publishes);
+      await this.prepare(c, net, ep, c.sandboxKey, publishes);
       this.state.saveEndpoint(ep);
       const others = this.planAll(this.live(c).filter((e) => e.id !== ep.id), publishes);
       const mine = this.plan(net, ep, publishes);
@@ -148,10 +148,11 @@ export class SandboxService {
     return this.state.endpointsOf({ containerId: c.id }).filter((e) => e.ifName);
   }
 
-  /** A driver that makes its endpoints outside berth (a plugin) does so now; the link it names is recorded as the endpoint's. */
-  private async prepare(net: NetworkRecord, ep: EndpointRecord, netns: string, publishes: boolean): Promise<void> {
-    const link = await this.networks.driverOf(net).prepareEndpoint?.(this.networks.view(net), viewOf(ep, publishes), netns);
-    if (link) ep.linkName = link;
+  /** A driver that makes its endpoints outside berth (a plugin) does so now; the link it names (and a MAC it chose) are the endpoint's. */
+  private async prepare(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, netns: string, publishes: boolean): Promise<void> {
+    const made = await this.networks.driverOf(net).prepareEndpoint?.(this.networks.view(net), viewOf(ep, publishes), sandboxViewOf(c, netns));
+    if (made?.linkName) ep.linkName = made.linkName;
+    if (made?.mac) ep.mac = made.mac;
   }
 
   private network(ep: EndpointRecord): NetworkRecord {
@@ -178,7 +179,9 @@ export class SandboxService {
   }
 
   private async joined(c: ContainerRecord, j: Joined, isGateway: boolean): Promise<void> {
-    await this.networks.driverOf(j.net).joined?.(this.networks.view(j.net), viewOf(j.ep, false));
+    const driver = this.networks.driverOf(j.net);
+    await driver.joined?.(this.networks.view(j.net), viewOf(j.ep, false));
+    if (isGateway) await driver.gatewayUp?.(this.networks.view(j.net), viewOf(j.ep, false), sandboxViewOf(c, c.sandboxKey));
     await this.observers.endpointUp(c, j.net, j.ep, isGateway);
   }
 

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { labFor, type Lab } from '../lab/lab.js';
 import type { LabProcess } from '../lab/process.js';
+import { normalizeCalls, type PluginCall } from '../lab/plugin-calls.js';
 import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
 
 const PLUGIN = fileURLToPath(new URL('../lab/net-plugin.js', import.meta.url));
@@ -39,7 +40,7 @@ class LabPlugin {
   }
 
   /** The calls since the last take, in order. */
-  take(): Call[] {
+  take(): (Call & PluginCall)[] {
     let text = '';
     try {
       text = readFileSync(this.log, 'utf8');
@@ -72,7 +73,7 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     assert.ok(calls.every((c) => c.accept === 'application/vnd.docker.plugins.v1.2+json'), 'the protocol\'s media type');
     assert.deepEqual(calls[2]!.body, {
       NetworkID: nid,
-      Options: { 'com.docker.network.enable_ipv4': true, 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': { color: 'blue' } },
+      Options: { 'com.docker.network.enable_ipv6': false, 'com.docker.network.generic': { color: 'blue' } },
       IPv4Data: [{ AddressSpace: 'LocalDefault', Pool: '10.77.0.0/24', Gateway: '10.77.0.1/24' }],
       IPv6Data: [],
     });
@@ -85,9 +86,9 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await runSleeper(lab, 'p1', ['--network', 'pnet']);
     await runSleeper(lab, 'p2', ['--network', 'pnet']);
     const calls = plugin.take();
-    assert.deepEqual(methods(calls), ['CreateEndpoint', 'Join', 'CreateEndpoint', 'Join']);
+    assert.deepEqual(methods(calls), ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity']);
     const [create, join1] = calls as [Call, Call];
-    assert.deepEqual(create.body.Interface, { Address: '10.77.0.2/24', AddressIPv6: '', MacAddress: '02:42:0a:4d:00:02' });
+    assert.deepEqual(create.body.Interface, { Address: '10.77.0.2/24', AddressIPv6: '', MacAddress: '' }, 'the MAC is left to the plugin, as dockerd does');
     assert.equal(join1.body.SandboxKey, await inspect(lab, 'p1', '{{.NetworkSettings.SandboxKey}}'));
     assert.equal(await inspect(lab, 'p2', '{{(index .NetworkSettings.Networks "pnet").IPAddress}}'), '10.77.0.3');
     assert.ok(await pings(lab, 'p1', '10.77.0.3'));
@@ -96,11 +97,11 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     assert.match(await hostOk(lab, ['ip', 'link', 'show', 'master', `lp${nid.slice(0, 10)}`]), /lph/, 'the host ends are on the plugin\'s bridge');
   });
 
-  await t.test('rm: Leave, then DeleteEndpoint; network rm: DeleteNetwork', async () => {
+  await t.test('rm: RevokeExternalConnectivity, Leave, then DeleteEndpoint', async () => {
     const ep = JSON.parse(await inspect(lab, 'p1', '{{json (index .NetworkSettings.Networks "pnet").EndpointID}}')) as string;
     await ok(lab, ['rm', '-f', 'p1']);
     const calls = plugin.take();
-    assert.deepEqual(methods(calls), ['Leave', 'DeleteEndpoint']);
+    assert.deepEqual(methods(calls), ['RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint']);
     assert.ok(calls.every((c) => c.body.EndpointID === ep && c.body.NetworkID === nid));
   });
 
@@ -110,7 +111,9 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await runSleeper(lab, 'p3', ['--network', 'pnet']);
     assert.ok(await pings(lab, 'p3', 'p2'));
     await ok(lab, ['rm', '-f', 'p2', 'p3']);
-    assert.deepEqual(methods(plugin.take()).filter((m) => m !== 'Plugin.Activate' && m !== 'GetCapabilities'), ['CreateEndpoint', 'Join', 'Leave', 'DeleteEndpoint', 'Leave', 'DeleteEndpoint']);
+    // p2's endpoint was programmed before the restart: berth asks no revoke it cannot know it owes (dockerd keeps that in its store)
+    assert.deepEqual(methods(plugin.take()).filter((m) => m !== 'Plugin.Activate' && m !== 'GetCapabilities'),
+      ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'Leave', 'DeleteEndpoint', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint']);
     await ok(lab, ['network', 'rm', 'pnet']);
     assert.deepEqual(methods(plugin.take()), ['DeleteNetwork']);
     assert.equal((await lab.inHost(['ip', 'link', 'show', `lp${nid.slice(0, 10)}`])).code, 1, 'the plugin deleted its bridge');
@@ -136,4 +139,60 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await plugin.start();
     await ok(lab, ['network', 'rm', 'hangs']);
   });
+});
+
+// Conformance with the real thing: scripts/reference/70-plugin.sh recorded every call
+// dockerd 20.10 made to this same plugin for the same steps (test/fixtures/dockerd-20.10/
+// plugin-calls.json). berth must make the same calls with the same bodies, endpoint by
+// endpoint and in the same order, but for what is said here:
+//   - EndpointOperInfo: dockerd asks it while it fills a container's NetworkSettings and
+//     shows nothing of the answer; berth does not ask;
+//   - Join's options on a connect: dockerd adds its legacy-link bookkeeping
+//     (com.docker.network.generic {ChildEndpoints, ParentEndpoints}), berth has none;
+//   - across endpoints the order may differ (dockerd removes two containers at once).
+const FIXTURE = fileURLToPath(new URL('../../../test/fixtures/dockerd-20.10/plugin-calls.json', import.meta.url));
+
+function comparable(calls: PluginCall[]): PluginCall[] {
+  return calls.filter((c) => c.method !== 'NetworkDriver.EndpointOperInfo').map((c) => {
+    const body = c.body as Record<string, any>;
+    if (c.method !== 'NetworkDriver.Join' || !body.Options?.['com.docker.network.generic']) return c;
+    const { ['com.docker.network.generic']: _links, ...options } = body.Options;
+    return { method: c.method, body: { ...body, Options: options } };
+  });
+}
+
+function byEndpoint(calls: PluginCall[]): Map<string, PluginCall[]> {
+  const out = new Map<string, PluginCall[]>();
+  for (const c of calls) {
+    const ep = (c.body as { EndpointID?: string }).EndpointID ?? '(network)';
+    out.set(ep, [...(out.get(ep) ?? []), c]);
+  }
+  return out;
+}
+
+test('the plugin calls berth makes are the calls dockerd 20.10 makes (recorded reference)', async (t) => {
+  const lab = await labFor(t, { startDaemon: false });
+  const dir = join(lab.dir, 'plugins');
+  mkdirSync(dir, { recursive: true });
+  const plugin = new LabPlugin(lab, dir, 'labnet');
+  t.after(() => plugin.stop());
+  await plugin.start();
+  await lab.startDaemon(['--plugin-dir', dir]);
+  await runSleeper(lab, 'd1');
+  // the steps of scripts/reference/70-plugin.sh
+  const nid = await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.77.0.0/24', '-o', 'color=blue', 'pnet']);
+  lab.foreignLinks.add(`lp${nid.slice(0, 10)}`);
+  await runSleeper(lab, 'p1', ['--network', 'pnet', '-p', '8081:80']);
+  await runSleeper(lab, 'p2', ['--network', 'pnet']);
+  await ok(lab, ['network', 'connect', 'pnet', 'd1']);
+  await ok(lab, ['network', 'disconnect', 'pnet', 'd1']);
+  await ok(lab, ['rm', '-f', 'p1', 'p2']);
+  await ok(lab, ['network', 'rm', 'pnet']);
+  await ok(lab, ['rm', '-f', 'd1']);
+  const ours = comparable(normalizeCalls(plugin.take()));
+  const theirs = comparable(JSON.parse(readFileSync(FIXTURE, 'utf8')) as PluginCall[]);
+  const [mine, ref] = [byEndpoint(ours), byEndpoint(theirs)];
+  assert.deepEqual([...mine.keys()].sort(), [...ref.keys()].sort(), 'the same endpoints');
+  for (const [ep, calls] of ref) assert.deepEqual(mine.get(ep), calls, `the calls for ${ep}`);
+  assert.deepEqual(ours.at(-1), theirs.at(-1), 'DeleteNetwork last');
 });

@@ -1,4 +1,4 @@
-import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SubnetView } from '../../driverapi/contract.js';
+import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SandboxView, SubnetView } from '../../driverapi/contract.js';
 import type { Kernel } from '../../kernel/types.js';
 import type { Plugins } from '../../plugins/plugins.js';
 import { PluginError } from '../../plugins/client.js';
@@ -41,10 +41,12 @@ interface Joined {
 
 export class RemoteDriver implements NetworkDriver<RemoteConfig> {
   readonly caps: DriverCaps = {
-    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, reservesGateway: true, hostNeighbours: false,
+    scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, portsByDriver: true, reservesGateway: true, hostNeighbours: false,
   };
   /** endpoints this process created at the plugin, and the Join answer once joined */
   private readonly endpoints = new Map<string, Joined | null>();
+  /** endpoints whose external connectivity the plugin was asked to program */
+  private readonly programmed = new Set<string>();
 
   constructor(readonly name: string, private readonly plugins: Plugins, private readonly kernel: Pick<Kernel, 'getLink'>) {}
 
@@ -70,8 +72,8 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     const data = (v6: boolean) => net.subnets.filter((s) => s.subnet.includes(':') === v6).map(ipamData);
     await this.call('CreateNetwork', {
       NetworkID: net.id,
+      // dockerd 20.10's keys (a later dockerd adds enable_ipv4, which absent means true)
       Options: {
-        'com.docker.network.enable_ipv4': data(false).length > 0,
         'com.docker.network.enable_ipv6': data(true).length > 0,
         ...(net.internal ? { 'com.docker.network.internal': true } : {}),
         [GENERIC]: net.config.options,
@@ -90,36 +92,53 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     await this.call('DeleteNetwork', { NetworkID: net.id });
   }
 
-  /** CreateEndpoint, then Join: the plugin makes the interface and names it. A failed Join deletes the endpoint at the plugin again. */
-  async prepareEndpoint(net: Net, ep: EndpointView, sandboxKey: string): Promise<string> {
+  /**
+   * CreateEndpoint, then Join, with the options dockerd gives (the container's exposed
+   * ports and -p bindings): the plugin makes the interface and names it. As with dockerd
+   * the MAC is left to the plugin (berth's own, from the address, when it picks none).
+   * A failed Join deletes the endpoint at the plugin again.
+   */
+  async prepareEndpoint(net: Net, ep: EndpointView, sandbox: SandboxView): Promise<{ linkName: string; mac?: string }> {
     const given = {
       Address: ep.addresses.find((a) => !a.includes(':')) ?? '',
       AddressIPv6: ep.addresses.find((a) => a.includes(':')) ?? '',
-      MacAddress: ep.mac,
+      MacAddress: '',
     };
+    const options = endpointOptions(sandbox);
     const created = await this.call<{ Interface?: Partial<typeof given> | null }>('CreateEndpoint', {
-      NetworkID: net.id, EndpointID: ep.id, Options: {}, Interface: given,
+      NetworkID: net.id, EndpointID: ep.id, Options: options, Interface: given,
     });
     this.endpoints.set(ep.id, null);
     try {
       // the plugin may fill what was empty, never change what berth gave (libnetwork's rule)
       for (const [k, v] of Object.entries(created?.Interface ?? {})) {
-        if (v && v !== given[k as keyof typeof given]) throw new PluginError(`plugin ${this.name}: CreateEndpoint: it changed the endpoint's ${k} (${given[k as keyof typeof given] || 'none'} → ${v}); berth's IPAM gives addresses and MACs`);
+        const was = given[k as keyof typeof given];
+        if (v && was && v !== was) throw new PluginError(`plugin ${this.name}: CreateEndpoint: it changed the endpoint's ${k} (${was} → ${v}); berth's IPAM gives the addresses`);
       }
-      const answer = await this.call<JoinAnswer>('Join', { NetworkID: net.id, EndpointID: ep.id, SandboxKey: sandboxKey, Options: {} });
+      const mac = created?.Interface?.MacAddress || undefined;
+      const answer = await this.call<JoinAnswer>('Join', { NetworkID: net.id, EndpointID: ep.id, SandboxKey: sandbox.key, Options: options });
       this.endpoints.set(ep.id, { srcName: '', routes: [] });
       const joined = await this.readJoin(answer ?? {});
       this.endpoints.set(ep.id, joined);
-      return joined.srcName;
+      return { linkName: joined.srcName, mac };
     } catch (err) {
       await this.releaseEndpoint(net, ep).catch(() => undefined);
       throw err;
     }
   }
 
+  /** The container's gateway endpoint: ProgramExternalConnectivity, with the same options (optional: a 404 is fine). */
+  async gatewayUp(net: Net, ep: EndpointView, sandbox: SandboxView): Promise<void> {
+    await this.plugins.call(this.name, 'NetworkDriver', 'NetworkDriver.ProgramExternalConnectivity', {
+      NetworkID: net.id, EndpointID: ep.id, Options: endpointOptions(sandbox),
+    }, { optional: true });
+    this.programmed.add(ep.id);
+  }
+
   /**
-   * Leave (when it joined), then DeleteEndpoint (when it was created). What a restart
-   * forgot, the endpoint's record says: a recorded link means it joined.
+   * RevokeExternalConnectivity (when programmed), Leave (when it joined), then
+   * DeleteEndpoint (when it was created), dockerd's order. What a restart forgot, the
+   * endpoint's record says: a recorded link means it joined.
    */
   async releaseEndpoint(net: Net, ep: EndpointView): Promise<void> {
     const state = this.endpoints.get(ep.id);
@@ -127,6 +146,10 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     if (!joined && !this.endpoints.has(ep.id)) return;
     this.endpoints.delete(ep.id);
     let first: unknown;
+    if (this.programmed.delete(ep.id)) {
+      await this.plugins.call(this.name, 'NetworkDriver', 'NetworkDriver.RevokeExternalConnectivity', { NetworkID: net.id, EndpointID: ep.id }, { optional: true })
+        .catch((err) => (first = err));
+    }
     if (joined) await this.call('Leave', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first = err));
     await this.call('DeleteEndpoint', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first ??= err));
     if (first) throw first;
@@ -158,6 +181,14 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
       routes: j?.routes ?? [],
     };
   }
+}
+
+/** dockerd's endpoint options for CreateEndpoint, Join and ProgramExternalConnectivity: exposed ports and -p bindings. */
+function endpointOptions(s: SandboxView): Record<string, unknown> {
+  return {
+    'com.docker.network.endpoint.exposedports': s.exposedPorts.map((p) => ({ Proto: p.proto, Port: p.port })),
+    'com.docker.network.portmap': s.portBindings.map((b) => ({ Proto: b.proto, IP: '', Port: b.port, HostIP: b.hostIp, HostPort: b.hostPort, HostPortEnd: b.hostPortEnd })),
+  };
 }
 
 /** Docker's IPAMData: the gateway and aux addresses as CIDRs with the pool's prefix. */

@@ -346,7 +346,7 @@ export class ContainerService {
   private async closeLinksAndPorts(c: ContainerRecord): Promise<void> {
     await this.links.close(c);
     if (c.publishedPorts?.length) {
-      await this.ports.unpublish(c.id).catch(() => undefined);
+      await this.ports.unpublish(c.id, c.publishedPorts).catch(() => undefined);
       c.publishedPorts = [];
     }
   }

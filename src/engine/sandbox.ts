@@ -112,7 +112,8 @@ export class SandboxService {
         for (const family of FAMILIES) if (gatewayOf(joined, family) === j) j.iface.routes.push(defaultRoute(j, family));
         await this.kernel.applySandbox(c.sandboxKey, [j.iface], { create: false });
       }
-      await this.joined(c, j, gatewayOf(joined, 4) === j);
+      // what a driver was told when the endpoint joined it knows still (a plugin keeps its state)
+      await this.joined(c, j, gatewayOf(joined, 4) === j, { restored: true });
     }
   }
 
@@ -178,10 +179,10 @@ export class SandboxService {
     return { net, ep, plan, iface };
   }
 
-  private async joined(c: ContainerRecord, j: Joined, isGateway: boolean): Promise<void> {
+  private async joined(c: ContainerRecord, j: Joined, isGateway: boolean, opts: { restored?: boolean } = {}): Promise<void> {
     const driver = this.networks.driverOf(j.net);
     await driver.joined?.(this.networks.view(j.net), viewOf(j.ep, false));
-    if (isGateway) await driver.gatewayUp?.(this.networks.view(j.net), viewOf(j.ep, false), sandboxViewOf(c, c.sandboxKey));
+    if (isGateway && !opts.restored) await driver.gatewayUp?.(this.networks.view(j.net), viewOf(j.ep, false), sandboxViewOf(c, c.sandboxKey));
     await this.observers.endpointUp(c, j.net, j.ep, isGateway);
   }
 

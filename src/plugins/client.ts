@@ -7,8 +7,11 @@ import { describeAddress, type PluginAddress } from './discovery.js';
 // a unix socket or TCP. Node's http client is all it takes. Where dockerd waits up to 30 s
 // without a bound on a call that hangs, each call here has one deadline for everything:
 // retries while the plugin's socket is not there yet (a plugin starting), then the answer.
+// A plugin that could not be reached and then could is a plugin that restarted: it is
+// activated again (the protocol's handshake) before it is asked anything else.
 
 export const PLUGIN_MEDIA_TYPE = 'application/vnd.docker.plugins.v1.2+json';
+const ACTIVATE = 'Plugin.Activate';
 /** one call, retries included (dockerd's connect retries alone run to 30 s) */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 const RETRY_FIRST_MS = 50;
@@ -41,13 +44,15 @@ export class PluginClient {
   async call<T extends object>(method: string, body: unknown, opts: CallOptions = {}): Promise<T | undefined> {
     const deadline = Date.now() + (opts.timeoutMs ?? this.defaultTimeoutMs);
     const payload = body === undefined ? '' : JSON.stringify(body);
-    for (let wait = RETRY_FIRST_MS; ; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
+    for (let wait = RETRY_FIRST_MS, lost = false; ; wait = Math.min(wait * 2, RETRY_MAX_MS)) {
       try {
+        if (lost && method !== ACTIVATE) await this.once(ACTIVATE, '', deadline, {});
         return await this.once<T>(method, payload, deadline, opts);
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const retry = code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'ECONNRESET';
         if (err instanceof PluginError || !retry || Date.now() + wait >= deadline) throw this.failure(method, err);
+        lost = true;
         await new Promise((r) => setTimeout(r, wait));
       }
     }

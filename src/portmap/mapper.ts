@@ -133,9 +133,14 @@ export class PortMapper {
     return ports;
   }
 
-  /** Removes the container's DNAT elements and frees its host ports. Idempotent. */
-  async unpublish(containerId: string): Promise<void> {
-    const ports = this.byContainer.get(containerId) ?? [];
+  /**
+   * Removes the container's DNAT elements and frees its host ports. Idempotent.
+   * `recorded`: the ports its record holds, for when this mapper does not know them yet
+   * (start-up tears a container down before the ports of running ones are restored: the
+   * table kept their elements through its reset).
+   */
+  async unpublish(containerId: string, recorded: PublishedPort[] = []): Promise<void> {
+    const ports = this.byContainer.get(containerId) ?? recorded;
     this.byContainer.delete(containerId);
     try {
       await this.firewall.unpublish(ports.map(toDnat));

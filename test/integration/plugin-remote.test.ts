@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import { sleep } from '../lab/exec.js';
 import { labFor, type Lab } from '../lab/lab.js';
 import type { LabProcess } from '../lab/process.js';
 import { normalizeCalls, type PluginCall } from '../lab/plugin-calls.js';
@@ -55,7 +56,8 @@ class LabPlugin {
 const methods = (calls: Call[]) => calls.map((c) => c.method.replace(/^NetworkDriver\./, ''));
 const pings = async (lab: Lab, from: string, to: string) => (await lab.berth(['exec', from, 'ping', '-c1', '-W1', to])).code === 0;
 
-test('a remote network driver plugin, over Docker\'s plugin protocol', async (t) => {
+/** A lab whose berthd finds the lab plugin "labnet" in a plugin folder of its own. */
+async function labWithPlugin(t: TestContext): Promise<{ lab: Lab; plugin: LabPlugin }> {
   const lab = await labFor(t, { startDaemon: false });
   const dir = join(lab.dir, 'plugins');
   mkdirSync(dir, { recursive: true });
@@ -63,6 +65,11 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
   t.after(() => plugin.stop());
   await plugin.start();
   await lab.startDaemon(['--plugin-dir', dir]);
+  return { lab, plugin };
+}
+
+test('a remote network driver plugin, over Docker\'s plugin protocol', async (t) => {
+  const { lab, plugin } = await labWithPlugin(t);
 
   let nid = '';
   await t.test('network create -d PLUGIN: activated, asked its capabilities, then CreateNetwork with the IPAM data and -o options', async () => {
@@ -97,6 +104,17 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     assert.match(await hostOk(lab, ['ip', 'link', 'show', 'master', `lp${nid.slice(0, 10)}`]), /lph/, 'the host ends are on the plugin\'s bridge');
   });
 
+  await t.test('a plugin that restarts is activated again before it is asked anything else', async () => {
+    await plugin.stop();
+    const run = runSleeper(lab, 'p4', ['--network', 'pnet']);
+    await sleep(300); // the run waits for the plugin meanwhile
+    await plugin.start();
+    await run;
+    assert.deepEqual(methods(plugin.take()), ['Plugin.Activate', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity']);
+    await ok(lab, ['rm', '-f', 'p4']);
+    plugin.take();
+  });
+
   await t.test('rm: RevokeExternalConnectivity, Leave, then DeleteEndpoint', async () => {
     const ep = JSON.parse(await inspect(lab, 'p1', '{{json (index .NetworkSettings.Networks "pnet").EndpointID}}')) as string;
     await ok(lab, ['rm', '-f', 'p1']);
@@ -111,9 +129,9 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await runSleeper(lab, 'p3', ['--network', 'pnet']);
     assert.ok(await pings(lab, 'p3', 'p2'));
     await ok(lab, ['rm', '-f', 'p2', 'p3']);
-    // p2's endpoint was programmed before the restart: berth asks no revoke it cannot know it owes (dockerd keeps that in its store)
+    // p2 was programmed before the restart and is not programmed again; its removal revokes it as dockerd's would
     assert.deepEqual(methods(plugin.take()).filter((m) => m !== 'Plugin.Activate' && m !== 'GetCapabilities'),
-      ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'Leave', 'DeleteEndpoint', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint']);
+      ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint']);
     await ok(lab, ['network', 'rm', 'pnet']);
     assert.deepEqual(methods(plugin.take()), ['DeleteNetwork']);
     assert.equal((await lab.inHost(['ip', 'link', 'show', `lp${nid.slice(0, 10)}`])).code, 1, 'the plugin deleted its bridge');
@@ -171,13 +189,7 @@ function byEndpoint(calls: PluginCall[]): Map<string, PluginCall[]> {
 }
 
 test('the plugin calls berth makes are the calls dockerd 20.10 makes (recorded reference)', async (t) => {
-  const lab = await labFor(t, { startDaemon: false });
-  const dir = join(lab.dir, 'plugins');
-  mkdirSync(dir, { recursive: true });
-  const plugin = new LabPlugin(lab, dir, 'labnet');
-  t.after(() => plugin.stop());
-  await plugin.start();
-  await lab.startDaemon(['--plugin-dir', dir]);
+  const { lab, plugin } = await labWithPlugin(t);
   await runSleeper(lab, 'd1');
   // the steps of scripts/reference/70-plugin.sh
   const nid = await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.77.0.0/24', '-o', 'color=blue', 'pnet']);

@@ -30,6 +30,16 @@ async function ip(args: string[]): Promise<void> {
 
 type Body = Record<string, any>;
 
+/** The network's gateway: remembered, or (after a restart of the plugin) read off its bridge. */
+async function gatewayOf(nid: string): Promise<string> {
+  const known = gateways.get(nid);
+  if (known !== undefined) return known;
+  const { stdout } = await run('ip', ['-j', '-4', 'addr', 'show', 'dev', bridgeOf(nid)]);
+  const gw = (JSON.parse(stdout) as { addr_info?: { local: string }[] }[])[0]?.addr_info?.[0]?.local ?? '';
+  gateways.set(nid, gw);
+  return gw;
+}
+
 const methods: Record<string, (b: Body) => Promise<Body>> = {
   'Plugin.Activate': async () => ({ Implements: ['NetworkDriver'] }),
   'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
@@ -54,7 +64,7 @@ const methods: Record<string, (b: Body) => Promise<Body>> = {
     const [host, peer] = vethOf(b.EndpointID);
     await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
     await ip(['link', 'set', host, 'master', bridgeOf(b.NetworkID), 'up']);
-    return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, Gateway: gateways.get(b.NetworkID) ?? '', StaticRoutes: [] };
+    return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, Gateway: await gatewayOf(b.NetworkID), StaticRoutes: [] };
   },
   'NetworkDriver.Leave': async (b) => {
     // the pair goes with the end in the container; the host end may be gone already

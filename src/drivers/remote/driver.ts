@@ -19,7 +19,6 @@ const GENERIC = 'com.docker.network.generic';
 export interface RemoteConfig {
   /** -o options, given to the plugin under com.docker.network.generic */
   options: Record<string, string>;
-  ipv6: boolean;
 }
 
 type Net = DriverNetwork<RemoteConfig>;
@@ -65,7 +64,7 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
   parseConfig(spec: NetworkSpec): RemoteConfig {
     const options: Record<string, string> = {};
     for (const [k, v] of Object.entries(spec.options)) if (!k.startsWith('com.docker.network.')) options[k] = v;
-    return { options, ipv6: spec.options['com.docker.network.enable_ipv6'] === 'true' };
+    return { options };
   }
 
   async createNetwork(net: Net): Promise<void> {
@@ -138,17 +137,19 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
   /**
    * RevokeExternalConnectivity (when programmed), Leave (when it joined), then
    * DeleteEndpoint (when it was created), dockerd's order. What a restart forgot, the
-   * endpoint's record says: a recorded link means it joined.
+   * endpoint's record says: a recorded link means it joined; whether it was programmed
+   * it does not say, so the revoke is asked then too, and a refusal of it ignored.
    */
   async releaseEndpoint(net: Net, ep: EndpointView): Promise<void> {
     const state = this.endpoints.get(ep.id);
+    const restored = !this.endpoints.has(ep.id);
     const joined = !!state || !!ep.linkName;
-    if (!joined && !this.endpoints.has(ep.id)) return;
+    if (!joined && restored) return;
     this.endpoints.delete(ep.id);
     let first: unknown;
-    if (this.programmed.delete(ep.id)) {
+    if (this.programmed.delete(ep.id) || restored) {
       await this.plugins.call(this.name, 'NetworkDriver', 'NetworkDriver.RevokeExternalConnectivity', { NetworkID: net.id, EndpointID: ep.id }, { optional: true })
-        .catch((err) => (first = err));
+        .catch((err) => (restored ? undefined : (first = err)));
     }
     if (joined) await this.call('Leave', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first = err));
     await this.call('DeleteEndpoint', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first ??= err));

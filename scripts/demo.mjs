@@ -6,9 +6,13 @@
 import { Lab } from '../dist/test/lab/lab.js';
 import { Cluster, CLUSTER_STORE } from '../dist/test/lab/cluster.js';
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
 
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
-const lab = await Lab.create();
+// where berthd looks for network driver plugins (under this world's own /run)
+const PLUGIN_DIR = '/run/berth-demo-plugins';
+mkdirSync(PLUGIN_DIR, { recursive: true });
+const lab = await Lab.create({ daemonArgs: ['--plugin-dir', PLUGIN_DIR] });
 
 async function show(args, note, on = lab) {
   if (note) process.stdout.write(`\n${bold('# ' + note)}\n`);
@@ -70,6 +74,18 @@ try {
   await show(['run', '-d', '--name', 'web6', '--network', 'dual', '-p', '8086:80', '--', 'node', '-e', "require('net').createServer(c=>c.end('hello over '+c.localAddress+'\\n')).listen(80)"], '   -p publishes on 0.0.0.0 and [::], one host port');
   await show(['port', 'web6']);
   await show(['exec', 'six2', 'node', '-e', `setTimeout(()=>require('net').connect(8086,'${lab.hostUplinkAddr6}').pipe(process.stdout),300)`], '   reached through the host\'s IPv6 address');
+  // a third-party network driver, as Weave or Calico ship them: a socket in the plugin folder
+  const plugin = lab.spawnIn(lab.hostNs, ['node', `${process.cwd()}/dist/test/lab/net-plugin.js`, `${PLUGIN_DIR}/labnet.sock`, `${PLUGIN_DIR}/labnet.calls`]);
+  await plugin.waitForOutput('ready\n');
+  await show(['network', 'create', '-d', 'labnet', '--subnet', '10.92.0.0/24', 'plugged'], "25. remote drivers: a network driver plugin (Docker's protocol); berthd finds its socket, activates it and drives it");
+  await show(['run', '-d', '--name', 'pa', '--network', 'plugged', '--', 'sleep', '3600']);
+  await show(['run', '-d', '--name', 'pb', '--network', 'plugged', '--', 'sleep', '3600']);
+  await show(['exec', 'pa', 'ping', '-c1', '-W2', 'pb'], "   through the bridge and veth pairs the plugin made; the name from berth's resolver");
+  await show(['rm', '-f', 'pa', 'pb']);
+  await show(['network', 'rm', 'plugged']);
+  const calls = readFileSync(`${PLUGIN_DIR}/labnet.calls`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).method);
+  process.stdout.write(`${bold('   what the plugin was asked, in order:')} ${calls.join(', ')}\n`);
+  await plugin.stop();
   await show(['create', '--name', 'later', '--', 'sleep', '3600'], '   berth create: made, not started (docker create)');
   await show(['ps', '-a', '--filter', 'name=later', '--format', '{{.Names}} {{.Status}}']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);

@@ -130,13 +130,7 @@ export class Controller {
     const cut = this.state.journal.pending();
     if (cut.length) this.log(`${cut.length} operation(s) cut by a crash, to finish or undo: ${cut.map((i) => i.op).join(', ')}`);
     await this.settle(cut, 'network.remove', (i) => this.networks.settleRemove(i.network));
-    for (const n of this.state.networks.values()) {
-      // a plugin that does not answer keeps its networks: they are used once it does
-      await this.networks.restore(n).catch((err: Error) => {
-        if (!(this.drivers.get(n.driver) instanceof RemoteDriver)) throw err;
-        this.log(`network ${n.name}: ${err.message}; kept, for when the plugin answers`);
-      });
-    }
+    for (const n of this.state.networks.values()) await this.networks.restore(n);
     await this.restoreContainers(new Set(cut.flatMap((i) => (i.op === 'container.start' ? [i.containerId] : []))));
     await this.settle(cut, 'container.connect', async (i) => this.containers.settleConnect(i));
     await this.settle(cut, 'container.disconnect', (i) => this.containers.settleDisconnect(i));

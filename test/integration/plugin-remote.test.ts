@@ -137,6 +137,22 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     assert.equal((await lab.inHost(['ip', 'link', 'show', `lp${nid.slice(0, 10)}`])).code, 1, 'the plugin deleted its bridge');
   });
 
+  await t.test('berthd started while the plugin is down: its network is kept, and used once the plugin answers', async () => {
+    lab.foreignLinks.add(`lp${(await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.79.0.0/24', 'later'])).slice(0, 10)}`);
+    await plugin.stop();
+    const t0 = Date.now();
+    await lab.restartDaemon();
+    t.diagnostic(`berthd answered ${Date.now() - t0} ms after its restart with the plugin down`);
+    assert.match(await ok(lab, ['network', 'ls', '--filter', 'name=later']), /later\s+labnet/);
+    await plugin.start();
+    plugin.take();
+    await runSleeper(lab, 'p5', ['--network', 'later']);
+    assert.deepEqual(methods(plugin.take()), ['Plugin.Activate', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity']);
+    await ok(lab, ['rm', '-f', 'p5']);
+    await ok(lab, ['network', 'rm', 'later']);
+    plugin.take();
+  });
+
   await t.test('a plugin that refuses, hangs or is not there: one clear line naming it, nothing half-made', async () => {
     await fails(lab, ['network', 'create', '-d', 'nosuch', 'nn'], /plugin "nosuch" not found/);
     await plugin.start('--fail', 'NetworkDriver.CreateNetwork', '--hang', 'NetworkDriver.Join');

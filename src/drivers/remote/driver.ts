@@ -82,10 +82,12 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     });
   }
 
-  /** After a restart the plugin still has its networks (it keeps its own state, as with dockerd): only activated again. */
-  async restoreNetwork(): Promise<void> {
-    await this.activate();
-  }
+  /**
+   * After a restart the plugin still has its networks (it keeps its own state, as with
+   * dockerd): nothing to ask it. It is found and activated at the first call, so a plugin
+   * that is down while berthd starts holds nothing up.
+   */
+  async restoreNetwork(): Promise<void> {}
 
   async deleteNetwork(net: Net): Promise<void> {
     await this.call('DeleteNetwork', { NetworkID: net.id });

@@ -48,7 +48,7 @@ export class DriverRegistry {
     return d;
   }
 
-  /** A plugin's driver for networks stored with it (start-up): registered now, activated when its networks are restored. */
+  /** A plugin's driver for networks stored with it (start-up): registered now, the plugin activated at its first call. */
   adoptPlugin(name: string): NetworkDriver | undefined {
     if (this.drivers.has(name) || !this.plugin) return this.drivers.get(name);
     const d = this.plugin(name);

@@ -1,6 +1,6 @@
 import { InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { PluginClient, PluginError, type CallOptions } from './client.js';
-import { discover, type PluginDirs } from './discovery.js';
+import { describeAddress, discover, type PluginDirs } from './discovery.js';
 
 // The plugins berthd has found and activated, by name. Activation is the protocol's
 // handshake (POST /Plugin.Activate → {"Implements": [...]}), done once; a plugin that
@@ -30,7 +30,7 @@ export class Plugins {
       const impl = Array.isArray(answer?.Implements) ? answer.Implements.filter((x): x is string => typeof x === 'string') : [];
       a = { client, implements: impl };
       this.active.set(name, a);
-      this.log(`plugin ${name} activated at ${client.address.kind === 'unix' ? client.address.path : `${client.address.host}:${client.address.port}`}: implements ${impl.join(', ') || 'nothing'}`);
+      this.log(`plugin ${name} activated at ${describeAddress(address)}: implements ${impl.join(', ') || 'nothing'}`);
     }
     if (!a.implements.includes(kind)) throw new InvalidParameterError(`plugin ${name} does not implement ${kind} (it implements ${a.implements.join(', ') || 'nothing'})`);
     return a.client;

@@ -28,6 +28,7 @@ import { killShim, shimsUnder } from '../runtime/stray-shims.js';
 import { ClusterMembership, type ClusterSettings } from '../cluster/membership.js';
 import { GlobalEndpoints } from './global-endpoints.js';
 import { GlobalNetworks } from './global-networks.js';
+import { InvalidParameterError } from '../util/errors.js';
 import { RemoteDriver } from '../drivers/remote/driver.js';
 import { pluginDirs } from '../plugins/discovery.js';
 import { Plugins } from '../plugins/plugins.js';
@@ -71,6 +72,11 @@ export class Controller {
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall, log);
+    // an IPAM plugin that is there is said to be there, not "not found"
+    this.networks.ipamPlugin = async (name) => {
+      await this.plugins.get(name, 'IpamDriver');
+      throw new InvalidParameterError(`plugin ${name} is an IPAM driver; berth does not run IPAM plugins yet (--ipam-driver): leave it out and berth allocates the addresses, or give --subnet`);
+    };
   }
 
   static async open(config: DaemonConfig, log: (msg: string) => void = () => undefined): Promise<Controller> {

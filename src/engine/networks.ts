@@ -46,6 +46,8 @@ export class NetworkService {
   private readonly pools6 = new Map<string, string>();
   /** global networks whose `network rm` is asking the cluster store */
   private readonly removing = new Set<string>();
+  /** `--ipam-driver NAME`: looks the plugin up (set by the controller); berth allocates every network's addresses itself today */
+  ipamPlugin: ((name: string) => Promise<void>) | undefined;
 
   constructor(
     private readonly state: State,
@@ -109,6 +111,10 @@ export class NetworkService {
   async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string } = {}): Promise<NetworkRecord> {
     // a plugin's driver is found and activated first (Docker's 404 when there is none)
     await this.drivers.resolve(req.driver || 'bridge');
+    if (req.ipamDriver && req.ipamDriver !== 'default') {
+      await this.ipamPlugin?.(req.ipamDriver);
+      throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
+    }
     const global = this.globalDriver(req);
     if (global) {
       if (!this.global) throw new InvalidParameterError(`${global.name} networks need a cluster store: start berthd with --cluster-store etcd://HOST:2379 and --cluster-advertise IFACE|IP`);
@@ -182,7 +188,6 @@ export class NetworkService {
     if (!driver.caps.multiInstance && [...this.state.networks.values()].some((n) => n.driver === driverName)) {
       throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
     }
-    if (req.ipamDriver && req.ipamDriver !== 'default') throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
     const families = splitFamilies(req);
     const id = opts.id ?? newId();
     const options = req.options ?? {};

@@ -19,9 +19,16 @@ export class Plugins {
 
   constructor(private readonly dirs: PluginDirs, private readonly log: (msg: string) => void = () => undefined) {}
 
-  /** The plugin, found and activated; NotFoundError (Docker's 404) when no folder has it. */
+  /**
+   * The plugin, found and activated; NotFoundError (Docker's 404) when no folder has it.
+   * One known not to implement `kind` is asked again first (it may have been replaced).
+   */
   async get(name: string, kind: PluginKind): Promise<PluginClient> {
     let a = this.active.get(name);
+    if (a && !a.implements.includes(kind)) {
+      this.active.delete(name);
+      a = undefined;
+    }
     if (!a) {
       const address = await discover(name, this.dirs);
       if (!address) throw new NotFoundError(`plugin "${name}" not found`);

@@ -155,6 +155,11 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
 
   await t.test('a plugin that refuses, hangs or is not there: one clear line naming it, nothing half-made', async () => {
     await fails(lab, ['network', 'create', '-d', 'nosuch', 'nn'], /plugin "nosuch" not found/);
+    await fails(lab, ['network', 'create', '--ipam-driver', 'nosuch', 'nn'], /plugin "nosuch" not found/);
+    await fails(lab, ['network', 'create', '--ipam-driver', 'labnet', 'nn'], /plugin labnet does not implement IpamDriver \(it implements NetworkDriver\)/);
+    await plugin.start('--ipam');
+    await fails(lab, ['network', 'create', '--ipam-driver', 'labnet', 'nn'], /plugin labnet is an IPAM driver; berth does not run IPAM plugins yet/);
+    assert.equal((await lab.berth(['network', 'inspect', 'nn'])).code, 1, 'nothing made');
     await plugin.start('--fail', 'NetworkDriver.CreateNetwork', '--hang', 'NetworkDriver.Join');
     await fails(lab, ['network', 'create', '-d', 'labnet', 'refused'], /plugin labnet: NetworkDriver\.CreateNetwork: NetworkDriver\.CreateNetwork refused by the lab plugin/);
     assert.equal((await lab.berth(['network', 'inspect', 'refused'])).code, 1, 'no network left');

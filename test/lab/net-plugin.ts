@@ -5,7 +5,8 @@
 // on its bridge, the other end named in its answer for berthd to move into the
 // container). Every call is appended to a log file, one JSON line each: {method, body}.
 //
-// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]...
+// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]... [--ipam]
+// (--ipam: it says it implements IpamDriver too, without serving it)
 // Prints "ready" once it listens. (It is the plugin's own business how it makes links: it
 // runs `ip`, argv arrays, as small plugins do.)
 import { execFile } from 'node:child_process';
@@ -17,7 +18,9 @@ const run = promisify(execFile);
 const [socketPath, logFile, ...rest] = process.argv.slice(2);
 const failing = new Set<string>();
 const hanging = new Set<string>();
-for (let i = 0; i < rest.length; i += 2) (rest[i] === '--fail' ? failing : hanging).add(rest[i + 1]!);
+const ipam = rest.includes('--ipam');
+const flags = rest.filter((a) => a !== '--ipam');
+for (let i = 0; i < flags.length; i += 2) (flags[i] === '--fail' ? failing : hanging).add(flags[i + 1]!);
 
 const bridgeOf = (nid: string) => `lp${nid.slice(0, 10)}`;
 const vethOf = (eid: string): [string, string] => [`lph${eid.slice(0, 9)}`, `lpc${eid.slice(0, 9)}`];
@@ -41,7 +44,7 @@ async function gatewayOf(nid: string): Promise<string> {
 }
 
 const methods: Record<string, (b: Body) => Promise<Body>> = {
-  'Plugin.Activate': async () => ({ Implements: ['NetworkDriver'] }),
+  'Plugin.Activate': async () => ({ Implements: ipam ? ['NetworkDriver', 'IpamDriver'] : ['NetworkDriver'] }),
   'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
   'NetworkDriver.CreateNetwork': async (b) => {
     const br = bridgeOf(b.NetworkID);

@@ -161,13 +161,13 @@ export class GlobalEndpoints implements EngineObserver {
    */
   async reconcileOwn(): Promise<void> {
     const listing = await this.cluster.store.list(keys.allEndpoints);
-    const live = this.liveOwn();
+    const live = new Map(this.liveOwn().map((l) => [l.ep.id, l]));
     const stored = new Set<string>();
     for (const kv of listing.items) {
       const r = JSON.parse(kv.value) as ClusterEndpointRecord;
       if (r.host !== this.cluster.hostId) continue;
       stored.add(r.id);
-      const own = live.find((l) => l.ep.id === r.id);
+      const own = live.get(r.id);
       if (own) {
         if (!r.up && !this.joining.has(r.id)) await this.markUp(own.c, own.net, own.ep);
         continue;
@@ -176,7 +176,7 @@ export class GlobalEndpoints implements EngineObserver {
       this.log(`endpoint ${r.id.slice(0, 12)} (${r.ip}) was in the cluster store but not on this host any more: given back`);
     }
     const lease = this.cluster.lease.current();
-    for (const { c, net, ep } of live) {
+    for (const { c, net, ep } of live.values()) {
       if (stored.has(ep.id)) continue;
       const ip = ipv4Of(ep);
       try {

@@ -4,8 +4,8 @@ import { describeAddress, discover, type PluginDirs } from './discovery.js';
 
 // The plugins berthd has found and activated, by name. Activation is the protocol's
 // handshake (POST /Plugin.Activate → {"Implements": [...]}), done once; a plugin that
-// stops answering (it restarted, perhaps at a new address) is found and activated again
-// on the next call, as dockerd does.
+// restarts is activated again by the client, one that stopped answering is looked for
+// again at the next call (perhaps at a new address).
 
 export type PluginKind = 'NetworkDriver' | 'IpamDriver';
 
@@ -44,17 +44,17 @@ export class Plugins {
   }
 
   /**
-   * One call to the plugin; when it does not answer at all (a plugin that restarted),
-   * it is found and activated again once, and the call made again.
+   * One call to the plugin, within the client's one deadline (which already waits for a
+   * plugin that restarts, and activates it again). One that did not answer at all is
+   * forgotten, so the next call looks for it afresh (it may have moved).
    */
   async call<T extends object>(name: string, kind: PluginKind, method: string, body: unknown, opts?: CallOptions): Promise<T | undefined> {
     const client = await this.get(name, kind);
     try {
       return await client.call<T>(method, body, opts);
     } catch (err) {
-      if (!(err instanceof PluginError) || !/nothing answers at/.test(err.message)) throw err;
-      this.active.delete(name);
-      return (await this.get(name, kind)).call<T>(method, body, opts);
+      if (err instanceof PluginError && /nothing answers at/.test(err.message)) this.active.delete(name);
+      throw err;
     }
   }
 

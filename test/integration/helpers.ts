@@ -33,9 +33,26 @@ export async function runSleeper(lab: Lab, name: string, extra: string[] = []): 
   return ok(lab, ['run', '-d', '--name', name, ...extra, '--', 'sleep', '3600']);
 }
 
-export async function pingFrom(lab: Lab, container: string, target: string): Promise<boolean> {
-  const r = await lab.berth(['exec', container, 'ping', '-c1', '-W1', target]);
+export async function pingFrom(lab: Lab, container: string, target: string, extra: string[] = []): Promise<boolean> {
+  const r = await lab.berth(['exec', container, 'ping', '-c1', '-W1', ...extra, target]);
   return r.code === 0;
+}
+
+/** What `name` resolves to inside the container (getent hosts: the first address), '' when it does not. */
+export async function resolves(lab: Lab, container: string, name: string): Promise<string> {
+  const r = await lab.berth(['exec', container, 'getent', 'hosts', name]);
+  return r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : '';
+}
+
+/** Every container pings every other, by address and by name (`where`: container → the lab it runs in). */
+export async function pingsEveryOther(where: Record<string, Lab>, ips: Record<string, string>): Promise<void> {
+  for (const [from, lab] of Object.entries(where)) {
+    for (const to of Object.keys(where)) {
+      if (to === from) continue;
+      assert.ok(await pingFrom(lab, from, ips[to]!), `${from} -> ${ips[to]}`);
+      assert.ok(await pingFrom(lab, from, to), `${from} -> ${to} by name`);
+    }
+  }
 }
 
 /** Host-side view: interfaces in the lab host netns (name → {kind, master}). */

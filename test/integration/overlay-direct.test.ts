@@ -6,26 +6,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterFor, CLUSTER_ETCD_ENDPOINT, CLUSTER_STORE, type ClusterHost } from '../lab/cluster.js';
 import { HOST_UPLINK_ADDR } from '../lab/topology.js';
-import { fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+import { eventually, fails, hostOk, inspect, ok, pingFrom, pingsEveryOther, resolves, runSleeper } from './helpers.js';
 
 const CLUSTER_FLAGS = ['--cluster-store', CLUSTER_STORE, '--cluster-advertise', 'eth0'];
 const DIRECT = ['-o', 'berth.overlay.routing=direct'];
 /** answers with the address it sees the client at: NAT on the way would show */
 const WHO_ASKS = "require('net').createServer(c=>c.end(process.env.WHO+' sees '+c.remoteAddress.replace('::ffff:',''))).listen(80)";
 const PROTO = '66';
-
-async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 5_000): Promise<number> {
-  const start = Date.now();
-  for (;;) {
-    if (await fn()) return Date.now() - start;
-    if (Date.now() - start > timeoutMs) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function pings(h: ClusterHost, container: string, target: string, extra: string[] = []): Promise<boolean> {
-  return (await h.berth(['exec', container, 'ping', '-c1', '-W1', ...extra, target])).code === 0;
-}
 
 /** Pings from a netns that is not a container (the router, the internet, a host itself). */
 async function pingsFrom(h: ClusterHost, ns: string, target: string, extra: string[] = []): Promise<boolean> {
@@ -37,11 +24,6 @@ async function echoesReceived(h: ClusterHost, ns: string): Promise<number> {
   const r = await h.inNetns(ns, ['cat', '/proc/net/snmp']);
   const [names, values] = r.stdout.split('\n').filter((l) => l.startsWith('Icmp:')).map((l) => l.split(/\s+/));
   return Number(values[names.indexOf('InEchos')]);
-}
-
-async function resolves(h: ClusterHost, container: string, name: string): Promise<string> {
-  const r = await h.berth(['exec', container, 'getent', 'hosts', name]);
-  return r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : '';
 }
 
 /** berth's routes on a host (protocol 66), as "DST via GW dev DEV", sorted. */
@@ -116,17 +98,10 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     await runSleeper(h3, 'c3', ['--network', 'dnet', '--ip', '10.70.0.33']);
     Object.assign(ips, { c1: await ipOf(h1, 'c1', 'dnet'), c2: await ipOf(h2, 'c2', 'dnet'), c3: await ipOf(h3, 'c3', 'dnet') });
     assert.deepEqual(Object.values(ips), ['10.70.0.2', '10.70.0.3', '10.70.0.33']);
-    const where = { c1: h1, c2: h2, c3: h3 } as const;
-    for (const [from, h] of Object.entries(where)) {
-      for (const to of Object.keys(where)) {
-        if (to === from) continue;
-        assert.ok(await pings(h, from, ips[to]), `${from} -> ${ips[to]}`);
-        assert.ok(await pings(h, from, to), `${from} -> ${to} by name`);
-      }
-    }
+    await pingsEveryOther({ c1: h1, c2: h2, c3: h3 }, ips);
     assert.equal(await resolves(h3, 'c3', 'web'), '10.70.0.2', 'an alias given on host 1 resolves on host 3');
     assert.equal(await ok(h2, ['exec', 'c2', 'cat', '/sys/class/net/eth0/mtu']), '1500');
-    assert.ok(await pings(h2, 'c2', 'c1', ['-M', 'do', '-s', '1472']), '1472 bytes of ICMP data + 28 = 1500 cross with DF');
+    assert.ok(await pingFrom(h2, 'c2', 'c1', ['-M', 'do', '-s', '1472']), '1472 bytes of ICMP data + 28 = 1500 cross with DF');
     // the routes: each host routes the others' containers via their hosts, and nothing else
     const via = (ip: string, h: ClusterHost) => `${ip} via ${h.hostUplinkAddr} dev eth0`;
     assert.deepEqual(await directRoutes(h1), [via('10.70.0.3', h2), via('10.70.0.33', h3)]);
@@ -150,7 +125,7 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
       await eventually('vnet on host 2', async () => (await h2.berth(['network', 'inspect', 'vnet'])).code === 0);
       await runSleeper(h1, 'v1', ['--network', 'vnet']);
       await runSleeper(h2, 'v2', ['--network', 'vnet']);
-      await eventually('v1 reaches v2', () => pings(h1, 'v1', 'v2'));
+      await eventually('v1 reaches v2', () => pingFrom(h1, 'v1', 'v2'));
       await hostOk(h2, ['nft', 'reset', 'counters', 'table', 'netdev', 'probe']);
       assert.equal((await h1.berth(['exec', 'v1', 'ping', '-c', '20', '-i', '0.01', '-W1', await ipOf(h2, 'v2', 'vnet')])).code, 0);
       const tunnelled = await probeCounts(h2);
@@ -172,7 +147,7 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     await eventually('srv answers c1', async () => (reply = await fetchTcp(h1, c1ns, '10.70.0.50', 80)) !== '');
     assert.equal(reply, `srv sees ${ips.c1}`, 'the server on host 2 sees c1\'s own address');
     assert.equal(await fetchTcp(h3, await sandboxOf(h3, 'c3'), '10.70.0.50', 80), `srv sees ${ips.c3}`);
-    assert.ok(await pings(h2, 'c2', cluster.internetAddr), 'c2 reaches the internet');
+    assert.ok(await pingFrom(h2, 'c2', cluster.internetAddr), 'c2 reaches the internet');
     assert.equal(await h2.echoFrom(await sandboxOf(h2, 'c2')), h2.hostUplinkAddr, 'the internet sees host 2\'s address');
     assert.equal(await h3.echoFrom(await sandboxOf(h3, 'c3')), h3.hostUplinkAddr, 'the internet sees host 3\'s address');
   });
@@ -197,10 +172,10 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     assert.equal(await fetchTcp(h1, h1.hostNs, '10.70.0.50', 80), '', 'host 1 itself, by TCP');
     await ok(h1, ['network', 'create', 'lnet']);
     await runSleeper(h1, 'other', ['--network', 'lnet']);
-    assert.ok(!(await pings(h1, 'other', '10.70.0.3')), 'a container of another network on a member host');
+    assert.ok(!(await pingFrom(h1, 'other', '10.70.0.3')), 'a container of another network on a member host');
     assert.equal(await fetchTcp(h1, await sandboxOf(h1, 'other'), '10.70.0.50', 80), '', '… nor by TCP');
     assert.equal(await echoesReceived(h2, c2ns), before, 'not one of those echo requests got into c2 (a reply lost on the way back would not show)');
-    assert.ok(await pings(h1, 'c1', 'c2'), 'the counter counts: c1\'s ping gets in');
+    assert.ok(await pingFrom(h1, 'c1', 'c2'), 'the counter counts: c1\'s ping gets in');
     assert.equal(await echoesReceived(h2, c2ns), before + 1);
     // still reachable the way Docker allows: a published port
     await ok(h2, ['run', '-d', '--name', 'pub', '--network', 'dnet', '-e', 'WHO=pub', '-p', '8080:80', '--', 'node', '-e', WHO_ASKS]);
@@ -257,7 +232,7 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     assert.match(await hostOk(h1, ['ip', 'route', 'show', '10.70.0.50/32']), new RegExp(`via ${cluster.router.addr.replaceAll('.', '\\.')} dev eth0 proto static`), 'the user\'s route to srv is kept');
     await hostOk(h1, ['ip', 'route', 'del', '10.70.0.88/32']);
     await hostOk(h1, ['ip', 'route', 'del', '10.70.0.50/32']);
-    assert.ok(await pings(h1, 'c1', 'c2'), 'the containers still reach each other');
+    assert.ok(await pingFrom(h1, 'c1', 'c2'), 'the containers still reach each other');
   });
 
   await t.test('an internal network routed directly: across hosts yes, out no', async () => {
@@ -265,10 +240,10 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     await eventually('inner on host 1', async () => (await h1.berth(['network', 'inspect', 'inner'])).code === 0);
     await runSleeper(h1, 'i1', ['--network', 'inner']);
     await runSleeper(h2, 'i2', ['--network', 'inner']);
-    assert.ok(await pings(h1, 'i1', 'i2'));
-    assert.ok(!(await pings(h1, 'i1', cluster.internetAddr)), 'no way out');
-    assert.ok(!(await pings(h1, 'i1', h2.hostUplinkAddr)), 'not even to the other host');
-    assert.ok(!(await pings(h1, 'c1', '10.70.2.3')), 'isolated from the other overlay');
+    assert.ok(await pingFrom(h1, 'i1', 'i2'));
+    assert.ok(!(await pingFrom(h1, 'i1', cluster.internetAddr)), 'no way out');
+    assert.ok(!(await pingFrom(h1, 'i1', h2.hostUplinkAddr)), 'not even to the other host');
+    assert.ok(!(await pingFrom(h1, 'c1', '10.70.2.3')), 'isolated from the other overlay');
     await ok(h1, ['rm', '-f', 'i1']);
     await ok(h2, ['rm', '-f', 'i2']);
     await ok(h1, ['network', 'rm', 'inner']);
@@ -280,7 +255,7 @@ test('overlay with direct routing across 3 hosts on one L2 segment', async (t) =
     const took = await eventually('host 3\'s routes gone on hosts 1 and 2', async () => (await left(h1)) && (await left(h2)), 25_000);
     t.diagnostic(`host 3's routes gone ${took} ms after it died`);
     assert.equal(await resolves(h1, 'c1', 'c3'), '', 'c3 resolves no more');
-    assert.ok(await pings(h1, 'c1', 'c2'), 'the others are untouched');
+    assert.ok(await pingFrom(h1, 'c1', 'c2'), 'the others are untouched');
   });
 
   await t.test('removal: the network goes, and with it every route on every host', async () => {

@@ -8,19 +8,9 @@ import { clusterFor, CLUSTER_ETCD_ENDPOINT, CLUSTER_STORE, type ClusterHost } fr
 import { checkConsistency } from '../lab/consistency.js';
 import { freezeEtcd } from '../lab/etcd.js';
 import { sleep } from '../lab/exec.js';
-import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+import { eventually, fails, hostOk, inspect, ok, pingFrom, resolves, runSleeper } from './helpers.js';
 
 const CLUSTER_FLAGS = ['--cluster-store', CLUSTER_STORE, '--cluster-advertise', 'eth0'];
-
-
-async function pings(h: ClusterHost, container: string, target: string): Promise<boolean> {
-  return (await h.berth(['exec', container, 'ping', '-c1', '-W1', target])).code === 0;
-}
-
-async function resolves(h: ClusterHost, container: string, name: string): Promise<string> {
-  const r = await h.berth(['exec', container, 'getent', 'hosts', name]);
-  return r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : '';
-}
 
 async function etcdctl(h: ClusterHost, args: string[]): Promise<string> {
   const r = await h.inHost(['etcdctl', '--endpoints', CLUSTER_ETCD_ENDPOINT, '--dial-timeout', '2s', '--command-timeout', '3s', ...args], { timeoutMs: 10_000 });
@@ -56,24 +46,24 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
   await runSleeper(h2, 'b2', ['--network', 'ov']);
   await runSleeper(h3, 'd3', ['--network', 'ov']);
   const d3ip = await ipOf(h3, 'd3');
-  await eventually('a1 reaches d3 by name', () => pings(h1, 'a1', 'd3'));
+  await eventually('a1 reaches d3 by name', () => pingFrom(h1, 'a1', 'd3'));
 
   await t.test('berthd restarts (SIGTERM, then kill -9): its containers keep their addresses and reachability, nothing twice in etcd', async () => {
     const before = await storedEndpoints(h1, nid);
     const ip = await ipOf(h1, 'a1');
     await h1.restartDaemon();
     assert.equal(await ipOf(h1, 'a1'), ip);
-    assert.ok(await pings(h2, 'b2', 'a1'), 'b2 still reaches a1 by name');
-    assert.ok(await pings(h1, 'a1', 'b2'), 'a1 still reaches b2 by name');
+    assert.ok(await pingFrom(h2, 'b2', 'a1'), 'b2 still reaches a1 by name');
+    assert.ok(await pingFrom(h1, 'a1', 'b2'), 'a1 still reaches b2 by name');
     await h1.killDaemon();
-    assert.ok(await pings(h2, 'b2', 'a1'), 'the data path does not need berthd');
+    assert.ok(await pingFrom(h2, 'b2', 'a1'), 'the data path does not need berthd');
     await h1.startDaemon();
     assert.equal(await ipOf(h1, 'a1'), ip);
-    assert.ok(await pings(h3, 'd3', 'a1'));
+    assert.ok(await pingFrom(h3, 'd3', 'a1'));
     assert.deepEqual(await storedEndpoints(h1, nid), before, 'the same records, none added');
     assert.deepEqual(await storedAddresses(h1, nid), before.map((e) => e.ip).sort());
     await runSleeper(h1, 'a1b', ['--network', 'ov']);
-    assert.ok(await pings(h2, 'b2', 'a1b'), 'a container started after the restart is reached');
+    assert.ok(await pingFrom(h2, 'b2', 'a1b'), 'a container started after the restart is reached');
     await ok(h1, ['rm', '-f', 'a1b']);
   });
 
@@ -82,7 +72,7 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
     await eventually('spare on host 2', async () => (await h2.berth(['network', 'inspect', 'spare'])).code === 0);
     freezeEtcd(cluster.etcd!, true);
     try {
-      assert.ok(await pings(h1, 'a1', 'b2'), 'cross-host ping by name through the outage');
+      assert.ok(await pingFrom(h1, 'a1', 'b2'), 'cross-host ping by name through the outage');
       assert.equal(await resolves(h3, 'd3', 'a1'), await ipOf(h1, 'a1'));
       let start = Date.now();
       await fails(h2, ['network', 'create', '-d', 'overlay', 'during'], /cluster store etcd:\/\/10\.99\.0\.2:2379/);
@@ -102,7 +92,7 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
       assert.equal((await h2.berth(['network', 'inspect', 'spare'])).code, 0, 'a failed rm leaves it');
       await ok(h2, ['network', 'create', 'local']);
       await runSleeper(h2, 'onbridge', ['--network', 'local']);
-      assert.ok(await pings(h2, 'onbridge', cluster.internetAddr), 'a bridge network works as ever');
+      assert.ok(await pingFrom(h2, 'onbridge', cluster.internetAddr), 'a bridge network works as ever');
       await ok(h2, ['rm', '-f', 'onbridge']);
       await h2.berth(['rm', '-f', 'late']);
       await ok(h2, ['network', 'rm', 'local']);
@@ -111,7 +101,7 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
     }
     const took = await eventually('a run on host 2 works again', async () => (await h2.berth(['run', '-d', '--name', 'after', '--network', 'ov', '--', 'sleep', '3600'])).code === 0, 20_000);
     t.diagnostic(`overlay run works again ${took} ms after etcd was thawed`);
-    await eventually('a1 reaches the new container by name', () => pings(h1, 'a1', 'after'));
+    await eventually('a1 reaches the new container by name', () => pingFrom(h1, 'a1', 'after'));
     assert.equal(new Set((await storedEndpoints(h1, nid)).map((e) => e.ip)).size, 4, 'a1, b2, d3, after: each once');
     await ok(h2, ['rm', '-f', 'after']);
     await ok(h2, ['network', 'rm', 'spare']);
@@ -124,7 +114,7 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
     await etcdctl(h1, ['lease', 'revoke', BigInt(lease).toString(16)]);
     assert.ok(!(await storedEndpoints(h1, nid)).some((e) => e.ip === '10.0.0.3'), 'revoked: b2 left the store');
     await eventually('b2 is back in the store', async () => (await storedEndpoints(h1, nid)).some((e) => e.ip === '10.0.0.3'), 15_000);
-    await eventually('a1 reaches b2 by name again', () => pings(h1, 'a1', 'b2'), 10_000);
+    await eventually('a1 reaches b2 by name again', () => pingFrom(h1, 'a1', 'b2'), 10_000);
     assert.equal((await storedEndpoints(h1, nid)).length, 3);
   });
 
@@ -140,7 +130,7 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
     assert.equal(await resolves(h1, 'a1', 'd3'), '', 'its names are gone');
     assert.ok(!(await storedAddresses(h1, nid)).includes(d3ip));
     await runSleeper(h1, 'heir', ['--network', 'ov', '--ip', d3ip]);
-    assert.ok(await pings(h2, 'b2', 'heir'), 'its address serves a new container on another host');
+    assert.ok(await pingFrom(h2, 'b2', 'heir'), 'its address serves a new container on another host');
     await ok(h1, ['rm', '-f', 'heir']);
   });
 
@@ -179,7 +169,7 @@ test('overlay networks through host death, etcd outages, lost leases, restarts a
     await h2.startDaemon();
     await eventually('the cut run\'s claim is given back', async () => (await storedEndpoints(h1, nid)).length === 2);
     await ok(h2, ['start', 'cut2']);
-    assert.ok(await pings(h1, 'a1', 'cut2'), 'started again, it is reached');
+    assert.ok(await pingFrom(h1, 'a1', 'cut2'), 'started again, it is reached');
     await ok(h2, ['rm', '-f', 'cut2']);
     assert.deepEqual(await checkConsistency(h2), { processes: [], netnsMounts: [], links: [], addresses: [], nftElements: [], files: [], store: [] });
   });

@@ -5,20 +5,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterFor, CLUSTER_ETCD_ENDPOINT, CLUSTER_STORE, type ClusterHost } from '../lab/cluster.js';
 import { labFor } from '../lab/lab.js';
-import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+import { eventually, fails, hostOk, inspect, ok, pingFrom, pingsEveryOther, resolves, runSleeper } from './helpers.js';
 
 const CLUSTER_FLAGS = ['--cluster-store', CLUSTER_STORE, '--cluster-advertise', 'eth0'];
 const SERVER = "require('net').createServer(c=>c.end('hello from '+process.env.WHO)).listen(80)";
-
-
-async function pings(h: ClusterHost, container: string, target: string, extra: string[] = []): Promise<boolean> {
-  return (await h.berth(['exec', container, 'ping', '-c1', '-W1', ...extra, target])).code === 0;
-}
-
-async function resolves(h: ClusterHost, container: string, name: string): Promise<string> {
-  const r = await h.berth(['exec', container, 'getent', 'hosts', name]);
-  return r.code === 0 ? r.stdout.trim().split(/\s+/)[0] : '';
-}
 
 function etcdctl(h: ClusterHost, args: string[]) {
   return h.inHost(['etcdctl', '--endpoints', CLUSTER_ETCD_ENDPOINT, '--dial-timeout', '2s', '--command-timeout', '3s', ...args], { timeoutMs: 10_000 });
@@ -75,17 +65,10 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
     await runSleeper(h3, 'c3', ['--network', 'ov', '--ip', '10.0.0.33']);
     const ips = await Promise.all([ipOf(h1, 'c1', 'ov'), ipOf(h2, 'c2', 'ov'), ipOf(h3, 'c3', 'ov')]);
     assert.deepEqual(ips, ['10.0.0.2', '10.0.0.3', '10.0.0.33']);
-    const hosts = { c1: h1, c2: h2, c3: h3 };
-    for (const [from, h] of Object.entries(hosts)) {
-      for (const [to, i] of [['c1', 0], ['c2', 1], ['c3', 2]] as const) {
-        if (to === from) continue;
-        assert.ok(await pings(h, from, ips[i]), `${from} -> ${ips[i]}`);
-        assert.ok(await pings(h, from, to), `${from} -> ${to} by name`);
-      }
-    }
+    await pingsEveryOther({ c1: h1, c2: h2, c3: h3 }, { c1: ips[0]!, c2: ips[1]!, c3: ips[2]! });
     assert.equal(await resolves(h3, 'c3', 'web'), '10.0.0.2', 'an alias given on host 1 resolves on host 3');
     assert.equal(await ok(h2, ['exec', 'c2', 'cat', '/sys/class/net/eth0/mtu']), '1450');
-    assert.ok(await pings(h2, 'c2', 'c1', ['-M', 'do', '-s', '1422']), '1422 bytes of ICMP data + 28 = 1450 cross with DF');
+    assert.ok(await pingFrom(h2, 'c2', 'c1', ['-M', 'do', '-s', '1422']), '1422 bytes of ICMP data + 28 = 1450 cross with DF');
     const big = await h2.berth(['exec', 'c2', 'ping', '-c1', '-W1', '-M', 'do', '-s', '1423', 'c1']);
     assert.notEqual(big.code, 0, 'a 1451-byte DF packet is refused');
     assert.match(big.stdout + big.stderr, /message too long|mtu/i);
@@ -100,7 +83,7 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
   });
 
   await t.test('egress through each container\'s own host (NAT to its address); -p publishes on the container\'s host', async () => {
-    assert.ok(await pings(h2, 'c2', cluster.internetAddr), 'c2 reaches the internet');
+    assert.ok(await pingFrom(h2, 'c2', cluster.internetAddr), 'c2 reaches the internet');
     const seen = await h2.echoFrom(await inspect(h2, 'c2', '{{.NetworkSettings.SandboxKey}}'));
     assert.equal(seen, h2.hostUplinkAddr, 'the internet sees host 2\'s own address');
     await ok(h3, ['run', '-d', '--name', 'pub', '--network', 'ov', '-e', 'WHO=pub', '-p', '8080:80', '--', 'node', '-e', SERVER]);
@@ -117,10 +100,10 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
     await eventually('inner on host 1', async () => (await h1.berth(['network', 'inspect', 'inner'])).code === 0);
     await runSleeper(h1, 'i1', ['--network', 'inner']);
     await runSleeper(h2, 'i2', ['--network', 'inner']);
-    assert.ok(await pings(h1, 'i1', 'i2'));
-    assert.ok(!(await pings(h1, 'i1', cluster.internetAddr)), 'no way out');
+    assert.ok(await pingFrom(h1, 'i1', 'i2'));
+    assert.ok(!(await pingFrom(h1, 'i1', cluster.internetAddr)), 'no way out');
     assert.equal(await ok(h1, ['exec', 'i1', 'ip', 'route']), '10.55.0.0/24 dev eth0 proto kernel scope link src 10.55.0.2');
-    assert.ok(!(await pings(h1, 'c1', '10.55.0.3')), 'isolated from the other overlay');
+    assert.ok(!(await pingFrom(h1, 'c1', '10.55.0.3')), 'isolated from the other overlay');
     await ok(h1, ['rm', '-f', 'i1']);
     await ok(h2, ['rm', '-f', 'i2']);
   });
@@ -134,7 +117,7 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
     const id = await ok(h1, ['network', 'inspect', '-f', '{{.Id}}', 'ov']);
     assert.equal((await storeKeys(h1, `/berth/v1/addresses/${id}/`)).length, 3 * per + 3, 'one address key per endpoint');
     assert.equal((await storeKeys(h1, `/berth/v1/endpoints/${id}/`)).length, 3 * per + 3, 'one endpoint record per endpoint');
-    assert.ok(await pings(h3, 'many-3-0', 'many-1-7'));
+    assert.ok(await pingFrom(h3, 'many-3-0', 'many-1-7'));
     await Promise.all(all.map((h, i) => ok(h, ['rm', '-f', ...Array.from({ length: per }, (_, k) => `many-${i + 1}-${k}`)])));
   });
 
@@ -147,8 +130,8 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
     assert.equal(await resolves(h1, 'c1', 'c3'), '', 'c3 resolves no more');
     // its address is free: another host takes it
     await runSleeper(h2, 'c3b', ['--network', 'ov', '--ip', '10.0.0.33']);
-    assert.ok(await pings(h1, 'c1', '10.0.0.33'));
-    assert.ok(await pings(h1, 'c1', 'c3b'));
+    assert.ok(await pingFrom(h1, 'c1', '10.0.0.33'));
+    assert.ok(await pingFrom(h1, 'c1', 'c3b'));
     await ok(h2, ['rm', '-f', 'c3b']);
   });
 

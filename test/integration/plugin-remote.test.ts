@@ -11,7 +11,7 @@ import { sleep } from '../lab/exec.js';
 import { labFor, type Lab } from '../lab/lab.js';
 import type { LabProcess } from '../lab/process.js';
 import { normalizeCalls, type PluginCall } from '../lab/plugin-calls.js';
-import { eventually, fails, hostOk, inspect, ok, runSleeper } from './helpers.js';
+import { eventually, fails, hostOk, inspect, ok, pingFrom, runSleeper } from './helpers.js';
 
 const PLUGIN = fileURLToPath(new URL('../lab/net-plugin.js', import.meta.url));
 
@@ -54,7 +54,6 @@ class LabPlugin {
 }
 
 const methods = (calls: Call[]) => calls.map((c) => c.method.replace(/^NetworkDriver\./, ''));
-const pings = async (lab: Lab, from: string, to: string) => (await lab.berth(['exec', from, 'ping', '-c1', '-W1', to])).code === 0;
 
 /** A lab whose berthd finds the lab plugin "labnet" in a plugin folder of its own. */
 async function labWithPlugin(t: TestContext): Promise<{ lab: Lab; plugin: LabPlugin }> {
@@ -98,8 +97,8 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     assert.deepEqual(create.body.Interface, { Address: '10.77.0.2/24', AddressIPv6: '', MacAddress: '' }, 'the MAC is left to the plugin, as dockerd does');
     assert.equal(join1.body.SandboxKey, await inspect(lab, 'p1', '{{.NetworkSettings.SandboxKey}}'));
     assert.equal(await inspect(lab, 'p2', '{{(index .NetworkSettings.Networks "pnet").IPAddress}}'), '10.77.0.3');
-    assert.ok(await pings(lab, 'p1', '10.77.0.3'));
-    assert.ok(await pings(lab, 'p1', 'p2'), 'by name, through berth\'s resolver');
+    assert.ok(await pingFrom(lab, 'p1', '10.77.0.3'));
+    assert.ok(await pingFrom(lab, 'p1', 'p2'), 'by name, through berth\'s resolver');
     assert.match(await ok(lab, ['exec', 'p1', 'ip', 'route']), /default via 10\.77\.0\.1 dev eth0/, 'the plugin\'s gateway is the default route');
     assert.match(await hostOk(lab, ['ip', 'link', 'show', 'master', `lp${nid.slice(0, 10)}`]), /lph/, 'the host ends are on the plugin\'s bridge');
   });
@@ -127,7 +126,7 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await lab.restartDaemon();
     assert.match(await ok(lab, ['network', 'ls', '--filter', 'name=pnet']), /pnet\s+labnet/);
     await runSleeper(lab, 'p3', ['--network', 'pnet']);
-    assert.ok(await pings(lab, 'p3', 'p2'));
+    assert.ok(await pingFrom(lab, 'p3', 'p2'));
     await ok(lab, ['rm', '-f', 'p2', 'p3']);
     // p2 was programmed before the restart and is not programmed again; its removal revokes it as dockerd's would
     assert.deepEqual(methods(plugin.take()).filter((m) => m !== 'Plugin.Activate' && m !== 'GetCapabilities'),

@@ -118,6 +118,7 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
       }
       const mac = created?.Interface?.MacAddress || undefined;
       const answer = await this.call<JoinAnswer>('Join', { NetworkID: net.id, EndpointID: ep.id, SandboxKey: sandbox.key, Options: options });
+      // joined at the plugin from here on: an answer that fails the checks below is left (Leave) too
       this.endpoints.set(ep.id, { srcName: '', routes: [] });
       const joined = await this.readJoin(answer ?? {});
       this.endpoints.set(ep.id, joined);

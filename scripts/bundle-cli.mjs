@@ -1,21 +1,22 @@
-// Bundles the CLI into one file, in place of tsc's dist/src/cli/main.js (the path that
+// Bundles the CLI (and berth-cni) into one file each, in place of tsc's dist/src/cli/main.js (the path that
 // bin/berth, the lab and the benches run), so a command loads one module instead of
 // resolving and linking ~30 (commander's CommonJS through the ESM loader, src/cli/*,
 // what they import). Runs after tsc in `npm run build`; a plain `tsc` run writes the
 // unbundled entry back, which works the same, only slower to start.
 import { build } from 'esbuild';
 
-const ENTRY = 'dist/src/cli/main.js';
-
-await build({
-  entryPoints: [ENTRY],
-  outfile: ENTRY,
-  allowOverwrite: true,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  // commander is CommonJS: its require() calls need a real require in an ES module.
-  banner: { js: "import { createRequire as __berthRequire } from 'node:module';\nconst require = __berthRequire(import.meta.url);" },
-});
+// berth-cni too: a runtime execs it for every ADD and DEL.
+for (const entry of ['dist/src/cli/main.js', 'dist/src/cni/main.js']) {
+  await build({
+    entryPoints: [entry],
+    outfile: entry,
+    allowOverwrite: true,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    // commander is CommonJS: its require() calls need a real require in an ES module.
+    banner: { js: "import { createRequire as __berthRequire } from 'node:module';\nconst require = __berthRequire(import.meta.url);" },
+  });
+}

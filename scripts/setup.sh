@@ -22,7 +22,10 @@ PACKAGES=(iproute2 nftables libnftables1 util-linux iputils-ping dnsutils bridge
   # the TLS test makes its CA and certificates; the disconnect test hangs up with curl
   openssl curl
   # multi-host labs run a real etcd (the cluster store of overlay networks), in a netns of their own
-  etcd-server etcd-client)
+  etcd-server etcd-client
+  # berth as a CNI plugin: podman (its CNI backend) is the runtime that calls it, and the
+  # CNI reference plugins are chained after it (tuning, firewall, bandwidth)
+  podman crun conmon containernetworking-plugins)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }

@@ -70,7 +70,8 @@ export function containerRoutes(router: Router, ctl: Controller, images: ImageSt
     const limit = Number(req.query.get('limit') ?? 0);
     if (!Number.isInteger(limit)) throw new InvalidParameterError(`invalid limit: ${req.query.get('limit')}`);
     const filters = Filters.parse(req.query.get('filters'));
-    const list = filterContainers([...state.containers.values()], filters, containerFacts(ctl, images), { all: queryBool(req.query, 'all'), limit });
+    // sandboxes of other runtimes (CNI attachments) are theirs to list: network inspect shows them
+    const list = filterContainers([...state.containers.values()].filter((c) => !c.attachment), filters, containerFacts(ctl, images), { all: queryBool(req.query, 'all'), limit });
     return { status: 200, body: list.map((c) => containerSummary(c, state, req.version)) };
   });
 

@@ -9,7 +9,8 @@ import { exchange } from './wire.js';
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
 
 export class DaemonError extends Error {
-  constructor(message: string, readonly status: number) {
+  /** `body`: the daemon's error answer, parsed (berth's own routes add fields to the message) */
+  constructor(message: string, readonly status: number, readonly body?: unknown) {
     super(message);
   }
 }
@@ -66,7 +67,7 @@ export class Client {
     const parsed = text && (res.headers['content-type'] ?? '').includes('json') ? JSON.parse(text) : text;
     if (res.status >= 400) {
       const message = parsed && typeof parsed === 'object' && 'message' in parsed ? String((parsed as { message: unknown }).message) : text;
-      throw new DaemonError(message, res.status);
+      throw new DaemonError(message, res.status, parsed);
     }
     return { status: res.status, body: parsed };
   }

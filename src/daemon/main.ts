@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { containerRoutes } from '../api/container-routes.js';
 import { imageRoutes } from '../api/image-routes.js';
+import { cniRoutes } from '../api/cni-routes.js';
 import { networkRoutes } from '../api/network-routes.js';
 import { Router } from '../api/router.js';
 import { listen, type Endpoint } from '../api/server.js';
@@ -85,6 +86,7 @@ async function serve(flags: DaemonFlags, endpoints: Endpoint[], warnings: string
   systemRoutes(router, ctl, images);
   imageRoutes(router, ctl, images);
   networkRoutes(router, ctl);
+  cniRoutes(router, ctl);
   containerRoutes(router, ctl, images);
   streamRoutes(router, ctl);
   swarmRoutes(router);

@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ipam } from '../ipam/types.js';
 import type { Kernel } from '../kernel/types.js';
@@ -8,7 +8,7 @@ import type { TopAnswer } from '../runtime/top.js';
 import type { ExecSpec, LogOptions } from '../runtime/types.js';
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { ipv4Of, ipv6Of, ZERO_TIME, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
+import { ipv4Of, ipv6Of, ZERO_TIME, type Attachment, type ContainerConfig, type ContainerRecord, type EndpointRecord, type HostConfig, type NetworkRecord } from '../store/records.js';
 import { BerthError, ConflictError, ForbiddenError, InvalidParameterError, NotFoundError } from '../util/errors.js';
 import { newId, shortId, validateContainerName } from '../util/names.js';
 import { randomName } from '../util/random-name.js';
@@ -27,7 +27,7 @@ import type { PortMapper } from '../portmap/mapper.js';
 import { fromPortBindings } from '../portmap/spec.js';
 import { checkPidMode, pidNamespaceOf } from './pid-mode.js';
 import { EndpointService, type EndpointRequest } from './endpoints.js';
-import { SandboxService } from './sandbox.js';
+import { SandboxService, type NetnsRole } from './sandbox.js';
 import { checkFileValues } from './file-values.js';
 import { crashPoint } from './crash-points.js';
 import { killProcessesInNetns } from '../runtime/netns-processes.js';
@@ -49,6 +49,16 @@ export interface ContainerCreateRequest {
   endpoints: Record<string, EndpointRequest>;
   /** --mac-address (Config.MacAddress) for the primary network */
   mac?: string;
+}
+
+/** A sandbox another runtime made, to join to one berth network (CNI ADD, engine/attachments.ts). */
+export interface AttachRequest {
+  name: string;
+  network: string;
+  endpoint: EndpointRequest;
+  portBindings: HostConfig['portBindings'];
+  labels: Record<string, string>;
+  attachment: Attachment;
 }
 
 export class ContainerService {
@@ -277,6 +287,60 @@ export class ContainerService {
     return setupMs;
   }
 
+  /**
+   * Records and joins a sandbox another runtime made (a CNI ADD): the endpoint goes into
+   * its netns, ports are published, and the record runs with no process of berth's. On
+   * failure nothing of it stays.
+   */
+  async attach(req: AttachRequest): Promise<ContainerRecord> {
+    const net = this.state.findNetwork(req.network);
+    const name = validateContainerName(req.name);
+    if (this.nameTaken(name)) throw new ConflictError(`Conflict. The container name "/${name}" is already in use`);
+    const hostConfig: HostConfig = {
+      networkMode: net.name, autoRemove: false, dns: null, dnsSearch: null, dnsOptions: null, extraHosts: [], links: [],
+      portBindings: req.portBindings, publishAllPorts: false,
+    };
+    const id = newId();
+    const c: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      config: { image: '', cmd: [], env: [], hostname: '', domainname: '', workdir: '', tty: false, openStdin: false, exposedPorts: Object.keys(req.portBindings), labels: req.labels },
+      hostConfig,
+      state: { status: 'created', pid: 0, shimPid: 0, exitCode: 0, startedAt: ZERO_TIME, finishedAt: ZERO_TIME, error: '' },
+      sandboxKey: '',
+      attachment: req.attachment,
+    };
+    this.checkPublishing(net.name, hostConfig);
+    return this.lock.run([id], () => this.state.journal.run({ op: 'cni.attach', containerId: id }, async () => {
+      const ep = this.endpoints.create(id, net, req.endpoint);
+      this.state.store.transaction(() => {
+        this.state.saveContainer(c);
+        this.state.saveEndpoint(ep);
+      });
+      try {
+        await this.sandboxes.create(c, req.attachment.netns, [ep], publishesPorts(c), 'lent');
+        crashPoint('attach.sandbox');
+        await this.publishPorts(c);
+      } catch (err) {
+        await this.tearDownSandbox(c).catch((e: Error) => this.log(`attachment ${name}: ${e.message}`));
+        this.state.dropContainer(id);
+        throw err;
+      }
+      c.state = { ...c.state, status: 'running', startedAt: new Date().toISOString() };
+      this.state.saveContainer(c);
+      this.events.publish('container', 'start', c.id, containerAttributes(c));
+      return c;
+    }));
+  }
+
+  /** A CNI ADD cut by a crash: undone (the runtime had no answer; its DEL will find nothing). */
+  async settleAttach(i: { containerId: string }): Promise<void> {
+    const c = this.state.containers.get(i.containerId);
+    if (c?.state.status === 'running') return;
+    if (c) await this.remove(c.id, { force: true });
+  }
+
   /** containers on user-defined networks use the embedded resolver (set when it runs) */
   embeddedDns = false;
 
@@ -334,6 +398,7 @@ export class ContainerService {
       bindings: fromPortBindings(hc.portBindings),
       exposed: c.config.exposedPorts,
       publishAll: hc.publishAllPorts,
+      runtimeBinds: !!c.attachment && !c.attachment.bindsPorts,
     });
     this.state.saveContainer(c);
   }
@@ -388,20 +453,31 @@ export class ContainerService {
     });
   }
 
-  /** The container's own netns (not another's in container: mode, not the host's). */
+  /** The container's own netns (not another's in container: mode, not the host's, not one lent by another runtime). */
   ownsNetns(c: ContainerRecord): boolean {
     return !!c.sandboxKey && c.sandboxKey === this.netnsPath(c.id);
   }
 
+  private netnsRole(c: ContainerRecord): NetnsRole {
+    if (c.attachment) return 'lent';
+    return this.ownsNetns(c) ? 'own' : 'shared';
+  }
+
+  /** Recorded as running, and it does: its process (or, for an attachment, the runtime's netns) is still there. */
+  isAlive(c: ContainerRecord): boolean {
+    if (c.state.status !== 'running') return false;
+    return c.attachment ? existsSync(c.attachment.netns) : this.runtime.isRunning(c.state);
+  }
+
   /** After a daemon restart, for a container whose process still runs: its sandbox as it was. */
   async restoreSandbox(c: ContainerRecord): Promise<void> {
-    await this.sandboxes.restore(c, this.ownsNetns(c), publishesPorts(c));
+    await this.sandboxes.restore(c, this.netnsRole(c), publishesPorts(c));
   }
 
   /** Releases addresses and deletes the netns; the kernel then removes the veths itself. */
   async tearDownSandbox(c: ContainerRecord): Promise<void> {
     await this.closeLinksAndPorts(c);
-    await this.sandboxes.destroy(c, this.ownsNetns(c), publishesPorts(c));
+    await this.sandboxes.destroy(c, this.netnsRole(c), publishesPorts(c));
     c.sandboxKey = '';
     if (this.state.containers.has(c.id)) this.state.saveContainer(c);
   }
@@ -410,6 +486,7 @@ export class ContainerService {
 
   async stop(term: string, timeoutSec = 10): Promise<void> {
     const c = this.state.findContainer(term);
+    refuseAttachment(c, 'stopped');
     if (c.state.status !== 'running') return;
     await this.runtime.stop(c.id, timeoutSec);
     await this.waitNotRunning(c.id);
@@ -417,6 +494,7 @@ export class ContainerService {
 
   async kill(term: string, signal = 'SIGKILL'): Promise<void> {
     const c = this.state.findContainer(term);
+    refuseAttachment(c, 'killed');
     if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     this.runtime.kill(c.id, signal);
   }
@@ -424,6 +502,7 @@ export class ContainerService {
   /** `docker top`; a 409 when it does not run, as dockerd says. */
   async top(term: string, psArgs?: string): Promise<TopAnswer> {
     const c = this.state.findContainer(term);
+    refuseAttachment(c, 'listed by top');
     if (c.state.status !== 'running') throw new ConflictError(`Container ${c.id} is not running`);
     return this.runtime.top(c.state, psArgs);
   }
@@ -447,6 +526,7 @@ export class ContainerService {
   }
 
   exec(c: ContainerRecord, spec: ExecSpec): ChildProcess {
+    refuseAttachment(c, 'exec\'d into');
     return this.runtime.exec(c.state, { ...spec, privileges: privilegesOf(c.hostConfig, spec.privileged) });
   }
 
@@ -488,7 +568,7 @@ export class ContainerService {
       throw new ConflictError(`You cannot remove a running container ${c.id}. Stop the container before attempting removal or force remove`);
     }
     await this.state.journal.run({ op: 'container.remove', containerId: c.id }, async () => {
-      if (c.state.status === 'running') {
+      if (c.state.status === 'running' && !c.attachment) {
         this.runtime.kill(c.id, 'SIGKILL');
         await this.waitNotRunning(c.id);
       }
@@ -531,6 +611,7 @@ export class ContainerService {
   async connect(netTerm: string, containerTerm: string, r: EndpointRequest): Promise<void> {
     const net = this.state.findNetwork(netTerm);
     const c = this.state.findContainer(containerTerm);
+    refuseAttachment(c, 'connected to another network');
     await this.lock.run([c.id], async () => {
       if (parseNetworkMode(c.hostConfig.networkMode).kind !== 'network') {
         throw new ForbiddenContainerModeError(c.hostConfig.networkMode);
@@ -563,6 +644,7 @@ export class ContainerService {
     const net = this.state.findNetwork(netTerm);
     const c = force ? this.state.tryFindContainer(containerTerm) : this.state.findContainer(containerTerm);
     if (!c) return;
+    refuseAttachment(c, 'disconnected (its runtime detaches it with CNI DEL, or `rm -f` does)');
     await this.lock.run([c.id], async () => {
       const [ep] = this.state.endpointsOf({ containerId: c.id, networkId: net.id });
       // dockerd 20.10's words; its 500 becomes a 404: the caller's mistake is a 4xx here
@@ -633,6 +715,11 @@ export class ContainerService {
 function publishesPorts(c: ContainerRecord): boolean {
   const hc = c.hostConfig;
   return fromPortBindings(hc.portBindings).length > 0 || (hc.publishAllPorts && c.config.exposedPorts.length > 0);
+}
+
+/** An attachment has no process of berth's and one network, joined and left by its runtime (CNI ADD/DEL). */
+function refuseAttachment(c: ContainerRecord, what: string): void {
+  if (c.attachment) throw new ConflictError(`container ${c.name} is a sandbox of another runtime attached through CNI: it cannot be ${what}`);
 }
 
 class ForbiddenContainerModeError extends BerthError {

@@ -11,6 +11,7 @@ import type { Kernel } from '../kernel/types.js';
 import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { DaemonConfig } from './config.js';
+import { Attachments } from './attachments.js';
 import { ContainerService } from './containers.js';
 import { DriverRegistry } from '../driverapi/registry.js';
 import { endpointEvents, EventBus } from './events.js';
@@ -42,6 +43,8 @@ export class Controller {
   readonly observers = new Observers();
   readonly networks: NetworkService;
   readonly containers: ContainerService;
+  /** sandboxes of other runtimes joined through CNI (berth-cni) */
+  readonly attachments: Attachments;
   /** the neighbour-table cap and what the bridge endpoints need of it (GET /info warns) */
   readonly neighbours: NeighbourLimit;
   readonly drivers: DriverRegistry;
@@ -72,6 +75,7 @@ export class Controller {
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall, log);
+    this.attachments = new Attachments(state, this.containers, this.networks, kernel);
     // an IPAM plugin that is there is said to be there, not "not found"
     this.networks.ipamPlugin = async (name) => {
       await this.plugins.get(name, 'IpamDriver');
@@ -129,7 +133,7 @@ export class Controller {
     for (const n of this.state.networks.values()) this.networks.replay(n);
     // only containers whose process still runs keep their ports through the table's reset:
     // one that died while berthd was down would leave its host port forwarding to nothing
-    const alive = [...this.state.containers.values()].filter((c) => c.state.status === 'running' && this.runtime.isRunning(c.state));
+    const alive = [...this.state.containers.values()].filter((c) => this.containers.isAlive(c));
     const ports = alive.flatMap((c) => c.publishedPorts ?? []);
     for (const d of this.drivers.all()) await d.restart?.(this.networks.viewsOf(d), ports);
     await this.networks.ensurePredefined();
@@ -141,6 +145,7 @@ export class Controller {
     await this.settle(cut, 'container.connect', async (i) => this.containers.settleConnect(i));
     await this.settle(cut, 'container.disconnect', (i) => this.containers.settleDisconnect(i));
     await this.settle(cut, 'container.remove', (i) => this.containers.settleRemove(i));
+    await this.settle(cut, 'cni.attach', (i) => this.containers.settleAttach(i));
     for (const i of cut.filter((x) => x.op === 'container.start')) this.state.journal.settled(i);
     await this.restorePorts();
     await this.removeOrphans();
@@ -181,7 +186,16 @@ export class Controller {
    */
   private async restoreContainers(cutStarts: Set<string>): Promise<void> {
     for (const c of [...this.state.containers.values()]) {
-      const alive = c.state.status === 'running' && this.runtime.isRunning(c.state);
+      const alive = this.containers.isAlive(c);
+      if (alive && c.attachment) {
+        await this.containers.restoreSandbox(c);
+        continue;
+      }
+      if (c.attachment) {
+        // its runtime deleted the netns while berthd was down: what berth held for it goes
+        await this.containers.remove(c.id, { force: true }).catch((err: Error) => this.log(`attachment ${c.name}: ${err.message}`));
+        continue;
+      }
       if (alive) {
         this.runtime.adopt(c.id, this.containers.stateDir(c.id), c.state);
         await this.containers.restoreSandbox(c);

@@ -100,9 +100,13 @@ export class DnsObserver implements EngineObserver {
   }
 }
 
-/** What others on the endpoint's network resolve it by: its name, short id, aliases and hostname. */
+/**
+ * What others on the endpoint's network resolve it by: its name, short id, aliases and
+ * hostname; the first is what its address resolves back to (for a CNI attachment, the
+ * runtime's name of it, not berth's cni-… one).
+ */
 export function resolvableNames(c: ContainerRecord, ep: EndpointRecord): string[] {
-  const names = [c.name, c.id.slice(0, 12), ...ep.aliases];
+  const names = c.attachment ? [...ep.aliases, c.name, c.id.slice(0, 12)] : [c.name, c.id.slice(0, 12), ...ep.aliases];
   if (c.config.hostname) names.push(c.config.hostname);
   return [...new Set(names)];
 }

@@ -172,7 +172,10 @@ export class EndpointService {
     if (ip6 && pool6) this.ipam.requestAddress(pool6, { address: ip6 });
   }
 
+  /** eth0, eth1 … in order; an attachment's one interface is named by its runtime (CNI_IFNAME). */
   private nextIfName(containerId: string): string {
+    const asked = this.state.containers.get(containerId)?.attachment?.ifName;
+    if (asked) return asked;
     const used = new Set(this.state.endpointsOf({ containerId }).map((e) => e.ifName));
     for (let i = 0; ; i++) if (!used.has(`eth${i}`)) return `eth${i}`;
   }

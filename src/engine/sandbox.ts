@@ -15,6 +15,13 @@ import { sandboxViewOf, viewOf } from './endpoint-view.js';
 // names, of a non-internal network that offers a gateway. All interfaces of a new sandbox
 // are made in one kernel-worker call.
 
+/**
+ * Whose netns a container's sandbox is: berth's own (made and deleted by berth), shared
+ * (another container's, or the host's: not berth's to touch), or lent by another runtime
+ * (CNI: berth's interfaces go in and come out, the netns is never made nor deleted here).
+ */
+export type NetnsRole = 'own' | 'shared' | 'lent';
+
 /** One endpoint with its driver's plan and what the kernel is asked to make of it. */
 export interface Joined {
   net: NetworkRecord;
@@ -33,8 +40,11 @@ export class SandboxService {
     private readonly log: (msg: string) => void,
   ) {}
 
-  /** Makes the netns and joins every endpoint (`eps` in interface order); on failure undoes all of it. */
-  async create(c: ContainerRecord, netns: string, eps: EndpointRecord[], publishes: boolean): Promise<void> {
+  /**
+   * Makes the netns (or opens the one lent: it must be there) and joins every endpoint
+   * (`eps` in interface order); on failure undoes all of it.
+   */
+  async create(c: ContainerRecord, netns: string, eps: EndpointRecord[], publishes: boolean, role: 'own' | 'lent' = 'own'): Promise<void> {
     for (const ep of eps) await this.endpoints.assign(this.network(ep), ep);
     for (const ep of eps) await this.prepare(c, this.network(ep), ep, netns, publishes);
     c.sandboxKey = netns;
@@ -47,7 +57,7 @@ export class SandboxService {
     }
     const gateway = gatewayOf(joined, 4);
     const listener = this.observers.listenIn(c, eps.map((ep) => this.network(ep)));
-    const { sockets } = await this.kernel.applySandbox(netns, joined.map((j) => j.iface), { create: true, listen: listener?.at });
+    const { sockets } = await this.kernel.applySandbox(netns, joined.map((j) => j.iface), { create: role === 'own', listen: listener?.at });
     if (listener && sockets) await listener.owner.sandboxUp?.(c, netns, sockets);
     for (const j of joined) await this.joined(c, j, j === gateway);
   }
@@ -95,10 +105,10 @@ export class SandboxService {
    * After a daemon restart, for a container whose process still runs: its addresses are
    * taken again and any interface missing from its netns is made again.
    */
-  async restore(c: ContainerRecord, ownNetns: boolean, publishes: boolean): Promise<void> {
+  async restore(c: ContainerRecord, role: NetnsRole, publishes: boolean): Promise<void> {
     const eps = this.live(c);
     for (const ep of eps) this.endpoints.reserveAgain(this.network(ep), ep);
-    if (!ownNetns || !(await this.kernel.netnsExists(c.sandboxKey))) return;
+    if (role === 'shared' || !(await this.kernel.netnsExists(c.sandboxKey))) return;
     const joined = this.planAll(eps, publishes);
     const present = new Set((await this.kernel.listAddresses(c.sandboxKey)).map((a) => `${a.ifname} ${a.cidr}`));
     for (const j of joined) {
@@ -117,15 +127,18 @@ export class SandboxService {
     }
   }
 
-  /** Gives every endpoint up and deletes the netns (when it is the container's own); the kernel removes what was in it. */
-  async destroy(c: ContainerRecord, ownNetns: boolean, publishes: boolean): Promise<void> {
-    const joined = ownNetns ? this.planAll(this.live(c), publishes) : [];
+  /**
+   * Gives every endpoint up and deletes the netns when it is the container's own (the
+   * kernel removes what was in it); in a lent one, berth's interfaces go and the netns stays.
+   */
+  async destroy(c: ContainerRecord, role: NetnsRole, publishes: boolean): Promise<void> {
+    const joined = role !== 'shared' ? this.planAll(this.live(c), publishes) : [];
     for (const j of joined) {
       await this.left(j).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
       // links lent to the sandbox go back before the netns, and what is in it, goes; a
       // macvlan is deleted now too: the kernel tears a deleted netns down lazily, and its
       // MAC would stay taken on the parent (a restart with a fixed MAC is refused meanwhile)
-      if (j.iface.link.kind !== 'veth') {
+      if (j.iface.link.kind !== 'veth' || role === 'lent') {
         await this.kernel.removeInterface(c.sandboxKey, j.iface).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
       }
     }
@@ -133,9 +146,9 @@ export class SandboxService {
       const net = this.state.networks.get(ep.networkId);
       if (net) await this.endpoints.release(c, net, ep);
     }
-    if (ownNetns && c.sandboxKey) {
+    if (role !== 'shared' && c.sandboxKey) {
       await this.observers.sandboxDown(c, c.sandboxKey).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
-      await this.kernel.deleteNetns(c.sandboxKey);
+      if (role === 'own') await this.kernel.deleteNetns(c.sandboxKey);
     }
   }
 

@@ -78,7 +78,18 @@ export interface HostPortRequest {
   end: number;
   /** the container's IPv6 address and port, for the bindings that relay ::1 */
   relay?: RelayTarget;
+  /**
+   * false: no reservation socket, the port is in berth's books only. For a sandbox lent by
+   * another runtime that holds its host ports itself (podman binds them, as CNI's portmap
+   * plugin expects of its runtime): berth's socket would make the runtime's bind fail.
+   */
+  bind?: boolean;
 }
+
+/** How one port is taken: relayed (::1) or not, and with a socket or in the books only. */
+type TakeOptions = Pick<HostPortRequest, 'relay' | 'bind'>;
+
+const NO_SOCKET: Reservation = { close: async () => undefined };
 
 interface Held {
   owner: string;
@@ -131,30 +142,31 @@ export class PortAllocator {
    * the same port on both, as Docker gives it), or none of them.
    */
   async allocateOn(owner: string, hostIps: string[], req: Omit<HostPortRequest, 'hostIp'>): Promise<number> {
-    if (req.start === 0) return this.allocateEphemeral(owner, hostIps, req.proto, req.relay);
+    const opts = { relay: req.relay, bind: req.bind };
+    if (req.start === 0) return this.allocateEphemeral(owner, hostIps, req.proto, opts);
     for (let port = req.start; port <= req.end; port++) {
-      if (await this.tryTakeAll(owner, hostIps, req.proto, port, req.relay)) return port;
+      if (await this.tryTakeAll(owner, hostIps, req.proto, port, opts)) return port;
     }
     const shown = req.start === req.end ? req.start : `${req.start}-${req.end}`;
     throw alreadyAllocated(hostIps[0] ?? ANY_HOST_IP, shown);
   }
 
-  private async allocateEphemeral(owner: string, hostIps: string[], proto: ReservableProto, relay?: RelayTarget): Promise<number> {
+  private async allocateEphemeral(owner: string, hostIps: string[], proto: ReservableProto, opts: TakeOptions): Promise<number> {
     const { first, last } = this.ephemeral;
     const size = last - first + 1;
     for (let i = 0; i < size; i++) {
       const port = this.cursor;
       this.cursor = port >= last ? first : port + 1;
-      if (await this.tryTakeAll(owner, hostIps, proto, port, relay)) return port;
+      if (await this.tryTakeAll(owner, hostIps, proto, port, opts)) return port;
     }
     throw new ConflictError(`Bind for ${joinHostPort(hostIps[0] ?? ANY_HOST_IP, 0)} failed: all ports from ${first} to ${last} are allocated`);
   }
 
-  private async tryTakeAll(owner: string, hostIps: string[], proto: ReservableProto, port: number, relay?: RelayTarget): Promise<boolean> {
+  private async tryTakeAll(owner: string, hostIps: string[], proto: ReservableProto, port: number, opts: TakeOptions): Promise<boolean> {
     const taken: string[] = [];
     try {
       for (const hostIp of hostIps) {
-        if (!(await this.tryTake(owner, hostIp, proto, port, relay))) break;
+        if (!(await this.tryTake(owner, hostIp, proto, port, opts))) break;
         taken.push(hostIp);
       }
     } finally {
@@ -164,15 +176,15 @@ export class PortAllocator {
   }
 
   /** Re-takes exactly this port (start-up restore); throws ConflictError when it is gone. */
-  async restore(owner: string, hostIp: string, proto: ReservableProto, port: number, relay?: RelayTarget): Promise<void> {
-    if (!(await this.tryTake(owner, hostIp, proto, port, relay))) throw alreadyAllocated(hostIp, port);
+  async restore(owner: string, hostIp: string, proto: ReservableProto, port: number, opts: TakeOptions = {}): Promise<void> {
+    if (!(await this.tryTake(owner, hostIp, proto, port, opts))) throw alreadyAllocated(hostIp, port);
   }
 
-  private async tryTake(owner: string, hostIp: string, proto: ReservableProto, port: number, relay?: RelayTarget): Promise<boolean> {
+  private async tryTake(owner: string, hostIp: string, proto: ReservableProto, port: number, opts: TakeOptions): Promise<boolean> {
     if (this.conflicts(hostIp, proto, port)) return false;
     let reservation: Reservation;
     try {
-      reservation = await this.reserve(hostIp, proto, port, coversLoopback6(hostIp) ? relay : undefined);
+      reservation = opts.bind === false ? NO_SOCKET : await this.reserve(hostIp, proto, port, coversLoopback6(hostIp) ? opts.relay : undefined);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'EADDRINUSE' || code === 'EACCES') return false;

@@ -17,6 +17,8 @@ export interface PublishedPort {
   hostIp: string;
   hostPort: number;
   containerIp: string;
+  /** held in berth's books only: the runtime that lent the sandbox binds it (PublishRequest.runtimeBinds) */
+  unbound?: true;
 }
 
 /** The network the container is published through (its gateway endpoint's). */
@@ -40,6 +42,8 @@ export interface PublishRequest {
   exposed: string[];
   /** -P / HostConfig.PublishAllPorts */
   publishAll: boolean;
+  /** the sandbox's runtime binds the host ports itself (a CNI caller): berth binds no socket */
+  runtimeBinds?: boolean;
 }
 
 export class PortMapper {
@@ -119,9 +123,10 @@ export class PortMapper {
       for (const { w, hostIps } of plan) {
         const proto = w.proto as 'tcp' | 'udp';
         const relay = req.containerIp6 ? { ip: req.containerIp6, port: w.containerPort } : undefined;
-        const hostPort = await this.allocator.allocateOn(req.containerId, hostIps, { proto, start: w.hostPortStart, end: w.hostPortEnd, relay });
+        const bind = !req.runtimeBinds;
+        const hostPort = await this.allocator.allocateOn(req.containerId, hostIps, { proto, start: w.hostPortStart, end: w.hostPortEnd, relay, bind });
         for (const hostIp of hostIps) {
-          ports.push({ proto, containerPort: w.containerPort, hostIp, hostPort, containerIp: isIPv6(hostIp) ? req.containerIp6 : req.containerIp });
+          ports.push({ proto, containerPort: w.containerPort, hostIp, hostPort, containerIp: isIPv6(hostIp) ? req.containerIp6 : req.containerIp, ...(bind ? {} : { unbound: true as const }) });
         }
       }
       await this.firewall.publish(ports.map(toDnat));
@@ -161,7 +166,7 @@ export class PortMapper {
       const kept: PublishedPort[] = [];
       for (const p of ports) {
         try {
-          await this.allocator.restore(containerId, p.hostIp, p.proto, p.hostPort, { ip: p.containerIp, port: p.containerPort });
+          await this.allocator.restore(containerId, p.hostIp, p.proto, p.hostPort, { relay: { ip: p.containerIp, port: p.containerPort }, bind: !p.unbound });
           kept.push(p);
         } catch (e) {
           failed.push({ containerId, error: (e as Error).message });

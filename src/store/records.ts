@@ -164,6 +164,25 @@ export interface ContainerRecord {
   sandboxKey: string;
   /** host ports published while it runs (random ones included), so a restart restores exactly these */
   publishedPorts?: PublishedPort[];
+  /** set when another runtime made the sandbox and lent it to berth (CNI ADD): berth runs no process of it */
+  attachment?: Attachment;
+}
+
+/**
+ * A netns made and owned by another runtime (podman, containerd …), joined by berth to
+ * one of its networks through CNI: the record lives from ADD to DEL, "running" while the
+ * netns is there; its interface is the runtime's CNI_IFNAME.
+ */
+export interface Attachment {
+  runtime: 'cni';
+  /** CNI_CONTAINERID */
+  containerId: string;
+  /** CNI_IFNAME */
+  ifName: string;
+  /** CNI_NETNS: the runtime's netns file */
+  netns: string;
+  /** berth holds reservation sockets on the host ports (config "bindPorts"); else the runtime binds them, as podman does */
+  bindsPorts?: boolean;
 }
 
 /**
@@ -183,5 +202,7 @@ export type Intent =
   | { op: 'container.disconnect'; containerId: string; endpointId: string }
   /** a removal: the sandbox maybe half torn down, the records maybe gone, the state dir maybe not */
   | { op: 'container.remove'; containerId: string }
+  /** a CNI ADD: the attachment recorded, its interface and ports maybe half made (undone at start-up: the runtime had no answer) */
+  | { op: 'cni.attach'; containerId: string }
   /** a network removal: the record is dropped first, so the intent keeps what the driver needs to delete its objects */
   | { op: 'network.remove'; network: NetworkRecord };

@@ -159,8 +159,10 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   const labNetns = new Set(['/proc/self/ns/net', lab.hostNs, lab.internetNs, ...lab.extraNamespaces(), ...otherLabs].map(inode).filter((x): x is number => x !== undefined));
   const sandboxes = new Map<number, ContainerRecord>();
   for (const c of running) {
-    const ino = ownNetns(c) ? inode(c.sandboxKey) : undefined;
+    // a CNI attachment's netns is its runtime's: its processes are the runtime's container
+    const ino = ownNetns(c) || c.attachment ? inode(c.sandboxKey) : undefined;
     if (ino !== undefined) sandboxes.set(ino, c);
+    if (c.attachment && ino === undefined) f.netnsMounts.push(`attachment ${c.name}: its runtime's netns ${c.attachment.netns} is gone`);
   }
   const procs = processes();
   const strayNetns = new Map<number, number>();
@@ -177,7 +179,7 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
     if (!c || c.id !== m[1]) f.processes.push(`shim pid ${p.pid} of container ${m[1].slice(0, 12)} (${byId.get(m[1])?.state.status ?? 'unknown'}) runs, no running container knows it`);
   }
   const alive = new Set(procs.filter((p) => !p.zombie).map((p) => p.pid));
-  for (const c of running) if (!alive.has(c.state.pid)) f.processes.push(`container ${c.name} is recorded running but its pid ${c.state.pid} is gone`);
+  for (const c of running) if (!c.attachment && !alive.has(c.state.pid)) f.processes.push(`container ${c.name} is recorded running but its pid ${c.state.pid} is gone`);
 
   // ---- veths on berth's bridges
   const links = JSON.parse(await runOk(['nsenter', `--net=${lab.hostNs}`, 'ip', '-d', '-j', 'link', 'show'])) as { ifname: string; master?: string; linkinfo?: { info_kind?: string } }[];

@@ -94,8 +94,8 @@ const DIST = join(REPO_ROOT, 'dist');
 export const CLI_PATH = join(DIST, 'src/cli/main.js');
 /** BERTH_LAB_DAEMON lets the harness itself be tried against a stand-in before berthd exists. */
 export const DAEMON_PATH = process.env.BERTH_LAB_DAEMON ?? join(DIST, 'src/daemon/main.js');
-const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
-const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
+export const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
+export const ECHO_CLIENT = fileURLToPath(new URL('./echo-client.js', import.meta.url));
 const DNS_SERVER = fileURLToPath(new URL('./dns-server.js', import.meta.url));
 export const LAB_ROOT = '/run/berth-lab';
 const ECHO_PORT = 7777;
@@ -365,9 +365,21 @@ export class Lab {
   /** Links in the lab host that are not berth's (the lab's LAN bridge, a test's own): the end check leaves them alone. */
   readonly foreignLinks = new Set<string>();
 
-  /** The lab's own namespaces besides the host and the internet: LAN hosts, the LAN switch, hosts on it. */
+  /** The lab's own namespaces besides the host and the internet: LAN hosts, the LAN switch, hosts on it, runtimes' netns. */
   extraNamespaces(): string[] {
-    return [...this.lanHosts.map((h) => h.ns), ...(this.lan ? [this.lan.ns] : []), ...this.lanMembers.map((h) => h.ns)];
+    return [...this.lanHosts.map((h) => h.ns), ...(this.lan ? [this.lan.ns] : []), ...this.lanMembers.map((h) => h.ns), ...this.runtimeNetns];
+  }
+
+  private readonly runtimeNetns: string[] = [];
+
+  /** A netns as another runtime makes one for its container (CNI tests: the sandbox it lends), lo up; destroy() deletes it. */
+  async addRuntimeNetns(name: string): Promise<string> {
+    const full = `${this.name}-${name}`;
+    await runOk(['ip', 'netns', 'add', full]);
+    const ns = netnsPath(full);
+    this.runtimeNetns.push(ns);
+    await runOk(inNetnsArgv(ns, ['ip', 'link', 'set', 'lo', 'up']));
+    return ns;
   }
 
   /** The namespaces destroy() empties and deletes: all but a shared internet. */

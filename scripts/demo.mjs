@@ -5,6 +5,7 @@
 // BERTH_DEMO_KEEP=1 keeps berthd running afterwards with a shell in the lab.
 import { Lab } from '../dist/test/lab/lab.js';
 import { Cluster, CLUSTER_STORE } from '../dist/test/lab/cluster.js';
+import { LabPodman } from '../dist/test/lab/podman.js';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 
@@ -86,6 +87,20 @@ try {
   const calls = readFileSync(`${PLUGIN_DIR}/labnet.calls`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).method);
   process.stdout.write(`${bold('   what the plugin was asked, in order:')} ${calls.join(', ')}\n`);
   await plugin.stop();
+  // the other way round: another runtime's containers on berth's networks, berth as their CNI plugin
+  const podman = await LabPodman.create(lab);
+  podman.addNetwork('my_net1');
+  const podmanShow = async (args, note) => {
+    if (note) process.stdout.write(`\n${bold('# ' + note)}\n`);
+    process.stdout.write(`$ podman ${args.join(' ')}\n${(await podman.run(args)).stdout}`);
+  };
+  process.stdout.write(`\n${bold('# 26. berth as a CNI plugin: podman (network_backend = "cni") with a conflist whose plugin is berth')}\n${readFileSync(podman.conflistPath('my_net1'), 'utf8')}\n`);
+  await podmanShow(['run', '-d', '--cgroups=disabled', '--network', 'my_net1', '--name', 'podweb', '-p', '8081:80', 'localhost/bb', 'httpd', '-f', '-p', '80', '-h', '/www']);
+  await show(['network', 'inspect', '-f', '{{range $id, $c := .Containers}}{{$c.Name}} {{$c.IPv4Address}}{{"\\n"}}{{end}}', 'my_net1'], '   berthd made its endpoint: an address on my_net1, names, isolation, its -p');
+  await podmanShow(['exec', 'podweb', 'ping', '-c1', '-W2', 'vm1'], "   the podman container resolves berth's containers (berth's resolver in its netns) …");
+  await show(['exec', 'vm1', 'wget', '-qO-', '-T2', 'http://podweb/'], '   … and they resolve it');
+  await show(['exec', 'c1', 'wget', '-qO-', '-T2', `http://${lab.hostUplinkAddr}:8081/`], "   -p 8081:80 through berth's port mapper");
+  await podmanShow(['rm', '-f', '-t', '0', 'podweb'], '   podman rm: CNI DEL, and berth lets go of all of it');
   await show(['create', '--name', 'later', '--', 'sleep', '3600'], '   berth create: made, not started (docker create)');
   await show(['ps', '-a', '--filter', 'name=later', '--format', '{{.Names}} {{.Status}}']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);

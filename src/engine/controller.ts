@@ -12,6 +12,7 @@ import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { DaemonConfig } from './config.js';
 import { Attachments } from './attachments.js';
+import { RemoteIpam } from '../ipam/remote.js';
 import { ContainerService } from './containers.js';
 import { DriverRegistry } from '../driverapi/registry.js';
 import { endpointEvents, EventBus } from './events.js';
@@ -29,7 +30,6 @@ import { killShim, shimsUnder } from '../runtime/stray-shims.js';
 import { ClusterMembership, type ClusterSettings } from '../cluster/membership.js';
 import { GlobalEndpoints } from './global-endpoints.js';
 import { GlobalNetworks } from './global-networks.js';
-import { InvalidParameterError } from '../util/errors.js';
 import { RemoteDriver } from '../drivers/remote/driver.js';
 import { pluginDirs } from '../plugins/discovery.js';
 import { Plugins } from '../plugins/plugins.js';
@@ -73,14 +73,10 @@ export class Controller {
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);
     this.observers.add(this.neighbours);
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
-    this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers);
+    this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers, log);
+    this.networks.remoteIpam = new RemoteIpam(this.plugins);
     this.containers = new ContainerService(state, this.networks, ipam, kernel, runtime, config, this.events, this.observers, ports, firewall, log);
     this.attachments = new Attachments(state, this.containers, this.networks, kernel);
-    // an IPAM plugin that is there is said to be there, not "not found"
-    this.networks.ipamPlugin = async (name) => {
-      await this.plugins.get(name, 'IpamDriver');
-      throw new InvalidParameterError(`plugin ${name} is an IPAM driver; berth does not run IPAM plugins yet (--ipam-driver): leave it out and berth allocates the addresses, or give --subnet`);
-    };
   }
 
   static async open(config: DaemonConfig, log: (msg: string) => void = () => undefined): Promise<Controller> {

@@ -11,7 +11,7 @@ import { isUserDefined } from './container-files.js';
 import { checkWord } from './file-values.js';
 import { crashPoint } from './crash-points.js';
 import { viewOf } from './endpoint-view.js';
-import type { NetworkService } from './networks.js';
+import { isRemoteIpam, type NetworkService } from './networks.js';
 import type { Observers } from './observer.js';
 import type { GlobalEndpoints } from './global-endpoints.js';
 import type { State } from './state.js';
@@ -127,6 +127,7 @@ export class EndpointService {
     const driver = this.networks.driverOf(net);
     if (!driver.caps.ipam) return;
     if (net.scope === 'global') return this.assignGlobal(net, ep);
+    if (isRemoteIpam(net)) return this.assignRemote(net, ep);
     const pool = this.networks.poolOf(net);
     const pool6 = this.networks.pool6Of(net);
     if (!pool && !pool6) throw new InvalidParameterError(`network ${net.name} has no address pool`);
@@ -141,6 +142,13 @@ export class EndpointService {
     const cfg4 = net.ipamConfig.find((c) => familyOf(c.subnet) === 4);
     const cfg6 = net.ipamConfig.find((c) => familyOf(c.subnet) === 6);
     ep.addresses = [...(ip && cfg4 ? [`${ip}/${prefixOf(cfg4.subnet)}`] : []), ...(ip6 && cfg6 ? [`${ip6}/${prefixOf(cfg6.subnet)}`] : [])];
+    this.nameInterface(net, ep);
+  }
+
+  /** The MAC, interface name and link name of an endpoint whose addresses are set. */
+  private nameInterface(net: NetworkRecord, ep: EndpointRecord): void {
+    const driver = this.networks.driverOf(net);
+    const ip = ipv4Of(ep);
     // Docker's 02:42 + IPv4 bytes; an IPv6-only endpoint has no IPv4 address to derive one
     // from (and its IPv6 one's low bits repeat across networks on one macvlan parent): random
     ep.mac = ep.staticMac ?? (ip ? macFromIp(ip) : randomMac());
@@ -148,6 +156,23 @@ export class EndpointService {
     // asked for only by drivers that need it (a ptp end): a bridge network's are many, on every start
     const taken = () => this.state.endpointsOf({ networkId: net.id }).filter((e) => e.id !== ep.id && e.ifName).map((e) => e.linkName);
     ep.linkName = driver.linkName?.(this.networks.view(net), taken) ?? '';
+  }
+
+  /** An IPAM plugin's addresses: one RequestAddress per family of the network, as dockerd asks; on failure the first goes back. */
+  private async assignRemote(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const ipam = this.networks.remoteIpam!;
+    const taken: { poolId: string; cidr: string }[] = [];
+    try {
+      for (const [key, wanted] of [['v4', staticIpv4Of(ep)], ['v6', staticIpv6Of(ep)]] as const) {
+        const poolId = net.ipamPools?.[key];
+        if (poolId) taken.push({ poolId, cidr: await ipam.requestAddress(net.ipamDriver, poolId, wanted ?? '', { mac: ep.staticMac }) });
+      }
+    } catch (err) {
+      for (const t of taken) await ipam.releaseAddress(net.ipamDriver, t.poolId, t.cidr.split('/')[0]!).catch(() => undefined);
+      throw err;
+    }
+    ep.addresses = taken.map((t) => t.cidr);
+    this.nameInterface(net, ep);
   }
 
   private async assignGlobal(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
@@ -161,9 +186,14 @@ export class EndpointService {
     ep.linkName = this.networks.driverOf(net).linkName?.(this.networks.view(net), () => []) ?? '';
   }
 
-  /** After a daemon restart: the addresses a running container holds are taken again (a global network's are held by the store). */
-  reserveAgain(net: NetworkRecord, ep: EndpointRecord): void {
+  /**
+   * After a daemon restart: the addresses a running container holds are taken again (a
+   * global network's are held by the store, an IPAM plugin's by the plugin, unless it asks
+   * for the replay).
+   */
+  async reserveAgain(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     if (net.scope === 'global') return;
+    if (isRemoteIpam(net)) return this.replayRemote(net, ep);
     const ip = ipv4Of(ep);
     const pool = this.networks.poolOf(net);
     if (ip && pool) this.ipam.requestAddress(pool, { address: ip });
@@ -173,6 +203,16 @@ export class EndpointService {
   }
 
   /** eth0, eth1 … in order; an attachment's one interface is named by its runtime (CNI_IFNAME). */
+  private async replayRemote(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
+    const ipam = this.networks.remoteIpam!;
+    if (!net.ipamReplay) return;
+    for (const [key, ip] of [['v4', ipv4Of(ep)], ['v6', ipv6Of(ep)]] as const) {
+      const poolId = net.ipamPools?.[key];
+      // a plugin that is down is logged: the container keeps its address, the plugin may hand it out again
+      if (poolId && ip) await ipam.requestAddress(net.ipamDriver, poolId, ip).catch((err: Error) => this.log(`endpoint ${ip} on ${net.name}: IPAM plugin ${net.ipamDriver} not replayed: ${err.message}`));
+    }
+  }
+
   private nextIfName(containerId: string): string {
     const asked = this.state.containers.get(containerId)?.attachment?.ifName;
     if (asked) return asked;
@@ -191,6 +231,12 @@ export class EndpointService {
         .catch((err: Error) => this.log(`container ${c.name} on ${net.name}: ${err.message}`));
     }
     if (net.scope === 'global' && ep.addresses.length) await this.global?.release(net, ep);
+    if (isRemoteIpam(net)) {
+      for (const [key, a] of [['v4', ip], ['v6', ip6]] as const) {
+        const poolId = net.ipamPools?.[key];
+        if (poolId && a) await this.networks.remoteIpam!.releaseAddress(net.ipamDriver, poolId, a).catch((err: Error) => this.log(`container ${c.name} on ${net.name}: IPAM plugin ${net.ipamDriver}: ${err.message}`));
+      }
+    }
     const pool = this.networks.poolOf(net);
     if (ip && pool) this.ipam.releaseAddress(pool, ip);
     const pool6 = this.networks.pool6Of(net);

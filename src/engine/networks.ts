@@ -1,6 +1,7 @@
 import type { DriverCaps, DriverNetwork, NetworkDriver } from '../driverapi/contract.js';
 import type { DriverRegistry } from '../driverapi/registry.js';
 import type { Ipam } from '../ipam/types.js';
+import type { RemoteIpam } from '../ipam/remote.js';
 import { checkUsableSubnet } from '../ipam/special-subnets.js';
 import { routedSubnets } from '../kernel/routed-subnets.js';
 import type { Kernel } from '../kernel/types.js';
@@ -46,8 +47,10 @@ export class NetworkService {
   private readonly pools6 = new Map<string, string>();
   /** global networks whose `network rm` is asking the cluster store */
   private readonly removing = new Set<string>();
-  /** `--ipam-driver NAME`: looks the plugin up (set by the controller); berth allocates every network's addresses itself today */
-  ipamPlugin: ((name: string) => Promise<void>) | undefined;
+  /** IPAM plugins (`--ipam-driver NAME`), set by the controller */
+  remoteIpam: RemoteIpam | undefined;
+  /** names of networks being made whose IPAM plugin is being asked (a create that awaits checks these too) */
+  private readonly pendingNames = new Set<string>();
 
   constructor(
     private readonly state: State,
@@ -56,6 +59,7 @@ export class NetworkService {
     private readonly kernel: Kernel,
     private readonly events: EventBus,
     private readonly observers: Observers,
+    private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
   /** The network is here and no removal of it is under way: an endpoint may be made on it. */
@@ -93,13 +97,16 @@ export class NetworkService {
 
   /** Re-makes a stored network in the kernel and tells the observers (start-up). */
   async restore(n: NetworkRecord): Promise<void> {
+    // a plugin that is down now holds the start up by one deadline, not for ever; its containers' addresses are its own to recall
+    await this.replayRemote(n).catch((err: Error) => this.log(`network ${n.name}: IPAM plugin ${n.ipamDriver} not replayed: ${err.message}`));
     const driver = this.driverOf(n);
     await (driver.restoreNetwork ? driver.restoreNetwork(this.view(n)) : driver.createNetwork(this.view(n)));
     await this.observers.networkUp(n);
   }
 
-  /** Re-reserves a stored network's pool and gateway in IPAM (start-up replay). */
+  /** Re-reserves a stored network's pool and gateway in IPAM (start-up replay); an IPAM plugin keeps its own. */
   replay(n: NetworkRecord): void {
+    if (isRemoteIpam(n)) return;
     for (const cfg of n.ipamConfig) {
       const pool = this.ipam.requestPool({ pool: cfg.subnet, subPool: cfg.ipRange });
       (familyOf(cfg.subnet) === 6 ? this.pools6 : this.pools).set(n.id, pool.id);
@@ -111,11 +118,11 @@ export class NetworkService {
   async create(req: NetworkCreateRequest, opts: { builtin?: boolean; id?: string } = {}): Promise<NetworkRecord> {
     // a plugin's driver is found and activated first (Docker's 404 when there is none)
     await this.drivers.resolve(req.driver || 'bridge');
-    if (req.ipamDriver && req.ipamDriver !== 'default') {
-      await this.ipamPlugin?.(req.ipamDriver);
-      throw new NotFoundError(`plugin "${req.ipamDriver}" not found`);
-    }
+    const remoteIpam = !!req.ipamDriver && req.ipamDriver !== 'default';
+    // activated first, as the driver: "not found", or "does not implement IpamDriver"
+    if (remoteIpam) await this.remote().capabilities(req.ipamDriver!);
     const global = this.globalDriver(req);
+    if (global && remoteIpam) throw new InvalidParameterError(`IPAM plugin ${req.ipamDriver}: berth runs IPAM plugins for networks of scope local only (${global.name} is global); leave --ipam-driver out`);
     if (global) {
       if (!this.global) throw new InvalidParameterError(`${global.name} networks need a cluster store: start berthd with --cluster-store etcd://HOST:2379 and --cluster-advertise IFACE|IP`);
       return this.global.create(req, global);
@@ -127,10 +134,13 @@ export class NetworkService {
     const record = this.reserve(req, routes, opts);
     const driver = this.driverOf(record);
     try {
+      if (isRemoteIpam(record)) await this.requestRemotePools(record, splitFamilies(req));
       await driver.checkNew?.(this.view(record), this.viewsOf(driver));
     } catch (err) {
-      this.releasePool(record);
+      await this.releaseAddressing(record);
       throw err;
+    } finally {
+      this.pendingNames.delete(record.name);
     }
     this.state.saveNetwork(record);
     crashPoint('network-create.recorded');
@@ -184,7 +194,7 @@ export class NetworkService {
     validateNetworkName(name);
     const driver = this.drivers.get(driverName);
     if (!driver) throw new NotFoundError(`plugin "${driverName}" not found`);
-    if (this.byName(name)) throw new ConflictError(`network with name ${name} already exists`);
+    if (this.byName(name) || this.pendingNames.has(name)) throw new ConflictError(`network with name ${name} already exists`);
     if (!driver.caps.multiInstance && [...this.state.networks.values()].some((n) => n.driver === driverName)) {
       throw new ForbiddenError(`only one instance of "${driverName}" network is allowed`);
     }
@@ -202,7 +212,7 @@ export class NetworkService {
       internal: !!req.internal,
       attachable: !!req.attachable,
       enableIPv6: !!req.enableIPv6,
-      ipamDriver: 'default',
+      ipamDriver: req.ipamDriver || 'default',
       ipamConfig: [],
       ipamOptions: req.ipamOptions === undefined ? {} : req.ipamOptions,
       options,
@@ -212,6 +222,11 @@ export class NetworkService {
     };
     if (req.enableIPv4 === false) record.enableIPv4 = false;
     if (!driver.caps.ipam) return record;
+    // the plugin's pools are asked for after this (asynchronously): the name is held meanwhile
+    if (isRemoteIpam(record)) {
+      this.pendingNames.add(name);
+      return record;
+    }
     // IPv4 first, as dockerd lists them; a failure on the second family gives the first back
     try {
       for (const f of families) record.ipamConfig.push(this.allocatePool(record.id, f, routes, driver.caps.reservesGateway));
@@ -255,8 +270,77 @@ export class NetworkService {
   private async undo(n: NetworkRecord): Promise<void> {
     await this.observers.networkDown(n);
     await this.driverOf(n).deleteNetwork(this.view(n)).catch(() => undefined);
-    this.releasePool(n);
+    await this.releaseAddressing(n);
     this.state.dropNetwork(n.id);
+  }
+
+  private remote(): RemoteIpam {
+    if (!this.remoteIpam) throw new InvalidParameterError('IPAM plugins are not available in this berthd');
+    return this.remoteIpam;
+  }
+
+  /**
+   * A network's pools from its IPAM plugin, in dockerd's order: per family (IPv4, then
+   * IPv6) RequestPool, then RequestAddress for the gateway and for each aux address. The
+   * record holds each as soon as it is given, so releaseRemote gives back exactly that.
+   */
+  private async requestRemotePools(record: NetworkRecord, families: FamilyRequest[]): Promise<void> {
+    const name = record.ipamDriver;
+    record.ipamPools = {};
+    if ((await this.remote().capabilities(name)).requiresReplay) record.ipamReplay = true;
+    for (const { family, cfg } of families) {
+      if ((cfg?.ipRange || cfg?.gateway) && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+      if (cfg?.gateway) checkAddressOf(family, cfg.gateway);
+      const pool = await this.remote().requestPool(name, { pool: cfg?.subnet, subPool: cfg?.ipRange, options: record.ipamOptions ?? {}, v6: family === 6 });
+      if (familyOf(pool.subnet.split('/')[0]!) !== family) {
+        record.ipamPools[family === 6 ? 'v6' : 'v4'] = pool.id;
+        throw new InvalidParameterError(`IPAM plugin ${name} answered RequestPool for IPv${family} with ${pool.subnet}`);
+      }
+      record.ipamPools[family === 6 ? 'v6' : 'v4'] = pool.id;
+      const out: IpamConfigRecord = { subnet: pool.subnet };
+      record.ipamConfig.push(out);
+      if (cfg?.ipRange) out.ipRange = cfg.ipRange;
+      out.gateway = plain(await this.remote().requestAddress(name, pool.id, cfg?.gateway ?? '', { gateway: true }));
+      for (const [k, a] of Object.entries(cfg?.auxAddresses ?? {})) {
+        const got = plain(await this.remote().requestAddress(name, pool.id, a));
+        out.auxAddresses = { ...out.auxAddresses, [k]: got };
+      }
+    }
+  }
+
+  /** What the plugin gave the network, back in dockerd's order: gateway, aux addresses, pool; a plugin that fails is logged. */
+  private async releaseRemote(n: NetworkRecord): Promise<void> {
+    const name = n.ipamDriver;
+    const said = (err: Error) => this.log(`network ${n.name}: IPAM plugin ${name}: ${err.message}`);
+    for (const [key, poolId] of Object.entries(n.ipamPools ?? {}) as ['v4' | 'v6', string][]) {
+      const cfg = n.ipamConfig.find((c) => (familyOf(c.subnet.split('/')[0]!) === 6) === (key === 'v6'));
+      for (const a of [cfg?.gateway, ...Object.values(cfg?.auxAddresses ?? {})]) if (a) await this.remote().releaseAddress(name, poolId, a).catch(said);
+      await this.remote().releasePool(name, poolId).catch(said);
+    }
+  }
+
+  /**
+   * After a daemon restart, for a plugin that keeps no state (RequiresRequestReplay): the
+   * network's pools and gateways asked for again, as libnetwork replays them; the pool
+   * ids it answers with are the record's from now on.
+   */
+  private async replayRemote(n: NetworkRecord): Promise<void> {
+    if (!isRemoteIpam(n) || !n.ipamReplay) return;
+    const pools: NetworkRecord['ipamPools'] = {};
+    for (const cfg of n.ipamConfig) {
+      const v6 = familyOf(cfg.subnet.split('/')[0]!) === 6;
+      const pool = await this.remote().requestPool(n.ipamDriver, { pool: cfg.subnet, subPool: cfg.ipRange, options: n.ipamOptions ?? {}, v6 });
+      pools[v6 ? 'v6' : 'v4'] = pool.id;
+      if (cfg.gateway) await this.remote().requestAddress(n.ipamDriver, pool.id, cfg.gateway, { gateway: true });
+    }
+    n.ipamPools = pools;
+    this.state.saveNetwork(n);
+  }
+
+  /** The network's addresses and pools given back: to berth's allocator, or to its IPAM plugin. */
+  private async releaseAddressing(n: NetworkRecord): Promise<void> {
+    if (isRemoteIpam(n)) await this.releaseRemote(n);
+    else this.releasePool(n);
   }
 
   /**
@@ -283,7 +367,7 @@ export class NetworkService {
     }
     this.state.dropNetwork(existing.id);
     await this.driverOf(existing).deleteNetwork(this.view(existing)).catch(() => undefined);
-    this.releasePool(existing);
+    await this.releaseAddressing(existing);
   }
 
   private releasePool(n: NetworkRecord): void {
@@ -324,9 +408,11 @@ export class NetworkService {
     await this.state.journal.run({ op: 'network.remove', network: n }, async () => {
       this.state.dropNetwork(n.id);
       crashPoint('network-remove.dropped');
-      this.releasePool(n);
+      if (!isRemoteIpam(n)) this.releasePool(n);
       await this.observers.networkDown(n);
       await this.driverOf(n).deleteNetwork(this.view(n));
+      // after the driver, as dockerd: the plugin's addresses are free once nothing uses them
+      if (isRemoteIpam(n)) await this.releaseRemote(n);
     });
     this.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }
@@ -335,6 +421,7 @@ export class NetworkService {
   async settleRemove(n: NetworkRecord): Promise<void> {
     if (this.state.networks.has(n.id)) return this.remove(n.id);
     await this.driverOf(n).deleteNetwork(this.view(n));
+    if (isRemoteIpam(n)) await this.releaseRemote(n);
   }
 
   /** Removes every user network without endpoints; returns the removed names. */
@@ -371,4 +458,14 @@ export function splitFamilies(req: NetworkCreateRequest): FamilyRequest[] {
   if (v4) out.push({ family: 4, cfg: c4 });
   if (v6) out.push({ family: 6, cfg: c6 });
   return out;
+}
+
+/** The network's addresses are an IPAM plugin's, not berth's allocator's. */
+export function isRemoteIpam(n: Pick<NetworkRecord, 'ipamDriver'>): boolean {
+  return !!n.ipamDriver && n.ipamDriver !== 'default';
+}
+
+/** "10.0.0.1/24" → "10.0.0.1" */
+function plain(cidr: string): string {
+  return cidr.split('/')[0]!;
 }

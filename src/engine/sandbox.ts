@@ -107,7 +107,7 @@ export class SandboxService {
    */
   async restore(c: ContainerRecord, role: NetnsRole, publishes: boolean): Promise<void> {
     const eps = this.live(c);
-    for (const ep of eps) this.endpoints.reserveAgain(this.network(ep), ep);
+    for (const ep of eps) await this.endpoints.reserveAgain(this.network(ep), ep);
     if (role === 'shared' || !(await this.kernel.netnsExists(c.sandboxKey))) return;
     const joined = this.planAll(eps, publishes);
     const present = new Set((await this.kernel.listAddresses(c.sandboxKey)).map((a) => `${a.ifname} ${a.cidr}`));

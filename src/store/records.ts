@@ -24,7 +24,12 @@ export interface NetworkRecord {
   enableIPv6: boolean;
   /** false on an IPv6-only network (Docker 28's EnableIPv4); absent on every other: true */
   enableIPv4?: boolean;
+  /** 'default' (berth's own allocator) or the name of an IPAM plugin */
   ipamDriver: string;
+  /** an IPAM plugin's PoolIDs, per family, as it answered RequestPool */
+  ipamPools?: { v4?: string; v6?: string };
+  /** the IPAM plugin said RequiresRequestReplay when the network was made: each start asks it again for what the network holds */
+  ipamReplay?: true;
   /** one config per enabled family, IPv4 first (dockerd's order), so [0] is the IPv4 one on a dual-stack network */
   ipamConfig: IpamConfigRecord[];
   /** null when the client sent none (inspect shows null then, as dockerd does) */

@@ -156,9 +156,6 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await fails(lab, ['network', 'create', '-d', 'nosuch', 'nn'], /plugin "nosuch" not found/);
     await fails(lab, ['network', 'create', '--ipam-driver', 'nosuch', 'nn'], /plugin "nosuch" not found/);
     await fails(lab, ['network', 'create', '--ipam-driver', 'labnet', 'nn'], /plugin labnet does not implement IpamDriver \(it implements NetworkDriver\)/);
-    await plugin.start('--ipam');
-    await fails(lab, ['network', 'create', '--ipam-driver', 'labnet', 'nn'], /plugin labnet is an IPAM driver; berth does not run IPAM plugins yet/);
-    assert.equal((await lab.berth(['network', 'inspect', 'nn'])).code, 1, 'nothing made');
     await plugin.start('--fail', 'NetworkDriver.CreateNetwork', '--hang', 'NetworkDriver.Join');
     await fails(lab, ['network', 'create', '-d', 'labnet', 'refused'], /plugin labnet: NetworkDriver\.CreateNetwork: NetworkDriver\.CreateNetwork refused by the lab plugin/);
     assert.equal((await lab.berth(['network', 'inspect', 'refused'])).code, 1, 'no network left');
@@ -227,4 +224,81 @@ test('the plugin calls berth makes are the calls dockerd 20.10 makes (recorded r
   assert.deepEqual([...mine.keys()].sort(), [...ref.keys()].sort(), 'the same endpoints');
   for (const [ep, calls] of ref) assert.deepEqual(mine.get(ep), calls, `the calls for ${ep}`);
   assert.deepEqual(ours.at(-1), theirs.at(-1), 'DeleteNetwork last');
+});
+
+const IPAM_FIXTURE = fileURLToPath(new URL('../../../test/fixtures/dockerd-20.10/ipam-calls.json', import.meta.url));
+
+test('an IPAM plugin gives a bridge network its pool and its containers their addresses, with the calls dockerd 20.10 makes', async (t) => {
+  const { lab, plugin } = await labWithPlugin(t);
+  await plugin.start('--ipam');
+  await runSleeper(lab, 'd1');
+  plugin.take();
+  // the steps of scripts/reference/75-ipam-plugin.sh
+  await ok(lab, ['network', 'create', '--ipam-driver', 'labnet', '--subnet', '10.78.0.0/24', '--gateway', '10.78.0.1', '--ip-range', '10.78.0.128/25', '--aux-address', 'host1=10.78.0.5', 'inet']);
+  await runSleeper(lab, 'i1', ['--network', 'inet']);
+  await runSleeper(lab, 'i2', ['--network', 'inet', '--ip', '10.78.0.200']);
+  // the plugin's addresses, on berth's bridge: reachable by name
+  assert.equal(await inspect(lab, 'i1', '{{.NetworkSettings.Networks.inet.IPAddress}}'), '10.78.0.2', 'the address the plugin chose');
+  assert.equal(await inspect(lab, 'i2', '{{.NetworkSettings.Networks.inet.IPAddress}}'), '10.78.0.200');
+  assert.ok(await pingFrom(lab, 'i1', 'i2'));
+  assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{.IPAM.Driver}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}} {{.IPRange}} {{.AuxiliaryAddresses}}{{end}}', 'inet']), 'labnet 10.78.0.0/24 10.78.0.1 10.78.0.128/25 map[host1:10.78.0.5]');
+  await ok(lab, ['network', 'connect', 'inet', 'd1']);
+  await ok(lab, ['network', 'disconnect', 'inet', 'd1']);
+  await ok(lab, ['rm', '-f', 'i1', 'i2']);
+  await ok(lab, ['network', 'rm', 'inet']);
+  await ok(lab, ['network', 'create', '--ipam-driver', 'labnet', 'inet2']);
+  assert.equal(await ok(lab, ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'inet2']), '10.200.1.0/24 10.200.1.1', 'a pool of the plugin\'s choice');
+  await ok(lab, ['network', 'rm', 'inet2']);
+  const ours = normalizeCalls(plugin.take()).filter((c) => c.method.startsWith('IpamDriver.'));
+  // differences, and why: dockerd activates the plugin as a network driver too
+  // (NetworkDriver.GetCapabilities), berth only when a network uses it as one; docker's CLI
+  // removes i1 and i2 in parallel, so their two releases come in either order
+  const theirs = (JSON.parse(readFileSync(IPAM_FIXTURE, 'utf8')) as PluginCall[]).filter((c) => c.method.startsWith('IpamDriver.'));
+  const rmPhase = (calls: PluginCall[]) => {
+    const at = calls.findIndex((c) => c.method === 'IpamDriver.ReleaseAddress') + 1;
+    return [...calls.slice(0, at), ...calls.slice(at, at + 2).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), ...calls.slice(at + 2)];
+  };
+  assert.deepEqual(rmPhase(ours), rmPhase(theirs));
+  await ok(lab, ['rm', '-f', 'd1']);
+});
+
+test('an IPAM plugin that refuses, hangs, forgets or restarts: one clear line, nothing half-made, addresses replayed', async (t) => {
+  const { lab, plugin } = await labWithPlugin(t);
+  await plugin.start('--ipam', '--fail', 'IpamDriver.RequestPool');
+  await fails(lab, ['network', 'create', '--ipam-driver', 'labnet', 'nn'], /plugin labnet: IpamDriver\.RequestPool: IpamDriver\.RequestPool refused by the lab plugin/);
+  // a refused gateway: the pool it had goes back
+  await plugin.start('--ipam', '--fail', 'IpamDriver.RequestAddress');
+  plugin.take();
+  await fails(lab, ['network', 'create', '--ipam-driver', 'labnet', '--subnet', '10.81.0.0/24', 'nn'], /IpamDriver\.RequestAddress refused by the lab plugin/);
+  assert.deepEqual(methods(plugin.take()).filter((m) => m.startsWith('IpamDriver.')).slice(-2), ['IpamDriver.RequestAddress', 'IpamDriver.ReleasePool']);
+  assert.equal((await lab.berth(['network', 'inspect', 'nn'])).code, 1, 'no network left');
+  await fails(lab, ['network', 'create', '-d', 'overlay', '--ipam-driver', 'labnet', 'ov'], /berth runs IPAM plugins for networks of scope local only/);
+
+  // a container's address that hangs: the run fails in bounded time, nothing of it stays.
+  // (A plugin's capabilities are read once per activation, as dockerd reads them once per
+  // registration: berthd restarts to meet this plugin as a new one.)
+  await plugin.start('--ipam', '--replay');
+  await lab.restartDaemon();
+  await ok(lab, ['network', 'create', '--ipam-driver', 'labnet', '--subnet', '10.82.0.0/24', 'ok']);
+  await plugin.start('--ipam', '--replay', '--hang', 'IpamDriver.RequestAddress');
+  const t0 = Date.now();
+  await fails(lab, ['run', '-d', '--name', 'stuck', '--network', 'ok', '--', 'sleep', '60'], /plugin labnet did not answer IpamDriver\.RequestAddress within 10000 ms/);
+  t.diagnostic(`a hanging RequestAddress failed the run after ${Date.now() - t0} ms`);
+  assert.equal(await ok(lab, ['ps', '--filter', 'name=stuck', '-q']), '');
+
+  // the plugin restarted and forgot everything (RequiresRequestReplay): berthd's restart asks again
+  await plugin.start('--ipam', '--replay');
+  await lab.restartDaemon();
+  await runSleeper(lab, 'r1', ['--network', 'ok']);
+  const r1 = await inspect(lab, 'r1', '{{.NetworkSettings.Networks.ok.IPAddress}}');
+  await plugin.start('--ipam', '--replay');
+  plugin.take();
+  await lab.restartDaemon();
+  await runSleeper(lab, 'r2', ['--network', 'ok']);
+  const replayed = plugin.take().filter((c) => c.method.startsWith('IpamDriver.')).map((c) => `${c.method.replace('IpamDriver.', '')} ${c.body.Address ?? c.body.Pool ?? ''}`);
+  assert.deepEqual(replayed.filter((c) => !c.startsWith('Get')), ['RequestPool 10.82.0.0/24', 'RequestAddress 10.82.0.1', `RequestAddress ${r1}`, 'RequestAddress '], 'pool, gateway and the running container\'s address again, then the new one');
+  assert.notEqual(await inspect(lab, 'r2', '{{.NetworkSettings.Networks.ok.IPAddress}}'), r1, 'no address given twice');
+  assert.ok(await pingFrom(lab, 'r2', 'r1'));
+  await ok(lab, ['rm', '-f', 'r1', 'r2']);
+  await ok(lab, ['network', 'rm', 'ok']);
 });

@@ -5,8 +5,10 @@
 // on its bridge, the other end named in its answer for berthd to move into the
 // container). Every call is appended to a log file, one JSON line each: {method, body}.
 //
-// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]... [--ipam]
-// (--ipam: it says it implements IpamDriver too, without serving it)
+// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]... [--ipam] [--replay]
+// --ipam: it is an IPAM driver too (IpamDriver.*): pools as asked, or 10.200.N.0/24 and
+// fd00:200:N::/64 of its own choice, addresses handed out serially, all kept in memory;
+// --replay: it says RequiresRequestReplay (it forgets its pools when it restarts).
 // Prints "ready" once it listens. (It is the plugin's own business how it makes links: it
 // runs `ip`, argv arrays, as small plugins do.)
 import { execFile } from 'node:child_process';
@@ -19,7 +21,8 @@ const [socketPath, logFile, ...rest] = process.argv.slice(2);
 const failing = new Set<string>();
 const hanging = new Set<string>();
 const ipam = rest.includes('--ipam');
-const flags = rest.filter((a) => a !== '--ipam');
+const replay = rest.includes('--replay');
+const flags = rest.filter((a) => a !== '--ipam' && a !== '--replay');
 for (let i = 0; i < flags.length; i += 2) (flags[i] === '--fail' ? failing : hanging).add(flags[i + 1]!);
 
 const bridgeOf = (nid: string) => `lp${nid.slice(0, 10)}`;
@@ -78,7 +81,64 @@ const methods: Record<string, (b: Body) => Promise<Body>> = {
   'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),
   'NetworkDriver.DiscoverNew': async () => ({}),
   'NetworkDriver.DiscoverDelete': async () => ({}),
+  ...ipamMethods(),
 };
+
+/** IpamDriver.*: a small allocator of its own, as an IPAM plugin (Infoblox, Calico's) has. */
+function ipamMethods(): Record<string, (b: Body) => Promise<Body>> {
+  interface LabPool { subnet: string; refs: number; taken: Set<number> }
+  const pools = new Map<string, LabPool>();
+  let chosen = 0;
+  const prefixOf = (subnet: string) => Number(subnet.split('/')[1]);
+  const v6 = (subnet: string) => subnet.includes(':');
+  // host number i of a pool, as text: IPv4 /24 and larger, IPv6 with i in the last group
+  const addressOf = (subnet: string, i: number) => {
+    const base = subnet.split('/')[0]!;
+    if (v6(subnet)) return `${base.replace(/::$/, '')}::${i.toString(16)}`;
+    const n = base.split('.').reduce((a, o) => a * 256 + Number(o), 0) + i;
+    return [24, 16, 8, 0].map((sh) => (n >>> sh) & 255).join('.');
+  };
+  const indexOf = (subnet: string, addr: string) => {
+    if (v6(subnet)) return parseInt(addr.split(':').pop() || '0', 16);
+    const n = (a: string) => a.split('.').reduce((x, o) => x * 256 + Number(o), 0);
+    return n(addr) - n(subnet.split('/')[0]!);
+  };
+  const pool = (id: string) => {
+    const p = pools.get(id);
+    if (!p) throw new Error(`no pool ${id}`);
+    return p;
+  };
+  return {
+    'IpamDriver.GetCapabilities': async () => ({ RequiresMACAddress: false, RequiresRequestReplay: replay }),
+    'IpamDriver.GetDefaultAddressSpaces': async () => ({ LocalDefaultAddressSpace: 'LabLocal', GlobalDefaultAddressSpace: 'LabGlobal' }),
+    'IpamDriver.RequestPool': async (b) => {
+      if (b.SubPool && !b.Pool) throw new Error('a sub-pool needs a pool');
+      const subnet = b.Pool || (b.V6 ? `fd00:200:${++chosen}::/64` : `10.200.${++chosen}.0/24`);
+      const id = `${b.AddressSpace}/${subnet}`;
+      const p = pools.get(id) ?? { subnet, refs: 0, taken: new Set<number>() };
+      p.refs++;
+      pools.set(id, p);
+      return { PoolID: id, Pool: subnet, Data: {} };
+    },
+    'IpamDriver.ReleasePool': async (b) => {
+      const p = pool(b.PoolID);
+      if (--p.refs <= 0) pools.delete(b.PoolID);
+      return {};
+    },
+    'IpamDriver.RequestAddress': async (b) => {
+      const p = pool(b.PoolID);
+      let i = b.Address ? indexOf(p.subnet, b.Address) : 1;
+      if (b.Address && p.taken.has(i)) throw new Error(`address ${b.Address} is taken`);
+      while (!b.Address && p.taken.has(i)) i++;
+      p.taken.add(i);
+      return { Address: `${addressOf(p.subnet, i)}/${prefixOf(p.subnet)}`, Data: {} };
+    },
+    'IpamDriver.ReleaseAddress': async (b) => {
+      pool(b.PoolID).taken.delete(indexOf(pool(b.PoolID).subnet, b.Address));
+      return {};
+    },
+  };
+}
 
 function reply(res: ServerResponse, status: number, body: Body): void {
   res.writeHead(status, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' });
@@ -93,13 +153,15 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   const body = text ? (JSON.parse(text) as Body) : {};
   appendFileSync(logFile!, `${JSON.stringify({ method, body, accept: req.headers.accept })}\n`);
   if (hanging.has(method)) return; // never answers
-  if (failing.has(method)) return reply(res, 200, { Err: `${method} refused by the lab plugin` });
+  // IPAM answers carry their error in "Error", network driver answers in "Err" (protocols.md B.3)
+  const errorKey = method.startsWith('IpamDriver.') ? 'Error' : 'Err';
+  if (failing.has(method)) return reply(res, 200, { [errorKey]: `${method} refused by the lab plugin` });
   const impl = methods[method];
-  if (!impl) return reply(res, 404, { Err: `${method} not implemented` });
+  if (!impl || (method.startsWith('IpamDriver.') && !ipam)) return reply(res, 404, { Err: `${method} not implemented` });
   try {
     reply(res, 200, await impl(body));
   } catch (err) {
-    reply(res, 200, { Err: (err as Error).message });
+    reply(res, 200, { [errorKey]: (err as Error).message });
   }
 }
 

@@ -32,6 +32,8 @@ export interface DriverCaps {
   reservesGateway: boolean;
   /** each endpoint is a neighbour of the host (its gateway is a host address): it counts toward the host's neighbour table */
   hostNeighbours: boolean;
+  /** scope global: each network holds a VXLAN id, claimed in the cluster store with its name (overlay) */
+  claimsVni?: boolean;
 }
 
 /** The shape of a predefined network a driver provides (bridge: "bridge", host: "host", null: "none"). */
@@ -96,6 +98,8 @@ export interface EndpointView {
   driverOpts: Record<string, string>;
   /** the container publishes ports (bridge: hairpin on its port) */
   publishes: boolean;
+  /** prepareEndpoint was asked (the driver may hold it, though a crash cut its answer) */
+  prepared: boolean;
 }
 
 /** A port as Docker's driver options carry it: IANA protocol number (6 tcp, 17 udp, 132 sctp). */
@@ -216,4 +220,9 @@ export interface NetworkDriver<C = unknown> {
   remoteReconcile?(net: DriverNetwork<C>, remotes: RemoteEndpointView[]): Promise<void>;
   /** The host address ports are published on by default (bridge: host_binding_ipv4). */
   hostBindingIpv4?(net: DriverNetwork<C>): string;
+  /**
+   * With a cluster store: every host of the cluster (`self` among them), at start and
+   * whenever one joins or leaves (a plugin of global connectivity: DiscoverNew/DiscoverDelete).
+   */
+  hostsChanged?(hosts: ClusterHostView[], self: ClusterHostView): Promise<void>;
 }

@@ -12,6 +12,7 @@ import { ProcessRuntime } from '../runtime/process-runtime.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import type { DaemonConfig } from './config.js';
 import { Attachments } from './attachments.js';
+import { ClusterHosts } from './cluster-hosts.js';
 import { RemoteIpam } from '../ipam/remote.js';
 import { ContainerService } from './containers.js';
 import { DriverRegistry } from '../driverapi/registry.js';
@@ -54,6 +55,8 @@ export class Controller {
   cluster: ClusterMembership | undefined;
   /** with --cluster-store: endpoints of global networks, here and on the other hosts */
   globalEndpoints: GlobalEndpoints | undefined;
+  /** with --cluster-store: the cluster's hosts, for the drivers that reach them themselves (plugins) */
+  clusterHosts: ClusterHosts | undefined;
 
   private constructor(
     readonly config: DaemonConfig,
@@ -69,7 +72,7 @@ export class Controller {
     this.observers.add(endpointEvents(this.events));
     this.drivers = new DriverRegistry({ kernel, firewall: this.firewall, config }, builtinDrivers);
     this.plugins = new Plugins(pluginDirs(config.pluginDirs), log);
-    this.drivers.plugin = (name) => new RemoteDriver(name, this.plugins, kernel);
+    this.drivers.plugin = (name) => new RemoteDriver(name, this.plugins, kernel, () => this.clusterHosts?.list());
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);
     this.observers.add(this.neighbours);
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
@@ -109,6 +112,7 @@ export class Controller {
 
   async close(): Promise<void> {
     await this.globalEndpoints?.stop();
+    await this.clusterHosts?.stop();
     await this.networks.global?.stop();
     await this.cluster?.stop();
     await this.dns.stop();
@@ -148,6 +152,7 @@ export class Controller {
     // the store is followed once this host is as it was: a store that is down holds nothing up
     this.networks.global?.start();
     this.globalEndpoints?.start();
+    this.clusterHosts?.start();
   }
 
   /** --cluster-store: this host's membership (its lease is granted in the background) and the global networks' services. */
@@ -155,6 +160,7 @@ export class Controller {
     this.cluster = ClusterMembership.start(settings, this.state.store, { log: this.log });
     this.networks.global = new GlobalNetworks(this.cluster, this.state, this.networks, this.kernel, this.log);
     this.globalEndpoints = new GlobalEndpoints(this.cluster, this.state, this.networks, this.dns, this.log);
+    this.clusterHosts = new ClusterHosts(this.cluster, this.drivers, this.log);
     this.containers.endpoints.global = this.globalEndpoints;
     this.observers.add(this.globalEndpoints);
   }

@@ -14,6 +14,7 @@ export function viewOf(ep: EndpointRecord, publishes: boolean): EndpointView {
     linkLocal: (ep.linkLocalIps ?? []).map(linkLocalCidr),
     driverOpts: ep.driverOpts ?? {},
     publishes,
+    prepared: !!ep.prepared,
   };
 }
 

@@ -245,6 +245,7 @@ export class EndpointService {
     ep.mac = '';
     ep.ifName = '';
     ep.linkName = '';
+    delete ep.prepared;
     if (this.state.endpoints.has(ep.id)) this.state.saveEndpoint(ep);
   }
 }

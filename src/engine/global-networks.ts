@@ -67,25 +67,27 @@ export class GlobalNetworks {
     const listing = await this.cluster.store.list(keys.networks);
     const others = listing.items.map((kv) => JSON.parse(kv.value) as NetworkRecord);
     if (others.some((o) => o.name === req.name)) throw new ConflictError(`network with name ${req.name} already exists`);
-    const given = req.options?.[OVERLAY_OPT.vni];
+    // a VXLAN id only for a driver that needs one (overlay); a plugin of scope global makes its own data path
+    const vniless = !driver.caps.claimsVni;
+    const given = vniless ? undefined : req.options?.[OVERLAY_OPT.vni];
     const lost: string[] = [];
     // a VNI or a default subnet berth chose that another host claimed at the same moment: the next free one
     for (let tries = 0, skipVni = 0; ; tries++) {
       const ipam = await this.subnet(cfg, others, lost);
-      const vni = given !== undefined ? parseVni(given) : freeVni(others, skipVni);
+      const vni = vniless ? undefined : given !== undefined ? parseVni(given) : freeVni(others, skipVni);
       try {
         return await this.createWith(req, driver, ipam, vni);
       } catch (err) {
         if (tries >= 8 || !(err instanceof ConflictError)) throw err;
-        if (given === undefined && err.message.startsWith(`VNI ${vni} `)) skipVni++;
+        if (vni !== undefined && given === undefined && err.message.startsWith(`VNI ${vni} `)) skipVni++;
         else if (!cfg?.subnet && err.message.startsWith(`subnet ${ipam.subnet} `)) lost.push(ipam.subnet);
         else throw err;
       }
     }
   }
 
-  private async createWith(req: NetworkCreateRequest, driver: NetworkDriver, ipam: IpamConfigRecord, vni: number): Promise<NetworkRecord> {
-    const options = { ...(req.options ?? {}), [OVERLAY_OPT.vni]: String(vni) };
+  private async createWith(req: NetworkCreateRequest, driver: NetworkDriver, ipam: IpamConfigRecord, vni: number | undefined): Promise<NetworkRecord> {
+    const options = { ...(req.options ?? {}), ...(vni === undefined ? {} : { [OVERLAY_OPT.vni]: String(vni) }) };
     const id = newId();
     const record: NetworkRecord = {
       id,
@@ -116,11 +118,11 @@ export class GlobalNetworks {
     return record;
   }
 
-  private async claimAndMake(record: NetworkRecord, idJson: string, vni: number): Promise<void> {
+  private async claimAndMake(record: NetworkRecord, idJson: string, vni: number | undefined): Promise<void> {
     const id = record.id;
     await claimAll(this.cluster.store, [
       { key: keys.name(record.name), value: idJson, what: `network name "${record.name}"` },
-      { key: keys.vni(vni), value: idJson, what: `VNI ${vni}` },
+      ...(vni === undefined ? [] : [{ key: keys.vni(vni), value: idJson, what: `VNI ${vni}` }]),
       { key: keys.subnet(record.ipamConfig[0].subnet), value: idJson, what: `subnet ${record.ipamConfig[0].subnet}` },
       { key: keys.network(id), value: JSON.stringify(record), what: `network ${id.slice(0, 12)}` },
     ]);
@@ -153,7 +155,7 @@ export class GlobalNetworks {
       [
         { request_delete_range: { key: Buffer.from(keys.network(n.id)) } },
         { request_delete_range: { key: Buffer.from(keys.name(n.name)) } },
-        { request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } },
+        ...vniKeys(n),
         { request_delete_range: { key: Buffer.from(keys.subnet(n.ipamConfig[0].subnet)) } },
         { request_delete_range: { key: Buffer.from(keys.joins(n.id)) } },
       ],
@@ -211,7 +213,7 @@ export class GlobalNetworks {
     await this.cluster.store.txn(`undo network ${n.name}`, [], [
       { request_delete_range: { key: Buffer.from(keys.network(n.id)) } },
       { request_delete_range: { key: Buffer.from(keys.name(n.name)) } },
-      { request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } },
+      ...vniKeys(n),
       { request_delete_range: { key: Buffer.from(keys.subnet(n.ipamConfig[0].subnet)) } },
     ]);
   }
@@ -233,11 +235,11 @@ export class GlobalNetworks {
   private async make(r: NetworkRecord): Promise<void> {
     if (this.state.networks.has(r.id) || this.creating.has(r.id)) return;
     const clash = this.networks.byName(r.name);
-    if (clash) return this.log(`overlay network ${r.name} (${r.id.slice(0, 12)}) not made on this host: network ${clash.id.slice(0, 12)} here has that name`);
+    if (clash) return this.log(`${r.driver} network ${r.name} (${r.id.slice(0, 12)}) not made on this host: network ${clash.id.slice(0, 12)} here has that name`);
     try {
       await this.networks.adopt(r);
     } catch (err) {
-      this.log(`overlay network ${r.name} (${r.id.slice(0, 12)}) not made on this host: ${(err as Error).message}`);
+      this.log(`${r.driver} network ${r.name} (${r.id.slice(0, 12)}) not made on this host: ${(err as Error).message}`);
     }
   }
 
@@ -259,9 +261,14 @@ function vniOf(n: NetworkRecord): number {
   return Number(n.options[OVERLAY_OPT.vni]);
 }
 
+/** The delete of the network's VNI claim, when it has one (an overlay's, not a plugin's). */
+function vniKeys(n: NetworkRecord): { request_delete_range: { key: Buffer } }[] {
+  return n.options[OVERLAY_OPT.vni] === undefined ? [] : [{ request_delete_range: { key: Buffer.from(keys.vni(vniOf(n))) } }];
+}
+
 /** The lowest VNI from FIRST_VNI that no network of the store holds, skipping `skip` more (lost races: the claim settles them). */
 function freeVni(others: NetworkRecord[], skip = 0): number {
-  const taken = new Set(others.map(vniOf));
+  const taken = new Set(others.filter((o) => o.options[OVERLAY_OPT.vni] !== undefined).map(vniOf));
   for (let v = FIRST_VNI; v <= MAX_VNI; v++) if (!taken.has(v) && skip-- <= 0) return v;
   throw new ConflictError('no free VNI left in the cluster');
 }

@@ -170,6 +170,8 @@ export class NetworkService {
    * store): its pool reserved, recorded, made in the kernel. On failure nothing is left.
    */
   async adopt(n: NetworkRecord): Promise<void> {
+    // a plugin's driver is found and activated first: a host without the plugin keeps out
+    await this.drivers.resolve(n.driver);
     this.replay(n);
     this.state.saveNetwork(n);
     try {

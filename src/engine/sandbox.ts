@@ -164,7 +164,14 @@ export class SandboxService {
 
   /** A driver that makes its endpoints outside berth (a plugin) does so now; the link it names (and a MAC it chose) are the endpoint's. */
   private async prepare(c: ContainerRecord, net: NetworkRecord, ep: EndpointRecord, netns: string, publishes: boolean): Promise<void> {
-    const made = await this.networks.driverOf(net).prepareEndpoint?.(this.networks.view(net), viewOf(ep, publishes), sandboxViewOf(c, netns));
+    const driver = this.networks.driverOf(net);
+    if (!driver.prepareEndpoint) return;
+    // on record first: a crash while the driver works still has its release ask it to let go
+    ep.prepared = true;
+    this.state.saveEndpoint(ep);
+    crashPoint('plugin-endpoint.recorded');
+    const made = await driver.prepareEndpoint(this.networks.view(net), viewOf(ep, publishes), sandboxViewOf(c, netns));
+    crashPoint('plugin-endpoint.joined');
     if (made?.linkName) ep.linkName = made.linkName;
     if (made?.mac) ep.mac = made.mac;
   }

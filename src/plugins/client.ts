@@ -1,10 +1,11 @@
 import { request } from 'node:http';
+import { request as requestTls } from 'node:https';
 import { BerthError } from '../util/errors.js';
 import { describeAddress, type PluginAddress } from './discovery.js';
 
 // Docker's plugin protocol v1 on the wire: every call is POST /<Subsystem>.<Method> with
 // a JSON body (empty for the methods that take none) and the protocol's media type, over
-// a unix socket or TCP. Node's http client is all it takes. Where dockerd waits up to 30 s
+// a unix socket, TCP, or HTTPS (a .json spec's TLSConfig). Node's http client is all it takes. Where dockerd waits up to 30 s
 // without a bound on a call that hangs, each call here has one deadline for everything:
 // retries while the plugin's socket is not there yet (a plugin starting), then the answer.
 // A plugin that could not be reached and then could is a plugin that restarted: it is
@@ -59,11 +60,13 @@ export class PluginClient {
   }
 
   private once<T>(method: string, payload: string, deadline: number, opts: CallOptions): Promise<T | undefined> {
-    const target = this.address.kind === 'unix'
-      ? { socketPath: this.address.path, host: 'plugin.moby.localhost' }
-      : { host: this.address.host, port: this.address.port };
+    const a = this.address;
+    const target = a.kind === 'unix'
+      ? { socketPath: a.path, host: 'plugin.moby.localhost' }
+      : { host: a.host, port: a.port, ...(a.tls ? { ca: a.tls.ca, cert: a.tls.cert, key: a.tls.key, rejectUnauthorized: !a.tls.insecure } : {}) };
+    const send = a.kind === 'tcp' && a.tls ? requestTls : request;
     return new Promise((resolve, reject) => {
-      const req = request({
+      const req = send({
         ...target,
         method: 'POST',
         path: `/${method}`,

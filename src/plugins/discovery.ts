@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { InvalidParameterError } from '../util/errors.js';
 
 // Finding a plugin by name, as dockerd's pkg/plugins does: a unix socket NAME.sock (or
-// NAME/NAME.sock) in a socket folder, else a NAME.spec (a URL) or NAME.json ({Name, Addr})
-// in a spec folder. The folders are Docker's unless berthd is given its own
+// NAME/NAME.sock) in a socket folder, else a NAME.spec (a URL) or NAME.json ({Name, Addr,
+// TLSConfig: {CAFile, CertFile, KeyFile, InsecureSkipVerify}}: HTTPS to it) in a spec folder. The folders are Docker's unless berthd is given its own
 // (--plugin-dir, for labs); a plugin found in a socket folder wins over a spec.
 
 export const DEFAULT_SOCKET_DIRS = ['/run/docker/plugins'];
@@ -12,7 +12,16 @@ export const DEFAULT_SPEC_DIRS = ['/etc/docker/plugins', '/usr/lib/docker/plugin
 
 export type PluginAddress =
   | { kind: 'unix'; path: string }
-  | { kind: 'tcp'; host: string; port: number };
+  | { kind: 'tcp'; host: string; port: number; tls?: PluginTls };
+
+/** A .json spec's TLSConfig, its files read: the plugin is reached over HTTPS. */
+export interface PluginTls {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** InsecureSkipVerify: the plugin's certificate is not checked */
+  insecure: boolean;
+}
 
 export interface PluginDirs {
   sockets: string[];
@@ -42,13 +51,17 @@ export async function discover(name: string, dirs: PluginDirs): Promise<PluginAd
     if (spec !== undefined) return parseAddress(spec.trim(), `${join(dir, name)}.spec`);
     const json = await readFile(join(dir, `${name}.json`), 'utf8').catch(() => undefined);
     if (json !== undefined) {
-      let addr: unknown;
+      let spec: { Addr?: unknown; TLSConfig?: Record<string, unknown> | null };
       try {
-        addr = (JSON.parse(json) as { Addr?: unknown }).Addr;
+        spec = JSON.parse(json) as typeof spec;
       } catch {
         throw new InvalidParameterError(`plugin ${name}: ${join(dir, name)}.json is not JSON`);
       }
-      return parseAddress(typeof addr === 'string' ? addr : '', `${join(dir, name)}.json`);
+      const where = `${join(dir, name)}.json`;
+      const address = parseAddress(typeof spec.Addr === 'string' ? spec.Addr : '', where);
+      if (!spec.TLSConfig) return address;
+      if (address.kind !== 'tcp') throw new InvalidParameterError(`${where}: TLSConfig is for a tcp:// or https:// address`);
+      return { ...address, tls: await readTls(spec.TLSConfig, where) };
     }
   }
   return undefined;
@@ -58,11 +71,25 @@ export async function discover(name: string, dirs: PluginDirs): Promise<PluginAd
 export function parseAddress(url: string, where: string): PluginAddress {
   const unix = /^unix:\/\/(\/.+)$/.exec(url);
   if (unix) return { kind: 'unix', path: unix[1]! };
-  const tcp = /^(?:tcp|http):\/\/\[?([^\]/]+?)\]?:(\d+)\/?$/.exec(url);
+  const tcp = /^(?:tcp|https?):\/\/\[?([^\]/]+?)\]?:(\d+)\/?$/.exec(url);
   if (tcp && Number(tcp[2]) > 0 && Number(tcp[2]) < 65536) return { kind: 'tcp', host: tcp[1]!, port: Number(tcp[2]) };
   throw new InvalidParameterError(`${where}: "${url}" is not unix:///PATH or tcp://HOST:PORT`);
 }
 
 export function describeAddress(a: PluginAddress): string {
-  return a.kind === 'unix' ? `unix://${a.path}` : `tcp://${a.host}:${a.port}`;
+  return a.kind === 'unix' ? `unix://${a.path}` : `${a.tls ? 'https' : 'tcp'}://${a.host}:${a.port}`;
+}
+
+async function readTls(t: Record<string, unknown>, where: string): Promise<PluginTls> {
+  const file = async (key: string): Promise<Buffer | undefined> => {
+    const path = t[key];
+    if (path === undefined || path === null || path === '') return undefined;
+    if (typeof path !== 'string') throw new InvalidParameterError(`${where}: TLSConfig.${key} must be a file name`);
+    return readFile(path).catch((err: NodeJS.ErrnoException) => {
+      throw new InvalidParameterError(`${where}: TLSConfig.${key} ${path}: ${err.code ?? err.message}`);
+    });
+  };
+  const tls: PluginTls = { ca: await file('CAFile'), cert: await file('CertFile'), key: await file('KeyFile'), insecure: t.InsecureSkipVerify === true };
+  if (!!tls.cert !== !!tls.key) throw new InvalidParameterError(`${where}: TLSConfig: CertFile and KeyFile go together`);
+  return tls;
 }

@@ -54,6 +54,11 @@ export interface EndpointRecord {
   /** the endpoint's addresses while the container runs, CIDR form ("172.17.0.2/16"), either family; [] otherwise */
   addresses: string[];
   mac: string;
+  /**
+   * on record before a driver that makes endpoints outside berth (a plugin) is asked to:
+   * after a crash that cut its answer, the release still asks it to let go
+   */
+  prepared?: true;
   /** user-requested addresses, plain (--ip, --ip6 / IPAMConfig.IPv4Address, IPv6Address) */
   staticIps?: string[];
   staticMac?: string;

@@ -302,3 +302,29 @@ test('an IPAM plugin that refuses, hangs, forgets or restarts: one clear line, n
   await ok(lab, ['rm', '-f', 'r1', 'r2']);
   await ok(lab, ['network', 'rm', 'ok']);
 });
+
+test('berthd killed while a plugin makes an endpoint (kill -9 before and after its Join answer): the restart has the plugin let go, nothing left', async (t) => {
+  const { lab, plugin } = await labWithPlugin(t);
+  const nid = await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.83.0.0/24', 'pnet']);
+  lab.foreignLinks.add(`lp${nid.slice(0, 10)}`);
+  for (const at of ['plugin-endpoint.recorded', 'plugin-endpoint.joined']) {
+    await lab.stopDaemon();
+    await lab.startDaemon(undefined, { BERTH_CRASH_AT: at });
+    plugin.take();
+    const cut = await lab.berth(['run', '-d', '--name', 'cut', '--network', 'pnet', '--', 'sleep', '60']);
+    assert.notEqual(cut.code, 0, `${at}: berthd died in the run`);
+    const joined = methods(plugin.take()).filter((m) => m !== 'Plugin.Activate');
+    assert.deepEqual(joined, at === 'plugin-endpoint.recorded' ? [] : ['CreateEndpoint', 'Join'], `${at}: what the plugin did before the kill`);
+    await lab.killDaemon();
+    await lab.startDaemon();
+    // the endpoint is given back at the plugin (it may not know it: a refusal is no failure) …
+    assert.deepEqual(methods(plugin.take()).filter((m) => ['Leave', 'DeleteEndpoint'].includes(m)), ['Leave', 'DeleteEndpoint'], `${at}: the restart had the plugin let go`);
+    // … and the veth it made with it
+    assert.doesNotMatch(await hostOk(lab, ['ip', '-o', 'link', 'show']), /lph|lpc/, `${at}: no veth of the plugin left`);
+    assert.equal((await lab.berth(['ps', '-a', '--filter', 'name=cut', '--format', '{{.Status}}'])).stdout.trim().startsWith('Up'), false);
+    await ok(lab, ['rm', '-f', 'cut']);
+  }
+  await runSleeper(lab, 'after', ['--network', 'pnet']);
+  await ok(lab, ['rm', '-f', 'after']);
+  await ok(lab, ['network', 'rm', 'pnet']);
+});

@@ -5,7 +5,10 @@
 // on its bridge, the other end named in its answer for berthd to move into the
 // container). Every call is appended to a log file, one JSON line each: {method, body}.
 //
-// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]... [--ipam] [--replay]
+// Usage: node net-plugin.js SOCKET LOGFILE [--fail METHOD]... [--hang METHOD]... [--ipam] [--replay] [--global]
+// --global: a driver of Scope and ConnectivityScope global, as Weave's was: its bridge of a
+// network on each host is joined to the other hosts' by a VXLAN device of its own (UDP
+// 4790, flooding to every host DiscoverNew named, learning the rest), no gateway;
 // --ipam: it is an IPAM driver too (IpamDriver.*): pools as asked, or 10.200.N.0/24 and
 // fd00:200:N::/64 of its own choice, addresses handed out serially, all kept in memory;
 // --replay: it says RequiresRequestReplay (it forgets its pools when it restarts).
@@ -22,16 +25,28 @@ const failing = new Set<string>();
 const hanging = new Set<string>();
 const ipam = rest.includes('--ipam');
 const replay = rest.includes('--replay');
-const flags = rest.filter((a) => a !== '--ipam' && a !== '--replay');
+const global = rest.includes('--global');
+const flags = rest.filter((a) => a !== '--ipam' && a !== '--replay' && a !== '--global');
 for (let i = 0; i < flags.length; i += 2) (flags[i] === '--fail' ? failing : hanging).add(flags[i + 1]!);
 
 const bridgeOf = (nid: string) => `lp${nid.slice(0, 10)}`;
+const vxlanOf = (nid: string) => `lv${nid.slice(0, 10)}`;
+/** --global: the hosts DiscoverNew named (not this one), and this host's own address */
+const peers = new Set<string>();
+let self = '';
+const networks = new Set<string>();
+
+async function flood(nid: string, peer: string, add: boolean): Promise<void> {
+  await ip(add ? ['-', 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', vxlanOf(nid), 'dst', peer] : ['-', 'bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', vxlanOf(nid), 'dst', peer]).catch(() => undefined);
+}
 const vethOf = (eid: string): [string, string] => [`lph${eid.slice(0, 9)}`, `lpc${eid.slice(0, 9)}`];
 /** network id → its gateway (plain IP) */
 const gateways = new Map<string, string>();
 
+/** `ip ARGS`, or with a first '-', the command that follows (bridge …) */
 async function ip(args: string[]): Promise<void> {
-  await run('ip', args);
+  if (args[0] === '-') await run(args[1]!, args.slice(2));
+  else await run('ip', args);
 }
 
 type Body = Record<string, any>;
@@ -48,11 +63,21 @@ async function gatewayOf(nid: string): Promise<string> {
 
 const methods: Record<string, (b: Body) => Promise<Body>> = {
   'Plugin.Activate': async () => ({ Implements: ipam ? ['NetworkDriver', 'IpamDriver'] : ['NetworkDriver'] }),
-  'NetworkDriver.GetCapabilities': async () => ({ Scope: 'local', ConnectivityScope: 'local' }),
+  'NetworkDriver.GetCapabilities': async () => (global ? { Scope: 'global', ConnectivityScope: 'global' } : { Scope: 'local', ConnectivityScope: 'local' }),
   'NetworkDriver.CreateNetwork': async (b) => {
     const br = bridgeOf(b.NetworkID);
     await ip(['link', 'add', br, 'type', 'bridge']);
     await ip(['link', 'set', br, 'up']);
+    if (global) {
+      const vx = vxlanOf(b.NetworkID);
+      const vni = (parseInt(b.NetworkID.slice(0, 6), 16) % 16_000_000) + 1;
+      await ip(['link', 'add', vx, 'type', 'vxlan', 'id', String(vni), 'dstport', '4790', ...(self ? ['local', self] : [])]);
+      await ip(['link', 'set', vx, 'master', br, 'up']);
+      networks.add(b.NetworkID);
+      for (const p of peers) await flood(b.NetworkID, p, true);
+      gateways.set(b.NetworkID, '');
+      return {};
+    }
     const gw = b.IPv4Data?.[0]?.Gateway as string | undefined;
     if (gw) {
       await ip(['addr', 'add', gw, 'dev', br]);
@@ -61,6 +86,8 @@ const methods: Record<string, (b: Body) => Promise<Body>> = {
     return {};
   },
   'NetworkDriver.DeleteNetwork': async (b) => {
+    if (global) await ip(['link', 'del', vxlanOf(b.NetworkID)]).catch(() => undefined);
+    networks.delete(b.NetworkID);
     await ip(['link', 'del', bridgeOf(b.NetworkID)]);
     gateways.delete(b.NetworkID);
     return {};
@@ -70,7 +97,7 @@ const methods: Record<string, (b: Body) => Promise<Body>> = {
     const [host, peer] = vethOf(b.EndpointID);
     await ip(['link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
     await ip(['link', 'set', host, 'master', bridgeOf(b.NetworkID), 'up']);
-    return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, Gateway: await gatewayOf(b.NetworkID), StaticRoutes: [] };
+    return { InterfaceName: { SrcName: peer, DstPrefix: 'eth' }, Gateway: global ? '' : await gatewayOf(b.NetworkID), StaticRoutes: [] };
   },
   'NetworkDriver.Leave': async (b) => {
     // the pair goes with the end in the container; the host end may be gone already
@@ -79,8 +106,21 @@ const methods: Record<string, (b: Body) => Promise<Body>> = {
   },
   'NetworkDriver.DeleteEndpoint': async () => ({}),
   'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),
-  'NetworkDriver.DiscoverNew': async () => ({}),
-  'NetworkDriver.DiscoverDelete': async () => ({}),
+  'NetworkDriver.DiscoverNew': async (b) => {
+    const d = b.DiscoveryData ?? {};
+    if (b.DiscoveryType !== 1 || !d.Address) return {};
+    if (d.Self) self = d.Address;
+    else if (!peers.has(d.Address)) {
+      peers.add(d.Address);
+      for (const nid of networks) await flood(nid, d.Address, true);
+    }
+    return {};
+  },
+  'NetworkDriver.DiscoverDelete': async (b) => {
+    const d = b.DiscoveryData ?? {};
+    if (b.DiscoveryType === 1 && d.Address && peers.delete(d.Address)) for (const nid of networks) await flood(nid, d.Address, false);
+    return {};
+  },
   ...ipamMethods(),
 };
 

@@ -31,7 +31,7 @@ function net<C>(config: C, over: Partial<DriverNetwork<C>> = {}): DriverNetwork<
 function endpoint(over: Partial<EndpointView> = {}): EndpointView {
   return {
     id: 'e1', containerId: 'c1', ifName: 'eth0', addresses: ['198.18.1.130/24'], mac: '02:42:c6:12:01:82',
-    linkName: '', linkLocal: [], driverOpts: {}, publishes: false, ...over,
+    linkName: '', linkLocal: [], driverOpts: {}, publishes: false, prepared: false, ...over,
   };
 }
 

@@ -1,8 +1,10 @@
 // Docker's plugin protocol, berth's side: discovery in folders and the wire, against
 // real unix-socket HTTP servers in a temp dir (no lab needed: nothing networks here).
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -104,5 +106,45 @@ test('a call has one deadline: a plugin that hangs is said by name; one that app
     await assert.rejects(new PluginClient('gone', { kind: 'unix', path: join(dir, 'never.sock') }, 200).call('NetworkDriver.Leave', {}), /plugin gone: NetworkDriver\.Leave: nothing answers at unix:\/\//);
   } finally {
     back?.server.close();
+  }
+});
+
+test('a .json spec with TLSConfig: the plugin over HTTPS, its certificate checked against CAFile, a client certificate sent', async () => {
+  const tls = join(dir, 'tls');
+  mkdirSync(tls);
+  const ssl = (args: string[]) => execFileSync('openssl', args, { cwd: tls, stdio: 'pipe' });
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=lab ca']);
+  for (const who of ['server', 'client']) {
+    ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who}`]);
+    writeFileSync(join(tls, `${who}.ext`), who === 'server' ? 'subjectAltName=IP:127.0.0.1\n' : 'extendedKeyUsage=clientAuth\n');
+    ssl(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', `${who}.ext`]);
+  }
+  const read = (f: string) => readFileSync(join(tls, f));
+  const seen: (string | undefined)[] = [];
+  const server = createHttpsServer({ key: read('server.key'), cert: read('server.pem'), ca: read('ca.pem'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    seen.push(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN));
+    res.writeHead(200);
+    res.end('{"Implements":["NetworkDriver"]}');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const specs = join(dir, 'tls-specs');
+    mkdirSync(specs);
+    const spec = (tlsConfig: unknown) => writeFileSync(join(specs, 'secure.json'), JSON.stringify({ Name: 'secure', Addr: `https://127.0.0.1:${port}`, TLSConfig: tlsConfig }));
+    spec({ CAFile: join(tls, 'ca.pem'), CertFile: join(tls, 'client.pem'), KeyFile: join(tls, 'client.key') });
+    const address = await discover('secure', { sockets: [], specs: [specs] });
+    assert.equal(address?.kind === 'tcp' && !!address.tls, true);
+    assert.deepEqual(await new PluginClient('secure', address!).call('Plugin.Activate', undefined), { Implements: ['NetworkDriver'] });
+    assert.deepEqual(seen, ['client'], 'the client certificate was presented');
+    // the server's certificate is not trusted without its CA; InsecureSkipVerify takes it anyway
+    spec({ CertFile: join(tls, 'client.pem'), KeyFile: join(tls, 'client.key') });
+    await assert.rejects(new PluginClient('secure', (await discover('secure', { sockets: [], specs: [specs] }))!).call('Plugin.Activate', undefined, { timeoutMs: 2000 }), /plugin secure: Plugin\.Activate: .*(certificate|self.signed)/i);
+    spec({ CertFile: join(tls, 'client.pem'), KeyFile: join(tls, 'client.key'), InsecureSkipVerify: true });
+    assert.ok(await new PluginClient('secure', (await discover('secure', { sockets: [], specs: [specs] }))!).call('Plugin.Activate', undefined));
+    spec({ CAFile: join(tls, 'nosuch.pem') });
+    await assert.rejects(discover('secure', { sockets: [], specs: [specs] }), /TLSConfig\.CAFile .*nosuch\.pem: ENOENT/);
+  } finally {
+    server.close();
   }
 });

@@ -34,7 +34,7 @@ const OVERLAY_LINK = /^(ov|vx)-[0-9a-f]{12}$/;
 
 export class OverlayDriver implements NetworkDriver<OverlayConfig> {
   readonly name = 'overlay';
-  readonly caps: DriverCaps = { scope: 'global', multiInstance: true, ipam: true, publishesPorts: true, reservesGateway: true, hostNeighbours: true };
+  readonly caps: DriverCaps = { scope: 'global', multiInstance: true, ipam: true, publishesPorts: true, reservesGateway: true, hostNeighbours: true, claimsVni: true };
   /** each network's MTU on this host: its VXLAN device's (underlay MTU − 50 unless given), or the underlay's (direct) */
   private readonly mtus = new Map<string, number>();
   private readonly routes: DirectRoutes;

@@ -1,17 +1,18 @@
-import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SandboxView, SubnetView } from '../../driverapi/contract.js';
+import type { ClusterHostView, DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SandboxView, SubnetView } from '../../driverapi/contract.js';
 import type { Kernel } from '../../kernel/types.js';
 import type { Plugins } from '../../plugins/plugins.js';
 import { PluginError } from '../../plugins/client.js';
-import { InvalidParameterError } from '../../util/errors.js';
 
 // A network driver that is a plugin (libnetwork's remote driver): every network and
 // endpoint operation is a NetworkDriver.* call to it, over Docker's plugin protocol v1.
 // The plugin makes the endpoint's interface outside berth and names it in its Join
 // answer (InterfaceName.SrcName); that answer is the endpoint's interface plan: berth
 // moves the link into the sandbox under the engine's name, with the address IPAM gave and
-// the plugin's gateway and static routes. Addresses come from berth's IPAM (a remote IPAM
-// driver is a later step). Only Scope "local" plugins: a global one would need the
-// cluster store's network path, which is the overlay's today.
+// the plugin's gateway and static routes. Addresses come from berth's IPAM or an IPAM
+// plugin. A plugin of Scope "global" (with --cluster-store) has its networks and their
+// endpoints' addresses in the cluster store, as overlay networks do, and one of
+// ConnectivityScope "global" hears of the cluster's hosts (DiscoverNew/DiscoverDelete with
+// libnetwork's node discovery data), to reach them itself.
 
 /** Docker's generic option map: the `-o` options of `network create`, as the plugin receives them. */
 const GENERIC = 'com.docker.network.generic';
@@ -38,16 +39,28 @@ interface Joined {
   routes: { dst: string; via?: string }[];
 }
 
+/** libnetwork's discoverapi.NodeDiscovery */
+const NODE_DISCOVERY = 1;
+
+/** The cluster's hosts, when berthd has a cluster store. */
+export type ClusterHostsSource = () => { hosts: ClusterHostView[]; self: ClusterHostView } | undefined;
+
 export class RemoteDriver implements NetworkDriver<RemoteConfig> {
+  /** scope as GetCapabilities says (local until the plugin has been asked) */
   readonly caps: DriverCaps = {
     scope: 'local', multiInstance: true, ipam: true, publishesPorts: false, portsByDriver: true, reservesGateway: true, hostNeighbours: false,
   };
+  /** ConnectivityScope global: the plugin reaches other hosts itself and hears of them */
+  private connectsHosts = false;
+  private activated = false;
+  /** host addresses the plugin was told of (DiscoverNew), since it was last activated */
+  private readonly told = new Set<string>();
   /** endpoints this process created at the plugin, and the Join answer once joined */
   private readonly endpoints = new Map<string, Joined | null>();
   /** endpoints whose external connectivity the plugin was asked to program */
   private readonly programmed = new Set<string>();
 
-  constructor(readonly name: string, private readonly plugins: Plugins, private readonly kernel: Pick<Kernel, 'getLink'>) {}
+  constructor(readonly name: string, private readonly plugins: Plugins, private readonly kernel: Pick<Kernel, 'getLink'>, private readonly clusterHosts: ClusterHostsSource = () => undefined) {}
 
   private call<T extends object>(method: string, body: unknown): Promise<T | undefined> {
     return this.plugins.call<T>(this.name, 'NetworkDriver', `NetworkDriver.${method}`, body);
@@ -58,7 +71,38 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     const caps = await this.call<{ Scope?: string; ConnectivityScope?: string }>('GetCapabilities', undefined);
     const scope = caps?.Scope ?? '';
     if (scope !== 'local' && scope !== 'global') throw new PluginError(`plugin ${this.name}: GetCapabilities: invalid Scope ${JSON.stringify(scope)} (local or global)`);
-    if (scope === 'global') throw new InvalidParameterError(`plugin ${this.name} is a driver of scope global; berth runs remote drivers of scope local only`);
+    const connectivity = caps?.ConnectivityScope || scope;
+    if (connectivity !== 'local' && connectivity !== 'global') throw new PluginError(`plugin ${this.name}: GetCapabilities: invalid ConnectivityScope ${JSON.stringify(connectivity)} (local or global)`);
+    this.caps.scope = scope;
+    this.connectsHosts = connectivity === 'global';
+    this.activated = true;
+    // a plugin (re-)activated hears of every host again
+    this.told.clear();
+    const known = this.clusterHosts();
+    if (known) await this.tellHosts(known.hosts, known.self);
+  }
+
+  async hostsChanged(hosts: ClusterHostView[], self: ClusterHostView): Promise<void> {
+    // a plugin driver registered at start-up is asked for its capabilities here first
+    if (!this.activated) return this.activate();
+    await this.tellHosts(hosts, self);
+  }
+
+  /** DiscoverNew for each host not told yet, DiscoverDelete for each gone, as libnetwork's pushNodeDiscovery sends them. */
+  private async tellHosts(hosts: ClusterHostView[], self: ClusterHostView): Promise<void> {
+    if (!this.connectsHosts) return;
+    const data = (address: string) => ({ DiscoveryType: NODE_DISCOVERY, DiscoveryData: { Address: address, BindAddress: self.address, Self: address === self.address } });
+    const now = new Set(hosts.map((h) => h.address));
+    for (const address of now) {
+      if (this.told.has(address)) continue;
+      await this.plugins.call(this.name, 'NetworkDriver', 'NetworkDriver.DiscoverNew', data(address), { optional: true });
+      this.told.add(address);
+    }
+    for (const address of [...this.told]) {
+      if (now.has(address)) continue;
+      await this.plugins.call(this.name, 'NetworkDriver', 'NetworkDriver.DiscoverDelete', data(address), { optional: true });
+      this.told.delete(address);
+    }
   }
 
   parseConfig(spec: NetworkSpec): RemoteConfig {
@@ -146,7 +190,9 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
   async releaseEndpoint(net: Net, ep: EndpointView): Promise<void> {
     const state = this.endpoints.get(ep.id);
     const restored = !this.endpoints.has(ep.id);
-    const joined = !!state || !!ep.linkName;
+    // prepared but no link on record: a crash cut CreateEndpoint or Join; the plugin may hold either
+    const cut = restored && ep.prepared && !ep.linkName;
+    const joined = !!state || !!ep.linkName || cut;
     if (!joined && restored) return;
     this.endpoints.delete(ep.id);
     let first: unknown;
@@ -156,7 +202,8 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     }
     if (joined) await this.call('Leave', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first = err));
     await this.call('DeleteEndpoint', { NetworkID: net.id, EndpointID: ep.id }).catch((err) => (first ??= err));
-    if (first) throw first;
+    // after a cut, the plugin may not know the endpoint at all: its refusal is no failure
+    if (first && !cut) throw first;
   }
 
   /** What the Join answer means, checked: the link it names must exist in berthd's netns. */

@@ -16,6 +16,8 @@ for (const entry of ['dist/src/cli/main.js', 'dist/src/cni/main.js']) {
     format: 'esm',
     target: 'node20',
     logLevel: 'warning',
+    // loaded by `system graph --format svg` alone: every other command would parse it at start
+    external: ['elkjs'],
     // commander is CommonJS: its require() calls need a real require in an ES module.
     banner: { js: "import { createRequire as __berthRequire } from 'node:module';\nconst require = __berthRequire(import.meta.url);" },
   });

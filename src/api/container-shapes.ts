@@ -92,7 +92,7 @@ export function containerInspect(c: ContainerRecord, state: State, version = API
 
 /** NetworkSettings.Ports: every exposed or published port, null when not published. */
 function portsOf(c: ContainerRecord) {
-  return networkSettingsPorts(c.publishedPorts ?? [], exposedKeys(fromPortBindings(c.hostConfig.portBindings), c.config.exposedPorts));
+  return networkSettingsPorts([...(c.publishedPorts ?? []), ...(c.driverPorts ?? [])], exposedKeys(fromPortBindings(c.hostConfig.portBindings), c.config.exposedPorts));
 }
 
 /** The list's Ports: a published port per host binding, an exposed one alone ({PrivatePort, Type}). */

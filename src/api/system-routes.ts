@@ -5,6 +5,7 @@ import { eventFilter } from './filters/events.js';
 import { Filters } from './filters/filters.js';
 import { API_VERSION, MIN_API_VERSION, type Router } from './router.js';
 import { commonHeaders, SERVER_VERSION } from './server.js';
+import { buildTopology } from '../engine/topology.js';
 
 // _ping, version, info, events, and berth's own /berth/firewall.
 
@@ -77,6 +78,8 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
   });
 
   router.add('GET', '/berth/firewall', async () => ({ status: 200, body: await ctl.describeFirewall() }));
+  // the whole network of this host as data (berth system graph, the topology page)
+  router.add('GET', '/berth/graph', () => ({ status: 200, body: buildTopology(ctl.state, ctl.networks) }));
 }
 
 function goArch(): string {

@@ -4,6 +4,9 @@ import { clientFor } from './connection.js';
 import { containerCommands } from './container-commands.js';
 import { networkCommands } from './network-commands.js';
 import { imageCommands } from './image-commands.js';
+import { toDot } from './graph-dot.js';
+import { toSvg } from './graph-svg.js';
+import type { Topology } from '../engine/topology.js';
 
 // berth: docker's networking commands against berthd. Errors print one line and exit 1
 // (125 for a run that could not start, as docker does).
@@ -38,6 +41,16 @@ const system = program.command('system').description('Manage berth');
 system.command('firewall').description("Print berth's current nftables ruleset").action(async () => {
   process.stdout.write(String((await getClient().call('GET', '/berth/firewall')).body));
 });
+system.command('graph')
+  .description("Write the host's whole network as a picture (svg), Graphviz DOT, or JSON (networks, containers, ports)")
+  .option('--format <format>', 'svg, dot or json', 'svg')
+  .action(async (o: { format: string }) => {
+    if (!['svg', 'dot', 'json'].includes(o.format)) throw new Error(`invalid --format ${o.format}: svg, dot or json`);
+    const topology = (await getClient().call('GET', '/berth/graph')).body as Topology;
+    if (o.format === 'json') return void process.stdout.write(JSON.stringify(topology, null, 2) + '\n');
+    if (o.format === 'dot') return void process.stdout.write(toDot(topology));
+    process.stdout.write(await toSvg(topology));
+  });
 system.command('info').alias('i').description('Display system-wide information').action(async () => {
   process.stdout.write(JSON.stringify((await getClient().call('GET', '/info')).body, null, 2) + '\n');
 });

@@ -225,4 +225,21 @@ export interface NetworkDriver<C = unknown> {
    * whenever one joins or leaves (a plugin of global connectivity: DiscoverNew/DiscoverDelete).
    */
   hostsChanged?(hosts: ClusterHostView[], self: ClusterHostView): Promise<void>;
+  /**
+   * caps.portsByDriver: the ports the driver published for its gateway endpoint, after
+   * gatewayUp (a plugin: EndpointOperInfo's portmap, which dockerd shows as the container's Ports).
+   */
+  endpointPorts?(net: DriverNetwork<C>, ep: EndpointView): Promise<PublishedPortView[]>;
+  /** What a picture of the network shows of its driver's side (`berth system graph`, the topology page). */
+  describe?(net: DriverNetwork<C>): NetworkPicture;
+}
+
+/** The driver's side of a network, for a person: the device that carries it, the parent it hangs on. */
+export interface NetworkPicture {
+  /** the host device of the network (a bridge's name) */
+  device?: string;
+  /** the host link it hangs on (a macvlan's parent) */
+  parent?: string;
+  /** its VXLAN device (an overlay's), the network spans the cluster's hosts */
+  vxlan?: string;
 }

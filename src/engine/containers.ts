@@ -410,6 +410,7 @@ export class ContainerService {
 
   private async closeLinksAndPorts(c: ContainerRecord): Promise<void> {
     await this.links.close(c);
+    delete c.driverPorts;
     if (c.publishedPorts?.length) {
       await this.ports.unpublish(c.id, c.publishedPorts).catch(() => undefined);
       c.publishedPorts = [];

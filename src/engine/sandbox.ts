@@ -202,7 +202,12 @@ export class SandboxService {
   private async joined(c: ContainerRecord, j: Joined, isGateway: boolean, opts: { restored?: boolean } = {}): Promise<void> {
     const driver = this.networks.driverOf(j.net);
     await driver.joined?.(this.networks.view(j.net), viewOf(j.ep, false));
-    if (isGateway && !opts.restored) await driver.gatewayUp?.(this.networks.view(j.net), viewOf(j.ep, false), sandboxViewOf(c, c.sandboxKey));
+    if (isGateway && !opts.restored) {
+      await driver.gatewayUp?.(this.networks.view(j.net), viewOf(j.ep, false), sandboxViewOf(c, c.sandboxKey));
+      // what it published, for inspect and `port` (dockerd asks EndpointOperInfo here too)
+      const ports = await driver.endpointPorts?.(this.networks.view(j.net), viewOf(j.ep, false));
+      if (ports) c.driverPorts = ports;
+    }
     await this.observers.endpointUp(c, j.net, j.ep, isGateway);
   }
 

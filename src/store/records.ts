@@ -174,6 +174,8 @@ export interface ContainerRecord {
   sandboxKey: string;
   /** host ports published while it runs (random ones included), so a restart restores exactly these */
   publishedPorts?: PublishedPort[];
+  /** the ports its network's driver published (a plugin's, DriverCaps.portsByDriver): shown, not berth's to hold */
+  driverPorts?: PublishedPort[];
   /** set when another runtime made the sandbox and lent it to berth (CNI ADD): berth runs no process of it */
   attachment?: Attachment;
 }

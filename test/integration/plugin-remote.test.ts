@@ -92,7 +92,7 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await runSleeper(lab, 'p1', ['--network', 'pnet']);
     await runSleeper(lab, 'p2', ['--network', 'pnet']);
     const calls = plugin.take();
-    assert.deepEqual(methods(calls), ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity']);
+    assert.deepEqual(methods(calls), ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'EndpointOperInfo', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'EndpointOperInfo']);
     const [create, join1] = calls as [Call, Call];
     assert.deepEqual(create.body.Interface, { Address: '10.77.0.2/24', AddressIPv6: '', MacAddress: '' }, 'the MAC is left to the plugin, as dockerd does');
     assert.equal(join1.body.SandboxKey, await inspect(lab, 'p1', '{{.NetworkSettings.SandboxKey}}'));
@@ -109,7 +109,7 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await sleep(300); // the run waits for the plugin meanwhile
     await plugin.start();
     await run;
-    assert.deepEqual(methods(plugin.take()), ['Plugin.Activate', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity']);
+    assert.deepEqual(methods(plugin.take()), ['Plugin.Activate', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'EndpointOperInfo']);
     await ok(lab, ['rm', '-f', 'p4']);
     plugin.take();
   });
@@ -130,7 +130,7 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await ok(lab, ['rm', '-f', 'p2', 'p3']);
     // p2 was programmed before the restart and is not programmed again; its removal revokes it as dockerd's would
     assert.deepEqual(methods(plugin.take()).filter((m) => m !== 'Plugin.Activate' && m !== 'GetCapabilities'),
-      ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint']);
+      ['CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'EndpointOperInfo', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint', 'RevokeExternalConnectivity', 'Leave', 'DeleteEndpoint']);
     await ok(lab, ['network', 'rm', 'pnet']);
     assert.deepEqual(methods(plugin.take()), ['DeleteNetwork']);
     assert.equal((await lab.inHost(['ip', 'link', 'show', `lp${nid.slice(0, 10)}`])).code, 1, 'the plugin deleted its bridge');
@@ -146,7 +146,7 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
     await plugin.start();
     plugin.take();
     await runSleeper(lab, 'p5', ['--network', 'later']);
-    assert.deepEqual(methods(plugin.take()), ['Plugin.Activate', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity']);
+    assert.deepEqual(methods(plugin.take()), ['Plugin.Activate', 'CreateEndpoint', 'Join', 'ProgramExternalConnectivity', 'EndpointOperInfo']);
     await ok(lab, ['rm', '-f', 'p5']);
     await ok(lab, ['network', 'rm', 'later']);
     plugin.take();
@@ -180,8 +180,8 @@ test('a remote network driver plugin, over Docker\'s plugin protocol', async (t)
 // dockerd 20.10 made to this same plugin for the same steps (test/fixtures/dockerd-20.10/
 // plugin-calls.json). berth must make the same calls with the same bodies, endpoint by
 // endpoint and in the same order, but for what is said here:
-//   - EndpointOperInfo: dockerd asks it while it fills a container's NetworkSettings and
-//     shows nothing of the answer; berth does not ask;
+//   - EndpointOperInfo: dockerd asks it twice while it fills a container's NetworkSettings
+//     (the ports it shows come from the answer), berth once, for its gateway endpoint;
 //   - Join's options on a connect: dockerd adds its legacy-link bookkeeping
 //     (com.docker.network.generic {ChildEndpoints, ParentEndpoints}), berth has none;
 //   - across endpoints the order may differ (dockerd removes two containers at once).
@@ -212,6 +212,8 @@ test('the plugin calls berth makes are the calls dockerd 20.10 makes (recorded r
   const nid = await ok(lab, ['network', 'create', '-d', 'labnet', '--subnet', '10.77.0.0/24', '-o', 'color=blue', 'pnet']);
   lab.foreignLinks.add(`lp${nid.slice(0, 10)}`);
   await runSleeper(lab, 'p1', ['--network', 'pnet', '-p', '8081:80']);
+  // the ports are the plugin's to publish: shown as its EndpointOperInfo says, as dockerd shows them
+  assert.equal(await ok(lab, ['port', 'p1']), '80/tcp -> 0.0.0.0:8081');
   await runSleeper(lab, 'p2', ['--network', 'pnet']);
   await ok(lab, ['network', 'connect', 'pnet', 'd1']);
   await ok(lab, ['network', 'disconnect', 'pnet', 'd1']);

@@ -35,6 +35,8 @@ const vxlanOf = (nid: string) => `lv${nid.slice(0, 10)}`;
 const peers = new Set<string>();
 let self = '';
 const networks = new Set<string>();
+/** endpoint id → the portmap ProgramExternalConnectivity gave */
+const portmaps = new Map<string, unknown>();
 
 async function flood(nid: string, peer: string, add: boolean): Promise<void> {
   await ip(add ? ['-', 'bridge', 'fdb', 'append', '00:00:00:00:00:00', 'dev', vxlanOf(nid), 'dst', peer] : ['-', 'bridge', 'fdb', 'del', '00:00:00:00:00:00', 'dev', vxlanOf(nid), 'dst', peer]).catch(() => undefined);
@@ -105,7 +107,17 @@ const methods: Record<string, (b: Body) => Promise<Body>> = {
     return {};
   },
   'NetworkDriver.DeleteEndpoint': async () => ({}),
-  'NetworkDriver.EndpointOperInfo': async () => ({ Value: {} }),
+  // it programs no DNAT of its own (that is a real plugin's business): it keeps the portmap
+  // it was given and reports it, as a plugin reports what it programmed
+  'NetworkDriver.ProgramExternalConnectivity': async (b) => {
+    portmaps.set(b.EndpointID, b.Options?.['com.docker.network.portmap'] ?? []);
+    return {};
+  },
+  'NetworkDriver.RevokeExternalConnectivity': async (b) => {
+    portmaps.delete(b.EndpointID);
+    return {};
+  },
+  'NetworkDriver.EndpointOperInfo': async (b) => ({ Value: portmaps.has(b.EndpointID) ? { 'com.docker.network.portmap': portmaps.get(b.EndpointID) } : {} }),
   'NetworkDriver.DiscoverNew': async (b) => {
     const d = b.DiscoveryData ?? {};
     if (b.DiscoveryType !== 1 || !d.Address) return {};

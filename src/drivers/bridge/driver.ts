@@ -1,4 +1,4 @@
-import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, PredefinedContext, PredefinedNetwork, PublishedPortView } from '../../driverapi/contract.js';
+import type { DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkPicture, NetworkSpec, PredefinedContext, PredefinedNetwork, PublishedPortView } from '../../driverapi/contract.js';
 import type { DriverContext } from '../../driverapi/registry.js';
 import type { NetworkPolicy } from './firewall.js';
 import { ConflictError } from '../../util/errors.js';
@@ -16,6 +16,10 @@ type Net = DriverNetwork<BridgeConfig>;
 
 /** A Linux bridge per network; containers hang off it by veth pairs. */
 export class BridgeDriver implements NetworkDriver<BridgeConfig> {
+  describe(net: DriverNetwork<BridgeConfig>): NetworkPicture {
+    return { device: net.config.bridgeName };
+  }
+
   readonly name = 'bridge';
   readonly predefinedName = 'bridge';
   readonly caps: DriverCaps = { scope: 'local', multiInstance: true, ipam: true, publishesPorts: true, maxEndpoints: MAX_BRIDGE_PORTS, reservesGateway: true, hostNeighbours: true };

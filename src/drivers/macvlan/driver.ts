@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type {
-  DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SubnetView,
+  DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkPicture, NetworkSpec, SubnetView,
 } from '../../driverapi/contract.js';
 import { MADE_BY_BERTH_ALIAS, type Kernel, type LinkInfo } from '../../kernel/types.js';
 import { InvalidParameterError, KernelError } from '../../util/errors.js';
@@ -24,6 +24,10 @@ export function berthBridgeByName(defaultBridge: string): BerthBridgeTest {
 type Net = DriverNetwork<MacvlanConfig>;
 
 export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
+  describe(net: DriverNetwork<MacvlanConfig>): NetworkPicture {
+    return { parent: net.config.parent };
+  }
+
   readonly name = 'macvlan';
   readonly caps: DriverCaps = {
     // the containers' neighbour is the LAN's router, not the host

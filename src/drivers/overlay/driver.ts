@@ -1,4 +1,4 @@
-import type { ClusterHostView, DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, RemoteEndpointView } from '../../driverapi/contract.js';
+import type { ClusterHostView, DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkPicture, NetworkSpec, RemoteEndpointView } from '../../driverapi/contract.js';
 import type { DriverContext } from '../../driverapi/registry.js';
 import { gatewayCidr, subnetOf } from '../../driverapi/subnets.js';
 import { bridgePortPlan } from '../bridge/port-plan.js';
@@ -33,6 +33,10 @@ type Net = DriverNetwork<OverlayConfig>;
 const OVERLAY_LINK = /^(ov|vx)-[0-9a-f]{12}$/;
 
 export class OverlayDriver implements NetworkDriver<OverlayConfig> {
+  describe(net: DriverNetwork<OverlayConfig>): NetworkPicture {
+    return { device: net.config.bridgeName, ...(net.config.routing === 'direct' ? {} : { vxlan: net.config.vxlanName }) };
+  }
+
   readonly name = 'overlay';
   readonly caps: DriverCaps = { scope: 'global', multiInstance: true, ipam: true, publishesPorts: true, reservesGateway: true, hostNeighbours: true, claimsVni: true };
   /** each network's MTU on this host: its VXLAN device's (underlay MTU − 50 unless given), or the underlay's (direct) */

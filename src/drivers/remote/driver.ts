@@ -1,4 +1,4 @@
-import type { ClusterHostView, DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SandboxView, SubnetView } from '../../driverapi/contract.js';
+import type { ClusterHostView, DriverCaps, PublishedPortView, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkSpec, SandboxView, SubnetView } from '../../driverapi/contract.js';
 import type { Kernel } from '../../kernel/types.js';
 import type { Plugins } from '../../plugins/plugins.js';
 import { PluginError } from '../../plugins/client.js';
@@ -80,6 +80,19 @@ export class RemoteDriver implements NetworkDriver<RemoteConfig> {
     this.told.clear();
     const known = this.clusterHosts();
     if (known) await this.tellHosts(known.hosts, known.self);
+  }
+
+  /** EndpointOperInfo: the portmap the plugin says it programmed (Docker's netlabel.PortMap), as dockerd reads it for Ports. */
+  async endpointPorts(net: Net, ep: EndpointView): Promise<PublishedPortView[]> {
+    const info = await this.call<{ Value?: Record<string, unknown> | null }>('EndpointOperInfo', { NetworkID: net.id, EndpointID: ep.id }).catch(() => undefined);
+    const portmap = info?.Value?.['com.docker.network.portmap'];
+    if (!Array.isArray(portmap)) return [];
+    const ip = ep.addresses.find((a) => !a.includes(':'))?.split('/')[0] ?? '';
+    return portmap.flatMap((p: { Proto?: number; Port?: number; HostIP?: string; HostPort?: number }) => {
+      const proto = p.Proto === 17 ? 'udp' : p.Proto === 6 ? 'tcp' : undefined;
+      if (!proto || !p.Port || !p.HostPort) return [];
+      return [{ proto, containerPort: p.Port, hostIp: p.HostIP || '0.0.0.0', hostPort: p.HostPort, containerIp: ip }];
+    });
   }
 
   async hostsChanged(hosts: ClusterHostView[], self: ClusterHostView): Promise<void> {

@@ -6,6 +6,9 @@
 import { build } from 'esbuild';
 
 // berth-cni too: a runtime execs it for every ADD and DEL.
+// The topology page's script, for the browser (elkjs is the page's other script).
+await build({ entryPoints: ['src/ui/page.ts'], outfile: 'dist/ui/app.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2020', logLevel: 'warning' });
+
 for (const entry of ['dist/src/cli/main.js', 'dist/src/cni/main.js']) {
   await build({
     entryPoints: [entry],

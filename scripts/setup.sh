@@ -25,7 +25,9 @@ PACKAGES=(iproute2 nftables libnftables1 util-linux iputils-ping dnsutils bridge
   etcd-server etcd-client
   # berth as a CNI plugin: podman (its CNI backend) is the runtime that calls it, and the
   # CNI reference plugins are chained after it (tuning, firewall, bandwidth)
-  podman crun conmon containernetworking-plugins)
+  podman crun conmon containernetworking-plugins
+  # the topology page is tested in a real browser (driven by the npm package playwright-core)
+  chromium)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: FAILED: %s\n' "$*" >&2; exit 1; }

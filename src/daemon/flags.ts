@@ -11,6 +11,7 @@ import { asArguments, DEFAULT_CONFIG_FILE, directiveFlags, readConfigFile } from
 import { parseHost, type Host } from './hosts.js';
 import { parseSize } from './log-file.js';
 import { DEFAULT_CERT_DIR, tlsFlags, type TlsFlags } from './tls.js';
+import { parseUiAddress } from './ui-server.js';
 
 // berthd's flags, with dockerd's names and meanings.
 
@@ -26,6 +27,8 @@ export interface DaemonFlags {
   debug: boolean;
   /** --validate: check the configuration and exit */
   validate: boolean;
+  /** --ui ADDR:PORT: the topology page's listener (off without it) */
+  ui?: { host: string; port: number };
 }
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock';
@@ -93,6 +96,7 @@ function makeProgram(): Command {
     .option('--cluster-advertise <iface|ip[:port]>', 'the address other hosts reach this one at (an interface stands for its first IPv4 address)')
     .option('--cluster-store-opt <key=value>', 'TLS to etcd: kv.cacertfile=PATH, kv.certfile=PATH, kv.keyfile=PATH (repeatable, or comma-separated)', collect, [] as string[])
     .option('--plugin-dir <dir>', "where plugins are found: their sockets and .spec/.json files (repeatable; default Docker's /run/docker/plugins, /etc/docker/plugins, /usr/lib/docker/plugins)", collect, [] as string[])
+    .option('--ui <addr:port>', "serve the topology page (a live picture of this host's network) on ADDR:PORT, e.g. 127.0.0.1:7070 (off by default)", uiAddress)
     .option('-D, --debug', 'debug logging', false)
     // berth's own (dockerd logs to stderr only): see log-file.ts
     .option('--log-file <path>', "write berthd's log to this file, rotated by size, instead of stderr")
@@ -117,6 +121,7 @@ function flagsOf(o: Record<string, any>): DaemonFlags {
     group: String(o.group),
     debug: !!o.debug,
     validate: !!o.validate,
+    ui: o.ui,
     config: defaultConfig({
       dataRoot: o.dataRoot,
       execRoot: o.execRoot,
@@ -155,6 +160,14 @@ function clusterOf(o: Record<string, any>): ClusterSettings | undefined {
   const tls = parseClusterStoreOpts(opts);
   if (o.clusterAdvertise === undefined) throw new InvalidArgumentError('--cluster-store needs --cluster-advertise IFACE|IP[:PORT] (the address other hosts reach this one at)');
   return { store: { url: String(o.clusterStore), endpoints, tls }, advertise: resolveAdvertise(String(o.clusterAdvertise)) };
+}
+
+function uiAddress(v: string): { host: string; port: number } {
+  try {
+    return parseUiAddress(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function bool(v: string): boolean {

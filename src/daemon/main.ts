@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { containerRoutes } from '../api/container-routes.js';
 import { imageRoutes } from '../api/image-routes.js';
 import { cniRoutes } from '../api/cni-routes.js';
+import { isLoopback, startUi } from './ui-server.js';
 import { networkRoutes } from '../api/network-routes.js';
 import { Router } from '../api/router.js';
 import { listen, type Endpoint } from '../api/server.js';
@@ -101,6 +102,14 @@ async function serve(flags: DaemonFlags, endpoints: Endpoint[], warnings: string
     const bound = servers[servers.length - 1].address();
     if ('fd' in on && typeof bound === 'string' && bound) flags.config.apiSockets.push(bound);
     log(`API listen on ${where}${'port' in on && on.tls ? (flags.tls.verify ? ' (mutual TLS)' : ' (TLS)') : ''}`);
+  }
+  if (flags.ui) {
+    const { host, port } = flags.ui;
+    servers.push(await startUi(ctl, flags.ui).catch((err: Error) => {
+      throw new Error(`cannot serve the topology page on ${host}:${port}: ${err.message}`);
+    }));
+    log(`topology page on http://${host.includes(':') ? `[${host}]` : host}:${port}/`);
+    if (!isLoopback(host)) warnings.push(`--ui ${host}:${port} is not a loopback address: whoever reaches it sees every container's addresses and ports`);
   }
   for (const w of warnings) log(`WARNING: ${w}`);
   log(`ready in ${Date.now() - t0} ms`);

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { toDot } from '../../src/cli/graph-dot.js';
-import { shapesOf, toSvg } from '../../src/cli/graph-svg.js';
+import { toSvg } from '../../src/cli/graph-svg.js';
+import { shapesOf } from '../../src/ui/picture.js';
 import type { Topology } from '../../src/engine/topology.js';
 
 const T: Topology = {
@@ -42,4 +43,13 @@ test('svg: laid out by elkjs, every box drawn once without overlap, text escaped
     for (const b of rects.slice(i + 1)) assert.ok(!(a[0]! < b[0]! + b[2]! && b[0]! < a[0]! + a[2]! && a[1]! < b[1]! + b[3]! && b[1]! < a[1]! + a[3]!), 'no overlap');
   }
   assert.equal((svg.match(/<polyline/g) ?? []).length, edges.length, 'every edge routed');
+});
+
+test('a collapsed network folds the containers it alone holds into one box; one also on an open network stays', () => {
+  const { boxes, edges } = shapesOf(T, new Set(['front']));
+  // web is on back too: drawn; pod<1> is on front alone: folded (its link to web goes with it)
+  assert.deepEqual(boxes.map((b) => b.id), ['host', 'net:front', 'net:back "db"', 'ctr:web', 'folded:front', 'port:0.0.0.0:8080/tcp']);
+  assert.deepEqual(boxes.find((b) => b.id === 'folded:front')!.lines, ['1 container', '(click the network)']);
+  assert.ok(edges.some((e) => e.from === 'net:front' && e.to === 'folded:front'));
+  assert.ok(!edges.some((e) => e.from === 'ctr:pod<1>'));
 });

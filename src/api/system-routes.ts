@@ -79,7 +79,7 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
 
   router.add('GET', '/berth/firewall', async () => ({ status: 200, body: await ctl.describeFirewall() }));
   // the whole network of this host as data (berth system graph, the topology page)
-  router.add('GET', '/berth/graph', () => ({ status: 200, body: buildTopology(ctl.state, ctl.networks) }));
+  router.add('GET', '/berth/graph', () => ({ status: 200, body: buildTopology(ctl.state, ctl.networks, ctl.globalEndpoints?.remoteEndpoints()) }));
 }
 
 function goArch(): string {

@@ -29,6 +29,11 @@ export function toDot(t: Topology): string {
     lines.push(`  ${q(id)} [shape=cds, label=${q(`${p.hostIp}:${p.hostPort}/${p.proto}`)}];`);
     lines.push(`  ${q(id)} -- ${q(`ctr:${p.container}`)} [label=${q(`→ ${p.containerIp}:${p.containerPort}`)}];`);
   }
+  for (const r of t.remote ?? []) {
+    const id = `remote:${r.host}:${r.name}`;
+    lines.push(`  ${q(id)} [shape=ellipse, style=dashed, label=${q(`${r.name}\non host ${r.host}`)}];`);
+    lines.push(`  ${q(id)} -- ${q(`net:${r.network}`)} [style=dotted, label=${q(r.ipv4)}];`);
+  }
   lines.push('}');
   return lines.join('\n') + '\n';
 }

@@ -50,7 +50,7 @@ export async function startUi(ctl: Controller, at: { host: string; port: number 
     if (path === '/') return send(res, 'text/html; charset=utf-8', PAGE);
     if (path === '/app.js') return send(res, 'text/javascript', app);
     if (path === '/elk.js') return send(res, 'text/javascript', elk);
-    if (path === '/graph') return send(res, 'application/json', JSON.stringify(buildTopology(ctl.state, ctl.networks)));
+    if (path === '/graph') return send(res, 'application/json', JSON.stringify(buildTopology(ctl.state, ctl.networks, ctl.globalEndpoints?.remoteEndpoints())));
     if (path === '/events') {
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
       res.write(': berth events\n\n');

@@ -70,6 +70,11 @@ export class GlobalEndpoints implements EngineObserver {
     return this.sync.synced();
   }
 
+  /** The endpoints of other hosts on global networks, as last handed over by the store (for the picture of the network). */
+  remoteEndpoints(): ClusterEndpointRecord[] {
+    return [...this.remotes.values()];
+  }
+
   async stop(): Promise<void> {
     this.cluster.store.off('up', this.onUp);
     await this.sync.stop();

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { ipv4Of, ipv6Of, type ContainerRecord } from '../store/records.js';
 import { parseLink } from './links.js';
+import type { ClusterEndpointRecord } from '../cluster/keys.js';
 import type { NetworkService } from './networks.js';
 import type { State } from './state.js';
 
@@ -57,17 +58,29 @@ export interface TopologyPort {
   containerPort: number;
 }
 
+/** A container on another host, on a network of scope global (an overlay spans the hosts). */
+export interface TopologyRemote {
+  network: string;
+  name: string;
+  ipv4: string;
+  mac: string;
+  /** the host's underlay address */
+  host: string;
+}
+
 export interface Topology {
   host: { hostname: string };
   networks: TopologyNetwork[];
   containers: TopologyContainer[];
   ports: TopologyPort[];
+  /** with --cluster-store: the other hosts' containers on global networks */
+  remote: TopologyRemote[];
 }
 
 /** Drivers whose networks berth's firewall keeps apart from each other (the bridge's isolation rule spans them all). */
 const ISOLATED_DRIVERS = new Set(['bridge', 'overlay']);
 
-export function buildTopology(state: State, networks: NetworkService): Topology {
+export function buildTopology(state: State, networks: NetworkService, remotes: ClusterEndpointRecord[] = []): Topology {
   const nets = [...state.networks.values()].sort(byName);
   const isolating = nets.filter((n) => ISOLATED_DRIVERS.has(n.driver));
   const nameOf = (id: string) => state.networks.get(id)?.name ?? id.slice(0, 12);
@@ -89,6 +102,7 @@ export function buildTopology(state: State, networks: NetworkService): Topology 
     }),
     containers: [],
     ports: [],
+    remote: remotes.filter((r) => state.networks.has(r.networkId)).map((r) => ({ network: nameOf(r.networkId), name: r.names[0] ?? r.containerId.slice(0, 12), ipv4: r.ip, mac: r.mac, host: r.vtep })).sort((a, b) => a.name.localeCompare(b.name)),
   };
   for (const c of [...state.containers.values()].sort(byName)) {
     const eps = state.endpointsOf({ containerId: c.id });

@@ -14,7 +14,7 @@ const PAD = 8;
 export interface Box {
   id: string;
   lines: string[];
-  kind: 'host' | 'network' | 'container' | 'port' | 'collapsed';
+  kind: 'host' | 'network' | 'container' | 'port' | 'collapsed' | 'remote';
   dashed?: boolean;
 }
 
@@ -56,6 +56,11 @@ export function shapesOf(t: Topology, collapsed: ReadonlySet<string> = new Set()
     }
     for (const l of c.links) edges.push({ id: `link:${c.name}:${l.alias}`, from: `ctr:${c.name}`, to: `ctr:${l.target}`, label: [`link ${l.alias}`], dotted: true });
   }
+  for (const r of t.remote ?? []) {
+    if (collapsed.has(r.network)) continue;
+    boxes.push({ id: `remote:${r.host}:${r.name}`, kind: 'remote', lines: [r.name, `on host ${r.host}`], dashed: true });
+    edges.push({ id: `rif:${r.host}:${r.name}:${r.network}`, from: `net:${r.network}`, to: `remote:${r.host}:${r.name}`, label: [r.ipv4], dotted: true });
+  }
   for (const [net, count] of folded) {
     boxes.push({ id: `folded:${net}`, kind: 'collapsed', lines: [`${count} container${count === 1 ? '' : 's'}`, '(click the network)'] });
     edges.push({ id: `fold:${net}`, from: `net:${net}`, to: `folded:${net}`, label: [] });
@@ -86,6 +91,7 @@ const STYLE: Record<Box['kind'], string> = {
   container: 'fill="#fff7ed" stroke="#c2410c"',
   port: 'fill="#fdf2f8" stroke="#be185d"',
   collapsed: 'fill="#f1f5f9" stroke="#475569"',
+  remote: 'fill="#f8fafc" stroke="#7c3aed"',
 };
 
 /** The SVG of a laid-out graph. */

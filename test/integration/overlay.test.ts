@@ -80,6 +80,13 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
     assert.ok(!entries.some((e) => e.startsWith('00:00:00:00:00:00')), 'no all-zeros flood entry');
     assert.ok(!entries.some((e) => !/permanent|static/.test(e)), `nothing learned: ${entries.join('\n')}`);
     assert.deepEqual((await neighbours(h1, dev)).sort(), ['10.0.0.3 lladdr 02:42:0a:00:00:03 PERMANENT', '10.0.0.33 lladdr 02:42:0a:00:00:21 PERMANENT']);
+    // the picture of host 1 shows the overlay spanning the hosts: their containers on it
+    const graph = JSON.parse(await ok(h1, ['system', 'graph', '--format', 'json']));
+    assert.deepEqual(graph.remote, [
+      { network: 'ov', name: 'c2', ipv4: '10.0.0.3', mac: '02:42:0a:00:00:03', host: h2.hostUplinkAddr },
+      { network: 'ov', name: 'c3', ipv4: '10.0.0.33', mac: '02:42:0a:00:00:21', host: h3.hostUplinkAddr },
+    ]);
+    assert.equal(graph.networks.find((n: { name: string }) => n.name === 'ov').vxlan, dev);
   });
 
   await t.test('egress through each container\'s own host (NAT to its address); -p publishes on the container\'s host', async () => {

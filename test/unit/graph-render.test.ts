@@ -18,6 +18,7 @@ const T: Topology = {
     { id: 'c2', name: 'pod<1>', status: 'running', runtime: 'cni', networkMode: 'front', interfaces: [{ network: 'front', ifName: 'eth0', ipv4: '10.1.0.3/24', mac: '02:42:0a:01:00:03', aliases: ['api'] }], links: [{ alias: 'w', target: 'web' }, { alias: 'x', target: 'gone' }] },
   ],
   ports: [{ container: 'web', proto: 'tcp', hostIp: '0.0.0.0', hostPort: 8080, containerIp: '10.1.0.2', containerPort: 80 }],
+  remote: [{ network: 'front', name: 'far', ipv4: '10.1.0.9', mac: '02:42:0a:01:00:09', host: '10.99.0.3' }],
 };
 
 test('dot: one node per network, container and port; edges with addresses; quotes escaped; the internal network has no way to the host', () => {
@@ -28,11 +29,12 @@ test('dot: one node per network, container and port; edges with addresses; quote
   assert.ok(dot.includes('"ctr:web" -- "net:front" [label="eth0\\n10.1.0.2/24\\nveth1"]'));
   assert.ok(dot.includes('"port:0.0.0.0:8080/tcp" -- "ctr:web" [label="→ 10.1.0.2:80"]'));
   assert.ok(dot.includes('label="pod<1> (cni)\\nrunning"'));
+  assert.ok(dot.includes('"remote:10.99.0.3:far" -- "net:front" [style=dotted, label="10.1.0.9"]'), 'a container of another host on an overlay');
 });
 
 test('svg: laid out by elkjs, every box drawn once without overlap, text escaped, a link to a container not drawn left out', async () => {
   const { boxes, edges } = shapesOf(T);
-  assert.deepEqual(boxes.map((b) => b.id), ['host', 'net:front', 'net:back "db"', 'ctr:web', 'ctr:pod<1>', 'port:0.0.0.0:8080/tcp']);
+  assert.deepEqual(boxes.map((b) => b.id), ['host', 'net:front', 'net:back "db"', 'ctr:web', 'ctr:pod<1>', 'remote:10.99.0.3:far', 'port:0.0.0.0:8080/tcp']);
   assert.ok(!edges.some((e) => e.to === 'ctr:gone'));
   const svg = await toSvg(T);
   assert.match(svg, /^<svg xmlns/);

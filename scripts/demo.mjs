@@ -105,6 +105,10 @@ try {
   await show(['ps', '-a', '--filter', 'name=later', '--format', '{{.Names}} {{.Status}}']);
   process.stdout.write(`\n${bold("# berth's whole firewall: its own nftables tables, sets and maps instead of rule chains (first lines)")}\n$ berth system firewall | head -20\n`);
   process.stdout.write((await lab.berth(['system', 'firewall'])).stdout.split('\n').slice(0, 20).join('\n') + '\n');
+  process.stdout.write(`\n${bold('# 27. see the network: berth system graph (svg by default, laid out by elkjs; dot; json) — first lines of the DOT')}\n$ berth system graph --format dot | head -12\n`);
+  process.stdout.write((await lab.berth(['system', 'graph', '--format', 'dot'])).stdout.split('\n').slice(0, 12).join('\n') + '\n');
+  const svg = (await lab.berth(['system', 'graph'])).stdout;
+  process.stdout.write(`$ berth system graph > net.svg   # ${svg.length} bytes, ${(svg.match(/<g class=/g) ?? []).length} boxes; berthd --ui 127.0.0.1:7070 serves it live\n`);
   await show(['ps', '--filter', 'network=my_net1', '--format', '{{.Names}}'], '   lists filtered as dockerd filters them (what compose and the SDKs rely on)');
   await show(['ps']);
   if (process.env.BERTH_DEMO_KEEP === '1') {

@@ -1,4 +1,5 @@
-import type { AddRequest, PortMapping } from '../engine/attachments.js';
+import type { AddRequest } from '../engine/attachments.js';
+import { readPortMappings } from '../cni/port-mappings.js';
 import { CniError } from '../engine/attachments.js';
 import type { Controller } from '../engine/controller.js';
 import { CNI_ERRORS } from '../cni/types.js';
@@ -31,7 +32,9 @@ export function cniRoutes(router: Router, ctl: Controller): void {
       names: strList(b, 'names').filter(Boolean),
       ips: strList(b, 'ips'),
       mac: str(b, 'mac'),
-      portMappings: portMappings(b.portMappings),
+      portMappings: readPortMappings(b.portMappings, 'portMappings', (msg) => {
+        throw new CniError(msg, 400, CNI_ERRORS.invalidConfig);
+      }),
       bindPorts: bool(b, 'bindPorts'),
       labels: strMap(b, 'labels'),
     };
@@ -69,13 +72,4 @@ function need(b: Json, key: string): string {
   const v = str(b, key);
   if (!v) throw new CniError(`${key} is missing`, 400, CNI_ERRORS.invalidEnv);
   return v;
-}
-
-function portMappings(v: unknown): PortMapping[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new CniError('portMappings must be a list', 400, CNI_ERRORS.invalidConfig);
-  return v.map((x) => {
-    const m = obj(x, 'portMappings[]');
-    return { hostPort: Number(m.hostPort), containerPort: Number(m.containerPort), protocol: str(m, 'protocol'), hostIP: str(m, 'hostIP') };
-  });
 }

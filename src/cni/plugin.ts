@@ -1,4 +1,5 @@
 import { Client, DaemonError, DEFAULT_HOST } from '../cli/client.js';
+import { readPortMappings } from './port-mappings.js';
 import { CNI_ERRORS, type CniResult } from './types.js';
 import { isSupported, mergedInto, NEWEST, olderThan, resultIn, SUPPORTED_VERSIONS } from './versions.js';
 
@@ -86,7 +87,9 @@ async function add(config: PluginConfig, env: NodeJS.ProcessEnv, daemon: Daemon)
     names,
     ips,
     mac,
-    portMappings: portMappingsOf(rc.portMappings),
+    portMappings: readPortMappings(rc.portMappings, 'runtimeConfig.portMappings', (msg) => {
+      throw new PluginError(CNI_ERRORS.invalidConfig, msg);
+    }),
     bindPorts: config.bindPorts === true,
     labels,
   }) as CniResult;
@@ -187,22 +190,6 @@ function aliasesOf(value: unknown, network: string): string[] {
   if (value === undefined) return [];
   if (Array.isArray(value)) return strings(value, 'runtimeConfig.aliases');
   return strings(obj(value, 'runtimeConfig.aliases')[network], `runtimeConfig.aliases.${network}`);
-}
-
-function portMappingsOf(value: unknown): { hostPort: number; containerPort: number; protocol: string; hostIP: string }[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new PluginError(CNI_ERRORS.invalidConfig, 'runtimeConfig.portMappings must be a list');
-  return value.map((v) => {
-    const m = obj(v, 'runtimeConfig.portMappings[]');
-    const port = (k: string): number => {
-      const n = m[k];
-      if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 65535) throw new PluginError(CNI_ERRORS.invalidConfig, `runtimeConfig.portMappings: ${k} ${JSON.stringify(n)} is not a port (1-65535)`);
-      return n as number;
-    };
-    const protocol = (str(m.protocol, 'protocol') || 'tcp').toLowerCase();
-    if (!['tcp', 'udp', 'sctp'].includes(protocol)) throw new PluginError(CNI_ERRORS.invalidConfig, `runtimeConfig.portMappings: protocol ${protocol} is not tcp, udp or sctp`);
-    return { hostPort: port('hostPort'), containerPort: port('containerPort'), protocol, hostIP: str(m.hostIP, 'hostIP') ?? '' };
-  });
 }
 
 function obj(v: unknown, what: string): Record<string, unknown> {

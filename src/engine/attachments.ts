@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { PortMapping } from '../cni/port-mappings.js';
 import type { CniInterface, CniResult } from '../cni/types.js';
 import { CNI_ERRORS } from '../cni/types.js';
 import type { Kernel } from '../kernel/types.js';
@@ -34,14 +35,6 @@ export interface AddRequest {
   /** berth binds the host ports (a runtime that does not, unlike podman) */
   bindPorts: boolean;
   labels: Record<string, string>;
-}
-
-/** The portMappings capability's entries (CNI CONVENTIONS.md). */
-export interface PortMapping {
-  hostPort: number;
-  containerPort: number;
-  protocol?: string;
-  hostIP?: string;
 }
 
 /** Which attachment: a runtime's container and its interface. */
@@ -204,8 +197,8 @@ function unique(names: string[]): string[] {
 function portBindingsOf(mappings: PortMapping[]): Record<string, { HostIp: string; HostPort: string }[]> {
   const out: Record<string, { HostIp: string; HostPort: string }[]> = {};
   for (const m of mappings) {
-    const key = `${m.containerPort}/${(m.protocol || 'tcp').toLowerCase()}`;
-    (out[key] ??= []).push({ HostIp: m.hostIP ?? '', HostPort: String(m.hostPort) });
+    const key = `${m.containerPort}/${m.protocol}`;
+    (out[key] ??= []).push({ HostIp: m.hostIP, HostPort: String(m.hostPort) });
   }
   return out;
 }

@@ -240,8 +240,7 @@ export class NetworkService {
   }
 
   private allocatePool(networkId: string, { family, cfg }: FamilyRequest, routes: string[], reserveGateway: boolean): IpamConfigRecord {
-    if (cfg?.ipRange && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
-    if (cfg?.gateway && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+    checkSubnetGiven(cfg);
     if (cfg?.subnet) checkUsableSubnet(cfg.subnet);
     const pool = this.ipam.requestPool({ pool: cfg?.subnet, subPool: cfg?.ipRange, exclude: routes, v6: family === 6 });
     try {
@@ -291,7 +290,7 @@ export class NetworkService {
     record.ipamPools = {};
     if ((await this.remote().capabilities(name)).requiresReplay) record.ipamReplay = true;
     for (const { family, cfg } of families) {
-      if ((cfg?.ipRange || cfg?.gateway) && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
+      checkSubnetGiven(cfg);
       if (cfg?.gateway) checkAddressOf(family, cfg.gateway);
       const pool = await this.remote().requestPool(name, { pool: cfg?.subnet, subPool: cfg?.ipRange, options: record.ipamOptions ?? {}, v6: family === 6 });
       if (familyOf(pool.subnet.split('/')[0]!) !== family) {
@@ -460,6 +459,11 @@ export function splitFamilies(req: NetworkCreateRequest): FamilyRequest[] {
   if (v4) out.push({ family: 4, cfg: c4 });
   if (v6) out.push({ family: 6, cfg: c6 });
   return out;
+}
+
+/** An ip-range or a gateway is in a subnet: one without the other is a mistake (dockerd's words). */
+function checkSubnetGiven(cfg: IpamConfigRecord | undefined): void {
+  if ((cfg?.ipRange || cfg?.gateway) && !cfg.subnet) throw new InvalidParameterError('every ip-range or gateway must have a corresponding subnet');
 }
 
 /** The network's addresses are an IPAM plugin's, not berth's allocator's. */

@@ -65,9 +65,11 @@ export function shapesOf(t: Topology, collapsed: ReadonlySet<string> = new Set()
     boxes.push({ id: `folded:${net}`, kind: 'collapsed', lines: [`${count} container${count === 1 ? '' : 's'}`, '(click the network)'] });
     edges.push({ id: `fold:${net}`, from: `net:${net}`, to: `folded:${net}`, label: [] });
   }
+  const portBoxes = new Set<string>();
   for (const p of t.ports) {
     const id = `port:${p.hostIp}:${p.hostPort}/${p.proto}`;
-    if (!boxes.some((b) => b.id === id)) boxes.push({ id, kind: 'port', lines: [`${p.hostIp}:${p.hostPort}/${p.proto}`] });
+    if (!portBoxes.has(id)) boxes.push({ id, kind: 'port', lines: [`${p.hostIp}:${p.hostPort}/${p.proto}`] });
+    portBoxes.add(id);
     edges.push({ id: `dnat:${id}:${p.container}`, from: id, to: `ctr:${p.container}`, label: [`→ ${p.containerIp}:${p.containerPort}`], dotted: true });
   }
   // an edge to a box not drawn (a link to a container removed, a port of a folded one) is left out

@@ -6,6 +6,8 @@ import { Filters } from './filters/filters.js';
 import { API_VERSION, MIN_API_VERSION, type Router } from './router.js';
 import { commonHeaders, SERVER_VERSION } from './server.js';
 import { buildTopology } from '../engine/topology.js';
+import { explain } from '../engine/explain/explain.js';
+import { World } from '../engine/explain/world.js';
 
 // _ping, version, info, events, and berth's own /berth/firewall.
 
@@ -80,6 +82,11 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
   router.add('GET', '/berth/firewall', async () => ({ status: 200, body: await ctl.describeFirewall() }));
   // the whole network of this host as data (berth system graph, the topology page)
   router.add('GET', '/berth/graph', () => ({ status: 200, body: buildTopology(ctl.state, ctl.networks, ctl.globalEndpoints?.remoteEndpoints()) }));
+  // a packet's path and verdict (berth explain SRC DST), against the live ruleset and routes
+  router.add('GET', '/berth/explain', async (req) => {
+    const world = await World.read(ctl.state, ctl.networks, ctl.kernel, ctl.globalEndpoints?.remoteEndpoints() ?? []);
+    return { status: 200, body: await explain(world, req.query.get('src') ?? '', req.query.get('dst') ?? '') };
+  });
 }
 
 function goArch(): string {

@@ -7,6 +7,8 @@ import { imageCommands } from './image-commands.js';
 import { toDot } from './graph-dot.js';
 import { toSvg } from './graph-svg.js';
 import type { Topology } from '../engine/topology.js';
+import type { Explanation } from '../engine/explain/explain.js';
+import { explanationText } from './explain-text.js';
 
 // berth: docker's networking commands against berthd. Errors print one line and exit 1
 // (125 for a run that could not start, as docker does).
@@ -50,6 +52,15 @@ system.command('graph')
     if (o.format === 'json') return void process.stdout.write(JSON.stringify(topology, null, 2) + '\n');
     if (o.format === 'dot') return void process.stdout.write(toDot(topology));
     process.stdout.write(await toSvg(topology));
+  });
+program.command('explain')
+  .description('Explain how a packet from SRC reaches DST (or what stops it), hop by hop: SRC and DST are container names, host, host:IP, lan:IP or internet:IP; DST may end in :PORT[/tcp|udp]')
+  .argument('<src>')
+  .argument('<dst>')
+  .option('--json', 'print the explanation as JSON (verdict, reason, hops)')
+  .action(async (src: string, dst: string, o: { json?: boolean }) => {
+    const e = (await getClient().call('GET', `/berth/explain?src=${encodeURIComponent(src)}&dst=${encodeURIComponent(dst)}`)).body as Explanation;
+    process.stdout.write(o.json ? JSON.stringify(e, null, 2) + '\n' : explanationText(e));
   });
 system.command('info').alias('i').description('Display system-wide information').action(async () => {
   process.stdout.write(JSON.stringify((await getClient().call('GET', '/info')).body, null, 2) + '\n');

@@ -241,6 +241,7 @@ export class EndpointService {
     if (ip && pool) this.ipam.releaseAddress(pool, ip);
     const pool6 = this.networks.pool6Of(net);
     if (ip6 && pool6) this.ipam.releaseAddress(pool6, ip6);
+    if (ep.addresses.length) [ep.lastAddresses, ep.lastIfName] = [ep.addresses, ep.ifName];
     ep.addresses = [];
     ep.mac = '';
     ep.ifName = '';

@@ -250,8 +250,8 @@ class KernelClient implements Kernel {
       () => this.call('writeSysctl', [key, String(value), netns]));
   }
 
-  nft(commands: string, opts?: { json?: boolean }): Promise<string> {
-    return this.call('nft', [commands, opts?.json === true]);
+  nft(commands: string, opts?: { json?: boolean; handles?: boolean }): Promise<string> {
+    return this.call('nft', [commands, opts?.json === true, opts?.handles === true]);
   }
 
   async close(): Promise<void> {

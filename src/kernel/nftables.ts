@@ -6,6 +6,7 @@ import { OpError } from './failure.js';
 // RCU flush a short-lived nft process pays on exit. Worker thread only (home netns).
 
 const NFT_CTX_DEFAULT = 0;
+const NFT_CTX_OUTPUT_HANDLE = 1 << 3;
 const NFT_CTX_OUTPUT_JSON = 1 << 4;
 
 interface NftLib {
@@ -53,10 +54,10 @@ function context(): [NftLib, unknown] {
   return [lib, ctx];
 }
 
-/** Runs `commands` as one transaction; returns nft's output, throws with nft's error text. */
-export function runNft(commands: string, json = false): string {
+/** Runs `commands` as one transaction; returns nft's output (as JSON, with rule handles), throws with nft's error text. */
+export function runNft(commands: string, json = false, handles = false): string {
   const [l, c] = context();
-  l.setOutputFlags(c, json ? NFT_CTX_OUTPUT_JSON : 0);
+  l.setOutputFlags(c, (json ? NFT_CTX_OUTPUT_JSON : 0) | (handles ? NFT_CTX_OUTPUT_HANDLE : 0));
   const rc = l.run(c, commands);
   // Reading a buffer also resets it, so both are always drained.
   const out = l.output(c) ?? '';

@@ -149,7 +149,7 @@ export const ops = {
   writeSysctl: (key: string, value: string, netns?: string): void =>
     inNetns(netns, () => attempt(`cannot write sysctl ${key}${where(netns)}`, () => writeSysctl(key, value))),
 
-  nft: (commands: string, json?: boolean): string => runNft(commands, json),
+  nft: (commands: string, json?: boolean, handles?: boolean): string => runNft(commands, json, handles),
 };
 
 export type Ops = typeof ops;

@@ -115,6 +115,8 @@ export interface RouteLookup {
   dev?: string;
   /** the next hop, when the address is not on-link */
   gateway?: string;
+  /** the source address the kernel would give a packet on this route */
+  prefsrc?: string;
 }
 
 export interface SandboxOptions {
@@ -295,7 +297,7 @@ export interface Kernel {
    * long-lived libnftables context in the daemon's netns. Returns nft's output
    * (e.g. for `list table …`). Throws KernelError with nft's error text on failure.
    */
-  nft(commands: string, opts?: { json?: boolean }): Promise<string>;
+  nft(commands: string, opts?: { json?: boolean; handles?: boolean }): Promise<string>;
 
   close(): Promise<void>;
 }

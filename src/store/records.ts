@@ -53,6 +53,9 @@ export interface EndpointRecord {
   linkName: string;
   /** the endpoint's addresses while the container runs, CIDR form ("172.17.0.2/16"), either family; [] otherwise */
   addresses: string[];
+  /** the addresses and interface name it had when it last ran (berth explain on a stopped container) */
+  lastAddresses?: string[];
+  lastIfName?: string;
   mac: string;
   /**
    * on record before a driver that makes endpoints outside berth (a plugin) is asked to:

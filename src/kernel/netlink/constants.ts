@@ -82,6 +82,7 @@ export const RTMSG_LEN = 12;
 export const RTA_DST = 1;
 export const RTA_OIF = 4;
 export const RTA_GATEWAY = 5;
+export const RTA_PREFSRC = 7;
 export const RTA_TABLE = 15;
 export const RT_TABLE_MAIN = 254;
 export const RTPROT_BOOT = 3;

@@ -1,6 +1,6 @@
 import type { RouteInfo, RouteLookup } from '../types.js';
 import {
-  AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_TABLE, RTMSG_LEN,
+  AF_INET, AF_INET6, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, RTA_DST, RTA_GATEWAY, RTA_OIF, RTA_PREFSRC, RTA_TABLE, RTMSG_LEN,
   RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE, RTN_LOCAL, RTN_UNICAST, RTPROT_BOOT, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE, RT_TABLE_MAIN,
 } from './constants.js';
 import { bytesToIp, ipToBytes } from './ipbytes.js';
@@ -137,5 +137,7 @@ export function lookupRoute(s: NetlinkSocket, ip: string, names: Map<number, str
   if (gw) out.gateway = bytesToIp(gw);
   const oif = attrU32(a.get(RTA_OIF));
   if (oif && names.has(oif)) out.dev = names.get(oif);
+  const src = a.get(RTA_PREFSRC);
+  if (src) out.prefsrc = bytesToIp(src);
   return out;
 }

@@ -8,8 +8,9 @@ import { commonHeaders, SERVER_VERSION } from './server.js';
 import { buildTopology } from '../engine/topology.js';
 import { explain } from '../engine/explain/explain.js';
 import { World } from '../engine/explain/world.js';
+import { InvalidParameterError } from '../util/errors.js';
 
-// _ping, version, info, events, and berth's own /berth/firewall.
+// _ping, version, info, events, and berth's own /berth/firewall, /berth/graph and /berth/explain.
 
 export function systemRoutes(router: Router, ctl: Controller, images?: ImageStore): void {
   router.add('GET', '/_ping', (_req, { res }) => {
@@ -85,7 +86,9 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
   // a packet's path and verdict (berth explain SRC DST), against the live ruleset and routes
   router.add('GET', '/berth/explain', async (req) => {
     const world = await World.read(ctl.state, ctl.networks, ctl.kernel, ctl.globalEndpoints?.remoteEndpoints() ?? []);
-    return { status: 200, body: await explain(world, req.query.get('src') ?? '', req.query.get('dst') ?? '') };
+    const family = req.query.get('family');
+    if (family !== null && family !== '4' && family !== '6') throw new InvalidParameterError(`invalid family ${JSON.stringify(family)}: 4 or 6`);
+    return { status: 200, body: await explain(world, req.query.get('src') ?? '', req.query.get('dst') ?? '', family === null ? undefined : (Number(family) as 4 | 6)) };
   });
 }
 

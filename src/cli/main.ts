@@ -57,9 +57,11 @@ program.command('explain')
   .description('Explain how a packet from SRC reaches DST (or what stops it), hop by hop: SRC and DST are container names, host, host:IP, lan:IP or internet:IP; DST may end in :PORT[/tcp|udp]')
   .argument('<src>')
   .argument('<dst>')
+  .option('-6, --ipv6', "send to the destination container's IPv6 address (default: IPv4 where it has one)")
   .option('--json', 'print the explanation as JSON (verdict, reason, hops)')
-  .action(async (src: string, dst: string, o: { json?: boolean }) => {
-    const e = (await getClient().call('GET', `/berth/explain?src=${encodeURIComponent(src)}&dst=${encodeURIComponent(dst)}`)).body as Explanation;
+  .action(async (src: string, dst: string, o: { json?: boolean; ipv6?: boolean }) => {
+    const query = `src=${encodeURIComponent(src)}&dst=${encodeURIComponent(dst)}${o.ipv6 ? '&family=6' : ''}`;
+    const e = (await getClient().call('GET', `/berth/explain?${query}`)).body as Explanation;
     process.stdout.write(o.json ? JSON.stringify(e, null, 2) + '\n' : explanationText(e));
   });
 system.command('info').alias('i').description('Display system-wide information').action(async () => {

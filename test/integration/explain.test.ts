@@ -15,7 +15,8 @@ const ECHO_SERVER = fileURLToPath(new URL('../lab/echo-server.js', import.meta.u
 const ECHO_CLIENT = fileURLToPath(new URL('../lab/echo-client.js', import.meta.url));
 /** the lab host's address on the lan bridge (test/lab: addLanHost) */
 const HOST = '198.18.0.1';
-const PORTS = [80, 81, 82, 8080, 8081, 8082, 7777];
+const LAN_HOST6 = '2001:db8:18::1';
+const PORTS = [80, 81, 82, 8080, 8081, 8082, 8083, 8084, 7777];
 
 interface RuleEvent { family: string; table: string; chain: string; text?: string; verdict: string; target?: string }
 interface Explained { verdict: 'reachable' | 'blocked'; reason: string; fix?: string; hops: { where: string; decided: string; rules?: RuleEvent[] }[]; reply: unknown[]; notes: string[] }
@@ -32,7 +33,7 @@ const TRACE_TABLES = [
 ].join('\n');
 
 type Proto = 'tcp' | 'udp';
-/** [sender: a container name, 'host' or 'lan'; explain's SRC; explain's DST; the address to connect to; port; proto; reachable] */
+/** [sender: a container name, 'host' or 'lan'; explain's SRC; explain's DST ("-6 DST": with -6); the address to connect to; port; proto; reachable] */
 type Cell = [string, string, string, string, number, Proto, boolean];
 
 class Tracer {
@@ -51,12 +52,17 @@ class Tracer {
     // the kernel prints the packet at each hook it traces, under an id that the flow's later
     // packets may share: an event belongs to the packet printed last under its id, and the
     // first packet is the SYN (TCP; the client sends one within its timeout) or the datagram (UDP)
+    // (by its source port: a relay's onward connection, berthd's for [::1], is another packet)
     const current = new Map<string, boolean>();
     const events: string[] = [];
+    let sport: string | undefined;
     for (const l of lines) {
       const p = /^trace id (\S+) \S+ \S+ \S+ packet: (.*)$/.exec(l);
       if (p) {
-        current.set(p[1]!, proto === 'udp' || /tcp flags == syn\b/.test(p[2]!));
+        const first = proto === 'udp' || /tcp flags == syn\b/.test(p[2]!);
+        const port = /(?:tcp|udp) sport (\d+)/.exec(p[2]!)?.[1];
+        sport ??= first ? port : undefined;
+        current.set(p[1]!, first && port === sport);
         continue;
       }
       const m = /^trace id (\S+) (\S+) (\S+) (\S+) rule (.*) \(verdict ([^)]+)\)$/.exec(l);
@@ -89,7 +95,7 @@ async function checkCells(lab: Lab, tracer: Tracer, nsOf: Record<string, string>
     await tracer.firstPacket(proto); // drop what came before
     const reached = await connect(lab, sender, nsOf, addr, port, proto);
     const traced = await tracer.firstPacket(proto);
-    const e = JSON.parse(await ok(lab, ['explain', '--json', src, dst])) as Explained;
+    const e = JSON.parse(await ok(lab, ['explain', '--json', src, ...(dst.startsWith('-6 ') ? ['-6', dst.slice(3)] : [dst])])) as Explained;
     out.push(e);
     if (reached !== reachable) wrong.push(`${name}: the matrix says ${reachable ? 'reachable' : 'blocked'}, the connection ${reached ? 'worked' : 'failed'}`);
     if ((e.verdict === 'reachable') !== reached) wrong.push(`${name}: explain says ${e.verdict} (${e.reason}), the connection ${reached ? 'worked' : 'failed'}`);
@@ -114,11 +120,20 @@ test('berth explain agrees with the kernel on every cell of the reachability mat
   await ok(lab, ['run', '-d', '--name', 'c4', '--network', 'secret', '--', ...servers]);
   await runSleeper(lab, 'c2');
   await runSleeper(lab, 'c3', ['--network', 'other']);
+  // IPv6: c5 serves on a dual-stack network, c6 beside it, c7 on another
+  await ok(lab, ['network', 'create', '--ipv6', '--subnet', 'fd00:90::/64', '--subnet', '10.90.0.0/24', 'dual']);
+  await ok(lab, ['network', 'create', '--ipv6', '--subnet', 'fd00:91::/64', '--subnet', '10.91.0.0/24', 'dual2']);
+  await ok(lab, ['run', '-d', '--name', 'c5', '--network', 'dual', '-p', '8083:80', '-p', '[::1]:8084:81', '--', ...servers]);
+  await runSleeper(lab, 'c6', ['--network', 'dual']);
+  await runSleeper(lab, 'c7', ['--network', 'dual2']);
   const c1 = await inspect(lab, 'c1', '{{.NetworkSettings.IPAddress}}');
   const c4 = await inspect(lab, 'c4', '{{.NetworkSettings.Networks.secret.IPAddress}}');
   const gw = await inspect(lab, 'c1', '{{.NetworkSettings.Gateway}}');
   const nsOf: Record<string, string> = { host: lab.hostNs, lan: lan.ns };
-  for (const c of ['c1', 'c2', 'c3', 'c4']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
+  const c5 = await inspect(lab, 'c5', '{{.NetworkSettings.Networks.dual.GlobalIPv6Address}}');
+  const gw6 = await inspect(lab, 'c5', '{{.NetworkSettings.Networks.dual.IPv6Gateway}}');
+  const host6 = LAN_HOST6;
+  for (const c of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
   // the servers are up once the host reaches c1 directly
   for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, c1, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
 
@@ -162,13 +177,31 @@ test('berth explain agrees with the kernel on every cell of the reachability mat
     ['c2', 'c2', 'c4:80', c4, 80, 'tcp', false],
     ['host', 'host', 'c4:80', c4, 80, 'tcp', true],
     ['lan', lanSrc, 'c4:80', c4, 80, 'tcp', false],
+    // the same over IPv6 ([::] and [::1] bindings; ::1 is relayed by berthd)
+    ['lan', `lan:${lan.addr6}`, `host:[${host6}]:8083`, host6, 8083, 'tcp', true],
+    ['lan', `lan:${lan.addr6}`, `host:[${host6}]:8084`, host6, 8084, 'tcp', false],
+    ['lan', `lan:${lan.addr6}`, `host:[${host6}]:8083/udp`, host6, 8083, 'udp', false],
+    ['lan', `lan:${lan.addr6}`, '-6 c5:82', c5, 82, 'tcp', false],
+    ['host', 'host', 'host:[::1]:8083', '::1', 8083, 'tcp', true],
+    ['host', 'host', 'host:[::1]:8084', '::1', 8084, 'tcp', true],
+    ['host', 'host', 'host:[::1]:82', '::1', 82, 'tcp', false],
+    ['host', 'host', `host:[${host6}]:8083`, host6, 8083, 'tcp', true],
+    ['c6', 'c6', `host:[${host6}]:8083`, host6, 8083, 'tcp', true],
+    ['c6', 'c6', `host:[${gw6}]:8083`, gw6, 8083, 'tcp', true],
+    ['c6', 'c6', `host:[${host6}]:8084`, host6, 8084, 'tcp', false],
+    ['c7', 'c7', `host:[${host6}]:8083`, host6, 8083, 'tcp', true],
+    ['c5', 'c5', `host:[${host6}]:8083`, host6, 8083, 'tcp', true],
+    ['c6', 'c6', '-6 c5:82', c5, 82, 'tcp', true],
+    ['c6', 'c6', '-6 c5:82/udp', c5, 82, 'udp', true],
+    ['c7', 'c7', '-6 c5:82', c5, 82, 'tcp', false],
+    ['host', 'host', '-6 c5:82', c5, 82, 'tcp', true],
   ];
-  // without br_netfilter (when the module is there) and with it as the host has it: bridged
+  // without br_netfilter (when the module is there) and with it (as a host has it once loaded): bridged
   // frames walk the ip hooks too then; the last round's explanations are checked below
   const brNf = await lab.inHost(['cat', '/proc/sys/net/bridge/bridge-nf-call-iptables']);
   let results: Explained[] = [];
-  for (const value of brNf.code === 0 ? ['0', brNf.stdout.trim()] : ['']) {
-    if (value) await hostOk(lab, ['sysctl', '-qw', `net.bridge.bridge-nf-call-iptables=${value}`]);
+  for (const value of brNf.code === 0 ? ['0', '1'] : ['']) {
+    if (value) await hostOk(lab, ['sysctl', '-qw', `net.bridge.bridge-nf-call-iptables=${value}`, `net.bridge.bridge-nf-call-ip6tables=${value}`]);
     results = await checkCells(lab, tracer, nsOf, matrix).catch((e: Error) => { throw new Error(`with bridge-nf-call-iptables=${value || 'absent'}: ${e.message}`); });
   }
   const byDst = (i: number) => results[i]!;

@@ -36,7 +36,8 @@ export interface Party {
 /** A client port for the explanation: the kernel picks one from ip_local_port_range; any will do. */
 const CLIENT_PORT = 40000;
 
-export async function explain(world: World, srcText: string, dstText: string): Promise<Explanation> {
+/** `family`: which of a container's addresses to send to (--ipv6: 6); by default IPv4 where there is one. */
+export async function explain(world: World, srcText: string, dstText: string, family?: 4 | 6): Promise<Explanation> {
   const srcEnd = parseEnd(srcText, false);
   const dstEnd = parseEnd(dstText, true);
   const src = resolve(world, srcEnd);
@@ -48,14 +49,14 @@ export async function explain(world: World, srcText: string, dstText: string): P
   }
   const proto = dstEnd.proto ?? 'tcp';
   const port = dstEnd.port ?? exposedPort(dst);
-  const daddr = await destinationAddress(world, src, dst);
-  const family = familyOf(daddr);
+  const daddr = await destinationAddress(world, src, dst, family);
+  const fam = familyOf(daddr);
   const pkt: Packet = {
-    family, saddr: src.addr ?? '', daddr, proto, sport: CLIENT_PORT, dport: port, mark: 0,
+    family: fam, saddr: src.addr ?? '', daddr, proto, sport: CLIENT_PORT, dport: port, mark: 0,
     ct: { state: 'new', status: new Set(), direction: 'original' },
   };
-  if (src.ifaces.length && !src.ifaces.some((i) => i.addresses.some((a) => familyOf(a) === family))) {
-    throw new InvalidParameterError(`${src.label} has no IPv${family} address to reach ${daddr} from`);
+  if (src.ifaces.length && !src.ifaces.some((i) => i.addresses.some((a) => familyOf(a) === fam))) {
+    throw new InvalidParameterError(`${src.label} has no IPv${fam} address to reach ${daddr} from`);
   }
   const flow = {};
   const forward = new Walker(world, flow, false, !!src.addr && src.end.kind === 'host');
@@ -74,7 +75,7 @@ export async function explain(world: World, srcText: string, dstText: string): P
   // the reply: from where the first packet arrived, back to the sender, with the flow's conntrack entry
   const back = new Walker(world, flow, true);
   const reply: Packet = {
-    family, saddr: pkt.daddr, daddr: pkt.saddr, proto, sport: pkt.dport, dport: pkt.sport, mark: 0,
+    family: fam, saddr: pkt.daddr, daddr: pkt.saddr, proto, sport: pkt.dport, dport: pkt.sport, mark: 0,
     ct: { state: 'established', status: new Set(pkt.ct.status), direction: 'reply' },
   };
   const returned = await sendReply(back, reply, arrival);
@@ -145,22 +146,30 @@ function resolve(world: World, end: End): Party {
 }
 
 /** The address the packet is sent to: a container's (on a network it shares with the sender when there is one), the host's, … */
-async function destinationAddress(world: World, src: Party, dst: Party): Promise<string> {
-  if (dst.addr) return dst.addr;
-  if (dst.ifaces.length) {
-    const shared = dst.ifaces.find((d) => src.ifaces.some((s) => s.network.id === d.network.id));
-    const pick = shared ?? dst.ifaces[0]!;
-    const wantV6 = src.ifaces.length > 0 && !src.ifaces.some((s) => s.addresses.some((a) => familyOf(a) === 4));
-    return pick.addresses.find((a) => (familyOf(a) === 6) === wantV6) ?? pick.addresses[0]!;
+async function destinationAddress(world: World, src: Party, dst: Party, family: 4 | 6 | undefined): Promise<string> {
+  if (dst.addr) {
+    if (family && familyOf(dst.addr) !== family) throw new InvalidParameterError(`${dst.addr} is not an IPv${family} address`);
+    return dst.addr;
   }
-  // "host" without an address: from a container, its gateway (Docker's host-gateway); from the host, 127.0.0.1;
+  const want = family ?? (src.ifaces.length > 0 && !src.ifaces.some((s) => s.addresses.some((a) => familyOf(a) === 4)) ? 6 : 4);
+  if (dst.ifaces.length) {
+    const shared = dst.ifaces.find((d) => src.ifaces.some((s) => s.network.id === d.network.id) && d.addresses.some((a) => familyOf(a) === want));
+    const pick = shared ?? dst.ifaces.find((d) => d.addresses.some((a) => familyOf(a) === want));
+    const addr = pick?.addresses.find((a) => familyOf(a) === want);
+    if (!addr) {
+      if (family) throw new InvalidParameterError(`${dst.label} has no IPv${family} address`);
+      return dst.ifaces[0]!.addresses[0]!;
+    }
+    return addr;
+  }
+  // "host" without an address: from a container, its gateway (Docker's host-gateway); from the host, its loopback;
   // from a LAN or internet host, the host's address toward it
   if (src.ifaces.length) {
-    const gw = src.ifaces.map((i) => i.network.ipamConfig.find((c) => c.gateway && familyOf(c.gateway) === 4)?.gateway).find((g) => g);
-    if (!gw) throw new InvalidParameterError(`${src.label} has no gateway to the host: say host:IP`);
+    const gw = src.ifaces.map((i) => i.network.ipamConfig.find((c) => c.gateway && familyOf(c.gateway) === want)?.gateway).find((g) => g);
+    if (!gw) throw new InvalidParameterError(`${src.label} has no IPv${want} gateway to the host: say host:IP`);
     return gw;
   }
-  if (src.end.kind === 'host') return '127.0.0.1';
+  if (src.end.kind === 'host') return want === 6 ? '::1' : '127.0.0.1';
   const r = await world.route(src.addr!);
   if (!r.prefsrc) throw new InvalidParameterError(`the host has no address toward ${src.addr}: say host:IP`);
   return r.prefsrc;

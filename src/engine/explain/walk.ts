@@ -400,6 +400,12 @@ export class Walker {
       const bound = ls.map((l) => `${l.addr}:${l.port}`).join(', ');
       return this.blocked('host', { kind: 'listener', reason: `nothing on the host listens on ${hostPort(pkt.daddr, pkt.dport)}/${pkt.proto}${bound ? ` (only on ${bound})` : ''}` });
     }
+    const relayed = pkt.daddr === '::1' ? this.world.relayFor(pkt.proto, pkt.dport) : undefined;
+    if (relayed) {
+      this.hop('host', `delivered to berthd's relay on [::1]:${pkt.dport}, which connects to ${hostPort(relayed.containerIp, relayed.containerPort)} in ${relayed.container} (the kernel cannot NAT ::1 into a container)`);
+      this.notes.push(`the relay's own connection to ${relayed.container} is a flow of the host's: berth explain host ${relayed.container}:${relayed.containerPort}${pkt.proto === 'udp' ? '/udp' : ''} --ipv6`);
+      return { at: 'host' };
+    }
     this.hop('host', `delivered to a socket listening on ${pkt.dport}/${pkt.proto}`);
     return { at: 'host' };
   }

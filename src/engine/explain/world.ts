@@ -115,6 +115,15 @@ export class World {
       ?? [...this.state.networks.values()].find((n) => (n.driverConfig as { bridgeName?: string } | undefined)?.bridgeName === device);
   }
 
+  /** The published port berthd relays from [::1] (portmap/loopback-relay.ts), with its container's name. */
+  relayFor(proto: 'tcp' | 'udp', port: number): { container: string; containerIp: string; containerPort: number } | undefined {
+    for (const c of this.state.containers.values()) {
+      const p = c.publishedPorts?.find((x) => x.proto === proto && x.hostPort === port && (x.hostIp === '::' || x.hostIp === '::1'));
+      if (p) return { container: c.name, containerIp: p.containerIp, containerPort: p.containerPort };
+    }
+    return undefined;
+  }
+
   /** A container of another host on an overlay network here, by address. */
   remoteWithAddress(ip: string): ClusterEndpointRecord | undefined {
     return this.remotes.find((r) => r.ip === ip);

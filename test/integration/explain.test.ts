@@ -231,6 +231,46 @@ test('berth explain agrees with the kernel on every cell of the reachability mat
   await hostOk(lab, ['nft', 'delete', 'table', 'inet', 'hostfw']);
 });
 
+test('berth explain agrees with the kernel with icc off: links open the exposed port, published ports stay open, the rest is cut', async (t) => {
+  const lab = await labFor(t, { daemonArgs: ['--icc=false'] });
+  const servers = ['sh', '-c', `node ${ECHO_SERVER} 80 :: & node ${ECHO_SERVER} 82 :: & wait`];
+  await ok(lab, ['run', '-d', '--name', 'srv', '--expose', '80', '-p', '8080:80', '--', ...servers]);
+  await runSleeper(lab, 'cli', ['--link', 'srv']);
+  await runSleeper(lab, 'stranger');
+  await ok(lab, ['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=false', '--subnet', '10.74.0.0/24', 'quiet']);
+  await ok(lab, ['run', '-d', '--name', 'q1', '--network', 'quiet', '--', ...servers]);
+  await runSleeper(lab, 'q2', ['--network', 'quiet']);
+  const srv = await inspect(lab, 'srv', '{{.NetworkSettings.IPAddress}}');
+  const q1 = await inspect(lab, 'q1', '{{.NetworkSettings.Networks.quiet.IPAddress}}');
+  const nsOf: Record<string, string> = { host: lab.hostNs };
+  for (const c of ['srv', 'cli', 'stranger', 'q1', 'q2']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
+  for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, srv, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
+  const traced = await lab.inHost(['nft', '-f', '-'], { input: TRACE_TABLES });
+  assert.equal(traced.code, 0, traced.stderr);
+  const tracer = new Tracer(lab);
+  t.after(() => tracer.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const matrix: Cell[] = [
+    ['cli', 'cli', 'srv:80', srv, 80, 'tcp', true],
+    ['cli', 'cli', 'srv:80/udp', srv, 80, 'udp', false],
+    ['cli', 'cli', 'srv:82', srv, 82, 'tcp', false],
+    ['stranger', 'stranger', 'srv:80', srv, 80, 'tcp', false],
+    ['stranger', 'stranger', `host:${lab.hostUplinkAddr}:8080`, lab.hostUplinkAddr, 8080, 'tcp', true],
+    ['q2', 'q2', 'q1:82', q1, 82, 'tcp', false],
+    ['host', 'host', 'q1:82', q1, 82, 'tcp', true],
+  ];
+  let results: Explained[] = [];
+  const brNf = await lab.inHost(['cat', '/proc/sys/net/bridge/bridge-nf-call-iptables']);
+  for (const value of brNf.code === 0 ? ['0', '1'] : ['']) {
+    if (value) await hostOk(lab, ['sysctl', '-qw', `net.bridge.bridge-nf-call-iptables=${value}`, `net.bridge.bridge-nf-call-ip6tables=${value}`]);
+    results = await checkCells(lab, tracer, nsOf, matrix).catch((e: Error) => { throw new Error(`with bridge-nf-call-iptables=${value || 'absent'}: ${e.message}`); });
+  }
+  assert.match(results[0]!.hops.map((h) => h.decided).join('\n'), /LINK: to the linked container's exposed port/);
+  assert.match(results[3]!.reason, /^NO ICC: containers on this bridge cannot reach each other \(bridge berth forward\)$/);
+  assert.match(results[3]!.fix ?? '', /--link srv/);
+  assert.match(results[5]!.reason, /NO ICC/);
+});
+
 test('berth explain: text output, a stopped container, and bad input', async (t) => {
   const lab = await labFor(t);
   await runSleeper(lab, 'web', ['--expose', '80']);

@@ -242,4 +242,6 @@ export interface NetworkPicture {
   parent?: string;
   /** its VXLAN device (an overlay's), the network spans the cluster's hosts */
   vxlan?: string;
+  /** the host's own interface on the network, beside the containers' (a macvlan's host-access shim) */
+  hostSide?: string;
 }

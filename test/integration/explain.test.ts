@@ -271,6 +271,47 @@ test('berth explain agrees with the kernel with icc off: links open the exposed 
   assert.match(results[5]!.reason, /NO ICC/);
 });
 
+test('berth explain agrees with the kernel on macvlan and ptp networks: no host hook on their way, the host by its shim', async (t) => {
+  const lab = await labFor(t);
+  const lan = await lab.addLan();
+  const peer = await lab.addHostOnLan('peer');
+  await lab.serveEcho(peer.ns);
+  await lab.serveEcho(lab.hostNs);
+  const servers = ['sh', '-c', `node ${ECHO_SERVER} 80 :: & node ${ECHO_SERVER} 82 :: & wait`];
+  await ok(lab, ['network', 'create', '-d', 'macvlan', '--subnet', '198.18.1.0/24', '--gateway', lan.router, '--ip-range', '198.18.1.128/25',
+    '--aux-address', 'host=198.18.1.254', '-o', `parent=${lan.parent}`, '-o', 'berth.host_access=true', 'reach']);
+  await ok(lab, ['run', '-d', '--name', 'm1', '--network', 'reach', '--', ...servers]);
+  await runSleeper(lab, 'm2', ['--network', 'reach']);
+  await ok(lab, ['network', 'create', '-d', 'ptp', '--subnet', '10.99.0.0/29', 'wire']);
+  await ok(lab, ['run', '-d', '--name', 'p1', '--network', 'wire', '--', ...servers]);
+  await runSleeper(lab, 'p2', ['--network', 'wire']);
+  const m1 = await inspect(lab, 'm1', '{{.NetworkSettings.Networks.reach.IPAddress}}');
+  const p1 = await inspect(lab, 'p1', '{{.NetworkSettings.Networks.wire.IPAddress}}');
+  const nsOf: Record<string, string> = { host: lab.hostNs, peer: peer.ns };
+  for (const c of ['m1', 'm2', 'p1', 'p2']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
+  for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, m1, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
+  const traced = await lab.inHost(['nft', '-f', '-'], { input: TRACE_TABLES });
+  assert.equal(traced.code, 0, traced.stderr);
+  const tracer = new Tracer(lab);
+  t.after(() => tracer.stop());
+  await new Promise((r) => setTimeout(r, 300));
+  const results = await checkCells(lab, tracer, nsOf, [
+    ['m2', 'm2', 'm1:82', m1, 82, 'tcp', true],
+    ['peer', `lan:${peer.addr}`, 'm1:82', m1, 82, 'tcp', true],
+    ['m2', 'm2', `lan:${peer.addr}:7777`, peer.addr, 7777, 'tcp', true],
+    ['host', 'host', 'm1:82', m1, 82, 'tcp', true],
+    ['m2', 'm2', 'host:198.18.1.254:7777', '198.18.1.254', 7777, 'tcp', true],
+    // the parent's own address: the shim answers ARP for it too (arp_ignore=0)
+    ['m2', 'm2', `host:${lan.hostAddr}:7777`, lan.hostAddr, 7777, 'tcp', true],
+    ['p2', 'p2', 'p1:82', p1, 82, 'tcp', true],
+    ['p2', 'p2', 'p1:82/udp', p1, 82, 'udp', true],
+  ]);
+  assert.match(results[0]!.hops.map((h) => h.decided).join('\n'), /switched inside the kernel to m1 eth0/);
+  assert.match(results[3]!.hops.map((h) => h.where).join('\n'), /mvh[0-9a-f]{12} → m1 eth0/);
+  assert.match(results[5]!.hops.map((h) => h.decided).join('\n'), /answers ARP for every address of the host/);
+  assert.match(results[6]!.hops.map((h) => h.decided).join('\n'), /a veth pair straight into p1 eth0/);
+});
+
 test('berth explain: text output, a stopped container, and bad input', async (t) => {
   const lab = await labFor(t);
   await runSleeper(lab, 'web', ['--expose', '80']);

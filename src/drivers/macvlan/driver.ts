@@ -25,7 +25,7 @@ type Net = DriverNetwork<MacvlanConfig>;
 
 export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   describe(net: DriverNetwork<MacvlanConfig>): NetworkPicture {
-    return { parent: net.config.parent };
+    return { parent: net.config.parent, ...(net.config.hostAccess ? { hostSide: shimName(net.id) } : {}) };
   }
 
   readonly name = 'macvlan';

@@ -98,8 +98,7 @@ async function send(w: Walker, pkt: Packet, src: Party): Promise<Arrival> {
   // a LAN or internet host: its packet arrives by the interface the host routes it by
   const r = await w.hostRoute(pkt.saddr);
   if (!r.dev) throw new InvalidParameterError(`the host has no route to ${pkt.saddr}: ${src.label} cannot be on any of its networks`);
-  w.hop(src.label, `its packet arrives on ${r.dev}${r.gateway ? ` (from the router ${r.gateway})` : ''}`);
-  return w.ipIn(pkt, r.dev);
+  return w.fromOutside(pkt, r.dev, src.label);
 }
 
 async function sendReply(w: Walker, reply: Packet, arrival: Arrival): Promise<Arrival | undefined> {

@@ -175,22 +175,37 @@ export class Walker {
   private async fromLink(pkt: Packet, out: Iface, neighbour: string): Promise<Arrival> {
     const driver = out.network.driver;
     const netName = out.network.name;
-    if (driver === 'macvlan' || driver === 'ipvlan') {
+    if (driver === 'macvlan') {
+      const where = `macvlan on ${out.parent ?? '?'} (network ${netName})`;
       const peer = this.world.ifaceWithAddress(neighbour);
       if (peer && peer.network.id === out.network.id) {
-        this.hop(`macvlan on ${out.parent ?? '?'} (network ${netName})`, `switched inside the kernel to ${peer.container.name} ${peer.ifName}: no host firewall hook sees macvlan-to-macvlan frames`);
+        this.hop(where, `switched inside the kernel to ${peer.container.name} ${peer.ifName}: no host firewall hook sees macvlan-to-macvlan frames`);
         return this.inside(pkt, peer);
       }
       if (this.world.isHostAddress(neighbour)) {
-        return this.blocked(`macvlan on ${out.parent ?? '?'}`, { kind: 'macvlan-parent', reason: `macvlan: the kernel does not pass frames between a macvlan and its parent ${out.parent ?? ''}, so ${neighbour} (the host) is out of reach` });
+        const shim = this.world.macvlanShim(out.network);
+        const own = shim && this.world.hostAddresses.get(neighbour) === shim;
+        if (shim && (own || (pkt.family === 4 && (await this.world.answersArpForAll(shim))))) {
+          this.hop(where, `to the host's own macvlan ${shim} (berth.host_access), a sibling on the same parent${own ? '' : ` that answers ARP for every address of the host (arp_ignore=0)`}`);
+          return this.ipIn(pkt, shim);
+        }
+        return this.blocked(where, { kind: 'macvlan-parent', iface: out, reason: `the kernel never passes frames between a macvlan and its parent ${out.parent ?? ''}: the host's ${neighbour} is out of reach over ${netName}` });
       }
-      this.hop(`macvlan on ${out.parent ?? '?'} (network ${netName})`, `leaves by ${out.parent ?? 'the parent'} onto its LAN toward ${neighbour}`);
+      this.hop(where, `leaves by ${out.parent ?? 'the parent'} onto its LAN toward ${neighbour}; this host's IP stack and firewall do not see it`);
       return { at: 'outside', dev: out.parent ?? '', via: neighbour };
     }
+    if (driver === 'ptp') {
+      const peer = this.world.ifaces.find((i) => i.network.id === out.network.id && i.container.id !== out.container.id);
+      if (!peer || !peer.addresses.includes(neighbour)) {
+        return this.blocked(`ptp link (network ${netName})`, { kind: 'address', reason: `the other end of ${netName}${peer ? ` (${peer.container.name})` : ''} does not have the address ${neighbour}` });
+      }
+      this.hop(`ptp link (network ${netName})`, `a veth pair straight into ${peer.container.name} ${peer.ifName}: no host hook sees it`);
+      return this.inside(pkt, peer);
+    }
     if (!out.device) {
-      // ptp and the like: the host end of a veth pair, routed by the host
-      this.hop(`${out.ifName} → ${out.hostLink || '(host end)'} (network ${netName}, ${driver})`, 'arrives in the host');
-      return this.ipIn(pkt, out.hostLink);
+      this.hop(`${out.ifName} (network ${netName}, driver ${driver})`, `its datapath is the ${driver} driver's: not explained past ${out.container.name}`);
+      this.notes.push(`network ${netName} (driver ${driver}): berth cannot see its datapath beyond the container's interface`);
+      return { at: 'outside', dev: out.ifName, via: neighbour };
     }
     const bridge = out.device;
     const inPort = out.hostLink || `(veth of ${out.container.name})`;
@@ -280,6 +295,17 @@ export class Walker {
     return nf ? this.route(pkt, bridge) : this.ipPrerouting(pkt, bridge);
   }
 
+  /** A LAN or internet host's packet: straight to a macvlan container on the LAN, else into this host by iif. */
+  async fromOutside(pkt: Packet, iif: string, label: string): Promise<Arrival> {
+    const peer = this.world.ifaceWithAddress(pkt.daddr);
+    if (peer?.network.driver === 'macvlan') {
+      this.hop(label, `on ${peer.parent}'s LAN the frame goes straight to ${peer.container.name}'s macvlan: this host's IP stack and firewall do not see it`);
+      return this.inside(pkt, peer);
+    }
+    this.hop(label, `its packet arrives on ${iif}`);
+    return this.ipIn(pkt, iif);
+  }
+
   /** A packet arriving in the host on iif from outside (a frame on a bridge of the host, a LAN bridge, meets the bridge's hooks first). */
   async ipIn(pkt: Packet, iif: string): Promise<Arrival> {
     if (this.world.bridges.has(iif)) return this.toBridgeHost(pkt, iif, `(a port of ${iif})`);
@@ -327,6 +353,15 @@ export class Walker {
   /** The packet leaves the host's IP stack by dev toward neighbour. */
   private async egress(pkt: Packet, dev: string, neighbour: string): Promise<Arrival> {
     const peer = this.world.ifaceWithAddress(neighbour);
+    if (peer?.network.driver === 'macvlan') {
+      if (dev === this.world.macvlanShim(peer.network)) {
+        this.hop(`${dev} → ${peer.container.name} ${peer.ifName}`, `the host's own macvlan (berth.host_access) reaches its sibling on ${peer.parent}`);
+        return this.inside(pkt, peer);
+      }
+      if (dev === peer.parent) {
+        return this.blocked(`leaves by ${dev}`, { kind: 'macvlan-parent', iface: peer, reason: `the kernel never passes frames between a parent and its macvlans: the host cannot reach ${peer.container.name} over ${dev}` });
+      }
+    }
     if (peer && peer.hostLink === dev && !peer.device) {
       this.hop(`${dev} → ${peer.container.name} ${peer.ifName}`, `the host end of ${peer.container.name}'s link (${peer.network.driver})`);
       return this.inside(pkt, peer);

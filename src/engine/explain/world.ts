@@ -27,6 +27,7 @@ export interface Iface {
   device?: string;
   parent?: string;
   vxlan?: string;
+  hostSide?: string;
   /** from the container's last known configuration: it is not running */
   lastKnown: boolean;
 }
@@ -43,8 +44,10 @@ export class World {
     readonly forwarding: Record<4 | 6, boolean>,
     /** the host's own addresses (plain), with the interface each is on */
     readonly hostAddresses: Map<string, string>,
-    /** the host's bridges (any owner): name → true */
+    /** the host's bridges (any owner) */
     readonly bridges: Set<string>,
+    /** every link of the host, by name */
+    readonly links: Set<string>,
     readonly remotes: ClusterEndpointRecord[],
     readonly state: State,
   ) {}
@@ -62,7 +65,7 @@ export class World {
     ]);
     const hostAddresses = new Map(addresses.map((a) => [a.cidr.split('/')[0]!, a.ifname]));
     const bridges = new Set(links.filter((l) => l.kind === 'bridge').map((l) => l.name));
-    const world = new World(kernel, new Ruleset(json, listing), { 4: nf4, 6: nf6 }, { 4: fw4, 6: fw6 }, hostAddresses, bridges, remotes, state);
+    const world = new World(kernel, new Ruleset(json, listing), { 4: nf4, 6: nf6 }, { 4: fw4, 6: fw6 }, hostAddresses, bridges, new Set(links.map((l) => l.name)), remotes, state);
     for (const c of state.containers.values()) {
       for (const ep of state.endpointsOf({ containerId: c.id })) {
         const network = state.networks.get(ep.networkId);
@@ -122,6 +125,18 @@ export class World {
       if (p) return { container: c.name, containerIp: p.containerIp, containerPort: p.containerPort };
     }
     return undefined;
+  }
+
+  /** The host's macvlan beside a macvlan network's containers (-o berth.host_access=true), when it is there. */
+  macvlanShim(network: NetworkRecord): string | undefined {
+    const name = this.ifaces.find((i) => i.network.id === network.id)?.hostSide;
+    return name && this.links.has(name) ? name : undefined;
+  }
+
+  /** Whether dev answers ARP for any address of the host (arp_ignore 0, the kernel's default: the larger of all's and dev's counts). */
+  async answersArpForAll(dev: string): Promise<boolean> {
+    const level = async (key: string) => Number((await this.kernel.readSysctl(key).catch(() => '0')).trim()) || 0;
+    return Math.max(await level('net/ipv4/conf/all/arp_ignore'), await level(`net/ipv4/conf/${dev}/arp_ignore`)) === 0;
   }
 
   /** A container of another host on an overlay network here, by address. */

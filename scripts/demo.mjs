@@ -109,6 +109,9 @@ try {
   process.stdout.write((await lab.berth(['system', 'graph', '--format', 'dot'])).stdout.split('\n').slice(0, 12).join('\n') + '\n');
   const svg = (await lab.berth(['system', 'graph'])).stdout;
   process.stdout.write(`$ berth system graph > net.svg   # ${svg.length} bytes, ${(svg.match(/<g class=/g) ?? []).length} boxes; berthd --ui 127.0.0.1:7070 serves it live\n`);
+  await show(['explain', 'c1', `host:${lab.hostUplinkAddr}:8080`], "28. explain a packet's path: every hop, every nftables rule that matched, the reply, the verdict");
+  const blocked = (await lab.berth(['explain', 'linked', 'web:80'])).stdout.trim().split('\n');
+  process.stdout.write(`$ berth explain linked web:80 | tail -2   # another network: what stops it, and what would change it\n${blocked.slice(-2).join('\n')}\n`);
   await show(['ps', '--filter', 'network=my_net1', '--format', '{{.Names}}'], '   lists filtered as dockerd filters them (what compose and the SDKs rely on)');
   await show(['ps']);
   if (process.env.BERTH_DEMO_KEEP === '1') {
@@ -136,6 +139,9 @@ try {
   const id = (await h1.berth(['network', 'inspect', '-f', '{{.Id}}', 'ov'])).stdout.trim().slice(0, 12);
   process.stdout.write(`\n${bold('# what host 1 programmed for the container on host 2: static entries only, nothing learned, no flooding')}\n$ bridge fdb show dev vx-${id}; ip neigh show dev vx-${id}\n`);
   process.stdout.write((await h1.inHost(['bridge', 'fdb', 'show', 'dev', `vx-${id}`])).stdout + (await h1.inHost(['ip', 'neigh', 'show', 'dev', `vx-${id}`])).stdout);
+  const explained = await h2.berth(['explain', 'right', 'left:80']);
+  const across = (explained.stdout + explained.stderr).trim().split('\n');
+  process.stdout.write(`[${h2.name}] $ berth explain right left:80 | tail -3\n${across.slice(-3).join('\n')}\n`);
   await show(['rm', '-f', 'right'], 'removed on host 2: gone from host 1 within milliseconds', h2);
   await new Promise((r) => setTimeout(r, 200));
   await show(['exec', 'left', 'getent', 'hosts', 'right'], undefined, h1);

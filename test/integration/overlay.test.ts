@@ -87,6 +87,11 @@ test('overlay networks across 3 hosts on one etcd', async (t) => {
       { network: 'ov', name: 'c3', ipv4: '10.0.0.33', mac: '02:42:0a:00:00:21', host: h3.hostUplinkAddr },
     ]);
     assert.equal(graph.networks.find((n: { name: string }) => n.name === 'ov').vxlan, dev);
+    // berth explain on host 1: c1's frame for c3 crosses the VXLAN device to host 3, whose firewall decides there
+    const e = JSON.parse(await ok(h1, ['explain', '--json', 'c1', 'c3:80'])) as { verdict: string; reason: string; destination: string; hops: { where: string; decided: string }[] };
+    assert.equal(e.verdict, 'reachable', e.reason);
+    assert.equal(e.destination, `c3 (on host ${h3.hostUplinkAddr})`);
+    assert.ok(e.hops.some((h) => h.where === `VXLAN ${dev}` && h.decided.startsWith(`tunnelled to host ${h3.hostUplinkAddr}, where c3 runs`)), JSON.stringify(e.hops));
   });
 
   await t.test('egress through each container\'s own host (NAT to its address); -p publishes on the container\'s host', async () => {

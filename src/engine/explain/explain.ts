@@ -62,7 +62,7 @@ export async function explain(world: World, srcText: string, dstText: string, fa
   const forward = new Walker(world, flow, false, !!src.addr && src.end.kind === 'host');
   const arrival = await send(forward, pkt, src);
   const out: Explanation = {
-    source: src.label, destination: `${dst.label}${dst.end.kind === 'container' ? ` (${daddr})` : ''}`, proto, port,
+    source: src.label, destination: `${dst.label}${dst.end.kind === 'container' && !dst.addr ? ` (${daddr})` : ''}`, proto, port,
     verdict: 'reachable', reason: '', hops: forward.hops, reply: [], notes: [...notes, ...forward.notes],
   };
   if (arrival.at === 'blocked') {
@@ -126,7 +126,12 @@ function resolve(world: World, end: End): Party {
     return { end, label, ifaces: [], ...(end.addr ? { addr: end.addr } : {}) };
   }
   const c = world.state.tryFindContainer(end.name!);
-  if (!c) throw new NotFoundError(`No such container: ${end.name}`);
+  if (!c) {
+    // a container of another host on an overlay network here
+    const remote = world.remotes.find((r) => r.names.includes(end.name!));
+    if (remote) return { end, label: `${end.name} (on host ${remote.vtep})`, ifaces: [], addr: remote.ip };
+    throw new NotFoundError(`No such container: ${end.name}`);
+  }
   const mode = c.hostConfig.networkMode;
   if (mode === 'host') return { end: { ...end, kind: 'host' }, label: `${c.name} (network mode host)`, ifaces: [] };
   let owner = c;

@@ -219,6 +219,11 @@ export class Walker {
       this.hop(`VXLAN ${out.vxlan}`, `tunnelled to host ${remote.vtep}, where ${remote.names[0] ?? remote.ip} runs; that host's firewall decides there`);
       return { at: 'remote', host: remote.vtep, name: remote.names[0] ?? remote.ip };
     }
+    if (remote) {
+      this.hop(`bridge ${bridge}`, `${remote.names[0] ?? remote.ip} runs on host ${remote.vtep}: the host routes to it over the underlay (overlay routing=direct); that host's firewall decides there`);
+      this.notes.push('the hooks of a routed overlay hop are not walked here: berth explain on the other host shows its side');
+      return { at: 'remote', host: remote.vtep, name: remote.names[0] ?? remote.ip };
+    }
     return this.blocked(`bridge ${bridge}`, { kind: 'address', reason: `no container on network ${netName} has the address ${neighbour} (nothing answers ARP/ND for it)` });
   }
 

@@ -4,7 +4,7 @@ import { listenersOn, takes } from './listeners.js';
 import { World, type Iface } from './world.js';
 
 // The packet's way through this host, hook by hook, as the kernel takes it (see
-// DESIGN.md "berth explain"): the sender's route; a bridge's hooks for a frame between
+// README "Why can A not reach B"): the sender's route; a bridge's hooks for a frame between
 // two of its ports, and the ip hooks with them under br_netfilter (iif = oif = the bridge;
 // a DNAT back onto the same bridge is re-bridged); a frame to the bridge's own address
 // goes up to the host's routing; NAT chains run only on a flow's first packet and at

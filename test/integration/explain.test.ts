@@ -5,7 +5,7 @@
 // table outside berth shows up as what blocked the packet; a stopped container is
 // explained from its last known configuration.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { labFor, type Lab } from '../lab/lab.js';
 import type { LabProcess } from '../lab/process.js';
@@ -37,11 +37,30 @@ type Proto = 'tcp' | 'udp';
 type Cell = [string, string, string, string, number, Proto, boolean];
 
 class Tracer {
-  private readonly monitor: LabProcess;
+  private monitor: LabProcess;
   private mark = 0;
 
-  constructor(private readonly lab: Lab) {
+  private constructor(private readonly lab: Lab) {
     this.monitor = lab.spawnIn(lab.hostNs, ['nft', 'monitor', 'trace']);
+  }
+
+  /** Waits for the lab's servers (the host reaches `server` on 82/tcp), turns tracing on and starts the monitor. */
+  static async start(lab: Lab, t: TestContext, nsOf: Record<string, string>, server: string): Promise<Tracer> {
+    for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, server, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
+    const traced = await lab.inHost(['nft', '-f', '-'], { input: TRACE_TABLES });
+    assert.equal(traced.code, 0, traced.stderr);
+    const tracer = new Tracer(lab);
+    t.after(() => tracer.stop());
+    await new Promise((r) => setTimeout(r, 300));
+    return tracer;
+  }
+
+  /** nft monitor names the rules of the ruleset it read at its start ("unknown rule" for later ones): a new table needs a new monitor. */
+  async restart(): Promise<void> {
+    await this.monitor.stop();
+    this.monitor = this.lab.spawnIn(this.lab.hostNs, ['nft', 'monitor', 'trace']);
+    this.mark = 0;
+    await new Promise((r) => setTimeout(r, 300));
   }
 
   /** The rule events of the first packet sent since the last call, "family table chain: rule → verdict". */
@@ -106,6 +125,20 @@ async function checkCells(lab: Lab, tracer: Tracer, nsOf: Record<string, string>
   return out;
 }
 
+/**
+ * The cells without br_netfilter (when the module is there) and with it (as a host has it
+ * once loaded: bridged frames walk the ip hooks too); the last round's explanations.
+ */
+async function checkWithAndWithoutBrNetfilter(lab: Lab, tracer: Tracer, nsOf: Record<string, string>, cells: Cell[]): Promise<Explained[]> {
+  const brNf = await lab.inHost(['cat', '/proc/sys/net/bridge/bridge-nf-call-iptables']);
+  let results: Explained[] = [];
+  for (const value of brNf.code === 0 ? ['0', '1'] : ['']) {
+    if (value) await hostOk(lab, ['sysctl', '-qw', `net.bridge.bridge-nf-call-iptables=${value}`, `net.bridge.bridge-nf-call-ip6tables=${value}`]);
+    results = await checkCells(lab, tracer, nsOf, cells).catch((e: Error) => { throw new Error(`with bridge-nf-call-iptables=${value || 'absent'}: ${e.message}`); });
+  }
+  return results;
+}
+
 test('berth explain agrees with the kernel on every cell of the reachability matrix', async (t) => {
   const lab = await labFor(t);
   const lan = await lab.addLanHost('lan1');
@@ -134,15 +167,7 @@ test('berth explain agrees with the kernel on every cell of the reachability mat
   const gw6 = await inspect(lab, 'c5', '{{.NetworkSettings.Networks.dual.IPv6Gateway}}');
   const host6 = LAN_HOST6;
   for (const c of ['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
-  // the servers are up once the host reaches c1 directly
-  for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, c1, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
-
-  const traced = await lab.inHost(['nft', '-f', '-'], { input: TRACE_TABLES });
-  assert.equal(traced.code, 0, traced.stderr);
-  // nft monitor names the rules of the ruleset it read at its start ("unknown rule" for later ones)
-  let tracer = new Tracer(lab);
-  t.after(() => tracer.stop());
-  await new Promise((r) => setTimeout(r, 300));
+  const tracer = await Tracer.start(lab, t, nsOf, c1);
   const lanSrc = `lan:${lan.addr}`;
   const inet = `internet:${lab.internetAddr}:${lab.echoPort}`;
   const matrix: Cell[] = [
@@ -196,14 +221,7 @@ test('berth explain agrees with the kernel on every cell of the reachability mat
     ['c7', 'c7', '-6 c5:82', c5, 82, 'tcp', false],
     ['host', 'host', '-6 c5:82', c5, 82, 'tcp', true],
   ];
-  // without br_netfilter (when the module is there) and with it (as a host has it once loaded): bridged
-  // frames walk the ip hooks too then; the last round's explanations are checked below
-  const brNf = await lab.inHost(['cat', '/proc/sys/net/bridge/bridge-nf-call-iptables']);
-  let results: Explained[] = [];
-  for (const value of brNf.code === 0 ? ['0', '1'] : ['']) {
-    if (value) await hostOk(lab, ['sysctl', '-qw', `net.bridge.bridge-nf-call-iptables=${value}`, `net.bridge.bridge-nf-call-ip6tables=${value}`]);
-    results = await checkCells(lab, tracer, nsOf, matrix).catch((e: Error) => { throw new Error(`with bridge-nf-call-iptables=${value || 'absent'}: ${e.message}`); });
-  }
+  const results = await checkWithAndWithoutBrNetfilter(lab, tracer, nsOf, matrix);
   const byDst = (i: number) => results[i]!;
   assert.match(byDst(7).reason, /DIRECT ACCESS/);
   assert.match(byDst(7).fix ?? '', /berth network connect bridge c3/);
@@ -218,9 +236,7 @@ test('berth explain agrees with the kernel on every cell of the reachability mat
   // a host firewall outside berth that drops forwarded TCP to port 80: it is what blocks now
   const added = await lab.inHost(['nft', '-f', '-'], { input: 'table inet hostfw {\n  chain filter_forward { type filter hook forward priority 10; policy accept; tcp dport 80 drop; }\n}\n' });
   assert.equal(added.code, 0, added.stderr);
-  await tracer.stop();
-  tracer = new Tracer(lab);
-  await new Promise((r) => setTimeout(r, 300));
+  await tracer.restart();
   const foreign = await checkCells(lab, tracer, nsOf, [
     ['c3', 'c3', `host:${HOST}:8080`, HOST, 8080, 'tcp', false],
     ['lan', lanSrc, `host:${HOST}:8080`, HOST, 8080, 'tcp', false],
@@ -244,12 +260,7 @@ test('berth explain agrees with the kernel with icc off: links open the exposed 
   const q1 = await inspect(lab, 'q1', '{{.NetworkSettings.Networks.quiet.IPAddress}}');
   const nsOf: Record<string, string> = { host: lab.hostNs };
   for (const c of ['srv', 'cli', 'stranger', 'q1', 'q2']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
-  for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, srv, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
-  const traced = await lab.inHost(['nft', '-f', '-'], { input: TRACE_TABLES });
-  assert.equal(traced.code, 0, traced.stderr);
-  const tracer = new Tracer(lab);
-  t.after(() => tracer.stop());
-  await new Promise((r) => setTimeout(r, 300));
+  const tracer = await Tracer.start(lab, t, nsOf, srv);
   const matrix: Cell[] = [
     ['cli', 'cli', 'srv:80', srv, 80, 'tcp', true],
     ['cli', 'cli', 'srv:80/udp', srv, 80, 'udp', false],
@@ -259,12 +270,7 @@ test('berth explain agrees with the kernel with icc off: links open the exposed 
     ['q2', 'q2', 'q1:82', q1, 82, 'tcp', false],
     ['host', 'host', 'q1:82', q1, 82, 'tcp', true],
   ];
-  let results: Explained[] = [];
-  const brNf = await lab.inHost(['cat', '/proc/sys/net/bridge/bridge-nf-call-iptables']);
-  for (const value of brNf.code === 0 ? ['0', '1'] : ['']) {
-    if (value) await hostOk(lab, ['sysctl', '-qw', `net.bridge.bridge-nf-call-iptables=${value}`, `net.bridge.bridge-nf-call-ip6tables=${value}`]);
-    results = await checkCells(lab, tracer, nsOf, matrix).catch((e: Error) => { throw new Error(`with bridge-nf-call-iptables=${value || 'absent'}: ${e.message}`); });
-  }
+  const results = await checkWithAndWithoutBrNetfilter(lab, tracer, nsOf, matrix);
   assert.match(results[0]!.hops.map((h) => h.decided).join('\n'), /LINK: to the linked container's exposed port/);
   assert.match(results[3]!.reason, /^NO ICC: containers on this bridge cannot reach each other \(bridge berth forward\)$/);
   assert.match(results[3]!.fix ?? '', /--link srv/);
@@ -289,12 +295,7 @@ test('berth explain agrees with the kernel on macvlan and ptp networks: no host 
   const p1 = await inspect(lab, 'p1', '{{.NetworkSettings.Networks.wire.IPAddress}}');
   const nsOf: Record<string, string> = { host: lab.hostNs, peer: peer.ns };
   for (const c of ['m1', 'm2', 'p1', 'p2']) nsOf[c] = await inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
-  for (let i = 0; i < 50 && !(await connect(lab, 'host', nsOf, m1, 82, 'tcp')); i++) await new Promise((r) => setTimeout(r, 100));
-  const traced = await lab.inHost(['nft', '-f', '-'], { input: TRACE_TABLES });
-  assert.equal(traced.code, 0, traced.stderr);
-  const tracer = new Tracer(lab);
-  t.after(() => tracer.stop());
-  await new Promise((r) => setTimeout(r, 300));
+  const tracer = await Tracer.start(lab, t, nsOf, m1);
   const results = await checkCells(lab, tracer, nsOf, [
     ['m2', 'm2', 'm1:82', m1, 82, 'tcp', true],
     ['peer', `lan:${peer.addr}`, 'm1:82', m1, 82, 'tcp', true],

@@ -215,7 +215,8 @@ export class Walker {
     if (peer && peer.device === bridge) return this.bridged(pkt, bridge, inPort, peer);
     const remote = this.world.remoteWithAddress(neighbour);
     if (remote && out.vxlan) {
-      if (await this.hookedBridging(pkt, bridge, inPort, out.vxlan)) return this.lastBlock!;
+      const dropped = await this.hookedBridging(pkt, bridge, inPort, out.vxlan);
+      if (dropped) return dropped;
       this.hop(`VXLAN ${out.vxlan}`, `tunnelled to host ${remote.vtep}, where ${remote.names[0] ?? remote.ip} runs; that host's firewall decides there`);
       return { at: 'remote', host: remote.vtep, name: remote.names[0] ?? remote.ip };
     }
@@ -227,42 +228,49 @@ export class Walker {
     return this.blocked(`bridge ${bridge}`, { kind: 'address', reason: `no container on network ${netName} has the address ${neighbour} (nothing answers ARP/ND for it)` });
   }
 
-  private lastBlock: Arrival | undefined;
-
-  /** The bridge hooks (and br_netfilter's ip hooks) of a frame between two ports; true when dropped. */
-  private async hookedBridging(pkt: Packet, bridge: string, inPort: string, outPort: string, skipPrerouting = false): Promise<boolean> {
+  /** The bridge hooks (and br_netfilter's ip hooks) of a frame between two ports; the blocked arrival when one drops it. */
+  private async hookedBridging(pkt: Packet, bridge: string, inPort: string, outPort: string, skipPrerouting = false): Promise<Arrival | undefined> {
     const nf = this.world.brNetfilter[pkt.family];
     const f = this.fam(pkt);
-    const step = async (family: HookFamily, hook: string, iif: string | undefined, oif: string | undefined, label: string) => {
+    const steps: [HookFamily, string, string | undefined, string | undefined, string, boolean][] = [
+      ['bridge', 'prerouting', inPort, undefined, `bridge prerouting (in ${inPort})`, !skipPrerouting],
+      ['bridge', 'forward', inPort, outPort, `bridge forward (${inPort} → ${outPort})`, true],
+      [f, 'forward', bridge, bridge, `${f} forward (br_netfilter: ${bridge} → ${bridge})`, nf],
+      ['bridge', 'postrouting', undefined, outPort, `bridge postrouting (out ${outPort})`, true],
+      [f, 'postrouting', undefined, bridge, `${f} postrouting (br_netfilter: out ${bridge})`, nf],
+    ];
+    for (const [family, hook, iif, oif, label, runs] of steps) {
+      if (!runs) continue;
       Object.assign(pkt, { iif, oif });
       const b = await this.hook(family, hook, pkt, label);
-      if (b) this.lastBlock = { at: 'blocked', block: b };
-      return !!b;
-    };
-    if (!skipPrerouting && (await step('bridge', 'prerouting', inPort, undefined, `bridge prerouting (in ${inPort})`))) return true;
-    if (await step('bridge', 'forward', inPort, outPort, `bridge forward (${inPort} → ${outPort})`)) return true;
-    if (nf && (await step(f, 'forward', bridge, bridge, `${f} forward (br_netfilter: ${bridge} → ${bridge})`))) return true;
-    if (await step('bridge', 'postrouting', undefined, outPort, `bridge postrouting (out ${outPort})`)) return true;
-    if (nf && (await step(f, 'postrouting', undefined, bridge, `${f} postrouting (br_netfilter: out ${bridge})`))) return true;
-    return false;
+      if (b) return { at: 'blocked', block: b };
+    }
+    return undefined;
+  }
+
+  /**
+   * A frame entering a bridge by inPort: the bridge's prerouting, and under br_netfilter the
+   * ip prerouting with it (iif = the bridge). Decided (undefined to go on) when it is dropped
+   * there or a DNAT sent it elsewhere.
+   */
+  private async bridgeIngress(pkt: Packet, bridge: string, inPort: string): Promise<Arrival | undefined> {
+    Object.assign(pkt, { iif: inPort, oif: undefined });
+    const pre = await this.hook('bridge', 'prerouting', pkt, `bridge prerouting (in ${inPort})`);
+    if (pre) return { at: 'blocked', block: pre };
+    if (!this.world.brNetfilter[pkt.family]) return undefined;
+    const before = pkt.daddr;
+    Object.assign(pkt, { iif: bridge, oif: undefined });
+    const b = await this.hook(this.fam(pkt), 'prerouting', pkt, `${this.fam(pkt)} prerouting (br_netfilter: in ${bridge})`);
+    if (b) return { at: 'blocked', block: b };
+    return pkt.daddr !== before ? this.afterBridgeDnat(pkt, bridge, inPort) : undefined;
   }
 
   /** A frame from one port of a bridge to another (same network). */
   private async bridged(pkt: Packet, bridge: string, inPort: string, peer: Iface): Promise<Arrival> {
-    const nf = this.world.brNetfilter[pkt.family];
-    Object.assign(pkt, { iif: inPort, oif: undefined });
-    const pre = await this.hook('bridge', 'prerouting', pkt, `bridge prerouting (in ${inPort})`);
-    if (pre) return { at: 'blocked', block: pre };
-    if (nf) {
-      const before = pkt.daddr;
-      Object.assign(pkt, { iif: bridge, oif: undefined });
-      const b = await this.hook(this.fam(pkt), 'prerouting', pkt, `${this.fam(pkt)} prerouting (br_netfilter: in ${bridge})`);
-      if (b) return { at: 'blocked', block: b };
-      if (pkt.daddr !== before) return this.afterBridgeDnat(pkt, bridge, inPort);
-    }
+    const decided = await this.bridgeIngress(pkt, bridge, inPort);
+    if (decided) return decided;
     const outPort = peer.hostLink || `(veth of ${peer.container.name})`;
-    if (await this.hookedBridging(pkt, bridge, inPort, outPort, true)) return this.lastBlock!;
-    return this.inside(pkt, peer);
+    return (await this.hookedBridging(pkt, bridge, inPort, outPort, true)) ?? this.inside(pkt, peer);
   }
 
   /** br_netfilter changed the destination at the bridge's prerouting: re-bridged when it stays on this bridge, else routed. */
@@ -272,8 +280,7 @@ export class Walker {
     if (r.dev === bridge && peer && peer.device === bridge) {
       this.hop(`bridge ${bridge}`, `the new destination ${pkt.daddr} is on the same bridge: re-bridged (br_netfilter), not routed`);
       const outPort = peer.hostLink || `(veth of ${peer.container.name})`;
-      if (await this.hookedBridging(pkt, bridge, inPort, outPort, true)) return this.lastBlock!;
-      return this.inside(pkt, peer);
+      return (await this.hookedBridging(pkt, bridge, inPort, outPort, true)) ?? this.inside(pkt, peer);
     }
     Object.assign(pkt, { iif: inPort, oif: undefined });
     const input = await this.hook('bridge', 'input', pkt, `bridge input (in ${inPort})`);
@@ -284,16 +291,8 @@ export class Walker {
   /** A frame to the bridge's own address: up into the host's IP stack, iif = the bridge. */
   private async toBridgeHost(pkt: Packet, bridge: string, inPort: string): Promise<Arrival> {
     const nf = this.world.brNetfilter[pkt.family];
-    Object.assign(pkt, { iif: inPort, oif: undefined });
-    const pre = await this.hook('bridge', 'prerouting', pkt, `bridge prerouting (in ${inPort})`);
-    if (pre) return { at: 'blocked', block: pre };
-    if (nf) {
-      const before = pkt.daddr;
-      Object.assign(pkt, { iif: bridge, oif: undefined });
-      const b = await this.hook(this.fam(pkt), 'prerouting', pkt, `${this.fam(pkt)} prerouting (br_netfilter: in ${bridge})`);
-      if (b) return { at: 'blocked', block: b };
-      if (pkt.daddr !== before) return this.afterBridgeDnat(pkt, bridge, inPort);
-    }
+    const decided = await this.bridgeIngress(pkt, bridge, inPort);
+    if (decided) return decided;
     Object.assign(pkt, { iif: inPort, oif: undefined });
     const input = await this.hook('bridge', 'input', pkt, `bridge input (in ${inPort})`);
     if (input) return { at: 'blocked', block: input };

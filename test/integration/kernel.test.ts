@@ -207,10 +207,10 @@ test('addresses and routes can be added, listed, replaced and deleted', { skip }
   await k.deleteRoute('10.55.0.4/32');
   await assert.rejects(k.addRoute({ dst: '10.55.0.5/32', gateway: '10.99.0.254', protocol: 2 }), /invalid route protocol 2/);
 
-  // where the kernel sends a packet: on-link, through a gateway, or to itself
-  assert.deepEqual(await k.lookupRoute('10.99.0.7'), { type: 'unicast', dev: 'brk2' });
-  assert.deepEqual(await k.lookupRoute('10.77.1.1'), { type: 'unicast', dev: 'brk2', gateway: '10.99.0.253' });
-  assert.deepEqual(await k.lookupRoute('10.99.0.1'), { type: 'local', dev: 'lo' });
+  // where the kernel sends a packet: on-link, through a gateway, or to itself, and from which source address
+  assert.deepEqual(await k.lookupRoute('10.99.0.7'), { type: 'unicast', dev: 'brk2', prefsrc: '10.99.0.1' });
+  assert.deepEqual(await k.lookupRoute('10.77.1.1'), { type: 'unicast', dev: 'brk2', gateway: '10.99.0.253', prefsrc: '10.99.0.1' });
+  assert.deepEqual(await k.lookupRoute('10.99.0.1'), { type: 'local', dev: 'lo', prefsrc: '10.99.0.1' });
 
   await k.deleteAddress('brk2', '10.99.0.1/24');
   await k.deleteAddress('brk2', '10.99.0.1/24');

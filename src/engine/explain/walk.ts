@@ -56,8 +56,8 @@ export class Walker {
   /** `fixedSource`: the sender chose its source address (host:IP); else routing gives it */
   constructor(private readonly world: World, readonly flow: Flow, private readonly reply: boolean, private readonly fixedSource = false) {}
 
-  private get fam(): (p: Packet) => 'ip' | 'ip6' {
-    return (p) => (p.family === 4 ? 'ip' : 'ip6');
+  private fam(p: Packet): 'ip' | 'ip6' {
+    return p.family === 4 ? 'ip' : 'ip6';
   }
 
   hostRoute(ip: string): Promise<RouteLookup> {

@@ -8,7 +8,7 @@
 // p50/p99, for local names (A, and AAAA of the same dual-stack containers) and forwarded ones, at rest and while this process's main thread
 // is busy with control-plane-like work (synchronous SQLite writes + record churn posted
 // to the resolver). Writes bench/results/dns.md.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,8 @@ interface Row {
   qps: number;
   avgMs: number;
   lost: string;
+  /** the resolver's CPU time (its threads or process, user + system) per query dnsperf got an answer to */
+  cpuUsPerQuery: number;
   p50: number;
   p90: number;
   p99: number;
@@ -67,22 +69,38 @@ async function startAardvark(dir: string, client: ClientNs, upstream: string): P
   if (r.code !== 0) throw new Error(`aardvark-dns did not start: ${r.stderr}`);
 }
 
+/** A process's CPU time (user + system of all its threads, ms): /proc/PID/task/TID/stat fields 14 and 15, USER_HZ 100. */
+function processCpuMs(pid: number): number {
+  let ms = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ms += (Number(fields[11]) + Number(fields[12])) * 10;
+  }
+  return ms;
+}
+
+function aardvarkPid(dir: string): number {
+  return Number(readFileSync(join(dir, 'aardvark.pid'), 'utf8').trim());
+}
+
 function stopAardvark(dir: string): void {
   try {
-    process.kill(Number(readFileSync(join(dir, 'aardvark.pid'), 'utf8').trim()), 'SIGTERM');
+    process.kill(aardvarkPid(dir), 'SIGTERM');
   } catch {
     // already gone
   }
 }
 
-async function dnsperf(client: ClientNs, server: string, file: string): Promise<{ qps: number; avgMs: number; lost: string }> {
+async function dnsperf(client: ClientNs, server: string, file: string): Promise<{ qps: number; avgMs: number; lost: string; completed: number }> {
   const argv = ['dnsperf', '-s', server, '-d', file, '-l', String(DURATION_S), '-c', '4', '-q', '100', '-t', '2'];
   const r = await run(inNs(client, argv), { timeoutMs: (DURATION_S + 30) * 1000 });
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
   const avgMs = Number(/Average Latency \(s\):\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN) * 1000;
   const lost = /Queries lost:\s+(\d+ \([\d.]+%\))/.exec(r.stdout)?.[1] ?? '?';
-  if (Number.isNaN(qps)) throw new Error(`dnsperf failed: ${r.stdout}\n${r.stderr}`);
-  return { qps, avgMs, lost };
+  const completed = Number(/Queries completed:\s+(\d+)/.exec(r.stdout)?.[1] ?? NaN);
+  if (Number.isNaN(qps) || Number.isNaN(completed)) throw new Error(`dnsperf failed: ${r.stdout}\n${r.stderr}`);
+  return { qps, avgMs, lost, completed };
 }
 
 async function latency(client: ClientNs, server: string, names: string[], count: number): Promise<Record<string, number>> {
@@ -132,6 +150,8 @@ function startLoad(resolvers: EmbeddedDns[], dir: string): () => { inserts: numb
 interface Server {
   label: string;
   address: string;
+  /** its CPU time so far (ms): berth's resolver threads as they count it, aardvark-dns's process */
+  cpuMs: () => Promise<number>;
 }
 
 function median(xs: number[]): number {
@@ -141,7 +161,7 @@ function median(xs: number[]): number {
 
 /** Every server, every workload, ROUNDS times interleaved (the machine is shared: medians). */
 async function measure(client: ClientNs, servers: Server[], condition: string, dir: string): Promise<Row[]> {
-  const cells = new Map<string, { qps: number; avgMs: number; lost: string; lat: Record<string, number> }[]>();
+  const cells = new Map<string, { qps: number; avgMs: number; lost: string; cpuUsPerQuery: number; lat: Record<string, number> }[]>();
   for (let round = 0; round < ROUNDS; round++) {
     const workloads = [['local', localNames, 'A'], ['local AAAA', localNames, 'AAAA'], ['forwarded', forwardedNames, 'A']] as const;
     for (const [kind, names, type] of workloads) {
@@ -150,11 +170,13 @@ async function measure(client: ClientNs, servers: Server[], condition: string, d
       const asked = names.map((n) => `${n}/${type}`);
       for (const s of servers) {
         await latency(client, s.address, asked, names.length * 2); // warm up (fills caches)
+        const cpu0 = await s.cpuMs();
         const perf = await dnsperf(client, s.address, file);
+        const cpuUsPerQuery = ((await s.cpuMs()) - cpu0) * 1000 / perf.completed;
         const lat = await latency(client, s.address, asked, LATENCY_QUERIES);
         const key = `${s.label}|${kind}`;
-        cells.set(key, [...(cells.get(key) ?? []), { ...perf, lat }]);
-        process.stderr.write(`bench:dns ${s.label} ${kind} ${condition} #${round + 1}: ${Math.round(perf.qps)} qps, p50 ${lat.p50} µs, p99 ${lat.p99} µs\n`);
+        cells.set(key, [...(cells.get(key) ?? []), { ...perf, cpuUsPerQuery, lat }]);
+        process.stderr.write(`bench:dns ${s.label} ${kind} ${condition} #${round + 1}: ${Math.round(perf.qps)} qps, ${cpuUsPerQuery.toFixed(1)} µs CPU/query, p50 ${lat.p50} µs, p99 ${lat.p99} µs\n`);
       }
     }
   }
@@ -163,7 +185,7 @@ async function measure(client: ClientNs, servers: Server[], condition: string, d
     const [server = '', names = ''] = key.split('|');
     const m = (f: (r: (typeof runs)[number]) => number): number => median(runs.map(f));
     rows.push({
-      server, names, condition, qps: m((r) => r.qps), avgMs: m((r) => r.avgMs),
+      server, names, condition, qps: m((r) => r.qps), avgMs: m((r) => r.avgMs), cpuUsPerQuery: m((r) => r.cpuUsPerQuery),
       lost: runs.map((r) => r.lost.split(' ')[0]).join('/'),
       p50: m((r) => r.lat.p50 ?? NaN), p90: m((r) => r.lat.p90 ?? NaN), p99: m((r) => r.lat.p99 ?? NaN), p999: m((r) => r.lat.p999 ?? NaN),
     });
@@ -172,9 +194,9 @@ async function measure(client: ClientNs, servers: Server[], condition: string, d
 }
 
 function table(rows: Row[]): string {
-  const head = '| resolver | names | condition | dnsperf QPS | dnsperf avg (ms) | lost | p50 (µs) | p90 | p99 | p99.9 |\n|---|---|---|---|---|---|---|---|---|---|';
+  const head = '| resolver | names | condition | dnsperf QPS | CPU µs/query | dnsperf avg (ms) | lost | p50 (µs) | p90 | p99 | p99.9 |\n|---|---|---|---|---|---|---|---|---|---|---|';
   const lines = rows.map((r) =>
-    `| ${r.server} | ${r.names} | ${r.condition} | ${Math.round(r.qps).toLocaleString('en-US')} | ${r.avgMs.toFixed(2)} | ${r.lost} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.p999} |`);
+    `| ${r.server} | ${r.names} | ${r.condition} | ${Math.round(r.qps).toLocaleString('en-US')} | ${r.cpuUsPerQuery.toFixed(1)} | ${r.avgMs.toFixed(2)} | ${r.lost} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.p999} |`);
   return [head, ...lines].join('\n');
 }
 
@@ -201,10 +223,11 @@ async function main(): Promise<void> {
     single = await EmbeddedDns.start({ upstreams: [lab.internetDns], endpoints: endpoints(client), threads: 1 });
     await single.openSandbox(client.path, 'client', await kernel.bindInNetns(client.path, SINGLE_ADDRESS, DNS_PORT));
     await startAardvark(aardDir, client, lab.internetDns);
+    const [both, one] = [dns, single];
     const servers: Server[] = [
-      { label: 'berth (2 threads, default)', address: EMBEDDED_DNS_ADDRESS },
-      { label: 'berth (1 thread)', address: SINGLE_ADDRESS },
-      { label: 'aardvark-dns 1.4', address: '10.77.0.254' },
+      { label: 'berth (2 threads, default)', address: EMBEDDED_DNS_ADDRESS, cpuMs: async () => (await both.stats()).cpuMs },
+      { label: 'berth (1 thread)', address: SINGLE_ADDRESS, cpuMs: async () => (await one.stats()).cpuMs },
+      { label: 'aardvark-dns 1.4', address: '10.77.0.254', cpuMs: async () => processCpuMs(aardvarkPid(aardDir)) },
     ];
     // the AAAA rows time real answers, not NODATA: every resolver holds the IPv6 addresses
     for (const s of servers) {
@@ -226,6 +249,7 @@ async function main(): Promise<void> {
       '',
       `Run ${new Date().toISOString()} on ${process.arch}, ${(await import('node:os')).cpus().length} cores, load average ${load0.toFixed(2)} at start / ${(loadavg()[0] ?? 0).toFixed(2)} at end.`,
       `dnsperf: 4 clients, 100 queries outstanding, ${DURATION_S} s per cell, from a container netns: berth answers inside it (127.0.0.11 and 127.0.0.12, on lo, as in berthd), aardvark-dns on the bridge's .254 (over the veth). Each cell is the median of ${ROUNDS} rounds, the resolvers taking turns within each round; "lost" lists each round.`,
+      `CPU µs/query: the resolver's own CPU time (user + system, from /proc: berth's resolver threads, each reading /proc/thread-self/stat; aardvark-dns's whole process) during the dnsperf cell, over the queries answered in it; unlike QPS it does not depend on how much of the 2 cores the load generator takes.`,
       `Closed-loop client (bench/dns-latency.ts): ${LATENCY_QUERIES} queries one at a time, µs from send to answer (includes the Node client's own overhead, the same for both).`,
       `Local: ${NAMES} dual-stack container names, asked for A ("local") and for AAAA ("local AAAA"). Forwarded: 2 names that exist upstream + 18 NXDOMAIN, upstream = the lab's internet DNS (a Node server).`,
       `"main thread busy": berthd's main thread (this process) runs 100 ms slices of synchronous SQLite inserts back to back (busy ${(load.busyShare * 100).toFixed(0)} % of the time, ${load.inserts.toLocaleString('en-US')} inserts) and posts 20 endpoint changes to the resolver per slice; aardvark runs as its own process, so for it this is CPU contention only.`,

@@ -32,10 +32,12 @@ export interface DnsStats {
   dropped: number;
   /** Queries that hit a bug in the resolver (answered FORMERR instead): should stay 0. */
   internalErrors: number;
+  /** CPU time (user + system, ms) of the resolver's thread(s) since start: the cost of answering alone */
+  cpuMs: number;
 }
 
 export function emptyStats(): DnsStats {
-  return { queries: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, refused: 0, formerr: 0, dropped: 0, internalErrors: 0 };
+  return { queries: 0, local: 0, nxdomain: 0, forwarded: 0, cacheHits: 0, servfail: 0, refused: 0, formerr: 0, dropped: 0, internalErrors: 0, cpuMs: 0 };
 }
 
 /** Local answers' TTL: short, records change when containers come and go. */

@@ -32,8 +32,10 @@ describe('images and interactive sessions', { concurrency: false }, () => {
   test('run -it and exec -it get a terminal; what is typed reaches the process', async (t) => {
     const lab = await labFor(t);
     const berth = (args: string) => `node ${process.cwd()}/dist/src/cli/main.js -H unix://${lab.socket} ${args}`;
-    // typed once the session is up, as a person would (bytes sent before a terminal exists are not kept)
-    const typed = (text: string, cmd: string) => lab.inHost(['sh', '-c', `(sleep 2; echo ${text}) | script -qec '${cmd}' /dev/null`], { timeoutMs: 20_000 });
+    // typed once the session is up, as a person would (bytes sent before a terminal exists are not kept);
+    // the input stays open a while after, as a person's terminal does: its end would hang the session up
+    // before a slow (loaded) process has printed its answer
+    const typed = (text: string, cmd: string) => lab.inHost(['sh', '-c', `(sleep 2; echo ${text}; sleep 3) | script -qec '${cmd}' /dev/null`], { timeoutMs: 20_000 });
     const run = await typed('hello', berth('run -it --rm -- sh -c "tty; read x; echo got:\\$x"'));
     assert.match(run.stdout, /\/dev\/pts\/\d+/);
     assert.match(run.stdout, /got:hello/);

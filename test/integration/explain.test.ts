@@ -100,8 +100,12 @@ function explainedEvents(e: Explained): string[] {
   return e.hops.flatMap((h) => h.rules ?? []).filter((r) => r.table !== 'berthtrace').map((r) => `${r.family} ${r.table} ${r.chain}: ${r.text} → ${r.verdict}${r.target ? ` ${r.target}` : ''}`);
 }
 
-async function connect(lab: Lab, sender: string, nsOf: Record<string, string>, addr: string, port: number, proto: Proto): Promise<boolean> {
-  const argv = ['node', ECHO_CLIENT, proto, addr, String(port), '900'];
+/**
+ * A blocked TCP cell waits 900 ms, under the kernel's first SYN retransmission (1 s), so the
+ * trace holds one packet; a cell expected to connect gets 5 s (a loaded machine is slow).
+ */
+async function connect(lab: Lab, sender: string, nsOf: Record<string, string>, addr: string, port: number, proto: Proto, expectReached = true): Promise<boolean> {
+  const argv = ['node', ECHO_CLIENT, proto, addr, String(port), expectReached ? '5000' : '900'];
   const r = await lab.inNetns(nsOf[sender]!, argv, { timeoutMs: 15_000 });
   return r.code === 0;
 }
@@ -112,7 +116,7 @@ async function checkCells(lab: Lab, tracer: Tracer, nsOf: Record<string, string>
   for (const [sender, src, dst, addr, port, proto, reachable] of cells) {
     const name = `${src} → ${dst} (${addr}:${port}/${proto})`;
     await tracer.firstPacket(proto); // drop what came before
-    const reached = await connect(lab, sender, nsOf, addr, port, proto);
+    const reached = await connect(lab, sender, nsOf, addr, port, proto, reachable);
     const traced = await tracer.firstPacket(proto);
     const e = JSON.parse(await ok(lab, ['explain', '--json', src, ...(dst.startsWith('-6 ') ? ['-6', dst.slice(3)] : [dst])])) as Explained;
     out.push(e);

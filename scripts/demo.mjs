@@ -141,7 +141,7 @@ try {
   process.stdout.write((await h1.inHost(['bridge', 'fdb', 'show', 'dev', `vx-${id}`])).stdout + (await h1.inHost(['ip', 'neigh', 'show', 'dev', `vx-${id}`])).stdout);
   const explained = await h2.berth(['explain', 'right', 'left:80']);
   const across = (explained.stdout + explained.stderr).trim().split('\n');
-  process.stdout.write(`[${h2.name}] $ berth explain right left:80 | tail -3\n${across.slice(-3).join('\n')}\n`);
+  process.stdout.write(`[${h2.name}] $ berth explain right left:80 | grep -E 'VXLAN|verdict'   # the hop to the other host\n${across.filter((l) => /VXLAN|verdict|Error/.test(l)).join('\n')}\n`);
   await show(['rm', '-f', 'right'], 'removed on host 2: gone from host 1 within milliseconds', h2);
   await new Promise((r) => setTimeout(r, 200));
   await show(['exec', 'left', 'getent', 'hosts', 'right'], undefined, h1);

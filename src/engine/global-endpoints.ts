@@ -38,6 +38,8 @@ export class GlobalEndpoints implements EngineObserver {
   private listed = false;
   /** endpoints this process claimed whose interface is not in their container yet (their record says up: false) */
   private readonly joining = new Set<string>();
+  /** endpoints whose address and record were given back while the local record still holds the address for a moment */
+  private readonly released = new Set<string>();
   /** the store is back: what this host holds and what the store says are made to agree (a lease etcd lost is re-granted first, then this runs again) */
   private readonly onUp = () => {
     this.reconcileOwn().catch((err: Error) => this.log(`cluster store back: this host's endpoints not checked yet: ${err.message}`));
@@ -86,6 +88,7 @@ export class GlobalEndpoints implements EngineObserver {
     const lease = await this.cluster.lease.acquire(this.cluster.store.timeoutMs);
     const macOf = (ip: string) => ep.staticMac ?? macFromIp(ip);
     this.joining.add(ep.id);
+    this.released.delete(ep.id);
     const ip = await this.allocator.allocate(
       { networkId: net.id, subnet: cfg.subnet, range: cfg.ipRange, reserved: [...(cfg.gateway ? [cfg.gateway] : []), ...Object.values(cfg.auxAddresses ?? {})] },
       ep.id,
@@ -134,6 +137,7 @@ export class GlobalEndpoints implements EngineObserver {
    */
   async release(net: NetworkRecord, ep: EndpointRecord): Promise<void> {
     const ip = ipv4Of(ep);
+    this.released.add(ep.id);
     const record = keys.endpoint(net.id, ep.id);
     try {
       if (ip) await this.allocator.release(net.id, ip, ep.id, [record]);
@@ -153,7 +157,7 @@ export class GlobalEndpoints implements EngineObserver {
     for (const ep of this.state.endpoints.values()) {
       const net = this.state.networks.get(ep.networkId);
       const c = this.state.containers.get(ep.containerId);
-      if (net?.scope === 'global' && c && ipv4Of(ep)) out.push({ c, net, ep });
+      if (net?.scope === 'global' && c && ipv4Of(ep) && !this.released.has(ep.id)) out.push({ c, net, ep });
     }
     return out;
   }
@@ -163,8 +167,15 @@ export class GlobalEndpoints implements EngineObserver {
    * (with their addresses), and those it has but the store lost are claimed again — the
    * same address, or a conflict said in the log (another host took it meanwhile). An
    * endpoint not being joined right now is up (restored ones were up before a restart).
+   * Endpoints in the middle of a claim or a release are left to it: the listing and the
+   * local records are read at different moments, and either may already show its end.
    */
   async reconcileOwn(): Promise<void> {
+    // a release is over once the local record lets the address go (or the endpoint is gone)
+    for (const id of this.released) {
+      const ep = this.state.endpoints.get(id);
+      if (!ep || !ipv4Of(ep)) this.released.delete(id);
+    }
     const listing = await this.cluster.store.list(keys.allEndpoints);
     const live = new Map(this.liveOwn().map((l) => [l.ep.id, l]));
     const stored = new Set<string>();
@@ -177,6 +188,8 @@ export class GlobalEndpoints implements EngineObserver {
         if (!r.up && !this.joining.has(r.id)) await this.markUp(own.c, own.net, own.ep);
         continue;
       }
+      // being claimed right now: its record is in the store before the local one holds the address
+      if (this.joining.has(r.id)) continue;
       await this.allocator.release(r.networkId, r.ip, r.id, [kv.key]);
       this.log(`endpoint ${r.id.slice(0, 12)} (${r.ip}) was in the cluster store but not on this host any more: given back`);
     }

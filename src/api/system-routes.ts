@@ -37,7 +37,7 @@ export function systemRoutes(router: Router, ctl: Controller, images?: ImageStor
 
   router.add('GET', '/info', async () => {
     const warnings = ctl.config.iptables ? [] : ['WARNING: --iptables=false: berth does not program any firewall rules'];
-    warnings.push(...(await ctl.neighbours.warnings()));
+    warnings.push(...(await ctl.neighbours.warnings()), ...(await ctl.processLimits.warnings()));
     const all = [...ctl.state.containers.values()];
     const running = all.filter((c) => c.state.status === 'running').length;
     return {

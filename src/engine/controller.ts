@@ -19,6 +19,7 @@ import { DriverRegistry } from '../driverapi/registry.js';
 import { endpointEvents, EventBus } from './events.js';
 import { DnsObserver } from './dns-observer.js';
 import { kernelNeighbourSysctls, NeighbourLimit } from './neighbour-limit.js';
+import { ProcessLimits } from './process-limits.js';
 import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
 import { Ipv6Forwarding } from './ipv6-forwarding.js';
@@ -48,6 +49,8 @@ export class Controller {
   readonly attachments: Attachments;
   /** the neighbour-table cap and what the bridge endpoints need of it (GET /info warns) */
   readonly neighbours: NeighbourLimit;
+  /** berthd's open files, the host's tasks, conntrack: said before they run out */
+  readonly processLimits: ProcessLimits;
   readonly drivers: DriverRegistry;
   /** plugins found and activated (remote network drivers) */
   readonly plugins: Plugins;
@@ -75,6 +78,8 @@ export class Controller {
     this.drivers.plugin = (name) => new RemoteDriver(name, this.plugins, kernel, () => this.clusterHosts?.list());
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);
     this.observers.add(this.neighbours);
+    this.processLimits = new ProcessLimits(log);
+    this.observers.add(this.processLimits);
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers, log);
     this.networks.remoteIpam = new RemoteIpam(this.plugins);
@@ -128,6 +133,7 @@ export class Controller {
     upgradeRecords(this.state, (n) => this.networks.driverOf(n).parseConfig({ id: n.id, name: n.name, internal: n.internal, builtin: n.builtin, options: n.options }));
     if (this.config.ipForward) await this.kernel.writeSysctl('net.ipv4.ip_forward', '1');
     await this.neighbours.refresh();
+    void this.processLimits.check();
     this.observers.add(new DnsObserver(this.dns, this.kernel, this.state, this.config));
     this.containers.embeddedDns = true;
     for (const n of this.state.networks.values()) this.networks.replay(n);

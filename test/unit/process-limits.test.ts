@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ProcessLimits, readProcessLimits, type LimitReading } from '../../src/engine/process-limits.js';
+
+test('process limits: each level said once with what to raise, re-armed well below, /info warns over 80 %', async () => {
+  const logged: string[] = [];
+  let used = 50;
+  const source = async (): Promise<LimitReading[]> => [{ what: 'open files of berthd', used, limit: 100, raise: 'LimitNOFILE=400' }];
+  const limits = new ProcessLimits((m) => logged.push(m), source);
+  await limits.check();
+  assert.deepEqual(logged, [], 'half used: nothing to say');
+  used = 81;
+  await limits.check();
+  await limits.check();
+  assert.deepEqual(logged, ['open files of berthd: 81 of 100 in use (81 %); raise it before it runs out: LimitNOFILE=400'], 'said once');
+  assert.deepEqual(await limits.warnings(), ['WARNING: open files of berthd: 81 of 100 in use (81 %); raise it before it runs out: LimitNOFILE=400'], 'a warning in info while over 80 %');
+  used = 95;
+  assert.deepEqual(await limits.warnings(), ['WARNING: open files of berthd: 95 of 100 in use (95 %); raise it before it runs out: LimitNOFILE=400']);
+  assert.equal(logged.length, 2, 'the 90 % level said in the log too');
+  used = 85;
+  await limits.check();
+  assert.equal(logged.length, 2, 'hovering: not said again');
+  used = 60;
+  await limits.check();
+  used = 82;
+  await limits.check();
+  assert.equal(logged.length, 3, 'said again after going well below');
+});
+
+test('process limits: every 16th interface up checks; a failing source never fails a start', async () => {
+  let reads = 0;
+  const limits = new ProcessLimits(() => undefined, async () => {
+    reads++;
+    throw new Error('no /proc');
+  });
+  for (let i = 0; i < 32; i++) await limits.endpointUp({ id: `c${i % 3}` } as never);
+  assert.equal(reads, 2);
+});
+
+test('process limits: this process\'s real readings from /proc', async () => {
+  const r = await readProcessLimits();
+  const files = r.find((x) => x.what === 'open files of berthd');
+  assert.ok(files && files.used > 0 && files.limit >= files.used, JSON.stringify(r));
+  const tasks = r.find((x) => x.what.startsWith('tasks of the host'));
+  assert.ok(tasks && tasks.used > 0 && tasks.limit > tasks.used, JSON.stringify(r));
+});

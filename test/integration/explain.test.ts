@@ -348,5 +348,5 @@ test('berth explain: text output, a stopped container, and bad input', async (t)
   await fails(lab, ['explain', 'client', 'web:80/sctp'], /protocol must be tcp or udp/);
   await fails(lab, ['explain', 'lan', 'web:80'], /lan needs an address/);
   await fails(lab, ['explain', 'host:10.9.9.9', 'web:80'], /10\.9\.9\.9 is not an address of this host/);
-  await fails(lab, ['explain', 'client'], /missing required argument 'dst'|error/);
+  await fails(lab, ['explain', 'client'], /missing required argument 'dst'/);
 });

@@ -99,7 +99,7 @@ export class Walker {
     for (const chain of chains) {
       if (chain.prio >= natPrio) undo();
       if (chain.type === 'nat' && (this.reply || !manip || natBound || this.flow.bound?.[manip])) continue;
-      const run = await this.world.ruleset.run(chain, pkt, this.world.facts());
+      const run = await this.world.ruleset.run(chain, pkt, this.world.facts);
       rules.push(...run.events);
       for (const u of run.unknown) this.notes.push(`could not evaluate ${u}: taken as not matching`);
       const name = `${chain.family} ${chain.table} ${chain.name}`;
@@ -403,7 +403,8 @@ export class Walker {
     let r = await this.world.route(pkt.daddr);
     const local = () => r.type === 'local' || this.world.isHostAddress(pkt.daddr);
     if (!local() && (r.type !== 'unicast' || !r.dev)) return this.blocked('host routing', { kind: 'route', reason: `the host has no route to ${pkt.daddr}` });
-    if (!this.reply && !this.fixedSource) pkt.saddr = local() ? (pkt.family === 4 && pkt.daddr.startsWith('127.') ? pkt.daddr : r.prefsrc ?? pkt.daddr) : r.prefsrc ?? pkt.saddr;
+    // the kernel's choice (for a local destination: that address itself, 127.0.0.1 for 127.0.0.1)
+    if (!this.reply && !this.fixedSource) pkt.saddr = r.prefsrc ?? (local() ? pkt.daddr : pkt.saddr);
     this.hop('host', `route to ${pkt.daddr}: ${local() ? 'local, over lo' : `${r.gateway ? `via ${r.gateway} ` : ''}dev ${r.dev}`}, source ${pkt.saddr}`);
     Object.assign(pkt, { iif: undefined, oif: local() ? 'lo' : r.dev });
     const before = pkt.daddr;

@@ -1,5 +1,6 @@
 import type { Kernel, RouteLookup } from '../../kernel/types.js';
 import type { ClusterEndpointRecord } from '../../cluster/keys.js';
+import type { NetworkPicture } from '../../driverapi/contract.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../../store/records.js';
 import { familyOf, anyCidrContains } from '../../util/ip-family.js';
 import type { NetworkService } from '../networks.js';
@@ -34,7 +35,14 @@ export interface Iface {
 
 export class World {
   readonly ifaces: Iface[] = [];
+  /** each network's host device (its driver's picture) → the network */
+  private readonly devices = new Map<string, NetworkRecord>();
   private readonly routes = new Map<string, Promise<RouteLookup>>();
+  /** the fib facts the evaluator asks for, answered from the host's routing */
+  readonly facts: RouteFacts = {
+    addressType: async (addr) => (this.isHostAddress(addr) || (await this.route(addr)).type === 'local' ? 'local' : 'unicast'),
+    reversePathOk: async (saddr, iif) => (await this.route(saddr)).dev === iif,
+  };
 
   private constructor(
     readonly kernel: Kernel,
@@ -66,6 +74,12 @@ export class World {
     const hostAddresses = new Map(addresses.map((a) => [a.cidr.split('/')[0]!, a.ifname]));
     const bridges = new Set(links.filter((l) => l.kind === 'bridge').map((l) => l.name));
     const world = new World(kernel, new Ruleset(json, listing), { 4: nf4, 6: nf6 }, { 4: fw4, 6: fw6 }, hostAddresses, bridges, new Set(links.map((l) => l.name)), remotes, state);
+    const pictures = new Map<string, NetworkPicture>();
+    for (const n of state.networks.values()) {
+      const picture = networks.driverOf(n).describe?.(networks.view(n)) ?? {};
+      pictures.set(n.id, picture);
+      if (picture.device) world.devices.set(picture.device, n);
+    }
     for (const c of state.containers.values()) {
       for (const ep of state.endpointsOf({ containerId: c.id })) {
         const network = state.networks.get(ep.networkId);
@@ -73,7 +87,7 @@ export class World {
         const lastKnown = ep.addresses.length === 0;
         const cidrs = lastKnown ? ep.lastAddresses ?? [] : ep.addresses;
         if (!cidrs.length) continue;
-        const picture = networks.driverOf(network).describe?.(networks.view(network)) ?? {};
+        const picture = pictures.get(network.id) ?? {};
         world.ifaces.push({
           container: c, network, ep, ifName: (lastKnown ? ep.lastIfName : ep.ifName) ?? '', cidrs, addresses: cidrs.map((a) => a.split('/')[0]!),
           hostLink: lastKnown ? '' : ep.linkName, ...picture, lastKnown,
@@ -108,20 +122,16 @@ export class World {
     return all.find((i) => !i.lastKnown) ?? all[0];
   }
 
-  ifaceByHostLink(name: string): Iface | undefined {
-    return name ? this.ifaces.find((i) => i.hostLink === name) : undefined;
-  }
-
-  /** The network a bridge device belongs to, if berth made it. */
+  /** The network a host device (a bridge) belongs to, if berth made it. */
   networkOfDevice(device: string): NetworkRecord | undefined {
-    return this.ifaces.find((i) => i.device === device)?.network
-      ?? [...this.state.networks.values()].find((n) => (n.driverConfig as { bridgeName?: string } | undefined)?.bridgeName === device);
+    return this.devices.get(device);
   }
 
   /** The published port berthd relays from [::1] (portmap/loopback-relay.ts), with its container's name. */
   relayFor(proto: 'tcp' | 'udp', port: number): { container: string; containerIp: string; containerPort: number } | undefined {
     for (const c of this.state.containers.values()) {
-      const p = c.publishedPorts?.find((x) => x.proto === proto && x.hostPort === port && (x.hostIp === '::' || x.hostIp === '::1'));
+      // berthd holds (and relays on) the sockets of the ports it binds, not of those a runtime binds
+      const p = c.publishedPorts?.find((x) => x.proto === proto && x.hostPort === port && (x.hostIp === '::' || x.hostIp === '::1') && !x.unbound);
       if (p) return { container: c.name, containerIp: p.containerIp, containerPort: p.containerPort };
     }
     return undefined;
@@ -142,14 +152,6 @@ export class World {
   /** A container of another host on an overlay network here, by address. */
   remoteWithAddress(ip: string): ClusterEndpointRecord | undefined {
     return this.remotes.find((r) => r.ip === ip);
-  }
-
-  /** The fib facts the evaluator asks for, answered from the host's routing. */
-  facts(): RouteFacts {
-    return {
-      addressType: async (addr) => (this.isHostAddress(addr) ? 'local' : (await this.route(addr)).type === 'local' ? 'local' : 'unicast'),
-      reversePathOk: async (saddr, iif) => (await this.route(saddr)).dev === iif,
-    };
   }
 
   /** Whether addr is on-link for an interface with these CIDRs. */

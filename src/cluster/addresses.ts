@@ -12,8 +12,13 @@ import type { ClusterStore } from './store.js';
 //   - hosts racing for different addresses never conflict (a bitmap makes every
 //     allocation on the network contend for one key, and every loser retry);
 //   - the endpoint's record can be created in the same transaction as its address.
-// A host picks the lowest address that neither the store nor its own allocations in
-// flight hold; on a lost race it moves to the next one, and after a few losses re-reads.
+// A host picks the next address after the one handed out last on the network (its cursor,
+// kept in the store and moved by each claim; the first of the pool when none) that neither
+// the store nor its own allocations in flight hold, wrapping around at the pool's end, as
+// Docker's IPAM goes on serially: an address given back is not handed out again at once. A
+// host whose lease ran out while etcd was away puts its endpoints' addresses back when it
+// answers again; the lowest free address would by then be another container's. On a lost
+// race it moves to the next one, and after a few losses re-reads.
 
 const CONFLICTS_PER_ROUND = 16;
 const ROUNDS = 8;
@@ -59,17 +64,18 @@ export class AddressAllocator {
     }
     const mine = this.inFlightOf(pool.networkId);
     for (let round = 0; round < ROUNDS; round++) {
-      const listing = await this.store.list(keys.addresses(pool.networkId));
+      const [listing, cursor] = await Promise.all([this.store.list(keys.addresses(pool.networkId)), this.store.get(keys.addressCursor(pool.networkId))]);
       const taken = new Set([...listing.items.map((kv) => lastSegment(kv.key)), ...(pool.reserved ?? [])]);
+      const after = cursor ? tryParseIPv4(JSON.parse(cursor.value) as string) : undefined;
       for (let lost = 0; lost < CONFLICTS_PER_ROUND; lost++) {
-        const ip = firstFree(bounds, (a) => taken.has(a) || mine.has(a));
+        const ip = nextFree(bounds, after, (a) => taken.has(a) || mine.has(a));
         if (ip === undefined) {
           if (mine.size === 0) throw new ConflictError(`no free address left on network ${short(pool.networkId)} (${pool.range ?? pool.subnet})`);
           break; // what this host has in flight may yet be given back: read again
         }
         mine.add(ip);
         try {
-          await this.tryClaim(pool, ip, owner, opts);
+          await this.tryClaim(pool, ip, owner, { ...opts, touch: [...(opts.touch ?? []), { key: keys.addressCursor(pool.networkId), value: JSON.stringify(ip) }] });
           return ip;
         } catch (err) {
           if (!(err instanceof ConflictError)) throw err;
@@ -116,10 +122,12 @@ export function poolBounds(pool: Pick<AddressPool, 'subnet' | 'range'>): { first
   return { first, last };
 }
 
-/** The lowest address in bounds that is not taken; undefined when all are. */
-export function firstFree(bounds: { first: number; last: number }, taken: (ip: string) => boolean): string | undefined {
-  for (let n = bounds.first; n <= bounds.last; n++) {
-    const ip = formatIPv4(n);
+/** The first address in bounds after `after` (wrapping around; from the first without it) that is not taken; undefined when all are. */
+export function nextFree(bounds: { first: number; last: number }, after: number | undefined, taken: (ip: string) => boolean): string | undefined {
+  const size = bounds.last - bounds.first + 1;
+  const start = after === undefined || after < bounds.first || after >= bounds.last ? 0 : after - bounds.first + 1;
+  for (let i = 0; i < size; i++) {
+    const ip = formatIPv4(bounds.first + ((start + i) % size));
     if (!taken(ip)) return ip;
   }
   return undefined;

@@ -12,6 +12,7 @@
 //   /berth/v1/endpoints/<networkId>/<eid> → the endpoint (name, aliases, ip, mac, host, vtep, up) (owner's lease)
 //   /berth/v1/joins/<networkId>           → the last endpoint id that joined (touched by every join,
 //                                            so a network rm can tell that none joined since it looked)
+//   /berth/v1/address-cursor/<networkId>  → the address handed out last (allocation goes on after it)
 //
 // Names of networks and hosts are free text in Docker: each path segment is
 // percent-encoded, so a name with "/" cannot reach into another key.
@@ -36,6 +37,7 @@ export const keys = {
   allEndpoints: `${ROOT}endpoints/`,
   endpoint: (networkId: string, endpointId: string) => `${ROOT}endpoints/${seg(networkId)}/${seg(endpointId)}`,
   joins: (networkId: string) => `${ROOT}joins/${seg(networkId)}`,
+  addressCursor: (networkId: string) => `${ROOT}address-cursor/${seg(networkId)}`,
 } as const;
 
 /** The last segment of a key, decoded: the host id, the network id, the ip … */

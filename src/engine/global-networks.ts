@@ -158,6 +158,7 @@ export class GlobalNetworks {
         ...vniKeys(n),
         { request_delete_range: { key: Buffer.from(keys.subnet(n.ipamConfig[0].subnet)) } },
         { request_delete_range: { key: Buffer.from(keys.joins(n.id)) } },
+        { request_delete_range: { key: Buffer.from(keys.addressCursor(n.id)) } },
       ],
       [{ request_range: { key: Buffer.from(keys.network(n.id)), count_only: true } }],
     );

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { firstFree, poolBounds } from '../../src/cluster/addresses.js';
+import { nextFree, poolBounds } from '../../src/cluster/addresses.js';
 import { hostIdentity } from '../../src/cluster/host-identity.js';
 import { keys, lastSegment, segments } from '../../src/cluster/keys.js';
 import { prefixEnd } from '../../src/cluster/store.js';
-import { formatIPv4 } from '../../src/util/ip.js';
+import { formatIPv4, parseIPv4 } from '../../src/util/ip.js';
 
 // The cluster store's pure parts: the key layout, the address allocator's arithmetic, the
 // host id kept in the data-root.
@@ -38,12 +38,17 @@ test('an address pool hands out the usable addresses of its subnet, within --ip-
   assert.throws(() => poolBounds({ subnet: 'fd00::/64' }), /cluster addresses are IPv4/);
 });
 
-test('the lowest address that is not taken comes first; none when all are', () => {
-  const bounds = poolBounds({ subnet: '10.0.9.0/29' });
+test('the next address after the cursor that is not taken comes first, wrapping around; none when all are', () => {
+  const bounds = poolBounds({ subnet: '10.0.9.0/29' }); // .1 to .6
+  const at = (ip: string) => parseIPv4(ip);
   const taken = new Set(['10.0.9.1', '10.0.9.2', '10.0.9.4']);
-  assert.equal(firstFree(bounds, (ip) => taken.has(ip)), '10.0.9.3');
+  assert.equal(nextFree(bounds, undefined, (ip) => taken.has(ip)), '10.0.9.3', 'no cursor: the lowest free');
+  assert.equal(nextFree(bounds, at('10.0.9.3'), (ip) => taken.has(ip)), '10.0.9.5', 'after the cursor, not the lowest free');
+  assert.equal(nextFree(bounds, at('10.0.9.5'), (ip) => taken.has(ip)), '10.0.9.6');
+  assert.equal(nextFree(bounds, at('10.0.9.6'), (ip) => taken.has(ip)), '10.0.9.3', 'wraps around at the end');
+  assert.equal(nextFree(bounds, at('10.1.0.9'), (ip) => taken.has(ip)), '10.0.9.3', 'a cursor outside the pool (another range): from the first');
   for (const ip of ['10.0.9.3', '10.0.9.5', '10.0.9.6']) taken.add(ip);
-  assert.equal(firstFree(bounds, (ip) => taken.has(ip)), undefined);
+  assert.equal(nextFree(bounds, at('10.0.9.2'), (ip) => taken.has(ip)), undefined);
 });
 
 test('the host id is made once and kept, never the hostname', () => {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runCni } from './anchors/cni.js';
 import { runDocker } from './anchors/docker.js';
 import { runNetavark, type AnchorOptions } from './anchors/netavark.js';
-import { runBerth } from './lib/berth-system.js';
+import { runBerth, type Kind } from './lib/berth-system.js';
 import { envInt, networksFor } from './lib/budget.js';
 import { cpuModel, loadavg } from './lib/host.js';
 import { renderProfile } from './lib/cpuprofile.js';
@@ -37,10 +37,12 @@ function requireLabWorld(): void {
 async function main(): Promise<void> {
   requireLabWorld();
   const n = envInt('BENCH_N', 1000);
-  const dualStack = envInt('BENCH_DUAL', 1) === 1;
+  // BENCH_KINDS: v4, dual (dual-stack bridges), routed (one routed network); BENCH_DUAL=0 is the old v4 alone
+  const kinds = (process.env.BENCH_KINDS ?? (envInt('BENCH_DUAL', 1) === 1 ? 'v4,dual' : 'v4')).split(',').map((k) => k.trim()) as Kind[];
+  if (!kinds.length || kinds.some((k) => !['v4', 'dual', 'routed'].includes(k))) throw new Error(`BENCH_KINDS: a list of v4, dual, routed (got ${process.env.BENCH_KINDS})`);
   const networks = networksFor(n);
-  // berth's containers split over both kinds: as many networks of each as its half needs
-  const berthNetworks = dualStack ? networksFor(Math.ceil(n / 2)) : networks;
+  // berth's containers split over its kinds: as many bridge networks of each as its share needs
+  const berthNetworks = networksFor(Math.ceil(n / kinds.length));
   const out = process.env.BENCH_OUT || join(REPO, 'bench/results');
   const wanted = (process.env.BENCH_ANCHORS ?? 'netavark,cni,docker').split(',').map((x) => x.trim()).filter((x) => x && x !== 'none');
   const profileDir = process.env.BENCH_PROF === '1' ? process.env.BENCH_PROF_DIR : undefined;
@@ -50,7 +52,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`N=${n} over ${networks} networks; anchors: ${wanted.join(',') || 'none'}; load ${loadBefore}`);
   const runs: SystemRun[] = [];
-  runs.push(await runBerth({ n, networks: berthNetworks, dualStack, icmp6SettleS: envInt('BENCH_ICMP6_SETTLE_S', 5), log }));
+  runs.push(await runBerth({ n, networks: berthNetworks, kinds, icmp6SettleS: envInt('BENCH_ICMP6_SETTLE_S', 5), log }));
   log(`berth done: ${runs[0].reached} containers`);
   for (const name of wanted) {
     const a = ANCHORS[name];

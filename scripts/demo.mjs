@@ -112,6 +112,13 @@ try {
   await show(['explain', 'c1', `host:${lab.hostUplinkAddr}:8080`], "28. explain a packet's path: every hop, every nftables rule that matched, the reply, the verdict");
   const blocked = (await lab.berth(['explain', 'linked', 'web:80'])).stdout.trim().split('\n');
   process.stdout.write(`$ berth explain linked web:80 | tail -2   # another network: what stops it, and what would change it\n${blocked.slice(-2).join('\n')}\n`);
+  await show(['network', 'create', '-o', 'berth.network.mode=routed', '--subnet', '10.93.0.0/16', 'flat'], '29. a routed network: no bridge (so no 1,023-port limit); each container a veth the host routes to');
+  await show(['run', '-d', '--name', 'r1', '--network', 'flat', '--', 'sleep', '3600']);
+  await show(['run', '-d', '--name', 'r2', '--network', 'flat', '-p', '8093:80', '--', 'node', '-e', "require('net').createServer(c=>c.end('hello from r2\\n')).listen(80)"]);
+  await show(['exec', 'r1', 'ip', 'route'], '   inside: the subnet through the gateway, which is the host end of its own veth');
+  process.stdout.write(`$ ip route | grep 10.93   # on the host: one route per container, no bridge\n${spawnSync('nsenter', [`--net=${lab.hostNs}`, 'ip', 'route'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes('10.93.')).join('\n')}\n`);
+  await show(['exec', 'r1', 'ping', '-c1', '-W2', 'r2'], '   names, published ports, isolation and icc as on a bridge network');
+  await show(['exec', 'c1', 'wget', '-qO-', '-T2', `http://${lab.hostUplinkAddr}:8093/`]);
   await show(['ps', '--filter', 'network=my_net1', '--format', '{{.Names}}'], '   lists filtered as dockerd filters them (what compose and the SDKs rely on)');
   await show(['ps']);
   if (process.env.BERTH_DEMO_KEEP === '1') {

@@ -3,12 +3,14 @@
 // apart from the creation wall); leak checks against the state before the first one.
 // With dualStack, every second container goes to a dual-stack network instead (series of
 // their own, so both kinds are timed at the same scale), and the ICMPv6 the containers
-// send into each bridge is counted.
+// send into each bridge is counted. With the routed kind, containers go (round-robin with
+// the other kinds) to one routed network (-o berth.network.mode=routed: no bridge, no
+// 1,023-port limit) as a series of its own.
 import { basename, join } from 'node:path';
 import { CLI_PATH, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
 import { run } from '../../test/lab/exec.js';
 import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
-import { countIcmp6, DUAL_PREFIX, readIcmp6, V4_PREFIX, type Icmp6Count } from './dual-stack.js';
+import { countIcmp6, DUAL_PREFIX, readIcmp6, ROUTED_PREFIX, V4_PREFIX, type Icmp6Count } from './dual-stack.js';
 import { added, linkSummary } from './netns.js';
 import { emptyRun, type SystemRun } from './results.js';
 import { median } from './stats.js';
@@ -17,22 +19,22 @@ import { nowMs } from './timing.js';
 /** The daemon's own timing of a start, when it reports it (proposed API addition). */
 const SETUP_HEADER = 'x-berth-setup-ms';
 
+/** IPv4-only bridge networks, dual-stack ones, one routed network */
+export type Kind = 'v4' | 'dual' | 'routed';
+
 export interface BerthOptions {
   n: number;
-  /** IPv4-only networks (and as many dual-stack ones with dualStack) */
+  /** bridge networks of each bridge kind */
   networks: number;
-  /** every second container on a dual-stack network */
-  dualStack: boolean;
+  /** the kinds of network the containers go to, in turn */
+  kinds: Kind[];
   /** how long ICMPv6 is still counted after the last container started (router solicitations are seconds apart) */
   icmp6SettleS: number;
   log: (line: string) => void;
 }
 
 /** The containers' networks, by kind. */
-interface Nets {
-  v4: string[];
-  dual: string[];
-}
+type Nets = Record<Kind, string[]>;
 
 /**
  * The CLI as a user runs it: `berth …` straight from a shell, no nsenter (it only needs the
@@ -127,20 +129,27 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
   try {
     await lab.startDaemon();
     const daemonPid = pidsWithArgs(DAEMON_PATH, lab.dataRoot)[0];
-    const nets: Nets = { v4: [], dual: [] };
+    const nets: Nets = { v4: [], dual: [], routed: [] };
+    const dualStack = o.kinds.includes('dual');
     for (let k = 0; k < o.networks; k++) {
-      await must(lab, ['network', 'create', `benchnet${k}`]);
-      nets.v4.push(`benchnet${k}`);
-      if (!o.dualStack) continue;
+      if (o.kinds.includes('v4')) {
+        await must(lab, ['network', 'create', `benchnet${k}`]);
+        nets.v4.push(`benchnet${k}`);
+      }
+      if (!dualStack) continue;
       await must(lab, ['network', 'create', '--ipv6', `benchdual${k}`]);
       nets.dual.push(`benchdual${k}`);
+    }
+    if (o.kinds.includes('routed')) {
+      await must(lab, ['network', 'create', '-o', 'berth.network.mode=routed', 'benchrouted']);
+      nets.routed.push('benchrouted');
     }
     const before = await snapshot(lab);
     const bridges = new Map<string, string>();
     for (const net of [...nets.v4, ...nets.dual]) bridges.set(net, `br-${(await must(lab, ['network', 'inspect', '-f', '{{.Id}}', net])).slice(0, 12)}`);
-    if (o.dualStack) await countIcmp6(lab, [...bridges.values()]);
+    if (dualStack) await countIcmp6(lab, [...bridges.values()]);
     const ids = await createAll(lab, o, nets, res);
-    if (o.dualStack) res.icmp6 = await icmp6Counts(lab, o, nets, bridges, res);
+    if (dualStack) res.icmp6 = await icmp6Counts(lab, o, nets, bridges, res);
     res.rssMb = daemonPid ? rssMb(daemonPid) : undefined;
     res.rssWhat = 'berthd VmRSS';
     res.networkLsMs = await medianOf(5, () => must(lab, ['network', 'ls']));
@@ -156,7 +165,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
       res.teardownMs.push(nowMs() - ts);
     }
     res.removeWallMs = nowMs() - t1;
-    res.leaks = await leaks(lab, before, [...nets.v4, ...nets.dual], res);
+    res.leaks = await leaks(lab, before, [...nets.v4, ...nets.dual, ...nets.routed], res);
   } catch (err) {
     const log = lab.daemonLog();
     o.log(`berthd log (tail):\n${log.slice(-4000)}`);
@@ -168,7 +177,8 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
 }
 
 async function createAll(lab: Lab, o: BerthOptions, nets: Nets, res: SystemRun): Promise<string[]> {
-  const kinds = [{ prefix: V4_PREFIX, nets: nets.v4 }, ...(o.dualStack ? [{ prefix: DUAL_PREFIX, nets: nets.dual }] : [])];
+  const prefixes: Record<Kind, string> = { v4: V4_PREFIX, dual: DUAL_PREFIX, routed: ROUTED_PREFIX };
+  const kinds = o.kinds.map((k) => ({ prefix: prefixes[k], nets: nets[k] }));
   const timed = kinds.map(() => ({ api: [] as (number | undefined)[], daemon: [] as (number | undefined)[] }));
   const cli: (number | undefined)[] = [];
   const createMs: number[] = [];
@@ -209,7 +219,7 @@ async function createAll(lab: Lab, o: BerthOptions, nets: Nets, res: SystemRun):
   kinds.forEach((kind, k) => res.series.push({ label: `${kind.prefix}API create+start`, samples: timed[k].api, plot: true }));
   res.series.push({ label: 'berth: CLI `berth run -d` (every 50th, one extra container)', samples: cli, plot: false });
   res.notes.push('set-up wall: the N API create+start pairs back to back, the CLI samples (made and removed apart) excluded');
-  if (o.dualStack) res.notes.push(`every second container on a dual-stack network (${nets.dual.join(', ')}), the others on IPv4-only ones (${nets.v4.join(', ')}): the berth rows above are the IPv4-only half, the "dual stack" rows the other`);
+  if (o.kinds.length > 1) res.notes.push(`containers in turn on ${o.kinds.map((k) => `${k} networks (${nets[k].join(', ')})`).join(', ')}: the plain "berth" rows are the IPv4-only bridge networks, the "dual stack" rows the dual-stack ones, the "routed" rows one routed network`);
   res.notes.push(`API create alone: median ${median(createMs).toFixed(2)} ms (the rest of create+start is start)`);
   return ids;
 }

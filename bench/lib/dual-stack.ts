@@ -10,6 +10,7 @@ import { fmtMs } from './timing.js';
 /** Labels of the dual-stack series: the IPv4 ones' with this in front (the report pairs them). */
 export const DUAL_PREFIX = 'berth dual stack: ';
 export const V4_PREFIX = 'berth: ';
+export const ROUTED_PREFIX = 'berth routed: ';
 /** the series the ratio is taken of, without their prefix */
 const PAIRED = ['daemon-timed network set-up (X-Berth-Setup-Ms)', 'API create+start'];
 

@@ -22,7 +22,7 @@ export interface DriverCaps {
   publishesPorts: boolean;
   /** -p/-P are the driver's to program (a plugin: the portmap of ProgramExternalConnectivity); berth's port mapper leaves them */
   portsByDriver?: boolean;
-  /** how many endpoints one network holds (a bridge 1,023, a point-to-point link 2) */
+  /** how many endpoints one network of the driver holds (a point-to-point link 2); endpointLimit, when the network's options decide */
   maxEndpoints?: number;
   /**
    * IPAM keeps the subnet's gateway address out of the pool (bridge: the bridge's own;
@@ -34,6 +34,13 @@ export interface DriverCaps {
   hostNeighbours: boolean;
   /** scope global: each network holds a VXLAN id, claimed in the cluster store with its name (overlay) */
   claimsVni?: boolean;
+}
+
+/** How many endpoints a network holds, and what to do when that is too few. */
+export interface EndpointLimit {
+  max: number;
+  /** said after "network X is full" (a bridge: the routed mode has no such limit) */
+  hint?: string;
 }
 
 /** The shape of a predefined network a driver provides (bridge: "bridge", host: "host", null: "none"). */
@@ -129,6 +136,8 @@ export interface InterfacePlan {
   gateway6?: string;
   /** extra routes in the sandbox through this interface */
   routes?: { dst: Cidr; via?: string }[];
+  /** the addresses go on without the route to their subnet: `routes` reach it (through the gateway of a routed network) */
+  noPrefixRoute?: boolean;
 }
 
 /** An endpoint of a global network on another host, as the cluster store tells every host. */
@@ -167,6 +176,8 @@ export interface NetworkDriver<C = unknown> {
   readonly predefinedName?: string;
   /** Parses and checks the options once (InvalidParameterError); the result is stored with the network. */
   parseConfig(spec: NetworkSpec): C;
+  /** The network's own limit on endpoints (a bridge's 1,023 ports; a routed one has none), over caps.maxEndpoints. */
+  endpointLimit?(net: DriverNetwork<C>): EndpointLimit | undefined;
   /** Checks against the networks that exist (a clash of bridge names, of macvlan parents and subnets …) before anything is made. */
   checkNew?(net: DriverNetwork<C>, others: DriverNetwork<C>[]): Promise<void> | void;
   /** Makes the network in the kernel. Idempotent: also used to restore after a restart, unless restoreNetwork is there. */
@@ -244,4 +255,6 @@ export interface NetworkPicture {
   vxlan?: string;
   /** the host's own interface on the network, beside the containers' (a macvlan's host-access shim) */
   hostSide?: string;
+  /** a routed network has no device: each container's veth ends on the host, named with this prefix */
+  routedPrefix?: string;
 }

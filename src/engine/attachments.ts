@@ -131,8 +131,8 @@ export class Attachments {
     const { net, ep } = this.endpointOf(c);
     const plan = this.networks.driverOf(net).planEndpoint(this.networks.view(net), viewOf(ep, false));
     const interfaces: CniInterface[] = [];
-    if (plan?.link.kind === 'veth') {
-      for (const name of [plan.link.master, plan.link.hostName]) {
+    if (plan?.link.kind === 'veth' || plan?.link.kind === 'routed-veth') {
+      for (const name of plan.link.kind === 'veth' ? [plan.link.master, plan.link.hostName] : [plan.link.hostName]) {
         const link = await this.kernel.getLink(name);
         interfaces.push({ name, mac: link?.mac ?? '' });
       }

@@ -78,11 +78,14 @@ export class EndpointService {
 
   /** The driver's limit (a bridge's 1,023 ports, a point-to-point link's two ends), said before anything is made. */
   private checkRoom(net: NetworkRecord, containerId: string): void {
-    const max = this.networks.capsOf(net).maxEndpoints;
-    if (max === undefined) return;
+    const caps = this.networks.capsOf(net);
+    const driver = this.networks.driverOf(net);
+    const limit = driver.endpointLimit ? driver.endpointLimit(this.networks.view(net)) : caps.maxEndpoints === undefined ? undefined : { max: caps.maxEndpoints };
+    if (!limit) return;
+    const { max, hint } = limit;
     const others = this.state.endpointsOf({ networkId: net.id }).filter((e) => e.containerId !== containerId);
     if (others.length >= max) {
-      throw new ConflictError(`network ${net.name} is full: a ${net.driver} network holds at most ${max} ${max === 1 ? 'container' : 'containers'}`);
+      throw new ConflictError(`network ${net.name} is full: a ${net.driver} network holds at most ${max} ${max === 1 ? 'container' : 'containers'}${hint ? ` (${hint})` : ''}`);
     }
   }
 

@@ -138,7 +138,7 @@ export class SandboxService {
       // links lent to the sandbox go back before the netns, and what is in it, goes; a
       // macvlan is deleted now too: the kernel tears a deleted netns down lazily, and its
       // MAC would stay taken on the parent (a restart with a fixed MAC is refused meanwhile)
-      if (j.iface.link.kind !== 'veth' || role === 'lent') {
+      if ((j.iface.link.kind !== 'veth' && j.iface.link.kind !== 'routed-veth') || role === 'lent') {
         await this.kernel.removeInterface(c.sandboxKey, j.iface).catch((err: Error) => this.log(`container ${c.name}: ${err.message}`));
       }
     }
@@ -195,6 +195,7 @@ export class SandboxService {
       mtu: plan.mtu,
       addresses: plan.addresses,
       routes: (plan.routes ?? []).map((r) => ({ dst: r.dst, via: r.via })),
+      ...(plan.noPrefixRoute ? { noPrefixRoute: true } : {}),
     };
     return { net, ep, plan, iface };
   }

@@ -22,6 +22,8 @@ export interface TopologyNetwork {
   device?: string;
   parent?: string;
   vxlan?: string;
+  /** a routed network's (no device): its containers' host ends are named with this prefix */
+  routedPrefix?: string;
   /** networks whose containers it cannot reach, and that cannot reach it (berth's isolation between bridge networks) */
   isolatedFrom: string[];
 }

@@ -130,6 +130,13 @@ export interface SandboxOptions {
 export type LinkSpec =
   /** a veth pair: the peer is born in the sandbox, the host end `hostName` is enslaved to `master` and up */
   | { kind: 'veth'; hostName: string; master: string; hairpin?: boolean }
+  /**
+   * a veth pair whose host end `hostName` is on no bridge (a routed network): it holds
+   * `gateways` (each family's gateway, /32 or /128: the container's next hop is the host
+   * end itself) and the host routes `routes` (the container's addresses, /32 or /128)
+   * through it, with the gateway of their family as the host's source address
+   */
+  | { kind: 'routed-veth'; hostName: string; gateways: string[]; routes: string[] }
   /** a macvlan sub-interface of `parent` (in the daemon's netns), born in the sandbox */
   | { kind: 'macvlan'; parent: string; mode: MacvlanMode }
   /**
@@ -163,6 +170,8 @@ export interface SandboxInterface {
   addresses: string[];
   /** routes through this interface; dst "default" for the default route of the address's family */
   routes: { dst: string; via?: string }[];
+  /** the addresses are added without the route to their subnet (which `routes` then reach through a gateway) */
+  noPrefixRoute?: boolean;
 }
 
 export interface Kernel {

@@ -89,6 +89,12 @@ export function assertInterface(i: SandboxInterface): void {
       assertIfName(link.master);
       if (i.mac === undefined) throw new InvalidParameterError(`veth ${i.ifName} needs a MAC address`);
       return;
+    case 'routed-veth':
+      assertIfName(link.hostName);
+      link.gateways.forEach(assertCidr);
+      link.routes.forEach(assertCidr);
+      if (i.mac === undefined) throw new InvalidParameterError(`veth ${i.ifName} needs a MAC address`);
+      return;
     case 'macvlan':
       assertIfName(link.parent);
       if (!MACVLAN_MODES.has(link.mode)) throw new InvalidParameterError(`invalid macvlan mode ${JSON.stringify(link.mode)}`);

@@ -193,9 +193,11 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   for (const l of links) {
     if (l.linkinfo?.info_kind === 'bridge' && !bridges.has(l.ifname) && !lab.foreignLinks.has(l.ifname)) f.links.push(`bridge ${l.ifname}: no network names it`);
     if (l.linkinfo?.info_kind === 'vxlan' && /^vx-[0-9a-f]{12}$/.test(l.ifname) && !vxlans.has(l.ifname)) f.links.push(`VXLAN device ${l.ifname}: no network names it`);
-    if (l.linkinfo?.info_kind !== 'veth' || !l.master || !bridges.has(l.master)) continue;
+    // a routed network's host ends are on no bridge (rt + 13 hex)
+    const routedEnd = l.linkinfo?.info_kind === 'veth' && !l.master && /^rt[0-9a-f]{13}$/.test(l.ifname);
+    if (!routedEnd && (l.linkinfo?.info_kind !== 'veth' || !l.master || !bridges.has(l.master))) continue;
     vethNames.add(l.ifname);
-    if (!liveLinks.has(l.ifname)) f.links.push(`${l.ifname} on ${l.master}: no running endpoint names it`);
+    if (!liveLinks.has(l.ifname)) f.links.push(`${l.ifname} ${routedEnd ? '(routed)' : `on ${l.master}`}: no running endpoint names it`);
   }
   for (const e of r.endpoints) {
     const net = r.networks.find((n) => n.id === e.networkId);
@@ -246,6 +248,14 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   if (have) {
     for (const e of have) if (!want.has(e)) f.nftElements.push(`element ${e}: no running container publishes it`);
     for (const e of want) if (!have.has(e)) f.nftElements.push(`published ${e} has no element`);
+  }
+  // ---- routed networks' host ends in the firewall's interface set (exactly the running ones)
+  const setJson = await runOk(['nsenter', `--net=${lab.hostNs}`, 'nft', '-j', 'list', 'set', 'ip', 'berth', 'bridges']).catch(() => '');
+  if (setJson) {
+    const set = (JSON.parse(setJson) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((x) => x.set)?.set;
+    const ends = new Set((set?.elem ?? []).filter((e): e is string => typeof e === 'string' && /^rt[0-9a-f]{13}$/.test(e)));
+    for (const e of ends) if (!liveLinks.has(e)) f.nftElements.push(`routed host end ${e} in ip berth bridges: no running endpoint names it`);
+    for (const l of vethNames) if (/^rt[0-9a-f]{13}$/.test(l) && !ends.has(l)) f.nftElements.push(`routed host end ${l} is not in ip berth bridges`);
   }
   return f;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Firewall, linkElements, networkElements, portElements, renderTable, type DnatEntry } from '../../src/drivers/bridge/firewall.js';
+import { Firewall, linkElements, networkElements, portElements, renderTable, routedEndElements, type DnatEntry } from '../../src/drivers/bridge/firewall.js';
 import type { Kernel } from '../../src/kernel/types.js';
 
 const NETWORKS = [
@@ -26,7 +26,7 @@ table ip berth {
   set bridges { type ifname; comment "every berth bridge"; }
   set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }
   set masquerade_subnets { type ipv4_addr; flags interval; comment "subnets whose egress leaves with the host address"; }
-  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }
+  set icc { type ifname . ifname; flags interval; comment "bridges whose containers may talk to each other"; }
   set subnet_bridges { type ipv4_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }
   set guarded_subnets { type ipv4_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }
   set links { type ipv4_addr . ipv4_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
@@ -84,7 +84,7 @@ table ip6 berth {
   set bridges { type ifname; comment "every berth bridge"; }
   set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }
   set masquerade_subnets { type ipv6_addr; flags interval; comment "subnets whose egress leaves with the host address"; }
-  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }
+  set icc { type ifname . ifname; flags interval; comment "bridges whose containers may talk to each other"; }
   set subnet_bridges { type ipv6_addr . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }
   set guarded_subnets { type ipv6_addr; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }
   set links { type ipv6_addr . ipv6_addr . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }
@@ -290,4 +290,22 @@ test('a dual-stack network: the interface verdicts in both tables, its IPv6 subn
   assert.doesNotMatch(only6, /masquerade_subnets/, 'an internal network has no egress to masquerade');
   assert.match(only6, /^add element ip6 berth internal_bridges \{ "br-only6000000" \}$/m);
   assert.throws(() => networkElements('add', { bridge: 'br-bad', subnet6: 'fd00::/64 }; flush ruleset; {', internal: false, masquerade: true, icc: true }), /invalid IPv6 subnet/);
+});
+
+test('a routed network: its host ends\' wildcard in the interval sets, each host end by name in the interface sets', () => {
+  const routed = { bridge: 'rt0123ab*', subnet: '172.31.0.0/16', subnet6: 'fd00:31::/64', internal: true, masquerade: true, icc: true };
+  const net = networkElements('add', routed);
+  assert.match(net, /^add element ip berth icc \{ "rt0123ab\*" \. "rt0123ab\*" \}$/m);
+  assert.match(net, /^add element ip berth subnet_bridges \{ 172\.31\.0\.0\/16 \. "rt0123ab\*" \}$/m);
+  assert.match(net, /^add element ip6 berth subnet_bridges \{ fd00:31::\/64 \. "rt0123ab\*" \}$/m);
+  assert.doesNotMatch(net, /berth (bridges|internal_bridges) /, 'a wildcard never goes into a one-field set (libnftables 1.0.6 cannot delete it there)');
+  assert.equal(routedEndElements('add', { name: 'rt0123ab4567890', internal: true }), [
+    'add element ip berth bridges { "rt0123ab4567890" }',
+    'add element ip berth internal_bridges { "rt0123ab4567890" }',
+    'add element ip6 berth bridges { "rt0123ab4567890" }',
+    'add element ip6 berth internal_bridges { "rt0123ab4567890" }',
+  ].join('\n'));
+  assert.equal(routedEndElements('add', { name: 'rt0123ab4567890', internal: false }, { ip6: false }), 'add element ip berth bridges { "rt0123ab4567890" }');
+  assert.match(renderTable([routed], { routedEnds: [{ name: 'rt0123ab4567890', internal: true }] }), /^add element ip6 berth internal_bridges \{ "rt0123ab4567890" \}$/m);
+  assert.throws(() => networkElements('add', { ...routed, bridge: 'rt"; flush ruleset*' }), /invalid/);
 });

@@ -17,9 +17,22 @@ export const OPT = {
 
 const KNOWN = new Set<string>(Object.values(OPT));
 
+/** berth's own option: `routed` makes a network without a bridge (see routed-plan.ts) */
+export const MODE_OPT = 'berth.network.mode';
+
+/** The host ends of a routed network's veths are named ROUTED_LINK_PREFIX + 6 hex of the network id + 7 hex of the endpoint's. */
+export const ROUTED_LINK_PREFIX = 'rt';
+export const ROUTED_LINK = /^rt[0-9a-f]{13}$/;
+
 export interface BridgeConfig {
-  /** the Linux bridge */
+  /** the Linux bridge ('' on a routed network: it has none) */
   bridgeName: string;
+  /**
+   * routed (-o berth.network.mode=routed): no bridge and so no 1,023-port limit; each
+   * container's veth ends on the host, which routes to it. Its host ends' names begin
+   * with `hostPrefix`.
+   */
+  routed?: { hostPrefix: string };
   /** the bridge was there before berth (-b): never created nor deleted by berth */
   external: boolean;
   mtu: number;
@@ -30,17 +43,25 @@ export interface BridgeConfig {
 
 export function parseBridgeConfig(spec: NetworkSpec, config: DaemonConfig): BridgeConfig {
   for (const key of Object.keys(spec.options)) {
-    if (key.startsWith('com.docker.network.') && !KNOWN.has(key)) {
+    if ((key.startsWith('com.docker.network.') && !KNOWN.has(key)) || (key.startsWith('berth.') && key !== MODE_OPT)) {
       throw new InvalidParameterError(`unsupported bridge option ${key}`);
     }
   }
   const o = spec.options;
-  const bridgeName = o[OPT.name] ?? (spec.builtin ? config.bridge || DEFAULT_BRIDGE_NAME : `br-${spec.id.slice(0, 12)}`);
-  if (Buffer.byteLength(bridgeName) > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridgeName)) {
+  const mode = o[MODE_OPT] ?? 'bridge';
+  if (mode !== 'bridge' && mode !== 'routed') throw new InvalidParameterError(`invalid value for ${MODE_OPT}: "${mode}" (expected bridge or routed)`);
+  if (mode === 'routed') {
+    if (spec.builtin) throw new InvalidParameterError('the default bridge network cannot be routed');
+    if (o[OPT.name] !== undefined) throw new InvalidParameterError(`a routed network has no bridge: ${OPT.name} does not apply`);
+  }
+  const routed = mode === 'routed' ? { hostPrefix: `${ROUTED_LINK_PREFIX}${spec.id.slice(0, 6)}` } : undefined;
+  const bridgeName = routed ? '' : o[OPT.name] ?? (spec.builtin ? config.bridge || DEFAULT_BRIDGE_NAME : `br-${spec.id.slice(0, 12)}`);
+  if (!routed && (Buffer.byteLength(bridgeName) > 15 || !/^[a-zA-Z0-9_.-]+$/.test(bridgeName))) {
     throw new InvalidParameterError(`invalid bridge name "${bridgeName}": at most 15 characters of [a-zA-Z0-9_.-]`);
   }
   return {
     bridgeName,
+    ...(routed ? { routed } : {}),
     external: spec.builtin && !!config.bridge,
     mtu: o[OPT.mtu] !== undefined ? parseMtu(o[OPT.mtu]) : config.mtu,
     icc: parseBool(OPT.icc, o[OPT.icc], spec.builtin ? config.icc : true),

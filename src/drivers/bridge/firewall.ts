@@ -29,6 +29,13 @@ export const TABLE = 'berth';
 
 /** What the firewall needs to know about one bridge network (a plain value). */
 export interface NetworkPolicy {
+  /**
+   * the network's interface: its bridge, or on a routed network the wildcard of its
+   * host ends ("rt0123ab*"), which stands for all of them in the interval sets (icc,
+   * subnet_bridges); the hash sets `bridges` and `internal_bridges` take each host end
+   * by name (routedEndElements) — libnftables 1.0.6 cannot delete a wildcard from a
+   * one-field interval set, and a concatenation of two fields it can
+   */
   bridge: string;
   /** the IPv4 subnet (absent on an IPv6-only network) */
   subnet?: string;
@@ -66,9 +73,16 @@ export interface LinkEntry {
   port: number;
 }
 
+/** The host end of a routed network's veth (see NetworkPolicy.bridge). */
+export interface RoutedEnd {
+  name: string;
+  internal: boolean;
+}
+
 export interface FirewallState {
   ports?: DnatEntry[];
   links?: LinkEntry[];
+  routedEnds?: RoutedEnd[];
 }
 
 export const ANY_IP = '0.0.0.0';
@@ -114,7 +128,7 @@ function addressTable(f: Family): string[] {
     '  set bridges { type ifname; comment "every berth bridge"; }',
     '  set internal_bridges { type ifname; comment "--internal networks: no way in or out"; }',
     `  set masquerade_subnets { type ${addr}; flags interval; comment "subnets whose egress leaves with the host address"; }`,
-    '  set icc { type ifname . ifname; comment "bridges whose containers may talk to each other"; }',
+    '  set icc { type ifname . ifname; flags interval; comment "bridges whose containers may talk to each other"; }',
     `  set subnet_bridges { type ${addr} . ifname; flags interval; comment "each container subnet with the bridge it lives on"; }`,
     `  set guarded_subnets { type ${addr}; flags interval; comment "subnets only their own bridge may address (NAT and internal networks)"; }`,
     `  set links { type ${addr} . ${addr} . inet_proto . inet_service; comment "--link: client . server . proto . exposed port"; }`,
@@ -222,11 +236,13 @@ export function renderTable(policies: NetworkPolicy[], state: FirewallState = {}
     ...policies.map((p) => networkElements('add', p, tables)),
     portElements('add', state.ports ?? []),
     linkElements('add', state.links ?? []),
+    ...(state.routedEnds ?? []).map((e) => routedEndElements('add', e, tables)),
   ].filter((s) => s.length > 0).join('\n');
 }
 
 export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy, tables: TableChoice = ALL_TABLES): string {
-  assertIfName(p.bridge);
+  const wildcard = p.bridge.endsWith('*');
+  assertIfName(wildcard ? p.bridge.slice(0, -1) : p.bridge);
   const b = JSON.stringify(p.bridge);
   const el = (set: string, value: string, family: string) => `${verb} element ${family} ${TABLE} ${set} { ${value} }`;
   const lines: string[] = [];
@@ -234,8 +250,8 @@ export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy, tables
   for (const [f, subnet] of subnets) {
     if (f === IPV6 && !tables.ip6) continue;
     // the interface verdicts, in both families' tables whatever the network's families
-    lines.push(el('bridges', b, f.table));
-    if (p.internal) lines.push(el('internal_bridges', b, f.table));
+    if (!wildcard) lines.push(el('bridges', b, f.table));
+    if (p.internal && !wildcard) lines.push(el('internal_bridges', b, f.table));
     if (p.icc) lines.push(el('icc', `${b} . ${b}`, f.table));
     if (!subnet) continue;
     lines.push(el('subnet_bridges', `${subnet} . ${b}`, f.table));
@@ -245,6 +261,17 @@ export function networkElements(verb: 'add' | 'delete', p: NetworkPolicy, tables
   }
   if (!p.icc && p.subnet) lines.push(el('no_icc_subnets', p.subnet, 'bridge'));
   if (!p.icc && p.subnet6 && tables.ip6) lines.push(el('no_icc_subnets6', p.subnet6, 'bridge'));
+  return lines.join('\n');
+}
+
+/** A routed network's host end as a berth interface (and an internal one), in both families' tables. */
+export function routedEndElements(verb: 'add' | 'delete', e: RoutedEnd, tables: TableChoice = ALL_TABLES): string {
+  assertIfName(e.name);
+  const lines: string[] = [];
+  for (const f of tables.ip6 ? [IPV4, IPV6] : [IPV4]) {
+    lines.push(`${verb} element ${f.table} ${TABLE} bridges { ${JSON.stringify(e.name)} }`);
+    if (e.internal) lines.push(`${verb} element ${f.table} ${TABLE} internal_bridges { ${JSON.stringify(e.name)} }`);
+  }
   return lines.join('\n');
 }
 
@@ -338,15 +365,26 @@ export class Firewall {
       // --ip6tables=false: a table a former run made goes too
       `add table ip6 ${TABLE}`, `delete table ip6 ${TABLE}`,
       `add table bridge ${TABLE}`, `delete table bridge ${TABLE}`,
-      renderTable(policies, { ports: state.ports, links }, this.tables),
+      renderTable(policies, { ports: state.ports, links, routedEnds: state.routedEnds }, this.tables),
     ].join('\n'));
   }
 
   async addNetwork(p: NetworkPolicy): Promise<void> {
     if (!this.enabled) return;
     await this.kernel.nft(networkElements('add', p, this.tables));
-    // Why: see the header (127.0.0.1 -> container needs route_localnet on the bridge).
-    await this.kernel.writeSysctl(`net/ipv4/conf/${p.bridge}/route_localnet`, '1').catch(() => undefined);
+    // Why: see the header (127.0.0.1 -> container needs route_localnet on the bridge; a
+    // routed network's host ends get it when they are made)
+    if (!p.bridge.endsWith('*')) await this.kernel.writeSysctl(`net/ipv4/conf/${p.bridge}/route_localnet`, '1').catch(() => undefined);
+  }
+
+  /** A routed network's host end, as it joins (idempotent: an element there is no error). */
+  async addRoutedEnd(e: RoutedEnd): Promise<void> {
+    if (this.enabled) await this.kernel.nft(routedEndElements('add', e, this.tables));
+  }
+
+  /** Idempotent, as removeNetwork. */
+  async removeRoutedEnd(e: RoutedEnd): Promise<void> {
+    if (this.enabled) await this.kernel.nft(`${routedEndElements('add', e, this.tables)}\n${routedEndElements('delete', e, this.tables)}`);
   }
 
   /**

@@ -202,6 +202,11 @@ export class Walker {
       this.hop(`ptp link (network ${netName})`, `a veth pair straight into ${peer.container.name} ${peer.ifName}: no host hook sees it`);
       return this.inside(pkt, peer);
     }
+    if (out.routedPrefix && out.hostLink) {
+      // a routed network: the host end is the container's gateway, the host routes from there
+      this.hop(`${out.ifName} → ${out.hostLink} (routed network ${netName})`, `up into the host's IP stack (next hop ${neighbour}, the gateway on the host end)`);
+      return this.ipPrerouting(pkt, out.hostLink);
+    }
     if (!out.device) {
       this.hop(`${out.ifName} (network ${netName}, driver ${driver})`, `its datapath is the ${driver} driver's: not explained past ${out.container.name}`);
       this.notes.push(`network ${netName} (driver ${driver}): berth cannot see its datapath beyond the container's interface`);

@@ -29,6 +29,8 @@ export interface Iface {
   parent?: string;
   vxlan?: string;
   hostSide?: string;
+  /** a routed network's: its host ends' names begin with it (no bridge) */
+  routedPrefix?: string;
   /** from the container's last known configuration: it is not running */
   lastKnown: boolean;
 }

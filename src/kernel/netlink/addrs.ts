@@ -1,7 +1,7 @@
 import type { AddressInfo } from '../types.js';
 import { SysError } from '../ffi/libc.js';
 import {
-  AF_INET, AF_INET6, AF_UNSPEC, IFADDRMSG_LEN, IFA_ADDRESS, IFA_FLAGS, IFA_F_NODAD, IFA_LOCAL, NLM_F_CREATE, NLM_F_EXCL,
+  AF_INET, AF_INET6, AF_UNSPEC, IFADDRMSG_LEN, IFA_ADDRESS, IFA_FLAGS, IFA_F_NODAD, IFA_F_NOPREFIXROUTE, IFA_LOCAL, NLM_F_CREATE, NLM_F_EXCL,
   RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR, RT_SCOPE_LINK, RT_SCOPE_UNIVERSE,
 } from './constants.js';
 import { bytesToIp, ipToBytes } from './ipbytes.js';
@@ -24,20 +24,21 @@ function ifaddrmsg(family: number, prefix: number, index: number): Buffer {
   return b;
 }
 
-function addrBody(index: number, cidr: string): Buffer[] {
+function addrBody(index: number, cidr: string, noPrefixRoute = false): Buffer[] {
   const [ip, prefix] = cidr.split('/');
   const { family, bytes } = ipToBytes(ip);
   const body = [ifaddrmsg(family, Number(prefix), index), attr(IFA_LOCAL, bytes), attr(IFA_ADDRESS, bytes)];
   // berth hands out each address once: no DAD, so an IPv6 address works at once (a container
   // must be usable when its start returns) instead of staying tentative for a second or more
-  if (family === AF_INET6) body.push(u32Attr(IFA_FLAGS, IFA_F_NODAD));
+  const flags = (family === AF_INET6 ? IFA_F_NODAD : 0) | (noPrefixRoute ? IFA_F_NOPREFIXROUTE : 0);
+  if (flags) body.push(u32Attr(IFA_FLAGS, flags));
   return body;
 }
 
-/** Adds an address; false when it was already there. */
-export function addAddress(s: NetlinkSocket, index: number, cidr: string): boolean {
+/** Adds an address; false when it was already there. `noPrefixRoute`: without the route to its subnet. */
+export function addAddress(s: NetlinkSocket, index: number, cidr: string, noPrefixRoute = false): boolean {
   try {
-    s.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addrBody(index, cidr));
+    s.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, addrBody(index, cidr, noPrefixRoute));
     return true;
   } catch (e) {
     if (e instanceof SysError && e.errno === EEXIST) return false;

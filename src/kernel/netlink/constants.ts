@@ -75,6 +75,8 @@ export const IFA_LOCAL = 2;
 export const IFA_FLAGS = 8;
 /** no duplicate address detection: the address is usable at once, not "tentative" for a second or more */
 export const IFA_F_NODAD = 0x02;
+/** the address is added without the route to its subnet (IPv4 since Linux 4.4) */
+export const IFA_F_NOPREFIXROUTE = 0x200;
 export const RT_SCOPE_UNIVERSE = 0;
 export const RT_SCOPE_LINK = 253;
 

@@ -186,8 +186,8 @@ export function deleteLink(s: NetlinkSocket, name: string): boolean {
 
 export interface VethSpec {
   hostName: string;
-  /** ifindex of the bridge the host end joins */
-  master: number;
+  /** ifindex of the bridge the host end joins (undefined: none, a routed host end) */
+  master?: number;
   mtu: number;
   peerName: string;
   peerMac: string;
@@ -217,7 +217,7 @@ export function createVeth(s: NetlinkSocket, v: VethSpec): void {
     ifinfomsg(),
     strAttr(IFLA_IFNAME, v.hostName),
     u32Attr(IFLA_MTU, v.mtu),
-    u32Attr(IFLA_MASTER, v.master),
+    ...(v.master === undefined ? [] : [u32Attr(IFLA_MASTER, v.master)]),
     linkinfo,
   ]);
 }

@@ -28,6 +28,8 @@ export interface RouteSpec {
   oif: number;
   /** rtm_protocol, the route's origin (default RTPROT_BOOT, as `ip route add` gives) */
   protocol?: number;
+  /** the source address the host picks for traffic on this route (RTA_PREFSRC) */
+  src?: string;
 }
 
 /**
@@ -43,6 +45,7 @@ export function replaceRoute(s: NetlinkSocket, r: RouteSpec, exclusive = false):
   if (!isDefault) body.push(attr(RTA_DST, dst.bytes));
   if (r.gateway) body.push(attr(RTA_GATEWAY, ipToBytes(r.gateway).bytes));
   if (r.oif) body.push(u32Attr(RTA_OIF, r.oif));
+  if (r.src) body.push(attr(RTA_PREFSRC, ipToBytes(r.src).bytes));
   s.request(RTM_NEWROUTE, NLM_F_CREATE | (exclusive ? NLM_F_EXCL : NLM_F_REPLACE), body);
 }
 

@@ -185,8 +185,8 @@ export interface NetworkDriver<C = unknown> {
   /** Start-up, for a stored network, instead of createNetwork (a plugin keeps its own networks: it is only activated again). */
   restoreNetwork?(net: DriverNetwork<C>): Promise<void>;
   deleteNetwork(net: DriverNetwork<C>): Promise<void>;
-  /** The name of a new endpoint's outside link ('' when it has none); `taken` lists those of the network's other endpoints, when asked. */
-  linkName?(net: DriverNetwork<C>, taken: () => string[]): string;
+  /** The name of a new endpoint's outside link ('' when it has none); `taken(name)`: another endpoint of the network has that link name. */
+  linkName?(net: DriverNetwork<C>, taken: (name: string) => boolean): string;
   /**
    * Before the endpoint is planned, its addresses known: a driver that makes endpoints
    * outside berth (a plugin: CreateEndpoint, then Join with the sandbox's path) does it

@@ -156,8 +156,8 @@ export class EndpointService {
     // from (and its IPv6 one's low bits repeat across networks on one macvlan parent): random
     ep.mac = ep.staticMac ?? (ip ? macFromIp(ip) : randomMac());
     ep.ifName = this.nextIfName(ep.containerId);
-    // asked for only by drivers that need it (a ptp end): a bridge network's are many, on every start
-    const taken = () => this.state.endpointsOf({ networkId: net.id }).filter((e) => e.id !== ep.id && e.ifName).map((e) => e.linkName);
+    // asked for only by drivers that need it (a ptp end, a routed network's host end): one pass over the network's endpoints
+    const taken = (name: string) => this.state.linkNameTaken(net.id, name, ep.id);
     ep.linkName = driver.linkName?.(this.networks.view(net), taken) ?? '';
   }
 
@@ -186,7 +186,7 @@ export class EndpointService {
     ep.addresses = [`${ip}/${prefixOf(net.ipamConfig[0].subnet)}`];
     ep.mac = mac;
     ep.ifName = this.nextIfName(ep.containerId);
-    ep.linkName = this.networks.driverOf(net).linkName?.(this.networks.view(net), () => []) ?? '';
+    ep.linkName = this.networks.driverOf(net).linkName?.(this.networks.view(net), () => false) ?? '';
   }
 
   /**

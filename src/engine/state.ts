@@ -110,6 +110,12 @@ export class State {
     if (e) this.unindex(e);
   }
 
+  /** Another endpoint of the network (with an interface) has that link name. */
+  linkNameTaken(networkId: string, linkName: string, exceptEndpointId: string): boolean {
+    for (const e of this.byNetwork.get(networkId)?.values() ?? []) if (e.id !== exceptEndpointId && e.ifName && e.linkName === linkName) return true;
+    return false;
+  }
+
   endpointsOf(by: { containerId?: string; networkId?: string }): EndpointRecord[] {
     const out: EndpointRecord[] = [];
     const pool = by.containerId !== undefined ? this.byContainer.get(by.containerId)?.values() ?? []

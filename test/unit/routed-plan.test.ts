@@ -31,9 +31,12 @@ test('routed mode: -o berth.network.mode=routed gives a network without a bridge
   assert.equal(cfg.bridgeName, '');
   assert.deepEqual(cfg.routed, { hostPrefix: 'rtab12cd' });
   assert.equal(parseBridgeConfig(spec({ 'berth.network.mode': 'bridge' }), defaultConfig()).routed, undefined);
-  const name = driver.linkName(net(cfg), () => []);
+  const name = driver.linkName(net(cfg), () => false);
   assert.match(name, ROUTED_LINK);
   assert.ok(name.startsWith('rtab12cd') && name.length === 15, name);
+  let asked = 0;
+  const again = driver.linkName(net(cfg), (n) => ++asked === 1 || n === name);
+  assert.ok(asked >= 2 && again !== name, 'a name another endpoint has is never given');
   assert.deepEqual(driver.describe(net(cfg)), { routedPrefix: 'rtab12cd' });
   assert.equal(driver.endpointLimit(net(cfg)), undefined, 'no port limit');
   const bridged = parseBridgeConfig(spec({}), defaultConfig());

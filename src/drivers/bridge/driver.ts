@@ -82,7 +82,7 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
     }
   }
 
-  linkName(net: Net, taken: () => string[]): string {
+  linkName(net: Net, taken: (name: string) => boolean): string {
     return net.config.routed ? routedLinkName(net.config.routed.hostPrefix, taken) : hostIfName(newId());
   }
 

@@ -14,12 +14,11 @@ import type { BridgeConfig } from './config.js';
 
 type Net = DriverNetwork<BridgeConfig>;
 
-/** The host end's name: the network's prefix and 7 hex of a fresh id (unique among `taken`). */
-export function routedLinkName(hostPrefix: string, taken: () => string[]): string {
-  const used = new Set(taken());
+/** The host end's name: the network's prefix and 7 hex of a fresh id (one no other endpoint of the network has). */
+export function routedLinkName(hostPrefix: string, taken: (name: string) => boolean): string {
   for (;;) {
     const name = `${hostPrefix}${newId().slice(0, 15 - hostPrefix.length)}`;
-    if (!used.has(name)) return name;
+    if (!taken(name)) return name;
   }
 }
 

@@ -59,9 +59,8 @@ export class PtpDriver implements NetworkDriver<PtpConfig> {
     await this.kernel.deleteNetns(this.parking(net));
   }
 
-  linkName(net: Net, taken: () => string[]): string {
-    const used = taken();
-    const free = pairEnds(net.id).filter((end) => !used.includes(end));
+  linkName(net: Net, taken: (name: string) => boolean): string {
+    const free = pairEnds(net.id).filter((end) => !taken(end));
     if (free.length === 0) throw new ConflictError(`network ${net.name} is a point-to-point link and both its ends are in use`);
     return free[0];
   }

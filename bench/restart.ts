@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { Lab } from '../test/lab/lab.js';
 import { renderProfile } from './lib/cpuprofile.js';
 import { loadavg } from './lib/host.js';
+import { apiOk, log } from './lib/lab-api.js';
 import { median } from './lib/stats.js';
 import { nowMs } from './lib/timing.js';
 
@@ -31,15 +32,6 @@ const PER_NETWORK = 500;
 const FIRST_PORT = 20000;
 const PROBED = 300;
 
-function log(line: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-async function api(lab: Lab, method: string, path: string, body?: unknown) {
-  const r = await lab.api(method, path, body);
-  if (r.status >= 400) throw new Error(`berthd ${method} ${path}: ${r.status} ${r.text.trim()}`);
-  return r;
-}
 
 /** The ports of addr not forwarding yet, probed from the lab host's netns (where the host uplink is), 50 at a time, 1 s each. */
 async function portsDown(lab: Lab, addr: string, ports: number[]): Promise<number[]> {
@@ -77,30 +69,30 @@ async function size(n: number): Promise<Round[]> {
   const lab = await Lab.create();
   try {
     const networks = Math.ceil(n / PER_NETWORK);
-    for (let k = 0; k < networks; k++) await api(lab, 'POST', '/networks/create', { Name: `rnet${k}` });
+    for (let k = 0; k < networks; k++) await apiOk(lab, 'POST', '/networks/create', { Name: `rnet${k}` });
     const names: string[] = [];
     const ports: number[] = [];
     const t0 = nowMs();
     for (let i = 0; i < n; i++) {
       const name = `web${i}`;
       const port = FIRST_PORT + i;
-      const c = await api(lab, 'POST', `/containers/create?name=${name}`, {
+      const c = await apiOk(lab, 'POST', `/containers/create?name=${name}`, {
         // its home a read-only directory of the container's own /sys: nothing is ever fetched, only connected to
         Cmd: ['busybox', 'httpd', '-f', '-p', '80', '-h', '/sys/fs'],
         ExposedPorts: { '80/tcp': {} },
         HostConfig: { NetworkMode: `rnet${i % networks}`, PortBindings: { '80/tcp': [{ HostPort: String(port) }] } },
       });
-      await api(lab, 'POST', `/containers/${(c.body as { Id: string }).Id}/start`);
+      await apiOk(lab, 'POST', `/containers/${(c.body as { Id: string }).Id}/start`);
       names.push(name);
       ports.push(port);
       if ((i + 1) % 250 === 0) log(`${n}: ${i + 1} running`);
     }
     log(`${n}: made in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
     // the prober: a container on every network, so each name is asked where it resolves
-    const prober = await api(lab, 'POST', '/containers/create?name=prober', { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'rnet0' } });
-    await api(lab, 'POST', `/containers/${(prober.body as { Id: string }).Id}/start`);
-    for (let k = 1; k < networks; k++) await api(lab, 'POST', `/networks/rnet${k}/connect`, { Container: 'prober' });
-    const ns = ((await api(lab, 'GET', '/containers/prober/json')).body as { NetworkSettings: { SandboxKey: string } }).NetworkSettings.SandboxKey;
+    const prober = await apiOk(lab, 'POST', '/containers/create?name=prober', { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'rnet0' } });
+    await apiOk(lab, 'POST', `/containers/${(prober.body as { Id: string }).Id}/start`);
+    for (let k = 1; k < networks; k++) await apiOk(lab, 'POST', `/networks/rnet${k}/connect`, { Container: 'prober' });
+    const ns = ((await apiOk(lab, 'GET', '/containers/prober/json')).body as { NetworkSettings: { SandboxKey: string } }).NetworkSettings.SandboxKey;
     const probed = ports.filter((_, i) => i % Math.max(1, Math.floor(ports.length / PROBED)) === 0).slice(0, PROBED);
     // every server listening and every name served before the first kill
     for (const t = nowMs(); ;) {

@@ -18,6 +18,7 @@ import { renderProfile } from './lib/cpuprofile.js';
 import { renderReport } from './lib/report.js';
 import type { SystemRun } from './lib/results.js';
 import { setupChart } from './lib/svg.js';
+import { log } from './lib/lab-api.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const ANCHORS: Record<string, { pkg: string; fn: (o: AnchorOptions) => Promise<SystemRun> }> = {
@@ -26,9 +27,6 @@ const ANCHORS: Record<string, { pkg: string; fn: (o: AnchorOptions) => Promise<S
   docker: { pkg: '/usr/sbin/dockerd', fn: runDocker },
 };
 
-function log(line: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
 
 function requireLabWorld(): void {
   if (process.env.BERTH_LAB_WORLD !== '1') throw new Error('run this inside a lab world: bash scripts/bench.sh dist/bench/setup.js');

@@ -12,23 +12,15 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Lab } from '../test/lab/lab.js';
 import { cpuModel, loadavg } from './lib/host.js';
+import { apiOk, log } from './lib/lab-api.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PORT = 7070;
 
-function log(line: string): void {
-  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
-}
-
-async function api(lab: Lab, method: string, path: string, body?: unknown) {
-  const r = await lab.api(method, path, body);
-  if (r.status >= 400) throw new Error(`berthd ${method} ${path}: ${r.status} ${r.text.trim()}`);
-  return r;
-}
 
 async function run(lab: Lab, name: string, net: string): Promise<void> {
-  const c = await api(lab, 'POST', `/containers/create?name=${name}`, { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
-  await api(lab, 'POST', `/containers/${(c.body as { Id: string }).Id}/start`);
+  const c = await apiOk(lab, 'POST', `/containers/create?name=${name}`, { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
+  await apiOk(lab, 'POST', `/containers/${(c.body as { Id: string }).Id}/start`);
 }
 
 interface Row {
@@ -52,7 +44,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     await lab.startDaemon(['--ui', `127.0.0.1:${PORT}`]);
-    for (let k = 0; k < nets; k++) await api(lab, 'POST', '/networks/create', { Name: `pg${k}`, IPAM: { Config: [{ Subnet: `10.${100 + k}.0.0/16` }] } });
+    for (let k = 0; k < nets; k++) await apiOk(lab, 'POST', '/networks/create', { Name: `pg${k}`, IPAM: { Config: [{ Subnet: `10.${100 + k}.0.0/16` }] } });
     const wrapper = join(lab.dir, 'chromium-in-lab');
     writeFileSync(wrapper, `#!/bin/sh\nexec nsenter --net=${lab.hostNs} /usr/bin/chromium "$@"\n`);
     chmodSync(wrapper, 0o755);
@@ -62,7 +54,7 @@ async function main(): Promise<void> {
       for (const size of sizes) {
         while (made < size) await run(lab, `pg-c${made}`, `pg${made++ % nets}`);
         const t0 = performance.now();
-        const g = await api(lab, 'GET', '/berth/graph');
+        const g = await apiOk(lab, 'GET', '/berth/graph');
         const graphMs = performance.now() - t0;
         const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
         const t1 = performance.now();

@@ -10,6 +10,7 @@ import { basename, join } from 'node:path';
 import { CLI_PATH, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
 import { run } from '../../test/lab/exec.js';
 import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
+import { apiOk } from './lab-api.js';
 import { countIcmp6, DUAL_PREFIX, readIcmp6, ROUTED_PREFIX, V4_PREFIX, type Icmp6Count } from './dual-stack.js';
 import { added, linkSummary } from './netns.js';
 import { emptyRun, type SystemRun } from './results.js';
@@ -50,11 +51,6 @@ async function must(lab: Lab, args: string[]): Promise<string> {
   return r.stdout.trim();
 }
 
-async function apiOk(lab: Lab, method: string, path: string, body?: unknown) {
-  const r = await lab.api(method, path, body);
-  if (r.status >= 400) throw new Error(`berthd ${method} ${path}: ${r.status} ${r.text.trim()}`);
-  return r;
-}
 
 /** What must be back to its old self after the last removal. */
 interface Snapshot {

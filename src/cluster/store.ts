@@ -1,12 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { ConsecutiveBreaker, ConstantBackoff, circuitBreaker, handleWhen, noop, retry } from 'cockatiel';
-import {
-  castGrpcError, Etcd3, EtcdLeaseInvalidError, GRPCCancelledError, GRPCDeadlineExceededError, isRecoverableError,
-  type ICompare, type IKeyValue, type IRequestOp, type ITxnResponse, type Watcher,
-} from 'etcd3';
+import { createRequire } from 'node:module';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3, ICompare, IKeyValue, IRequestOp, ITxnResponse, Watcher } from 'etcd3';
 import { ClusterStoreCompactedError, ClusterStoreError, ClusterStoreUnavailableError } from './errors.js';
 import type { ClusterStoreConfig } from './options.js';
+
+/** etcd3 and its gRPC stack, loaded when a cluster store is first made: without --cluster-store they cost every berthd start 0.2 s. */
+let etcd3: typeof Etcd3Module | undefined;
+const lib = (): typeof Etcd3Module => (etcd3 ??= createRequire(import.meta.url)('etcd3') as typeof Etcd3Module);
 
 // berth's one door to etcd (v3, through the npm etcd3 client over gRPC). Every call has a
 // deadline (default 3 s) covering etcd3's own retries: a blackholed etcd would otherwise
@@ -56,7 +59,7 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
     this.name = `etcd://${config.endpoints.join(',')}`;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const scheme = config.tls ? 'https' : 'http';
-    this.client = new Etcd3({
+    this.client = new (lib().Etcd3)({
       hosts: config.endpoints.map((e) => `${scheme}://${e}`),
       credentials: config.tls && {
         rootCertificate: readFileSync(config.tls.caFile),
@@ -66,8 +69,8 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
       faultHandling: {
         // With several members, a failed call is tried on the next one, within the same
         // deadline. No circuit breaker: it would refuse calls for seconds after etcd is back.
-        global: config.endpoints.length > 1 ? retry(handleWhen(isRecoverableError), { maxAttempts: config.endpoints.length - 1, backoff: new ConstantBackoff(20) }) : noop,
-        host: () => (config.endpoints.length > 1 ? circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }) : noop),
+        global: config.endpoints.length > 1 ? retry(handleWhen(lib().isRecoverableError), { maxAttempts: config.endpoints.length - 1, backoff: new ConstantBackoff(20) }) : noop,
+        host: () => (config.endpoints.length > 1 ? circuitBreaker(handleWhen(lib().isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(3) }) : noop),
       },
       grpcOptions: {
         // a watch on an etcd that stopped answering is found dead in ~10 s (etcd's default
@@ -132,7 +135,7 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
         const res = await new Promise<{ TTL: string }>((resolve, reject) => {
           stream.on('data', resolve);
           stream.on('error', reject);
-          stream.on('end', () => reject(new GRPCCancelledError('keep-alive stream ended')));
+          stream.on('end', () => reject(new (lib().GRPCCancelledError)('keep-alive stream ended')));
           stream.write({ ID: lease });
         });
         return Number(res.TTL);
@@ -144,7 +147,7 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
 
   async revokeLease(lease: string): Promise<void> {
     await this.call(`revoke lease ${lease}`, (options) => this.client.leaseClient.leaseRevoke({ ID: lease }, options)).catch((err: Error) => {
-      if (!(err.cause instanceof EtcdLeaseInvalidError)) throw err; // gone already: what revoking wanted
+      if (!(err.cause instanceof lib().EtcdLeaseInvalidError)) throw err; // gone already: what revoking wanted
     });
   }
 
@@ -202,8 +205,8 @@ export class ClusterStore extends EventEmitter<ClusterStoreEvents> {
     } catch (err) {
       if (err instanceof ClusterStoreError) throw err;
       // a stream's errors come raw from grpc: cast them as etcd3 casts a unary call's
-      const e = err instanceof TimeoutError ? err : castGrpcError(err as Error);
-      if (e instanceof TimeoutError || e instanceof GRPCDeadlineExceededError || isRecoverableError(e)) {
+      const e = err instanceof TimeoutError ? err : lib().castGrpcError(err as Error);
+      if (e instanceof TimeoutError || e instanceof lib().GRPCDeadlineExceededError || lib().isRecoverableError(e)) {
         const down = new ClusterStoreUnavailableError(`cluster store ${this.name} unreachable: ${what}: ${shortMessage(e, this.timeoutMs)}`);
         this.markReachable(false, down);
         throw down;
@@ -233,7 +236,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 function shortMessage(e: Error, ms: number): string {
-  if (e instanceof GRPCDeadlineExceededError) return `no answer within ${ms} ms`;
+  if (e instanceof lib().GRPCDeadlineExceededError) return `no answer within ${ms} ms`;
   // grpc's "14 UNAVAILABLE: No connection established. Last error: Error: connect
   // ECONNREFUSED 127.0.0.1:2379. Resolution note: " says its cause at the end
   const m = e.message.replace(/^\d+ [A-Z_]+: /, '').replace(/\s*Resolution note:.*$/s, '');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { ROUTED_LINK } from '../../src/drivers/bridge/config.js';
 import { Lab } from '../lab/lab.js';
 import { checkConsistency } from '../lab/consistency.js';
 import { eventually, fails, hostLinks, hostOk, inspect, ok, pingFrom, resolves, runSleeper } from './helpers.js';
@@ -29,9 +30,9 @@ async function netns(c: string): Promise<string> {
   return inspect(lab, c, '{{.NetworkSettings.SandboxKey}}');
 }
 
-/** The host ends of routed networks (rt + 13 hex, on no bridge). */
+/** The host ends of routed networks (on no bridge). */
 async function routedEnds(): Promise<string[]> {
-  return (await hostLinks(lab)).filter((l) => l.linkinfo?.info_kind === 'veth' && !l.master && /^rt[0-9a-f]{13}$/.test(l.ifname)).map((l) => l.ifname).sort();
+  return (await hostLinks(lab)).filter((l) => l.linkinfo?.info_kind === 'veth' && !l.master && ROUTED_LINK.test(l.ifname)).map((l) => l.ifname).sort();
 }
 
 describe('routed networks', { concurrency: false }, () => {

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROUTED_LINK } from '../../src/drivers/bridge/config.js';
 import { ROUTE_PROTOCOL } from '../../src/drivers/overlay/direct-routes.js';
 import type { ContainerRecord, EndpointRecord, IntentRecord, NetworkRecord } from '../../src/store/records.js';
 import { cidrContains } from '../../src/util/ip.js';
@@ -193,8 +194,8 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   for (const l of links) {
     if (l.linkinfo?.info_kind === 'bridge' && !bridges.has(l.ifname) && !lab.foreignLinks.has(l.ifname)) f.links.push(`bridge ${l.ifname}: no network names it`);
     if (l.linkinfo?.info_kind === 'vxlan' && /^vx-[0-9a-f]{12}$/.test(l.ifname) && !vxlans.has(l.ifname)) f.links.push(`VXLAN device ${l.ifname}: no network names it`);
-    // a routed network's host ends are on no bridge (rt + 13 hex)
-    const routedEnd = l.linkinfo?.info_kind === 'veth' && !l.master && /^rt[0-9a-f]{13}$/.test(l.ifname);
+    // a routed network's host ends are on no bridge
+    const routedEnd = l.linkinfo?.info_kind === 'veth' && !l.master && ROUTED_LINK.test(l.ifname);
     if (!routedEnd && (l.linkinfo?.info_kind !== 'veth' || !l.master || !bridges.has(l.master))) continue;
     vethNames.add(l.ifname);
     if (!liveLinks.has(l.ifname)) f.links.push(`${l.ifname} ${routedEnd ? '(routed)' : `on ${l.master}`}: no running endpoint names it`);
@@ -253,9 +254,9 @@ export async function findInconsistencies(lab: Lab): Promise<Findings> {
   const setJson = await runOk(['nsenter', `--net=${lab.hostNs}`, 'nft', '-j', 'list', 'set', 'ip', 'berth', 'bridges']).catch(() => '');
   if (setJson) {
     const set = (JSON.parse(setJson) as { nftables: { set?: { elem?: unknown[] } }[] }).nftables.find((x) => x.set)?.set;
-    const ends = new Set((set?.elem ?? []).filter((e): e is string => typeof e === 'string' && /^rt[0-9a-f]{13}$/.test(e)));
+    const ends = new Set((set?.elem ?? []).filter((e): e is string => typeof e === 'string' && ROUTED_LINK.test(e)));
     for (const e of ends) if (!liveLinks.has(e)) f.nftElements.push(`routed host end ${e} in ip berth bridges: no running endpoint names it`);
-    for (const l of vethNames) if (/^rt[0-9a-f]{13}$/.test(l) && !ends.has(l)) f.nftElements.push(`routed host end ${l} is not in ip berth bridges`);
+    for (const l of vethNames) if (ROUTED_LINK.test(l) && !ends.has(l)) f.nftElements.push(`routed host end ${l} is not in ip berth bridges`);
   }
   return f;
 }

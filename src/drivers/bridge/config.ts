@@ -17,7 +17,7 @@ export const OPT = {
 
 const KNOWN = new Set<string>(Object.values(OPT));
 
-/** berth's own option: `routed` makes a network without a bridge (see routed-plan.ts) */
+/** berth's own option: `routed` makes a network without a bridge (see routed.ts) */
 export const MODE_OPT = 'berth.network.mode';
 
 /** The host ends of a routed network's veths are named ROUTED_LINK_PREFIX + 6 hex of the network id + 7 hex of the endpoint's. */

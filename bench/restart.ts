@@ -4,7 +4,9 @@
 // TCP connection from the host to host-uplink:PORT reaches the container), every name
 // resolves (the embedded resolver, asked from inside a container). The data path needs no
 // berthd (the nftables tables and the veths stay), the names do: the resolver is berthd's.
-// Runs inside scripts/in-lab.sh. Writes bench/results/restart.md.
+// Both probes run beside the restart (bench/lib/restart-probes.ts), so that their own
+// rounds add nothing to what they time. Runs inside scripts/in-lab.sh. Writes
+// bench/results/restart.md.
 // BENCH_PROF=1: the last start of each size is profiled (berthd's main thread, until the
 // lab stops it), written to bench/results/restart-profile.md.
 // Knobs: BENCH_RESTART_N (comma list, default 100,1000), BENCH_RESTART_ROUNDS (default 3).
@@ -22,6 +24,7 @@ import { loadavg } from './lib/host.js';
 import { apiOk, log } from './lib/lab-api.js';
 import { median } from './lib/stats.js';
 import { nowMs } from './lib/timing.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const SIZES = (process.env.BENCH_RESTART_N ?? '100,1000').split(',').map(Number);
 const ROUNDS = Number(process.env.BENCH_RESTART_ROUNDS ?? 3);
@@ -31,6 +34,10 @@ const OUT = join(process.env.BENCH_OUT ?? join(REPO, 'bench', 'results'), 'resta
 const PER_NETWORK = 500;
 const FIRST_PORT = 20000;
 const PROBED = 300;
+const PROBES = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'restart-probes.js');
+const PORT_TAIL_MS = 500;
+/** This sandbox sets NODE_EXTRA_CA_CERTS, which costs every node start tens of ms reading certificates berthd never uses (the CLI benches spare it too). */
+const DAEMON_ENV: Record<string, string> = { NODE_EXTRA_CA_CERTS: '' };
 
 
 /** The ports of addr not forwarding yet, probed from the lab host's netns (where the host uplink is), 50 at a time, 1 s each. */
@@ -63,6 +70,11 @@ interface Round {
   portsMs: number;
   namesMs: number;
   readyMs: number;
+  /** port connections tried from before the kill to after ready, and how many failed */
+  probes: number;
+  failed: number;
+  /** berthd's own lines: containers adopted in …, ready in … */
+  said: string[];
 }
 
 async function size(n: number): Promise<Round[]> {
@@ -102,27 +114,32 @@ async function size(n: number): Promise<Round[]> {
     }
     const rounds: Round[] = [];
     for (let r = 0; r < ROUNDS; r++) {
+      // the port probe runs from before the kill to after the new berthd is ready, the name
+      // probe from just before its start: neither adds a round of its own to the figures
+      const portProbe = lab.spawnIn(lab.hostNs, ['node', PROBES, 'ports', lab.hostUplinkAddr, ...probed.map(String)], DAEMON_ENV);
+      await portProbe.waitForOutput('ready\n');
       await lab.killDaemon();
+      const nameProbe = lab.spawnIn(ns, ['node', PROBES, 'names', '127.0.0.11', ...names], DAEMON_ENV);
+      await nameProbe.waitForOutput('ready\n');
+      const startEpoch = Date.now();
       const start = nowMs();
-      await lab.startDaemon(); // returns once /_ping answers
+      await lab.startDaemon(undefined, DAEMON_ENV); // returns once /_ping answers
       const pingMs = nowMs() - start;
-      let portsMs = NaN;
-      let namesMs = NaN;
-      let downPorts = probed;
-      let downNames = names;
-      while ((downPorts.length || downNames.length) && nowMs() - start < 120_000) {
-        if (downPorts.length) {
-          downPorts = [...(await unmapped(lab, ports)), ...(await portsDown(lab, lab.hostUplinkAddr, downPorts))];
-          if (!downPorts.length) portsMs = nowMs() - start;
-        }
-        if (downNames.length) {
-          downNames = await namesDown(lab, ns, downNames);
-          if (!downNames.length) namesMs = nowMs() - start;
-        }
-      }
-      if (downPorts.length || downNames.length) throw new Error(`${n}: after 120 s, ${downPorts.length} ports and ${downNames.length} names still down`);
-      rounds.push({ n, pingMs, portsMs, namesMs, readyMs: Math.max(pingMs, portsMs, namesMs) });
-      log(`${n} round ${r + 1}: /_ping ${pingMs.toFixed(0)} ms, every port ${portsMs.toFixed(0)} ms, every name ${namesMs.toFixed(0)} ms`);
+      await nameProbe.waitForOutput('all ', 120_000).catch(() => {
+        throw new Error(`${n}: names do not resolve after the restart: ${nameProbe.output().trim()}`);
+      });
+      const namesMs = Number(/^all (\d+)$/m.exec(nameProbe.output())?.[1]) - startEpoch;
+      const missing = await unmapped(lab, ports);
+      if (missing.length) throw new Error(`${n}: ${missing.length} published ports (${missing.slice(0, 5).join(' ')}) missing from the DNAT map after the restart`);
+      await sleep(PORT_TAIL_MS); // a probe round or two past readiness
+      await portProbe.stop('SIGTERM');
+      const summary = JSON.parse(/^summary (.*)$/m.exec(portProbe.output())?.[1] ?? 'null') as { probes: number; failures: [number, number][] } | null;
+      if (!summary) throw new Error(`${n}: the port probe said nothing: ${portProbe.output().trim()}`);
+      // a port that never failed forwarded throughout: ready at 0
+      const portsMs = Math.max(0, ...summary.failures.map(([, at]) => at - startEpoch));
+      const said = lab.daemonLog().split('\n').filter((l) => / adopted in | ready in /.test(l)).slice(-2).map((l) => l.replace(/^\S+ berthd: /, ''));
+      rounds.push({ n, pingMs, portsMs, namesMs, readyMs: Math.max(pingMs, portsMs, namesMs), probes: summary.probes, failed: summary.failures.length, said });
+      log(`${n} round ${r + 1}: /_ping ${pingMs.toFixed(0)} ms, names ${namesMs.toFixed(0)} ms, ports ${summary.probes} probes, ${summary.failures.length} failed; berthd: ${said.join('; ')}`);
     }
     return rounds;
   } finally {
@@ -150,16 +167,19 @@ async function main(): Promise<void> {
     '',
     `Run ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim().split(' ').slice(0, 2).join(' ')}, node ${process.version}; load before \`${loadBefore}\`, after \`${loadavg()}\`.`,
     `Each container runs busybox httpd on port 80, publishes it (-p ${FIRST_PORT}+i:80) and has a name on a user network (${PER_NETWORK} per network). berthd is killed with SIGKILL and started again, ${ROUNDS} times per size; timed from the start of the new berthd.`,
-    'Produced by `npm run bench:restart` (bench/restart.ts) in a lab world. Ports are probed from the host to its uplink address (one node process, 50 connections at a time), names by one dig batch from a container on every network; each probe round costs its own time, so figures are upper bounds by up to a round.',
+    'Produced by `npm run bench:restart` (bench/restart.ts) in a lab world. Both probes run beside the restart, not after it (bench/lib/restart-probes.ts): the ports one from the host to its uplink address, from before the kill until 0.5 s after ready, a round of connections every 0.2 s; the names one from a container on every network, asking the last name until it answers and then every name until all have (c-ares, one try of 250 ms). berthd runs without this sandbox\'s NODE_EXTRA_CA_CERTS.',
     '',
-    '| containers | /_ping answers (ms) | every published port in the DNAT map, and a probed sample forwarding (ms) | every name resolves (ms) | ready: all three (ms) |',
-    '|---:|---:|---:|---:|---:|',
+    '| containers | /_ping answers (ms) | every name resolves (ms) | published ports: connections during the restart, failed | every port forwarding (ms) | ready: all three (ms) |',
+    '|---:|---:|---:|---:|---:|---:|',
     ...SIZES.map((n) => {
       const rs = all.filter((r) => r.n === n);
-      return `| ${n} | ${fmt(rs.map((r) => r.pingMs))} | ${fmt(rs.map((r) => r.portsMs))} | ${fmt(rs.map((r) => r.namesMs))} | ${fmt(rs.map((r) => r.readyMs))} |`;
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      return `| ${n} | ${fmt(rs.map((r) => r.pingMs))} | ${fmt(rs.map((r) => r.namesMs))} | ${sum(rs.map((r) => r.probes)).toLocaleString('en-US')}, ${sum(rs.map((r) => r.failed))} failed | ${fmt(rs.map((r) => r.portsMs))} | ${fmt(rs.map((r) => r.readyMs))} |`;
     }),
     '',
-    `Medians (min-max) over the rounds. Ports: all N in the map, and up to ${PROBED} of them (spread evenly) connected to; a port that forwards at its first probe counts at the time of that probe (the data path stays up while berthd is down).`,
+    ...SIZES.map((n) => `- berthd's log, last round with ${n}: ${all.filter((r) => r.n === n).at(-1)?.said.join('; ') ?? ''}`),
+    '',
+    `Medians (min-max) over the rounds. Ports: all N in berth's DNAT map after each restart, and up to ${PROBED} of them (spread evenly) connected to throughout; a port counts as forwarding from the last failed connection on (0 when none failed: the data path needs no berthd).`,
     '',
   ];
   writeFileSync(OUT, lines.join('\n'));

@@ -13,7 +13,7 @@ export class ResolverThread {
   private dead: Error | undefined;
 
   constructor(config: WorkerConfig, private readonly onDeath: (err: Error) => void) {
-    const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: config, transferList: config.peers });
+    const worker = new Worker(new URL('../dns/worker.js', import.meta.url), { workerData: config, transferList: config.peers });
     worker.on('message', (r: DnsReply) => this.onReply(r));
     worker.on('error', (e) => this.die(e));
     worker.on('exit', (code) => this.die(new Error(`DNS resolver thread exited (code ${code})`)));

@@ -470,9 +470,9 @@ export class ContainerService {
     return c.attachment ? existsSync(c.attachment.netns) : this.runtime.isRunning(c.state);
   }
 
-  /** After a daemon restart, for a container whose process still runs: its sandbox as it was. */
-  async restoreSandbox(c: ContainerRecord): Promise<void> {
-    await this.sandboxes.restore(c, this.netnsRole(c), publishesPorts(c));
+  /** After a daemon restart, for the containers whose processes still run: their sandboxes as they were. */
+  async restoreSandboxes(cs: ContainerRecord[]): Promise<void> {
+    await this.sandboxes.restoreAll(cs.map((c) => ({ c, role: this.netnsRole(c), publishes: publishesPorts(c) })));
   }
 
   /** Releases addresses and deletes the netns; the kernel then removes the veths itself. */

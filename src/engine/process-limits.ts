@@ -7,11 +7,14 @@ import type { EngineObserver } from './observer.js';
 // the system's tasks (every container runs a shim and its processes: kernel.pid_max and
 // kernel.threads-max), and the connection tracking table of berthd's netns (every flow
 // through a published port or out of a container holds an entry). Checked every CHECK_EVERY
-// interfaces that come up, and once more at each level crossed; each limit is reported once per level
+// interfaces that come up, at most once per CHECK_GAP_MS and never awaited by the start that
+// asked (counting berthd's fds is a readdir as long as the fd table, and a restart brings a
+// thousand interfaces up at once); each limit is reported once per level
 // (80 %, 90 %, 100 %) with what to raise, and while over 80 % as a warning in GET /info.
 // The neighbour table has its own observer (neighbour-limit.ts).
 
 const CHECK_EVERY = 16;
+const CHECK_GAP_MS = 1000;
 const LEVELS = [0.8, 0.9, 1];
 
 export interface LimitReading {
@@ -33,11 +36,20 @@ export class ProcessLimits implements EngineObserver {
   private last: LimitReading[] = [];
   private checking: Promise<void> | undefined;
 
-  constructor(private readonly log: (msg: string) => void, private readonly read: LimitSource = readProcessLimits) {}
+  private lastCheck = -Infinity;
 
-  endpointUp(c: ContainerRecord): Promise<void> | void {
+  constructor(
+    private readonly log: (msg: string) => void,
+    private readonly read: LimitSource = readProcessLimits,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  endpointUp(c: ContainerRecord): void {
     this.perContainer.set(c.id, (this.perContainer.get(c.id) ?? 0) + 1);
-    if (++this.ups % CHECK_EVERY === 0) return this.check();
+    if (++this.ups < CHECK_EVERY || this.now() - this.lastCheck < CHECK_GAP_MS) return;
+    this.ups = 0;
+    this.lastCheck = this.now();
+    void this.check();
   }
 
   endpointDown(c: ContainerRecord): void {

@@ -1,5 +1,5 @@
 import type { InterfacePlan } from '../driverapi/contract.js';
-import type { Kernel, SandboxInterface } from '../kernel/types.js';
+import type { Kernel, SandboxFacts, SandboxInterface } from '../kernel/types.js';
 import type { ContainerRecord, EndpointRecord, NetworkRecord } from '../store/records.js';
 import type { EndpointService } from './endpoints.js';
 import type { NetworkService } from './networks.js';
@@ -102,20 +102,47 @@ export class SandboxService {
   }
 
   /**
-   * After a daemon restart, for a container whose process still runs: its addresses are
-   * taken again and any interface missing from its netns is made again.
+   * After a daemon restart, for the containers whose processes still run: their addresses
+   * are taken again and any interface missing from a netns is made again. Every sandbox is
+   * read in one visit, many to a kernel round trip (SANDBOXES_PER_VISIT), with the
+   * resolver's sockets bound in the same visit; the next batch is read while this one is
+   * checked.
    */
-  async restore(c: ContainerRecord, role: NetnsRole, publishes: boolean): Promise<void> {
-    const eps = this.live(c);
-    for (const ep of eps) await this.endpoints.reserveAgain(this.network(ep), ep);
-    if (role === 'shared' || !(await this.kernel.netnsExists(c.sandboxKey))) return;
-    const joined = this.planAll(eps, publishes);
-    const present = new Set((await this.kernel.listAddresses(c.sandboxKey)).map((a) => `${a.ifname} ${a.cidr}`));
+  async restoreAll(items: { c: ContainerRecord; role: NetnsRole; publishes: boolean }[]): Promise<void> {
+    for (const { c } of items) for (const ep of this.live(c)) await this.endpoints.reserveAgain(this.network(ep), ep);
+    const own = items.filter((i) => i.role !== 'shared' && i.c.sandboxKey);
+    const batches: (typeof own)[] = [];
+    for (let k = 0; k < own.length; k += SANDBOXES_PER_VISIT) batches.push(own.slice(k, k + SANDBOXES_PER_VISIT));
+    const listeners = new Map(own.map((i) => [i.c.id, this.observers.listenIn(i.c, this.live(i.c).map((ep) => this.network(ep)))]));
+    const reads = batches.map((b) => this.kernel.readSandboxes(b.map((i) => ({ netns: i.c.sandboxKey, listen: listeners.get(i.c.id)?.at }))));
+    // every batch was asked for at once, so each one's sockets are handed on even after a
+    // container failed; the first failure is thrown once all are through
+    let failed: unknown;
+    for (const [k, read] of reads.entries()) {
+      for (const [n, f] of (await read).entries()) {
+        const { c, publishes } = batches[k]![n]!;
+        try {
+          if (f.sockets) await listeners.get(c.id)!.owner.sandboxUp?.(c, f.netns, f.sockets);
+          if (f.exists) await this.restoreFrom(c, f, publishes);
+        } catch (err) {
+          failed ??= err;
+        }
+      }
+    }
+    if (failed) throw failed;
+  }
+
+  /** One adopted sandbox, as the kernel has it: whatever of an endpoint is half made goes and is made again whole. */
+  private async restoreFrom(c: ContainerRecord, facts: SandboxFacts, publishes: boolean): Promise<void> {
+    if (facts.error) throw new Error(facts.error);
+    const joined = this.planAll(this.live(c), publishes);
+    const present = new Set(facts.addresses.map((a) => `${a.ifname} ${a.cidr}`));
+    const links = new Set(facts.links.map((l) => l.name));
     for (const j of joined) {
-      const link = await this.kernel.getLink(j.ep.ifName, c.sandboxKey);
+      const link = links.has(j.ep.ifName);
       // half made (a connect cut by a crash): what is there goes, and it is made again whole;
       // told by its addresses of either family (an IPv6-only endpoint has no IPv4 one), but
-      // link-scope IPv6, which listAddresses leaves out
+      // link-scope IPv6, which the address list leaves out
       const whole = link && j.iface.addresses.filter((a) => !isLinkLocal6(a)).every((cidr) => present.has(`${j.ep.ifName} ${cidr}`));
       if (link && !whole) await this.kernel.removeInterface(c.sandboxKey, j.iface);
       if (!whole) {
@@ -216,6 +243,9 @@ export class SandboxService {
     await this.networks.driverOf(j.net).left?.(this.networks.view(j.net), viewOf(j.ep, false));
   }
 }
+
+/** How many sandboxes one kernel round trip of a restart reads: big enough to cut the trips, small enough to start checking early. */
+const SANDBOXES_PER_VISIT = 64;
 
 const FAMILIES = [4, 6] as const;
 type Family = (typeof FAMILIES)[number];

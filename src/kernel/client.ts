@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { InvalidParameterError, KernelError } from '../util/errors.js';
 import type {
-  AddressInfo, FdbEntry, Kernel, LinkInfo, NeighbourEntry, NetnsSockets, RouteInfo, RouteLookup, SandboxInterface, SandboxOptions,
+  AddressInfo, FdbEntry, Kernel, LinkInfo, NeighbourEntry, NetnsSockets, RouteInfo, RouteLookup, SandboxFacts, SandboxInterface, SandboxOptions, SandboxVisit,
   VxlanPeer, VxlanSpec,
 } from './types.js';
 import type { OpName } from './ops.js';
@@ -89,6 +89,15 @@ class KernelClient implements Kernel {
   bindInNetns(netns: string, address: string, port: number): Promise<NetnsSockets> {
     return this.checked(() => { assertNetnsPath(netns); assertIpv4(address); assertPort(port); },
       () => this.call('bindInNetns', [netns, address, port]));
+  }
+
+  readSandboxes(visits: SandboxVisit[]): Promise<SandboxFacts[]> {
+    return this.checked(() => {
+      for (const v of visits) {
+        assertNetnsPath(v.netns);
+        if (v.listen) { assertIpv4(v.listen.address); assertPort(v.listen.port); }
+      }
+    }, () => this.call('readSandboxes', [visits]));
   }
 
   listLinks(netns?: string): Promise<LinkInfo[]> {
@@ -265,7 +274,7 @@ class KernelClient implements Kernel {
 
 /** Starts the kernel worker and resolves once it is ready (libc loaded, home netns held). */
 export async function openKernel(): Promise<Kernel> {
-  const worker = new Worker(new URL('./worker.js', import.meta.url));
+  const worker = new Worker(new URL('../kernel/worker.js', import.meta.url));
   await new Promise<void>((resolve, reject) => {
     const onError = (e: Error): void => reject(new KernelError(`cannot start kernel worker: ${e.message}`, 'EIO'));
     worker.once('error', onError);

@@ -3,6 +3,7 @@ import { OpError, attempt, fail } from './failure.js';
 import { applySandbox, forgetBridge, removeDefaultRoute, removeInterface, setDefaultRoute } from './sandbox.js';
 import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
 import { bindInNetns } from './netns-sockets.js';
+import { readSandboxes } from './sandbox-facts.js';
 import { runNft } from './nftables.js';
 import { readSysctl, writeSysctl } from './sysctl.js';
 import { homeSocket, where, withSocket } from './sockets.js';
@@ -72,6 +73,7 @@ export const ops = {
   deleteNetns: (path: string): void => deleteNetns(path),
   netnsExists: (path: string): boolean => netnsExists(path),
   bindInNetns,
+  readSandboxes,
 
   listLinks: (netns?: string): LinkInfo[] =>
     withSocket(netns, (s) => attempt(`cannot list links${where(netns)}`, () => links.listLinks(s))),

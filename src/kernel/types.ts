@@ -174,6 +174,27 @@ export interface SandboxInterface {
   noPrefixRoute?: boolean;
 }
 
+/** What readSandboxes is asked of one netns. */
+export interface SandboxVisit {
+  netns: string;
+  /** bind the resolver's sockets there too (as bindInNetns), when it can */
+  listen?: { address: string; port: number };
+}
+
+/** One netns as readSandboxes found it. */
+export interface SandboxFacts {
+  netns: string;
+  /** a mounted netns file */
+  exists: boolean;
+  links: LinkInfo[];
+  /** as listAddresses: link-scope IPv6 left out */
+  addresses: AddressInfo[];
+  /** the listen sockets, when asked for and bound (the caller owns them) */
+  sockets?: NetnsSockets;
+  /** it exists but could not be read */
+  error?: string;
+}
+
 export interface Kernel {
   /** Creates a new network namespace bind-mounted at `path` (parent dir created), with lo up. Idempotent. */
   createNetns(path: string): Promise<void>;
@@ -188,6 +209,8 @@ export interface Kernel {
    * close them (they keep the netns alive); they die with the process.
    */
   bindInNetns(netns: string, address: string, port: number): Promise<NetnsSockets>;
+  /** Many sandboxes' links and addresses (and the resolver's sockets bound in them), in one round trip, one visit each. */
+  readSandboxes(visits: SandboxVisit[]): Promise<SandboxFacts[]>;
 
   listLinks(netns?: string): Promise<LinkInfo[]>;
   getLink(name: string, netns?: string): Promise<LinkInfo | null>;

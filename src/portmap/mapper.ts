@@ -162,7 +162,9 @@ export class PortMapper {
   async restore(all: { containerId: string; ports: PublishedPort[] }[]): Promise<{ containerId: string; error: string }[]> {
     const failed: { containerId: string; error: string }[] = [];
     const dnat: DnatEntry[] = [];
-    for (const { containerId, ports } of all) {
+    // the containers side by side (a bind each, thousands at a restart); two that claim one
+    // port still get it once: the allocator checks again after each bind
+    await Promise.all(all.map(async ({ containerId, ports }) => {
       const kept: PublishedPort[] = [];
       for (const p of ports) {
         try {
@@ -174,7 +176,7 @@ export class PortMapper {
       }
       if (kept.length) this.byContainer.set(containerId, kept);
       dnat.push(...kept.map(toDnat));
-    }
+    }));
     await this.firewall.publish(dnat);
     return failed;
   }

@@ -16,10 +16,15 @@ import type { ExecSpec, ExitStatus, LogOptions, ProcessSpec, ProcessState } from
 // Starts and supervises container processes through berth-shim (src/runtime/shim). The
 // shim runs detached in its own session, so containers survive a daemon restart; the
 // daemon re-attaches to them with adopt(). Exit is learnt from the shim's own exit while
-// we are its parent, else from DIR/exit (inotify on the state dir, plus a slow poll).
+// we are its parent, else from DIR/exit (inotify on the state dir) and, for a shim killed
+// before it could write one, from one sweep of every adopted shim each ADOPT_POLL_MS:
+// kill(pid, 0) then, a syscall and no file read (thousands are adopted after a restart);
+// every FULL_CHECK_EVERY sweeps /proc/PID/stat too (a zombie its new parent has not reaped
+// yet, which kill(pid, 0) still finds) and the exit file (an inotify event lost).
 
 const START_TIMEOUT_MS = 10_000;
 const ADOPT_POLL_MS = 1000;
+const FULL_CHECK_EVERY = 10;
 
 type ExitCallback = (exit: ExitStatus) => void;
 
@@ -31,13 +36,16 @@ interface Tracked {
   exit?: ExitStatus;
   callbacks: ExitCallback[];
   watcher?: FSWatcher;
-  timer?: NodeJS.Timeout;
+  /** started by an earlier daemon: not our child, its end is swept for */
+  adopted?: boolean;
 }
 
 export class ProcessRuntime {
   private readonly tracked = new Map<string, Tracked>();
   private readonly stdinWriters = new Map<string, Socket>();
   private readonly spawner = new ShimSpawner();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeps = 0;
 
   async start(spec: ProcessSpec): Promise<ProcessState> {
     checkSpec(spec);
@@ -64,18 +72,29 @@ export class ProcessRuntime {
   /** Re-attaches to a container started by an earlier daemon (after a restart). */
   adopt(id: string, stateDir: string, state: Pick<ProcessState, 'pid' | 'shimPid'> & { pidStartTime?: string }): void {
     const t = this.track(id, stateDir, { pid: state.pid, shimPid: state.shimPid, pidStartTime: state.pidStartTime ?? '' });
-    const check = () => {
-      // a zombie shim counts as gone: its new parent may not have reaped it yet
-      const shimGone = t.shimPid > 0 ? !isOurProcess(t.shimPid) : !isOurProcess(t.pid, t.pidStartTime);
-      if (readExitFile(stateDir) || shimGone) this.finish(id);
-    };
+    t.adopted = true;
     try {
-      t.watcher = watch(stateDir, (_event, name) => { if (name === StateFile.exit) check(); });
+      t.watcher = watch(stateDir, (_event, name) => { if (name === StateFile.exit && ended(t)) this.finish(id); });
     } catch {
       t.watcher = undefined;
     }
-    t.timer = setInterval(check, ADOPT_POLL_MS);
-    check();
+    this.sweepTimer ??= setInterval(() => this.sweep(), ADOPT_POLL_MS);
+    if (ended(t)) this.finish(id);
+  }
+
+  /** The adopted shims that are gone are finished; the timer stops once none is left. */
+  private sweep(): void {
+    const full = ++this.sweeps % FULL_CHECK_EVERY === 0;
+    let left = 0;
+    for (const [id, t] of this.tracked) {
+      if (!t.adopted || t.exit) continue;
+      if (full ? ended(t) : !signalable(t.shimPid > 0 ? t.shimPid : t.pid)) this.finish(id);
+      else left++;
+    }
+    if (!left) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+    }
   }
 
   /** Calls cb once when the container process ends (at once, later, if it already has). */
@@ -170,6 +189,8 @@ export class ProcessRuntime {
   /** Stops watching (the daemon is shutting down); containers keep running. */
   close(): void {
     this.spawner.close();
+    clearInterval(this.sweepTimer);
+    this.sweepTimer = undefined;
     for (const id of [...this.tracked.keys()]) this.forget(id);
     for (const w of this.stdinWriters.values()) w.destroy();
     this.stdinWriters.clear();
@@ -194,7 +215,6 @@ export class ProcessRuntime {
     const t = this.tracked.get(id);
     if (!t) return;
     t.watcher?.close();
-    if (t.timer) clearInterval(t.timer);
     this.tracked.delete(id);
   }
 
@@ -203,7 +223,6 @@ export class ProcessRuntime {
     const t = this.tracked.get(id);
     if (!t || t.exit) return;
     t.watcher?.close();
-    if (t.timer) clearInterval(t.timer);
     // no exit file: the shim itself was killed before it could write one
     t.exit = readExitFile(t.stateDir) ?? { exitCode: 255, finishedAt: new Date().toISOString() };
     this.stdinWriters.get(t.stateDir)?.destroy();
@@ -317,4 +336,20 @@ function waitForPid(stateDir: string, shim: StartingShim): Promise<number> {
 function setupError(text: string): Error {
   const msg = `failed to create container process: ${text}`;
   return /No such file|Not a directory|Invalid argument|Permission denied/.test(text) ? new InvalidParameterError(msg) : new BerthError(msg, 500);
+}
+
+/** An adopted container has ended: its exit file is there, or its shim is gone (a zombie counts: its new parent may not have reaped it yet). */
+function ended(t: Tracked): boolean {
+  const shimGone = t.shimPid > 0 ? !isOurProcess(t.shimPid) : !isOurProcess(t.pid, t.pidStartTime);
+  return shimGone || readExitFile(t.stateDir) !== undefined;
+}
+
+/** kill(pid, 0): the process (or a zombie of it) still exists. */
+function signalable(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

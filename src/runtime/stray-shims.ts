@@ -13,12 +13,17 @@ export interface ShimProcess {
 
 const TITLE = /(?:^|\/)berth-shim --id ([0-9a-f]{64}) --state-dir (\S+)/;
 
-/** Every run-mode shim whose state dir lies under stateRoot (exec shims have none and are left alone). */
-export function shimsUnder(stateRoot: string): ShimProcess[] {
+/**
+ * Every run-mode shim whose state dir lies under stateRoot (exec shims have none and are
+ * left alone). `known`: pids that are something else for sure (the shims and processes of
+ * running containers), whose command lines are not read: a restart with thousands of
+ * containers would read thousands.
+ */
+export function shimsUnder(stateRoot: string, known: ReadonlySet<number> = new Set()): ShimProcess[] {
   const prefix = stateRoot.endsWith('/') ? stateRoot : `${stateRoot}/`;
   const out: ShimProcess[] = [];
   for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+    if (!/^\d+$/.test(entry) || known.has(Number(entry))) continue;
     let cmdline: string;
     try {
       cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0+/g, ' ');

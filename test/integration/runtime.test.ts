@@ -217,6 +217,36 @@ test('the container outlives the process that started it, and adopt later sees i
   assert.equal((await exit).exitCode, 137);
 });
 
+test('an adopted container whose shim is killed before it can write an exit file is seen to end (the sweep)', { skip }, async (t) => {
+  const w = world(t);
+  const s = spec(w, ['sleep', '600'], { hostname: 'orphan2' });
+  const starter = spawn(process.execPath, ['--input-type=module', '-e', `
+    const { ProcessRuntime } = await import(${JSON.stringify(RUNTIME_MODULE)});
+    const state = await new ProcessRuntime().start(JSON.parse(process.argv[1]));
+    console.log(JSON.stringify(state));
+    setInterval(() => {}, 1000);`, JSON.stringify(s)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let line = '';
+  await new Promise<void>((resolve, reject) => {
+    starter.stdout.on('data', (d: Buffer) => { line += d; if (line.includes('\n')) resolve(); });
+    starter.on('exit', () => reject(new Error(`starter exited early: ${line}`)));
+  });
+  const state = JSON.parse(line) as ProcessState;
+  w.started.push(state);
+  starter.kill('SIGKILL');
+  await new Promise((r) => starter.once('close', r));
+  w.rt.adopt(s.id, s.stateDir, state);
+  const exit = exitOf(w, s.id);
+  process.kill(state.shimPid, 'SIGKILL');
+  // no exit file: the shim died first; 255 as dockerd says of a container it lost
+  assert.equal((await exit).exitCode, 255);
+  assert.equal(existsSync(join(s.stateDir, 'exit')), false, 'the shim wrote no exit file');
+  try {
+    process.kill(state.pid, 'SIGKILL');
+  } catch {
+    // gone with its shim
+  }
+});
+
 test('exec runs inside the container\'s namespaces and returns the command\'s exit code', { skip }, async (t) => {
   const w = world(t);
   const s = spec(w, ['sleep', '600'], { hostname: 'vm1', env: ['FROM_CONTAINER=yes'] });

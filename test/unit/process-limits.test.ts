@@ -27,14 +27,34 @@ test('process limits: each level said once with what to raise, re-armed well bel
   assert.equal(logged.length, 3, 'said again after going well below');
 });
 
-test('process limits: every 16th interface up checks; a failing source never fails a start', async () => {
+test('process limits: every 16th interface up checks, at most once a second, not awaited; a failing source never fails a start', async () => {
   let reads = 0;
+  let clock = 0;
   const limits = new ProcessLimits(() => undefined, async () => {
     reads++;
     throw new Error('no /proc');
-  });
-  for (let i = 0; i < 32; i++) await limits.endpointUp({ id: `c${i % 3}` } as never);
-  assert.equal(reads, 2);
+  }, () => clock);
+  const up = (n: number) => { for (let i = 0; i < n; i++) assert.equal(limits.endpointUp({ id: `c${i % 3}` } as never), undefined, 'a start does not wait for it'); };
+  up(15);
+  assert.equal(reads, 0);
+  up(1);
+  assert.equal(reads, 1, 'the 16th');
+  up(64);
+  assert.equal(reads, 1, 'within the second: no more reads');
+  const settled = () => new Promise((r) => setImmediate(r));
+  await settled(); // the first read is over
+  clock = 1500;
+  up(1);
+  assert.equal(reads, 2, 'a second later, with 16 or more up since: the next one checks');
+  await settled();
+  clock = 3000;
+  up(15);
+  assert.equal(reads, 2, 'fewer than 16 since');
+  up(1);
+  assert.equal(reads, 3);
+  await settled();
+  await limits.check();
+  assert.equal(reads, 4, 'a failed read is not a failure');
 });
 
 test('process limits: this process\'s real readings from /proc', async () => {

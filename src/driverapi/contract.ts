@@ -200,8 +200,12 @@ export interface NetworkDriver<C = unknown> {
   planEndpoint(net: DriverNetwork<C>, ep: EndpointView): InterfacePlan | null;
   /** The endpoint's interface is gone and its address is given back next (a plugin: Leave, then DeleteEndpoint). */
   releaseEndpoint?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
-  /** After the endpoint's interface exists (firewall elements, host routes …). */
-  joined?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
+  /**
+   * After the endpoint's interface exists (firewall elements, host routes …). `kept`: after
+   * a daemon restart, for an interface that was there all along: what the kernel holds for
+   * it is there still, only what the driver keeps in memory is to be made again.
+   */
+  joined?(net: DriverNetwork<C>, ep: EndpointView, how?: { kept: boolean }): Promise<void>;
   /** Before the endpoint's interface goes away. */
   left?(net: DriverNetwork<C>, ep: EndpointView): Promise<void>;
   /**

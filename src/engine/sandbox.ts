@@ -150,7 +150,7 @@ export class SandboxService {
         await this.kernel.applySandbox(c.sandboxKey, [j.iface], { create: false });
       }
       // what a driver was told when the endpoint joined it knows still (a plugin keeps its state)
-      await this.joined(c, j, gatewayOf(joined, 4) === j, { restored: true });
+      await this.joined(c, j, gatewayOf(joined, 4) === j, { restored: true, kept: !!whole });
     }
   }
 
@@ -227,9 +227,9 @@ export class SandboxService {
     return { net, ep, plan, iface };
   }
 
-  private async joined(c: ContainerRecord, j: Joined, isGateway: boolean, opts: { restored?: boolean } = {}): Promise<void> {
+  private async joined(c: ContainerRecord, j: Joined, isGateway: boolean, opts: { restored?: boolean; kept?: boolean } = {}): Promise<void> {
     const driver = this.networks.driverOf(j.net);
-    await driver.joined?.(this.networks.view(j.net), viewOf(j.ep, false));
+    await driver.joined?.(this.networks.view(j.net), viewOf(j.ep, false), { kept: opts.kept ?? false });
     if (isGateway && !opts.restored) {
       await driver.gatewayUp?.(this.networks.view(j.net), viewOf(j.ep, false), sandboxViewOf(c, c.sandboxKey));
       // what it published, for inspect and `port` (dockerd asks EndpointOperInfo here too)

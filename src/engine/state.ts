@@ -14,6 +14,9 @@ export class State {
   private readonly byContainer = new Map<string, Map<string, EndpointRecord>>();
   /** network id → its endpoints: the bridge-room and static-IP checks ask on every join */
   private readonly byNetwork = new Map<string, Map<string, EndpointRecord>>();
+  /** "networkId linkName" -> the endpoints last saved with it: a start asks whether a name is taken, on a network of thousands */
+  private readonly byLinkName = new Map<string, Set<string>>();
+  private readonly linkKeyOf = new Map<string, string>();
   /** container name → id: names are unique and looked up on every create */
   private readonly containerNames = new Map<string, string>();
   /** multi-step operations under way, so a crash's leftovers are known at start-up */
@@ -85,10 +88,26 @@ export class State {
     this.endpoints.set(e.id, e);
     indexUnder(this.byContainer, e.containerId, e);
     indexUnder(this.byNetwork, e.networkId, e);
+    this.unindexLinkName(e.id);
+    if (e.linkName) {
+      const key = `${e.networkId} ${e.linkName}`;
+      (this.byLinkName.get(key) ?? this.byLinkName.set(key, new Set()).get(key)!).add(e.id);
+      this.linkKeyOf.set(e.id, key);
+    }
+  }
+
+  private unindexLinkName(id: string): void {
+    const key = this.linkKeyOf.get(id);
+    if (key === undefined) return;
+    this.linkKeyOf.delete(id);
+    const ids = this.byLinkName.get(key);
+    ids?.delete(id);
+    if (!ids?.size) this.byLinkName.delete(key);
   }
 
   private unindex(e: EndpointRecord): void {
     this.endpoints.delete(e.id);
+    this.unindexLinkName(e.id);
     this.byContainer.get(e.containerId)?.delete(e.id);
     this.byNetwork.get(e.networkId)?.delete(e.id);
     const then = this.onEmpty.get(e.networkId);
@@ -112,7 +131,11 @@ export class State {
 
   /** Another endpoint of the network (with an interface) has that link name. */
   linkNameTaken(networkId: string, linkName: string, exceptEndpointId: string): boolean {
-    for (const e of this.byNetwork.get(networkId)?.values() ?? []) if (e.id !== exceptEndpointId && e.ifName && e.linkName === linkName) return true;
+    // the index holds every name an endpoint was saved with; the record itself says whether it still is
+    for (const id of this.byLinkName.get(`${networkId} ${linkName}`) ?? []) {
+      const e = this.endpoints.get(id);
+      if (e && e.id !== exceptEndpointId && e.ifName && e.linkName === linkName) return true;
+    }
     return false;
   }
 

@@ -1,10 +1,11 @@
-import { closeSync, mkdirSync, openSync, statfsSync, unlinkSync, existsSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statfsSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as libc from './ffi/libc.js';
 import { CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_PRIVATE, MS_REC } from './ffi/libc.js';
 import { attempt, errnoOf } from './failure.js';
 import { NetlinkSocket } from './netlink/socket.js';
 import { setLinkUp } from './netlink/links.js';
+import { inOwnProc, writeSysctl } from './sysctl.js';
 
 // Network namespaces as bind-mounted files, and the per-thread switch into them. Worker
 // thread only: setns/unshare move the calling thread, and the discipline is always
@@ -166,7 +167,7 @@ function handleFromInside(path: string): NetnsHandle {
  */
 function disableIpv6OnNewLinks(): void {
   try {
-    writeFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', '1');
+    inOwnProc((proc) => writeSysctl('net/ipv6/conf/default/disable_ipv6', '1', proc));
   } catch (e) {
     if (errnoOf(e) !== ENOENT) throw e;
   }

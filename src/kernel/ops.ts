@@ -5,7 +5,7 @@ import { createNetns, deleteNetns, inNetns, netnsExists } from './netns.js';
 import { bindInNetns } from './netns-sockets.js';
 import { readSandboxes } from './sandbox-facts.js';
 import { runNft } from './nftables.js';
-import { readSysctl, writeSysctl } from './sysctl.js';
+import { inOwnProc, readSysctl, writeSysctl } from './sysctl.js';
 import { homeSocket, where, withSocket } from './sockets.js';
 import * as addrs from './netlink/addrs.js';
 import * as links from './netlink/links.js';
@@ -146,10 +146,11 @@ export const ops = {
   listNeighbours,
   flushConntrack,
 
+  // a container netns's through a procfs of its own (see sysctl.ts), the host's through /proc
   readSysctl: (key: string, netns?: string): string =>
-    inNetns(netns, () => attempt(`cannot read sysctl ${key}${where(netns)}`, () => readSysctl(key))),
+    inNetns(netns, () => attempt(`cannot read sysctl ${key}${where(netns)}`, () => (netns ? inOwnProc((proc) => readSysctl(key, proc)) : readSysctl(key)))),
   writeSysctl: (key: string, value: string, netns?: string): void =>
-    inNetns(netns, () => attempt(`cannot write sysctl ${key}${where(netns)}`, () => writeSysctl(key, value))),
+    inNetns(netns, () => attempt(`cannot write sysctl ${key}${where(netns)}`, () => (netns ? inOwnProc((proc) => writeSysctl(key, value, proc)) : writeSysctl(key, value)))),
 
   nft: (commands: string, json?: boolean, handles?: boolean): string => runNft(commands, json, handles),
 };

@@ -9,7 +9,7 @@ import { AF_INET, AF_INET6 } from './netlink/constants.js';
 import { createVeth, deleteLink, getLink, setBridgePortHairpin, setLinkUp } from './netlink/links.js';
 import { deleteDefaultRoute, replaceRoute } from './netlink/routes.js';
 import type { NetlinkSocket } from './netlink/socket.js';
-import { writeSysctl } from './sysctl.js';
+import { inOwnProc, writeSysctl } from './sysctl.js';
 import { makeMacvlan } from './macvlan.js';
 import { giveBackLink, takeLink } from './moved-link.js';
 
@@ -138,12 +138,12 @@ function configure(ns: NetnsHandle, i: SandboxInterface): void {
     // advertisements: its addresses and routes are berth's alone, not a SLAAC address and a
     // default route a neighbour with CAP_NET_RAW advertised; and so no router solicitations
     // either (nobody on the bridge is to answer them: three fewer packets per container)
-    attempt(`cannot turn IPv6 on for ${at}`, () => inNetns(ns.path, () => {
-      writeSysctl(`net/ipv6/conf/${i.ifName}/accept_dad`, '0');
-      writeSysctl(`net/ipv6/conf/${i.ifName}/accept_ra`, '0');
-      writeSysctl(`net/ipv6/conf/${i.ifName}/router_solicitations`, '0');
-      writeSysctl(`net/ipv6/conf/${i.ifName}/disable_ipv6`, '0');
-    }));
+    attempt(`cannot turn IPv6 on for ${at}`, () => inNetns(ns.path, () => inOwnProc((proc) => {
+      writeSysctl(`net/ipv6/conf/${i.ifName}/accept_dad`, '0', proc);
+      writeSysctl(`net/ipv6/conf/${i.ifName}/accept_ra`, '0', proc);
+      writeSysctl(`net/ipv6/conf/${i.ifName}/router_solicitations`, '0', proc);
+      writeSysctl(`net/ipv6/conf/${i.ifName}/disable_ipv6`, '0', proc);
+    })));
   }
   attempt(`cannot bring ${at} up`, () => setLinkUp(ns.socket, i.ifName));
   for (const cidr of i.addresses) attempt(`cannot add address ${cidr} to ${at}`, () => addAddress(ns.socket, link.index, cidr, i.noPrefixRoute));

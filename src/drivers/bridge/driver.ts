@@ -90,9 +90,14 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
     return net.config.routed ? routedPortPlan(net, ep) : bridgePortPlan(net.config.bridgeName, net.config.mtu, net, ep);
   }
 
-  /** A routed network's host end is a berth interface to the firewall (a bridge's ports are, by their bridge). */
-  async joined(net: Net, ep: EndpointView): Promise<void> {
-    if (net.config.routed) await this.ctx.firewall.addRoutedEnd({ name: ep.linkName, internal: net.internal });
+  /**
+   * A routed network's host end is a berth interface to the firewall (a bridge's ports are,
+   * by their bridge). One kept through a restart is in the table already: the reset took
+   * every host end from the kernel's links (one nft call each would cost a restart with
+   * thousands of them seconds).
+   */
+  async joined(net: Net, ep: EndpointView, how?: { kept: boolean }): Promise<void> {
+    if (net.config.routed && !how?.kept) await this.ctx.firewall.addRoutedEnd({ name: ep.linkName, internal: net.internal });
   }
 
   async left(net: Net, ep: EndpointView): Promise<void> {

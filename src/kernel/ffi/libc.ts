@@ -19,6 +19,9 @@ const c = {
   unshare: libc.func('int unshare(int flags)'),
   mount: libc.func('int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const void *data)'),
   umount2: libc.func('int umount2(const char *target, int flags)'),
+  fsopen: libc.func('int fsopen(const char *fsname, unsigned int flags)'),
+  fsconfig: libc.func('int fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux)'),
+  fsmount: libc.func('int fsmount(int fd, unsigned int flags, unsigned int attrFlags)'),
   gettid: libc.func('int gettid()'),
   strerror: libc.func('const char *strerror(int errnum)'),
 };
@@ -88,6 +91,20 @@ export function mount(src: string | null, target: string, fstype: string | null,
 }
 export function umount2(target: string, flags: number): void {
   check(c.umount2(target, flags));
+}
+const FSOPEN_CLOEXEC = 1;
+const FSCONFIG_CMD_CREATE = 6;
+const FSMOUNT_CLOEXEC = 1;
+
+/** A new superblock of `fstype` as a detached mount: an fd to its root, attached nowhere, gone when closed. */
+export function detachedMount(fstype: string): number {
+  const fs = check(c.fsopen(fstype, FSOPEN_CLOEXEC));
+  try {
+    check(c.fsconfig(fs, FSCONFIG_CMD_CREATE, null, null, 0));
+    return check(c.fsmount(fs, FSMOUNT_CLOEXEC, 0));
+  } finally {
+    c.close(fs);
+  }
 }
 export function gettid(): number {
   return check(c.gettid());

@@ -36,11 +36,16 @@ async function main(): Promise<void> {
   requireLabWorld();
   const n = envInt('BENCH_N', 1000);
   // BENCH_KINDS: v4, dual (dual-stack bridges), routed (one routed network); BENCH_DUAL=0 is the old v4 alone
-  const kinds = (process.env.BENCH_KINDS ?? (envInt('BENCH_DUAL', 1) === 1 ? 'v4,dual' : 'v4')).split(',').map((k) => k.trim()) as Kind[];
-  if (!kinds.length || kinds.some((k) => !['v4', 'dual', 'routed'].includes(k))) throw new Error(`BENCH_KINDS: a list of v4, dual, routed (got ${process.env.BENCH_KINDS})`);
+  // BENCH_KINDS=v4:4000,routed:5000,default:1000 gives each kind its share (they must sum to BENCH_N)
+  const spec = (process.env.BENCH_KINDS ?? (envInt('BENCH_DUAL', 1) === 1 ? 'v4,dual' : 'v4')).split(',').map((k) => k.trim().split(':'));
+  const kinds = spec.map(([k]) => k) as Kind[];
+  if (!kinds.length || kinds.some((k) => !['v4', 'dual', 'routed', 'default'].includes(k))) throw new Error(`BENCH_KINDS: a list of v4, dual, routed, default, each with an optional :count (got ${process.env.BENCH_KINDS})`);
+  const shares = spec.every((x) => x[1] !== undefined) ? spec.map((x) => Number(x[1])) : undefined;
+  if (shares && (shares.some((x) => !Number.isInteger(x) || x < 1) || shares.reduce((a, b) => a + b, 0) !== n)) throw new Error(`BENCH_KINDS: the counts must be whole and sum to BENCH_N=${n}`);
+  if ((shares?.[kinds.indexOf('default')] ?? (kinds.includes('default') ? n / kinds.length : 0)) > 1023) throw new Error('BENCH_KINDS: the default bridge holds at most 1,023 containers');
   const networks = networksFor(n);
   // berth's containers split over its kinds: as many bridge networks of each as its share needs
-  const berthNetworks = networksFor(Math.ceil(n / kinds.length));
+  const berthNetworks = networksFor(Math.ceil(shares ? Math.max(...shares.filter((_, j) => kinds[j] === 'v4' || kinds[j] === 'dual')) || 1 : n / kinds.length));
   const out = process.env.BENCH_OUT || join(REPO, 'bench/results');
   const wanted = (process.env.BENCH_ANCHORS ?? 'netavark,cni,docker').split(',').map((x) => x.trim()).filter((x) => x && x !== 'none');
   const profileDir = process.env.BENCH_PROF === '1' ? process.env.BENCH_PROF_DIR : undefined;
@@ -50,7 +55,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`N=${n} over ${networks} networks; anchors: ${wanted.join(',') || 'none'}; load ${loadBefore}`);
   const runs: SystemRun[] = [];
-  runs.push(await runBerth({ n, networks: berthNetworks, kinds, icmp6SettleS: envInt('BENCH_ICMP6_SETTLE_S', 5), log }));
+  runs.push(await runBerth({ n, networks: berthNetworks, kinds, shares, icmp6SettleS: envInt('BENCH_ICMP6_SETTLE_S', 5), log }));
   log(`berth done: ${runs[0].reached} containers`);
   for (const name of wanted) {
     const a = ANCHORS[name];

@@ -5,13 +5,15 @@
 // their own, so both kinds are timed at the same scale), and the ICMPv6 the containers
 // send into each bridge is counted. With the routed kind, containers go (round-robin with
 // the other kinds) to one routed network (-o berth.network.mode=routed: no bridge, no
-// 1,023-port limit) as a series of its own.
+// 1,023-port limit) as a series of its own; with the default kind, to the default bridge
+// (no embedded DNS there, as in Docker: no resolver sockets either). With shares, the kinds
+// take turns in proportion to them, so every stretch of the run holds each kind.
 import { basename, join } from 'node:path';
 import { CLI_PATH, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
 import { run } from '../../test/lab/exec.js';
 import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
 import { apiOk } from './lab-api.js';
-import { countIcmp6, DUAL_PREFIX, readIcmp6, ROUTED_PREFIX, V4_PREFIX, type Icmp6Count } from './dual-stack.js';
+import { countIcmp6, DEFAULT_PREFIX, DUAL_PREFIX, readIcmp6, ROUTED_PREFIX, V4_PREFIX, type Icmp6Count } from './dual-stack.js';
 import { added, linkSummary } from './netns.js';
 import { emptyRun, type SystemRun } from './results.js';
 import { median } from './stats.js';
@@ -20,8 +22,8 @@ import { nowMs } from './timing.js';
 /** The daemon's own timing of a start, when it reports it (proposed API addition). */
 const SETUP_HEADER = 'x-berth-setup-ms';
 
-/** IPv4-only bridge networks, dual-stack ones, one routed network */
-export type Kind = 'v4' | 'dual' | 'routed';
+/** IPv4-only bridge networks, dual-stack ones, one routed network, the default bridge */
+export type Kind = 'v4' | 'dual' | 'routed' | 'default';
 
 export interface BerthOptions {
   n: number;
@@ -29,6 +31,8 @@ export interface BerthOptions {
   networks: number;
   /** the kinds of network the containers go to, in turn */
   kinds: Kind[];
+  /** how many containers each kind gets (summing to n); equal shares when absent */
+  shares?: number[];
   /** how long ICMPv6 is still counted after the last container started (router solicitations are seconds apart) */
   icmp6SettleS: number;
   log: (line: string) => void;
@@ -125,7 +129,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
   try {
     await lab.startDaemon();
     const daemonPid = pidsWithArgs(DAEMON_PATH, lab.dataRoot)[0];
-    const nets: Nets = { v4: [], dual: [], routed: [] };
+    const nets: Nets = { v4: [], dual: [], routed: [], default: o.kinds.includes('default') ? ['bridge'] : [] };
     const dualStack = o.kinds.includes('dual');
     for (let k = 0; k < o.networks; k++) {
       if (o.kinds.includes('v4')) {
@@ -161,7 +165,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
       res.teardownMs.push(nowMs() - ts);
     }
     res.removeWallMs = nowMs() - t1;
-    res.leaks = await leaks(lab, before, [...nets.v4, ...nets.dual, ...nets.routed], res);
+    res.leaks = await leaks(lab, before, [...nets.v4, ...nets.dual, ...nets.routed, ...nets.default], res);
   } catch (err) {
     const log = lab.daemonLog();
     o.log(`berthd log (tail):\n${log.slice(-4000)}`);
@@ -173,7 +177,7 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
 }
 
 async function createAll(lab: Lab, o: BerthOptions, nets: Nets, res: SystemRun): Promise<string[]> {
-  const prefixes: Record<Kind, string> = { v4: V4_PREFIX, dual: DUAL_PREFIX, routed: ROUTED_PREFIX };
+  const prefixes: Record<Kind, string> = { v4: V4_PREFIX, dual: DUAL_PREFIX, routed: ROUTED_PREFIX, default: DEFAULT_PREFIX };
   const kinds = o.kinds.map((k) => ({ prefix: prefixes[k], nets: nets[k] }));
   const timed = kinds.map(() => ({ api: [] as (number | undefined)[], daemon: [] as (number | undefined)[] }));
   const cli: (number | undefined)[] = [];
@@ -181,11 +185,14 @@ async function createAll(lab: Lab, o: BerthOptions, nets: Nets, res: SystemRun):
   const ids: string[] = [];
   let paused = 0;
   const t0 = nowMs();
+  const shares = o.shares ?? kinds.map(() => o.n / kinds.length);
+  const given = kinds.map(() => 0);
   for (let i = 1; i <= o.n; i++) {
-    // alternate between the kinds; round-robin over the networks of one kind
-    const k = (i - 1) % kinds.length;
+    // the kind furthest behind its share; round-robin over the networks of one kind
+    const k = shares.map((sh, j) => (sh * i) / o.n - given[j]!).reduce((best, d, j, ds) => (d > ds[best]! ? j : best), 0);
     const kindNets = kinds[k].nets;
-    const net = kindNets[Math.floor((i - 1) / kinds.length) % kindNets.length];
+    const net = kindNets[given[k]! % kindNets.length];
+    given[k]!++;
     const ts = nowMs();
     const c = await apiOk(lab, 'POST', `/containers/create?name=bench${i}`, { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: net } });
     const tc = nowMs();

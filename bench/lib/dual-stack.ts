@@ -11,6 +11,7 @@ import { fmtMs } from './timing.js';
 export const DUAL_PREFIX = 'berth dual stack: ';
 export const V4_PREFIX = 'berth: ';
 export const ROUTED_PREFIX = 'berth routed: ';
+export const DEFAULT_PREFIX = 'berth default bridge: ';
 /** the series the ratio is taken of, without their prefix */
 const PAIRED = ['daemon-timed network set-up (X-Berth-Setup-Ms)', 'API create+start'];
 

@@ -19,7 +19,7 @@ import { DriverRegistry } from '../driverapi/registry.js';
 import { endpointEvents, EventBus } from './events.js';
 import { DnsObserver } from './dns-observer.js';
 import { kernelNeighbourSysctls, NeighbourLimit } from './neighbour-limit.js';
-import { ProcessLimits } from './process-limits.js';
+import { ProcessLimits, readProcessLimits } from './process-limits.js';
 import { EmbeddedDns } from '../dns/index.js';
 import { Observers } from './observer.js';
 import { Ipv6Forwarding } from './ipv6-forwarding.js';
@@ -78,7 +78,7 @@ export class Controller {
     this.drivers.plugin = (name) => new RemoteDriver(name, this.plugins, kernel, () => this.clusterHosts?.list());
     this.neighbours = new NeighbourLimit(kernelNeighbourSysctls(kernel), log, config.neighGcThresh3, (n) => this.drivers.find(n.driver).caps.hostNeighbours);
     this.observers.add(this.neighbours);
-    this.processLimits = new ProcessLimits(log);
+    this.processLimits = new ProcessLimits(log, () => readProcessLimits(() => runtime.watchCount()));
     this.observers.add(this.processLimits);
     if (config.ipForward) this.observers.add(new Ipv6Forwarding(kernel, log));
     this.networks = new NetworkService(state, this.drivers, ipam, kernel, this.events, this.observers, log);

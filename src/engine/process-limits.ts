@@ -88,9 +88,17 @@ export class ProcessLimits implements EngineObserver {
   }
 }
 
-/** berthd's open files, the system's tasks, and the conntrack table of berthd's netns, from /proc. */
-export async function readProcessLimits(): Promise<LimitReading[]> {
+/**
+ * berthd's open files, the system's tasks, the conntrack table of berthd's netns (from
+ * /proc), and the inotify watches berthd holds (`watches`: one per container adopted after a
+ * restart; the kernel's limit is per user, so other processes of root's count against it too).
+ */
+export async function readProcessLimits(watches?: () => number): Promise<LimitReading[]> {
   const out: LimitReading[] = [];
+  const maxWatches = watches && (await numberIn('/proc/sys/fs/inotify/max_user_watches'));
+  if (watches && maxWatches) {
+    out.push({ what: 'inotify watches of berthd (fs.inotify.max_user_watches, shared with the other processes of its user)', used: watches(), limit: maxWatches, raise: `sysctl -w fs.inotify.max_user_watches=${maxWatches * 4}` });
+  }
   const limits = await readFile('/proc/self/limits', 'utf8').catch(() => '');
   const nofile = Number(/^Max open files\s+(\d+)/m.exec(limits)?.[1]);
   if (Number.isFinite(nofile) && nofile > 0) {

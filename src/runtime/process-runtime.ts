@@ -82,6 +82,13 @@ export class ProcessRuntime {
     if (ended(t)) this.finish(id);
   }
 
+  /** inotify watches held on adopted containers' state dirs (one each). */
+  watchCount(): number {
+    let n = 0;
+    for (const t of this.tracked.values()) if (t.watcher && !t.exit) n++;
+    return n;
+  }
+
   /** The adopted shims that are gone are finished; the timer stops once none is left. */
   private sweep(): void {
     const full = ++this.sweeps % FULL_CHECK_EVERY === 0;

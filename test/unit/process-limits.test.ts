@@ -58,9 +58,11 @@ test('process limits: every 16th interface up checks, at most once a second, not
 });
 
 test('process limits: this process\'s real readings from /proc', async () => {
-  const r = await readProcessLimits();
+  const r = await readProcessLimits(() => 3);
   const files = r.find((x) => x.what === 'open files of berthd');
   assert.ok(files && files.used > 0 && files.limit >= files.used, JSON.stringify(r));
   const tasks = r.find((x) => x.what.startsWith('tasks of the host'));
   assert.ok(tasks && tasks.used > 0 && tasks.limit > tasks.used, JSON.stringify(r));
+  const watches = r.find((x) => x.what.startsWith('inotify watches of berthd'));
+  assert.ok(watches && watches.used === 3 && watches.limit > 3 && /^sysctl -w fs\.inotify\.max_user_watches=\d+$/.test(watches.raise), JSON.stringify(r));
 });

@@ -17,9 +17,9 @@ import type { ExecSpec, ExitStatus, LogOptions, ProcessSpec, ProcessState } from
 // shim runs detached in its own session, so containers survive a daemon restart; the
 // daemon re-attaches to them with adopt(). Exit is learnt from the shim's own exit while
 // we are its parent, else from DIR/exit (inotify on the state dir) and, for a shim killed
-// before it could write one, from one sweep of every adopted shim each ADOPT_POLL_MS:
-// kill(pid, 0) then, a syscall and no file read (thousands are adopted after a restart);
-// every FULL_CHECK_EVERY sweeps /proc/PID/stat too (a zombie its new parent has not reaped
+// before it could write one, from one sweep of every adopted shim each ADOPT_POLL_MS, a
+// kill(pid, 0) each: a syscall, no file read (thousands are adopted after a restart);
+// every FULL_CHECK_EVERY sweeps, /proc/PID/stat too (a zombie its new parent has not reaped
 // yet, which kill(pid, 0) still finds) and the exit file (an inotify event lost).
 
 const START_TIMEOUT_MS = 10_000;

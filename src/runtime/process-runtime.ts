@@ -341,7 +341,11 @@ function waitForPid(stateDir: string, shim: StartingShim): Promise<number> {
 
 /** Errors the user caused (bad path, bad namespace file) are 400s; the rest are 500s. */
 function setupError(text: string): Error {
-  const msg = `failed to create container process: ${text}`;
+  // a fork refused for want of tasks is the host's limit, and says which one to raise
+  const tasks = /^fork failed: Resource temporarily unavailable/.test(text)
+    ? ' (the host is out of tasks: kernel.pid_max, kernel.threads-max or a pids cgroup limit; raise it, e.g. sysctl -w kernel.pid_max=4194304)'
+    : '';
+  const msg = `failed to create container process: ${text}${tasks}`;
   return /No such file|Not a directory|Invalid argument|Permission denied/.test(text) ? new InvalidParameterError(msg) : new BerthError(msg, 500);
 }
 

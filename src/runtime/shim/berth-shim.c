@@ -846,7 +846,12 @@ static int run_mode(void) {
   struct child_args a = {.old = old, .in = child_in, .out = child_out, .err = child_err, .netns_fd = netns_fd, .pty_sock = pty_sock[1]};
 
   pid_t pid = start_child(&a);
-  if (pid < 0) { report_setup_error("fork failed"); return 1; }
+  if (pid < 0) {
+    /* EAGAIN: the host's tasks are at kernel.pid_max or threads-max (or a pids cgroup's max) */
+    snprintf(setup_err, sizeof setup_err, "fork failed: %s", strerror(errno));
+    report_setup_error(setup_err);
+    return 1;
+  }
   /* we resume once the child exec'd (or died): /proc/PID is the command itself (its
      environ, its exe), as `docker exec` right after `start` expects */
   r.child = pid;

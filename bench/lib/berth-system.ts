@@ -199,7 +199,16 @@ async function createAll(lab: Lab, o: BerthOptions, nets: Nets, res: SystemRun):
     createMs.push(tc - ts);
     const id = (c.body as { Id: string }).Id;
     ids.push(id);
-    const s = await apiOk(lab, 'POST', `/containers/${id}/start`);
+    const s = await lab.api('POST', `/containers/${id}/start`);
+    if (s.status >= 300) {
+      // a limit of the host met on the way (tasks, open files …): what was reached is the result
+      const said = (s.body as { message?: string } | undefined)?.message ?? `HTTP ${s.status}`;
+      res.notes.push(`stopped at container ${i}: its start failed: ${said}`);
+      o.log(`berth: container ${i} could not start (${said}): stopping there`);
+      await apiOk(lab, 'DELETE', `/containers/${id}?force=1`);
+      ids.pop();
+      break;
+    }
     timed[k].api[i - 1] = nowMs() - ts;
     const h = s.headers[SETUP_HEADER];
     if (typeof h === 'string' && h !== '') timed[k].daemon[i - 1] = Number(h);

@@ -28,12 +28,7 @@ const START_TIMEOUT_MS = 900_000;
 /** the lines of its log (at info) that say where its start went */
 const MILESTONES = [/^Loading containers: start/, /^Loading containers: done/, /^Daemon has completed initialization/, /^API listen on/];
 
-/**
- * hostIp '' publishes as -p PORT:80 does (0.0.0.0 and ::, a docker-proxy for each); '0.0.0.0'
- * as -p 0.0.0.0:PORT:80, one proxy each: with ~28 tasks a container (shim, two proxies,
- * httpd), 1,000 of them do not fit beside other work under this machine's pid_max.
- */
-export async function makeDockerd(n: number, hostIp = ''): Promise<DockerdTarget> {
+export async function makeDockerd(n: number): Promise<DockerdTarget> {
   const lab = await Lab.create({ startDaemon: false });
   let dockerd: LabDockerd | undefined;
   try {
@@ -58,7 +53,7 @@ export async function makeDockerd(n: number, hostIp = ''): Promise<DockerdTarget
         Image: 'bb:latest',
         Cmd: HTTPD,
         ExposedPorts: { '80/tcp': {} },
-        HostConfig: { NetworkMode: `rnet${i % networks}`, PortBindings: { '80/tcp': [{ HostIp: hostIp, HostPort: String(port) }] }, RestartPolicy: { Name: 'always' } },
+        HostConfig: { NetworkMode: `rnet${i % networks}`, PortBindings: { '80/tcp': [{ HostPort: String(port) }] }, RestartPolicy: { Name: 'always' } },
       });
       await d.client.api('POST', `/containers/${(c.body as { Id: string }).Id}/start`, undefined, 120_000);
       names.push(`web${i}`);
@@ -100,6 +95,7 @@ export async function makeDockerd(n: number, hostIp = ''): Promise<DockerdTarget
       unmapped: (ps) => unmapped(lab, ps),
       said: () => milestones(d.output(), startEpoch),
       footprint: () => footprint(basename(lab.hostNs)),
+      notRunning: () => notRunning(d),
       destroy: async () => {
         // BENCH_RESTART_DOCKERD_LOG=FILE: every dockerd's log of this size, for reading where its starts went
         if (process.env.BENCH_RESTART_DOCKERD_LOG) writeFileSync(`${process.env.BENCH_RESTART_DOCKERD_LOG}.${n}`, d.outputAll());
@@ -132,6 +128,18 @@ function milestones(output: string, startEpoch: number): string[] {
     out.push(`${m[2].replace(/ on .*/, '')} +${((at - startEpoch) / 1000).toFixed(2)} s`);
   }
   return out;
+}
+
+/** The containers not running, with their State.Error (ids and names taken out, so that alike errors count together). */
+async function notRunning(d: LabDockerd): Promise<string> {
+  const down = (await d.client.api('GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ status: ['exited', 'created', 'dead'] }))}`)).body as { Id: string }[];
+  const why = new Map<string, number>();
+  for (const c of down) {
+    const s = ((await d.client.api('GET', `/containers/${c.Id}/json`)).body as { State?: { Error?: string; ExitCode?: number } }).State;
+    const e = `exit ${s?.ExitCode}: ${(s?.Error || '-').replace(/[0-9a-f]{12,}/g, 'ID').replace(/\bweb\d+\b/g, 'NAME')}`;
+    why.set(e, (why.get(e) ?? 0) + 1);
+  }
+  return down.length ? `, ${down.length} containers not running (${[...why].map(([e, k]) => `${k}× "${e}"`).join(', ')})` : '';
 }
 
 /** dockerd's processes in its netns by name: how many, their tasks (threads) and RSS. */

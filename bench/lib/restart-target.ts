@@ -28,6 +28,8 @@ export interface RestartTarget {
   unmapped(ports: number[]): Promise<number[]>;
   /** the daemon's own account of its last start, from its log */
   said(): string[];
+  /** after a start that left containers down: how many, and why (the engine's own words), as ", …" */
+  notRunning?(): Promise<string>;
   /** what it costs while running (processes, tasks, memory), for a note; undefined when not counted */
   footprint(): Promise<string | undefined>;
   destroy(): Promise<void>;

@@ -1,6 +1,7 @@
 // dockerd 20.10 (Debian docker.io) run as an anchor inside a named lab netns: its own
 // data-root, exec-root, pidfile, socket and cgroup parent; a busybox-static image imported
-// (no registry). Used by the set-up bench (docker.ts) and the overlay bench (one per host).
+// (no registry). Used by the set-up bench (docker.ts), the overlay bench (one per host) and
+// the restart bench (killed with -9 and started again, its containerd left running).
 import { chmodSync, copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiRequest } from '../../test/lab/api-client.js';
@@ -70,17 +71,28 @@ export interface DockerdOptions {
   hostname?: string;
   /** extra dockerd flags */
   args?: string[];
+  /**
+   * containerd as a process of its own, which dockerd is pointed at (--containerd), as
+   * Debian's docker.service runs it beside containerd.service: then it outlives a dockerd
+   * killed with -9. Without it dockerd 20.10 starts containerd as its child, with a parent
+   * death signal: a killed dockerd takes its containerd along (the shims survive either way).
+   */
+  ownContainerd?: boolean;
 }
 
 export class LabDockerd {
-  /** from spawn to the first answered /_ping */
+  /** from spawn to the first answered /_ping (the last start's) */
   startMs = 0;
+  /** what the dockerds killed before this one printed */
+  private history = '';
 
   private constructor(
     readonly client: EngineClient,
-    private readonly daemon: LabProcess,
+    private daemon: LabProcess,
     private readonly opts: DockerdOptions,
     private readonly wrapper: string,
+    /** the standalone containerd (ownContainerd), whose mount namespace dockerd joins */
+    private readonly containerd: LabProcess | undefined,
   ) {}
 
   /** Starts it and waits for /_ping (or throws with its output, having stopped it). */
@@ -91,28 +103,39 @@ export class LabDockerd {
     const wrapper = join(o.dir, 'wrapper.sh');
     writeFileSync(wrapper, wrapperScript(resolv, cgroupParent(o.netns), o.hostname), { mode: 0o755 });
     const sock = join(o.dir, 'docker.sock');
-    const uts = o.hostname ? ['unshare', '--uts'] : [];
-    const daemon = new LabProcess(['setsid', ...inNetns(o.netns, [...uts, wrapper, '/usr/sbin/dockerd',
-      '--data-root', join(o.dir, 'data'), '--exec-root', join(o.dir, 'exec'), '--pidfile', join(o.dir, 'dockerd.pid'),
-      '-H', `unix://${sock}`, '--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent(o.netns),
-      '--exec-opt', 'native.cgroupdriver=cgroupfs', '--log-level', 'warn', ...(o.args ?? [])])]);
-    const d = new LabDockerd(new EngineClient(`dockerd(${o.hostname ?? o.netns})`, sock), daemon, o, wrapper);
-    const t0 = Date.now();
+    const containerd = o.ownContainerd ? await startContainerd(o, wrapper) : undefined;
+    const d = new LabDockerd(new EngineClient(`dockerd(${o.hostname ?? o.netns})`, sock), spawnDockerd(o, wrapper, containerd, o.args), o, wrapper, containerd);
     try {
       await d.waitForPing();
     } catch (err) {
       await d.stop();
       throw err;
     }
-    d.startMs = Date.now() - t0;
     return d;
   }
 
+  /** SIGKILL to dockerd alone (by its pid): containers, shims and an own containerd stay. */
+  async kill(): Promise<void> {
+    await this.daemon.stop('SIGKILL');
+    this.history += `${this.daemon.output()}\n[bench] dockerd ${this.daemon.describeExit()}\n`;
+  }
+
+  /** A new dockerd on the same state after kill(), with these extra flags; waits for /_ping. */
+  async startAgain(args: string[], timeoutMs = 60_000): Promise<void> {
+    if (this.daemon.running) throw new Error('dockerd is still running');
+    this.daemon = spawnDockerd(this.opts, this.wrapper, this.containerd, args);
+    await this.waitForPing(timeoutMs);
+  }
+
   private async waitForPing(timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const t0 = Date.now();
+    const deadline = t0 + timeoutMs;
     for (;;) {
       const r = await apiRequest(this.client.sock, 'GET', '/_ping', undefined, 1000).catch(() => undefined);
-      if (r?.status === 200) return;
+      if (r?.status === 200) {
+        this.startMs = Date.now() - t0;
+        return;
+      }
       if (!this.daemon.running || Date.now() > deadline) throw new Error(`dockerd did not come up:\n${this.daemon.output().slice(-3000)}`);
       await sleep(200);
     }
@@ -122,8 +145,14 @@ export class LabDockerd {
     return this.daemon.child.pid;
   }
 
+  /** what this dockerd printed */
   output(): string {
     return this.daemon.output();
+  }
+
+  /** what every dockerd on this state printed, oldest first */
+  outputAll(): string {
+    return this.history + this.daemon.output();
   }
 
   /**
@@ -132,6 +161,7 @@ export class LabDockerd {
    */
   async stop(): Promise<void> {
     await this.daemon.stop('SIGTERM', 20_000);
+    await this.containerd?.stop('SIGTERM', 10_000);
     const left = (await run(['ip', 'netns', 'pids', this.opts.netns])).stdout.split('\n').filter(Boolean).map(Number);
     for (const pid of left) {
       try {
@@ -142,6 +172,45 @@ export class LabDockerd {
     }
     await run(inNetns(this.opts.netns, [this.wrapper, 'cleanup']));
   }
+}
+
+/** dockerd in the lab netns: under the wrapper, or in the mount namespace of its own containerd (which sees the overlay mounts dockerd makes). */
+function spawnDockerd(o: DockerdOptions, wrapper: string, containerd: LabProcess | undefined, args: string[] | undefined): LabProcess {
+  const flags = ['--data-root', join(o.dir, 'data'), '--exec-root', join(o.dir, 'exec'), '--pidfile', join(o.dir, 'dockerd.pid'),
+    '-H', `unix://${join(o.dir, 'docker.sock')}`, '--storage-driver', 'overlay2', '--cgroup-parent', cgroupParent(o.netns),
+    '--exec-opt', 'native.cgroupdriver=cgroupfs', '--log-level', 'warn', ...(containerd ? ['--containerd', containerdSock(o)] : []), ...(args ?? [])];
+  if (containerd) {
+    if (o.hostname) throw new Error('dockerd: a hostname of its own is not made beside an own containerd');
+    return new LabProcess(['setsid', 'nsenter', '-t', String(containerd.child.pid), '-m', '-n', '--', '/usr/sbin/dockerd', ...flags]);
+  }
+  const uts = o.hostname ? ['unshare', '--uts'] : [];
+  return new LabProcess(['setsid', ...inNetns(o.netns, [...uts, wrapper, '/usr/sbin/dockerd', ...flags])]);
+}
+
+function containerdSock(o: DockerdOptions): string {
+  return join(o.dir, 'containerd', 'containerd.sock');
+}
+
+/** containerd under the wrapper, configured as dockerd configures its own child (no CRI), its state beside dockerd's. */
+async function startContainerd(o: DockerdOptions, wrapper: string): Promise<LabProcess> {
+  const dir = join(o.dir, 'containerd');
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, 'containerd.toml');
+  writeFileSync(config, `version = 2
+root = "${join(dir, 'root')}"
+state = "${join(dir, 'state')}"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "${containerdSock(o)}"
+`);
+  const p = new LabProcess(['setsid', ...inNetns(o.netns, [wrapper, '/usr/bin/containerd', '--config', config, '--log-level', 'warn'])]);
+  for (const deadline = Date.now() + 30_000; !existsSync(containerdSock(o)); await sleep(50)) {
+    if (!p.running || Date.now() > deadline) {
+      await p.stop('SIGKILL');
+      throw new Error(`containerd did not come up:\n${p.output().slice(-3000)}`);
+    }
+  }
+  return p;
 }
 
 function cgroupParent(netns: string): string {

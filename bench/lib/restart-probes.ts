@@ -5,7 +5,8 @@
 //                       have answered once; prints "ready" when it runs and then
 //                       "all EPOCH_MS" (the moment the last one answered). Until the last
 //                       NAME answers it asks that one alone, so that the probe does not take
-//                       the CPU from the start it times.
+//                       the CPU from the start it times. It gives up after
+//                       RESTART_PROBE_DEADLINE_MS (default 120 s).
 //   ports ADDR PORT…    connects to every ADDR:PORT, 50 at a time, a round every
 //                       PORT_ROUND_GAP_MS, until SIGTERM; then prints
 //                       "summary {probes, failures: [[port, EPOCH_MS]…]}".
@@ -14,6 +15,7 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const PORT_ROUND_GAP_MS = 200;
+const DEADLINE_MS = Number(process.env.RESTART_PROBE_DEADLINE_MS ?? 120_000);
 const [mode, target, ...rest] = process.argv.slice(2);
 
 async function names(server: string, all: string[]): Promise<void> {
@@ -25,7 +27,7 @@ async function names(server: string, all: string[]): Promise<void> {
   let pending = all;
   let canary = all.at(-1);
   process.stdout.write('ready\n');
-  for (const deadline = Date.now() + 120_000; pending.length && Date.now() < deadline;) {
+  for (const deadline = Date.now() + DEADLINE_MS; pending.length && Date.now() < deadline;) {
     if (canary !== undefined) {
       if (await ask(canary)) canary = undefined;
       else await sleep(5);

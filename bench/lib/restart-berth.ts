@@ -1,0 +1,62 @@
+// berthd as bench:restart's engine (restart-target.ts): a lab whose berthd makes the
+// workload through its API; the data path needs no berthd (the nftables tables and the
+// veths stay), the names do (the resolver is berthd's).
+import { Lab } from '../../test/lab/lab.js';
+import { apiOk, log } from './lab-api.js';
+import { FIRST_PORT, HTTPD, PER_NETWORK, type RestartTarget } from './restart-target.js';
+import { nowMs } from './timing.js';
+
+/** This sandbox sets NODE_EXTRA_CA_CERTS, which costs every node start tens of ms reading certificates berthd never uses (the CLI benches spare it too). */
+export const NODE_ENV: Record<string, string> = { NODE_EXTRA_CA_CERTS: '' };
+
+export async function makeBerth(n: number): Promise<RestartTarget> {
+  const lab = await Lab.create();
+  try {
+    const networks = Math.ceil(n / PER_NETWORK);
+    for (let k = 0; k < networks; k++) await apiOk(lab, 'POST', '/networks/create', { Name: `rnet${k}` });
+    const names: string[] = [];
+    const ports: number[] = [];
+    const t0 = nowMs();
+    for (let i = 0; i < n; i++) {
+      const port = FIRST_PORT + i;
+      const c = await apiOk(lab, 'POST', `/containers/create?name=web${i}`, {
+        Cmd: ['busybox', ...HTTPD],
+        ExposedPorts: { '80/tcp': {} },
+        HostConfig: { NetworkMode: `rnet${i % networks}`, PortBindings: { '80/tcp': [{ HostPort: String(port) }] } },
+      });
+      await apiOk(lab, 'POST', `/containers/${(c.body as { Id: string }).Id}/start`);
+      names.push(`web${i}`);
+      ports.push(port);
+      if ((i + 1) % 250 === 0) log(`berth ${n}: ${i + 1} running`);
+    }
+    log(`berth ${n}: made in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+    const prober = await apiOk(lab, 'POST', '/containers/create?name=prober', { Cmd: ['sleep', '3600'], HostConfig: { NetworkMode: 'rnet0' } });
+    await apiOk(lab, 'POST', `/containers/${(prober.body as { Id: string }).Id}/start`);
+    for (let k = 1; k < networks; k++) await apiOk(lab, 'POST', `/networks/rnet${k}/connect`, { Container: 'prober' });
+    const ns = ((await apiOk(lab, 'GET', '/containers/prober/json')).body as { NetworkSettings: { SandboxKey: string } }).NetworkSettings.SandboxKey;
+    return {
+      lab,
+      names,
+      ports,
+      containersRestart: false,
+      proberNs: async () => ns,
+      kill: () => lab.killDaemon(),
+      start: () => lab.startDaemon(undefined, NODE_ENV),
+      unmapped: (ps) => unmapped(lab, ps),
+      said: () => lab.daemonLog().split('\n').filter((l) => / adopted in | ready in /.test(l)).slice(-2).map((l) => l.replace(/^\S+ berthd: /, '')),
+      footprint: async () => undefined,
+      destroy: () => lab.destroy(),
+    };
+  } catch (err) {
+    await lab.destroy();
+    throw err;
+  }
+}
+
+/** The published ports missing from berth's DNAT map (ip berth published_any), listed in the lab host. */
+async function unmapped(lab: Lab, ports: number[]): Promise<number[]> {
+  const r = await lab.inHost(['nft', '-j', 'list', 'map', 'ip', 'berth', 'published_any']);
+  if (r.code !== 0) return ports;
+  const have = new Set(r.stdout.match(/"tcp", \d+/g)?.map((m) => Number(m.split(', ')[1])) ?? []);
+  return ports.filter((p) => !have.has(p));
+}

@@ -3,15 +3,13 @@
 // (1 thread) at 127.0.0.11 in it and aardvark-dns on the bridge, dnsperf at each in
 // turn for PROBE_ROUNDS rounds; prints QPS and CPU µs per answered query side by side.
 // PROBE_PERF=1 also records `perf record -g` of this process during berth's cells
-// (/run/berth-lab/probe.perf, reported to stdout); PROBE_STRACE=1 counts syscalls of
+// (/tmp/probe.perf, reported to stdout); PROBE_STRACE=1 counts syscalls of
 // the resolver thread (strace -c). PROBE_ONLY=berth skips aardvark-dns.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { closeFd } from '../src/dns/listener.js';
 import { DNS_PORT, EMBEDDED_DNS_ADDRESS, EmbeddedDns, type EndpointRecord } from '../src/dns/index.js';
 import { openKernel } from '../src/kernel/client.js';
 import { run } from '../test/lab/exec.js';
@@ -84,19 +82,11 @@ async function main(): Promise<void> {
   mkdirSync(aard);
   const lines = [`client ${client.ip}  client`, ...names.map((n, i) => `c${i} 10.77.0.${10 + i} fd77::${(10 + i).toString(16)} ${n}`)];
   writeFileSync(join(aard, 'net1'), `10.77.0.254 192.0.2.1\n${lines.join('\n')}\n`);
-  const only = (process.env.PROBE_ONLY ?? 'berth,proto,aardvark').split(',');
+  const only = (process.env.PROBE_ONLY ?? 'berth,aardvark').split(',');
   if (only.includes('aardvark')) await run([AARDVARK, '--config', aard, '-p', '53', 'run'], { timeoutMs: 10_000 });
   const aardPid = only.includes('aardvark') ? Number(readFileSync(join(aard, 'aardvark.pid'), 'utf8')) : 0;
-  const protoFds = await kernel.bindInNetns(client.path, '127.0.0.12', DNS_PORT);
-  closeFd(protoFds.tcp);
-  const proto = new Worker(new URL('./dns-proto-worker.js', import.meta.url), { workerData: { fd: protoFds.udp, endpoints: records(client), batch: process.env.PROBE_PROTO_BATCH !== '0' } });
-  const protoStats = (): Promise<{ cpuMs: number; queries: number; batches: number }> => new Promise((resolve) => {
-    proto.once('message', resolve);
-    proto.postMessage('stats');
-  });
   const servers = [
     { label: 'berth', address: EMBEDDED_DNS_ADDRESS, cpuMs: async () => (await dns.stats()).cpuMs },
-    { label: 'proto', address: '127.0.0.12', cpuMs: async () => (await protoStats()).cpuMs },
     { label: 'aardvark', address: '10.77.0.254', cpuMs: async () => processCpuMs(aardPid) },
   ].filter((x) => only.includes(x.label));
   for (const sv of servers) {
@@ -116,7 +106,7 @@ async function main(): Promise<void> {
       const ticks = threadTicks();
       const c0 = await sv.cpuMs();
       const perf = last && process.env.PROBE_PERF === '1' ? tool(['perf', 'record', '-F', '2999', '-g', '-o', '/tmp/probe.perf', '-p', String(process.pid), '--', 'sleep', String(SECONDS - 1)]) : undefined;
-      const strace = last && process.env.PROBE_STRACE === '1' ? tool(['timeout', '-s', 'INT', String(SECONDS - 1), 'strace', '-c', '-f', '-p', String(busiestThread(ticks))]) : undefined;
+      const strace = last && process.env.PROBE_STRACE === '1' ? tool(['timeout', '-s', 'INT', String(SECONDS - 1), 'strace', '-c', '-f', '-p', String(busiestThread(new Map()))]) : undefined;
       const r = await dnsperf(client, sv.address, file);
       const cpu = ((await sv.cpuMs()) - c0) * 1000 / r.completed;
       if (perf) await perf.done;
@@ -125,8 +115,6 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`round ${round + 1}: ${cells.join(' | ')} (load ${loadavg()[0]?.toFixed(2)})\n`);
   }
-  process.stdout.write(`proto ${JSON.stringify(await protoStats())}\n`);
-  await proto.terminate();
   process.stdout.write(`stats ${JSON.stringify(await dns.stats())}\n`);
   if (aardPid) process.kill(aardPid, 'SIGTERM');
   await dns.stop();

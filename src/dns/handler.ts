@@ -64,7 +64,10 @@ export class DnsHandler {
     this.cache.clear();
   }
 
-  /** Answers one query from container `asker`; a Promise only when it must ask an upstream. */
+  /**
+   * Answers one query from container `asker`; a Promise only when it must ask an upstream.
+   * msg is read during the call only: the caller may reuse its memory once this returns.
+   */
   handle(msg: Buffer, asker: string, transport: Transport): Reply | Promise<Reply> {
     this.stats.queries++;
     try {
@@ -142,23 +145,32 @@ export class DnsHandler {
       this.stats.cacheHits++;
       return fitAnswer(hit, q, maxSize);
     }
+    // the query's bytes are the caller's only during handle() (a batch reuses them): copies go on
+    const kept = Buffer.from(msg);
+    const keptQ: Question = { ...q, wire: Buffer.from(q.wire) };
     const flightKey = `${key}|${transport}`;
     let flight = this.inflight.get(flightKey);
     if (!flight) {
       this.stats.forwarded++;
-      flight = this.ask(msg, q, ups, transport, key).finally(() => this.inflight.delete(flightKey));
+      flight = this.ask(kept, keptQ, ups, transport, key).finally(() => this.inflight.delete(flightKey));
       this.inflight.set(flightKey, flight);
     }
     return flight.then((answer) => {
       if (!answer) {
         this.stats.servfail++;
-        return encodeRcode(id, rdOf(msg), q, RCODE_SERVFAIL);
+        return encodeRcode(id, rdOf(kept), keptQ, RCODE_SERVFAIL);
       }
       const out = Buffer.from(answer);
       out.writeUInt16BE(id, 0);
-      echoQuestionCase(out, q);
-      return fitAnswer(out, q, maxSize);
+      echoQuestionCase(out, keptQ);
+      return fitAnswer(out, keptQ, maxSize);
     });
+  }
+
+  /** A datagram that could not be read whole (bigger than the batch's slots): counted, never answered. */
+  unread(): void {
+    this.stats.queries++;
+    this.stats.dropped++;
   }
 
   private async ask(msg: Buffer, q: Question, ups: Upstream[], transport: Transport, key: string): Promise<Buffer | undefined> {

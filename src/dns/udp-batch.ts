@@ -25,7 +25,7 @@ const MMSGHDR = 64;
 const IOVEC = 16;
 /** room for a sockaddr_in6 */
 const NAME = 32;
-/** A query bigger than this is dropped (one question, its OPT and a cookie are far below). */
+/** A datagram bigger than this is dropped, not answered (a query's one question, its OPT and a cookie are far below). */
 export const MAX_QUERY = 4096;
 /** Answers of one round, back to back: the biggest UDP answer always fits. */
 const ARENA = 128 * 1024;
@@ -39,6 +39,8 @@ export interface BatchSocket {
   fd: number;
   /** Answers one query (the bytes are valid only during the call). */
   handle(msg: Buffer): Answer;
+  /** A datagram too big for a slot came in (and was dropped). */
+  unread(): void;
   /** A later answer to `to` (a sockaddr): the socket may have been closed since. */
   later(answer: Promise<Buffer | undefined>, to: Buffer): void;
 }
@@ -57,15 +59,16 @@ export class BatchIo {
   private readonly arena: number;
   private queued = 0;
   private arenaUsed = 0;
-  /** Datagrams that did not fit MAX_QUERY since start. */
-  oversized = 0;
+  /** Answers one round can send: its datagrams and the one libuv read. */
+  private readonly sendSlots: number;
 
   constructor(private readonly slots = 64) {
-    const recvIov = slots * MMSGHDR * 2;
+    this.sendSlots = slots + 1;
     this.recvHdr = 0;
     this.sendHdr = slots * MMSGHDR;
+    const recvIov = this.sendHdr + this.sendSlots * MMSGHDR;
     this.sendIov = recvIov + slots * IOVEC;
-    this.names = this.sendIov + slots * IOVEC;
+    this.names = this.sendIov + this.sendSlots * IOVEC;
     this.data = this.names + (slots + 1) * NAME; // the extra name: the datagram libuv read
     this.arena = this.data + slots * MAX_QUERY;
     const size = this.arena + ARENA;
@@ -81,6 +84,8 @@ export class BatchIo {
       this.ptr(h + 24, 1);
       this.ptr(recvIov + i * IOVEC, this.base + this.data + i * MAX_QUERY);
       this.ptr(recvIov + i * IOVEC + 8, MAX_QUERY);
+    }
+    for (let i = 0; i < this.sendSlots; i++) {
       const s = this.sendHdr + i * MMSGHDR;
       this.ptr(s + 16, this.base + this.sendIov + i * IOVEC);
       this.ptr(s + 24, 1);
@@ -98,9 +103,13 @@ export class BatchIo {
    * socket, a round of up to `slots` datagrams at a time; every answer sent in bulk.
    */
   serve(s: BatchSocket, first: Buffer, address: string, port: number): void {
+    this.queued = 0; // whatever an earlier call left (it cannot throw midway, but a stale send must never go out)
+    this.arenaUsed = 0;
     const firstName = this.names + this.slots * NAME;
     this.writeSockaddrIn(firstName, address, port);
-    this.take(s, s.handle(first), firstName, 16);
+    // libuv reads whole datagrams: the one it read is held to the slots' limit all the same
+    if (first.length > MAX_QUERY) s.unread();
+    else this.take(s, s.handle(first), firstName, 16);
     for (let round = 0; round < MAX_ROUNDS; round++) {
       const n = this.receive(s.fd);
       for (let i = 0; i < n; i++) {
@@ -108,7 +117,7 @@ export class BatchIo {
         const len = this.u32[(h + 56) >>> 2] as number;
         const nameLen = this.u32[(h + 8) >>> 2] as number;
         if ((this.u32[(h + 48) >>> 2] as number) & MSG_TRUNC) {
-          this.oversized++;
+          s.unread();
           continue;
         }
         const msg = Buffer.from(this.ab, this.data + i * MAX_QUERY, len);
@@ -127,7 +136,7 @@ export class BatchIo {
       s.later(a, Buffer.from(this.u8.subarray(nameOff, nameOff + nameLen)));
       return;
     }
-    if (this.queued === this.slots || this.arenaUsed + a.length > ARENA) this.flush(s.fd);
+    if (this.queued === this.sendSlots || this.arenaUsed + a.length > ARENA) this.flush(s.fd);
     const at = this.arena + this.arenaUsed;
     this.u8.set(a, at);
     const iov = this.sendIov + this.queued * IOVEC;
@@ -168,12 +177,13 @@ export class BatchIo {
     for (let i = 0; i < 4; i++) this.u8[off + 4 + i] = Number(parts[i]) & 0xff;
   }
 
+  /** Sends one answer to a sockaddr (a forwarded one, after its batch); lost like a datagram if refused. */
+  sendTo(fd: number, answer: Buffer, to: Buffer): void {
+    sendto(fd, answer, answer.length, MSG_DONTWAIT, to, to.length);
+  }
+
+  /** Gives the memory back; the thread must not serve with it any more. */
   free(): void {
     koffi.free(this.mem);
   }
-}
-
-/** Sends one answer to a sockaddr (a forwarded answer, after its batch). */
-export function sendOne(fd: number, answer: Buffer, to: Buffer): void {
-  sendto(fd, answer, answer.length, MSG_DONTWAIT, to, to.length);
 }

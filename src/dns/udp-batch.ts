@@ -77,6 +77,7 @@ export class BatchIo {
     this.ab = koffi.view(this.mem, size);
     this.u8 = new Uint8Array(this.ab);
     this.u32 = new Uint32Array(this.ab);
+    this.u8.fill(0); // no control data, no flags: every field not set below stays 0
     for (let i = 0; i < slots; i++) {
       const h = this.recvHdr + i * MMSGHDR;
       this.ptr(h, this.base + this.names + i * NAME);

@@ -2,6 +2,7 @@
 // the name table; everything else goes to the upstreams through the cache, with identical
 // in-flight questions sharing one upstream query. Never throws: whatever a packet holds,
 // the worst outcome is FORMERR or silence.
+import { AnswerMemo, type MemoKind } from './answer-memo.js';
 import { AnswerCache } from './cache.js';
 import type { Client, NameTable } from './names.js';
 import { slowParse } from './slow-parse.js';
@@ -46,6 +47,7 @@ export const DEFAULT_LOCAL_TTL_S = 10;
 export class DnsHandler {
   readonly stats = emptyStats();
   readonly cache = new AnswerCache();
+  private readonly memo = new AnswerMemo();
   private readonly inflight = new Map<string, Promise<Buffer | undefined>>();
   private defaults: Upstream[] = [];
   /** Called with every answer this handler caches, so that sibling threads can cache it too. */
@@ -71,6 +73,11 @@ export class DnsHandler {
   handle(msg: Buffer, asker: string, transport: Transport): Reply | Promise<Reply> {
     this.stats.queries++;
     try {
+      const kept = this.memo.get(this.table.generation, asker, transport, msg);
+      if (kept) {
+        this.stats[kept.kind]++;
+        return kept.answer;
+      }
       return this.dispatch(msg, asker, transport);
     } catch {
       // A bug must cost one answer, never the resolver.
@@ -99,18 +106,26 @@ export class DnsHandler {
     }
     const maxSize = transport === 'tcp' ? 65535 : q.udpSize;
     if (q.qclass !== CLASS_IN) return this.forward(msg, q, client, transport, maxSize);
+    const generation = this.table.generation;
     const r = this.table.resolve(client, q.name, { v4: wants(q, TYPE_A), v6: wants(q, TYPE_AAAA) });
+    const keep = (answer: Buffer, kind: MemoKind): Buffer => {
+      this.memo.put(generation, asker, transport, msg, answer, kind);
+      return answer;
+    };
     switch (r.kind) {
-      case 'addresses':
-        return this.local(msg, q, maxSize, [
+      case 'addresses': {
+        const answer = this.local(msg, q, maxSize, [
           ...r.v4.map((ip): Rdata => ({ type: TYPE_A, ip })),
           ...r.v6.map((ip): Rdata => ({ type: TYPE_AAAA, ip })),
         ]);
+        // a list of several is rotated: the next query gets another order
+        return r.v4.length <= 1 && r.v6.length <= 1 ? keep(answer, 'local') : answer;
+      }
       case 'pointer':
-        return this.local(msg, q, maxSize, wants(q, TYPE_PTR) ? [{ type: TYPE_PTR, name: r.name }] : []);
+        return keep(this.local(msg, q, maxSize, wants(q, TYPE_PTR) ? [{ type: TYPE_PTR, name: r.name }] : []), 'local');
       case 'nxdomain':
         this.stats.nxdomain++;
-        return encodeRcode(idOf(msg), rdOf(msg), q, RCODE_NXDOMAIN, true);
+        return keep(encodeRcode(idOf(msg), rdOf(msg), q, RCODE_NXDOMAIN, true), 'nxdomain');
       case 'forward':
         return this.forward(msg, q, client, transport, maxSize);
     }

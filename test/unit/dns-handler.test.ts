@@ -259,3 +259,24 @@ test('a forwarded query is answered right when the caller reuses its memory as s
   assert.deepEqual(ips(await ask(h, q('outside.test'))), ['203.0.113.10']);
   assert.equal(up.calls, 1, 'cached under its own question');
 });
+
+test('a repeated query gets the same answer with its own id, each asker its own view; a record change is seen by the next query', async () => {
+  const { h, t } = setup();
+  const first = await ask(h, q('Vm2', 'A', 1));
+  const again = await ask(h, q('Vm2', 'A', 2));
+  assert.equal(again.id, 2);
+  assert.deepEqual({ ...again, id: 1 }, first);
+  assert.equal(again.questions?.[0]?.name, 'Vm2', 'the question as asked, case and all');
+  assert.equal((await ask(h, q('vm2', 'A', 3), 'c9')).rcode, 'NXDOMAIN', 'another network sees another answer');
+  assert.equal((await ask(h, q('vm2', 'A', 4), 'c9')).rcode, 'NXDOMAIN');
+  t.set({ networkId: 'n1', containerId: 'c2', ip: '10.1.0.30', names: ['vm2', 'web'] });
+  assert.deepEqual(ips(await ask(h, q('Vm2', 'A', 5))), ['10.1.0.30']);
+  t.set({ networkId: 'n2', containerId: 'c2', ip: '10.2.0.30', names: ['vm2'] });
+  assert.deepEqual(ips(await ask(h, q('vm2', 'A', 6), 'c9')), ['10.2.0.30']);
+  assert.equal(h.stats.local, 4);
+  assert.equal(h.stats.nxdomain, 2);
+  // a shared alias still rotates from one query to the next, asked the same way
+  const orders = new Set<string>();
+  for (let id = 10; id < 14; id++) orders.add(ips(await ask(h, q('web', 'A', id)))[0] ?? '');
+  assert.equal(orders.size, 2);
+});

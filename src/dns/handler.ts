@@ -1,7 +1,8 @@
 // One query in, one answer out (or nothing). Local names are answered synchronously from
-// the name table; everything else goes to the upstreams through the cache, with identical
-// in-flight questions sharing one upstream query. Never throws: whatever a packet holds,
-// the worst outcome is FORMERR or silence.
+// the name table (a repeat of the very same query from the memo, answer-memo.ts);
+// everything else goes to the upstreams through the cache, with identical in-flight
+// questions sharing one upstream query. Never throws: whatever a packet holds, the worst
+// outcome is FORMERR or silence.
 import { AnswerMemo, type MemoKind } from './answer-memo.js';
 import { AnswerCache } from './cache.js';
 import type { Client, NameTable } from './names.js';

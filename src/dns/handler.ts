@@ -1,7 +1,9 @@
 // One query in, one answer out (or nothing). Local names are answered synchronously from
-// the name table; everything else goes to the upstreams through the cache, with identical
-// in-flight questions sharing one upstream query. Never throws: whatever a packet holds,
-// the worst outcome is FORMERR or silence.
+// the name table (a repeat of the very same query from the memo, answer-memo.ts);
+// everything else goes to the upstreams through the cache, with identical in-flight
+// questions sharing one upstream query. Never throws: whatever a packet holds, the worst
+// outcome is FORMERR or silence.
+import { AnswerMemo, type MemoKind } from './answer-memo.js';
 import { AnswerCache } from './cache.js';
 import type { Client, NameTable } from './names.js';
 import { slowParse } from './slow-parse.js';
@@ -46,6 +48,7 @@ export const DEFAULT_LOCAL_TTL_S = 10;
 export class DnsHandler {
   readonly stats = emptyStats();
   readonly cache = new AnswerCache();
+  private readonly memo = new AnswerMemo();
   private readonly inflight = new Map<string, Promise<Buffer | undefined>>();
   private defaults: Upstream[] = [];
   /** Called with every answer this handler caches, so that sibling threads can cache it too. */
@@ -64,10 +67,18 @@ export class DnsHandler {
     this.cache.clear();
   }
 
-  /** Answers one query from container `asker`; a Promise only when it must ask an upstream. */
+  /**
+   * Answers one query from container `asker`; a Promise only when it must ask an upstream.
+   * msg is read during the call only: the caller may reuse its memory once this returns.
+   */
   handle(msg: Buffer, asker: string, transport: Transport): Reply | Promise<Reply> {
     this.stats.queries++;
     try {
+      const kept = this.memo.get(this.table.generation, asker, transport, msg);
+      if (kept) {
+        this.stats[kept.kind]++;
+        return kept.answer;
+      }
       return this.dispatch(msg, asker, transport);
     } catch {
       // A bug must cost one answer, never the resolver.
@@ -96,18 +107,26 @@ export class DnsHandler {
     }
     const maxSize = transport === 'tcp' ? 65535 : q.udpSize;
     if (q.qclass !== CLASS_IN) return this.forward(msg, q, client, transport, maxSize);
+    const generation = this.table.generation;
     const r = this.table.resolve(client, q.name, { v4: wants(q, TYPE_A), v6: wants(q, TYPE_AAAA) });
+    const keep = (answer: Buffer, kind: MemoKind): Buffer => {
+      this.memo.put(generation, asker, transport, msg, answer, kind);
+      return answer;
+    };
     switch (r.kind) {
-      case 'addresses':
-        return this.local(msg, q, maxSize, [
+      case 'addresses': {
+        const answer = this.local(msg, q, maxSize, [
           ...r.v4.map((ip): Rdata => ({ type: TYPE_A, ip })),
           ...r.v6.map((ip): Rdata => ({ type: TYPE_AAAA, ip })),
         ]);
+        // a list of several is rotated: the next query gets another order
+        return r.v4.length <= 1 && r.v6.length <= 1 ? keep(answer, 'local') : answer;
+      }
       case 'pointer':
-        return this.local(msg, q, maxSize, wants(q, TYPE_PTR) ? [{ type: TYPE_PTR, name: r.name }] : []);
+        return keep(this.local(msg, q, maxSize, wants(q, TYPE_PTR) ? [{ type: TYPE_PTR, name: r.name }] : []), 'local');
       case 'nxdomain':
         this.stats.nxdomain++;
-        return encodeRcode(idOf(msg), rdOf(msg), q, RCODE_NXDOMAIN, true);
+        return keep(encodeRcode(idOf(msg), rdOf(msg), q, RCODE_NXDOMAIN, true), 'nxdomain');
       case 'forward':
         return this.forward(msg, q, client, transport, maxSize);
     }
@@ -142,23 +161,32 @@ export class DnsHandler {
       this.stats.cacheHits++;
       return fitAnswer(hit, q, maxSize);
     }
+    // the query's bytes are the caller's only during handle() (a batch reuses them): copies go on
+    const kept = Buffer.from(msg);
+    const keptQ: Question = { ...q, wire: Buffer.from(q.wire) };
     const flightKey = `${key}|${transport}`;
     let flight = this.inflight.get(flightKey);
     if (!flight) {
       this.stats.forwarded++;
-      flight = this.ask(msg, q, ups, transport, key).finally(() => this.inflight.delete(flightKey));
+      flight = this.ask(kept, keptQ, ups, transport, key).finally(() => this.inflight.delete(flightKey));
       this.inflight.set(flightKey, flight);
     }
     return flight.then((answer) => {
       if (!answer) {
         this.stats.servfail++;
-        return encodeRcode(id, rdOf(msg), q, RCODE_SERVFAIL);
+        return encodeRcode(id, rdOf(kept), keptQ, RCODE_SERVFAIL);
       }
       const out = Buffer.from(answer);
       out.writeUInt16BE(id, 0);
-      echoQuestionCase(out, q);
-      return fitAnswer(out, q, maxSize);
+      echoQuestionCase(out, keptQ);
+      return fitAnswer(out, keptQ, maxSize);
     });
+  }
+
+  /** A datagram that could not be read whole (bigger than the batch's slots): counted, never answered. */
+  unread(): void {
+    this.stats.queries++;
+    this.stats.dropped++;
   }
 
   private async ask(msg: Buffer, q: Question, ups: Upstream[], transport: Transport, key: string): Promise<Buffer | undefined> {

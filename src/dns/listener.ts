@@ -6,11 +6,15 @@
 // whole thread) holds is bounded by a TcpBudget shared by the thread's listeners; one
 // with no query in flight for idleMs is closed (trickling bytes does not keep it: only a
 // whole query or an answer counts as activity).
+// UDP datagrams are read and answered in bulk when the thread has a BatchIo: the socket
+// stays libuv's (it says when there is something to read and reads the first datagram),
+// the rest of the queue goes through recvmmsg/sendmmsg on its fd (udp-batch.ts).
 import { createSocket, type Socket } from 'node:dgram';
 import { closeSync } from 'node:fs';
 import { createServer, type Server, type Socket as TcpSocket } from 'node:net';
 import type { DnsHandler, Reply } from './handler.js';
 import type { TcpBudget, Tracked } from './tcp-budget.js';
+import type { BatchIo, BatchSocket } from './udp-batch.js';
 
 /** Where the resolver answers inside every sandbox (Docker's address). */
 export const EMBEDDED_DNS_ADDRESS = '127.0.0.11';
@@ -32,6 +36,8 @@ export class SandboxListener {
     private readonly handler: DnsHandler,
     /** the thread's TCP connection limits, shared with its other sandboxes */
     private readonly budget: TcpBudget,
+    /** the thread's bulk reader/writer; without it, one datagram at a time through dgram */
+    private readonly io?: BatchIo,
   ) {}
 
   /** Adopts both fds; on failure none stays open. */
@@ -72,7 +78,11 @@ export class SandboxListener {
       s.bind({ fd }, () => {
         s.off('error', reject);
         s.on('error', () => undefined); // e.g. ICMP-caused send errors: never fatal
-        s.on('message', (msg, rinfo) => this.onDatagram(s, msg, rinfo.address, rinfo.port));
+        const bulk = this.io && this.batchSocket(s, fd);
+        s.on('message', (msg, rinfo) => {
+          if (bulk && rinfo.family === 'IPv4') this.io?.serve(bulk, msg, rinfo.address, rinfo.port);
+          else this.onDatagram(s, msg, rinfo.address, rinfo.port);
+        });
         resolve(s);
       });
     });
@@ -85,6 +95,20 @@ export class SandboxListener {
     const r = this.handler.handle(msg, this.containerId, 'udp');
     if (r instanceof Promise) r.then(send, () => undefined);
     else send(r);
+  }
+
+  /** The socket as BatchIo serves it: fd used only while `s` is this sandbox's open socket. */
+  private batchSocket(s: Socket, fd: number): BatchSocket {
+    return {
+      fd,
+      handle: (msg) => this.handler.handle(msg, this.containerId, 'udp'),
+      unread: () => this.handler.unread(),
+      later: (answer, to) => {
+        answer.then((r) => {
+          if (r && this.udp === s) this.io?.sendTo(fd, r, to); // closed since: its fd number may be another socket's now
+        }, () => undefined);
+      },
+    };
   }
 
   private adoptTcp(fd: number): Promise<Server> {

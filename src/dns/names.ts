@@ -150,6 +150,8 @@ export class NameTable {
   private readonly known = new Map<string, number>();
   /** Client views by container id, rebuilt after any change (queries far outnumber changes). */
   private readonly clients = new Map<string, Client>();
+  /** Moves on at every change: what was answered from an older one may be stale. */
+  generation = 0;
 
   constructor(private readonly rotation: Int32Array = newRotation()) {}
 
@@ -162,6 +164,7 @@ export class NameTable {
     const e = cleanRecord(record);
     this.remove(e.networkId, e.containerId);
     this.clients.clear();
+    this.generation++;
     this.endpoints.set(endpointKey(e.networkId, e.containerId), e);
     let names = this.byNetwork.get(e.networkId);
     if (!names) this.byNetwork.set(e.networkId, (names = new Map()));
@@ -178,6 +181,7 @@ export class NameTable {
     const e = this.endpoints.get(key);
     if (!e) return;
     this.clients.clear();
+    this.generation++;
     this.endpoints.delete(key);
     const names = this.byNetwork.get(networkId);
     for (const n of e.names) {

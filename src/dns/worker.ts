@@ -7,6 +7,7 @@ import { DnsHandler } from './handler.js';
 import { SandboxListener, closeFd } from './listener.js';
 import { NameTable } from './names.js';
 import { TcpBudget } from './tcp-budget.js';
+import { BatchIo } from './udp-batch.js';
 import type { DnsReply, DnsRequest, PeerCacheFill, WorkerConfig } from './protocol.js';
 import { UpstreamClient } from './upstream.js';
 
@@ -26,6 +27,13 @@ for (const p of config.peers) {
   p.unref();
 }
 const tcpBudget = new TcpBudget(config.tcpLimits);
+/** bulk UDP for every sandbox of this thread; without it (koffi failed) datagrams go one by one */
+let io: BatchIo | undefined;
+try {
+  io = new BatchIo();
+} catch {
+  io = undefined;
+}
 /** sandbox (its netns path) -> its sockets */
 const sandboxes = new Map<string, SandboxListener>();
 
@@ -40,7 +48,7 @@ async function openSandbox(m: Extract<DnsRequest, { op: 'openSandbox' }>): Promi
     closeFd(m.tcp);
     return;
   }
-  const l = new SandboxListener(m.containerId, handler, tcpBudget);
+  const l = new SandboxListener(m.containerId, handler, tcpBudget, io);
   await l.adopt({ udp: m.udp, tcp: m.tcp });
   sandboxes.set(m.sandbox, l);
 }
@@ -55,6 +63,8 @@ async function stop(): Promise<void> {
   await Promise.all([...sandboxes.values()].map((l) => l.close()));
   sandboxes.clear();
   upstream.close();
+  io?.free();
+  io = undefined;
 }
 
 async function onRequest(m: DnsRequest): Promise<void> {

@@ -18,6 +18,7 @@ import { run } from '../lab/exec.js';
 
 const FUZZ_SENDER = fileURLToPath(new URL('../../bench/dns-fuzz-send.js', import.meta.url));
 const TCP_HOG = fileURLToPath(new URL('../lab/dns-tcp-hog.js', import.meta.url));
+const BURST = fileURLToPath(new URL('../lab/dns-burst.js', import.meta.url));
 const LAB_DNS_SERVER = fileURLToPath(new URL('../lab/dns-server.js', import.meta.url));
 
 interface Dig {
@@ -197,6 +198,26 @@ describe('embedded DNS resolver on real sockets', { concurrency: false }, () => 
     assert.equal(seen.length - before, 1, lab.internetDnsLog());
     assert.equal((await dig(c.vm1!, SERVER, ['nope.internet.test'])).status, 'NXDOMAIN');
     assert.ok((await dns.stats()).cacheHits >= 2);
+  });
+
+  test('queries queued on the socket are each answered to their own id, forwarded ones in the middle of them too; a datagram over 4 KiB is counted as dropped', async () => {
+    const before = await dns.stats();
+    // 150 at once: more than one read of 64, fewer than the sockets' default buffers hold
+    const r = await run(inNs(c.vm1!, ['node', BURST, SERVER, '30', 'vm2', 'web', 'vm3/AAAA', 'echo.internet.test', 'burst.internet.test']), { timeoutMs: 30_000 });
+    const answers = JSON.parse(r.stdout) as ({ rcode: string; ips: string[] } | null)[];
+    assert.equal(answers.length, 150);
+    answers.forEach((a, i) => {
+      const expect = [{ rcode: 'NOERROR', ips: [c.vm2!.ip] }, undefined, { rcode: 'NOERROR', ips: [] }, { rcode: 'NOERROR', ips: ['203.0.113.10'] }, { rcode: 'NXDOMAIN', ips: [] }][i % 5];
+      if (expect) assert.deepEqual(a, expect, `query ${i}`);
+      else assert.deepEqual([a?.rcode, [...(a?.ips ?? [])].sort()], ['NOERROR', [c.vm2!.ip, c.vm3!.ip, c.vm4!.ip].sort()], `query ${i}`);
+    });
+    const big = await run(inNs(c.vm1!, ['node', BURST, SERVER, '1', 'vm2', 'big:5000', 'vm2']), { timeoutMs: 30_000 });
+    const [first, dropped, last] = JSON.parse(big.stdout) as unknown[];
+    assert.deepEqual([first, dropped, last], [{ rcode: 'NOERROR', ips: [c.vm2!.ip] }, null, { rcode: 'NOERROR', ips: [c.vm2!.ip] }]);
+    const after = await dns.stats();
+    assert.equal(after.queries - before.queries, 153);
+    assert.equal(after.dropped - before.dropped, 1);
+    assert.equal(after.internalErrors, 0);
   });
 
   test('an unreachable upstream gives SERVFAIL before the client gives up', async () => {

@@ -14,6 +14,7 @@ class FakeUpstream implements Forwarder {
   fail = false;
   async query(msg: Buffer, _qlen: number, _ups: Upstream[]): Promise<Buffer> {
     this.calls++;
+    await Promise.resolve(); // reads the query later, as a real upstream client may
     if (this.fail) throw new Error('unreachable');
     const q = dnsPacket.decode(msg);
     const name = q.questions?.[0]?.name ?? '';
@@ -240,4 +241,42 @@ test('PTR in ip6.arpa answers the name of a visible IPv6 address, whatever the c
   // an address nobody holds is someone else's to answer
   await ask(h, q(`${nibbles.replace(/^4/, '9')}.ip6.arpa`, 'PTR'));
   assert.equal(up.calls, 1);
+});
+
+test('a forwarded query is answered right when the caller reuses its memory as soon as handle returns (a batch does)', async () => {
+  const { h, up } = setup();
+  const mem = Buffer.alloc(512);
+  const asked = q('Outside.Test', 'A', 4242);
+  asked.copy(mem);
+  const r = h.handle(mem.subarray(0, asked.length), CLIENT, 'udp');
+  assert.ok(r instanceof Promise, 'forwarded');
+  q('vm1', 'AAAA', 1).copy(mem); // the next datagram lands where this one was
+  mem.fill(0xff, 20);
+  const a = dnsPacket.decode((await r) as Buffer) as Decoded;
+  assert.equal(a.id, 4242);
+  assert.equal(a.questions?.[0]?.name, 'Outside.Test');
+  assert.deepEqual(ips(a), ['203.0.113.10']);
+  assert.deepEqual(ips(await ask(h, q('outside.test'))), ['203.0.113.10']);
+  assert.equal(up.calls, 1, 'cached under its own question');
+});
+
+test('a repeated query gets the same answer with its own id, each asker its own view; a record change is seen by the next query', async () => {
+  const { h, t } = setup();
+  const first = await ask(h, q('Vm2', 'A', 1));
+  const again = await ask(h, q('Vm2', 'A', 2));
+  assert.equal(again.id, 2);
+  assert.deepEqual({ ...again, id: 1 }, first);
+  assert.equal(again.questions?.[0]?.name, 'Vm2', 'the question as asked, case and all');
+  assert.equal((await ask(h, q('vm2', 'A', 3), 'c9')).rcode, 'NXDOMAIN', 'another network sees another answer');
+  assert.equal((await ask(h, q('vm2', 'A', 4), 'c9')).rcode, 'NXDOMAIN');
+  t.set({ networkId: 'n1', containerId: 'c2', ip: '10.1.0.30', names: ['vm2', 'web'] });
+  assert.deepEqual(ips(await ask(h, q('Vm2', 'A', 5))), ['10.1.0.30']);
+  t.set({ networkId: 'n2', containerId: 'c2', ip: '10.2.0.30', names: ['vm2'] });
+  assert.deepEqual(ips(await ask(h, q('vm2', 'A', 6), 'c9')), ['10.2.0.30']);
+  assert.equal(h.stats.local, 4);
+  assert.equal(h.stats.nxdomain, 2);
+  // a shared alias still rotates from one query to the next, asked the same way
+  const orders = new Set<string>();
+  for (let id = 10; id < 14; id++) orders.add(ips(await ask(h, q('web', 'A', id)))[0] ?? '');
+  assert.equal(orders.size, 2);
 });

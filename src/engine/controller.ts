@@ -156,10 +156,12 @@ export class Controller {
     await this.settle(cut, 'container.remove', (i) => this.containers.settleRemove(i));
     await this.settle(cut, 'cni.attach', (i) => this.containers.settleAttach(i));
     for (const i of cut.filter((x) => x.op === 'container.start')) this.state.journal.settled(i);
-    await this.restorePorts();
-    const t2 = performance.now();
-    await this.removeOrphans();
-    if (alive.size) this.log(`${alive.size} running container(s) adopted in ${Math.round(performance.now() - t0)} ms (sandboxes ${Math.round(t1 - t0)} ms, published ports ${Math.round(t2 - t1)} ms, leftovers ${Math.round(performance.now() - t2)} ms)`);
+    // side by side: the ports are the running containers', the leftovers no container's
+    const took = (p: Promise<void>) => p.then(() => performance.now() - t1);
+    const both = await Promise.allSettled([took(this.restorePorts()), took(this.removeOrphans())]);
+    for (const r of both) if (r.status === 'rejected') throw r.reason;
+    const [portsMs, leftoversMs] = both.map((r) => (r.status === 'fulfilled' ? r.value : 0));
+    if (alive.size) this.log(`${alive.size} running container(s) adopted in ${Math.round(performance.now() - t0)} ms (sandboxes ${Math.round(t1 - t0)} ms, then published ports ${Math.round(portsMs)} ms beside leftovers ${Math.round(leftoversMs)} ms)`);
     // the store is followed once this host is as it was: a store that is down holds nothing up
     this.networks.global?.start();
     this.globalEndpoints?.start();

@@ -1,5 +1,6 @@
-// Bundles the CLI (and berth-cni) into one file each, in place of tsc's dist/src/cli/main.js (the path that
-// bin/berth, the lab and the benches run), so a command loads one module instead of
+// Bundles the CLI (and berth-cni) into one file each, in place of tsc's dist/src/cli/main.js (what
+// bin/berth runs when there is no startup snapshot for its node, see
+// build-cli-snapshot.mjs), so a command loads one module instead of
 // resolving and linking ~30 (commander's CommonJS through the ESM loader, src/cli/*,
 // what they import). Runs after tsc in `npm run build`; a plain `tsc` run writes the
 // unbundled entry back, which works the same, only slower to start.

@@ -7,7 +7,7 @@
 // the other kinds) to one routed network (-o berth.network.mode=routed: no bridge, no
 // 1,023-port limit) as a series of its own.
 import { basename, join } from 'node:path';
-import { CLI_PATH, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
+import { BERTH_BIN, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
 import { run } from '../../test/lab/exec.js';
 import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
 import { apiOk } from './lab-api.js';
@@ -46,7 +46,7 @@ type Nets = Record<Kind, string[]>;
 const CLI_ENV = { NODE_EXTRA_CA_CERTS: '' };
 
 async function must(lab: Lab, args: string[]): Promise<string> {
-  const r = await run(['node', CLI_PATH, '-H', `unix://${lab.socket}`, ...args], { timeoutMs: 120_000, env: CLI_ENV });
+  const r = await run([BERTH_BIN, '-H', `unix://${lab.socket}`, ...args], { timeoutMs: 120_000, env: CLI_ENV });
   if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }

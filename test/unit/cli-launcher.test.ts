@@ -5,13 +5,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { constants, copyFileSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BERTH = fileURLToPath(new URL('../../../bin/berth', import.meta.url));
-const BLOBS = fileURLToPath(new URL('../../src/cli/snapshot/', import.meta.url));
+const DIST = fileURLToPath(new URL('../../', import.meta.url));
+const BLOBS = join(DIST, 'src/cli/snapshot');
 const NO_DAEMON = 'unix:///nonexistent/berth.sock';
 
 interface Ran {
@@ -67,7 +68,7 @@ test('a node that did not build the snapshot (another file) runs the plain bundl
     assert.deepEqual(berth(['--version'], { path }), { code: 0, stdout: '0.1.0\n', stderr: '' });
     const insisted = berth(['--version'], { path, snapshot: '1' });
     assert.equal(insisted.code, 127);
-    assert.equal(insisted.stderr, `berth: BERTH_CLI_SNAPSHOT=1 but no startup snapshot for ${dir}/node (npm run build makes it)\n`);
+    assert.equal(insisted.stderr, `berth: BERTH_CLI_SNAPSHOT=1 but no startup snapshot for ${dir}/node: there is none for this node (npm run build makes it)\n`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -80,5 +81,29 @@ test('an installed link to bin/berth (as /usr/local/bin/berth) finds the checkou
     assert.deepEqual(berth(['--version'], { bin: join(dir, 'berth'), snapshot: '1' }), { code: 0, stdout: '0.1.0\n', stderr: '' });
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a snapshot older than the plain bundle (a later tsc run rewrote it) is not used: the bundle is the newer CLI', () => {
+  // a copy of the built tree, launcher, bundle and blob, in which only the times differ
+  const root = mkdtempSync(join(tmpdir(), 'berth-stale-'));
+  try {
+    for (const d of ['dist/bin', 'dist/src/cli/snapshot']) mkdirSync(join(root, d), { recursive: true });
+    copyFileSync(join(DIST, 'bin/berth-cli'), join(root, 'dist/bin/berth-cli'));
+    copyFileSync(join(DIST, 'src/cli/main.js'), join(root, 'dist/src/cli/main.js'));
+    const [blob] = readdirSync(BLOBS).filter((f) => f.endsWith('.blob'));
+    copyFileSync(join(BLOBS, blob!), join(root, 'dist/src/cli/snapshot', blob!));
+    const launcher = join(root, 'dist/bin/berth-cli');
+    const at = (file: string, s: number) => utimesSync(join(root, file), s, s);
+    at(`dist/src/cli/snapshot/${blob}`, 1_000_000);
+    at('dist/src/cli/main.js', 2_000_000);
+    const stale = berth(['--version'], { bin: launcher, snapshot: '1' });
+    assert.equal(stale.code, 127);
+    assert.match(stale.stderr, /no startup snapshot for .*: it is older than dist\/src\/cli\/main\.js/);
+    assert.deepEqual(berth(['--version'], { bin: launcher }), { code: 0, stdout: '0.1.0\n', stderr: '' });
+    at(`dist/src/cli/snapshot/${blob}`, 3_000_000);
+    assert.deepEqual(berth(['--version'], { bin: launcher, snapshot: '1' }), { code: 0, stdout: '0.1.0\n', stderr: '' });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

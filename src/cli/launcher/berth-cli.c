@@ -18,6 +18,9 @@
  * Layout (ROOT: the checkout, found from /proc/self/exe = ROOT/dist/bin/berth-cli):
  *   ROOT/dist/src/cli/main.js                   the plain bundle
  *   ROOT/dist/src/cli/snapshot/IDENTITY.blob     the snapshot built by that node
+ * A blob older than the plain bundle is not used either: it holds the CLI of an earlier
+ * build (a `tsc` run, or tsc and bundle-cli.mjs without the snapshot step, rewrites the
+ * bundle alone), and the bundle is the newer code.
  * The snapshot is not used with BERTH_CLI_SNAPSHOT=0, nor when NODE_OPTIONS is set (node
  * refuses a blob built with other V8 flags, and preloads would run at another point);
  * BERTH_CLI_SNAPSHOT=1 insists on it (an error when there is none: tests use it to know
@@ -63,6 +66,11 @@ static int find_root(char *out, size_t size) {
   return 0;
 }
 
+/* a is not older than b (both exist) */
+static int not_older(const struct stat *a, const struct stat *b) {
+  return a->st_mtim.tv_sec > b->st_mtim.tv_sec || (a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec >= b->st_mtim.tv_nsec);
+}
+
 /* BERTH_CLI_SNAPSHOT: 0 never, 1 always (or fail), unset when there is one */
 static const char *snapshot_mode(void) {
   const char *mode = getenv("BERTH_CLI_SNAPSHOT");
@@ -85,20 +93,21 @@ int main(int argc, char **argv) {
   args[k++] = "node";
   const char *mode = snapshot_mode();
   const char *opts = getenv("NODE_OPTIONS");
-  struct stat st;
-  int found = 0;
-  if (strcmp(mode, "0") != 0 && !(opts && *opts) && stat(node, &st) == 0) {
+  struct stat st, blob_st, main_st;
+  const char *why = strcmp(mode, "0") == 0 ? "BERTH_CLI_SNAPSHOT=0" : opts && *opts ? "NODE_OPTIONS is set" : stat(node, &st) != 0 ? strerror(errno) : NULL;
+  if (!why) {
     int n = snprintf(blob, sizeof blob, "%s/dist/src/cli/snapshot/%llx-%llx-%llx-%llx.%09ld.blob", root,
                      (unsigned long long)st.st_dev, (unsigned long long)st.st_ino, (unsigned long long)st.st_size,
                      (unsigned long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
-    found = n < (int)sizeof blob && access(blob, R_OK) == 0;
+    if (n >= (int)sizeof blob || stat(blob, &blob_st) != 0 || access(blob, R_OK) != 0) why = "there is none for this node";
+    else if (stat(main_js, &main_st) == 0 && !not_older(&blob_st, &main_st)) why = "it is older than dist/src/cli/main.js";
   }
-  if (found) {
+  if (!why) {
     args[k++] = "--snapshot-blob";
     args[k++] = blob;
     args[k++] = "--";
   } else if (strcmp(mode, "1") == 0) {
-    fprintf(stderr, "berth: BERTH_CLI_SNAPSHOT=1 but no startup snapshot for %s%s (npm run build makes it)\n", node, opts && *opts ? " with NODE_OPTIONS set" : "");
+    fprintf(stderr, "berth: BERTH_CLI_SNAPSHOT=1 but no startup snapshot for %s: %s (npm run build makes it)\n", node, why);
     return 127;
   }
   args[k++] = main_js;

@@ -19,7 +19,7 @@ const DIR = join(CLI, 'snapshot');
 const ENTRY = join(CLI, 'snapshot.cjs');
 
 /** The name berth-cli.c gives the blob of this node binary (same fields, same format). */
-export function identity(file) {
+function identity(file) {
   const st = statSync(file, { bigint: true });
   const hex = (n) => n.toString(16);
   const time = (ns) => `${hex(ns / 1_000_000_000n)}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;

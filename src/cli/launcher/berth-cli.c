@@ -53,11 +53,12 @@ static int find_node(char *out, size_t size) {
   }
 }
 
-/* ROOT: three levels up from this binary (ROOT/dist/bin/berth-cli) */
-static int find_root(char *out, size_t size) {
+/* ROOT: three levels up from this binary (ROOT/dist/bin/berth-cli); where /proc is not
+   mounted, from the path bin/berth ran it by */
+static int find_root(char *out, size_t size, const char *argv0) {
   ssize_t n = readlink("/proc/self/exe", out, size - 1);
-  if (n <= 0) return -1;
-  out[n] = '\0';
+  if (n > 0) out[n] = '\0';
+  else if (size < PATH_MAX || !realpath(argv0, out)) return -1;
   for (int up = 0; up < 3; up++) {
     char *slash = strrchr(out, '/');
     if (!slash || slash == out) return -1;
@@ -83,7 +84,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "berth: node not found on PATH\n");
     return 127;
   }
-  if (find_root(root, sizeof root) < 0 || snprintf(main_js, sizeof main_js, "%s/dist/src/cli/main.js", root) >= (int)sizeof main_js) {
+  if (find_root(root, sizeof root, argv[0]) < 0 || snprintf(main_js, sizeof main_js, "%s/dist/src/cli/main.js", root) >= (int)sizeof main_js) {
     fprintf(stderr, "berth: cannot tell where berth is installed (/proc/self/exe)\n");
     return 127;
   }

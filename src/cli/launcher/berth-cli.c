@@ -15,7 +15,8 @@
  * (Not ctime: a chmod or a hard link of node changes it, and would fall back for nothing.)
  * Why C: to stat a file and exec, which sh cannot do without running another program.
  *
- * Layout (ROOT: the checkout, found from /proc/self/exe = ROOT/dist/bin/berth-cli):
+ * Layout (ROOT: the checkout, found from /proc/self/exe = ROOT/dist/bin/berth-cli, or else
+ * from the path bin/berth ran it by):
  *   ROOT/dist/src/cli/main.js                   the plain bundle
  *   ROOT/dist/src/cli/snapshot/IDENTITY.blob     the snapshot built by that node
  * A blob older than the plain bundle is not used either: it holds the CLI of an earlier

@@ -8,7 +8,7 @@
 // node it is about to run. Blobs of other nodes are removed: they hold an older CLI.
 // When no snapshot can be made the CLI still works, from the plain bundle: a warning, exit 0.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -69,16 +69,10 @@ for (const f of readdirSync(DIR)) rmSync(join(DIR, f), { force: true });
 const partial = `${blob}.partial`;
 // no NODE_OPTIONS: the launcher runs the snapshot only without them (V8 flags are part of a blob's validity)
 const env = { ...process.env, NODE_OPTIONS: '' };
-// Without node's code cache for its own modules (2.9 of 5 MB): the warm-up has compiled what
-// a hot command runs, and node reads and copies the whole blob at every start (measured:
-// 3.5 ms of CPU less per command writing to a pipe; the same on a terminal, where node:tty
-// is compiled at start; ~5 ms more for a TLS connection, whose node:tls is compiled then).
-// --build-snapshot-config came with node 20.12: before it, the blob keeps the cache.
-const config = join(DIR, 'config.json.partial');
-writeFileSync(config, JSON.stringify({ builder: ENTRY, withoutCodeCache: true }));
-let made = spawnSync(node, ['--snapshot-blob', partial, '--build-snapshot-config', config, '--build-snapshot'], { cwd: CLI, env, encoding: 'utf8' });
-if (made.status !== 0 && /bad option/.test(made.stderr)) made = spawnSync(node, ['--snapshot-blob', partial, '--build-snapshot', ENTRY], { cwd: CLI, env, encoding: 'utf8' });
-rmSync(config, { force: true });
+// Not --build-snapshot-config's withoutCodeCache (a blob of 2.1 MB instead of 5): with it
+// node drops the bytecode the warm-up compiled (a warmed function ran 0.1 ms, 6-8 ms with
+// it), and a hot command compiles it all again (3-9 ms more CPU for ps and network ls).
+const made = spawnSync(node, ['--snapshot-blob', partial, '--build-snapshot', ENTRY], { cwd: CLI, env, encoding: 'utf8' });
 if (made.status !== 0) {
   rmSync(partial, { force: true });
   warn(`node --build-snapshot exited ${made.status}: ${(made.stderr || made.error?.message || '').trim()}`);

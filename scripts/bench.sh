@@ -26,6 +26,8 @@ fi
 snap=$(mktemp -d /tmp/berth-bench.XXXXXX)
 trap 'rm -rf "$snap"' EXIT
 cp -a dist "$snap/dist"
+# bin/berth: the CLI as users start it (bench:cli)
+cp -a bin "$snap/bin"
 cp package.json "$snap/"
 ln -s "$repo/node_modules" "$snap/node_modules"
 export BENCH_OUT=${BENCH_OUT:-$repo/bench/results}

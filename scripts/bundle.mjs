@@ -1,5 +1,6 @@
 // Bundles each program berth starts into one file, in place of tsc's entry file (the path
-// that bin/*, the lab and the benches run): the CLI and berth-cni, so a command loads one
+// that bin/*, the lab and the benches run; the CLI's when there is no startup snapshot for
+// its node, see build-cli-snapshot.mjs): the CLI and berth-cni, so a command loads one
 // module instead of resolving and linking ~30 (commander's CommonJS through the ESM loader,
 // src/cli/*, what they import); berthd and its threads (the kernel worker, the resolver's),
 // so a restart is not spent linking ~150 modules in each of four isolates. Runs after tsc in

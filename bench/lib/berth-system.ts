@@ -9,7 +9,7 @@
 // (no embedded DNS there, as in Docker: no resolver sockets either). With shares, the kinds
 // take turns in proportion to them, so every stretch of the run holds each kind.
 import { basename, join } from 'node:path';
-import { CLI_PATH, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
+import { BERTH_BIN, DAEMON_PATH, Lab } from '../../test/lab/lab.js';
 import { run } from '../../test/lab/exec.js';
 import { pidsWithArgs, mountsUnder, rssMb } from './host.js';
 import { apiOk } from './lab-api.js';
@@ -50,7 +50,7 @@ type Nets = Record<Kind, string[]>;
 const CLI_ENV = { NODE_EXTRA_CA_CERTS: '' };
 
 async function must(lab: Lab, args: string[]): Promise<string> {
-  const r = await run(['node', CLI_PATH, '-H', `unix://${lab.socket}`, ...args], { timeoutMs: 120_000, env: CLI_ENV });
+  const r = await run([BERTH_BIN, '-H', `unix://${lab.socket}`, ...args], { timeoutMs: 120_000, env: CLI_ENV });
   if (r.code !== 0) throw new Error(`berth ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
   return r.stdout.trim();
 }

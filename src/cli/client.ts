@@ -1,7 +1,7 @@
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { connect as connectNet, isIP, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { exchange } from './wire.js';
+import { exchange, upgrade } from './wire.js';
 
 // The CLI's way to the daemon: HTTP over the unix socket or the TCP address named by -H /
 // BERTH_HOST / DOCKER_HOST, with TLS as the docker CLI's flags ask (tls-flags.ts).
@@ -99,25 +99,19 @@ export class Client {
   /** A hijacked connection (attach, exec start): the raw socket after the 101 answer. */
   async hijack(path: string, body?: unknown): Promise<Duplex> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = await this.request({ method: 'POST', path, headers: { ...headers(payload), Connection: 'Upgrade', Upgrade: 'tcp' } });
-    return new Promise((resolve, reject) => {
-      req.on('upgrade', (_res, socket, head) => {
-        if (head.length) socket.unshift(head);
-        resolve(socket);
-      });
-      req.on('response', async (res) => {
-        const text = await readAll(res);
-        let message = text;
-        try {
-          message = JSON.parse(text).message ?? text;
-        } catch {
-          /* plain text */
-        }
-        reject(new DaemonError(message, res.statusCode ?? 500));
-      });
-      req.on('error', (err) => reject(connectError(err, this.host, this.overTls)));
-      req.end(payload);
+    const socket = await this.connect();
+    const answer = await upgrade(socket, 'POST', path, headers(payload), payload).catch((err: Error) => {
+      throw connectError(err, this.host, this.overTls);
     });
+    if (!('status' in answer)) return answer;
+    socket.destroy();
+    let message = answer.body;
+    try {
+      message = JSON.parse(answer.body).message ?? answer.body;
+    } catch {
+      /* plain text */
+    }
+    throw new DaemonError(message, answer.status);
   }
 }
 

@@ -2,9 +2,10 @@ import type { Duplex } from 'node:stream';
 
 // One request/answer with berthd, HTTP/1.1 spoken by hand over a fresh connection (the
 // unix socket, TCP, or TLS):
-// "Connection: close", then read to the end. Loading node:http and running its first
-// request costs a CLI run ~10 ms more than node:net does, and most commands are one or
-// two short JSON calls. Streams and upgrades (logs, attach, exec, import) use node:http.
+// "Connection: close", then read to the end; or an upgrade (attach, exec), the connection
+// itself once berthd answers 101. Loading node:http and running its first request costs a
+// CLI run ~10 ms more than node:net does, and most commands are one or two short JSON
+// calls, or an exec. Streams (logs, import) use node:http.
 
 export interface WireResponse {
   status: number;
@@ -31,8 +32,60 @@ export function exchange(socket: Duplex, method: string, path: string, headers: 
   });
 }
 
-function requestHead(method: string, path: string, headers: Record<string, string>): string {
-  const lines = [`${method} ${path} HTTP/1.1`, 'Host: localhost', 'Connection: close'];
+/**
+ * Sends an upgrade request ("Connection: Upgrade", "Upgrade: tcp") on `socket`; resolves
+ * with the socket once berthd answers 101, handed over as node:http hands an upgraded one:
+ * what came after the answer's head put back, no listener of ours left, neither flowing
+ * nor paused. Any other answer is read whole and resolves as a WireResponse.
+ */
+export function upgrade(socket: Duplex, method: string, path: string, headers: Record<string, string>, payload?: string): Promise<Duplex | WireResponse> {
+  return new Promise((resolve, reject) => {
+    let raw: Buffer = Buffer.alloc(0);
+    const done = (value: Duplex | WireResponse) => {
+      // removing the last 'readable' listener leaves the stream as fresh (readableFlowing null)
+      socket.off('readable', onReadable).off('end', onEnd).off('error', reject);
+      resolve(value);
+    };
+    const onReadable = () => {
+      for (let c: Buffer | null; (c = socket.read() as Buffer | null) !== null; ) raw = raw.length ? Buffer.concat([raw, c]) : c;
+      const end = raw.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      if (statusOf(raw.subarray(0, end).toString('latin1').split('\r\n')[0]) === 101) {
+        if (raw.length > end + 4) socket.unshift(raw.subarray(end + 4));
+        return done(socket);
+      }
+      const answer = wholeAnswer(raw);
+      if (answer) done(answer);
+    };
+    const onEnd = () => {
+      try {
+        done(parseResponse(raw));
+      } catch (err) {
+        reject(err);
+      }
+    };
+    socket.on('readable', onReadable).on('end', onEnd).on('error', reject);
+    socket.write(requestHead(method, path, { ...headers, Upgrade: 'tcp' }, 'Upgrade') + (payload ?? ''));
+  });
+}
+
+/** A non-upgrade answer once its body is all there (a length or chunks say where it ends); else undefined. */
+function wholeAnswer(raw: Buffer): WireResponse | undefined {
+  try {
+    const res = parseResponse(raw);
+    return res.headers['content-length'] !== undefined || /chunked/i.test(res.headers['transfer-encoding'] ?? '') ? res : undefined;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ECONNRESET') return undefined;
+    throw err;
+  }
+}
+
+function statusOf(statusLine: string): number {
+  return Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+}
+
+function requestHead(method: string, path: string, headers: Record<string, string>, connection = 'close'): string {
+  const lines = [`${method} ${path} HTTP/1.1`, 'Host: localhost', `Connection: ${connection}`];
   for (const [k, v] of Object.entries(headers)) lines.push(`${k}: ${v}`);
   return lines.join('\r\n') + '\r\n\r\n';
 }
@@ -46,7 +99,7 @@ export function parseResponse(raw: Buffer): WireResponse {
   const end = raw.indexOf('\r\n\r\n');
   if (end < 0) throw hangUp('socket hang up');
   const [statusLine, ...lines] = raw.subarray(0, end).toString('latin1').split('\r\n');
-  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1]);
+  const status = statusOf(statusLine);
   if (!status) throw new Error(`bad answer from the daemon: ${statusLine}`);
   const headers: Record<string, string> = {};
   for (const line of lines) {

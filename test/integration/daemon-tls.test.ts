@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI_PATH, DAEMON_PATH, Lab, type RunOptions, type RunResult } from '../lab/lab.js';
+import { BERTH_BIN, DAEMON_PATH, Lab, type RunOptions, type RunResult } from '../lab/lab.js';
 import { DOCKER_28 } from '../compat/docker-cli.js';
 import { ok } from './helpers.js';
 
@@ -70,7 +70,7 @@ describe('berthd on TCP with mutual TLS', { concurrency: false }, () => {
   let env: Record<string, string>;
   const serverFlags = () => ['--tlsverify', '--tlscacert', pki.ca, '--tlscert', pki.serverCert, '--tlskey', pki.serverKey];
   const clientFlags = () => ['--tlsverify', '--tlscacert', pki.ca, '--tlscert', pki.clientCert, '--tlskey', pki.clientKey];
-  const berthTcp = (args: string[], opts: RunOptions = {}): Promise<RunResult> => lab.inHost(['node', CLI_PATH, ...args], { ...opts, env: { ...env, ...opts.env } });
+  const berthTcp = (args: string[], opts: RunOptions = {}): Promise<RunResult> => lab.inHost([BERTH_BIN, ...args], { ...opts, env: { ...env, ...opts.env } });
   const docker = (args: string[], opts: RunOptions = {}): Promise<RunResult> => lab.inHost([DOCKER_28.bin, ...args], { ...opts, env: { ...env, ...opts.env } });
   const succeeds = async (r: Promise<RunResult>, what: string): Promise<string> => {
     const res = await r;

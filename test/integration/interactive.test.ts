@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { labFor } from '../lab/lab.js';
+import { BERTH_BIN, labFor } from '../lab/lab.js';
 import { busyboxTar } from '../compat/docker-cli.js';
 import { ok } from './helpers.js';
 
@@ -31,7 +31,7 @@ describe('images and interactive sessions', { concurrency: false }, () => {
 
   test('run -it and exec -it get a terminal; what is typed reaches the process', async (t) => {
     const lab = await labFor(t);
-    const berth = (args: string) => `node ${process.cwd()}/dist/src/cli/main.js -H unix://${lab.socket} ${args}`;
+    const berth = (args: string) => `${BERTH_BIN} -H unix://${lab.socket} ${args}`;
     // typed once the session is up, as a person would (bytes sent before a terminal exists are not kept);
     // the input stays open a while after, as a person's terminal does: its end would hang the session up
     // before a slow (loaded) process has printed its answer

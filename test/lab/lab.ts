@@ -91,7 +91,10 @@ export interface LabUnderlay {
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DIST = join(REPO_ROOT, 'dist');
+/** the CLI's plain bundle (what bin/berth falls back to without a startup snapshot) */
 export const CLI_PATH = join(DIST, 'src/cli/main.js');
+/** the CLI as users start it, from its startup snapshot when the build made one for this node */
+export const BERTH_BIN = join(REPO_ROOT, 'bin/berth');
 /** BERTH_LAB_DAEMON lets the harness itself be tried against a stand-in before berthd exists. */
 export const DAEMON_PATH = process.env.BERTH_LAB_DAEMON ?? join(DIST, 'src/daemon/main.js');
 export const ECHO_SERVER = fileURLToPath(new URL('./echo-server.js', import.meta.url));
@@ -331,7 +334,7 @@ export class Lab {
   // ---- commands ----
 
   berth(args: string[], opts: RunOptions = {}): Promise<RunResult> {
-    return this.inHost(['node', CLI_PATH, '-H', `unix://${this.socket}`, ...args], opts);
+    return this.inHost([BERTH_BIN, '-H', `unix://${this.socket}`, ...args], opts);
   }
 
   inHost(argv: string[], opts: RunOptions = {}): Promise<RunResult> {

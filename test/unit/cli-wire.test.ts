@@ -9,10 +9,11 @@ import { join } from 'node:path';
 import { exchange, parseResponse } from '../../src/cli/wire.js';
 import { Client, DaemonError } from '../../src/cli/client.js';
 
-async function withServer(handler: Parameters<typeof createServer>[1], body: (socket: string) => Promise<void>): Promise<void> {
+async function withServer(handler: Parameters<typeof createServer>[1], body: (socket: string) => Promise<void>, setup?: (server: Server) => void): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-wire-'));
   const socket = join(dir, 's.sock');
   const server: Server = createServer(handler);
+  setup?.(server);
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   try {
     await body(socket);
@@ -76,4 +77,44 @@ test('a connection closed before the whole answer is a hang-up', () => {
   assert.throws(() => parseResponse(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc')), /aborted/);
   assert.throws(() => parseResponse(Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab')), /aborted/);
   assert.equal(parseResponse(Buffer.from('HTTP/1.1 204 No Content\r\nX-A: b\r\n\r\n')).body, '');
+});
+
+test('a hijack hands over the upgraded connection with the bytes that came with the 101, as a stream fresh to read', async () => {
+  await withServer((_req, res) => res.writeHead(500).end('not an upgrade'), async (socket) => {
+    const stream = await new Client(`unix://${socket}`).hijack('/exec/x/start', { Detach: false });
+    assert.equal(stream.readableFlowing, null);
+    const got: Buffer[] = [];
+    stream.on('data', (c: Buffer) => got.push(c));
+    stream.write('ping');
+    await new Promise((resolve) => stream.on('end', resolve));
+    assert.equal(Buffer.concat(got).toString(), 'hello /exec/x/start {"Detach":false}|ping');
+  }, (server) => server.on('upgrade', (req, conn, head) => {
+    assert.equal(req.headers.upgrade, 'tcp');
+    assert.equal(req.headers.connection, 'Upgrade');
+    // the 101 and the first output in one write, then the request's body and what the client sends, echoed
+    conn.write(`HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nhello ${req.url} `);
+    let got = head.toString();
+    conn.on('data', (c) => {
+      got += c;
+      if (got.endsWith('ping')) conn.end(got.replace(/ping$/, '|ping'));
+    });
+  }));
+});
+
+test('a refused hijack is a DaemonError with the daemon message, the connection left open by the daemon or not', async () => {
+  await withServer((_req, res) => {
+    // node keeps the connection alive: the answer ends where its length says
+    res.writeHead(409, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ message: 'container c is not running' }));
+  }, async (socket) => {
+    await assert.rejects(new Client(`unix://${socket}`).hijack('/exec/x/start', {}), (err: unknown) =>
+      err instanceof DaemonError && err.status === 409 && err.message === 'container c is not running');
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'berth-wire-'));
+  try {
+    await assert.rejects(new Client(`unix://${dir}/none.sock`).hijack('/exec/x/start', {}), (err: unknown) =>
+      err instanceof DaemonError && err.message === `Cannot connect to the berth daemon at unix://${dir}/none.sock. Is berthd running?`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

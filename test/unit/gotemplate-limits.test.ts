@@ -14,7 +14,8 @@ import { renderTemplate } from '../../src/util/gotemplate/index.js';
 import { MAX_EXEC_DEPTH } from '../../src/util/gotemplate/evaluator.js';
 import { MAX_PARSE_DEPTH } from '../../src/util/gotemplate/parser.js';
 
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+// the CLI as users start it (bin/berth: its startup snapshot, when built, whose stack is the same)
+const CLI = fileURLToPath(new URL('../../../bin/berth', import.meta.url));
 const RECURSE = '{{define "a"}}{{template "a"}}{{end}}{{template "a"}}';
 const nestedIfs = (n: number): string => '{{if 1}}'.repeat(n) + 'x' + '{{end}}'.repeat(n);
 const nestedParens = (n: number): string => `{{${'('.repeat(n)}1${')'.repeat(n)}}}`;
@@ -85,7 +86,7 @@ test('berth network ls --format with a recursive or deeply nested template exits
   });
   const berth = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
     try {
-      const { stdout, stderr } = await promisify(execFile)('node', [CLI, '-H', `unix://${socket}`, ...args]);
+      const { stdout, stderr } = await promisify(execFile)(CLI, ['-H', `unix://${socket}`, ...args]);
       return { code: 0, stdout, stderr };
     } catch (e) {
       const err = e as { code: number; stdout: string; stderr: string };

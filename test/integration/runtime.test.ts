@@ -193,9 +193,8 @@ test('stop sends SIGTERM, then SIGKILL to a process that ignores TERM', { skip }
   assert.equal(w.rt.readExit(polite.stateDir)?.exitCode, 143);
 });
 
-test('the container outlives the process that started it, and adopt later sees its exit', { skip }, async (t) => {
-  const w = world(t);
-  const s = spec(w, ['sleep', '600'], { hostname: 'orphan' });
+/** A container started by another process, which then dies: what a restarted daemon finds. */
+async function startOrphan(w: World, s: ProcessSpec): Promise<ProcessState> {
   const starter = spawn(process.execPath, ['--input-type=module', '-e', `
     const { ProcessRuntime } = await import(${JSON.stringify(RUNTIME_MODULE)});
     const state = await new ProcessRuntime().start(JSON.parse(process.argv[1]));
@@ -210,6 +209,13 @@ test('the container outlives the process that started it, and adopt later sees i
   w.started.push(state);
   starter.kill('SIGKILL');
   await new Promise((r) => starter.once('close', r));
+  return state;
+}
+
+test('the container outlives the process that started it, and adopt later sees its exit', { skip }, async (t) => {
+  const w = world(t);
+  const s = spec(w, ['sleep', '600'], { hostname: 'orphan' });
+  const state = await startOrphan(w, s);
   assert.equal(w.rt.isRunning(state), true, 'the container still runs after its starter died');
   w.rt.adopt(s.id, s.stateDir, state);
   const exit = exitOf(w, s.id);
@@ -220,20 +226,7 @@ test('the container outlives the process that started it, and adopt later sees i
 test('an adopted container whose shim is killed before it can write an exit file is seen to end (the sweep)', { skip }, async (t) => {
   const w = world(t);
   const s = spec(w, ['sleep', '600'], { hostname: 'orphan2' });
-  const starter = spawn(process.execPath, ['--input-type=module', '-e', `
-    const { ProcessRuntime } = await import(${JSON.stringify(RUNTIME_MODULE)});
-    const state = await new ProcessRuntime().start(JSON.parse(process.argv[1]));
-    console.log(JSON.stringify(state));
-    setInterval(() => {}, 1000);`, JSON.stringify(s)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let line = '';
-  await new Promise<void>((resolve, reject) => {
-    starter.stdout.on('data', (d: Buffer) => { line += d; if (line.includes('\n')) resolve(); });
-    starter.on('exit', () => reject(new Error(`starter exited early: ${line}`)));
-  });
-  const state = JSON.parse(line) as ProcessState;
-  w.started.push(state);
-  starter.kill('SIGKILL');
-  await new Promise((r) => starter.once('close', r));
+  const state = await startOrphan(w, s);
   w.rt.adopt(s.id, s.stateDir, state);
   const exit = exitOf(w, s.id);
   process.kill(state.shimPid, 'SIGKILL');

@@ -141,7 +141,8 @@ export async function runBerth(o: BerthOptions): Promise<SystemRun> {
       nets.dual.push(`benchdual${k}`);
     }
     if (o.kinds.includes('routed')) {
-      await must(lab, ['network', 'create', '-o', 'berth.network.mode=routed', 'benchrouted']);
+      // a /16 of its own: past the /20s the default pools hand out once the /16s are taken (4,094 containers)
+      await must(lab, ['network', 'create', '-o', 'berth.network.mode=routed', '--subnet', '10.240.0.0/16', 'benchrouted']);
       nets.routed.push('benchrouted');
     }
     const before = await snapshot(lab);

@@ -49,10 +49,6 @@ function busiestThread(before: Map<string, number>): string | undefined {
   return best;
 }
 
-function threadTicks(): Map<string, number> {
-  return new Map(readdirSync('/proc/self/task').map((t) => [t, ticksMs(`/proc/self/task/${t}/stat`)]));
-}
-
 async function dnsperf(client: ClientNs, server: string, file: string): Promise<{ qps: number; completed: number }> {
   const r = await run(inNs(client, ['dnsperf', '-s', server, '-d', file, '-l', String(SECONDS), '-c', '4', '-q', '100', '-t', '2']), { timeoutMs: (SECONDS + 30) * 1000 });
   const qps = Number(/Queries per second:\s+([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
@@ -103,7 +99,6 @@ async function main(): Promise<void> {
     const cells: string[] = [];
     for (const sv of servers) {
       const last = round === ROUNDS - 1 && sv.label === profiled;
-      const ticks = threadTicks();
       const c0 = await sv.cpuMs();
       const perf = last && process.env.PROBE_PERF === '1' ? tool(['perf', 'record', '-F', '2999', '-g', '-o', '/tmp/probe.perf', '-p', String(process.pid), '--', 'sleep', String(SECONDS - 1)]) : undefined;
       const strace = last && process.env.PROBE_STRACE === '1' ? tool(['timeout', '-s', 'INT', String(SECONDS - 1), 'strace', '-c', '-f', '-p', String(busiestThread(new Map()))]) : undefined;

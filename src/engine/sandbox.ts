@@ -109,21 +109,23 @@ export class SandboxService {
    * checked.
    */
   async restoreAll(items: { c: ContainerRecord; role: NetnsRole; publishes: boolean }[]): Promise<void> {
-    for (const { c } of items) for (const ep of this.live(c)) await this.endpoints.reserveAgain(this.network(ep), ep);
-    const own = items.filter((i) => i.role !== 'shared' && i.c.sandboxKey);
+    const all = items.map((i) => ({ ...i, eps: this.live(i.c) }));
+    for (const { eps } of all) for (const ep of eps) await this.endpoints.reserveAgain(this.network(ep), ep);
+    const own = all
+      .filter((i) => i.role !== 'shared' && i.c.sandboxKey)
+      .map((i) => ({ ...i, listener: this.observers.listenIn(i.c, i.eps.map((ep) => this.network(ep))) }));
     const batches: (typeof own)[] = [];
     for (let k = 0; k < own.length; k += SANDBOXES_PER_VISIT) batches.push(own.slice(k, k + SANDBOXES_PER_VISIT));
-    const listeners = new Map(own.map((i) => [i.c.id, this.observers.listenIn(i.c, this.live(i.c).map((ep) => this.network(ep)))]));
-    const reads = batches.map((b) => this.kernel.readSandboxes(b.map((i) => ({ netns: i.c.sandboxKey, listen: listeners.get(i.c.id)?.at }))));
+    const reads = batches.map((b) => this.kernel.readSandboxes(b.map((i) => ({ netns: i.c.sandboxKey, listen: i.listener?.at }))));
     // every batch was asked for at once, so each one's sockets are handed on even after a
     // container failed; the first failure is thrown once all are through
     let failed: unknown;
     for (const [k, read] of reads.entries()) {
       for (const [n, f] of (await read).entries()) {
-        const { c, publishes } = batches[k]![n]!;
+        const { c, eps, publishes, listener } = batches[k]![n]!;
         try {
-          if (f.sockets) await listeners.get(c.id)!.owner.sandboxUp?.(c, f.netns, f.sockets);
-          if (f.exists) await this.restoreFrom(c, f, publishes);
+          if (f.sockets) await listener!.owner.sandboxUp?.(c, f.netns, f.sockets);
+          if (f.exists) await this.restoreFrom(c, eps, f, publishes);
         } catch (err) {
           failed ??= err;
         }
@@ -133,9 +135,9 @@ export class SandboxService {
   }
 
   /** One adopted sandbox, as the kernel has it: whatever of an endpoint is half made goes and is made again whole. */
-  private async restoreFrom(c: ContainerRecord, facts: SandboxFacts, publishes: boolean): Promise<void> {
+  private async restoreFrom(c: ContainerRecord, eps: EndpointRecord[], facts: SandboxFacts, publishes: boolean): Promise<void> {
     if (facts.error) throw new Error(facts.error);
-    const joined = this.planAll(this.live(c), publishes);
+    const joined = this.planAll(eps, publishes);
     const present = new Set(facts.addresses.map((a) => `${a.ifname} ${a.cidr}`));
     const links = new Set(facts.links.map((l) => l.name));
     for (const j of joined) {

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "berth-shim.h"
@@ -120,8 +121,26 @@ static uint32_t get_len(const char *p) {
  */
 static pid_t spare = -1;
 static int spare_fd = -1;
-/* the directory of the containers' netns files, from the last shim request (for templates) */
+/* the directory of the containers' netns files, from the last shim request (for the template) */
 static char netns_dir[4096];
+/*
+ * The template mount namespace the spares enter (berth-shim.c): made for netns_dir, kept
+ * TEMPLATE_AGE_S seconds. A mount made on the host since, which the template may miss, only
+ * sends a shim that needs it back to the host's namespace; a newer template catches up.
+ */
+#define TEMPLATE_AGE_S 30
+static int template_fd = -1;
+static char template_dir[4096];
+static time_t template_made;
+
+static void refresh_template(void) {
+  time_t now = time(NULL);
+  if (template_fd >= 0 && strcmp(template_dir, netns_dir) == 0 && now - template_made < TEMPLATE_AGE_S) return;
+  if (template_fd >= 0) close(template_fd);
+  template_fd = netns_dir[0] ? berth_make_template(netns_dir) : -1;
+  snprintf(template_dir, sizeof template_dir, "%s", netns_dir);
+  template_made = now;
+}
 
 static int read_full(int fd, char *p, size_t n) {
   while (n > 0) {
@@ -154,7 +173,7 @@ static void __attribute__((noinline)) touch_stack(void) {
 /* In the spare: fault in what a shim writes first, then wait for the request (EOF: we are gone). */
 static void spare_main(int rfd) {
   static char *argv[MAX_ARGS + 1];
-  berth_shim_prepare(getppid(), netns_dir);
+  berth_shim_prepare(getppid(), template_fd);
   touch_stack();
   memset(buf, 0, 65536);
   memset(argv, 0, sizeof argv);
@@ -168,6 +187,7 @@ static void spare_main(int rfd) {
 static void make_spare(const sigset_t *old) {
   int p[2];
   if (spare >= 0 || pipe2(p, O_CLOEXEC) != 0) return;
+  refresh_template();
   pid_t pid = fork();
   if (pid < 0) { close(p[0]); close(p[1]); return; }
   if (pid == 0) {
@@ -209,6 +229,7 @@ static void spawn_one(char *msg, size_t len, const sigset_t *old) {
   if (pid < 0) { say("err %ld\n", errno, 0); return; }
   if (pid == 0) {
     child_setup(old);
+    if (template_fd >= 0) close(template_fd); /* not for this one: it would keep an old template alive */
     if (shim) become_shim(argc, argv);
     execv(argv[0], argv);
     _exit(127);

@@ -575,7 +575,7 @@ export class ContainerService {
       }
       await this.lock.run([c.id], async () => {
         if (!this.state.containers.has(c.id)) return;
-        const dependents = [...this.state.containers.values()].filter((o) => o.hostConfig.networkMode === `container:${c.id}` && o.state.status === 'running');
+        const dependents = this.state.netnsGuestsOf(c.id).filter((o) => o.state.status === 'running');
         if (dependents.length && !opts.force) {
           throw new ConflictError(`container ${c.name} is in use as the network of container ${dependents[0].name}`);
         }

@@ -19,6 +19,13 @@ export class State {
   private readonly linkKeyOf = new Map<string, string>();
   /** container name → id: names are unique and looked up on every create */
   private readonly containerNames = new Map<string, string>();
+  /**
+   * Asked on every start, stop and removal, so no pass over 10,000 containers: the ids of
+   * containers with legacy links (--link), and by target id those running in another's
+   * netns (--network container:ID).
+   */
+  private readonly withLinks = new Set<string>();
+  private readonly netnsGuests = new Map<string, Set<string>>();
   /** multi-step operations under way, so a crash's leftovers are known at start-up */
   readonly journal: Journal;
   /** network id → what runs once its last endpoint record goes (whenNetworkEmpty) */
@@ -27,10 +34,7 @@ export class State {
   constructor(readonly store: Store) {
     this.journal = new Journal(store);
     for (const n of store.listNetworks()) this.networks.set(n.id, n);
-    for (const c of store.listContainers()) {
-      this.containers.set(c.id, c);
-      this.containerNames.set(c.name, c.id);
-    }
+    for (const c of store.listContainers()) this.keep(c);
     for (const e of store.listEndpoints()) this.index(e);
   }
 
@@ -47,8 +51,35 @@ export class State {
 
   saveContainer(c: ContainerRecord): void {
     this.store.putContainer(c);
+    this.keep(c);
+  }
+
+  /** Containers with legacy links (--link). */
+  containersWithLinks(): ContainerRecord[] {
+    return [...this.withLinks].map((id) => this.containers.get(id)!);
+  }
+
+  /** Containers whose network mode is container:`id`. */
+  netnsGuestsOf(id: string): ContainerRecord[] {
+    return [...(this.netnsGuests.get(id) ?? [])].map((g) => this.containers.get(g)!);
+  }
+
+  private keep(c: ContainerRecord): void {
+    const had = this.containers.get(c.id);
+    if (had) this.forget(had);
     this.containers.set(c.id, c);
     this.containerNames.set(c.name, c.id);
+    if (c.hostConfig.links.length) this.withLinks.add(c.id);
+    const host = guestOf(c);
+    if (host) (this.netnsGuests.get(host) ?? this.netnsGuests.set(host, new Set()).get(host)!).add(c.id);
+  }
+
+  private forget(c: ContainerRecord): void {
+    this.withLinks.delete(c.id);
+    const host = guestOf(c);
+    const guests = host ? this.netnsGuests.get(host) : undefined;
+    guests?.delete(c.id);
+    if (host && !guests?.size) this.netnsGuests.delete(host);
   }
 
   containerNamed(name: string): ContainerRecord | undefined {
@@ -63,8 +94,11 @@ export class State {
     });
     for (const ep of this.endpointsOf({ containerId: id })) this.unindex(ep);
     this.byContainer.delete(id);
-    const name = this.containers.get(id)?.name;
-    if (name !== undefined) this.containerNames.delete(name);
+    const c = this.containers.get(id);
+    if (c) {
+      this.containerNames.delete(c.name);
+      this.forget(c);
+    }
     this.containers.delete(id);
   }
 
@@ -79,8 +113,7 @@ export class State {
       this.store.putContainer(c);
       for (const e of eps) this.store.putEndpoint(e);
     });
-    this.containers.set(c.id, c);
-    this.containerNames.set(c.name, c.id);
+    this.keep(c);
     for (const e of eps) this.index(e);
   }
 
@@ -173,6 +206,12 @@ export class State {
       return undefined;
     }
   }
+}
+
+/** The container whose netns c runs in (network mode container:ID), if any. */
+function guestOf(c: ContainerRecord): string | undefined {
+  const mode = c.hostConfig.networkMode;
+  return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
 }
 
 function indexUnder(index: Map<string, Map<string, EndpointRecord>>, key: string, e: EndpointRecord): void {

@@ -1,6 +1,6 @@
 import type { LinkSpec, NetnsSockets, SandboxInterface, SandboxOptions } from './types.js';
 import { bindHere } from './netns-sockets.js';
-import { close } from './ffi/libc.js';
+import { close, ifNameToIndex } from './ffi/libc.js';
 import { OpError, attempt, quietly } from './failure.js';
 import { closeNetnsHandle, createNetnsHandle, deleteNetns, inNetns, netnsExists, openNetnsHandle, type NetnsHandle } from './netns.js';
 import { homeSocket, withSocket } from './sockets.js';
@@ -91,7 +91,7 @@ function makeRoutedVeth(ns: NetnsHandle, i: SandboxInterface, link: Extract<Link
       } else disableIpv6(name);
     });
     attempt(`cannot bring ${name} up`, () => setLinkUp(host, name));
-    const index = attempt(`cannot find ${name}`, () => getLink(host, name))!.index;
+    const index = attempt(`cannot find ${name}`, () => ifNameToIndex(name));
     for (const gw of link.gateways) attempt(`cannot add address ${gw} to ${name}`, () => addAddress(host, index, gw));
     for (const dst of link.routes) {
       const src = link.gateways.find((g) => g.includes(':') === dst.includes(':'))?.split('/')[0];

@@ -23,6 +23,7 @@ const c = {
   fsconfig: libc.func('int fsconfig(int fd, unsigned int cmd, const char *key, const void *value, int aux)'),
   fsmount: libc.func('int fsmount(int fd, unsigned int flags, unsigned int attrFlags)'),
   gettid: libc.func('int gettid()'),
+  ifNameToIndex: libc.func('unsigned int if_nametoindex(const char *name)'),
   strerror: libc.func('const char *strerror(int errnum)'),
 };
 
@@ -106,6 +107,16 @@ export function detachedMount(fstype: string): number {
     c.close(fs);
   }
 }
+/**
+ * The ifindex of a link of the calling thread's netns, by an ioctl: no RTM_GETLINK, whose
+ * answer for a veth makes the kernel scan every peer netns id (10,000 at 10,000 containers).
+ */
+export function ifNameToIndex(name: string): number {
+  const index = Number(c.ifNameToIndex(name));
+  if (index === 0) throw new SysError(koffi.errno());
+  return index;
+}
+
 export function gettid(): number {
   return check(c.gettid());
 }

@@ -115,7 +115,7 @@ async function engine(systems: string[], n: number, write: (m: Measured) => void
         log(`${system} ${n} round ${r + 1}: /_ping ${x.pingMs.toFixed(0)} ms, names ${x.namesMs.toFixed(0)} ms, ports ${x.portsMs.toFixed(0)} ms (${x.probes} probes, ${x.failed} failed)${x.notBack ? `; NOT READY: ${x.notBack}` : ''}; said: ${x.said.join('; ')}`);
       }
       // written after every system: a run cut short keeps what it measured
-      write({ system, n, date: new Date().toISOString(), loadBefore, loadAfter: loadavg(), madeS, rounds, footprint });
+      write({ system, n, date: new Date().toISOString(), loadBefore, loadAfter: loadavg(), madeS, rounds, footprint, note: t.note });
       // the state a start left broken is no ground for the next system's rounds
       if (rounds.at(-1)?.notBack) break;
     }

@@ -30,6 +30,8 @@ export interface RestartTarget {
   said(): string[];
   /** after a start that left containers down: how many, and why (the engine's own words), as ", …" */
   notRunning?(): Promise<string>;
+  /** how the workload was laid out when it differs from the usual one, for a note */
+  readonly note?: string;
   /** what it costs while running (processes, tasks, memory), for a note; undefined when not counted */
   footprint(): Promise<string | undefined>;
   destroy(): Promise<void>;

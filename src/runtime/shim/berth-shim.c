@@ -756,16 +756,32 @@ static pid_t host_pid;
 
 static void back_to_host(void);
 
+/* The template is made by a short-lived child: the spawner itself never leaves the host's
+   namespace, for a spare opens the host's paths through /proc/SPAWNER/root meanwhile. */
 int berth_make_template(const char *netns_dir) {
-  int host = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC), made = -1;
-  if (host < 0) return -1;
-  if (unshare(CLONE_NEWNS) == 0) {
-    if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0 && umount2(netns_dir, MNT_DETACH) == 0)
-      made = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC); /* a fork keeps it: the spares get it */
-    if (setns(host, CLONE_NEWNS) != 0) _exit(3); /* the spawner must stay in the host's view */
+  int ready[2], done[2], fd = -1;
+  char ok = 0;
+  if (pipe2(ready, O_CLOEXEC) != 0) return -1;
+  if (pipe2(done, O_CLOEXEC) != 0) { close(ready[0]); close(ready[1]); return -1; }
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(ready[0]);
+    close(done[1]); /* or its own read would never see the end */
+    ok = unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) == 0 && umount2(netns_dir, MNT_DETACH) == 0;
+    if (write(ready[1], &ok, 1) == 1) (void)!read(done[0], &ok, 1); /* until the spawner holds the namespace */
+    _exit(0);
   }
-  close(host);
-  return made;
+  close(ready[1]);
+  close(done[0]);
+  if (pid > 0 && read(ready[0], &ok, 1) == 1 && ok) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC); /* a fork keeps it: the spares get it */
+  }
+  close(ready[0]);
+  close(done[1]);
+  if (pid > 0) waitpid(pid, NULL, 0);
+  return fd;
 }
 
 static void enter_template(pid_t host, int template_fd) {

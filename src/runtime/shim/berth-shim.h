@@ -13,7 +13,7 @@ int berth_shim_main(int argc, char **argv);
 #include <sys/types.h>
 
 /* Called by the spawner: a mount namespace like its own without the netns mounts of
-   netns_dir, made and left (the caller stays where it was); an fd on it, or -1. */
+   netns_dir (made by a child; the caller stays where it is); an fd on it, or -1. */
 int berth_make_template(const char *netns_dir);
 
 /* Called by a spare child of berth-spawner while it waits, so a start does not pay for it:

@@ -10,7 +10,7 @@
 // part of node's builtin code cache a command can use (snapshot-code-cache.mjs says why).
 // When no snapshot can be made the CLI still works, from the plain bundle: a warning, exit 0.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -76,6 +76,7 @@ const bundled = await build({
  * node's modules the CLI imports lazily (import(), commander's child_process proxy), from
  * the bundle's own record of its imports, and tty (process.stdout on a terminal: the build
  * has no terminal); the others it imports are loaded in the snapshot's heap already.
+ * (stdout to a file: the probe below writes to one.)
  */
 function builtinImports(metafile) {
   const lazy = new Set(['node:tty']);
@@ -90,8 +91,9 @@ function builtinImports(metafile) {
 }
 
 /**
- * The ids of node's own modules that loading the lazily imported ones brings in beyond what
- * the eager ones did: the code cache a command may still read. Asked of this very node.
+ * The ids of node's own modules that loading the lazily imported ones, and a stdout that is
+ * a file, bring in beyond what the eager ones did: the code cache a command may still read.
+ * Asked of this very node, whose stdout is a file here.
  */
 function lazyBuiltinIds(nodeBin, env) {
   const { lazy, eager } = builtinImports(bundled.metafile);
@@ -99,11 +101,19 @@ function lazyBuiltinIds(nodeBin, env) {
 for (const m of eager) require(m);
 const before = new Set(process.moduleLoadList);
 for (const m of lazy) require(m);
+const out = process.stdout;
 const ids = process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13));
-process.stdout.write(JSON.stringify(ids));`;
-  const r = spawnSync(nodeBin, ['-e', probe, JSON.stringify(eager), JSON.stringify(lazy)], { env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`probing node's lazily loaded modules: exit ${r.status}: ${r.stderr}`);
-  return new Set(JSON.parse(r.stdout));
+out.write(JSON.stringify(ids));`;
+  const file = join(DIR, 'probe.json');
+  const fd = openSync(file, 'w');
+  try {
+    const r = spawnSync(nodeBin, ['-e', probe, JSON.stringify(eager), JSON.stringify(lazy)], { env, encoding: 'utf8', stdio: ['ignore', fd, 'pipe'] });
+    if (r.status !== 0) throw new Error(`probing node's lazily loaded modules: exit ${r.status}: ${r.stderr}`);
+    return new Set(JSON.parse(readFileSync(file, 'utf8')));
+  } finally {
+    closeSync(fd);
+    rmSync(file, { force: true });
+  }
 }
 
 const node = realpathSync(process.execPath);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cList, NODE_FLAGS, SNAPSHOT_V8_FLAGS } from './cli-node-flags.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // berth-spawner.c is the small fork server berthd starts shims through (see its comment).
@@ -16,7 +17,14 @@ const SHIM_DIR = 'src/runtime/shim';
 const PROGRAMS = [
   { dir: SHIM_DIR, srcs: ['berth-shim.c', 'container-fs.c', 'container-security.c'], deps: ['berth-shim.h', 'container-fs.h', 'container-security.h'], flags: [], out: 'dist/bin/berth-shim' },
   { dir: SHIM_DIR, srcs: ['berth-spawner.c', 'berth-shim.c', 'container-fs.c', 'container-security.c'], deps: ['berth-shim.h', 'container-fs.h', 'container-security.h'], flags: ['-DBERTH_SHIM_EMBEDDED'], out: 'dist/bin/berth-spawner' },
-  { dir: 'src/cli/launcher', srcs: ['berth-cli.c'], deps: [], flags: [], out: 'dist/bin/berth-cli' },
+  // the launcher gives node the flags its startup snapshot was built with (cli-node-flags.mjs)
+  {
+    dir: 'src/cli/launcher',
+    srcs: ['berth-cli.c'],
+    deps: ['../../../scripts/cli-node-flags.mjs'],
+    flags: [`-DBERTH_NODE_FLAGS=${cList(NODE_FLAGS)}`, `-DBERTH_SNAPSHOT_V8_FLAGS=${cList(SNAPSHOT_V8_FLAGS)}`],
+    out: 'dist/bin/berth-cli',
+  },
 ];
 
 function upToDate({ dir, srcs, deps, out }) {

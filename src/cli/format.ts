@@ -3,7 +3,7 @@
 // (`json`, `table …`, raw Go templates), `docker inspect` output, and the human
 // durations of `docker ps` ("Up 5 seconds", "Exited (0) 3 seconds ago").
 
-import { compileTemplate, type TemplateOptions } from '../util/gotemplate/index.js';
+import { compileTemplate, type CompiledTemplate, type TemplateOptions } from '../util/gotemplate/index.js';
 
 // ---- tabwriter -------------------------------------------------------------
 
@@ -155,14 +155,27 @@ export interface ListFormatOptions {
   headers: Readonly<Record<string, string>>;
 }
 
+/**
+ * A list's row or header template, parsed once per process: the default tables once for
+ * all, in the CLI's startup snapshot, whose build prints them (cli/warm-up.ts). A compiled
+ * template keeps no state between renders.
+ */
+const listTemplates = new Map<string, CompiledTemplate>();
+function listTemplate(template: string, header = false): CompiledTemplate {
+  const key = `${header ? 'header' : 'row'}\0${template}`;
+  let t = listTemplates.get(key);
+  if (!t) listTemplates.set(key, (t = compileTemplate(template, { header })));
+  return t;
+}
+
 /** `docker network ls --format …` output for already-shaped row objects. */
 export function formatList(items: unknown[], format: string | undefined, opts: ListFormatOptions): string {
   const parsed = parseFormat(format, opts.defaultTable);
   if (parsed.kind === 'json') {
-    const row = compileTemplate('{{json .}}');
+    const row = listTemplate('{{json .}}');
     return items.map((i) => row(i) + '\n').join('');
   }
-  const row = compileTemplate(parsed.template);
+  const row = listTemplate(parsed.template);
   const body = items.map((i) => row(i) + '\n').join('');
   if (parsed.kind === 'template') return body;
   const titles = Object.fromEntries(row.fields.map((f) => [f, opts.headers[f] ?? defaultHeader(f)]));
@@ -173,7 +186,7 @@ export function formatList(items: unknown[], format: string | undefined, opts: L
  *  string), since the rows already rendered without them. */
 function renderHeader(template: string, titles: Record<string, string>): string {
   try {
-    return compileTemplate(template, { header: true })(titles);
+    return listTemplate(template, true)(titles);
   } catch {
     return '';
   }

@@ -3,18 +3,23 @@ import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { startupSnapshot } from 'node:v8';
 import { berthProgram } from './program.js';
 
-// At the snapshot's build (snapshot.ts): each hot command is run once by a throwaway
-// command tree, to its end, so that V8 has compiled all the code it runs (commander's
-// parsing, the action, the client, node's socket and stream paths, the table and its
-// template) and keeps that bytecode in the snapshot. A command not warmed compiles those
-// functions at its start: 3-5 ms, and 15 ms when a lazy compile makes V8 parse its whole
-// enclosing scope again (measured with --log-function-events). berthd cannot run at build
-// time, so the commands talk to a stand-in on a unix socket that answers each of their
-// requests as berthd does, in shape only (the fields they read); what it says matters to
-// nobody: its answers are printed to sinks (the build's own stdout and stderr must not
-// be opened, a snapshot cannot hold them) and the throwaway tree is dropped.
+// Only while `node --build-snapshot` runs snapshot.ts (warmUp refuses to run otherwise):
+// each hot command is run once by a throwaway command tree, to its end, so that V8 has
+// compiled all the code it runs (commander's parsing, the action, the client, node's
+// socket and stream paths, the table and its template) and keeps that bytecode in the
+// snapshot. A command not warmed compiles those functions at its start: 3-5 ms, and 15 ms
+// when a lazy compile makes V8 parse its whole enclosing scope again (measured with
+// --log-function-events). berthd cannot run at build time, so the commands talk to a
+// server of the build's own on a unix socket, whose fixed answers carry just the fields
+// the commands read so that their code runs to its end. It stands in for berthd in
+// nothing that is checked: no test uses it and nothing it makes is kept but the compiled
+// code; the output goes to sinks (the build's own stdout and stderr must not be opened, a
+// snapshot cannot hold them) and the throwaway tree is dropped. The CLI against berthd is
+// tested against the real one (test/integration); test/unit/cli-launcher.test.ts checks
+// that the snapshot answers as the plain bundle does.
 
 const HOT = [['ps'], ['network', 'ls'], ['inspect', 'c'], ['exec', 'c', 'true'], ['run', '-d', '--name', 'c', '--', 'true'], ['version']];
 const ID = 'a63f6d0c8b49e1f0'.repeat(4);
@@ -56,6 +61,7 @@ function serve(conn: Socket): void {
 }
 
 export async function warmUp(): Promise<void> {
+  if (!startupSnapshot.isBuildingSnapshot()) throw new Error('warm-up: only while building the CLI\'s startup snapshot');
   const dir = mkdtempSync(join(tmpdir(), 'berth-warm-up-'));
   const socket = join(dir, 'berthd.sock');
   const server = createServer(serve);

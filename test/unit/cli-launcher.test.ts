@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { constants, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
+import { constants, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const BERTH = fileURLToPath(new URL('../../../bin/berth', import.meta.url));
 const DIST = fileURLToPath(new URL('../../', import.meta.url));
@@ -106,4 +106,16 @@ test('a snapshot older than the plain bundle (a later tsc run rewrote it) is not
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+});
+
+test("the snapshot keeps node's code cache only for its modules a command may still load (scripts/snapshot-code-cache.mjs)", async () => {
+  const script = pathToFileURL(join(DIST, '../scripts/snapshot-code-cache.mjs')).href;
+  const { withCodeCacheOf } = (await import(script)) as { withCodeCacheOf: (blob: Buffer, keep: { has(id: string): boolean }) => { kept: string[] } | undefined };
+  const [blob] = readdirSync(BLOBS).filter((f) => f.endsWith('.blob'));
+  const ids = withCodeCacheOf(readFileSync(join(BLOBS, blob!)), { has: () => true })?.kept;
+  assert.ok(ids, 'the blob has the layout the build trims');
+  // what the CLI imports lazily (logs and attach: http; TLS; prune's prompt; a terminal)
+  for (const id of ['http', '_http_client', 'tls', '_tls_wrap', 'readline', 'tty']) assert.ok(ids.includes(id), `${id} kept`);
+  // in the heap already (every command connects through node:net and prints through streams)
+  for (const id of ['net', 'stream', 'internal/streams/readable']) assert.ok(!ids.includes(id), `${id} dropped`);
 });

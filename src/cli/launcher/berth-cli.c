@@ -26,8 +26,11 @@
  * refuses a blob built with other V8 flags, and preloads would run at another point);
  * BERTH_CLI_SNAPSHOT=1 insists on it (an error when there is none: tests use it to know
  * which path they ran).
- * argv for node: --snapshot-blob BLOB -- MAIN ARGS..., so that process.argv has the shape
- * of `node MAIN ARGS...` (node takes what follows `--` as process.argv[1...]).
+ * argv for node: NODE_FLAGS [SNAPSHOT_V8_FLAGS --snapshot-blob BLOB --] MAIN ARGS..., so that
+ * process.argv has the shape of `node MAIN ARGS...` (node takes what follows `--` as
+ * process.argv[1...]). The flags come from scripts/cli-node-flags.mjs (build-shim.mjs
+ * defines them at compile time), which says why each one; the V8 ones are those the blob
+ * was built with, which node requires of a blob.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,6 +40,16 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#ifndef BERTH_NODE_FLAGS
+#error "build with -DBERTH_NODE_FLAGS=... (scripts/build-shim.mjs)"
+#endif
+#ifndef BERTH_SNAPSHOT_V8_FLAGS
+#error "build with -DBERTH_SNAPSHOT_V8_FLAGS=... (scripts/build-shim.mjs)"
+#endif
+static const char *const node_flags[] = {BERTH_NODE_FLAGS};
+static const char *const snapshot_v8_flags[] = {BERTH_SNAPSHOT_V8_FLAGS};
+#define COUNT(a) (sizeof a / sizeof a[0])
 
 /* node's path on PATH, as execvp would find it (an empty entry is the current directory) */
 static int find_node(char *out, size_t size) {
@@ -89,10 +102,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "berth: cannot tell where berth is installed (/proc/self/exe)\n");
     return 127;
   }
-  char **args = calloc((size_t)argc + 5, sizeof *args);
+  char **args = calloc((size_t)argc + 5 + COUNT(node_flags) + COUNT(snapshot_v8_flags), sizeof *args);
   if (!args) return 127;
   int k = 0;
   args[k++] = "node";
+  for (size_t i = 0; i < COUNT(node_flags); i++) args[k++] = (char *)node_flags[i];
   const char *mode = snapshot_mode();
   const char *opts = getenv("NODE_OPTIONS");
   struct stat st, blob_st, main_st;
@@ -105,6 +119,7 @@ int main(int argc, char **argv) {
     else if (stat(main_js, &main_st) == 0 && !not_older(&blob_st, &main_st)) why = "it is older than dist/src/cli/main.js";
   }
   if (!why) {
+    for (size_t i = 0; i < COUNT(snapshot_v8_flags); i++) args[k++] = (char *)snapshot_v8_flags[i];
     args[k++] = "--snapshot-blob";
     args[k++] = blob;
     args[k++] = "--";

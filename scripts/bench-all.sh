@@ -17,7 +17,7 @@ benches=(
   "setup|bench/setup.js|"
   "setup-10000|bench/setup.js|BENCH_KINDS=v4:4000,routed:5000,default:1000 BENCH_N=10000 BENCH_ANCHORS=none BENCH_OUT=$out/setup-10000"
   "restart|bench/restart.js|"
-  "restart-10000|bench/restart.js|BENCH_RESTART_N=10000 BENCH_RESTART_SYSTEMS=berth BENCH_RESTART_ROUNDS=2"
+  "restart-10000|bench/restart.js|BENCH_RESTART_N=10000 BENCH_RESTART_SYSTEMS=berth BENCH_RESTART_ROUNDS=2 BENCH_RESTART_PUBLISHED=1000"
   "dns|bench/dns.js|"
   "cli|bench/cli.js|"
   "ports|bench/ports.js|"

@@ -16,11 +16,14 @@ export const NODE_ENV: Record<string, string> = { NODE_EXTRA_CA_CERTS: '' };
  * bridge (≤ 1,023), which has no names, as under dockerd: their ports are probed, not names.
  */
 const NAMED_AT_MOST = Number(process.env.BENCH_RESTART_NAMED ?? 9000);
+/** Containers publishing a port, at most: each published port is a reservation socket too (portmap/allocator.ts). */
+const PUBLISHED_AT_MOST = Number(process.env.BENCH_RESTART_PUBLISHED ?? Infinity);
 
 export async function makeBerth(n: number): Promise<RestartTarget> {
   const lab = await Lab.create();
   try {
     const named = Math.min(n, NAMED_AT_MOST);
+    const published = Math.min(n, PUBLISHED_AT_MOST);
     const networks = Math.ceil(named / PER_NETWORK);
     for (let k = 0; k < networks; k++) await apiOk(lab, 'POST', '/networks/create', { Name: `rnet${k}` });
     const names: string[] = [];
@@ -30,12 +33,12 @@ export async function makeBerth(n: number): Promise<RestartTarget> {
       const port = FIRST_PORT + i;
       const c = await apiOk(lab, 'POST', `/containers/create?name=web${i}`, {
         Cmd: ['busybox', ...HTTPD],
-        ExposedPorts: { '80/tcp': {} },
-        HostConfig: { NetworkMode: i < named ? `rnet${i % networks}` : 'bridge', PortBindings: { '80/tcp': [{ HostPort: String(port) }] } },
+        ...(i < published ? { ExposedPorts: { '80/tcp': {} } } : {}),
+        HostConfig: { NetworkMode: i < named ? `rnet${i % networks}` : 'bridge', ...(i < published ? { PortBindings: { '80/tcp': [{ HostPort: String(port) }] } } : {}) },
       });
       await apiOk(lab, 'POST', `/containers/${(c.body as { Id: string }).Id}/start`);
       if (i < named) names.push(`web${i}`);
-      ports.push(port);
+      if (i < published) ports.push(port);
       if ((i + 1) % 250 === 0) log(`berth ${n}: ${i + 1} running`);
     }
     log(`berth ${n}: made in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
@@ -48,7 +51,9 @@ export async function makeBerth(n: number): Promise<RestartTarget> {
       names,
       ports,
       containersRestart: false,
-      note: named < n ? `${named.toLocaleString('en-US')} containers named on ${networks} user networks, ${(n - named).toLocaleString('en-US')} on the default bridge (no names there; berthd holds 2 resolver sockets per named container and the machine's hard open-files limit is 20,000)` : undefined,
+      note: named < n || published < n
+        ? `${named.toLocaleString('en-US')} containers named on ${networks} user networks, ${(n - named).toLocaleString('en-US')} on the default bridge (no names there), ${published.toLocaleString('en-US')} publishing a port: berthd holds 2 resolver sockets per named container and a reservation socket per published port, and this machine's hard open-files limit is 20,000 (root cannot raise it here)`
+        : undefined,
       proberNs: async () => ns,
       kill: () => lab.killDaemon(),
       start: () => lab.startDaemon(undefined, NODE_ENV),

@@ -122,7 +122,11 @@ export async function killLabProcesses(dir: string, netns: Set<number>): Promise
 /** Lazily unmounts everything under dir, deepest first. */
 export async function unmountUnder(dir: string): Promise<string[]> {
   const errors: string[] = [];
-  const points = [...new Set(mountsUnder(dir).map((m) => m.mountPoint))];
+  // a lazy unmount detaches the whole tree under its point: only the outermost points need
+  // one (a lab with 10,000 containers has as many netns mounts under one directory)
+  const all = new Set(mountsUnder(dir).map((m) => m.mountPoint));
+  const under = (p: string) => [...ancestors(p)].some((a) => all.has(a));
+  const points = [...all].filter((p) => !under(p));
   points.sort((a, b) => b.split('/').length - a.split('/').length || b.length - a.length);
   for (const point of points) {
     const r = await run(['umount', '-l', point]);
@@ -130,6 +134,14 @@ export async function unmountUnder(dir: string): Promise<string[]> {
     if (r.code !== 0 && mountsUnder(point).length > 0) errors.push(`umount ${point}: ${r.stderr.trim()}`);
   }
   return errors;
+}
+
+/** Every proper ancestor directory of an absolute path: /a/b/c → /a/b, /a, /. */
+function* ancestors(path: string): Generator<string> {
+  for (let p = path; p !== '/' && p.includes('/');) {
+    p = p.slice(0, p.lastIndexOf('/')) || '/';
+    yield p;
+  }
 }
 
 /**

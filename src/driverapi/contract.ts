@@ -1,4 +1,4 @@
-import type { LinkSpec } from '../kernel/types.js';
+import type { LinkInfo, LinkSpec } from '../kernel/types.js';
 
 // The driver contract: a driver says *what*, generic code *does* (libnetwork's
 // driver/osl split, CNI's typed Result). A driver parses its options once into a typed
@@ -215,8 +215,12 @@ export interface NetworkDriver<C = unknown> {
   predefined?(ctx: PredefinedContext): Promise<PredefinedNetwork | undefined>;
   /** Start-up, before the networks are re-made: state kept for all networks at once is reset (bridge: its firewall table, keeping `ports`). */
   restart?(known: DriverNetwork<C>[], ports: PublishedPortView[]): Promise<void>;
-  /** Start-up, at the end: what this driver made earlier and no network or endpoint knows any more is removed. */
-  reconcile?(known: DriverNetwork<C>[], knownLinks: Set<string>): Promise<void>;
+  /**
+   * Start-up, at the end: what this driver made earlier and no network or endpoint knows any
+   * more is removed. `hostLinks`: the host netns's links, listed once for every driver (a
+   * listing of 10,000 veths costs the kernel a scan of every peer netns id per veth).
+   */
+  reconcile?(known: DriverNetwork<C>[], knownLinks: Set<string>, hostLinks: readonly LinkInfo[]): Promise<void>;
   /**
    * scope global, on `network create`, before the network is claimed in the store: the
    * cluster's other hosts now. A driver that could not reach one of them refuses the

@@ -264,7 +264,8 @@ export class Controller {
       if (!this.state.containers.has(id)) rmSync(this.containers.stateDir(id), { recursive: true, force: true });
     }
     const links = new Set([...this.state.endpoints.values()].map((e) => e.linkName).filter(Boolean));
-    for (const d of this.drivers.all()) await d.reconcile?.(this.networks.viewsOf(d), links);
+    const hostLinks = await this.kernel.listLinks();
+    for (const d of this.drivers.all()) await d.reconcile?.(this.networks.viewsOf(d), links, hostLinks);
   }
 }
 

@@ -1,3 +1,4 @@
+import type { LinkInfo } from '../../kernel/types.js';
 import type { DriverCaps, DriverNetwork, EndpointLimit, EndpointView, InterfacePlan, NetworkDriver, NetworkPicture, NetworkSpec, PredefinedContext, PredefinedNetwork, PublishedPortView } from '../../driverapi/contract.js';
 import type { DriverContext } from '../../driverapi/registry.js';
 import type { NetworkPolicy, RoutedEnd } from './firewall.js';
@@ -126,8 +127,8 @@ export class BridgeDriver implements NetworkDriver<BridgeConfig> {
     return out;
   }
 
-  async reconcile(known: Net[], knownLinks: Set<string>): Promise<void> {
-    await removeStaleLinks(this.ctx.kernel, new Set(known.filter((n) => !n.config.routed).map((n) => n.config.bridgeName)), knownLinks);
+  async reconcile(known: Net[], knownLinks: Set<string>, hostLinks: readonly LinkInfo[]): Promise<void> {
+    await removeStaleLinks(this.ctx.kernel, hostLinks, new Set(known.filter((n) => !n.config.routed).map((n) => n.config.bridgeName)), knownLinks);
   }
 
   hostBindingIpv4(net: Net): string {

@@ -1,4 +1,4 @@
-import type { Kernel } from '../../kernel/types.js';
+import type { Kernel, LinkInfo } from '../../kernel/types.js';
 import { ROUTED_LINK } from './config.js';
 
 /**
@@ -7,8 +7,7 @@ import { ROUTED_LINK } from './config.js';
  * knows, and host ends of routed networks (rt<13 hex>, on no bridge) that no endpoint
  * knows. Bridges of other names are never touched: they may be the user's.
  */
-export async function removeStaleLinks(kernel: Kernel, bridges: Set<string>, knownLinks: Set<string>): Promise<void> {
-  const links = await kernel.listLinks();
+export async function removeStaleLinks(kernel: Kernel, links: readonly LinkInfo[], bridges: Set<string>, knownLinks: Set<string>): Promise<void> {
   const berthBridges = new Set(links.filter((l) => bridges.has(l.name)).map((l) => l.index));
   for (const l of links) {
     const staleBridge = l.kind === 'bridge' && /^br-[0-9a-f]{12}$/.test(l.name) && !bridges.has(l.name);

@@ -103,11 +103,11 @@ export class MacvlanDriver implements NetworkDriver<MacvlanConfig> {
   }
 
   /** Start-up: shims and own parents (with their dead ends) of networks that no longer exist. */
-  async reconcile(known: Net[]): Promise<void> {
+  async reconcile(known: Net[], _knownLinks: Set<string>, hostLinks: readonly LinkInfo[]): Promise<void> {
     const keep = new Set(known.flatMap((n) => [shimName(n.id), ownParentName(n.id)]));
     // by name and kind: Docker's dm- parents on the same host are dummies, and stay
     const berths = (l: LinkInfo) => (SHIM_NAME.test(l.name) && l.kind === 'macvlan') || (OWN_PARENT_NAME.test(l.name) && l.kind === 'veth');
-    for (const link of await this.kernel.listLinks()) if (berths(link) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
+    for (const link of hostLinks) if (berths(link) && !keep.has(link.name)) await this.kernel.deleteLink(link.name);
     const ids = new Set(known.map((n) => n.id.slice(0, 12)));
     const dir = join(this.execRoot, 'macvlan');
     for (const name of await readdir(dir).catch(() => [] as string[])) if (!ids.has(name)) await this.kernel.deleteNetns(join(dir, name));

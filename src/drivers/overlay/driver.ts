@@ -1,3 +1,4 @@
+import type { LinkInfo } from '../../kernel/types.js';
 import type { ClusterHostView, DriverCaps, DriverNetwork, EndpointView, InterfacePlan, NetworkDriver, NetworkPicture, NetworkSpec, RemoteEndpointView } from '../../driverapi/contract.js';
 import type { DriverContext } from '../../driverapi/registry.js';
 import { gatewayCidr, subnetOf } from '../../driverapi/subnets.js';
@@ -174,11 +175,10 @@ export class OverlayDriver implements NetworkDriver<OverlayConfig> {
   }
 
   /** Bridges and devices of overlay networks this host no longer has, veths on its bridges no endpoint knows, routes of direct networks it no longer has. */
-  async reconcile(known: Net[], knownLinks: Set<string>): Promise<void> {
+  async reconcile(known: Net[], knownLinks: Set<string>, links: readonly LinkInfo[]): Promise<void> {
     const { kernel } = this.ctx;
     await this.routes.removeOutside(known.filter(direct).flatMap((n) => subnetOf(n.subnets, 4)?.subnet ?? []));
     const names = new Set(known.flatMap((n) => (direct(n) ? [n.config.bridgeName] : [n.config.bridgeName, n.config.vxlanName])));
-    const links = await kernel.listLinks();
     const bridges = new Set(links.filter((l) => l.kind === 'bridge' && names.has(l.name)).map((l) => l.index));
     for (const l of links) {
       const staleOwn = OVERLAY_LINK.test(l.name) && (l.kind === 'bridge' || l.kind === 'vxlan') && !names.has(l.name);

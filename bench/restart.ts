@@ -11,7 +11,9 @@
 // BENCH_PROF=1: the last berthd start of each size is profiled (berthd's main thread, until
 // the lab stops it), written to bench/results/restart-profile.md.
 // Knobs: BENCH_RESTART_N (comma list, default 100,1000), BENCH_RESTART_ROUNDS (default 3),
-// BENCH_RESTART_SYSTEMS (comma list of berth, dockerd-live, dockerd; default all three).
+// BENCH_RESTART_SYSTEMS (comma list of berth, dockerd-live, dockerd; default all three),
+// BENCH_RESTART_GIVE_UP_S (how long a start may take to be ready, default 900),
+// BENCH_RESTART_NAMED and BENCH_RESTART_PUBLISHED (bench/lib/restart-berth.ts).
 // Ports: every one must have its DNAT entry, and PROBED of them (spread evenly) must take a
 // connection: the host's neighbour table is one for all namespaces (1,024 entries here; the
 // lab may not raise the machine's), so the host cannot talk to 1,000 containers at once.
@@ -37,8 +39,8 @@ const OUT = join(process.env.BENCH_OUT ?? join(REPO, 'bench', 'results'), 'resta
 const PROBED = 300;
 const PROBES = join(dirname(fileURLToPath(import.meta.url)), 'lib', 'restart-probes.js');
 const PORT_TAIL_MS = 500;
-/** dockerd without --live-restore brings 1,000 containers back in minutes, not seconds */
-const BACK_WITHIN_MS = 900_000;
+/** dockerd without --live-restore brings 1,000 containers back in minutes, not seconds (BENCH_RESTART_GIVE_UP_S) */
+const BACK_WITHIN_MS = Number(process.env.BENCH_RESTART_GIVE_UP_S ?? 900) * 1000;
 const PROBE_ENV = { ...NODE_ENV, RESTART_PROBE_DEADLINE_MS: String(BACK_WITHIN_MS) };
 
 /** Every probed port forwarding and every name answered, or an error after timeoutMs. */

@@ -4,13 +4,18 @@
 # (scripts/bench.sh), so the README's figures come from one run on the same code with the
 # machine's load beside each: bench/results/RUN.md lists what ran, when, how long, the load
 # before and after, and whether it finished. BENCH_ALL_ONLY="setup dns" runs some of them;
-# BENCH_RESTART_ROUNDS (default here 1: dockerd 20.10 without --live-restore takes minutes
-# per round at 1,000 containers) and the other knobs of each bench pass through.
+# BENCH_RESTART_ROUNDS (default here 1) and BENCH_RESTART_GIVE_UP_S (default here 300:
+# dockerd 20.10 without --live-restore takes many minutes per round at 1,000 containers, if
+# it comes back at all) and the other knobs of each bench pass through. BENCH_LOCK=FILE:
+# each bench first takes this lock (flock), so benches of other work trees on the same
+# machine never run beside one of these.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-$PWD/bench/results}
 run_log=$out/RUN.md
-export BENCH_RESTART_ROUNDS=${BENCH_RESTART_ROUNDS:-1}
+export BENCH_RESTART_ROUNDS=${BENCH_RESTART_ROUNDS:-1} BENCH_RESTART_GIVE_UP_S=${BENCH_RESTART_GIVE_UP_S:-300}
+lock=()
+[[ -n ${BENCH_LOCK:-} ]] && lock=(flock "$BENCH_LOCK")
 
 # name | bench script (under dist/) | extra environment
 benches=(
@@ -34,21 +39,24 @@ mkdir -p "$out"
   echo
   echo "\`scripts/bench-all.sh\` on $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo ' (with uncommitted changes)'), $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), node $(node --version); started $(date -u +%FT%TZ)."
   echo
-  echo "| bench | started (UTC) | minutes | load before | load after | result |"
-  echo "|---|---|---:|---|---|---|"
+  echo "| bench | commit | started (UTC) | minutes | load before | load after | result |"
+  echo "|---|---|---|---:|---|---|---|"
 } >"$run_log"
 failed=0
 for entry in "${benches[@]}"; do
   IFS='|' read -r name script extra <<<"$entry"
   if [[ -n ${BENCH_ALL_ONLY:-} && " $BENCH_ALL_ONLY " != *" $name "* ]]; then continue; fi
-  before=$(cut -d' ' -f1-3 /proc/loadavg)
-  t0=$(date +%s)
   echo "[bench-all $(date -u +%T)] $name" >&2
-  # shellcheck disable=SC2086 # extra is a list of VAR=value words
-  env BENCH_NO_BUILD=1 $extra bash scripts/bench.sh "$script"
+  commit=$(git rev-parse --short HEAD) # dist/ is snapshotted as the bench starts: build and commit together
+  # the load is read once the lock is ours; shellcheck disable=SC2086: extra is VAR=value words
+  # shellcheck disable=SC2016
+  "${lock[@]}" env BENCH_NO_BUILD=1 $extra bash -c 'cut -d" " -f1-3 /proc/loadavg >"$0"; date +%s >>"$0"; bash scripts/bench.sh "$1"' "$out/.bench-all-$name" "$script"
   rc=$?
+  before=$(head -1 "$out/.bench-all-$name" 2>/dev/null)
+  t0=$(sed -n 2p "$out/.bench-all-$name" 2>/dev/null)
+  rm -f "$out/.bench-all-$name"
   ((rc == 0)) || failed=1
-  printf '| %s | %s | %.1f | %s | %s | %s |\n' "$name" "$(date -u -d "@$t0" +%T)" "$(echo "($(date +%s) - $t0) / 60" | bc -l)" "$before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$( ((rc == 0)) && echo ok || echo "failed ($rc)")" >>"$run_log"
+  printf '| %s | %s | %s | %.1f | %s | %s | %s |\n' "$name" "$commit" "$(date -u -d "@$t0" +%T)" "$(echo "($(date +%s) - $t0) / 60" | bc -l)" "$before" "$(cut -d' ' -f1-3 /proc/loadavg)" "$( ((rc == 0)) && echo ok || echo "failed ($rc)")" >>"$run_log"
 done
 echo >>"$run_log"
 echo "Ended $(date -u +%FT%TZ)." >>"$run_log"

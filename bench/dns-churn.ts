@@ -205,5 +205,7 @@ export function churnSection(r: ChurnResult): string {
     '',
     `p99 under churn / at rest: ${ratio('local')}, ${ratio('forwarded (cached)')} (target ≤ 2x).`,
     '',
+    'What was measured about where the churn\'s tail comes from (scheduling, the resolver\'s own work): README, "Embedded DNS", under real churn.',
+    '',
   ].join('\n');
 }

@@ -7,7 +7,9 @@
 // For each resolver: dnsperf QPS (4 clients, 100 outstanding) and a closed-loop client's
 // p50/p99, for local names (A, and AAAA of the same dual-stack containers) and forwarded ones, at rest and while this process's main thread
 // is busy with control-plane-like work (synchronous SQLite writes + record churn posted
-// to the resolver). Writes bench/results/dns.md.
+// to the resolver). Then the real-churn condition (dns-churn.ts): a real berthd, its
+// containers asking, while others are started and stopped through its API
+// (BENCH_DNS_CHURN=0 leaves it out, =only runs it alone). Writes bench/results/dns.md.
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +21,7 @@ import type { Kernel } from '../src/kernel/types.js';
 import { Lab } from '../test/lab/lab.js';
 import { run } from '../test/lab/exec.js';
 import { DnsTopology, inNs, ip, type ClientNs } from './dns-topology.js';
+import { churnSection, measureChurn } from './dns-churn.js';
 
 const LATENCY_CLIENT = fileURLToPath(new URL('./dns-latency.js', import.meta.url));
 // scripts/bench.sh runs a snapshot of dist/: BENCH_OUT is the work tree's bench/results
@@ -28,6 +31,8 @@ const ROUNDS = Number(process.env.BENCH_DNS_ROUNDS ?? 3);
 const LATENCY_QUERIES = Number(process.env.BENCH_DNS_LATENCY_QUERIES ?? 10_000);
 const NAMES = 200;
 const AARDVARK = '/usr/lib/podman/aardvark-dns';
+/** BENCH_DNS_CHURN=0: without the real-churn condition (dns-churn.ts); =only: that alone */
+const CHURN = process.env.BENCH_DNS_CHURN ?? '1';
 /** where the one-thread resolver answers in the same netns (127/8 is all on lo) */
 const SINGLE_ADDRESS = '127.0.0.12';
 
@@ -201,6 +206,15 @@ function table(rows: Row[]): string {
 }
 
 async function main(): Promise<void> {
+  const parts = [CHURN === 'only' ? '# DNS resolver benchmark\n' : await embeddedVsAardvark()];
+  if (CHURN !== '0') parts.push(churnSection(await measureChurn()));
+  mkdirSync(join(RESULTS, '..'), { recursive: true });
+  writeFileSync(RESULTS, parts.join('\n'));
+  process.stdout.write(`${parts.join('\n')}\n`);
+}
+
+/** The resolvers in this process and aardvark-dns, side by side: the report's first part. */
+async function embeddedVsAardvark(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-dns-'));
   const aardDir = join(dir, 'aardvark');
   mkdirSync(aardDir);
@@ -259,9 +273,7 @@ async function main(): Promise<void> {
       `berth resolver counters: ${JSON.stringify(stats)}`,
       '',
     ].join('\n');
-    mkdirSync(join(RESULTS, '..'), { recursive: true });
-    writeFileSync(RESULTS, note);
-    process.stdout.write(`${note}\n`);
+    return note;
   } finally {
     stopAardvark(aardDir);
     await dns?.stop();

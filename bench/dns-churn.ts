@@ -12,6 +12,7 @@ import { loadavg } from './lib/host.js';
 import { apiOk, log } from './lib/lab-api.js';
 import { NODE_ENV } from './lib/restart-berth.js';
 import { median } from './lib/stats.js';
+import { medianDist } from './lib/latency-svg.js';
 import { Lab } from '../test/lab/lab.js';
 
 const LATENCY_CLIENT = fileURLToPath(new URL('./dns-latency.js', import.meta.url));
@@ -35,6 +36,8 @@ export interface ChurnRow {
   p999: number;
   /** each round's lost queries (no answer within 1 s) */
   lost: string;
+  /** [percentile, µs], the median of each over the rounds */
+  dist: [number, number][];
 }
 
 export interface ChurnResult {
@@ -52,7 +55,10 @@ export interface ChurnResult {
   meanMs: { create: number; start: number; remove: number };
 }
 
-type Latency = Record<'p50' | 'p90' | 'p99' | 'p999' | 'lost', number>;
+interface Latency extends Record<'p50' | 'p90' | 'p99' | 'p999' | 'lost', number> {
+  /** [percentile, µs] (bench/dns-latency.ts) */
+  dist: [number, number][];
+}
 
 /** Creates, starts and removes containers through the API, `inflight` loops side by side, until stopped. */
 class Churn {
@@ -162,8 +168,8 @@ export async function measureChurn(): Promise<ChurnResult> {
     for (const [kind] of workloads) {
       for (const condition of ['at rest', 'churn'] as const) {
         const runs = cells.get(`${kind}|${condition}`) ?? [];
-        const m = (k: keyof Latency) => median(runs.map((r) => r[k]));
-        rows.push({ names: kind, condition, p50: m('p50'), p90: m('p90'), p99: m('p99'), p999: m('p999'), lost: runs.map((r) => r.lost).join('/') });
+        const m = (k: Exclude<keyof Latency, 'dist'>) => median(runs.map((r) => r[k]));
+        rows.push({ names: kind, condition, p50: m('p50'), p90: m('p90'), p99: m('p99'), p999: m('p999'), lost: runs.map((r) => r.lost).join('/'), dist: medianDist(runs.map((r) => r.dist)) });
       }
     }
     const total = cpu.reduce((a, b) => a + b, 0);

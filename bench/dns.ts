@@ -21,6 +21,7 @@ import type { Kernel } from '../src/kernel/types.js';
 import { Lab } from '../test/lab/lab.js';
 import { run } from '../test/lab/exec.js';
 import { DnsTopology, inNs, ip, type ClientNs } from './dns-topology.js';
+import { latencyChart, medianDist, type LatencyCurve } from './lib/latency-svg.js';
 import { churnSection, measureChurn } from './dns-churn.js';
 
 const LATENCY_CLIENT = fileURLToPath(new URL('./dns-latency.js', import.meta.url));
@@ -49,6 +50,8 @@ interface Row {
   p90: number;
   p99: number;
   p999: number;
+  /** [percentile, µs], the median of each over the rounds (the latency plot) */
+  dist: [number, number][];
 }
 
 const localNames = Array.from({ length: NAMES }, (_, i) => `ctr${i}`);
@@ -108,11 +111,15 @@ async function dnsperf(client: ClientNs, server: string, file: string): Promise<
   return { qps, avgMs, lost, completed };
 }
 
-async function latency(client: ClientNs, server: string, names: string[], count: number): Promise<Record<string, number>> {
+interface Latency extends Record<'n' | 'lost' | 'p50' | 'p90' | 'p99' | 'p999' | 'max', number> {
+  dist: [number, number][];
+}
+
+async function latency(client: ClientNs, server: string, names: string[], count: number): Promise<Latency> {
   const r = await run(inNs(client, ['node', LATENCY_CLIENT, server, '53', String(count), ...names]), { timeoutMs: 120_000 });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (!line.startsWith('{')) throw new Error(`latency client against ${server} failed (${r.code}): ${r.stdout}${r.stderr}`);
-  return JSON.parse(line) as Record<string, number>;
+  return JSON.parse(line) as Latency;
 }
 
 /** Control-plane-like load on THIS thread: 100 ms slices of synchronous SQLite writes, with record churn. */
@@ -166,7 +173,7 @@ function median(xs: number[]): number {
 
 /** Every server, every workload, ROUNDS times interleaved (the machine is shared: medians). */
 async function measure(client: ClientNs, servers: Server[], condition: string, dir: string): Promise<Row[]> {
-  const cells = new Map<string, { qps: number; avgMs: number; lost: string; cpuUsPerQuery: number; lat: Record<string, number> }[]>();
+  const cells = new Map<string, { qps: number; avgMs: number; lost: string; cpuUsPerQuery: number; lat: Latency }[]>();
   for (let round = 0; round < ROUNDS; round++) {
     const workloads = [['local', localNames, 'A'], ['local AAAA', localNames, 'AAAA'], ['forwarded', forwardedNames, 'A']] as const;
     for (const [kind, names, type] of workloads) {
@@ -193,6 +200,7 @@ async function measure(client: ClientNs, servers: Server[], condition: string, d
       server, names, condition, qps: m((r) => r.qps), avgMs: m((r) => r.avgMs), cpuUsPerQuery: m((r) => r.cpuUsPerQuery),
       lost: runs.map((r) => r.lost.split(' ')[0]).join('/'),
       p50: m((r) => r.lat.p50 ?? NaN), p90: m((r) => r.lat.p90 ?? NaN), p99: m((r) => r.lat.p99 ?? NaN), p999: m((r) => r.lat.p999 ?? NaN),
+      dist: medianDist(runs.map((r) => r.lat.dist ?? [])),
     });
   }
   return rows.sort((x, y) => x.names.localeCompare(y.names) * -1 || 0);
@@ -205,16 +213,30 @@ function table(rows: Row[]): string {
   return [head, ...lines].join('\n');
 }
 
+const PLOT = 'dns-latency.svg';
+
 async function main(): Promise<void> {
-  const parts = [CHURN === 'only' ? '# DNS resolver benchmark\n' : await embeddedVsAardvark()];
-  if (CHURN !== '0') parts.push(churnSection(await measureChurn()));
+  const curves: LatencyCurve[] = [];
+  const first = CHURN === 'only' ? { text: '# DNS resolver benchmark\n', rows: [] } : await embeddedVsAardvark();
+  const parts = [first.text];
+  for (const r of first.rows.filter((x) => x.names === 'local')) curves.push({ label: `${r.server}, ${r.condition}`, dist: r.dist });
+  if (CHURN !== '0') {
+    const churn = await measureChurn();
+    parts.push(churnSection(churn));
+    for (const r of churn.rows.filter((x) => x.names === 'local')) curves.push({ label: `berthd (real), ${r.condition === 'churn' ? 'real churn' : 'at rest'}`, dist: r.dist });
+  }
   mkdirSync(join(RESULTS, '..'), { recursive: true });
+  const svg = latencyChart(curves, 'Embedded DNS: latency of local names (A), closed loop, one query at a time');
+  if (svg) {
+    writeFileSync(join(RESULTS, '..', PLOT), svg);
+    parts.push(`![latency distribution of local names, every resolver and condition](${PLOT})\n`);
+  }
   writeFileSync(RESULTS, parts.join('\n'));
   process.stdout.write(`${parts.join('\n')}\n`);
 }
 
 /** The resolvers in this process and aardvark-dns, side by side: the report's first part. */
-async function embeddedVsAardvark(): Promise<string> {
+async function embeddedVsAardvark(): Promise<{ text: string; rows: Row[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bench-dns-'));
   const aardDir = join(dir, 'aardvark');
   mkdirSync(aardDir);
@@ -273,7 +295,7 @@ async function embeddedVsAardvark(): Promise<string> {
       `berth resolver counters: ${JSON.stringify(stats)}`,
       '',
     ].join('\n');
-    return note;
+    return { text: note, rows };
   } finally {
     stopAardvark(aardDir);
     await dns?.stop();

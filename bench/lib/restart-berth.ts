@@ -58,7 +58,7 @@ export async function makeBerth(n: number): Promise<RestartTarget> {
       kill: () => lab.killDaemon(),
       start: () => lab.startDaemon(undefined, NODE_ENV),
       unmapped: (ps) => unmapped(lab, ps),
-      said: () => lab.daemonLog().split('\n').filter((l) => / adopted in | ready in /.test(l)).slice(-2).map((l) => l.replace(/^\S+ berthd: /, '')),
+      said: () => lab.daemonLog().split('\n').filter((l) => / adopted in | ready in | sweep done in /.test(l)).slice(-3).map((l) => l.replace(/^\S+ berthd: /, '')),
       footprint: async () => undefined,
       destroy: () => lab.destroy(),
     };

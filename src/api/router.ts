@@ -36,6 +36,8 @@ interface Route {
 
 export class Router {
   private readonly routes: Route[] = [];
+  /** While set, a request that changes something (not GET or HEAD) waits for it: berthd's start-up sweep. */
+  writesHeld: Promise<void> | undefined;
 
   add(method: string, path: string, handler: Handler): this {
     const keys: string[] = [];

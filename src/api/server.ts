@@ -80,6 +80,7 @@ async function dispatch(router: Router, raw: IncomingMessage, res: ServerRespons
     if (m === undefined) throw new NotFoundError(`page not found: ${raw.method} ${url.pathname}`);
     if (m === 'method') throw new NotFoundError(`method not allowed: ${raw.method} ${url.pathname}`);
     const req: Request = { method: raw.method ?? 'GET', path, params: m.params, query: url.searchParams, version, raw, body };
+    if (router.writesHeld && req.method !== 'GET' && req.method !== 'HEAD') await router.writesHeld;
     const reply: Reply = { res, hijack };
     const result = (await m.handler(req, reply)) as JsonReply | undefined;
     if (result) send(res, result.status, result.body, result.headers);

@@ -14,7 +14,9 @@ import { InvalidParameterError } from '../util/errors.js';
 
 export function systemRoutes(router: Router, ctl: Controller, images?: ImageStore): void {
   router.add('GET', '/_ping', (_req, { res }) => {
-    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1', Swarm: 'inactive' });
+    // during the start-up sweep reads are served and writes wait: said, for whoever must know (the lab)
+    const held: Record<string, string> = router.writesHeld ? { 'Berth-Writes': 'held until the start-up sweep ends' } : {};
+    res.writeHead(200, { ...commonHeaders(), 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache', 'Builder-Version': '1', Swarm: 'inactive', ...held });
     res.end(res.req.method === 'HEAD' ? undefined : 'OK');
   });
 

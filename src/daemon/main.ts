@@ -92,6 +92,21 @@ async function serve(flags: DaemonFlags, endpoints: Endpoint[], warnings: string
   streamRoutes(router, ctl);
   swarmRoutes(router);
   const servers: Server[] = [];
+  let stopping = false;
+  // reads are served from here on; writes wait for the rest of the start-up (controller.ts)
+  router.writesHeld = ctl.sweep;
+  const swept = ctl.sweep.then(
+    () => {
+      router.writesHeld = undefined;
+      return Date.now() - t0;
+    },
+    (err: Error) => {
+      if (stopping) return;
+      log.fatal(`failed to start: ${err.message}`);
+      if (process.env.BERTH_DEBUG) log(err.stack ?? '');
+      process.exit(1);
+    },
+  );
   for (const [i, on] of endpoints.entries()) {
     const where = describeHost(flags.hosts[i]);
     servers.push(await listen(router, on, log).catch((err: Error) => {
@@ -113,7 +128,7 @@ async function serve(flags: DaemonFlags, endpoints: Endpoint[], warnings: string
   }
   for (const w of warnings) log(`WARNING: ${w}`);
   log(`ready in ${Date.now() - t0} ms`);
-  let stopping = false;
+  void swept.then((ms) => ms !== undefined && log(`start-up sweep done in ${ms} ms (writes waited for it)`));
   const stop = async (sig: string) => {
     if (stopping) return;
     stopping = true;

@@ -15,6 +15,7 @@ import { Attachments } from './attachments.js';
 import { ClusterHosts } from './cluster-hosts.js';
 import { RemoteIpam } from '../ipam/remote.js';
 import { ContainerService } from './containers.js';
+import { pausePoint } from './crash-points.js';
 import { DriverRegistry } from '../driverapi/registry.js';
 import { endpointEvents, EventBus } from './events.js';
 import { DnsObserver } from './dns-observer.js';
@@ -100,6 +101,8 @@ export class Controller {
       await c.close();
       throw err;
     }
+    c.sweep = c.finishStart();
+    c.sweep.catch(() => undefined); // its failure is the caller's to report (berthd: fatal)
     return c;
   }
 
@@ -126,6 +129,15 @@ export class Controller {
     this.state.store.close();
   }
 
+  /**
+   * The second half of the start-up, after every running container's sandbox is back:
+   * cut intents settled, published ports reserved again, leftovers swept. It does not hold
+   * up the API's reads (the names answer, the ports forward, the containers are listed);
+   * writes wait for it (server.ts), since a sweep must not meet a container being made.
+   */
+  sweep: Promise<void> = Promise.resolve();
+
+  /** The first half: the state read, the drivers and networks back, every running container adopted. */
   private async start(): Promise<void> {
     if (this.config.cluster) this.joinCluster(this.config.cluster);
     // networks of a plugin's driver: its driver is there before anything asks for it
@@ -147,10 +159,17 @@ export class Controller {
     if (cut.length) this.log(`${cut.length} operation(s) cut by a crash, to finish or undo: ${cut.map((i) => i.op).join(', ')}`);
     await this.settle(cut, 'network.remove', (i) => this.networks.settleRemove(i.network));
     for (const n of this.state.networks.values()) await this.networks.restore(n);
-    // how long a restart with many containers spends where, in one line (as dockerd says "Loading containers: done.")
     const t0 = performance.now();
     await this.restoreContainers(alive, new Set(cut.flatMap((i) => (i.op === 'container.start' ? [i.containerId] : []))));
-    const t1 = performance.now();
+    this.adopted = { count: alive.size, t0, t1: performance.now(), cut };
+  }
+
+  private adopted: { count: number; t0: number; t1: number; cut: IntentRecord[] } | undefined;
+
+  private async finishStart(): Promise<void> {
+    const { count, t0, t1, cut } = this.adopted!;
+    this.adopted = undefined;
+    await pausePoint('startup-sweep');
     await this.settle(cut, 'container.connect', async (i) => this.containers.settleConnect(i));
     await this.settle(cut, 'container.disconnect', (i) => this.containers.settleDisconnect(i));
     await this.settle(cut, 'container.remove', (i) => this.containers.settleRemove(i));
@@ -161,7 +180,8 @@ export class Controller {
     const both = await Promise.allSettled([took(this.restorePorts()), took(this.removeOrphans())]);
     for (const r of both) if (r.status === 'rejected') throw r.reason;
     const [portsMs, leftoversMs] = both.map((r) => (r.status === 'fulfilled' ? r.value : 0));
-    if (alive.size) this.log(`${alive.size} running container(s) adopted in ${Math.round(performance.now() - t0)} ms (sandboxes ${Math.round(t1 - t0)} ms, then published ports ${Math.round(portsMs)} ms beside leftovers ${Math.round(leftoversMs)} ms)`);
+    // how long a restart with many containers spends where, in one line (as dockerd says "Loading containers: done.")
+    if (count) this.log(`${count} running container(s) adopted in ${Math.round(performance.now() - t0)} ms (sandboxes ${Math.round(t1 - t0)} ms, then published ports ${Math.round(portsMs)} ms beside leftovers ${Math.round(leftoversMs)} ms)`);
     // the store is followed once this host is as it was: a store that is down holds nothing up
     this.networks.global?.start();
     this.globalEndpoints?.start();

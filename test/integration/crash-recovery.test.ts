@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { labFor } from '../lab/lab.js';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { hostLinks, inspect, ok, runSleeper } from './helpers.js';
+import { apiRequest } from '../lab/api-client.js';
 
 // A kill -9 that cuts a multi-step operation leaves a state start-up reconciliation
 // finishes or undoes (issue 12). Here: a start cut after the sandbox and the process
@@ -61,5 +63,41 @@ describe('crash recovery', { concurrency: false }, () => {
     // and the next connect after the restart works the first time
     await ok(lab, ['network', 'create', 'n3']);
     await ok(lab, ['network', 'connect', 'n3', 'half']);
+  });
+  test('after a kill -9, reads and names are served before the start-up sweep; writes wait for it, then find the leftovers gone', async (t) => {
+    const lab = await labFor(t);
+    await ok(lab, ['network', 'create', '--subnet', '10.57.0.0/24', 'n4']);
+    await runSleeper(lab, 'kept', ['--network', 'n4']);
+    const keptIp = await inspect(lab, 'kept', '{{.NetworkSettings.Networks.n4.IPAddress}}');
+    const sandbox = await inspect(lab, 'kept', '{{.NetworkSettings.SandboxKey}}');
+    await lab.killDaemon();
+    // a leftover the sweep removes: the state dir of a container no record knows
+    const stray = join(lab.execRoot, 'containers', 'f'.repeat(64));
+    mkdirSync(stray, { recursive: true });
+    // berthd held at the sweep's start (src/engine/crash-points.ts) until the file goes
+    const pause = join(lab.dir, 'pause-sweep');
+    writeFileSync(pause, '');
+    await lab.startDaemon(undefined, { BERTH_PAUSE_AT: 'startup-sweep', BERTH_PAUSE_FILE: pause }, { untilSwept: false });
+
+    const ping = await apiRequest(lab.socket, 'GET', '/_ping');
+    assert.equal(ping.status, 200);
+    assert.match(String(ping.headers['berth-writes']), /held until the start-up sweep ends/);
+    assert.match(await ok(lab, ['ps', '--format', '{{.Names}}']), /^kept$/m, 'reads are served');
+    const dig = await lab.inNetns(sandbox, ['dig', '+short', '+tries=3', '+time=1', '@127.0.0.11', 'kept']);
+    assert.equal(dig.stdout.trim(), keptIp, 'names are served');
+    assert.ok(existsSync(stray), 'the sweep has not run');
+    // a write waits: it neither fails nor runs while the sweep is held
+    let ran = false;
+    const run = runSleeper(lab, 'later', ['--network', 'n4']).then((id) => ((ran = true), id));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(ran, false, 'the write waits for the sweep');
+    assert.equal((await ok(lab, ['ps', '-a', '--format', '{{.Names}}'])).split('\n').includes('later'), false, 'nothing of it made yet');
+
+    rmSync(pause);
+    assert.match(await run, /^[0-9a-f]{64}$/);
+    assert.equal(existsSync(stray), false, 'the sweep ran before the write');
+    assert.equal((await apiRequest(lab.socket, 'GET', '/_ping')).headers['berth-writes'], undefined);
+    assert.match(lab.daemonLog(), /start-up sweep done in \d+ ms/);
+    await ok(lab, ['rm', '-f', 'kept', 'later']);
   });
 });

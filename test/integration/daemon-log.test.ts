@@ -81,7 +81,7 @@ describe("berthd's log", { concurrency: false }, () => {
     for (const f of ['berthd.log', 'berthd.log.1']) assert.ok(readFileSync(join(dir, f)).length <= 1024, `${f} is within --log-max-size`);
     // the newest lines are in PATH, whole; the oldest starts are gone
     const newest = readFileSync(logFile, 'utf8');
-    assert.match(newest, /berthd: ready in \d+ ms\n$/);
+    assert.match(newest, /berthd: ready in \d+ ms\n\S+ berthd: start-up sweep done in \d+ ms \(writes waited for it\)\n$/);
     const kept = (readFileSync(`${logFile}.1`, 'utf8') + newest).match(/API listen on/g)?.length ?? 0;
     assert.ok(kept >= 3 && kept < 12, `${kept} of 12 starts kept`);
   });

@@ -107,7 +107,7 @@ describe('the seed walkthrough on a dual-stack network, and the issue\'s IPv6 li
     const [eth0] = JSON.parse((await lab.inNetns(vm1, ['ip', '-j', 'link', 'show', 'eth0'])).stdout) as { link_index: number }[];
     const port = (JSON.parse(await hostOk(lab, ['bridge', '-j', 'link', 'show'])) as { ifindex: number; ifname: string; master: string }[]).find((p) => p.ifindex === eth0.link_index);
     assert.equal(port?.master, br);
-    assert.match(port?.ifname ?? '', /^veth[0-9a-f]{7}$/);
+    assert.match(port?.ifname ?? '', /^veth[0-9a-f]{11}$/);
     assert.equal(await hostOk(lab, ['cat', `/proc/sys/net/ipv6/conf/${port?.ifname}/disable_ipv6`]), '1');
   });
 

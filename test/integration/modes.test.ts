@@ -42,7 +42,7 @@ describe('network modes and default networks', { concurrency: false }, () => {
     const ports = await hostOk(lab, ['bridge', '-j', 'link', 'show']);
     const veths = (JSON.parse(ports) as { ifname: string; master: string }[]).filter((p) => p.master === 'berth0');
     assert.equal(veths.length, 1);
-    assert.match(veths[0].ifname, /^veth[0-9a-f]{7}$/);
+    assert.match(veths[0].ifname, /^veth[0-9a-f]{11}$/);
     // the host reaches the container, containers on the bridge reach each other
     await hostOk(lab, ['ping', '-c1', '-W1', '172.17.0.2']);
     await runSleeper(lab, 'c2');

@@ -46,10 +46,10 @@ test('hex prefixes are recognised and other strings are not', () => {
   assert.equal(isFullId('abc'), false);
 });
 
-test('host veth names are veth plus 7 hex, stable per endpoint and within IFNAMSIZ', () => {
+test('host veth names are veth plus 11 hex, stable per endpoint and within IFNAMSIZ', () => {
   const id = newId();
   const name = hostIfName(id);
-  assert.match(name, /^veth[0-9a-f]{7}$/);
+  assert.match(name, /^veth[0-9a-f]{11}$/);
   assert.equal(hostIfName(id), name);
   assert.notEqual(hostIfName(newId()), name);
   assert.ok(Buffer.byteLength(name) <= 15);
